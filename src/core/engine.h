@@ -1,0 +1,149 @@
+/*
+ * engine: the instrument's core, one way in and one way out.
+ *
+ * engine_input() takes every timed input (a MIDI message or a command from
+ * the keyboard, HTTP or a preset); engine_advance(to) returns every event up
+ * to engine time `to` as one list.  No threads, no I/O, no clock reads: time
+ * and the random seed come in as arguments, so the same core runs live,
+ * offline (render) and under test.  Single-threaded: only its owner (the
+ * worker, the renderer or a test) may call it.  engine_new() allocates;
+ * engine_input()/engine_advance() never do.
+ */
+#ifndef ME_CORE_ENGINE_H
+#define ME_CORE_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/event.h"
+#include "core/midi.h"
+#include "core/param.h"
+
+#define ENGINE_MAX_STEPS 64
+#define ENGINE_MAX_SCALES 16
+#define ENGINE_MAX_PROFILES 16
+#define ENGINE_MAX_PALETTES 16
+#define ENGINE_MAX_BUTTONS 8
+#define ENGINE_NAME_MAX 32
+
+#define NS_PER_SEC INT64_C(1000000000)
+#define NS_PER_MS INT64_C(1000000)
+
+/* A set of parameter values; only those with their bit in mask apply. */
+struct engine_profile {
+	char name[ENGINE_NAME_MAX];
+	uint32_t mask;			/* bit (1u << param_id) */
+	double value[P_COUNT];
+};
+
+enum quantize_when { QUANTIZE_IMMEDIATE, QUANTIZE_BEAT, QUANTIZE_BAR };
+
+enum button_action { BUTTON_TRIGGER_STEP };
+
+/* A range of notes bound to an action. */
+struct engine_button {
+	uint8_t action;			/* enum button_action */
+	uint8_t first, last;		/* inclusive MIDI note range */
+};
+
+#define CC_UNMAPPED (-1)
+#define CC_RESERVED (-2)		/* mapped on purpose to nothing */
+
+struct engine_config {
+	/* midi / mapping */
+	int midi_channel;		/* 0 = omni, else 1..16 */
+	int cc_param[128];		/* param_id, CC_UNMAPPED or CC_RESERVED */
+	struct engine_button buttons[ENGINE_MAX_BUTTONS];
+	int n_buttons;
+
+	/* sequencer */
+	int steps;			/* pattern steps at start, 1..64 */
+	double bpm, swing, density, drift, chaos_lock;
+	int steps_per_beat;		/* 4: a step is a sixteenth */
+	int beats_per_bar;		/* 4 */
+	int root;			/* MIDI note of the scale root */
+	int octaves;			/* range of the degrees, 1..4 */
+	enum quantize_when quantize_scale_changes;
+	double filter_cutoff, reverb_mix, master_volume;
+
+	/* scales the scale_select control chooses among (scale_id values) */
+	int scales[ENGINE_MAX_SCALES];
+	int n_scales;
+
+	/* mutation */
+	bool mutation_enabled;
+	double interval_min_s, interval_max_s;
+	int max_changes_per_cycle;	/* 1..EVENT_MUT_MAX */
+
+	/* idle */
+	int64_t idle_timeout_ms, fade_in_ms, fade_out_ms;
+	int64_t wake_activity_ms;	/* activity needed to leave idle */
+	int ambient_profile;		/* index into profiles, -1 = none */
+
+	/* profiles (named parameter sets), modes and palettes */
+	struct engine_profile profiles[ENGINE_MAX_PROFILES];
+	int n_profiles;
+	int modes[ENGINE_MAX_PROFILES];	/* profile index per mode */
+	int n_modes;
+	char palettes[ENGINE_MAX_PALETTES][ENGINE_NAME_MAX];
+	int n_palettes;
+};
+
+/* The built-in configuration, equal to the shipped conf/mystery-engine.conf. */
+void engine_config_default(struct engine_config *cfg);
+
+enum command_type {
+	CMD_SET_PARAM,		/* param = value, from source */
+	CMD_NUDGE_PARAM,	/* param += value fine steps (console +/-) */
+	CMD_TOGGLE_STEP,	/* step on/off */
+	CMD_SET_STEP,		/* whole step from a preset */
+	CMD_PAUSE,		/* toggle pause; pausing releases all voices */
+	CMD_NEXT_SCALE,
+	CMD_NEXT_MODE,
+	CMD_CHAOS_TOGGLE,	/* chaos_lock between 1 and its previous value */
+	CMD_IDLE_TOGGLE,	/* enter or leave idle now */
+	CMD_TYPE_COUNT
+};
+
+struct engine_step {
+	double prob;		/* gate probability 0..1 */
+	int8_t degree;		/* scale degree */
+	uint8_t velocity;	/* 1..127 */
+	double length;		/* fraction of a step, 0.05..4 */
+	uint8_t on;		/* toggled by buttons and keys */
+};
+
+struct command {
+	uint8_t type;		/* enum command_type */
+	uint8_t source;		/* enum param_source */
+	uint8_t param;		/* enum param_id */
+	int16_t step;
+	double value;
+	struct engine_step step_data;	/* CMD_SET_STEP */
+};
+
+enum input_kind { INPUT_MIDI, INPUT_COMMAND };
+
+struct engine_input {
+	uint8_t kind;		/* enum input_kind */
+	int64_t t;		/* ns, engine time of arrival */
+	union {
+		struct midi_msg midi;
+		struct command cmd;
+	} u;
+};
+
+struct engine;
+
+struct engine *engine_new(const struct engine_config *cfg, uint64_t seed);
+void engine_free(struct engine *e);
+void engine_input(struct engine *e, const struct engine_input *in);
+/*
+ * Returns up to cap events with t < to, in time order for sequenced events;
+ * events caused by inputs come first with the input's time.  When more than
+ * cap are due, the rest come with the next call.
+ */
+size_t engine_advance(struct engine *e, int64_t to, struct event *out, size_t cap);
+
+#endif

@@ -1,0 +1,83 @@
+/*
+ * event: the tagged union that flows out of the core.
+ *
+ * engine_advance() returns a list of these; the synth, the LED cue bus, the
+ * event log, the metrics and the console all read the same list.  Times are
+ * engine time in nanoseconds (virtual in render and tests, CLOCK_MONOTONIC
+ * based when live).  Pure data; any thread.
+ */
+#ifndef ME_CORE_EVENT_H
+#define ME_CORE_EVENT_H
+
+#include <stdint.h>
+
+#include "core/midi.h"
+
+#define EVENT_MUT_MAX 8		/* most changes one mutation may report */
+
+enum event_type {
+	EV_NOTE,	/* a note sounds at t for dur */
+	EV_PARAM,	/* a parameter takes a new value at t */
+	EV_SCALE,	/* the active scale or root changes at t */
+	EV_MUTATION,	/* the mutator changed some parameters at t */
+	EV_IDLE,	/* idle entered (on = 1) or left (on = 0) */
+	EV_MODE,	/* the mode profile changed */
+	EV_INPUT,	/* a MIDI message reached the core (for the log) */
+	EV_STEP,	/* the playhead reached a step (console, LEDs) */
+	EV_TRANSPORT,	/* sequencer paused (running = 0) or resumed */
+	EV_STEP_EDIT,	/* a step of the pattern was changed */
+	EV_TYPE_COUNT
+};
+
+struct event_change {
+	uint8_t param;		/* enum param_id */
+	double from, to;
+};
+
+struct event {
+	uint8_t type;		/* enum event_type */
+	uint8_t live;		/* 1: caused by a live action, not sequenced */
+	int64_t t;		/* ns, engine time at which it takes effect */
+	union {
+		struct {
+			uint8_t pitch, velocity;
+			int16_t step;		/* -1 when not from the pattern */
+			int64_t dur;		/* ns */
+		} note;
+		struct {
+			uint8_t id;		/* enum param_id */
+			uint8_t source;		/* enum param_source */
+			double value;
+		} param;
+		struct {
+			uint8_t scale;		/* enum scale_id */
+			uint8_t root;		/* MIDI note of the root */
+		} scale;
+		struct {
+			uint8_t n;
+			struct event_change ch[EVENT_MUT_MAX];
+		} mutation;
+		struct {
+			uint8_t on;
+		} idle;
+		struct {
+			uint8_t mode;		/* index into engine_config.modes */
+		} mode;
+		struct midi_msg input;
+		struct {
+			int16_t step;
+			uint8_t fired;
+		} step;
+		struct {
+			uint8_t running;
+		} transport;
+		struct {
+			int16_t step;
+			uint8_t on;
+		} step_edit;
+	} u;
+};
+
+const char *event_type_name(enum event_type t);
+
+#endif

@@ -1,0 +1,42 @@
+/*
+ * scale: scale tables, degree-to-note mapping and pitch quantizing.
+ * Pure; constant tables; any thread.
+ */
+#ifndef ME_CORE_SCALE_H
+#define ME_CORE_SCALE_H
+
+enum scale_id {
+	SCALE_MAJOR,
+	SCALE_MINOR,
+	SCALE_PENTATONIC,
+	SCALE_MINOR_PENTATONIC,
+	SCALE_DORIAN,
+	SCALE_MIXOLYDIAN,
+	SCALE_HARMONIC_MINOR,
+	SCALE_WHOLE_TONE,
+	SCALE_CHROMATIC,
+	SCALE_COUNT
+};
+
+struct scale_info {
+	const char *name;
+	int n;			/* notes per octave */
+	int steps[12];		/* semitones above the root, ascending */
+};
+
+extern const struct scale_info scale_table[SCALE_COUNT];
+
+/* Index of the scale called name, or -1. */
+int scale_find(const char *name);
+const char *scale_name(int id);
+/* MIDI note of a scale degree (0 = root; negative and >= n wrap octaves). */
+int scale_degree_note(int id, int root, int degree);
+/* Nearest note of the scale to pitch (ties go down); result clamped 0..127. */
+int scale_quantize(int id, int root, int pitch);
+/* 1 when pitch belongs to the scale on that root. */
+int scale_contains(int id, int root, int pitch);
+/* Note name of a root ("C", "F#", ...) for 0..127, and its inverse (-1 if bad). */
+const char *scale_root_name(int root);
+int scale_root_parse(const char *s);
+
+#endif

@@ -1,0 +1,91 @@
+/*
+ * unit_main: the CUnit runner for every module's suite (see testlib.h).
+ * Exit status is 0 only when every test passed.
+ */
+#include <CUnit/Basic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "testlib.h"
+
+static struct test_suite *suites;
+static char tmpdir[256];
+
+void testlib_add(struct test_suite *s)
+{
+	struct test_suite **p = &suites;
+	while (*p && strcmp((*p)->name, s->name) < 0)
+		p = &(*p)->next;
+	s->next = *p;
+	*p = s;
+}
+
+const char *testlib_srcdir(void)
+{
+	const char *d = getenv("top_srcdir");
+	return d && *d ? d : ".";
+}
+
+const char *testlib_tmpdir(void)
+{
+	if (!tmpdir[0]) {
+		const char *base = getenv("TMPDIR");
+		snprintf(tmpdir, sizeof tmpdir, "%s/me-unit.XXXXXX", base && *base ? base : "/tmp");
+		if (!mkdtemp(tmpdir)) {
+			perror("mkdtemp");
+			exit(99);
+		}
+	}
+	return tmpdir;
+}
+
+static void remove_tmpdir(void)
+{
+	if (tmpdir[0]) {
+		char cmd[300];
+		snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "could not remove %s\n", tmpdir);
+	}
+}
+
+static int wanted(const char *name, int argc, char **argv)
+{
+	if (argc < 2)
+		return 1;
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	atexit(remove_tmpdir);
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 99;
+	int n = 0;
+	for (struct test_suite *s = suites; s; s = s->next) {
+		if (!wanted(s->name, argc, argv))
+			continue;
+		CU_pSuite cs = CU_add_suite(s->name, s->init, s->cleanup);
+		if (!cs)
+			return 99;
+		for (const CU_TestInfo *t = s->tests; t->pName; t++)
+			if (!CU_add_test(cs, t->pName, t->pTestFunc))
+				return 99;
+		n++;
+	}
+	if (n == 0) {
+		fprintf(stderr, "no test suite matched\n");
+		return 99;
+	}
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	unsigned failed = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
+	unsigned run = CU_get_number_of_tests_run();
+	CU_cleanup_registry();
+	return failed == 0 && run > 0 ? 0 : 1;
+}
