@@ -134,6 +134,23 @@ struct engine_input {
 	} u;
 };
 
+/* What readers (console, HTTP, presets) may see of the core; plain data. */
+struct engine_state {
+	int64_t t;				/* engine time of the copy */
+	double value[P_COUNT];
+	uint8_t source[P_COUNT];		/* enum param_source of the last change */
+	double tempo_now;			/* tempo including drift, BPM */
+	int n_steps;				/* active pattern length */
+	struct engine_step steps[ENGINE_MAX_STEPS];
+	uint8_t step_note[ENGINE_MAX_STEPS];	/* MIDI note each step would play now */
+	int play_step;				/* step most recently reached, -1 before */
+	int64_t step_fired_t[ENGINE_MAX_STEPS];	/* when each step last sounded, -1 never */
+	uint8_t scale, root;			/* active scale_id and root note */
+	int mode, palette;
+	bool idle, paused;
+	uint64_t notes, unmapped, mutations, idle_transitions, inputs;
+};
+
 struct engine;
 
 struct engine *engine_new(const struct engine_config *cfg, uint64_t seed);
@@ -145,5 +162,12 @@ void engine_input(struct engine *e, const struct engine_input *in);
  * cap are due, the rest come with the next call.
  */
 size_t engine_advance(struct engine *e, int64_t to, struct event *out, size_t cap);
+/* Copies the readable state (does not allocate; the worker publishes it). */
+void engine_get_state(const struct engine *e, struct engine_state *st);
+/*
+ * Applies a new configuration (live reload) keeping the music going: the
+ * pattern, the playhead and the parameters a performer set survive.
+ */
+void engine_reconfigure(struct engine *e, const struct engine_config *cfg);
 
 #endif
