@@ -149,12 +149,25 @@ struct engine_state {
 	int mode, palette;
 	bool idle, paused;
 	uint64_t notes, unmapped, mutations, idle_transitions, inputs;
+	/* Added by the core's implementation: */
+	uint64_t filtered;			/* MIDI on another channel than midi.channel */
+	uint64_t rejected;			/* malformed inputs (bad command, param or step) */
+	uint64_t dropped;			/* inputs or events lost to a full queue */
+	int pending_scale;			/* scale_id waiting for its boundary, -1 none */
+	int64_t next_mutation_t;		/* ns, INT64_MAX when mutation is off */
 };
 
 struct engine;
 
 struct engine *engine_new(const struct engine_config *cfg, uint64_t seed);
 void engine_free(struct engine *e);
+/*
+ * Sets the engine time of the start (default 0): the first step sounds at
+ * t0, the idle and mutation timers run from t0.  Call it before the first
+ * engine_advance(); live, pass the worker's clock so the engine does not
+ * play the steps "missed" since time 0.
+ */
+void engine_start(struct engine *e, int64_t t0);
 void engine_input(struct engine *e, const struct engine_input *in);
 /*
  * Returns up to cap events with t < to, in time order for sequenced events;

@@ -1,0 +1,585 @@
+/*
+ * app: running the instrument (the default mode, and --daemon).
+ *
+ * Reads like the life of a performance: build the core and its worker, open
+ * the sound, the LED port and the event log as the worker's sinks, start the
+ * worker, connect the MIDI input, then wait for signals in the main thread.
+ * SIGHUP reloads the configuration (validated first; a bad file changes
+ * nothing); SIGTERM and SIGINT stop: the MIDI input first, then the worker
+ * (whose sinks release every voice), then the LED port (which sends the idle
+ * cue), the event log, and the audio stack with its child processes.
+ *
+ * The handled signals are blocked in every thread (the mask is inherited)
+ * and taken with sigtimedwait() here, so no handler runs inside a library
+ * call.  Main thread only.
+ */
+#include "rt/app.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/engine.h"
+#include "core/scale.h"
+#include "rt/evout.h"
+#include "rt/inq.h"
+#include "rt/led.h"
+#include "rt/log.h"
+#include "rt/midi_in.h"
+#include "rt/preset.h"
+#include "rt/rtclock.h"
+#include "rt/synth.h"
+#include "rt/worker.h"
+#include "ui/tui.h"
+
+#define APP_INQ_CAP 1024
+
+/* The LED port can be replaced on reload while the worker runs: the sink
+ * reads the current port through an atomic pointer. */
+struct app_led {
+	_Atomic(struct led *) led;
+};
+
+struct app {
+	const struct cli_options *opts;
+	struct config *cfg;		/* the active configuration (owned) */
+	struct engine *engine;
+	struct inq *inq;
+	struct worker *worker;
+	struct synth *synth;
+	struct app_led led;
+	struct evout *evout;
+	_Atomic(struct midi_in *) midi;	/* read by the worker's snapshot */
+	char midi_spec[CONFIG_STR_MAX];
+	char led_spec[CONFIG_STR_MAX];
+	struct console *console;
+	pthread_t main_thread;
+	atomic_bool quit_requested;
+	atomic_bool worker_running;
+	char state_dir[CONFIG_STR_MAX];
+	const char *mode_names[ENGINE_MAX_PROFILES + 1];
+	const char *palette_names[ENGINE_MAX_PALETTES + 1];
+};
+
+/* --- sinks ---------------------------------------------------------------- */
+
+static void synth_sink_events(void *ctx, const struct event *ev, size_t n, int64_t now)
+{
+	synth_events(ctx, ev, n, now);
+}
+
+static void synth_sink_shutdown(void *ctx)
+{
+	synth_release_all(ctx);
+}
+
+static enum snap_link link_of_devlink(enum devlink_state s)
+{
+	switch (s) {
+	case DEVLINK_OFF:
+		return SNAP_LINK_OFF;
+	case DEVLINK_WAITING:
+		return SNAP_LINK_WAITING;
+	case DEVLINK_CONNECTED:
+		return SNAP_LINK_CONNECTED;
+	default:
+		return SNAP_LINK_RECONNECTING;
+	}
+}
+
+static enum snap_link link_of_synth(enum synth_link l)
+{
+	switch (l) {
+	case SYNTH_LINK_OFF:
+		return SNAP_LINK_OFF;
+	case SYNTH_LINK_STARTING:
+		return SNAP_LINK_WAITING;
+	case SYNTH_LINK_READY:
+		return SNAP_LINK_CONNECTED;
+	case SYNTH_LINK_RESTARTING:
+		return SNAP_LINK_RECONNECTING;
+	default:
+		return SNAP_LINK_ERROR;
+	}
+}
+
+static void synth_sink_fill(void *ctx, struct snapshot *s)
+{
+	struct synth_status st;
+	synth_status(ctx, &st);
+	s->link_synth = (uint8_t)link_of_synth(st.link);
+	s->notes_played = st.notes;
+	s->bundles_sent = st.bundles;
+	s->late_bundles = st.late;
+	s->backend_restarts = st.restarts;
+	s->voices_active = st.voices_in_use;
+	s->voices_max = st.voices;
+	s->server_cpu_avg = st.cpu_avg;
+	s->server_cpu_peak = st.cpu_peak;
+	s->server_synths = st.synths;
+}
+
+static void led_sink_events(void *ctx, const struct event *ev, size_t n, int64_t now)
+{
+	struct app_led *al = ctx;
+	struct led *l = atomic_load(&al->led);
+	if (l)
+		led_events(l, ev, n, now);
+}
+
+static void led_sink_fill(void *ctx, struct snapshot *s)
+{
+	struct app_led *al = ctx;
+	struct led *l = atomic_load(&al->led);
+	if (!l) {
+		s->link_led = SNAP_LINK_OFF;
+		return;
+	}
+	struct led_stats st;
+	led_get_stats(l, &st);
+	s->link_led = (uint8_t)link_of_devlink(led_state(l));
+	s->led_frames = st.frames;
+	s->led_dropped = st.dropped_param + st.dropped_note;
+}
+
+/* MIDI input counters come from the input thread's atomics. */
+static void midi_sink_fill(void *ctx, struct snapshot *s)
+{
+	struct app *a = ctx;
+	struct midi_in *mi = atomic_load(&a->midi);
+	if (!mi) {
+		s->link_midi = SNAP_LINK_OFF;
+		return;
+	}
+	struct midi_in_stats st;
+	midi_in_get_stats(mi, &st);
+	s->link_midi = (uint8_t)link_of_devlink(midi_in_state(mi));
+	memcpy(s->midi_in, st.messages, sizeof s->midi_in);
+	s->midi_parse_errors = st.parse_errors;
+	s->midi_reconnects = st.disconnects;
+}
+
+/* --- devices -------------------------------------------------------------- */
+
+static void names_from_config(struct app *a)
+{
+	const struct engine_config *c = &a->cfg->engine;
+	int i;
+	for (i = 0; i < c->n_modes; i++)
+		a->mode_names[i] = c->profiles[c->modes[i]].name;
+	a->mode_names[i] = NULL;
+	for (i = 0; i < c->n_palettes; i++)
+		a->palette_names[i] = c->palettes[i];
+	a->palette_names[i] = NULL;
+}
+
+static struct led *open_led(struct app *a, const char *spec)
+{
+	if (strcmp(spec, "none") == 0)
+		return NULL;
+	names_from_config(a);
+	struct led_options o = {.mode_names = a->mode_names, .palette_names = a->palette_names};
+	enum led_err err;
+	struct led *l = led_open(spec, a->cfg->led.max_rate, &o, &err);
+	if (!l)
+		log_error("led_open", "LED transport %s: %s; running without LED cues", spec,
+			  led_strerror(err));
+	else
+		log_info("led_open", "LED cues to %s at most %d frames/s", spec, a->cfg->led.max_rate);
+	return l;
+}
+
+/* Waits (control thread) until the worker has begun two more loops, so it
+ * no longer holds a pointer it read before a swap. */
+static void wait_worker_loops(struct app *a)
+{
+	if (!a->worker || !atomic_load(&a->worker_running))
+		return;
+	uint64_t hb = worker_heartbeat(a->worker);
+	while (worker_heartbeat(a->worker) < hb + 2) {
+		struct timespec ts = {0, 1000000};
+		nanosleep(&ts, NULL);
+	}
+}
+
+static void stop_midi(struct app *a)
+{
+	struct midi_in *mi = atomic_exchange(&a->midi, NULL);
+	if (!mi)
+		return;
+	wait_worker_loops(a);
+	midi_in_stop(mi);
+}
+
+static void start_midi(struct app *a, const char *spec)
+{
+	snprintf(a->midi_spec, sizeof a->midi_spec, "%s", spec);
+	if (strcmp(spec, "none") == 0) {
+		log_info("midi_in", "no MIDI input (none)");
+		return;
+	}
+	enum midi_in_err err;
+	struct midi_in *mi = midi_in_start(spec, a->inq, NULL, &err);
+	atomic_store(&a->midi, mi);
+	if (!mi)
+		log_error("midi_in", "MIDI input %s: %s; running without it", spec,
+			  midi_in_strerror(err));
+	else
+		log_info("midi_in", "MIDI input %s (waiting for the device if absent)", spec);
+}
+
+static int open_synth(struct app *a)
+{
+	struct synth_settings set;
+	synth_settings_from_config(&set, a->cfg);
+	const struct synth_ops *ops =
+	    synth_find(a->cfg->synth.backend == CONFIG_SYNTH_NONE ? "none" : "supercollider");
+	if (a->opts->synth) {
+		ops = synth_parse_spec(a->opts->synth, &set);
+		if (!ops) {
+			log_error("synth", "bad --synth %s", a->opts->synth);
+			return -1;
+		}
+	}
+	if (a->opts->record)
+		snprintf(set.record_path, sizeof set.record_path, "%s", a->opts->record);
+	enum synth_err err;
+	a->synth = synth_open(ops, &set, &err);
+	if (!a->synth) {
+		log_error("synth", "cannot open the synth backend: %s", synth_strerror(err));
+		return -1;
+	}
+	return 0;
+}
+
+/* --- presets and the console --------------------------------------------- */
+
+static char *preset_dir(struct app *a, char *buf, size_t n)
+{
+	char state[CONFIG_STR_MAX];
+	config_state_dir(a->cfg, state, sizeof state);
+	snprintf(buf, n, "%.*s/presets", (int)(n > 9 ? n - 9 : 0), state);
+	return buf;
+}
+
+/* Loads a preset and hands it to the worker as commands; 0 or -1. */
+static int load_preset(struct app *a, const char *name, enum worker_producer via)
+{
+	char dir[CONFIG_STR_MAX], err[512];
+	struct preset *p = calloc(1, sizeof *p);
+	struct command cmds[ENGINE_MAX_STEPS + P_COUNT + 4];
+	if (!p)
+		return -1;
+	if (preset_load(preset_dir(a, dir, sizeof dir), name, p, err, sizeof err) != 0) {
+		log_error("preset", "preset %s not applied: %s", name, err);
+		free(p);
+		return -1;
+	}
+	size_t n = preset_commands(p, cmds, sizeof cmds / sizeof cmds[0]);
+	size_t sent = 0;
+	for (size_t i = 0; i < n; i++)
+		sent += worker_command(a->worker, via, &cmds[i]);
+	free(p);
+	if (sent != n) {
+		log_error("preset", "preset %s: %zu of %zu commands did not fit the queue", name,
+			  n - sent, n);
+		return -1;
+	}
+	log_info("preset", "preset %s loaded (%zu commands)", name, n);
+	return 0;
+}
+
+static int save_preset(struct app *a, const char *name)
+{
+	char dir[CONFIG_STR_MAX], err[512];
+	struct snapshot *s = malloc(sizeof *s);
+	if (!s)
+		return -1;
+	int rc = -1;
+	if (!worker_snapshot(a->worker, s))
+		log_error("preset", "preset %s not saved: the engine has not started", name);
+	else if (preset_dir_ensure(preset_dir(a, dir, sizeof dir), err, sizeof err) != 0 ||
+		 preset_save(dir, name, &s->eng, err, sizeof err) != 0)
+		log_error("preset", "preset %s not saved: %s", name, err);
+	else {
+		log_info("preset", "preset %s saved in %s", name, dir);
+		rc = 0;
+	}
+	free(s);
+	return rc;
+}
+
+static bool console_snapshot(void *ctx, struct snapshot *out)
+{
+	struct app *a = ctx;
+	return worker_snapshot(a->worker, out);
+}
+
+static bool console_command(void *ctx, const struct command *c)
+{
+	struct app *a = ctx;
+	return worker_command(a->worker, WORKER_CMD_CONSOLE, c);
+}
+
+/* Reload and quit go through the main thread's signal loop, like SIGHUP and
+ * SIGTERM; a preset is saved on the console's own thread. */
+static void console_request(void *ctx, enum console_request r, const char *arg)
+{
+	struct app *a = ctx;
+	switch (r) {
+	case CONSOLE_RELOAD:
+		pthread_kill(a->main_thread, SIGHUP);
+		break;
+	case CONSOLE_SAVE_PRESET:
+		save_preset(a, arg);
+		break;
+	case CONSOLE_QUIT:
+		atomic_store(&a->quit_requested, true);
+		pthread_kill(a->main_thread, SIGTERM);
+		break;
+	}
+}
+
+/* While the console owns the terminal, log lines go only to the log file. */
+static void log_to_terminal(const struct app *a, bool on)
+{
+	const struct config *c = a->cfg;
+	struct log_options lo = {
+		.level = log_get_level(),
+		.file = c->logging.file[0] ? c->logging.file : NULL,
+		.max_size = (long)c->logging.max_size,
+		.keep = c->logging.keep,
+		.json = false,
+		.to_stderr = on,
+	};
+	log_reopen(&lo);
+}
+
+static void start_console(struct app *a)
+{
+	struct console_link link = {.snapshot = console_snapshot, .command = console_command,
+				    .request = console_request, .ctx = a};
+	struct console_options o = {.voices_max = a->cfg->synth.voices};
+	int err = 0;
+	log_to_terminal(a, false);
+	a->console = console_start(&link, &o, &err);
+	if (!a->console) {
+		log_to_terminal(a, true);
+		log_warn("console", "no console (%s): running headless", console_strerror(err));
+	}
+}
+
+/* --- reload --------------------------------------------------------------- */
+
+static void reload(struct app *a)
+{
+	const struct cli_options *opts = a->opts;
+	struct config *next = calloc(1, sizeof *next);
+	struct config_errors errs = {0};
+	if (!next) {
+		log_error("reload", "out of memory");
+		return;
+	}
+	const char *path = opts->config_path;
+	if (!path && strcmp(a->cfg->source, CONFIG_BUILTIN) != 0)
+		path = a->cfg->source;
+	enum config_status st = config_load(next, path, opts->sets, opts->n_sets, &errs);
+	if (st != CONFIG_OK) {
+		for (int i = 0; i < errs.n; i++)
+			log_error("reload", "%s", errs.msg[i]);
+		log_error("reload", "%s: %s; keeping the running configuration",
+			  path ? path : CONFIG_BUILTIN, config_strerror(st));
+		config_errors_free(&errs);
+		free(next);
+		return;
+	}
+	config_errors_free(&errs);
+
+	/* engine: mapping, scales, sequencer, mutation, idle */
+	worker_reconfigure(a->worker, &next->engine);
+	if (a->evout)
+		evout_set_config(a->evout, &next->engine);
+
+	/* logging */
+	int level = next->logging.level + opts->verbosity;
+	level = level < LOG_ERROR ? LOG_ERROR : level > LOG_DEBUG ? LOG_DEBUG : level;
+	log_set_level((enum log_level)level);
+
+	struct config *old = a->cfg;
+	a->cfg = next;
+
+	/* LED port: swap in the new one, then close the old once the worker
+	 * has looped past it */
+	const char *led_spec = opts->led ? opts->led : next->led.transport;
+	if (strcmp(led_spec, a->led_spec) != 0 || next->led.max_rate != old->led.max_rate) {
+		struct led *nl = open_led(a, led_spec);
+		struct led *ol = atomic_exchange(&a->led.led, nl);
+		wait_worker_loops(a);
+		if (ol)
+			led_close(ol);
+		snprintf(a->led_spec, sizeof a->led_spec, "%s", led_spec);
+	}
+
+	/* MIDI input */
+	const char *midi_spec = opts->midi_in ? opts->midi_in : next->midi.input_port;
+	if (strcmp(midi_spec, a->midi_spec) != 0) {
+		stop_midi(a);
+		start_midi(a, midi_spec);
+	}
+
+	if (memcmp(&old->synth, &next->synth, sizeof old->synth) != 0)
+		log_warn("reload", "synth settings changed: they apply at the next start "
+				   "(the audio stack keeps running)");
+	free(old);
+	log_info("reload", "configuration %s applied", next->source);
+}
+
+/* --- the run -------------------------------------------------------------- */
+
+/* The run's timing in one log line (benches read it). */
+static void log_stats(struct worker *w)
+{
+	struct hist *late = worker_lateness(w), *lat = worker_latency(w);
+	log_info("worker_stats",
+		 "loops %llu realtime %s lateness_p50_us %.1f lateness_p99_us %.1f "
+		 "midi_to_send_n %llu midi_to_send_p50_us %.1f midi_to_send_p99_us %.1f",
+		 (unsigned long long)worker_heartbeat(w), worker_is_realtime(w) ? "yes" : "no",
+		 hist_quantile(late, 0.5) / 1e3, hist_quantile(late, 0.99) / 1e3,
+		 (unsigned long long)hist_count(lat), hist_quantile(lat, 0.5) / 1e3,
+		 hist_quantile(lat, 0.99) / 1e3);
+}
+
+static void teardown(struct app *a)
+{
+	if (a->console) {
+		console_stop(a->console);
+		log_to_terminal(a, true);
+	}
+	stop_midi(a);
+	if (a->worker) {
+		worker_stop(a->worker);
+		atomic_store(&a->worker_running, false);
+		log_stats(a->worker);
+	}
+	struct led *l = atomic_exchange(&a->led.led, NULL);
+	if (l)
+		led_close(l);
+	if (a->evout)
+		evout_close(a->evout);
+	if (a->synth)
+		synth_close(a->synth);
+	worker_free(a->worker);
+	engine_free(a->engine);
+	inq_free(a->inq);
+	free(a->cfg);
+}
+
+int app_run(const struct config *cfg, const struct cli_options *opts)
+{
+	struct app app = {.opts = opts};
+	struct app *a = &app;
+	int rc = 1;
+
+	if (geteuid() == 0)
+		log_warn("root", "running as root: run the instrument as an unprivileged user "
+				 "in the audio group (see contrib/systemd)");
+
+	/* signals: blocked here and so in every thread started from now on */
+	sigset_t sigs, prev;
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGPIPE);
+	/* SIGWINCH only for the console thread, which unblocks it */
+	sigset_t block = sigs;
+	sigaddset(&block, SIGWINCH);
+	pthread_sigmask(SIG_BLOCK, &block, &prev);
+	a->main_thread = pthread_self();
+
+	a->cfg = malloc(sizeof *a->cfg);
+	if (!a->cfg)
+		goto out;
+	*a->cfg = *cfg;
+
+	a->engine = engine_new(&a->cfg->engine, opts->seed);
+	a->inq = inq_new(APP_INQ_CAP);
+	struct worker_options wo = {
+		.lookahead_ns = (int64_t)a->cfg->synth.lookahead_ms * NS_PER_MS,
+		.period_ns = 2 * NS_PER_MS,
+		.realtime = true,
+	};
+	if (a->engine && a->inq)
+		a->worker = worker_new(a->engine, &a->cfg->engine, a->inq, &wo);
+	if (!a->worker) {
+		log_error("start", "out of memory");
+		goto out;
+	}
+
+	if (open_synth(a) != 0)
+		goto out;
+	struct worker_sink ss = {.name = "synth", .events = synth_sink_events,
+				 .fill = synth_sink_fill, .shutdown = synth_sink_shutdown,
+				 .ctx = a->synth};
+	worker_add_sink(a->worker, &ss);
+
+	snprintf(a->led_spec, sizeof a->led_spec, "%s", opts->led ? opts->led : a->cfg->led.transport);
+	atomic_store(&a->led.led, open_led(a, a->led_spec));
+	struct worker_sink ls = {.name = "led", .events = led_sink_events,
+				 .fill = led_sink_fill, .ctx = &a->led};
+	worker_add_sink(a->worker, &ls);
+
+	struct worker_sink ms = {.name = "midi", .fill = midi_sink_fill, .ctx = a};
+	worker_add_sink(a->worker, &ms);
+
+	if (opts->events_path) {
+		a->evout = evout_open(opts->events_path, &a->cfg->engine, worker_base(a->worker));
+		if (!a->evout)
+			goto out;
+		struct worker_sink es = evout_sink(a->evout);
+		worker_add_sink(a->worker, &es);
+	}
+
+	/* The music starts once the audio stack answers (or after 10 s without
+	 * it: the backend keeps trying and the music must not wait forever). */
+	if (synth_wait_ready(a->synth, 10000) != 0)
+		log_warn("synth", "the audio stack is not ready yet: playing on, sound follows when it is");
+
+	if (opts->preset && load_preset(a, opts->preset, WORKER_CMD_CONTROL) != 0)
+		log_warn("preset", "starting without preset %s", opts->preset);
+	if (worker_start(a->worker) != 0) {
+		log_error("start", "cannot start the worker thread");
+		goto out;
+	}
+	atomic_store(&a->worker_running, true);
+	start_midi(a, opts->midi_in ? opts->midi_in : a->cfg->midi.input_port);
+	log_info("started", "mystery-engine playing (configuration %s, seed %llu)",
+		 a->cfg->source, (unsigned long long)opts->seed);
+	if (!opts->daemon && console_possible(STDIN_FILENO, STDOUT_FILENO))
+		start_console(a);
+
+	int sig = 0;
+	for (;;) {
+		struct timespec tick = {1, 0};
+		sig = sigtimedwait(&sigs, NULL, &tick);
+		if (sig == SIGHUP) {
+			reload(a);
+		} else if (sig == SIGTERM || sig == SIGINT) {
+			break;
+		}
+	}
+	log_info("stopping", "stopped by %s",
+		 atomic_load(&a->quit_requested) ? "the console (q)"
+		 : sig == SIGINT			 ? "SIGINT"
+							 : "SIGTERM");
+	rc = 0;
+out:
+	teardown(a);
+	pthread_sigmask(SIG_SETMASK, &prev, NULL);
+	return rc;
+}

@@ -1,0 +1,153 @@
+/*
+ * evout: the live event log writer (see evout.h).
+ *
+ * The sink callback runs on the worker: it only pushes struct event copies
+ * into an SPSC ring.  The writer thread pops, formats with evlog_format()
+ * and writes through stdio, flushing whenever the ring runs dry, so a
+ * `tail -f` sees lines within a few milliseconds.  The configuration used for
+ * names is guarded by a mutex that only the writer and the control thread
+ * take.
+ */
+#include "rt/evout.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/evlog.h"
+#include "rt/log.h"
+#include "rt/ring.h"
+
+#define EVOUT_RING 8192
+
+struct evout {
+	FILE *f;
+	bool own;
+	struct ring *ring;
+	struct engine_config cfg;
+	pthread_mutex_t cfg_lock;
+	int64_t base;
+	pthread_t thread;
+	atomic_bool running;
+	atomic_uint_fast64_t dropped;
+};
+
+static void evout_events(void *ctx, const struct event *ev, size_t n, int64_t now)
+{
+	struct evout *o = ctx;
+	(void)now;
+	for (size_t i = 0; i < n; i++) {
+		if (ev[i].type == EV_STEP)
+			continue;
+		if (!ring_push(o->ring, &ev[i]))
+			atomic_fetch_add(&o->dropped, 1);
+	}
+}
+
+static void evout_fill(void *ctx, struct snapshot *s)
+{
+	struct evout *o = ctx;
+	s->events_dropped = atomic_load(&o->dropped);
+}
+
+static void *evout_main(void *arg)
+{
+	struct evout *o = arg;
+	char line[2048];
+	struct event ev;
+	for (;;) {
+		bool any = false;
+		while (ring_pop(o->ring, &ev)) {
+			pthread_mutex_lock(&o->cfg_lock);
+			size_t n = evlog_format(&ev, &o->cfg, o->base, line, sizeof line);
+			pthread_mutex_unlock(&o->cfg_lock);
+			if (n && fwrite(line, 1, n, o->f) != n) {
+				log_error("events_write", "cannot write the event log: %s", strerror(errno));
+				break;
+			}
+			any = true;
+		}
+		if (any)
+			fflush(o->f);
+		if (!atomic_load(&o->running) && ring_depth(o->ring) == 0)
+			break;
+		struct timespec ts = {0, 5 * 1000000};
+		nanosleep(&ts, NULL);
+	}
+	return NULL;
+}
+
+struct evout *evout_open(const char *path, const struct engine_config *cfg, int64_t base)
+{
+	struct evout *o = calloc(1, sizeof *o);
+	if (!o)
+		return NULL;
+	if (strcmp(path, "-") == 0) {
+		o->f = stdout;
+	} else {
+		o->f = fopen(path, "w");
+		o->own = true;
+	}
+	if (!o->f) {
+		log_error("events_open", "cannot open the event log %s: %s", path, strerror(errno));
+		free(o);
+		return NULL;
+	}
+	o->ring = ring_new(EVOUT_RING, sizeof(struct event));
+	if (!o->ring) {
+		if (o->own)
+			fclose(o->f);
+		free(o);
+		return NULL;
+	}
+	o->cfg = *cfg;
+	o->base = base;
+	pthread_mutex_init(&o->cfg_lock, NULL);
+	atomic_store(&o->running, true);
+	if (pthread_create(&o->thread, NULL, evout_main, o) != 0) {
+		ring_free(o->ring);
+		if (o->own)
+			fclose(o->f);
+		free(o);
+		return NULL;
+	}
+	return o;
+}
+
+struct worker_sink evout_sink(struct evout *o)
+{
+	struct worker_sink s = {
+		.name = "events", .events = evout_events, .fill = evout_fill, .ctx = o,
+	};
+	return s;
+}
+
+void evout_set_config(struct evout *o, const struct engine_config *cfg)
+{
+	pthread_mutex_lock(&o->cfg_lock);
+	o->cfg = *cfg;
+	pthread_mutex_unlock(&o->cfg_lock);
+}
+
+uint64_t evout_dropped(const struct evout *o)
+{
+	return atomic_load(&o->dropped);
+}
+
+void evout_close(struct evout *o)
+{
+	if (!o)
+		return;
+	atomic_store(&o->running, false);
+	pthread_join(o->thread, NULL);
+	fflush(o->f);
+	if (o->own)
+		fclose(o->f);
+	ring_free(o->ring);
+	pthread_mutex_destroy(&o->cfg_lock);
+	free(o);
+}

@@ -1,0 +1,28 @@
+/*
+ * evout: the live JSON-lines event log (--events FILE, '-' for stdout).
+ *
+ * A worker sink that copies loggable events into a bounded lock-free ring;
+ * a writer thread formats them with the core's evlog_format() (the same
+ * lines render writes) and writes them out.  When the ring is full the event
+ * is dropped and counted: the worker never waits for the disk.
+ */
+#ifndef ME_RT_EVOUT_H
+#define ME_RT_EVOUT_H
+
+#include <stdint.h>
+
+#include "core/engine.h"
+#include "rt/worker.h"
+
+struct evout;
+
+/* base: CLOCK_MONOTONIC ns of engine time 0 ("t" counts from it). */
+struct evout *evout_open(const char *path, const struct engine_config *cfg, int64_t base);
+/* The sink to hand to worker_add_sink(). */
+struct worker_sink evout_sink(struct evout *o);
+void evout_set_config(struct evout *o, const struct engine_config *cfg);
+uint64_t evout_dropped(const struct evout *o);
+/* Writes what is left, closes the file (not stdout), joins the thread. */
+void evout_close(struct evout *o);
+
+#endif

@@ -1,0 +1,541 @@
+/*
+ * http: the HTTP API on libmicrohttpd's internal polling thread.
+ *
+ * Design: one MHD daemon with an internal polling thread, a connection limit
+ * (total and per address), a per-connection memory limit (oversized headers
+ * are answered by MHD itself), an idle timeout and a body limit of
+ * HTTP_BODY_MAX (413).  The access handler routes on the first call, answers
+ * GETs at once from a fresh snapshot copy, and collects a POST body into a
+ * small per-request buffer before validating it.  Control writes pass three
+ * gates in order: allowed (403), well-formed and in range (400), within the
+ * token bucket (429); only then does a command go into the link's ring, with
+ * source SRC_API (or SRC_PRESET for a preset).  Nothing here can block the
+ * real-time worker: the link's snapshot and command are its only ways in.
+ *
+ * Threads: http_start/stop/set_control on the control thread; the handler
+ * on MHD's thread, which inherits a fully blocked signal mask so process
+ * signals always reach the main loop.  The bucket and the control settings
+ * are shared between those two under a mutex neither holds for long.
+ */
+#include "rt/http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "core/param.h"
+#include "rt/log.h"
+#include "rt/metrics.h"
+#include "rt/preset.h"
+#include "rt/rtclock.h"
+
+static const int counted_codes[] = {200, 400, 403, 404, 405, 413, 422, 429, 500, 503};
+#define N_CODES (sizeof counted_codes / sizeof counted_codes[0])
+
+struct http {
+	struct MHD_Daemon *d;
+	struct http_link link;
+	int port;
+
+	pthread_mutex_t lock;		/* allow_control and bucket */
+	bool allow_control;
+	struct http_bucket bucket;
+
+	_Atomic uint64_t responses[N_CODES];
+};
+
+enum route {
+	R_NONE,
+	R_METRICS,
+	R_STATE,
+	R_MUTATIONS,
+	R_PARAM,
+	R_PRESET_LOAD,
+};
+
+/* One request in progress. */
+struct req {
+	enum route route;
+	int param;				/* R_PARAM */
+	char preset[PRESET_NAME_MAX + 1];	/* R_PRESET_LOAD */
+	char body[HTTP_BODY_MAX + 1];
+	size_t len;
+	bool too_large;
+};
+
+/* ---- pure helpers ---- */
+
+void http_bucket_init(struct http_bucket *b, int rate, int64_t now_ns)
+{
+	b->rate = rate < 1 ? 1 : rate;
+	b->tokens = b->rate;
+	b->last_ns = now_ns;
+}
+
+bool http_bucket_take(struct http_bucket *b, int64_t now_ns)
+{
+	if (now_ns > b->last_ns) {
+		b->tokens += (double)(now_ns - b->last_ns) * b->rate / 1e9;
+		if (b->tokens > b->rate)
+			b->tokens = b->rate;
+		b->last_ns = now_ns;
+	}
+	if (b->tokens < 1)
+		return false;
+	b->tokens -= 1;
+	return true;
+}
+
+static int perr(char *err, size_t errlen, const char *msg)
+{
+	if (err && errlen)
+		snprintf(err, errlen, "%s", msg);
+	return -1;
+}
+
+/* A plain decimal number: digits, sign, point, exponent and nothing else. */
+static int parse_plain(const char *s, double *out, char *err, size_t errlen)
+{
+	if (!*s)
+		return perr(err, errlen, "empty body: expected a number or {\"value\": N}");
+	for (const char *p = s; *p; p++)
+		if (!strchr("0123456789+-.eE", *p))
+			return perr(err, errlen, "not a number: expected a number or {\"value\": N}");
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (end == s || *end)
+		return perr(err, errlen, "not a number: expected a number or {\"value\": N}");
+	if (errno == ERANGE || !isfinite(v))
+		return perr(err, errlen, "number out of range");
+	*out = v;
+	return 0;
+}
+
+int http_parse_value(const char *body, size_t len, double *out, char *err, size_t errlen)
+{
+	char buf[HTTP_BODY_MAX + 1];
+	if (len > HTTP_BODY_MAX)
+		return perr(err, errlen, "body too large");
+	if (memchr(body, '\0', len))
+		return perr(err, errlen, "NUL byte in the body");
+	/* Trim white space at both ends. */
+	while (len && strchr(" \t\r\n", *body)) {
+		body++;
+		len--;
+	}
+	while (len && strchr(" \t\r\n", body[len - 1]))
+		len--;
+	memcpy(buf, body, len);
+	buf[len] = '\0';
+	if (buf[0] != '{')
+		return parse_plain(buf, out, err, errlen);
+
+	json_error_t je;
+	json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
+	if (!root) {
+		if (err && errlen)
+			snprintf(err, errlen, "malformed JSON at column %d: %s", je.column, je.text);
+		return -1;
+	}
+	json_t *v = json_object_get(root, "value");
+	int rc = 0;
+	if (json_object_size(root) != 1 || !v)
+		rc = perr(err, errlen, "expected exactly {\"value\": N}");
+	else if (!json_is_number(v) || !isfinite(json_number_value(v)))
+		rc = perr(err, errlen, "\"value\" must be a finite number");
+	else
+		*out = json_number_value(v);
+	json_decref(root);
+	return rc;
+}
+
+/* ---- responses ---- */
+
+static void count(struct http *h, int code)
+{
+	for (size_t i = 0; i < N_CODES; i++)
+		if (counted_codes[i] == code) {
+			atomic_fetch_add_explicit(&h->responses[i], 1, memory_order_relaxed);
+			return;
+		}
+}
+
+/* Sends text (which it frees) with the given type; MHD_NO if it cannot. */
+static enum MHD_Result send_owned(struct http *h, struct MHD_Connection *c, int code, char *text,
+				  size_t len, const char *type, const char *allow)
+{
+	if (!text)
+		return MHD_NO;
+	struct MHD_Response *r = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(text);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	if (allow)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+	enum MHD_Result ret = MHD_queue_response(c, (unsigned)code, r);
+	MHD_destroy_response(r);
+	if (ret == MHD_YES)
+		count(h, code);
+	return ret;
+}
+
+static enum MHD_Result send_json(struct http *h, struct MHD_Connection *c, int code, json_t *o,
+				 const char *allow)
+{
+	char *text = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
+	json_decref(o);
+	if (!text)
+		return MHD_NO;
+	size_t n = strlen(text);
+	char *line = realloc(text, n + 2);
+	if (!line) {
+		free(text);
+		return MHD_NO;
+	}
+	line[n] = '\n';
+	line[n + 1] = '\0';
+	return send_owned(h, c, code, line, n + 1, "application/json", allow);
+}
+
+static enum MHD_Result send_error(struct http *h, struct MHD_Connection *c, int code,
+				  const char *allow, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+/* {"error": "...", "status": code} */
+static enum MHD_Result send_error(struct http *h, struct MHD_Connection *c, int code,
+				  const char *allow, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	return send_json(h, c, code, json_pack("{s:s, s:i}", "error", msg, "status", code), allow);
+}
+
+/* ---- routing ---- */
+
+static bool is_get(const char *m)
+{
+	return strcmp(m, MHD_HTTP_METHOD_GET) == 0 || strcmp(m, MHD_HTTP_METHOD_HEAD) == 0;
+}
+
+/* Splits url into a route; 0, or the status code of the answer (404). */
+static int route(const char *url, struct req *r, char *why, size_t whylen)
+{
+	if (strcmp(url, "/metrics") == 0)
+		r->route = R_METRICS;
+	else if (strcmp(url, "/state") == 0)
+		r->route = R_STATE;
+	else if (strcmp(url, "/mutations") == 0)
+		r->route = R_MUTATIONS;
+	else if (strncmp(url, "/params/", 8) == 0) {
+		const char *name = url + 8;
+		r->param = strlen(name) < 64 ? param_find(name) : -1;
+		if (r->param < 0) {
+			snprintf(why, whylen, "no parameter `%.64s`", name);
+			return 404;
+		}
+		r->route = R_PARAM;
+	} else if (strncmp(url, "/presets/", 9) == 0) {
+		const char *name = url + 9, *slash = strchr(name, '/');
+		size_t n = slash ? (size_t)(slash - name) : 0;
+		if (!slash || strcmp(slash, "/load") != 0 || n == 0 || n > PRESET_NAME_MAX) {
+			snprintf(why, whylen, "no such resource (use /presets/NAME/load)");
+			return 404;
+		}
+		memcpy(r->preset, name, n);
+		r->preset[n] = '\0';
+		r->route = R_PRESET_LOAD;
+	} else {
+		snprintf(why, whylen, "no such resource (try /metrics, /state, /mutations, "
+				      "/params/NAME, /presets/NAME/load)");
+		return 404;
+	}
+	return 0;
+}
+
+static enum MHD_Result serve_get(struct http *h, struct MHD_Connection *c, enum route rt)
+{
+	struct snapshot *s = malloc(sizeof *s);
+	if (!s)
+		return send_error(h, c, 503, NULL, "out of memory");
+	bool have = h->link.snapshot && h->link.snapshot(h->link.ctx, s);
+	char *text = NULL;
+	size_t len = 0;
+	enum MHD_Result ret;
+	if (rt == R_METRICS) {
+		struct metrics_process proc;
+		struct metrics_http_count rows[N_CODES];
+		for (size_t i = 0; i < N_CODES; i++) {
+			rows[i].code = counted_codes[i];
+			rows[i].n = atomic_load_explicit(&h->responses[i], memory_order_relaxed);
+		}
+		struct metrics_input in = {
+			.snap = have ? s : NULL,
+			.latency = h->link.latency,
+			.lateness = h->link.lateness,
+			.proc = metrics_process_read(&proc) == 0 ? &proc : NULL,
+			.http = rows,
+			.n_http = N_CODES,
+		};
+		text = metrics_prometheus(&in, &len);
+		ret = text ? send_owned(h, c, 200, text, len, METRICS_CONTENT_TYPE, NULL)
+			   : send_error(h, c, 500, NULL, "out of memory");
+	} else if (!have) {
+		ret = send_error(h, c, 503, NULL, "the engine has not published its state yet");
+	} else {
+		text = rt == R_STATE ? metrics_state_json(s, &len) : metrics_mutations_json(s, &len);
+		if (text) {
+			char *line = realloc(text, len + 2);
+			if (line) {
+				text = line;
+				text[len++] = '\n';
+				text[len] = '\0';
+			}
+		}
+		ret = text ? send_owned(h, c, 200, text, len, "application/json", NULL)
+			   : send_error(h, c, 500, NULL, "out of memory");
+	}
+	free(s);
+	return ret;
+}
+
+static bool control_allowed(struct http *h)
+{
+	pthread_mutex_lock(&h->lock);
+	bool a = h->allow_control;
+	pthread_mutex_unlock(&h->lock);
+	return a;
+}
+
+/* Takes a write token; *rate is the limit in force, for the 429 message. */
+static bool take_token(struct http *h, int *rate)
+{
+	pthread_mutex_lock(&h->lock);
+	bool ok = http_bucket_take(&h->bucket, rtclock_mono_ns());
+	*rate = h->bucket.rate;
+	pthread_mutex_unlock(&h->lock);
+	return ok;
+}
+
+static enum MHD_Result serve_param(struct http *h, struct MHD_Connection *c, struct req *r)
+{
+	const struct param_info *pi = &param_table[r->param];
+	double v;
+	char why[160];
+	if (http_parse_value(r->body, r->len, &v, why, sizeof why) != 0)
+		return send_error(h, c, 400, NULL, "%s: %s", pi->name, why);
+	if (v < pi->min || v > pi->max)
+		return send_error(h, c, 400, NULL, "%s: %g is out of range (allowed: %g..%g)",
+				  pi->name, v, pi->min, pi->max);
+	if (pi->curve == CURVE_STEPPED && v != floor(v))
+		return send_error(h, c, 400, NULL, "%s: %g is not a whole number", pi->name, v);
+	int rate;
+	if (!take_token(h, &rate))
+		return send_error(h, c, 429, NULL, "too many control requests (limit: %d per second)",
+				  rate);
+	struct command cmd;
+	memset(&cmd, 0, sizeof cmd);
+	cmd.type = CMD_SET_PARAM;
+	cmd.source = SRC_API;
+	cmd.param = (uint8_t)r->param;
+	cmd.value = v;
+	if (!h->link.command || !h->link.command(h->link.ctx, &cmd))
+		return send_error(h, c, 503, NULL, "the engine's command queue is full");
+	log_info("api", "%s = %g", pi->name, v);
+	return send_json(h, c, 200,
+			 json_pack("{s:s, s:f, s:s}", "param", pi->name, "value", v, "source",
+				   param_source_name(SRC_API)),
+			 NULL);
+}
+
+static enum MHD_Result serve_preset(struct http *h, struct MHD_Connection *c, struct req *r)
+{
+	if (!preset_name_ok(r->preset))
+		return send_error(h, c, 400, NULL, "%s", preset_strerror(PRESET_ERR_NAME));
+	if (!h->link.preset_load)
+		return send_error(h, c, 404, NULL, "presets are not available");
+	int rate;
+	if (!take_token(h, &rate))
+		return send_error(h, c, 429, NULL, "too many control requests (limit: %d per second)",
+				  rate);
+	char err[512] = "";
+	int rc = h->link.preset_load(h->link.ctx, r->preset, err, sizeof err);
+	if (rc == PRESET_OK) {
+		log_info("api", "preset %s loaded", r->preset);
+		return send_json(h, c, 200, json_pack("{s:s, s:b}", "preset", r->preset, "loaded", 1),
+				 NULL);
+	}
+	int code = rc == PRESET_ERR_NOT_FOUND		? 404
+		   : rc == PRESET_ERR_NAME		? 400
+		   : rc == PRESET_ERR_SYNTAX || rc == PRESET_ERR_INVALID ? 422
+								  : 500;
+	return send_error(h, c, code, NULL, "%s", err[0] ? err : preset_strerror(rc));
+}
+
+static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
+			       const char *method, const char *version, const char *upload,
+			       size_t *upload_size, void **con_cls)
+{
+	struct http *h = cls;
+	struct req *r = *con_cls;
+	if (!r) {
+		/* First call: headers only.  Decide everything that needs no body. */
+		r = calloc(1, sizeof *r);
+		if (!r)
+			return MHD_NO;
+		*con_cls = r;
+		char why[256];
+		int code = route(url, r, why, sizeof why);
+		if (code)
+			return send_error(h, c, code, NULL, "%s", why);
+		bool control = r->route == R_PARAM || r->route == R_PRESET_LOAD;
+		if (!control) {
+			if (!is_get(method))
+				return send_error(h, c, 405, "GET, HEAD", "%s %s: use GET", method,
+						  url);
+			return serve_get(h, c, r->route);
+		}
+		if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
+			return send_error(h, c, 405, "POST", "%s %s: use POST", method, url);
+		if (!control_allowed(h))
+			return send_error(h, c, 403, NULL,
+					  "control over HTTP is disabled (api.allow_control = false)");
+		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+							     MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl && strtoull(cl, NULL, 10) > HTTP_BODY_MAX)
+			return send_error(h, c, 413, NULL, "body over %d bytes", HTTP_BODY_MAX);
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		size_t n = *upload_size;
+		if (!r->too_large && r->len + n <= HTTP_BODY_MAX) {
+			memcpy(r->body + r->len, upload, n);
+			r->len += n;
+		} else {
+			r->too_large = true;
+		}
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (r->too_large)
+		return send_error(h, c, 413, NULL, "body over %d bytes", HTTP_BODY_MAX);
+	if (r->route == R_PARAM)
+		return serve_param(h, c, r);
+	return serve_preset(h, c, r);
+}
+
+static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
+		      enum MHD_RequestTerminationCode toe)
+{
+	free(*con_cls);
+	*con_cls = NULL;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	log_vwrite(LOG_DEBUG, "http", fmt, ap);
+}
+
+/* ---- life cycle ---- */
+
+struct http *http_start(const struct http_options *o, const struct http_link *link, char *err,
+			size_t errlen)
+{
+	struct sockaddr_storage ss;
+	memset(&ss, 0, sizeof ss);
+	struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
+	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+	const char *addr = o->address && *o->address ? o->address : "127.0.0.1";
+	if (o->port < 0 || o->port > 65535) {
+		snprintf(err, errlen, "api.port %d is out of range (allowed: 0..65535)", o->port);
+		return NULL;
+	}
+	if (inet_pton(AF_INET, addr, &v4->sin_addr) == 1) {
+		v4->sin_family = AF_INET;
+		v4->sin_port = htons((uint16_t)o->port);
+	} else if (inet_pton(AF_INET6, addr, &v6->sin6_addr) == 1) {
+		v6->sin6_family = AF_INET6;
+		v6->sin6_port = htons((uint16_t)o->port);
+		flags |= MHD_USE_IPv6;
+	} else {
+		snprintf(err, errlen, "api.address `%s` is not an IPv4 or IPv6 address", addr);
+		return NULL;
+	}
+
+	struct http *h = calloc(1, sizeof *h);
+	if (!h) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	h->link = *link;
+	h->allow_control = o->allow_control;
+	http_bucket_init(&h->bucket, o->max_writes_per_s, rtclock_mono_ns());
+	pthread_mutex_init(&h->lock, NULL);
+
+	/* MHD's thread inherits this mask: no process signal is ever delivered there. */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	errno = 0;
+	h->d = MHD_start_daemon(flags, (uint16_t)o->port, NULL, NULL, handler, h,
+				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+				MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTIONS,
+				MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_PER_IP,
+				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_MEMORY_LIMIT,
+				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT_S,
+				MHD_OPTION_NOTIFY_COMPLETED, completed, h,
+				MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h, MHD_OPTION_END);
+	int e = errno;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!h->d) {
+		snprintf(err, errlen, "cannot listen on %s port %d: %s", addr, o->port,
+			 e ? strerror(e) : "libmicrohttpd refused to start");
+		pthread_mutex_destroy(&h->lock);
+		free(h);
+		return NULL;
+	}
+	const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
+	h->port = di ? di->port : o->port;
+	return h;
+}
+
+void http_stop(struct http *h)
+{
+	if (!h)
+		return;
+	MHD_stop_daemon(h->d);
+	pthread_mutex_destroy(&h->lock);
+	free(h);
+}
+
+int http_port(const struct http *h)
+{
+	return h->port;
+}
+
+void http_set_control(struct http *h, bool allow, int max_writes_per_s)
+{
+	pthread_mutex_lock(&h->lock);
+	h->allow_control = allow;
+	if (max_writes_per_s != h->bucket.rate)
+		http_bucket_init(&h->bucket, max_writes_per_s, rtclock_mono_ns());
+	pthread_mutex_unlock(&h->lock);
+}

@@ -1,0 +1,741 @@
+/*
+ * log: levelled records through a lock-free ring to a logger thread.
+ *
+ * Callers (any thread, the real-time worker included) format into a
+ * fixed-size struct log_record on their own stack and push it onto a
+ * multi-producer ring (ring_mpmc); a full ring drops the record and counts
+ * it.  After the push they post a semaphore (an atomic increment unless the
+ * logger sleeps on it), so the caller never waits, locks or allocates.
+ *
+ * The logger thread drains the ring, formats each record and writes it to
+ * stderr (human or JSON lines) and to the file (JSON lines), flushes after
+ * each batch, reports new drops in one line, and rotates the file by size
+ * between lines (file -> file.1 -> ... -> file.keep), so no line is ever
+ * split across files.  log_reopen() hands a new, already opened destination
+ * to the logger, which first writes out everything queued to the old one.
+ *
+ * Shutdown without losing records: a caller marks itself in flight (an
+ * atomic counter) before checking that the log is open; log_close() first
+ * marks the log closed, then waits for the in-flight count to reach zero, so
+ * every record pushed is pushed before the logger's last drain.
+ *
+ * Before log_open() and after log_close() records are written synchronously
+ * to stderr.  Threads: see log.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sched.h>
+#include <semaphore.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rt/log.h"
+#include "rt/ring.h"
+#include "rt/rtclock.h"
+
+#define NS_PER_S INT64_C(1000000000)
+#define IDLE_WAKE_NS (250 * INT64_C(1000000))
+#define TRUNC_MARK "..."
+
+/* Where the logger writes; owned by the logger thread once started. */
+struct sink {
+	bool json;
+	bool to_stderr;
+	char *file;		/* NULL: no file */
+	long max_size;
+	int keep;
+	FILE *fp;
+	long size;		/* bytes in the current file */
+	bool write_failed;	/* reported once, until it succeeds again */
+};
+
+static _Atomic int log_level_now = LOG_INFO;
+static _Atomic bool log_accepting;	/* records go to the ring */
+static _Atomic unsigned log_in_flight;	/* log_write() calls past the level test */
+static _Atomic uint64_t log_drops;
+static _Atomic bool log_stopping;
+static _Atomic bool log_holding;
+static _Atomic bool log_held;
+
+static struct ring_mpmc *log_ring;
+static sem_t log_wake;
+static pthread_t log_thread;
+static bool log_running;		/* under log_api_lock */
+static struct sink log_sink;		/* the logger thread's */
+static uint64_t log_drops_reported;	/* the logger thread's */
+
+/* Serialises log_open/log_reopen/log_close among control threads. */
+static pthread_mutex_t log_api_lock = PTHREAD_MUTEX_INITIALIZER;
+/* A reopen request handed to the logger thread. */
+static pthread_mutex_t log_ctl_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t log_ctl_done = PTHREAD_COND_INITIALIZER;
+static struct sink log_pending;
+static bool log_pending_set;
+
+static const char *const level_names[] = {"error", "warn", "info", "debug"};
+static const char *const level_upper[] = {"ERROR", "WARN", "INFO", "DEBUG"};
+
+const char *log_level_name(enum log_level l)
+{
+	return (unsigned)l <= LOG_DEBUG ? level_names[l] : "?";
+}
+
+int log_level_parse(const char *s)
+{
+	if (!s)
+		return -1;
+	for (int i = LOG_ERROR; i <= LOG_DEBUG; i++)
+		if (strcasecmp(s, level_names[i]) == 0)
+			return i;
+	if (strcasecmp(s, "warning") == 0)
+		return LOG_WARN;
+	return -1;
+}
+
+const char *log_strerror(int err)
+{
+	switch (err) {
+	case LOG_OK:
+		return "success";
+	case LOG_ERR_OPTIONS:
+		return "invalid log options";
+	case LOG_ERR_FILE:
+		return "cannot open the log file";
+	case LOG_ERR_NOMEM:
+		return "out of memory";
+	case LOG_ERR_THREAD:
+		return "cannot start the logger thread";
+	case LOG_ERR_STATE:
+		return "the log is already open";
+	}
+	return "unknown log error";
+}
+
+void log_set_level(enum log_level l)
+{
+	if (l < LOG_ERROR)
+		l = LOG_ERROR;
+	if (l > LOG_DEBUG)
+		l = LOG_DEBUG;
+	atomic_store_explicit(&log_level_now, (int)l, memory_order_relaxed);
+}
+
+enum log_level log_get_level(void)
+{
+	return (enum log_level)atomic_load_explicit(&log_level_now, memory_order_relaxed);
+}
+
+uint64_t log_dropped(void)
+{
+	return atomic_load_explicit(&log_drops, memory_order_relaxed);
+}
+
+/* ---- formatting (any thread, no allocation) ---- */
+
+/* A bounded string builder: stops (and remembers) at the end of buf. */
+struct out {
+	char *buf;
+	size_t size, len;
+	bool full;
+};
+
+static void put(struct out *o, const char *s, size_t n)
+{
+	if (o->full || o->size == 0)
+		return;
+	if (o->len + n + 1 > o->size) {
+		o->full = true;
+		return;
+	}
+	memcpy(o->buf + o->len, s, n);
+	o->len += n;
+	o->buf[o->len] = '\0';
+}
+
+static void puts_(struct out *o, const char *s)
+{
+	put(o, s, strlen(s));
+}
+
+/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0];
+	size_t len;
+	unsigned char lo = 0x80, hi = 0xBF;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF)
+		len = 2;
+	else if (c >= 0xE0 && c <= 0xEF)
+		len = 3;
+	else if (c >= 0xF0 && c <= 0xF4)
+		len = 4;
+	else
+		return 0;
+	if (c == 0xE0)
+		lo = 0xA0;
+	else if (c == 0xED)
+		hi = 0x9F;
+	else if (c == 0xF0)
+		lo = 0x90;
+	else if (c == 0xF4)
+		hi = 0x8F;
+	if (n < len || s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < len; i++)
+		if (s[i] < 0x80 || s[i] > 0xBF)
+			return 0;
+	return len;
+}
+
+/* s as the inside of a JSON string: escapes, invalid UTF-8 as U+FFFD. */
+static void put_json_string(struct out *o, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s);
+	char esc[8];
+	while (n > 0) {
+		size_t k = utf8_seq(p, n);
+		if (k == 0) {
+			puts_(o, "\\ufffd");
+			k = 1;
+		} else if (k > 1) {
+			put(o, (const char *)p, k);
+		} else if (*p == '"') {
+			puts_(o, "\\\"");
+		} else if (*p == '\\') {
+			puts_(o, "\\\\");
+		} else if (*p == '\n') {
+			puts_(o, "\\n");
+		} else if (*p == '\r') {
+			puts_(o, "\\r");
+		} else if (*p == '\t') {
+			puts_(o, "\\t");
+		} else if (*p < 0x20 || *p == 0x7f) {
+			snprintf(esc, sizeof esc, "\\u%04x", *p);
+			puts_(o, esc);
+		} else {
+			put(o, (const char *)p, 1);
+		}
+		p += k;
+		n -= k;
+	}
+}
+
+/* s for a terminal: one line, control characters visible as escapes. */
+static void put_human_string(struct out *o, const char *s)
+{
+	char esc[8];
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '\n') {
+			puts_(o, "\\n");
+		} else if (*p == '\t') {
+			puts_(o, "\\t");
+		} else if (*p == '\r') {
+			puts_(o, "\\r");
+		} else if (*p < 0x20 || *p == 0x7f) {
+			snprintf(esc, sizeof esc, "\\x%02x", *p);
+			puts_(o, esc);
+		} else {
+			put(o, (const char *)p, 1);
+		}
+	}
+}
+
+static void split_time(int64_t ns, time_t *sec, int *ms)
+{
+	int64_t s = ns / NS_PER_S, rem = ns % NS_PER_S;
+	if (rem < 0) {
+		s--;
+		rem += NS_PER_S;
+	}
+	*sec = (time_t)s;
+	*ms = (int)(rem / 1000000);
+}
+
+static int clamp_level(int l)
+{
+	return l < LOG_ERROR ? LOG_ERROR : l > LOG_DEBUG ? LOG_DEBUG : l;
+}
+
+size_t log_format_json(const struct log_record *r, char *buf, size_t size)
+{
+	struct out o = {buf, size, 0, false};
+	char head[64];
+	time_t sec;
+	int ms;
+	struct tm tm;
+	if (size)
+		buf[0] = '\0';
+	split_time(r->ts_ns, &sec, &ms);
+	gmtime_r(&sec, &tm);
+	snprintf(head, sizeof head, "{\"ts\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03dZ\",\"level\":\"",
+		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 ms);
+	puts_(&o, head);
+	puts_(&o, level_names[clamp_level(r->level)]);
+	puts_(&o, "\",\"event\":\"");
+	put_json_string(&o, r->event);
+	puts_(&o, "\",\"msg\":\"");
+	put_json_string(&o, r->msg);
+	puts_(&o, r->truncated ? TRUNC_MARK "\",\"truncated\":true}\n" : "\"}\n");
+	return o.len;
+}
+
+size_t log_format_human(const struct log_record *r, char *buf, size_t size)
+{
+	struct out o = {buf, size, 0, false};
+	char head[48];
+	time_t sec;
+	int ms;
+	struct tm tm;
+	if (size)
+		buf[0] = '\0';
+	split_time(r->ts_ns, &sec, &ms);
+	localtime_r(&sec, &tm);
+	snprintf(head, sizeof head, "%02d:%02d:%02d.%03d %-5s ", tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 ms, level_upper[clamp_level(r->level)]);
+	puts_(&o, head);
+	put_human_string(&o, r->event);
+	puts_(&o, ": ");
+	put_human_string(&o, r->msg);
+	puts_(&o, r->truncated ? TRUNC_MARK "\n" : "\n");
+	return o.len;
+}
+
+/* Cut a string of length len back so it does not end inside a UTF-8
+ * sequence that vsnprintf() truncated. */
+static void trim_partial_utf8(char *s, size_t len)
+{
+	size_t i = len, back = 0;
+	while (i > 0 && back < 3 && ((unsigned char)s[i - 1] & 0xC0) == 0x80) {
+		i--;
+		back++;
+	}
+	if (i == 0)
+		return;
+	unsigned char lead = (unsigned char)s[i - 1];
+	size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+	if (need > 1 && back + 1 < need)
+		s[i - 1] = '\0';
+}
+
+void log_record_set(struct log_record *r, enum log_level l, const char *event,
+		    const char *fmt, va_list ap)
+{
+	r->ts_ns = rtclock_real_ns();
+	r->level = clamp_level((int)l);
+	r->truncated = 0;
+	if (!event || !*event)
+		event = "-";
+	size_t n = strlen(event);
+	if (n >= LOG_EVENT_MAX)
+		n = LOG_EVENT_MAX - 1;
+	memcpy(r->event, event, n);
+	r->event[n] = '\0';
+	if (n == LOG_EVENT_MAX - 1)
+		trim_partial_utf8(r->event, n);
+	r->msg[0] = '\0';
+	if (!fmt)
+		return;
+	int m = vsnprintf(r->msg, sizeof r->msg, fmt, ap);
+	if (m < 0) {
+		snprintf(r->msg, sizeof r->msg, "(bad format \"%.64s\")", fmt);
+	} else if ((size_t)m >= sizeof r->msg) {
+		r->truncated = 1;
+		trim_partial_utf8(r->msg, sizeof r->msg - 1);
+	}
+}
+
+/* The synchronous path: one write of one human line to stderr. */
+static void write_stderr_now(const struct log_record *r)
+{
+	char line[LOG_LINE_MAX];
+	size_t n = log_format_human(r, line, sizeof line);
+	fwrite(line, 1, n, stderr);
+}
+
+/* A record from this module about itself, written synchronously. */
+static void say_now(enum log_level l, const char *event, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void say_now(enum log_level l, const char *event, const char *fmt, ...)
+{
+	struct log_record r;
+	va_list ap;
+	va_start(ap, fmt);
+	log_record_set(&r, l, event, fmt, ap);
+	va_end(ap);
+	write_stderr_now(&r);
+}
+
+void log_vwrite(enum log_level l, const char *event, const char *fmt, va_list ap)
+{
+	if ((int)l > atomic_load_explicit(&log_level_now, memory_order_relaxed))
+		return;
+	struct log_record r;
+	log_record_set(&r, l, event, fmt, ap);
+	atomic_fetch_add(&log_in_flight, 1);
+	if (atomic_load(&log_accepting)) {
+		if (ring_mpmc_push(log_ring, &r))
+			sem_post(&log_wake);
+		else
+			atomic_fetch_add_explicit(&log_drops, 1, memory_order_relaxed);
+	} else {
+		write_stderr_now(&r);
+	}
+	atomic_fetch_sub(&log_in_flight, 1);
+}
+
+void log_write(enum log_level l, const char *event, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	log_vwrite(l, event, fmt, ap);
+	va_end(ap);
+}
+
+/* ---- the logger thread's side ---- */
+
+static int open_file(struct sink *s)
+{
+	int fd = open(s->file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -1;
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !(s->fp = fdopen(fd, "a"))) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	s->size = (long)st.st_size;
+	return 0;
+}
+
+static void close_sink(struct sink *s)
+{
+	if (s->fp)
+		fclose(s->fp);
+	s->fp = NULL;
+	free(s->file);
+	s->file = NULL;
+}
+
+/* "file.i" (i > 0) or "file" into buf. */
+static void rotated_name(const struct sink *s, int i, char *buf, size_t size)
+{
+	if (i == 0)
+		snprintf(buf, size, "%s", s->file);
+	else
+		snprintf(buf, size, "%s.%d", s->file, i);
+}
+
+/* file.(keep-1) -> file.keep, ..., file -> file.1, then a fresh file. */
+static void rotate(struct sink *s)
+{
+	char from[PATH_MAX], to[PATH_MAX];
+	fclose(s->fp);
+	s->fp = NULL;
+	if (s->keep == 0) {
+		if (unlink(s->file) < 0 && errno != ENOENT)
+			say_now(LOG_ERROR, "log_rotate_failed", "cannot remove %s: %s", s->file,
+				strerror(errno));
+	}
+	for (int i = s->keep; i > 0; i--) {
+		rotated_name(s, i - 1, from, sizeof from);
+		rotated_name(s, i, to, sizeof to);
+		if (rename(from, to) < 0 && errno != ENOENT)
+			say_now(LOG_ERROR, "log_rotate_failed", "cannot rename %s to %s: %s", from,
+				to, strerror(errno));
+	}
+	if (open_file(s) < 0)
+		say_now(LOG_ERROR, "log_file_failed", "cannot open %s: %s; file logging stops",
+			s->file, strerror(errno));
+}
+
+static void write_file(struct sink *s, const char *line, size_t n)
+{
+	if (s->max_size > 0 && s->size > 0 && s->size + (long)n > s->max_size)
+		rotate(s);
+	if (!s->fp)
+		return;
+	if (fwrite(line, 1, n, s->fp) != n) {
+		if (!s->write_failed)
+			say_now(LOG_ERROR, "log_write_failed", "cannot write %s: %s", s->file,
+				strerror(errno));
+		s->write_failed = true;
+		clearerr(s->fp);
+		return;
+	}
+	s->write_failed = false;
+	s->size += (long)n;
+}
+
+static void emit(struct sink *s, const struct log_record *r)
+{
+	char line[LOG_LINE_MAX];
+	size_t n = 0;
+	bool json_done = false;
+	if (s->to_stderr) {
+		if (s->json) {
+			n = log_format_json(r, line, sizeof line);
+			json_done = true;
+		} else {
+			n = log_format_human(r, line, sizeof line);
+		}
+		fwrite(line, 1, n, stderr);
+	}
+	if (s->file) {
+		if (!json_done)
+			n = log_format_json(r, line, sizeof line);
+		write_file(s, line, n);
+	}
+}
+
+static void report_drops(struct sink *s)
+{
+	uint64_t d = atomic_load_explicit(&log_drops, memory_order_relaxed);
+	if (d == log_drops_reported)
+		return;
+	struct log_record r;
+	r.ts_ns = rtclock_real_ns();
+	r.level = LOG_WARN;
+	r.truncated = 0;
+	snprintf(r.event, sizeof r.event, "log_dropped");
+	snprintf(r.msg, sizeof r.msg, "%llu log records dropped: the log ring was full",
+		 (unsigned long long)(d - log_drops_reported));
+	log_drops_reported = d;
+	emit(s, &r);
+}
+
+static void drain(struct sink *s)
+{
+	struct log_record r;
+	while (ring_mpmc_pop(log_ring, &r))
+		emit(s, &r);
+	report_drops(s);
+	if (s->fp && fflush(s->fp) != 0) {
+		if (!s->write_failed)
+			say_now(LOG_ERROR, "log_write_failed", "cannot write %s: %s", s->file,
+				strerror(errno));
+		s->write_failed = true;
+		clearerr(s->fp);
+	}
+}
+
+static void wait_wake(int64_t ns)
+{
+	int64_t t = rtclock_mono_ns() + ns;
+	struct timespec ts = {.tv_sec = (time_t)(t / NS_PER_S), .tv_nsec = (long)(t % NS_PER_S)};
+	while (sem_clockwait(&log_wake, CLOCK_MONOTONIC, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* Take over a pending reopen: old destination drained first. */
+static void take_pending(void)
+{
+	pthread_mutex_lock(&log_ctl_lock);
+	if (log_pending_set) {
+		drain(&log_sink);
+		close_sink(&log_sink);
+		log_sink = log_pending;
+		log_pending_set = false;
+		pthread_cond_broadcast(&log_ctl_done);
+	}
+	pthread_mutex_unlock(&log_ctl_lock);
+}
+
+static void *logger_main(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		bool stop = atomic_load(&log_stopping);
+		if (!stop && atomic_load(&log_holding)) {
+			atomic_store(&log_held, true);
+			take_pending();	/* a reload is not held up */
+			wait_wake(IDLE_WAKE_NS / 25);
+			continue;
+		}
+		atomic_store(&log_held, false);
+		drain(&log_sink);
+		take_pending();
+		if (stop)
+			break;
+		while (sem_trywait(&log_wake) == 0)
+			;
+		if (ring_mpmc_depth(log_ring) == 0)
+			wait_wake(IDLE_WAKE_NS);
+	}
+	drain(&log_sink);
+	return NULL;
+}
+
+/* ---- control ---- */
+
+static int check_options(const struct log_options *o)
+{
+	if (!o) {
+		say_now(LOG_ERROR, "log_options", "no log options given");
+		return LOG_ERR_OPTIONS;
+	}
+	if ((unsigned)o->level > LOG_DEBUG) {
+		say_now(LOG_ERROR, "log_options", "log level %d is not one of error, warn, info, "
+			"debug", (int)o->level);
+		return LOG_ERR_OPTIONS;
+	}
+	if (o->file && (!*o->file || strlen(o->file) > PATH_MAX - 16)) {
+		say_now(LOG_ERROR, "log_options", "log file name is %s",
+			*o->file ? "too long" : "empty");
+		return LOG_ERR_OPTIONS;
+	}
+	if (o->max_size < 0) {
+		say_now(LOG_ERROR, "log_options", "log max_size %ld is negative (0 turns "
+			"rotation off)", o->max_size);
+		return LOG_ERR_OPTIONS;
+	}
+	if (o->keep < 0 || o->keep > LOG_MAX_KEEP) {
+		say_now(LOG_ERROR, "log_options", "log keep %d is outside 0..%d", o->keep,
+			LOG_MAX_KEEP);
+		return LOG_ERR_OPTIONS;
+	}
+	if (o->ring_records > RING_MAX_CAPACITY) {
+		say_now(LOG_ERROR, "log_options", "log ring_records %zu is above %zu",
+			o->ring_records, (size_t)RING_MAX_CAPACITY);
+		return LOG_ERR_OPTIONS;
+	}
+	return LOG_OK;
+}
+
+/* A sink for the options, its file opened. */
+static int make_sink(const struct log_options *o, struct sink *s)
+{
+	memset(s, 0, sizeof *s);
+	s->json = o->json;
+	s->to_stderr = o->to_stderr;
+	s->max_size = o->max_size;
+	s->keep = o->keep;
+	if (!o->file)
+		return LOG_OK;
+	s->file = strdup(o->file);
+	if (!s->file)
+		return LOG_ERR_NOMEM;
+	if (open_file(s) < 0) {
+		say_now(LOG_ERROR, "log_file_failed", "cannot open log file %s: %s", o->file,
+			strerror(errno));
+		free(s->file);
+		s->file = NULL;
+		return LOG_ERR_FILE;
+	}
+	return LOG_OK;
+}
+
+static int open_locked(const struct log_options *o)
+{
+	int err = check_options(o);
+	if (err)
+		return err;
+	struct sink s;
+	if ((err = make_sink(o, &s)))
+		return err;
+	log_ring = ring_mpmc_new(o->ring_records ? o->ring_records : LOG_RING_DEFAULT,
+				 sizeof(struct log_record));
+	if (!log_ring || sem_init(&log_wake, 0, 0) < 0) {
+		close_sink(&s);
+		ring_mpmc_free(log_ring);
+		log_ring = NULL;
+		return LOG_ERR_NOMEM;
+	}
+	log_sink = s;
+	log_drops_reported = 0;
+	atomic_store(&log_drops, 0);
+	atomic_store(&log_stopping, false);
+	atomic_store(&log_holding, false);
+	atomic_store(&log_held, false);
+	log_set_level(o->level);
+	if (pthread_create(&log_thread, NULL, logger_main, NULL) != 0) {
+		say_now(LOG_ERROR, "log_thread_failed", "cannot start the logger thread");
+		close_sink(&log_sink);
+		sem_destroy(&log_wake);
+		ring_mpmc_free(log_ring);
+		log_ring = NULL;
+		return LOG_ERR_THREAD;
+	}
+	log_running = true;
+	atomic_store(&log_accepting, true);
+	return LOG_OK;
+}
+
+int log_open(const struct log_options *o)
+{
+	pthread_mutex_lock(&log_api_lock);
+	int err = log_running ? LOG_ERR_STATE : open_locked(o);
+	pthread_mutex_unlock(&log_api_lock);
+	return err;
+}
+
+int log_reopen(const struct log_options *o)
+{
+	pthread_mutex_lock(&log_api_lock);
+	int err;
+	if (!log_running) {
+		err = open_locked(o);
+		pthread_mutex_unlock(&log_api_lock);
+		return err;
+	}
+	struct sink s;
+	if ((err = check_options(o)) || (err = make_sink(o, &s))) {
+		pthread_mutex_unlock(&log_api_lock);
+		return err;
+	}
+	log_set_level(o->level);
+	pthread_mutex_lock(&log_ctl_lock);
+	log_pending = s;
+	log_pending_set = true;
+	sem_post(&log_wake);
+	while (log_pending_set)
+		pthread_cond_wait(&log_ctl_done, &log_ctl_lock);
+	pthread_mutex_unlock(&log_ctl_lock);
+	pthread_mutex_unlock(&log_api_lock);
+	return LOG_OK;
+}
+
+void log_hold(bool hold)
+{
+	pthread_mutex_lock(&log_api_lock);
+	if (log_running) {
+		atomic_store(&log_holding, hold);
+		sem_post(&log_wake);
+		while (hold && !atomic_load(&log_held))
+			sched_yield();
+	}
+	pthread_mutex_unlock(&log_api_lock);
+}
+
+void log_close(void)
+{
+	pthread_mutex_lock(&log_api_lock);
+	if (log_running) {
+		atomic_store(&log_accepting, false);
+		while (atomic_load(&log_in_flight) != 0)
+			sched_yield();
+		atomic_store(&log_holding, false);
+		atomic_store(&log_stopping, true);
+		sem_post(&log_wake);
+		pthread_join(log_thread, NULL);
+		close_sink(&log_sink);
+		sem_destroy(&log_wake);
+		ring_mpmc_free(log_ring);
+		log_ring = NULL;
+		log_running = false;
+	}
+	pthread_mutex_unlock(&log_api_lock);
+}

@@ -1,0 +1,640 @@
+/*
+ * render: the offline renderer, `mystery-engine render`.
+ *
+ * Design: one loop (render_run) owns the engine.  It advances virtual time
+ * in RENDER_CHUNK_NS steps; a MIDI file's messages are fed to the core at
+ * their own times, after the events before them have been taken, so every
+ * sink sees events in time order.  Events come out through one fixed buffer
+ * of RENDER_EVENT_BUF and go to each sink in turn: the JSON-lines event log
+ * (evlog_format(), the same lines the live --events writes) and the scsynth
+ * score (osc_score).  Nothing grows with the rendered length, so memory stays
+ * constant.  render_main parses the subcommand's options, opens the input
+ * and the sinks, runs, and reports.  Main thread only.
+ */
+#include "rt/render.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <math.h>
+#include <spawn.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/evlog.h"
+#include "rt/cli.h"
+#include "rt/config.h"
+#include "rt/osc_score.h"
+#include "rt/smf_input.h"
+
+extern char **environ;
+
+static const char *const error_text[RENDER_E_COUNT] = {
+	[RENDER_OK] = "no error",
+	[RENDER_E_NOMEM] = "out of memory",
+	[RENDER_E_SINK] = "an output failed",
+};
+
+const char *render_strerror(enum render_error err)
+{
+	if ((unsigned)err >= RENDER_E_COUNT)
+		return "unknown error";
+	return error_text[err];
+}
+
+/* The loop's working state. */
+struct run {
+	struct engine *e;
+	const struct render_params *p;
+	struct render_stats *st;
+	struct event buf[RENDER_EVENT_BUF];
+	size_t failed;
+};
+
+/* Takes every event before `to` from the core and hands it to the sinks. */
+static int drain(struct run *r, int64_t to)
+{
+	size_t n;
+
+	do {
+		n = engine_advance(r->e, to, r->buf, RENDER_EVENT_BUF);
+		for (size_t i = 0; i < n; i++) {
+			const struct event *ev = &r->buf[i];
+			r->st->events++;
+			if (ev->type == EV_NOTE)
+				r->st->notes++;
+			for (size_t k = 0; k < r->p->n_sinks; k++) {
+				const struct render_sink *s = &r->p->sinks[k];
+				if (s->ops->event(s->ctx, ev) < 0) {
+					r->failed = k;
+					return -1;
+				}
+			}
+		}
+	} while (n == RENDER_EVENT_BUF);
+	return 0;
+}
+
+static int play(struct run *r)
+{
+	const struct render_params *p = r->p;
+	int64_t t = 0;
+
+	while (t < p->duration) {
+		int64_t next = p->duration - t > RENDER_CHUNK_NS ?
+		    t + RENDER_CHUNK_NS : p->duration;
+		while (p->input != NULL && smf_input_peek_time(p->input) < next) {
+			struct smf_input_event mev;
+			struct engine_input in;
+			smf_input_next(p->input, &mev);
+			if (drain(r, mev.t) < 0)
+				return -1;
+			memset(&in, 0, sizeof(in));
+			in.kind = INPUT_MIDI;
+			in.t = mev.t;
+			in.u.midi = mev.msg;
+			engine_input(r->e, &in);
+			r->st->inputs++;
+		}
+		if (drain(r, next) < 0)
+			return -1;
+		t = next;
+	}
+	return 0;
+}
+
+enum render_error render_run(const struct engine_config *cfg,
+    const struct render_params *p, struct render_stats *st, size_t *failed)
+{
+	enum render_error err = RENDER_OK;
+	struct run *r;
+
+	memset(st, 0, sizeof(*st));
+	r = calloc(1, sizeof(*r));
+	if (r != NULL)
+		r->e = engine_new(cfg, p->seed);
+	if (r == NULL || r->e == NULL) {
+		err = RENDER_E_NOMEM;
+	} else {
+		r->p = p;
+		r->st = st;
+		if (play(r) < 0) {
+			err = RENDER_E_SINK;
+			if (failed != NULL)
+				*failed = r->failed;
+		}
+	}
+	for (size_t k = 0; k < p->n_sinks; k++) {
+		const struct render_sink *s = &p->sinks[k];
+		if (s->ops->finish(s->ctx, p->duration) < 0 &&
+		    err == RENDER_OK) {
+			err = RENDER_E_SINK;
+			if (failed != NULL)
+				*failed = k;
+		}
+	}
+	if (r != NULL) {
+		if (r->e != NULL)
+			engine_free(r->e);
+		free(r);
+	}
+	return err;
+}
+
+/* ---- The JSON-lines event log ---------------------------------------- */
+
+struct evlog_sink {
+	struct render_sink sink;
+	FILE *out;
+	const char *name;
+	const struct engine_config *cfg;
+	char line[EVLOG_LINE_MAX];
+	char err[256];
+};
+
+static int evlog_sink_event(void *ctx, const struct event *ev)
+{
+	struct evlog_sink *s = ctx;
+	size_t n;
+
+	if (!evlog_logged(ev->type))
+		return 0;
+	n = evlog_format(ev, s->cfg, 0, s->line, sizeof(s->line));
+	if (n == 0 || n >= sizeof(s->line)) {
+		snprintf(s->err, sizeof(s->err), "%s: a %s event does not fit "
+		    "a log line", s->name, event_type_name(ev->type));
+		return -1;
+	}
+	if (fwrite(s->line, 1, n, s->out) != n) {
+		snprintf(s->err, sizeof(s->err), "%s: %s", s->name,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int evlog_sink_finish(void *ctx, int64_t end)
+{
+	struct evlog_sink *s = ctx;
+
+	(void)end;
+	if (fflush(s->out) != 0 || ferror(s->out)) {
+		snprintf(s->err, sizeof(s->err), "%s: %s", s->name,
+		    strerror(errno ? errno : EIO));
+		return -1;
+	}
+	return 0;
+}
+
+static const char *evlog_sink_error(void *ctx)
+{
+	struct evlog_sink *s = ctx;
+	return s->err;
+}
+
+static const struct render_sink_ops evlog_sink_ops = {
+	.name = "events",
+	.event = evlog_sink_event,
+	.finish = evlog_sink_finish,
+	.error = evlog_sink_error,
+};
+
+struct render_sink *render_evlog_new(FILE *out, const char *name,
+    const struct engine_config *cfg)
+{
+	struct evlog_sink *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return NULL;
+	s->out = out;
+	s->name = name;
+	s->cfg = cfg;
+	s->sink.ops = &evlog_sink_ops;
+	s->sink.ctx = s;
+	return &s->sink;
+}
+
+void render_evlog_free(struct render_sink *sink)
+{
+	if (sink != NULL)
+		free(sink->ctx);
+}
+
+/* ---- The scsynth score ------------------------------------------------ */
+
+struct score_sink {
+	struct osc_score *score;
+	const char *name;
+	double cutoff, mix, volume;
+	char err[256];
+};
+
+static int score_fail(struct score_sink *s, enum osc_score_err e)
+{
+	snprintf(s->err, sizeof(s->err), "%s: %s: %s", s->name,
+	    osc_score_strerror(e), osc_score_error(s->score));
+	return -1;
+}
+
+static int score_sink_event(void *ctx, const struct event *ev)
+{
+	struct score_sink *s = ctx;
+	double t = (double)ev->t / (double)NS_PER_SEC;
+	enum osc_score_err e = OSC_SCORE_OK;
+
+	if (ev->type == EV_NOTE) {
+		double dur = (double)ev->u.note.dur / (double)NS_PER_SEC;
+		if (ev->u.note.velocity == 0 || !(dur > 0))
+			return 0;
+		e = osc_score_note(s->score, t, ev->u.note.pitch,
+		    ev->u.note.velocity, dur, s->cutoff);
+	} else if (ev->type == EV_PARAM) {
+		switch (ev->u.param.id) {
+		case P_FILTER_CUTOFF:
+			s->cutoff = ev->u.param.value;
+			e = osc_score_cutoff(s->score, t, s->cutoff);
+			break;
+		case P_REVERB_MIX:
+			s->mix = ev->u.param.value;
+			e = osc_score_fx(s->score, t, s->mix, s->volume);
+			break;
+		case P_MASTER_VOLUME:
+			s->volume = ev->u.param.value;
+			e = osc_score_fx(s->score, t, s->mix, s->volume);
+			break;
+		default:
+			break;
+		}
+	}
+	return e == OSC_SCORE_OK ? 0 : score_fail(s, e);
+}
+
+static int score_sink_finish(void *ctx, int64_t end)
+{
+	struct score_sink *s = ctx;
+	enum osc_score_err e;
+
+	if (s->score == NULL)
+		return 0;
+	/* Room for the last notes' release and the reverb tail. */
+	e = osc_score_close(s->score, (double)end / (double)NS_PER_SEC + 2.0);
+	s->score = NULL;
+	if (e != OSC_SCORE_OK) {
+		snprintf(s->err, sizeof(s->err), "%s: %s", s->name,
+		    osc_score_strerror(e));
+		return -1;
+	}
+	return 0;
+}
+
+static const char *score_sink_error(void *ctx)
+{
+	struct score_sink *s = ctx;
+	return s->err;
+}
+
+static const struct render_sink_ops score_sink_ops = {
+	.name = "score",
+	.event = score_sink_event,
+	.finish = score_sink_finish,
+	.error = score_sink_error,
+};
+
+/* ---- render_main --------------------------------------------------------- */
+
+#define PROG "mystery-engine"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: " PROG " render --seconds N [--seed S]\n"
+	    "           [--input FILE.mid] [--events OUT.jsonl] [--score OUT.osc]\n"
+	    "           [--wav OUT.wav] [-c FILE] [--set KEY=VALUE]...\n"
+	    "Runs the engine on virtual time as fast as it can for N seconds\n"
+	    "of music.  --input plays a Standard MIDI File as the controller;\n"
+	    "--events writes the JSON-lines event log (- for standard output);\n"
+	    "--score writes an scsynth non-realtime score; --wav renders the\n"
+	    "audio with scsynth -N.  The same seed, input and configuration\n"
+	    "give byte-identical output.\n");
+}
+
+struct render_opts {
+	double seconds;
+	bool have_seconds;
+	uint64_t seed;
+	bool seed_set;
+	const char *input, *events, *score, *wav;
+};
+
+static int parse_seconds(const char *s, double *out)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno != 0 || end == s || *end != '\0' || !isfinite(v) || v <= 0 ||
+	    v > RENDER_MAX_SECONDS)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_seed(const char *s, uint64_t *out)
+{
+	char *end;
+	if (*s == '-' || *s == '\0')
+		return -1;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 0);
+	if (errno != 0 || *end != '\0')
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Parses the subcommand's options; returns -1 after printing a usage error. */
+static int parse_args(int argc, char **argv, struct render_opts *o)
+{
+	enum { O_SECONDS = 256, O_SEED, O_INPUT, O_EVENTS, O_SCORE, O_WAV };
+	static const struct option longopts[] = {
+		{"seconds", required_argument, NULL, O_SECONDS},
+		{"seed", required_argument, NULL, O_SEED},
+		{"input", required_argument, NULL, O_INPUT},
+		{"events", required_argument, NULL, O_EVENTS},
+		{"score", required_argument, NULL, O_SCORE},
+		{"wav", required_argument, NULL, O_WAV},
+		/* Common options cli_parse() has already applied. */
+		{"config", required_argument, NULL, 'c'},
+		{"set", required_argument, NULL, 's'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":c:s:vqh", longopts, NULL)) != -1) {
+		switch (c) {
+		case O_SECONDS:
+			if (parse_seconds(optarg, &o->seconds) < 0) {
+				fprintf(stderr, PROG ": render: --seconds "
+				    "'%s': expected a number of seconds "
+				    "above 0 and at most %.0f\n", optarg,
+				    RENDER_MAX_SECONDS);
+				return -1;
+			}
+			o->have_seconds = true;
+			break;
+		case O_SEED:
+			if (parse_seed(optarg, &o->seed) < 0) {
+				fprintf(stderr, PROG ": render: --seed '%s': "
+				    "expected a whole number 0..2^64-1\n",
+				    optarg);
+				return -1;
+			}
+			o->seed_set = true;
+			break;
+		case O_INPUT:
+			o->input = optarg;
+			break;
+		case O_EVENTS:
+			o->events = optarg;
+			break;
+		case O_SCORE:
+			o->score = optarg;
+			break;
+		case O_WAV:
+			o->wav = optarg;
+			break;
+		case 'c':
+		case 's':
+		case 'v':
+		case 'q':
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case ':':
+			fprintf(stderr, PROG ": render: %s needs a value\n",
+			    argv[optind - 1]);
+			return -1;
+		default:
+			fprintf(stderr, PROG ": render: unknown option '%s'\n",
+			    argv[optind - 1]);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, PROG ": render: unexpected argument '%s'\n",
+		    argv[optind]);
+		return -1;
+	}
+	if (!o->have_seconds) {
+		fprintf(stderr, PROG ": render: --seconds is required\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* Renders the score into a WAV file with scsynth's non-realtime mode. */
+static int run_scsynth(const char *score, const char *wav, int rate,
+    bool quiet)
+{
+	char rate_s[16];
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+	int status, rc;
+
+	snprintf(rate_s, sizeof(rate_s), "%d", rate);
+	char *args[] = {"scsynth", "-N", (char *)score, "_", (char *)wav,
+	    rate_s, "WAV", "int16", "-o", "2", NULL};
+	posix_spawn_file_actions_init(&fa);
+	if (quiet)
+		posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	else
+		posix_spawn_file_actions_adddup2(&fa, 2, 1);
+	rc = posix_spawnp(&pid, "scsynth", &fa, NULL, args, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc != 0) {
+		fprintf(stderr, PROG ": render: cannot run scsynth: %s\n",
+		    strerror(rc));
+		return -1;
+	}
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			fprintf(stderr, PROG ": render: scsynth: %s\n",
+			    strerror(errno));
+			return -1;
+		}
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		fprintf(stderr, PROG ": render: scsynth -N failed to render "
+		    "%s (status %d)\n", wav, status);
+		return -1;
+	}
+	return 0;
+}
+
+static double cpu_seconds(void)
+{
+	struct timespec ts;
+	if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) != 0)
+		return 0;
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int render_main(int argc, char **argv, const struct config *cfg0,
+    const struct cli_options *opts)
+{
+	struct render_opts o = {0};
+	struct render_sink sinks[2];
+	struct render_sink *evsink = NULL;
+	struct score_sink score = {0};
+	struct render_params p = {0};
+	struct render_stats st;
+	struct smf_input *input = NULL;
+	struct config *cfg = NULL;
+	FILE *events = NULL;
+	char score_tmp[] = "/tmp/mystery-engine-render-XXXXXX";
+	const char *score_path = NULL;
+	bool score_is_tmp = false;
+	size_t failed = 0;
+	int rc = 1;
+
+	o.seed = opts->seed;
+	o.seed_set = opts->seed_set;
+	o.events = opts->events_path;
+	o.seconds = opts->render_seconds;
+	o.have_seconds = opts->render_seconds > 0;
+	o.input = opts->render_input;
+	o.score = opts->render_score;
+	o.wav = opts->render_wav;
+	if (parse_args(argc, argv, &o) < 0) {
+		usage(stderr);
+		return 2;
+	}
+	if (!o.seed_set)
+		o.seed = (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32;
+
+	cfg = malloc(sizeof(*cfg));
+	if (cfg == NULL) {
+		fprintf(stderr, PROG ": render: out of memory\n");
+		goto out;
+	}
+	*cfg = *cfg0;
+
+	if (o.input != NULL) {
+		enum smf_input_error err;
+		char detail[256];
+		input = smf_input_open(o.input, &err, detail, sizeof(detail));
+		if (input == NULL) {
+			fprintf(stderr, PROG ": render: %s: %s: %s\n", o.input,
+			    smf_input_strerror(err), detail);
+			goto out;
+		}
+	}
+
+	if (o.events != NULL) {
+		if (strcmp(o.events, "-") == 0) {
+			events = stdout;
+		} else {
+			events = fopen(o.events, "w");
+			if (events == NULL) {
+				fprintf(stderr, PROG ": render: cannot write "
+				    "%s: %s\n", o.events, strerror(errno));
+				goto out;
+			}
+		}
+		evsink = render_evlog_new(events, o.events, &cfg->engine);
+		if (evsink == NULL) {
+			fprintf(stderr, PROG ": render: out of memory\n");
+			goto out;
+		}
+		sinks[p.n_sinks++] = *evsink;
+	}
+
+	score_path = o.score;
+	if (score_path == NULL && o.wav != NULL) {
+		int fd = mkstemp(score_tmp);
+		if (fd < 0) {
+			fprintf(stderr, PROG ": render: cannot create a "
+			    "temporary score: %s\n", strerror(errno));
+			goto out;
+		}
+		close(fd);
+		score_path = score_tmp;
+		score_is_tmp = true;
+	}
+	int rate = cfg->synth.sample_rate >= 8000 ? cfg->synth.sample_rate :
+	    48000;
+	if (score_path != NULL) {
+		enum osc_score_err e;
+		score.name = score_path;
+		score.cutoff = cfg->engine.filter_cutoff;
+		score.mix = cfg->engine.reverb_mix;
+		score.volume = cfg->engine.master_volume;
+		score.score = osc_score_open(score_path, rate, &e);
+		if (score.score == NULL) {
+			fprintf(stderr, PROG ": render: cannot write %s: %s\n",
+			    score_path, osc_score_strerror(e));
+			goto out;
+		}
+		e = osc_score_fx(score.score, 0, score.mix, score.volume);
+		if (e != OSC_SCORE_OK) {
+			score_fail(&score, e);
+			fprintf(stderr, PROG ": render: %s\n", score.err);
+			goto out;
+		}
+		sinks[p.n_sinks].ops = &score_sink_ops;
+		sinks[p.n_sinks++].ctx = &score;
+	}
+
+	p.duration = (int64_t)llround(o.seconds * (double)NS_PER_SEC);
+	p.seed = o.seed;
+	p.input = input;
+	p.sinks = sinks;
+
+	double cpu0 = cpu_seconds();
+	enum render_error err = render_run(&cfg->engine, &p, &st, &failed);
+	double cpu = cpu_seconds() - cpu0;
+	if (err == RENDER_E_SINK) {
+		const struct render_sink *s = &sinks[failed];
+		fprintf(stderr, PROG ": render: cannot write %s\n",
+		    s->ops->error(s->ctx));
+		goto out;
+	} else if (err != RENDER_OK) {
+		fprintf(stderr, PROG ": render: %s\n", render_strerror(err));
+		goto out;
+	}
+	if (opts->verbosity >= 0)
+		fprintf(stderr, PROG ": render: %.3f s of music in %.3f s of "
+		    "CPU: %llu events, %llu notes, %llu MIDI inputs, seed "
+		    "%llu\n", o.seconds, cpu, (unsigned long long)st.events,
+		    (unsigned long long)st.notes,
+		    (unsigned long long)st.inputs,
+		    (unsigned long long)o.seed);
+	if (o.wav != NULL &&
+	    run_scsynth(score_path, o.wav, rate, opts->verbosity <= 0) < 0)
+		goto out;
+	rc = 0;
+out:
+	if (score.score != NULL)
+		osc_score_close(score.score, 0);
+	if (score_is_tmp)
+		unlink(score_tmp);
+	if (events != NULL && events != stdout && fclose(events) != 0 &&
+	    rc == 0) {
+		fprintf(stderr, PROG ": render: cannot write %s: %s\n",
+		    o.events, strerror(errno));
+		rc = 1;
+	}
+	render_evlog_free(evsink);
+	smf_input_close(input);
+	free(cfg);
+	return rc;
+}

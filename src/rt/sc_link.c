@@ -1,0 +1,312 @@
+/*
+ * sc_link: talks OSC to a running scsynth and waits for its replies.
+ *
+ * Design: one liblo server (UDP, ephemeral port) is both the sending socket
+ * and the reply socket, so scsynth answers to it.  A wait installs a
+ * matcher (path, first argument, command whose /fail ends the wait) and
+ * pumps lo_server_recv_noblock() until the deadline; the catch-all handler
+ * compares each reply with the matcher and copies what the caller asked
+ * for (/status.reply figures, /fail text).  Nothing is queued: replies
+ * that nobody waits for are dropped, which is what a synth backend wants.
+ * Timetags come from the wall clock read at sending time plus a monotonic
+ * distance, as scsynth schedules against the wall clock.
+ *
+ * Threads: a link belongs to one thread; the waits block (up to their
+ * timeout), so the real-time worker only uses sc_link_send*().
+ */
+#include "rt/sc_link.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "rt/synthdef.h"
+
+#define NTP_UNIX_OFFSET 2208988800u
+
+struct matcher {
+	const char *path, *key, *fail_cmd;
+	int32_t ikey;
+	int done, failed;
+};
+
+struct sc_link {
+	lo_server srv;
+	lo_address addr;
+	struct matcher *m; /* the wait in progress, NULL when none */
+	struct sc_status status;
+	char last_fail[256];
+};
+
+static void quiet_error(int num, const char *msg, const char *where)
+{
+	(void)num;
+	(void)msg;
+	(void)where;
+}
+
+/* liblo's argument pointers are only 4-byte aligned: read them by copy. */
+static int32_t arg_i(lo_arg *a)
+{
+	int32_t v;
+	memcpy(&v, (const void *)a, sizeof v);
+	return v;
+}
+
+static float arg_f(lo_arg *a)
+{
+	float v;
+	memcpy(&v, (const void *)a, sizeof v);
+	return v;
+}
+
+static double arg_d(lo_arg *a)
+{
+	double v;
+	memcpy(&v, (const void *)a, sizeof v);
+	return v;
+}
+
+static const char *arg_s(lo_arg *a)
+{
+	return (const char *)(const void *)a;
+}
+
+static int first_is_string(const char *types, lo_arg **argv, const char *s)
+{
+	return types[0] == 's' && strcmp(arg_s(argv[0]), s) == 0;
+}
+
+static void take_status(struct sc_link *l, const char *types, lo_arg **argv, int argc)
+{
+	if (argc < 9 || strncmp(types, "iiiiiffdd", 9) != 0)
+		return;
+	l->status.ugens = arg_i(argv[1]);
+	l->status.synths = arg_i(argv[2]);
+	l->status.groups = arg_i(argv[3]);
+	l->status.defs = arg_i(argv[4]);
+	l->status.avg_cpu = arg_f(argv[5]);
+	l->status.peak_cpu = arg_f(argv[6]);
+	l->status.nominal_rate = arg_d(argv[7]);
+	l->status.actual_rate = arg_d(argv[8]);
+}
+
+static int on_reply(const char *path, const char *types, lo_arg **argv, int argc, lo_message msg,
+                    void *data)
+{
+	(void)msg;
+	struct sc_link *l = data;
+	if (strcmp(path, "/fail") == 0 && argc >= 1 && types[0] == 's') {
+		const char *why = argc >= 2 && types[1] == 's' ? arg_s(argv[1]) : "";
+		snprintf(l->last_fail, sizeof l->last_fail, "%s: %s", arg_s(argv[0]), why);
+		if (l->m && l->m->fail_cmd && strcmp(arg_s(argv[0]), l->m->fail_cmd) == 0)
+			l->m->failed = 1;
+		return 0;
+	}
+	struct matcher *m = l->m;
+	if (!m || strcmp(path, m->path) != 0)
+		return 0;
+	if (m->key && !(argc >= 1 && first_is_string(types, argv, m->key)))
+		return 0;
+	if (!m->key && m->ikey >= 0 && !(argc >= 1 && types[0] == 'i' && arg_i(argv[0]) == m->ikey))
+		return 0;
+	if (strcmp(path, "/status.reply") == 0)
+		take_status(l, types, argv, argc);
+	m->done = 1;
+	return 0;
+}
+
+int64_t sc_link_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+lo_timetag sc_link_timetag(int64_t target_ns)
+{
+	struct timespec wall;
+	clock_gettime(CLOCK_REALTIME, &wall);
+	int64_t ahead = target_ns - sc_link_now_ns();
+	int64_t ns = (int64_t)wall.tv_nsec + ahead;
+	int64_t sec = (int64_t)wall.tv_sec + ns / 1000000000;
+	ns %= 1000000000;
+	if (ns < 0) {
+		ns += 1000000000;
+		sec--;
+	}
+	lo_timetag tt;
+	tt.sec = (uint32_t)(sec + NTP_UNIX_OFFSET);
+	tt.frac = (uint32_t)(((uint64_t)ns << 32) / 1000000000u);
+	return tt;
+}
+
+struct sc_link *sc_link_open(const char *host, int port, enum sc_link_err *err)
+{
+	enum sc_link_err dummy;
+	if (!err)
+		err = &dummy;
+	if (port <= 0 || port > 65535) {
+		*err = SC_LINK_E_ARG;
+		return NULL;
+	}
+	struct sc_link *l = calloc(1, sizeof *l);
+	if (!l) {
+		*err = SC_LINK_E_NOMEM;
+		return NULL;
+	}
+	char ps[8];
+	snprintf(ps, sizeof ps, "%d", port);
+	l->srv = lo_server_new_with_proto(NULL, LO_UDP, quiet_error);
+	l->addr = lo_address_new(host ? host : "127.0.0.1", ps);
+	if (!l->srv || !l->addr) {
+		sc_link_close(l);
+		*err = SC_LINK_E_SOCKET;
+		return NULL;
+	}
+	lo_server_add_method(l->srv, NULL, NULL, on_reply, l);
+	*err = SC_LINK_OK;
+	return l;
+}
+
+void sc_link_close(struct sc_link *l)
+{
+	if (!l)
+		return;
+	if (l->srv)
+		lo_server_free(l->srv);
+	if (l->addr)
+		lo_address_free(l->addr);
+	free(l);
+}
+
+enum sc_link_err sc_link_send(struct sc_link *l, const char *path, lo_message m)
+{
+	return lo_send_message_from(l->addr, l->srv, path, m) < 0 ? SC_LINK_E_SEND : SC_LINK_OK;
+}
+
+enum sc_link_err sc_link_send_bundle(struct sc_link *l, lo_bundle b)
+{
+	return lo_send_bundle_from(l->addr, l->srv, b) < 0 ? SC_LINK_E_SEND : SC_LINK_OK;
+}
+
+enum sc_link_err sc_link_wait(struct sc_link *l, const char *path, const char *key, int32_t ikey,
+                              const char *fail_cmd, int timeout_ms)
+{
+	struct matcher m = {path, key, fail_cmd, ikey, 0, 0};
+	int64_t deadline = sc_link_now_ns() + (int64_t)timeout_ms * 1000000;
+	l->m = &m;
+	while (!m.done && !m.failed) {
+		int64_t left = (deadline - sc_link_now_ns()) / 1000000;
+		if (left < 0)
+			break;
+		lo_server_recv_noblock(l->srv, (int)left);
+	}
+	l->m = NULL;
+	if (m.failed)
+		return SC_LINK_E_FAIL;
+	return m.done ? SC_LINK_OK : SC_LINK_E_TIMEOUT;
+}
+
+/* Sends a message built from types and the arguments, then frees it (the
+ * macro adds the end marker liblo's varargs functions need). */
+#define send_args(l, path, ...) send_args_(l, path, __VA_ARGS__, LO_ARGS_END)
+static enum sc_link_err send_args_(struct sc_link *l, const char *path, const char *types, ...)
+{
+	lo_message m = lo_message_new();
+	if (!m)
+		return SC_LINK_E_NOMEM;
+	va_list ap;
+	va_start(ap, types);
+	int r = lo_message_add_varargs(m, types, ap);
+	va_end(ap);
+	enum sc_link_err e = r < 0 ? SC_LINK_E_ARG : sc_link_send(l, path, m);
+	lo_message_free(m);
+	return e;
+}
+
+enum sc_link_err sc_link_notify(struct sc_link *l, int on, int timeout_ms)
+{
+	enum sc_link_err e = send_args(l, "/notify", "i", on ? 1 : 0);
+	return e ? e : sc_link_wait(l, "/done", "/notify", -1, "/notify", timeout_ms);
+}
+
+enum sc_link_err sc_link_status(struct sc_link *l, struct sc_status *st, int timeout_ms)
+{
+	enum sc_link_err e = send_args(l, "/status", "");
+	if (!e)
+		e = sc_link_wait(l, "/status.reply", NULL, -1, "/status", timeout_ms);
+	if (!e && st)
+		*st = l->status;
+	return e;
+}
+
+enum sc_link_err sc_link_sync(struct sc_link *l, int32_t id, int timeout_ms)
+{
+	enum sc_link_err e = send_args(l, "/sync", "i", id);
+	return e ? e : sc_link_wait(l, "/synced", NULL, id, NULL, timeout_ms);
+}
+
+enum sc_link_err sc_link_load_defs(struct sc_link *l, int timeout_ms)
+{
+	uint8_t *defs;
+	size_t len;
+	if (synthdef_build_all(&defs, &len))
+		return SC_LINK_E_DEFS;
+	lo_message m = lo_message_new();
+	lo_blob b = lo_blob_new((int32_t)len, defs);
+	free(defs);
+	enum sc_link_err e = SC_LINK_E_NOMEM;
+	if (m && b && lo_message_add_blob(m, b) == 0)
+		e = sc_link_send(l, "/d_recv", m);
+	if (m)
+		lo_message_free(m);
+	if (b)
+		lo_blob_free(b);
+	return e ? e : sc_link_wait(l, "/done", "/d_recv", -1, "/d_recv", timeout_ms);
+}
+
+enum sc_link_err sc_link_trial(struct sc_link *l, const char *def, int32_t node, int32_t group,
+                               int timeout_ms)
+{
+	if (!def || !*def)
+		return SC_LINK_E_ARG;
+	enum sc_link_err e = send_args(l, "/s_new", "siii", def, node, 0, group);
+	if (!e)
+		e = sc_link_wait(l, "/n_go", NULL, node, "/s_new", timeout_ms);
+	if (!e)
+		e = send_args(l, "/n_free", "i", node);
+	if (!e)
+		e = sc_link_wait(l, "/n_end", NULL, node, "/n_free", timeout_ms);
+	return e;
+}
+
+const char *sc_link_last_fail(const struct sc_link *l)
+{
+	return l->last_fail;
+}
+
+const char *sc_link_strerror(enum sc_link_err e)
+{
+	switch (e) {
+	case SC_LINK_OK:
+		return "no error";
+	case SC_LINK_E_SOCKET:
+		return "scsynth link: cannot open the reply socket or resolve the server address";
+	case SC_LINK_E_SEND:
+		return "scsynth link: sending failed";
+	case SC_LINK_E_TIMEOUT:
+		return "scsynth link: no reply in time (is scsynth running on that port?)";
+	case SC_LINK_E_FAIL:
+		return "scsynth link: the server refused the command";
+	case SC_LINK_E_DEFS:
+		return "scsynth link: cannot build the synth defs";
+	case SC_LINK_E_ARG:
+		return "scsynth link: bad argument";
+	case SC_LINK_E_NOMEM:
+		return "scsynth link: out of memory";
+	}
+	return "scsynth link: unknown error";
+}

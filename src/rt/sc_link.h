@@ -1,0 +1,78 @@
+/*
+ * sc_link: a client connection to a running scsynth over UDP (liblo).
+ *
+ * Sends commands and bundles, and waits for the replies that matter
+ * (/done, /synced, /n_go, /status.reply, /fail) on its own reply socket.
+ * Used by the live synth backend and by the test tools; see doc/synth.md.
+ */
+#ifndef ME_RT_SC_LINK_H
+#define ME_RT_SC_LINK_H
+
+#include <lo/lo.h>
+#include <stdint.h>
+
+enum sc_link_err {
+	SC_LINK_OK = 0,
+	SC_LINK_E_SOCKET,  /* cannot open the reply socket or resolve the server */
+	SC_LINK_E_SEND,    /* sending failed */
+	SC_LINK_E_TIMEOUT, /* no reply in time: is scsynth running on that port? */
+	SC_LINK_E_FAIL,    /* the server answered /fail (see sc_link_last_fail()) */
+	SC_LINK_E_DEFS,    /* building the synth defs failed */
+	SC_LINK_E_ARG,     /* a bad argument */
+	SC_LINK_E_NOMEM
+};
+
+struct sc_status {
+	int ugens, synths, groups, defs;
+	float avg_cpu, peak_cpu;
+	double nominal_rate, actual_rate;
+};
+
+struct sc_link;
+
+/* A link to scsynth at host:port (host NULL = 127.0.0.1). */
+struct sc_link *sc_link_open(const char *host, int port, enum sc_link_err *err);
+void sc_link_close(struct sc_link *l);
+
+/* Sends a message or a bundle (the caller keeps and frees it). */
+enum sc_link_err sc_link_send(struct sc_link *l, const char *path, lo_message m);
+enum sc_link_err sc_link_send_bundle(struct sc_link *l, lo_bundle b);
+
+/* Waits until a message with this path arrives whose first argument is the
+ * string key (when key is not NULL) or the int32 ikey (when key is NULL and
+ * ikey >= 0); any first argument when key is NULL and ikey < 0.  A /fail
+ * for the command fail_cmd (if not NULL) ends the wait with SC_LINK_E_FAIL.
+ * Other messages are dropped. */
+enum sc_link_err sc_link_wait(struct sc_link *l, const char *path, const char *key, int32_t ikey,
+                              const char *fail_cmd, int timeout_ms);
+
+/* /notify on (1) or off (0), waiting for its /done. */
+enum sc_link_err sc_link_notify(struct sc_link *l, int on, int timeout_ms);
+/* /status, waiting for /status.reply (st may be NULL). */
+enum sc_link_err sc_link_status(struct sc_link *l, struct sc_status *st, int timeout_ms);
+/* /sync id, waiting for /synced id: every earlier command is done. */
+enum sc_link_err sc_link_sync(struct sc_link *l, int32_t id, int timeout_ms);
+/* /d_recv of the project's defs (synthdef_build_all), waiting for /done.
+ * scsynth answers /done even for a def it rejected: confirm with
+ * sc_link_trial(). */
+enum sc_link_err sc_link_load_defs(struct sc_link *l, int timeout_ms);
+/* Starts def as node at the head of group and waits for its /n_go (needs
+ * /notify 1), then frees it.  SC_LINK_E_FAIL when the server answers /fail
+ * (e.g. "SynthDef not found"). */
+enum sc_link_err sc_link_trial(struct sc_link *l, const char *def, int32_t node, int32_t group,
+                               int timeout_ms);
+
+/* Text of the last /fail received ("" when none). */
+const char *sc_link_last_fail(const struct sc_link *l);
+
+/* The OSC timetag (wall clock, as scsynth reads it) of the moment
+ * target_ns on CLOCK_MONOTONIC: the wall clock now plus the monotonic
+ * distance, so a step of the wall clock between now and then does not move
+ * the event. */
+lo_timetag sc_link_timetag(int64_t target_ns);
+/* CLOCK_MONOTONIC now, in nanoseconds. */
+int64_t sc_link_now_ns(void);
+
+const char *sc_link_strerror(enum sc_link_err e);
+
+#endif

@@ -1,0 +1,47 @@
+/*
+ * serial: opens a device node for the device threads: a tty (USB serial,
+ * UART, pty) in raw 8N1 mode at any baud rate (31250 for MIDI included),
+ * an ALSA rawmidi node, or a FIFO; always non-blocking.  Any thread (the
+ * device threads call it; never the real-time worker).
+ */
+#ifndef ME_RT_SERIAL_H
+#define ME_RT_SERIAL_H
+
+#include <stddef.h>
+
+enum serial_err {
+	SERIAL_OK,
+	SERIAL_ERR_SPEC,	/* "PATH[@BAUD]" malformed */
+	SERIAL_ERR_OPEN,	/* open() failed (errno kept) */
+	SERIAL_ERR_TERMIOS,	/* the tty refused raw mode (errno kept) */
+	SERIAL_ERR_BAUD,	/* the tty refused the baud rate */
+	SERIAL_ERR_COUNT
+};
+
+const char *serial_strerror(enum serial_err e);
+
+enum serial_dir { SERIAL_READ, SERIAL_WRITE };
+
+/*
+ * Splits "PATH[@BAUD]" into path and baud (default_baud without "@BAUD").
+ * BAUD is 50..4000000.  Returns SERIAL_ERR_SPEC for an empty path, a path
+ * that does not fit, or a bad rate.
+ */
+enum serial_err serial_parse_spec(const char *spec, char *path, size_t cap, int *baud,
+				  int default_baud);
+
+/*
+ * Opens path non-blocking and close-on-exec.  A tty is put in raw 8N1 mode
+ * at baud (termios2 with BOTHER, so any rate).  A FIFO opened for reading
+ * is opened read-write so that it never reports end-of-file between
+ * writers.  Returns the fd, or -1 with *err set (errno says why).
+ */
+int serial_open(const char *path, int baud, enum serial_dir dir, enum serial_err *err);
+
+/* Puts an open tty in raw 8N1 mode at baud. Returns SERIAL_OK or the error. */
+enum serial_err serial_configure(int fd, int baud);
+
+/* The output baud rate the tty reports, or -1. */
+int serial_get_baud(int fd);
+
+#endif

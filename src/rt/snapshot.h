@@ -1,0 +1,80 @@
+/*
+ * snapshot: everything a reader (console, HTTP) may see of the running
+ * instrument, as one self-contained plain struct.
+ *
+ * The worker fills one about 30 times a second and publishes it through a
+ * pub (triple buffer): readers copy it without ever making the worker wait.
+ * It carries the names readers need (scales, modes, palettes), so a reader
+ * needs nothing else from the engine: a console that later attaches to a
+ * running daemon needs only this and the command ring.
+ */
+#ifndef ME_RT_SNAPSHOT_H
+#define ME_RT_SNAPSHOT_H
+
+#include <stdint.h>
+
+#include "core/engine.h"
+#include "core/midi.h"
+
+#define SNAP_MUT_MAX 32		/* mutation changes kept, newest first */
+
+struct snap_mutation {
+	int64_t t;		/* ns since start */
+	uint8_t param;		/* enum param_id */
+	double from, to;
+};
+
+/* Link states shared by MIDI in, the synth server and the LED port. */
+enum snap_link {
+	SNAP_LINK_OFF,		/* not configured */
+	SNAP_LINK_WAITING,	/* configured, not yet connected */
+	SNAP_LINK_CONNECTED,
+	SNAP_LINK_RECONNECTING,
+	SNAP_LINK_ERROR,	/* repeated failures; still retrying slowly */
+	SNAP_LINK_COUNT
+};
+
+const char *snap_link_name(enum snap_link l);
+
+struct snapshot {
+	uint64_t seq;			/* increments with every publication */
+	int64_t uptime_ns;
+	struct engine_state eng;
+
+	/* names for the indices in eng */
+	char scale_names[ENGINE_MAX_SCALES][ENGINE_NAME_MAX];	/* per scale_select */
+	int n_scales;
+	char mode_names[ENGINE_MAX_PROFILES][ENGINE_NAME_MAX];
+	int n_modes;
+	char palette_names[ENGINE_MAX_PALETTES][ENGINE_NAME_MAX];
+	int n_palettes;
+
+	/* links */
+	uint8_t link_midi, link_synth, link_led;	/* enum snap_link */
+	char midi_port[64];
+
+	/* MIDI input */
+	uint64_t midi_in[MIDI_KIND_COUNT];
+	uint64_t midi_parse_errors, midi_dropped, midi_coalesced, midi_reconnects;
+	uint32_t inq_depth, inq_max_depth, inq_cap;
+
+	/* timing (ns) */
+	int64_t latency_p50, latency_p99;	/* MIDI arrival to bundle sent */
+	int64_t lateness_p50, lateness_p99;	/* worker wake-up after its deadline */
+	double worker_cpu;			/* fraction of one core, last second */
+
+	/* sound */
+	uint64_t notes_played, bundles_sent, late_bundles, backend_restarts;
+	int voices_active, voices_max;
+	double server_cpu_avg, server_cpu_peak;
+	int server_synths;
+
+	/* LEDs and the rest */
+	uint64_t led_frames, led_dropped;
+	uint64_t events_dropped, commands_dropped, log_dropped;
+
+	struct snap_mutation mut[SNAP_MUT_MAX];
+	int n_mut;
+};
+
+#endif

@@ -1,0 +1,239 @@
+/*
+ * synth: the backend table, the settings, and the silent "none" backend.
+ *
+ * A backend is a const struct synth_ops; synth_open() copies the settings
+ * into struct synth and lets the backend fill priv.  The wrappers only
+ * dispatch, so the worker's calls cost one indirect call each.  "none"
+ * counts the notes it was given and never fails.  Threads: as in synth.h.
+ */
+#include "rt/synth.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/param.h"
+#include "rt/config.h"
+#include "rt/synth_sc.h"
+
+const char *synth_link_name(enum synth_link l)
+{
+	switch (l) {
+	case SYNTH_LINK_OFF: return "off";
+	case SYNTH_LINK_STARTING: return "starting";
+	case SYNTH_LINK_READY: return "ready";
+	case SYNTH_LINK_RESTARTING: return "restarting";
+	case SYNTH_LINK_ERROR: return "error";
+	}
+	return "?";
+}
+
+const char *synth_strerror(enum synth_err e)
+{
+	switch (e) {
+	case SYNTH_OK: return "no error";
+	case SYNTH_E_BACKEND: return "synth: unknown backend (expected \"supercollider\" or \"none\")";
+	case SYNTH_E_SETTINGS: return "synth: a setting is out of range or malformed";
+	case SYNTH_E_ADDRESS: return "synth: the server address does not resolve (expected HOST:PORT)";
+	case SYNTH_E_SOCKET: return "synth: cannot open a UDP socket";
+	case SYNTH_E_PROGRAM:
+		return "synth: jackd or scsynth not found (install the Debian packages jackd2 and "
+		       "supercollider-server)";
+	case SYNTH_E_THREAD: return "synth: cannot start a thread";
+	case SYNTH_E_NOMEM: return "synth: out of memory";
+	}
+	return "synth: unknown error";
+}
+
+/* --- the "none" backend --------------------------------------------------- */
+
+struct none_state {
+	atomic_uint_fast64_t notes;
+};
+
+static enum synth_err none_open(struct synth *s)
+{
+	s->priv = calloc(1, sizeof(struct none_state));
+	return s->priv ? SYNTH_OK : SYNTH_E_NOMEM;
+}
+
+static int none_wait_ready(struct synth *s, int timeout_ms)
+{
+	return 0;
+}
+
+static void none_events(struct synth *s, const struct event *ev, size_t n, int64_t now_ns)
+{
+	struct none_state *ns = s->priv;
+	for (size_t i = 0; i < n; i++)
+		if (ev[i].type == EV_NOTE)
+			atomic_fetch_add(&ns->notes, 1);
+}
+
+static void none_release_all(struct synth *s)
+{
+}
+
+static void none_status(struct synth *s, struct synth_status *out)
+{
+	struct none_state *ns = s->priv;
+	memset(out, 0, sizeof *out);
+	out->backend = "none";
+	out->link = SYNTH_LINK_OFF;
+	out->voices = s->set.voices;
+	out->notes = atomic_load(&ns->notes);
+}
+
+static void none_close(struct synth *s)
+{
+	free(s->priv);
+	s->priv = NULL;
+}
+
+const struct synth_ops synth_none_ops = {
+	.name = "none",
+	.open = none_open,
+	.wait_ready = none_wait_ready,
+	.events = none_events,
+	.release_all = none_release_all,
+	.status = none_status,
+	.close = none_close,
+};
+
+/* --- table and settings --------------------------------------------------- */
+
+static const struct synth_ops *const backends[] = {&synth_sc_ops, &synth_none_ops};
+
+const struct synth_ops *synth_find(const char *name)
+{
+	for (size_t i = 0; name && i < sizeof backends / sizeof backends[0]; i++)
+		if (strcmp(backends[i]->name, name) == 0)
+			return backends[i];
+	return NULL;
+}
+
+void synth_settings_default(struct synth_settings *set)
+{
+	memset(set, 0, sizeof *set);
+	snprintf(set->server, sizeof set->server, "managed");
+	set->port = 57110;
+	set->voices = 8;
+	set->lookahead_ms = 50;
+	set->latency_ms = 10;
+	set->sample_rate = 48000;
+	set->jack_period = 256;
+	set->jack_driver = SYNTH_JACK_AUTO;
+	set->cutoff = param_table[P_FILTER_CUTOFF].def;
+	set->reverb_mix = param_table[P_REVERB_MIX].def;
+	set->volume = param_table[P_MASTER_VOLUME].def;
+	set->heartbeat_ms = 1000;
+}
+
+void synth_settings_from_config(struct synth_settings *set, const struct config *cfg)
+{
+	synth_settings_default(set);
+	snprintf(set->server, sizeof set->server, "%s", cfg->synth.server);
+	set->port = cfg->synth.port;
+	set->voices = cfg->synth.voices;
+	set->lookahead_ms = cfg->synth.lookahead_ms;
+	set->latency_ms = cfg->synth.latency_ms;
+	set->sample_rate = cfg->synth.sample_rate;
+	set->jack_period = cfg->synth.jack_period;
+	set->jack_driver = cfg->synth.jack_driver == CONFIG_JACK_ALSA    ? SYNTH_JACK_ALSA
+			   : cfg->synth.jack_driver == CONFIG_JACK_DUMMY ? SYNTH_JACK_DUMMY
+									 : SYNTH_JACK_AUTO;
+	snprintf(set->jack_name, sizeof set->jack_name, "%.63s", cfg->synth.jack_name);
+	set->cutoff = cfg->engine.filter_cutoff;
+	set->reverb_mix = cfg->engine.reverb_mix;
+	set->volume = cfg->engine.master_volume;
+}
+
+const struct synth_ops *synth_parse_spec(const char *spec, struct synth_settings *set)
+{
+	static const char sc[] = "supercollider";
+	if (!spec)
+		return NULL;
+	if (strcmp(spec, "none") == 0)
+		return &synth_none_ops;
+	if (strcmp(spec, sc) == 0) {
+		snprintf(set->server, sizeof set->server, "managed");
+		return &synth_sc_ops;
+	}
+	if (strncmp(spec, sc, sizeof sc - 1) == 0 && spec[sizeof sc - 1] == ':') {
+		const char *hp = spec + sizeof sc;
+		const char *colon = strrchr(hp, ':');
+		if (!colon || colon == hp || strlen(hp) >= sizeof set->server)
+			return NULL;
+		char *end;
+		long port = strtol(colon + 1, &end, 10);
+		if (*end || colon[1] == '\0' || port < 1 || port > 65535)
+			return NULL;
+		snprintf(set->server, sizeof set->server, "%s", hp);
+		return &synth_sc_ops;
+	}
+	return NULL;
+}
+
+struct synth *synth_open(const struct synth_ops *ops, const struct synth_settings *set,
+    enum synth_err *err)
+{
+	enum synth_err e = SYNTH_OK;
+	struct synth *s = NULL;
+	if (!ops) {
+		e = SYNTH_E_BACKEND;
+		goto out;
+	}
+	if (set->voices < 1 || set->voices > 64 || set->latency_ms < 0 || set->latency_ms > 1000 ||
+	    set->port < 1 || set->port > 65535 || set->sample_rate < 8000 ||
+	    set->jack_period < 16 || set->heartbeat_ms < 0) {
+		e = SYNTH_E_SETTINGS;
+		goto out;
+	}
+	s = calloc(1, sizeof *s);
+	if (!s) {
+		e = SYNTH_E_NOMEM;
+		goto out;
+	}
+	s->ops = ops;
+	s->set = *set;
+	if (s->set.heartbeat_ms == 0)
+		s->set.heartbeat_ms = 1000;
+	e = ops->open(s);
+	if (e != SYNTH_OK) {
+		free(s);
+		s = NULL;
+	}
+out:
+	if (err)
+		*err = e;
+	return s;
+}
+
+int synth_wait_ready(struct synth *s, int timeout_ms)
+{
+	return s->ops->wait_ready(s, timeout_ms);
+}
+
+void synth_events(struct synth *s, const struct event *ev, size_t n, int64_t now_ns)
+{
+	s->ops->events(s, ev, n, now_ns);
+}
+
+void synth_release_all(struct synth *s)
+{
+	s->ops->release_all(s);
+}
+
+void synth_status(struct synth *s, struct synth_status *out)
+{
+	s->ops->status(s, out);
+}
+
+void synth_close(struct synth *s)
+{
+	if (!s)
+		return;
+	s->ops->close(s);
+	free(s);
+}

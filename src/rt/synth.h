@@ -1,0 +1,133 @@
+/*
+ * synth: the sound backends behind one ops table.
+ *
+ * "none" plays nothing (it only counts), "supercollider" sends timetagged
+ * OSC bundles to scsynth (synth_sc.c), either a server it starts and
+ * supervises itself (jackd and scsynth, "managed") or a running one
+ * (HOST:PORT).  The start-up thread calls synth_open(), synth_wait_ready()
+ * and synth_close(); the real-time worker calls synth_events() and
+ * synth_release_all() (never blocking, never allocating); any thread may
+ * call synth_status() (lock-free).  See doc/live.md.
+ */
+#ifndef ME_RT_SYNTH_H
+#define ME_RT_SYNTH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/event.h"
+
+struct config;
+
+#define SYNTH_STR_MAX 1024
+
+enum synth_jack_driver { SYNTH_JACK_AUTO, SYNTH_JACK_ALSA, SYNTH_JACK_DUMMY };
+
+/* Everything a backend needs, as plain data (copied by synth_open()). */
+struct synth_settings {
+	char server[SYNTH_STR_MAX];	/* "managed" or "HOST:PORT" of a running scsynth */
+	int port;			/* UDP port of a managed scsynth */
+	int voices;			/* notes sounding at once, 1..64 */
+	int lookahead_ms;		/* how far ahead the worker schedules notes */
+	int latency_ms;			/* added to live actions (live == 1) */
+	int sample_rate, jack_period;
+	int jack_driver;		/* enum synth_jack_driver */
+	char jack_name[64];		/* JACK server name; "" = "default" */
+	char record_path[SYNTH_STR_MAX];	/* record the master output here; "" = no */
+	double cutoff, reverb_mix, volume;	/* starting values of the parameters */
+	int heartbeat_ms;		/* /status period; 1000 */
+};
+
+enum synth_err {
+	SYNTH_OK = 0,
+	SYNTH_E_BACKEND,	/* no backend of that name */
+	SYNTH_E_SETTINGS,	/* a setting is out of range or malformed */
+	SYNTH_E_ADDRESS,	/* the server address does not resolve */
+	SYNTH_E_SOCKET,		/* the UDP socket could not be opened */
+	SYNTH_E_PROGRAM,	/* jackd or scsynth is not installed */
+	SYNTH_E_THREAD,		/* a thread could not be started */
+	SYNTH_E_NOMEM
+};
+
+/* State of the link to the server, as the snapshot shows it. */
+enum synth_link {
+	SYNTH_LINK_OFF,		/* the "none" backend */
+	SYNTH_LINK_STARTING,	/* waiting for the server, loading the defs */
+	SYNTH_LINK_READY,	/* notes are sent */
+	SYNTH_LINK_RESTARTING,	/* the server died or stopped answering; coming back */
+	SYNTH_LINK_ERROR	/* repeated failures: still retrying, slowly */
+};
+
+struct synth_status {
+	const char *backend;		/* "none", "supercollider" */
+	enum synth_link link;
+	float cpu_avg, cpu_peak;	/* server CPU, percent (last /status.reply) */
+	int synths, synths_peak;	/* synths on the server now, and the most seen */
+	int voices, voices_in_use;
+	uint64_t late;			/* "late" lines scsynth printed */
+	unsigned restarts;		/* times the server came back after a loss */
+	uint64_t notes, bundles;	/* notes played, bundles sent */
+	uint64_t dropped;		/* events not sent (server not ready, send failed) */
+	uint64_t steals;		/* notes that took the oldest voice */
+	int server_pid, jack_pid;	/* managed children (0 when none) */
+	int64_t ready_ns;		/* CLOCK_MONOTONIC when the link last became ready */
+	int64_t down_ns;		/* when the server was last found gone, 0 never */
+	int64_t first_note_ns;		/* when the first note after ready_ns sounds, 0 none yet */
+	int64_t out_latency_ns;		/* the server's output latency, added to every timetag */
+	unsigned record_part;		/* recording file number: 0 = the given path, n = PATH-n.wav */
+};
+
+struct synth;
+
+struct synth_ops {
+	const char *name;
+	enum synth_err (*open)(struct synth *s);
+	/* Waits up to timeout_ms for the link to be ready; 0 when it is. */
+	int (*wait_ready)(struct synth *s, int timeout_ms);
+	void (*events)(struct synth *s, const struct event *ev, size_t n, int64_t now_ns);
+	void (*release_all)(struct synth *s);
+	void (*status)(struct synth *s, struct synth_status *out);
+	void (*close)(struct synth *s);
+};
+
+struct synth {
+	const struct synth_ops *ops;
+	struct synth_settings set;
+	void *priv;			/* the backend's state */
+};
+
+extern const struct synth_ops synth_none_ops;
+
+/* The backend called name ("none", "supercollider"), or NULL. */
+const struct synth_ops *synth_find(const char *name);
+/* Defaults equal to the shipped configuration (managed, port 57110, 8 voices ...). */
+void synth_settings_default(struct synth_settings *set);
+/* The settings of a loaded configuration (synth section and starting parameters). */
+void synth_settings_from_config(struct synth_settings *set, const struct config *cfg);
+/*
+ * Applies a --synth argument: "none", "supercollider" (managed) or
+ * "supercollider:HOST:PORT".  Returns the backend, or NULL when spec is
+ * malformed.
+ */
+const struct synth_ops *synth_parse_spec(const char *spec, struct synth_settings *set);
+
+/*
+ * Opens a backend (start-up thread: may block briefly, allocates, spawns
+ * the audio stack).  A server that is slow or failing does not make it
+ * fail: the link keeps retrying and synth_status() tells how it goes.
+ */
+struct synth *synth_open(const struct synth_ops *ops, const struct synth_settings *set,
+    enum synth_err *err);
+int synth_wait_ready(struct synth *s, int timeout_ms);
+/* Real-time worker: plays events (engine time = CLOCK_MONOTONIC ns). */
+void synth_events(struct synth *s, const struct event *ev, size_t n, int64_t now_ns);
+/* Real-time worker: silences every voice now. */
+void synth_release_all(struct synth *s);
+void synth_status(struct synth *s, struct synth_status *out);
+/* Releases the voices, stops the audio stack it started and frees s. */
+void synth_close(struct synth *s);
+
+const char *synth_link_name(enum synth_link l);
+const char *synth_strerror(enum synth_err e);
+
+#endif

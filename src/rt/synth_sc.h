@@ -1,0 +1,39 @@
+/*
+ * synth_sc: the SuperCollider backend of the synth ops table.
+ *
+ * Voices are me_voice synths in a group of their own at the head of the
+ * root node, followed by one me_fx synth (reverb, master volume) and, when
+ * recording, me_rec at the tail.  See synth.h for the threads that may
+ * call it and doc/live.md for the design.
+ */
+#ifndef ME_RT_SYNTH_SC_H
+#define ME_RT_SYNTH_SC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rt/synth.h"
+
+/* Node and buffer numbers the backend uses on the server. */
+#define SYNTH_SC_GROUP 900		/* the voices' group */
+#define SYNTH_SC_FX_NODE 901
+#define SYNTH_SC_REC_NODE 902
+#define SYNTH_SC_TRIAL_NODE 903
+#define SYNTH_SC_FIRST_VOICE 1000	/* voice node ids cycle from here */
+#define SYNTH_SC_LAST_VOICE 999999
+#define SYNTH_SC_REC_BUF 1000
+
+extern const struct synth_ops synth_sc_ops;
+
+/*
+ * Writes an OSC bundle for one note into buf: /n_free of stolen (when not 0)
+ * then /s_new me_voice node at the head of the voices' group with freq, amp,
+ * dur (s) and cutoff.  tt is the NTP timetag.  Returns the length, or 0
+ * when cap is too small.  Used by the real-time path (no allocation).
+ */
+size_t synth_sc_note_bundle(uint8_t *buf, size_t cap, uint64_t tt, int32_t node,
+    int32_t stolen, float freq, float amp, float dur, float cutoff);
+/* The NTP timetag of CLOCK_MONOTONIC time t, given the clocks read together now. */
+uint64_t synth_sc_timetag(int64_t t, int64_t mono_now, int64_t real_now);
+
+#endif

@@ -1,0 +1,506 @@
+/*
+ * worker: the real-time thread that owns the core (see worker.h).
+ *
+ * Design.  One loop: sleep to the next absolute CLOCK_MONOTONIC deadline
+ * (every period_ns), armed on a timerfd with TFD_TIMER_ABSTIME (the
+ * semantics of clock_nanosleep(TIMER_ABSTIME): no drift, no relative-time
+ * arithmetic), in one ppoll() together with two doorbells: the MIDI input
+ * queue's wake-up eventfd (armed with inq_arm(), so the input thread writes
+ * it at most once per sleep) and an eventfd that command producers write.
+ * A MIDI message is therefore handled as soon as it arrives, not at the next
+ * deadline, and no wake-up can be lost between the check and the sleep.
+ * Then: apply a pending configuration, drain the MIDI queue and the command
+ * rings into the engine, advance the engine to now + look-ahead, hand the
+ * events to every sink, record latencies, and every snapshot_period_ns
+ * publish a snapshot.  Engine time is CLOCK_MONOTONIC minus the start time
+ * (base); events leave the worker in monotonic time.
+ *
+ * Everything the loop touches is allocated in worker_new().  The only
+ * threads that share state with it do so through lock-free rings, atomics,
+ * eventfds and the pub triple buffer.  Runs on its own thread; the
+ * functions in worker.h say which thread may call them.
+ */
+#include "rt/worker.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/scale.h"
+#include "rt/inq.h"
+#include "rt/log.h"
+#include "rt/pub.h"
+#include "rt/ring.h"
+#include "rt/rtclock.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define WORKER_UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define WORKER_UNDER_ASAN 1
+#endif
+#endif
+
+#define WORKER_EV_CAP 256	/* events per engine_advance call */
+#define WORKER_IN_CAP 256	/* MIDI inputs per drain */
+#define WORKER_CMD_CAP 64	/* commands per ring per loop */
+#define WORKER_CMD_RING 256	/* command ring capacity */
+
+static const char *const link_names[SNAP_LINK_COUNT] = {
+	"off", "waiting", "connected", "reconnecting", "error",
+};
+
+const char *snap_link_name(enum snap_link l)
+{
+	return (unsigned)l < SNAP_LINK_COUNT ? link_names[l] : "unknown";
+}
+
+struct worker {
+	struct engine *engine;
+	struct engine_config cfg;		/* the active one, for names */
+	struct inq *inq;
+	struct worker_options opt;
+
+	struct worker_sink sinks[WORKER_MAX_SINKS];
+	int n_sinks;
+	struct ring *cmd[WORKER_CMD_COUNT];
+
+	pthread_t thread;
+	atomic_bool started, running;
+	atomic_int bell;
+	int bell_fd;				/* eventfd written by command producers */
+	int timer_fd;				/* the absolute deadline */
+	atomic_uint_fast64_t heartbeat;
+	bool realtime;
+
+	int64_t base;				/* mono ns of engine time 0 */
+	int64_t last_input_t;			/* engine time, non-decreasing */
+	struct pub *pub;
+	struct snapshot snap;			/* the worker's working copy */
+	pthread_mutex_t read_lock;		/* readers only: never the worker */
+
+	/* hand-over of a new configuration */
+	_Atomic(const struct engine_config *) pending_cfg;
+	pthread_mutex_t cfg_lock;		/* control thread only */
+
+	struct hist latency, lateness;
+	int64_t cpu_t0, cpu_wall0;
+
+	/* preallocated work space */
+	struct event ev[WORKER_EV_CAP];
+	struct engine_input in[WORKER_IN_CAP];
+	uint64_t commands_dropped;
+};
+
+static struct timespec ns_to_ts(int64_t ns)
+{
+	struct timespec ts = {.tv_sec = ns / NS_PER_SEC, .tv_nsec = ns % NS_PER_SEC};
+	return ts;
+}
+
+struct worker *worker_new(struct engine *e, const struct engine_config *cfg,
+			  struct inq *inq, const struct worker_options *o)
+{
+	struct worker *w = calloc(1, sizeof *w);
+	if (!w)
+		return NULL;
+	w->bell_fd = w->timer_fd = -1;
+	w->engine = e;
+	w->cfg = *cfg;
+	w->inq = inq;
+	w->opt = *o;
+	w->bell_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	w->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (w->bell_fd < 0 || w->timer_fd < 0)
+		goto fail;
+	if (w->opt.period_ns <= 0)
+		w->opt.period_ns = 2 * NS_PER_MS;
+	if (w->opt.snapshot_period_ns <= 0)
+		w->opt.snapshot_period_ns = 33 * NS_PER_MS;
+	w->pub = pub_new(sizeof(struct snapshot));
+	for (int i = 0; i < WORKER_CMD_COUNT; i++)
+		w->cmd[i] = ring_new(WORKER_CMD_RING, sizeof(struct engine_input));
+	for (int i = 0; i < WORKER_CMD_COUNT; i++)
+		if (!w->cmd[i])
+			goto fail;
+	if (!w->pub)
+		goto fail;
+	hist_init(&w->latency);
+	hist_init(&w->lateness);
+	pthread_mutex_init(&w->read_lock, NULL);
+	pthread_mutex_init(&w->cfg_lock, NULL);
+	w->base = rtclock_mono_ns();
+	return w;
+fail:
+	worker_free(w);
+	return NULL;
+}
+
+int worker_add_sink(struct worker *w, const struct worker_sink *s)
+{
+	if (w->n_sinks >= WORKER_MAX_SINKS || atomic_load(&w->started))
+		return -1;
+	w->sinks[w->n_sinks++] = *s;
+	return 0;
+}
+
+struct ring *worker_command_ring(struct worker *w, enum worker_producer p)
+{
+	return (unsigned)p < WORKER_CMD_COUNT ? w->cmd[p] : NULL;
+}
+
+bool worker_command(struct worker *w, enum worker_producer p, const struct command *c)
+{
+	struct engine_input in = {.kind = INPUT_COMMAND};
+	in.u.cmd = *c;
+	struct ring *r = worker_command_ring(w, p);
+	if (!r || !ring_push(r, &in))
+		return false;
+	worker_doorbell(w);
+	return true;
+}
+
+void worker_doorbell(struct worker *w)
+{
+	atomic_store(&w->bell, 1);
+	uint64_t one = 1;
+	if (write(w->bell_fd, &one, sizeof one) < 0) {
+		/* EAGAIN: the counter is already set, the worker wakes anyway */
+	}
+}
+
+int64_t worker_base(const struct worker *w)
+{
+	return w->base;
+}
+
+uint64_t worker_heartbeat(const struct worker *w)
+{
+	return atomic_load(&w->heartbeat);
+}
+
+struct hist *worker_latency(struct worker *w)
+{
+	return &w->latency;
+}
+
+struct hist *worker_lateness(struct worker *w)
+{
+	return &w->lateness;
+}
+
+bool worker_is_realtime(const struct worker *w)
+{
+	return w->realtime;
+}
+
+bool worker_snapshot(struct worker *w, struct snapshot *out)
+{
+	pthread_mutex_lock(&w->read_lock);
+	bool ok = pub_read(w->pub, out);
+	pthread_mutex_unlock(&w->read_lock);
+	return ok && out->seq > 0;
+}
+
+void worker_reconfigure(struct worker *w, const struct engine_config *cfg)
+{
+	pthread_mutex_lock(&w->cfg_lock);
+	if (!atomic_load(&w->running)) {
+		engine_reconfigure(w->engine, cfg);
+		w->cfg = *cfg;
+	} else {
+		atomic_store(&w->pending_cfg, cfg);
+		worker_doorbell(w);
+		while (atomic_load(&w->pending_cfg) != NULL) {
+			struct timespec ts = {0, 1000000};
+			nanosleep(&ts, NULL);
+		}
+	}
+	pthread_mutex_unlock(&w->cfg_lock);
+}
+
+/* Keeps the newest mutation changes, newest first. */
+static void note_mutation(struct worker *w, const struct event *ev)
+{
+	struct snapshot *s = &w->snap;
+	for (int i = 0; i < ev->u.mutation.n; i++) {
+		int keep = s->n_mut < SNAP_MUT_MAX ? s->n_mut : SNAP_MUT_MAX - 1;
+		memmove(&s->mut[1], &s->mut[0], (size_t)keep * sizeof s->mut[0]);
+		s->mut[0].t = ev->t - w->base;
+		s->mut[0].param = ev->u.mutation.ch[i].param;
+		s->mut[0].from = ev->u.mutation.ch[i].from;
+		s->mut[0].to = ev->u.mutation.ch[i].to;
+		s->n_mut = keep + 1;
+	}
+}
+
+static void copy_name(char *dst, const char *src)
+{
+	size_t n = strlen(src);
+	if (n >= ENGINE_NAME_MAX)
+		n = ENGINE_NAME_MAX - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+/* The names readers need, from the active configuration. */
+static void snapshot_names(struct worker *w)
+{
+	struct snapshot *s = &w->snap;
+	const struct engine_config *c = &w->cfg;
+	s->n_scales = c->n_scales;
+	for (int i = 0; i < c->n_scales; i++)
+		copy_name(s->scale_names[i], scale_name(c->scales[i]));
+	s->n_modes = c->n_modes;
+	for (int i = 0; i < c->n_modes; i++)
+		copy_name(s->mode_names[i], c->profiles[c->modes[i]].name);
+	s->n_palettes = c->n_palettes;
+	for (int i = 0; i < c->n_palettes; i++)
+		copy_name(s->palette_names[i], c->palettes[i]);
+}
+
+static void publish(struct worker *w, int64_t now)
+{
+	struct snapshot *s = &w->snap;
+	s->seq++;
+	s->uptime_ns = now - w->base;
+	engine_get_state(w->engine, &s->eng);
+	if (w->inq) {
+		struct inq_stats st;
+		inq_get_stats(w->inq, &st);
+		s->inq_depth = st.depth;
+		s->inq_max_depth = st.max_depth;
+		s->inq_cap = st.cap;
+		s->midi_coalesced = st.coalesced;
+		s->midi_dropped = st.dropped_notes + st.dropped_other;
+	}
+	s->latency_p50 = hist_quantile(&w->latency, 0.5);
+	s->latency_p99 = hist_quantile(&w->latency, 0.99);
+	s->lateness_p50 = hist_quantile(&w->lateness, 0.5);
+	s->lateness_p99 = hist_quantile(&w->lateness, 0.99);
+	s->commands_dropped = w->commands_dropped;
+	s->log_dropped = log_dropped();
+
+	struct timespec cpu;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
+	int64_t cpu_ns = (int64_t)cpu.tv_sec * NS_PER_SEC + cpu.tv_nsec;
+	if (now - w->cpu_wall0 >= NS_PER_SEC) {
+		if (w->cpu_wall0)
+			s->worker_cpu = (double)(cpu_ns - w->cpu_t0) / (double)(now - w->cpu_wall0);
+		w->cpu_t0 = cpu_ns;
+		w->cpu_wall0 = now;
+	}
+	for (int i = 0; i < w->n_sinks; i++)
+		if (w->sinks[i].fill)
+			w->sinks[i].fill(w->sinks[i].ctx, s);
+	pub_write(w->pub, s);
+}
+
+/* Takes every waiting input; returns the number of MIDI messages taken and
+ * leaves their arrival times (mono) in arrivals[]. */
+static size_t take_inputs(struct worker *w, int64_t now, int64_t *arrivals, size_t cap)
+{
+	size_t n_midi = 0;
+	if (w->inq) {
+		size_t n = inq_drain(w->inq, w->in, cap < WORKER_IN_CAP ? cap : WORKER_IN_CAP);
+		for (size_t i = 0; i < n; i++) {
+			arrivals[n_midi++] = w->in[i].t;
+			int64_t t = w->in[i].t - w->base;
+			if (t < w->last_input_t)
+				t = w->last_input_t;
+			w->in[i].t = w->last_input_t = t;
+			engine_input(w->engine, &w->in[i]);
+		}
+	}
+	int64_t t = now - w->base;
+	if (t < w->last_input_t)
+		t = w->last_input_t;
+	for (int r = 0; r < WORKER_CMD_COUNT; r++) {
+		struct engine_input in;
+		for (int k = 0; k < WORKER_CMD_CAP && ring_pop(w->cmd[r], &in); k++) {
+			in.t = w->last_input_t = t;
+			engine_input(w->engine, &in);
+		}
+	}
+	return n_midi;
+}
+
+static void tick(struct worker *w, int64_t now)
+{
+	int64_t arrivals[WORKER_IN_CAP];
+
+	atomic_fetch_add(&w->heartbeat, 1);
+	const struct engine_config *pc = atomic_load(&w->pending_cfg);
+	if (pc) {
+		engine_reconfigure(w->engine, pc);
+		w->cfg = *pc;
+		snapshot_names(w);
+		atomic_store(&w->pending_cfg, NULL);
+	}
+
+	size_t n_midi = take_inputs(w, now, arrivals, WORKER_IN_CAP);
+
+	int64_t to = now - w->base + w->opt.lookahead_ns;
+	size_t n;
+	do {
+		n = engine_advance(w->engine, to, w->ev, WORKER_EV_CAP);
+		for (size_t i = 0; i < n; i++) {
+			w->ev[i].t += w->base;
+			if (w->ev[i].type == EV_MUTATION)
+				note_mutation(w, &w->ev[i]);
+		}
+		for (int s = 0; s < w->n_sinks; s++)
+			if (w->sinks[s].events)
+				w->sinks[s].events(w->sinks[s].ctx, w->ev, n, now);
+	} while (n == WORKER_EV_CAP);
+
+	if (n_midi) {
+		int64_t sent = rtclock_mono_ns();
+		for (size_t i = 0; i < n_midi; i++)
+			hist_add(&w->latency, sent - arrivals[i]);
+	}
+}
+
+static void become_realtime(struct worker *w)
+{
+	struct sched_param sp = {.sched_priority = 60};
+	int rc = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
+	if (rc == 0) {
+		w->realtime = true;
+		log_info("worker_realtime", "worker runs SCHED_FIFO priority %d", sp.sched_priority);
+	} else {
+		log_warn("worker_realtime",
+			 "SCHED_FIFO not allowed (%s): the worker runs at normal priority; "
+			 "grant rtprio to the service's user (audio group) for tighter timing",
+			 strerror(rc));
+	}
+}
+
+/* Empties an eventfd or timerfd (non-blocking). */
+static void drain_fd(int fd)
+{
+	uint64_t v;
+	if (read(fd, &v, sizeof v) < 0) {
+		/* EAGAIN: it had not fired */
+	}
+}
+
+/* Sleeps until the absolute deadline, a MIDI message or a command. */
+static void sleep_until(struct worker *w, int64_t deadline)
+{
+	if (atomic_load(&w->bell))
+		return;
+	if (w->inq && !inq_arm(w->inq))
+		return;			/* messages are already waiting */
+	struct itimerspec its = {.it_value = ns_to_ts(deadline)};
+	timerfd_settime(w->timer_fd, TFD_TIMER_ABSTIME, &its, NULL);
+	struct pollfd pf[3] = {
+		{.fd = w->timer_fd, .events = POLLIN},
+		{.fd = w->bell_fd, .events = POLLIN},
+		{.fd = w->inq ? inq_wake_fd(w->inq) : -1, .events = POLLIN},
+	};
+	while (ppoll(pf, 3, NULL, NULL) < 0 && errno == EINTR)
+		;
+	if (w->inq)
+		inq_disarm(w->inq);
+	if (pf[0].revents)
+		drain_fd(w->timer_fd);
+	if (pf[1].revents)
+		drain_fd(w->bell_fd);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	if (w->opt.realtime)
+		become_realtime(w);
+
+	int64_t deadline = rtclock_mono_ns();
+	int64_t next_snap = deadline;
+	while (atomic_load(&w->running)) {
+		int64_t now = rtclock_mono_ns();
+		if (now < deadline) {
+			sleep_until(w, deadline);
+			now = rtclock_mono_ns();
+		}
+		atomic_store(&w->bell, 0);
+		if (now >= deadline) {
+			hist_add(&w->lateness, now - deadline);
+			deadline += w->opt.period_ns;
+			if (deadline <= now)	/* overslept: skip, never burst */
+				deadline = now + w->opt.period_ns;
+		}
+		tick(w, now);
+		if (now >= next_snap) {
+			publish(w, now);
+			next_snap = now + w->opt.snapshot_period_ns;
+		}
+	}
+	for (int s = 0; s < w->n_sinks; s++)
+		if (w->sinks[s].shutdown)
+			w->sinks[s].shutdown(w->sinks[s].ctx);
+	publish(w, rtclock_mono_ns());
+	return NULL;
+}
+
+int worker_start(struct worker *w)
+{
+	if (w->opt.realtime) {
+#ifdef WORKER_UNDER_ASAN
+		log_info("worker_mlock", "memory not locked: AddressSanitizer build");
+#else
+		if (mlockall(MCL_CURRENT | MCL_FUTURE) != 0)
+			log_warn("worker_mlock", "mlockall not allowed (%s): memory may page",
+				 strerror(errno));
+		else
+			log_info("worker_mlock", "memory locked");
+#endif
+	}
+	snapshot_names(w);
+	/* The first step sounds one look-ahead (plus a period) from now, so
+	 * that it is handed out in time like every later one. */
+	engine_start(w->engine, rtclock_mono_ns() - w->base + w->opt.lookahead_ns + w->opt.period_ns);
+	atomic_store(&w->running, true);
+	if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+		atomic_store(&w->running, false);
+		return -1;
+	}
+	atomic_store(&w->started, true);
+	return 0;
+}
+
+void worker_stop(struct worker *w)
+{
+	if (!atomic_load(&w->started))
+		return;
+	atomic_store(&w->running, false);
+	worker_doorbell(w);
+	pthread_join(w->thread, NULL);
+	atomic_store(&w->started, false);
+}
+
+void worker_free(struct worker *w)
+{
+	if (!w)
+		return;
+	worker_stop(w);
+	for (int i = 0; i < WORKER_CMD_COUNT; i++)
+		ring_free(w->cmd[i]);
+	pub_free(w->pub);
+	if (w->bell_fd >= 0)
+		close(w->bell_fd);
+	if (w->timer_fd >= 0)
+		close(w->timer_fd);
+	pthread_mutex_destroy(&w->read_lock);
+	pthread_mutex_destroy(&w->cfg_lock);
+	free(w);
+}

@@ -1,0 +1,89 @@
+/*
+ * worker: the real-time thread that owns the core.
+ *
+ * It sleeps to absolute CLOCK_MONOTONIC deadlines, drains the MIDI input
+ * queue and the command rings into engine_input(), advances the engine to
+ * now + look-ahead and hands the one event list to its sinks (synth, LEDs,
+ * event log ...), then publishes a snapshot for slow readers.  Input
+ * producers ring its doorbell so that a MIDI message is handled at once
+ * rather than at the next deadline.  On its path nothing allocates, blocks or
+ * takes a lock shared with a slower thread.
+ *
+ * worker_new/start/stop/free and worker_reconfigure are for the control
+ * thread; worker_doorbell and pushes into worker_command_ring() for any
+ * producer (one producer per ring); worker_snapshot for readers.
+ */
+#ifndef ME_RT_WORKER_H
+#define ME_RT_WORKER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/engine.h"
+#include "rt/hist.h"
+#include "rt/snapshot.h"
+
+struct inq;
+struct ring;
+
+/* A consumer of the event list.  Every callback runs on the worker thread
+ * and must neither block nor allocate. */
+struct worker_sink {
+	const char *name;
+	/* events: times are CLOCK_MONOTONIC ns */
+	void (*events)(void *ctx, const struct event *ev, size_t n, int64_t now_mono);
+	/* adds the sink's state and counters to the snapshot */
+	void (*fill)(void *ctx, struct snapshot *snap);
+	/* the worker is stopping: silence everything now */
+	void (*shutdown)(void *ctx);
+	void *ctx;
+};
+
+enum worker_producer {
+	WORKER_CMD_CONTROL,	/* signals, reload, presets from the main thread */
+	WORKER_CMD_CONSOLE,
+	WORKER_CMD_HTTP,
+	WORKER_CMD_COUNT
+};
+
+struct worker_options {
+	int64_t lookahead_ns;		/* sequenced events are handed out this early */
+	int64_t period_ns;		/* deadline spacing when nothing wakes it */
+	int64_t snapshot_period_ns;	/* snapshot publication spacing */
+	bool realtime;			/* try SCHED_FIFO and mlockall */
+};
+
+#define WORKER_MAX_SINKS 8
+
+struct worker;
+
+struct worker *worker_new(struct engine *e, const struct engine_config *cfg,
+			  struct inq *inq, const struct worker_options *o);
+int worker_add_sink(struct worker *w, const struct worker_sink *s);
+int worker_start(struct worker *w);
+void worker_stop(struct worker *w);
+void worker_free(struct worker *w);
+
+/* The ring a producer pushes struct engine_input commands into (t is set
+ * by the worker when it takes them); call worker_doorbell after a push. */
+struct ring *worker_command_ring(struct worker *w, enum worker_producer p);
+bool worker_command(struct worker *w, enum worker_producer p, const struct command *c);
+void worker_doorbell(struct worker *w);
+
+/* Copies the latest snapshot; false before the first one. */
+bool worker_snapshot(struct worker *w, struct snapshot *out);
+/* Hands a new engine configuration to the worker and waits (the caller,
+ * never the worker) until it applies; cfg may be freed afterwards. */
+void worker_reconfigure(struct worker *w, const struct engine_config *cfg);
+
+/* Engine time 0 in CLOCK_MONOTONIC ns. */
+int64_t worker_base(const struct worker *w);
+/* Increments on every loop: the systemd watchdog's liveness signal. */
+uint64_t worker_heartbeat(const struct worker *w);
+/* Latency (MIDI arrival to hand-off) and wake-up lateness histograms. */
+struct hist *worker_latency(struct worker *w);
+struct hist *worker_lateness(struct worker *w);
+/* Whether SCHED_FIFO / mlockall took effect (after worker_start). */
+bool worker_is_realtime(const struct worker *w);
+
+#endif

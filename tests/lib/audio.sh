@@ -1,0 +1,127 @@
+# tests/lib/audio.sh: a private audio stack for black-box tests (bash).
+#
+# Source it, then:
+#   audio_require               fail (exit 1) naming any missing tool
+#   audio_start DIR             start jackd (dummy driver, 48 kHz, period 256)
+#                               under a private name and scsynth on a free
+#                               private UDP port; logs go to DIR
+#   audio_stop                  stop both, remove scsynth's shared memory;
+#                               safe to call twice and from an EXIT trap
+# After audio_start: AUDIO_PORT (scsynth's UDP port), AUDIO_JACK (the JACK
+# server name), AUDIO_SC_LOG (scsynth's stdout and stderr), AUDIO_PROBE
+# (the sc_probe tool).  Typical use:
+#   tmp=$(mktemp -d); trap 'audio_stop; rm -rf "$tmp"' EXIT
+#   audio_require; audio_start "$tmp"
+# A missing tool or a stack that does not come up fails the test: CI must
+# not skip silently.
+
+AUDIO_RATE=48000
+AUDIO_PERIOD=256
+AUDIO_JACK=
+AUDIO_PORT=
+AUDIO_JACK_PID=
+AUDIO_SC_PID=
+AUDIO_SC_LOG=
+AUDIO_PROBE="${top_builddir:-.}/tests/tools/sc_probe"
+
+audio_fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+audio_require() {
+	local t pkg
+	for t in jackd:jackd2 jack_wait:jackd2 scsynth:supercollider-server sox:sox; do
+		pkg=${t#*:}
+		t=${t%%:*}
+		command -v "$t" >/dev/null 2>&1 ||
+			audio_fail "$t not found: install the Debian package $pkg"
+	done
+	[ -x "$AUDIO_PROBE" ] || audio_fail "$AUDIO_PROBE not built (run make check)"
+}
+
+# A UDP port on 127.0.0.1 that nothing listens on now.
+audio_free_port() {
+	local p i
+	for i in $(seq 1 50); do
+		p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+		if ! ss -Hlun 2>/dev/null | awk '{print $4}' | grep -q ":$p\$"; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
+audio_start() {
+	local dir=$1 i try
+	[ -d "$dir" ] || audio_fail "audio_start: no directory $dir"
+	AUDIO_JACK="me-test-$$-$RANDOM"
+	jackd -n "$AUDIO_JACK" -d dummy -r "$AUDIO_RATE" -p "$AUDIO_PERIOD" \
+		>"$dir/jackd.log" 2>&1 &
+	AUDIO_JACK_PID=$!
+	if ! JACK_DEFAULT_SERVER="$AUDIO_JACK" timeout 15 jack_wait -w -t 10 >/dev/null 2>&1; then
+		cat "$dir/jackd.log" >&2
+		audio_fail "jackd ($AUDIO_JACK) did not start"
+	fi
+	for try in 1 2 3; do
+		AUDIO_PORT=$(audio_free_port) || audio_fail "no free UDP port"
+		AUDIO_SC_LOG="$dir/scsynth.log"
+		JACK_DEFAULT_SERVER="$AUDIO_JACK" JACK_NO_START_SERVER=1 \
+			SC_JACK_DEFAULT_OUTPUTS= SC_JACK_DEFAULT_INPUTS= \
+			scsynth -u "$AUDIO_PORT" -i 0 -o 2 -D 0 -R 0 -l 4 \
+			>"$AUDIO_SC_LOG" 2>&1 </dev/null &
+		AUDIO_SC_PID=$!
+		for i in $(seq 1 50); do
+			if ! kill -0 "$AUDIO_SC_PID" 2>/dev/null; then
+				break
+			fi
+			if "$AUDIO_PROBE" -p "$AUDIO_PORT" -t 200 status >/dev/null 2>&1; then
+				return 0
+			fi
+			sleep 0.1
+		done
+		# dead (port taken?) or silent: stop it and try another port
+		audio_stop_sc
+		echo "scsynth on port $AUDIO_PORT did not answer (try $try):" >&2
+		tail -5 "$AUDIO_SC_LOG" >&2
+	done
+	audio_fail "scsynth did not come up on the private JACK server $AUDIO_JACK"
+}
+
+audio_stop_sc() {
+	local i
+	if [ -n "$AUDIO_SC_PID" ]; then
+		kill "$AUDIO_SC_PID" 2>/dev/null || true
+		for i in $(seq 1 30); do
+			kill -0 "$AUDIO_SC_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -9 "$AUDIO_SC_PID" 2>/dev/null || true
+		wait "$AUDIO_SC_PID" 2>/dev/null || true
+		AUDIO_SC_PID=
+	fi
+	if [ -n "$AUDIO_PORT" ]; then
+		rm -f "/dev/shm/SuperColliderServer_$AUDIO_PORT"
+	fi
+}
+
+audio_stop() {
+	local i
+	audio_stop_sc
+	if [ -n "$AUDIO_JACK_PID" ]; then
+		kill "$AUDIO_JACK_PID" 2>/dev/null || true
+		for i in $(seq 1 30); do
+			kill -0 "$AUDIO_JACK_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -9 "$AUDIO_JACK_PID" 2>/dev/null || true
+		wait "$AUDIO_JACK_PID" 2>/dev/null || true
+		AUDIO_JACK_PID=
+	fi
+}
+
+# Number of "late" lines scsynth printed (bundles that arrived too late).
+audio_late_count() {
+	grep -c '^late ' "$AUDIO_SC_LOG" 2>/dev/null || true
+}

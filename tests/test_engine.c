@@ -1,0 +1,504 @@
+/*
+ * Tests of the whole engine: determinism, scale changes on the bar, notes in
+ * the scale, exact step times over hours, lookahead inputs, small buffers,
+ * commands, and a ten-hour run.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/engine.h"
+#include "core/scale.h"
+#include "testlib.h"
+
+#define S NS_PER_SEC
+#define MS NS_PER_MS
+#define CAP 8192
+
+static struct event evs[CAP];
+
+static struct engine_input cc_in(int64_t t, int num, int val)
+{
+	struct engine_input in = {.kind = INPUT_MIDI, .t = t};
+	in.u.midi = (struct midi_msg){.kind = MIDI_CC, .channel = 1, .number = (uint8_t)num,
+	    .value = (uint16_t)val};
+	return in;
+}
+
+static struct engine_input cmd_in(int64_t t, int type, int param, double value)
+{
+	struct engine_input in = {.kind = INPUT_COMMAND, .t = t};
+	in.u.cmd = (struct command){.type = (uint8_t)type, .source = SRC_KEY,
+	    .param = (uint8_t)param, .value = value};
+	return in;
+}
+
+/* A quiet config: no mutation, no idle, no swing, unless a test wants them. */
+static void plain(struct engine_config *cfg)
+{
+	engine_config_default(cfg);
+	cfg->mutation_enabled = false;
+	cfg->idle_timeout_ms = 0;
+	cfg->swing = 0;
+}
+
+/* A scripted performance: knobs, buttons, scale and mode changes. */
+static void script(struct engine *e, int64_t t_end, uint64_t seed, struct event *log,
+    size_t *n_log, size_t log_cap, size_t chunk)
+{
+	srand((unsigned)seed);
+	int64_t t = 0, next_in = S;
+	*n_log = 0;
+	while (t < t_end) {
+		t += 20 * MS;
+		while (next_in < t) {
+			int r = rand() % 6;
+			struct engine_input in;
+			if (r == 0)
+				in = cc_in(next_in, 51, rand() % 128);
+			else if (r == 1)
+				in = cc_in(next_in, 20, rand() % 128);
+			else if (r == 2)
+				in = cc_in(next_in, 60, rand() % 128);
+			else if (r == 3)
+				in = cc_in(next_in, 24, rand() % 128);
+			else if (r == 4) {
+				in = cc_in(next_in, 0, 0);
+				in.u.midi = (struct midi_msg){.kind = MIDI_NOTE_ON, .channel = 1,
+				    .number = (uint8_t)(60 + rand() % 12), .value = 100};
+			} else
+				in = cmd_in(next_in, CMD_NEXT_SCALE, 0, 0);
+			engine_input(e, &in);
+			next_in += (int64_t)(rand() % 4000 + 100) * MS;
+		}
+		for (;;) {
+			size_t want = log_cap - *n_log < chunk ? log_cap - *n_log : chunk;
+			size_t n = engine_advance(e, t, log + *n_log, want);
+			*n_log += n;
+			if (n < want || *n_log == log_cap)
+				break;
+		}
+	}
+}
+
+static struct event run_a[60000], run_b[60000];
+
+static void test_determinism(void)
+{
+	struct engine_config cfg;
+	engine_config_default(&cfg);
+	cfg.interval_min_s = 3;
+	cfg.interval_max_s = 9;
+	cfg.idle_timeout_ms = 5000;
+	size_t na, nb;
+	struct engine *a = engine_new(&cfg, 1234);
+	script(a, 600 * S, 5, run_a, &na, 60000, 4096);
+	/* A small output buffer changes nothing but the number of calls. */
+	struct engine *b = engine_new(&cfg, 1234);
+	script(b, 600 * S, 5, run_b, &nb, 60000, 3);
+	CU_ASSERT(na > 1000 && na < 60000);
+	CU_ASSERT_EQUAL_FATAL(na, nb);
+	CU_ASSERT(memcmp(run_a, run_b, na * sizeof run_a[0]) == 0);
+	engine_free(a);
+	engine_free(b);
+	/* Another seed, other music. */
+	struct engine *c = engine_new(&cfg, 1235);
+	script(c, 600 * S, 5, run_b, &nb, 60000, 4096);
+	size_t ia = 0, ib = 0, same = 0, compared = 0;
+	for (; compared < 500; compared++) {
+		while (ia < na && run_a[ia].type != EV_NOTE)
+			ia++;
+		while (ib < nb && run_b[ib].type != EV_NOTE)
+			ib++;
+		if (ia >= na || ib >= nb)
+			break;
+		same += run_a[ia++].u.note.pitch == run_b[ib++].u.note.pitch;
+	}
+	CU_ASSERT(compared == 500 && same < compared / 2);
+	engine_free(c);
+}
+
+/* Every note sounds in the scale active at its time, whatever happens. */
+static void test_notes_in_scale(void)
+{
+	struct engine_config cfg;
+	engine_config_default(&cfg);
+	cfg.interval_min_s = 2;
+	cfg.interval_max_s = 6;
+	cfg.idle_timeout_ms = 7000;
+	cfg.n_scales = 5;
+	cfg.scales[3] = SCALE_WHOLE_TONE;
+	cfg.scales[4] = SCALE_HARMONIC_MINOR;
+	cfg.root = 57;
+	for (int q = 0; q < 3; q++) {
+		cfg.quantize_scale_changes = (enum quantize_when)q;
+		struct engine *e = engine_new(&cfg, 40 + q);
+		size_t n;
+		script(e, 600 * S, 9 + q, run_a, &n, 60000, 4096);
+		CU_ASSERT(n < 60000);
+		/* Scale changes in time order (the log may list a live note earlier). */
+		int64_t sc_t[4096];
+		int sc_id[4096], sc_root[4096], n_sc = 0, notes = 0, bad = 0;
+		for (size_t i = 0; i < n && n_sc < 4096; i++)
+			if (run_a[i].type == EV_SCALE) {
+				CU_ASSERT(n_sc == 0 || run_a[i].t >= sc_t[n_sc - 1]);
+				sc_t[n_sc] = run_a[i].t;
+				sc_id[n_sc] = run_a[i].u.scale.scale;
+				sc_root[n_sc++] = run_a[i].u.scale.root;
+			}
+		CU_ASSERT(n_sc > 10);
+		for (size_t i = 0; i < n; i++) {
+			if (run_a[i].type != EV_NOTE)
+				continue;
+			int j = n_sc - 1;
+			while (j > 0 && sc_t[j] > run_a[i].t)
+				j--;
+			notes++;
+			bad += !scale_contains(sc_id[j], sc_root[j], run_a[i].u.note.pitch);
+		}
+		CU_ASSERT(notes > 500);
+		CU_ASSERT_EQUAL(bad, 0);
+		engine_free(e);
+	}
+}
+
+/* Times of the steps (EV_STEP) from one advance to `to`. */
+static size_t step_times(struct engine *e, int64_t to, int64_t *t, size_t cap)
+{
+	size_t m = 0, n;
+	while ((n = engine_advance(e, to, evs, CAP)) > 0)
+		for (size_t i = 0; i < n; i++)
+			if (evs[i].type == EV_STEP && m < cap)
+				t[m++] = evs[i].t;
+	return m;
+}
+
+static int64_t exact(int64_t j, int64_t bpm)
+{
+	return (j * INT64_C(30000000000) + bpm) / (2 * bpm);
+}
+
+static void test_scale_on_next_bar(void)
+{
+	const int quantize[] = {QUANTIZE_BAR, QUANTIZE_BEAT, QUANTIZE_IMMEDIATE};
+	const int every[] = {16, 4, 0};
+	for (int q = 0; q < 3; q++) {
+		struct engine_config cfg;
+		plain(&cfg);
+		cfg.swing = 0.2;
+		cfg.quantize_scale_changes = (enum quantize_when)quantize[q];
+		struct engine *e = engine_new(&cfg, 2);
+		int64_t t[64];
+		/* 21 steps played (one bar and a bit); then minor is asked for mid-bar. */
+		size_t m = step_times(e, 2800 * MS, t, 64);
+		CU_ASSERT_FATAL(m == 21);
+		struct engine_input in = cc_in(2790 * MS, 51, 64);
+		engine_input(e, &in);
+		int64_t scale_t = -1;
+		size_t n = engine_advance(e, 6 * S, evs, CAP);
+		int64_t first_step_after = -1, boundary = -1;
+		int64_t k = 21;
+		for (size_t i = 0; i < n; i++) {
+			if (evs[i].type == EV_SCALE) {
+				scale_t = evs[i].t;
+				CU_ASSERT_EQUAL(evs[i].u.scale.scale, SCALE_MINOR);
+			}
+			if (evs[i].type == EV_STEP) {
+				if (first_step_after < 0)
+					first_step_after = evs[i].t;
+				if (every[q] && k % every[q] == 0 && boundary < 0)
+					boundary = evs[i].t;
+				k++;
+			}
+		}
+		if (every[q]) {
+			CU_ASSERT_EQUAL(scale_t, boundary);
+		} else {
+			CU_ASSERT(scale_t > t[20] && scale_t < first_step_after);
+		}
+		if (q == 0) {
+			CU_ASSERT_EQUAL(boundary, exact(32, 110));	/* step 32 at 110 BPM */
+		}
+		engine_free(e);
+	}
+}
+
+/* Ten hours of steps, each where the arithmetic puts it, tempo changing hourly. */
+static void test_ten_hours_exact(void)
+{
+	static const int64_t tempos[] = {110, 97, 124, 72, 133, 110, 61, 300, 20, 88};
+	struct engine_config cfg;
+	plain(&cfg);
+	struct engine *e = engine_new(&cfg, 8);
+	int64_t k = 0, seg_k = 0, seg_t = 0, bpm = 110;
+	int64_t errors = 0, steps = 0;
+	for (int h = 0; h < 10; h++) {
+		if (h > 0) {
+			struct engine_input in = cmd_in(h * 3600 * S, CMD_SET_PARAM, P_TEMPO,
+			    (double)tempos[h]);
+			engine_input(e, &in);
+		}
+		for (int64_t to = h * 3600 * S + S; to <= (h + 1) * 3600 * S; to += S) {
+			size_t n = engine_advance(e, to, evs, CAP);
+			for (size_t i = 0; i < n; i++) {
+				if (evs[i].type == EV_PARAM && evs[i].u.param.id == P_TEMPO) {
+					/* The new tempo runs from the next step on. */
+					seg_t += exact(k - seg_k, bpm);
+					seg_k = k;
+					bpm = llround(evs[i].u.param.value);
+				}
+				if (evs[i].type != EV_STEP)
+					continue;
+				errors += evs[i].t != seg_t + exact(k - seg_k, bpm);
+				k++;
+				steps++;
+			}
+		}
+	}
+	CU_ASSERT_EQUAL(errors, 0);
+	CU_ASSERT(steps > 100000);
+	engine_free(e);
+
+	/* With a constant tempo, step 264000 is exactly ten hours in. */
+	e = engine_new(&cfg, 8);
+	int64_t last = -1, count = 0;
+	for (int64_t to = 600 * S; to <= 36000 * S + 1; to += 600 * S) {
+		size_t n;
+		while ((n = engine_advance(e, to + (to == 36000 * S), evs, CAP)) > 0)
+			for (size_t i = 0; i < n; i++)
+				if (evs[i].type == EV_STEP) {
+					last = evs[i].t;
+					count++;
+				}
+	}
+	CU_ASSERT_EQUAL(count, 264001);
+	CU_ASSERT_EQUAL(last, 36000 * S);
+	engine_free(e);
+}
+
+/* An input older than what was already played changes only what comes next. */
+static void test_lookahead_input(void)
+{
+	struct engine_config cfg;
+	plain(&cfg);
+	struct engine *e = engine_new(&cfg, 8);
+	int64_t t[64];
+	size_t m = step_times(e, S, t, 64);	/* steps 0..7 */
+	CU_ASSERT_EQUAL_FATAL(m, 8);
+	struct engine_input in = cc_in(900 * MS, 20, 127);	/* 300 BPM */
+	engine_input(e, &in);
+	size_t n = engine_advance(e, 2 * S, evs, CAP);
+	CU_ASSERT_FATAL(n > 2);
+	CU_ASSERT_EQUAL(evs[0].type, EV_INPUT);
+	CU_ASSERT_EQUAL(evs[0].t, 900 * MS);
+	CU_ASSERT_EQUAL(evs[1].type, EV_PARAM);
+	CU_ASSERT_EQUAL(evs[1].t, 900 * MS);
+	int64_t prev = t[7];
+	int k = 8;
+	for (size_t i = 2; i < n; i++) {
+		if (evs[i].type != EV_STEP)
+			continue;
+		int64_t want = k == 8 ? exact(8, 110) : prev + 50 * MS;
+		CU_ASSERT_EQUAL(evs[i].t, want);
+		CU_ASSERT(evs[i].t >= S || k == 8);
+		prev = evs[i].t;
+		k++;
+	}
+	CU_ASSERT(k > 20);
+	engine_free(e);
+}
+
+static void test_commands(void)
+{
+	struct engine_config cfg;
+	plain(&cfg);
+	struct engine *e = engine_new(&cfg, 8);
+	struct engine_state st;
+	struct engine_input in = cmd_in(S, CMD_NUDGE_PARAM, P_REVERB_MIX, 5);
+	engine_input(e, &in);
+	in = cmd_in(S, CMD_NUDGE_PARAM, P_TEMPO, -10);
+	engine_input(e, &in);
+	in = cmd_in(S, CMD_NUDGE_PARAM, P_SEQUENCE_LENGTH, 3);
+	engine_input(e, &in);
+	in = cmd_in(S, CMD_CHAOS_TOGGLE, 0, 0);
+	engine_input(e, &in);
+	engine_advance(e, 2 * S, evs, CAP);
+	engine_get_state(e, &st);
+	CU_ASSERT_DOUBLE_EQUAL(st.value[P_REVERB_MIX], 0.35, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(st.value[P_TEMPO], 110 * pow(1.01, -10), 1e-9);
+	CU_ASSERT_EQUAL(st.n_steps, 11);
+	CU_ASSERT_DOUBLE_EQUAL(st.value[P_CHAOS_LOCK], 1, 1e-9);
+	CU_ASSERT_EQUAL(st.source[P_CHAOS_LOCK], SRC_KEY);
+	in = cmd_in(2 * S, CMD_CHAOS_TOGGLE, 0, 0);
+	engine_input(e, &in);
+	/* The next mode applies its profile: mystic is minor, slower, darker. */
+	in = cmd_in(2 * S, CMD_NEXT_MODE, 0, 0);
+	engine_input(e, &in);
+	size_t n = engine_advance(e, 3 * S, evs, CAP);
+	engine_get_state(e, &st);
+	CU_ASSERT_DOUBLE_EQUAL(st.value[P_CHAOS_LOCK], 0.5, 1e-9);
+	CU_ASSERT_EQUAL(st.mode, 1);
+	CU_ASSERT_DOUBLE_EQUAL(st.value[P_TEMPO], 100, 1e-9);
+	CU_ASSERT_EQUAL(st.source[P_TEMPO], SRC_MODE);
+	CU_ASSERT_DOUBLE_EQUAL(st.value[P_FILTER_CUTOFF], 1400, 1e-9);
+	int modes = 0;
+	for (size_t i = 0; i < n; i++)
+		modes += evs[i].type == EV_MODE && evs[i].u.mode.mode == 1;
+	CU_ASSERT_EQUAL(modes, 1);
+	engine_advance(e, 6 * S, evs, CAP);
+	engine_get_state(e, &st);
+	CU_ASSERT_EQUAL(st.scale, SCALE_MINOR);
+	/* Steps from a preset and from the keyboard. */
+	in = cmd_in(6 * S, CMD_SET_STEP, 0, 0);
+	in.u.cmd.step = 3;
+	in.u.cmd.step_data = (struct engine_step){.prob = 0.25, .degree = 4, .velocity = 90,
+	    .length = 1.5, .on = 1};
+	engine_input(e, &in);
+	in = cmd_in(6 * S, CMD_TOGGLE_STEP, 0, 0);
+	in.u.cmd.step = 5;
+	engine_input(e, &in);
+	in = cmd_in(6 * S, CMD_TOGGLE_STEP, 0, 0);
+	in.u.cmd.step = 500;
+	engine_input(e, &in);
+	in = cmd_in(6 * S, CMD_SET_PARAM, 200, 0);
+	engine_input(e, &in);
+	engine_advance(e, 7 * S, evs, CAP);
+	engine_get_state(e, &st);
+	CU_ASSERT_DOUBLE_EQUAL(st.steps[3].prob, 0.25, 1e-9);
+	CU_ASSERT_EQUAL(st.steps[3].degree, 4);
+	CU_ASSERT_EQUAL(st.step_note[3], scale_degree_note(SCALE_MINOR, 60, 4));
+	CU_ASSERT_EQUAL(st.steps[5].on, 0);
+	CU_ASSERT_EQUAL(st.rejected, 2);
+	/* Next scale cycles the configured scales. */
+	in = cmd_in(7 * S, CMD_NEXT_SCALE, 0, 0);
+	engine_input(e, &in);
+	engine_advance(e, 10 * S, evs, CAP);
+	engine_get_state(e, &st);
+	CU_ASSERT_EQUAL(st.scale, SCALE_PENTATONIC);
+	engine_free(e);
+}
+
+static void test_pause(void)
+{
+	struct engine_config cfg;
+	plain(&cfg);
+	struct engine *e = engine_new(&cfg, 8);
+	engine_advance(e, S, evs, CAP);
+	struct engine_input in = cmd_in(S, CMD_PAUSE, 0, 0);
+	engine_input(e, &in);
+	size_t n = engine_advance(e, 5 * S, evs, CAP);
+	int transport = 0, steps = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (evs[i].type == EV_TRANSPORT) {
+			transport++;
+			CU_ASSERT_EQUAL(evs[i].u.transport.running, 0);
+			CU_ASSERT_EQUAL(evs[i].t, S);
+		}
+		steps += evs[i].type == EV_STEP;
+	}
+	CU_ASSERT_EQUAL(transport, 1);
+	CU_ASSERT_EQUAL(steps, 0);
+	struct engine_state st;
+	engine_get_state(e, &st);
+	CU_ASSERT(st.paused);
+	in.t = 5 * S;
+	engine_input(e, &in);
+	n = engine_advance(e, 6 * S, evs, CAP);
+	int64_t first = -1;
+	for (size_t i = 0; i < n; i++)
+		if (evs[i].type == EV_STEP && first < 0)
+			first = evs[i].t;
+	CU_ASSERT_EQUAL(first, 5 * S);
+	engine_free(e);
+}
+
+/* Drift keeps the tempo within +-drift % of the set tempo, moving smoothly. */
+static void test_drift(void)
+{
+	struct engine_config cfg;
+	plain(&cfg);
+	cfg.drift = 10;
+	struct engine *e = engine_new(&cfg, 8);
+	double lo = 1e9, hi = 0, prev = 110;
+	int big_jumps = 0;
+	for (int64_t to = S; to <= 3600 * S; to += S) {
+		engine_advance(e, to, evs, CAP);
+		struct engine_state st;
+		engine_get_state(e, &st);
+		lo = st.tempo_now < lo ? st.tempo_now : lo;
+		hi = st.tempo_now > hi ? st.tempo_now : hi;
+		big_jumps += fabs(st.tempo_now - prev) > 1.0;
+		prev = st.tempo_now;
+	}
+	CU_ASSERT(lo >= 99 - 1e-9 && hi <= 121 + 1e-9);
+	CU_ASSERT(hi - lo > 8);	/* it does move */
+	CU_ASSERT_EQUAL(big_jumps, 0);
+	engine_free(e);
+}
+
+static void test_reconfigure(void)
+{
+	struct engine_config cfg;
+	plain(&cfg);
+	struct engine *e = engine_new(&cfg, 8);
+	struct engine_input in = cc_in(S, 22, 127);
+	engine_input(e, &in);
+	engine_advance(e, 2 * S, evs, CAP);
+	struct engine_state before, after;
+	engine_get_state(e, &before);
+	cfg.bpm = 90;
+	cfg.reverb_mix = 0.1;
+	cfg.n_scales = 1;
+	cfg.scales[0] = SCALE_DORIAN;
+	engine_reconfigure(e, &cfg);
+	engine_advance(e, 5 * S, evs, CAP);
+	engine_get_state(e, &after);
+	CU_ASSERT_DOUBLE_EQUAL(after.value[P_TEMPO], 90, 1e-9);	/* from the config */
+	CU_ASSERT_DOUBLE_EQUAL(after.value[P_REVERB_MIX], 1, 1e-9);	/* the performer's */
+	CU_ASSERT_EQUAL(after.scale, SCALE_DORIAN);
+	CU_ASSERT(memcmp(before.steps, after.steps, sizeof before.steps) == 0);
+	CU_ASSERT(after.play_step >= 0);
+	engine_free(e);
+}
+
+/* Ten hours with the default config: a figure for the report, not a gate. */
+static void test_ten_hours_run(void)
+{
+	struct engine_config cfg;
+	engine_config_default(&cfg);
+	cfg.drift = 5;
+	struct engine *e = engine_new(&cfg, 99);
+	clock_t c0 = clock();
+	uint64_t events = 0, notes = 0;
+	for (int64_t to = 0; to <= 36000 * S; to += 50 * MS) {
+		size_t n = engine_advance(e, to, evs, CAP);
+		events += n;
+		for (size_t i = 0; i < n; i++)
+			notes += evs[i].type == EV_NOTE;
+	}
+	double cpu = (double)(clock() - c0) / CLOCKS_PER_SEC;
+	struct engine_state st;
+	engine_get_state(e, &st);
+	CU_ASSERT_EQUAL(st.notes, notes);
+	CU_ASSERT(notes > 20000);
+	CU_ASSERT(st.mutations > 100);
+	CU_ASSERT(st.idle);
+	CU_ASSERT_EQUAL(st.dropped, 0);
+	fprintf(stderr, "\n    10 h simulated: %llu events, %llu notes, %.2f s CPU\n",
+	    (unsigned long long)events, (unsigned long long)notes, cpu);
+	engine_free(e);
+}
+
+TEST_SUITE(engine, NULL, NULL,
+    TEST_CASE(test_determinism),
+    TEST_CASE(test_notes_in_scale),
+    TEST_CASE(test_scale_on_next_bar),
+    TEST_CASE(test_ten_hours_exact),
+    TEST_CASE(test_lookahead_input),
+    TEST_CASE(test_commands),
+    TEST_CASE(test_pause),
+    TEST_CASE(test_drift),
+    TEST_CASE(test_reconfigure),
+    TEST_CASE(test_ten_hours_run))

@@ -1,0 +1,96 @@
+/*
+ * preset_hammer: drives preset saving for the kill test.
+ *
+ *   preset_hammer save DIR NAME    save NAME forever, alternating contents A and B
+ *   preset_hammer once DIR NAME    save content A once
+ *   preset_hammer check DIR NAME   load NAME: prints A or B (exit 0); anything
+ *                                  else (an error, a mixture) exit 1
+ *
+ * A and B differ in every parameter and every step, so a preset that mixed
+ * the two (a torn write) can never pass as either.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/param.h"
+#include "rt/preset.h"
+
+static void content(struct engine_state *st, int which)
+{
+	memset(st, 0, sizeof *st);
+	for (int i = 0; i < P_COUNT; i++) {
+		const struct param_info *p = &param_table[i];
+		double f = which ? 0.75 : 0.25;
+		st->value[i] = param_clamp((enum param_id)i, p->min + f * (p->max - p->min));
+	}
+	st->n_steps = (int)st->value[P_SEQUENCE_LENGTH];
+	for (int k = 0; k < ENGINE_MAX_STEPS; k++) {
+		st->steps[k].prob = which ? 0.9 : 0.1;
+		st->steps[k].degree = (int8_t)(which ? k % 5 : -(k % 5) - 1);
+		st->steps[k].velocity = (uint8_t)(which ? 100 : 40);
+		st->steps[k].length = which ? 1.5 : 0.25;
+		st->steps[k].on = (uint8_t)((k + which) % 2);
+	}
+}
+
+/* Whether p holds exactly content `which`. */
+static int same(const struct preset *p, int which)
+{
+	struct engine_state st;
+	content(&st, which);
+	if (p->mask != (1u << P_COUNT) - 1 || p->n_steps != ENGINE_MAX_STEPS)
+		return 0;
+	for (int i = 0; i < P_COUNT; i++)
+		if (p->value[i] != st.value[i])
+			return 0;
+	for (int k = 0; k < ENGINE_MAX_STEPS; k++) {
+		const struct engine_step *a = &p->steps[k], *b = &st.steps[k];
+		if (a->prob != b->prob || a->degree != b->degree || a->velocity != b->velocity ||
+		    a->length != b->length || a->on != b->on)
+			return 0;
+	}
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 4) {
+		fprintf(stderr, "usage: preset_hammer save|once|check DIR NAME\n");
+		return 2;
+	}
+	const char *mode = argv[1], *dir = argv[2], *name = argv[3];
+	char err[512];
+	struct engine_state st;
+	if (strcmp(mode, "save") == 0 || strcmp(mode, "once") == 0) {
+		if (preset_dir_ensure(dir, err, sizeof err) != 0) {
+			fprintf(stderr, "preset_hammer: %s\n", err);
+			return 1;
+		}
+		for (unsigned long i = 0;; i++) {
+			content(&st, (int)(i % 2));
+			if (preset_save(dir, name, &st, err, sizeof err) != 0) {
+				fprintf(stderr, "preset_hammer: %s\n", err);
+				return 1;
+			}
+			if (mode[0] == 'o')
+				return 0;
+		}
+	}
+	if (strcmp(mode, "check") == 0) {
+		struct preset p;
+		int rc = preset_load(dir, name, &p, err, sizeof err);
+		if (rc != PRESET_OK) {
+			fprintf(stderr, "preset_hammer: %s\n", err);
+			return 1;
+		}
+		if (same(&p, 0) || same(&p, 1)) {
+			printf("%s\n", same(&p, 0) ? "A" : "B");
+			return 0;
+		}
+		fprintf(stderr, "preset_hammer: %s loaded but is neither content A nor B\n", name);
+		return 1;
+	}
+	fprintf(stderr, "preset_hammer: unknown mode `%s`\n", mode);
+	return 2;
+}
