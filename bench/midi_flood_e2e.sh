@@ -36,7 +36,7 @@ epid= tpid= spid= port=
 cleanup() {
 	[ -n "$spid" ] && kill "$spid" 2>/dev/null || true
 	[ -n "$epid" ] && kill -9 "$epid" 2>/dev/null || true
-	exec 3>&- 2>/dev/null || true
+	exec 3>&-
 	[ -n "$tpid" ] && { kill "$tpid" 2>/dev/null || true; wait "$tpid" 2>/dev/null || true; }
 	[ -n "$port" ] && rm -f "/dev/shm/SuperColliderServer_$port"
 	rm -rf "$tmp"
@@ -155,13 +155,14 @@ PARAM = {21: ("filter_cutoff", 80, 12000, True), 22: ("reverb_mix", 0, 1, False)
 names = {v[0]: k for k, v in PARAM.items()}
 last_in, last_param, note_ins, live = {}, {}, [], {}
 cal_t = None
-lines = 0
+lines = n_inputs = 0
 with open(d + "/ev.jsonl") as f:
     for line in f:
         lines += 1
         e = json.loads(line)
         ty = e["type"]
         if ty == "input":
+            n_inputs += 1
             if e["kind"] == "cc":
                 if e["number"] == 52 and cal_t is None:
                     cal_t = e["t"]
@@ -212,7 +213,14 @@ if delays:
 
 for l in open(d + "/engine.err"):
     if '"worker_stats"' in l:
-        print("worker: " + json.loads(l)["msg"])
+        msg = json.loads(l)["msg"]
+        print("worker: " + msg)
+        # every MIDI message the worker took has its input line
+        taken = int(re.search(r"midi_to_send_n (\d+)", msg).group(1))
+        print("input lines in the event log: %d of the %d messages taken%s" %
+              (n_inputs, taken, "" if n_inputs == taken else ": LINES LOST"))
+        if n_inputs != taken:
+            bad.append("the event log lost %d input lines" % (taken - n_inputs))
     if ('"level":"error"' in l or '"level":"warn"' in l) and '"event":"root"' not in l:
         print("log: " + l.strip())
 if bad:

@@ -39,7 +39,7 @@ tmp=$(mktemp -d)
 epid= tpid= port=
 cleanup() {
 	[ -n "$epid" ] && kill -9 "$epid" 2>/dev/null || true
-	exec 3>&- 2>/dev/null || true
+	exec 3>&-
 	[ -n "$tpid" ] && { kill "$tpid" 2>/dev/null || true; wait "$tpid" 2>/dev/null || true; }
 	[ -n "$port" ] && rm -f "/dev/shm/SuperColliderServer_$port"
 	rm -rf "$tmp"

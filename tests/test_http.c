@@ -399,6 +399,17 @@ static void test_garbage(void)
 	};
 	for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
 		exchange(http_port(server), lines[i], strlen(lines[i]), &R);
+	/* Clients that hang up mid-request must not hold connection slots. */
+	for (int i = 0; i < 3 * HTTP_PER_IP; i++) {
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		struct sockaddr_in a = {.sin_family = AF_INET,
+					.sin_port = htons((uint16_t)http_port(server))};
+		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		if (connect(fd, (struct sockaddr *)&a, sizeof a) == 0)
+			send(fd, "GET /sta", 8, MSG_NOSIGNAL);
+		close(fd);
+	}
+	usleep(200 * 1000);
 	CU_ASSERT_EQUAL(req("GET", "/state", NULL, &R), 200);
 	CU_ASSERT_EQUAL(req("GET", "/metrics", NULL, &R), 200);
 	const char *c404 = strstr(R.body, "mystery_engine_http_responses_total{code=\"404\"} ");

@@ -640,7 +640,13 @@ static void run_mutation(struct engine *e)
 	e->mutations++;
 	struct event *ev = emit(e, EV_MUTATION, t, false);
 	ev->u.mutation.n = (uint8_t)n;
-	memcpy(ev->u.mutation.ch, ch, (size_t)n * sizeof ch[0]);
+	/* Field by field: the event stays zeroed in its padding, so equal
+	 * event lists compare equal byte for byte. */
+	for (int i = 0; i < n; i++) {
+		ev->u.mutation.ch[i].param = ch[i].param;
+		ev->u.mutation.ch[i].from = ch[i].from;
+		ev->u.mutation.ch[i].to = ch[i].to;
+	}
 	for (int i = 0; i < n; i++)
 		set_param(e, ch[i].param, ch[i].to, SRC_MUTATION, t, false);
 }

@@ -27,12 +27,14 @@
 #include "core/engine.h"
 #include "core/scale.h"
 #include "rt/evout.h"
+#include "rt/http.h"
 #include "rt/inq.h"
 #include "rt/led.h"
 #include "rt/log.h"
 #include "rt/midi_in.h"
 #include "rt/preset.h"
 #include "rt/rtclock.h"
+#include "rt/sdnotify.h"
 #include "rt/synth.h"
 #include "rt/worker.h"
 #include "ui/tui.h"
@@ -58,6 +60,7 @@ struct app {
 	char midi_spec[CONFIG_STR_MAX];
 	char led_spec[CONFIG_STR_MAX];
 	struct console *console;
+	struct http *http;
 	pthread_t main_thread;
 	atomic_bool quit_requested;
 	atomic_bool worker_running;
@@ -267,18 +270,23 @@ static char *preset_dir(struct app *a, char *buf, size_t n)
 	return buf;
 }
 
-/* Loads a preset and hands it to the worker as commands; 0 or -1. */
-static int load_preset(struct app *a, const char *name, enum worker_producer via)
+/* Loads a preset and hands it to the worker as commands from producer via
+ * (the caller must be that producer's thread); 0 or a preset_err with err. */
+static int load_preset_err(struct app *a, const char *name, enum worker_producer via, char *err,
+			   size_t errlen)
 {
-	char dir[CONFIG_STR_MAX], err[512];
+	char dir[CONFIG_STR_MAX];
 	struct preset *p = calloc(1, sizeof *p);
 	struct command cmds[ENGINE_MAX_STEPS + P_COUNT + 4];
-	if (!p)
-		return -1;
-	if (preset_load(preset_dir(a, dir, sizeof dir), name, p, err, sizeof err) != 0) {
+	if (!p) {
+		snprintf(err, errlen, "out of memory");
+		return PRESET_ERR_NOMEM;
+	}
+	int rc = preset_load(preset_dir(a, dir, sizeof dir), name, p, err, errlen);
+	if (rc != 0) {
 		log_error("preset", "preset %s not applied: %s", name, err);
 		free(p);
-		return -1;
+		return rc;
 	}
 	size_t n = preset_commands(p, cmds, sizeof cmds / sizeof cmds[0]);
 	size_t sent = 0;
@@ -286,12 +294,18 @@ static int load_preset(struct app *a, const char *name, enum worker_producer via
 		sent += worker_command(a->worker, via, &cmds[i]);
 	free(p);
 	if (sent != n) {
-		log_error("preset", "preset %s: %zu of %zu commands did not fit the queue", name,
-			  n - sent, n);
-		return -1;
+		snprintf(err, errlen, "%zu of %zu commands did not fit the engine's queue", n - sent, n);
+		log_error("preset", "preset %s: %s", name, err);
+		return PRESET_ERR_IO;
 	}
 	log_info("preset", "preset %s loaded (%zu commands)", name, n);
 	return 0;
+}
+
+static int load_preset(struct app *a, const char *name, enum worker_producer via)
+{
+	char err[512];
+	return load_preset_err(a, name, via, err, sizeof err) == 0 ? 0 : -1;
 }
 
 static int save_preset(struct app *a, const char *name)
@@ -343,6 +357,77 @@ static void console_request(void *ctx, enum console_request r, const char *arg)
 		pthread_kill(a->main_thread, SIGTERM);
 		break;
 	}
+}
+
+static bool http_snapshot(void *ctx, struct snapshot *out)
+{
+	return console_snapshot(ctx, out);
+}
+
+static bool http_command(void *ctx, const struct command *c)
+{
+	struct app *a = ctx;
+	return worker_command(a->worker, WORKER_CMD_HTTP, c);
+}
+
+static int http_preset_load(void *ctx, const char *name, char *err, size_t errlen)
+{
+	return load_preset_err(ctx, name, WORKER_CMD_HTTP, err, errlen);
+}
+
+/* "ADDR:PORT" or "[V6]:PORT" into address and port; -1 if malformed. */
+static int split_host_port(const char *spec, char *addr, size_t n, int *port)
+{
+	const char *colon = strrchr(spec, ':');
+	if (!colon || colon == spec)
+		return -1;
+	const char *a0 = spec, *a1 = colon;
+	if (*a0 == '[' && a1[-1] == ']') {
+		a0++;
+		a1--;
+	}
+	if ((size_t)(a1 - a0) >= n)
+		return -1;
+	memcpy(addr, a0, (size_t)(a1 - a0));
+	addr[a1 - a0] = '\0';
+	char *end;
+	long p = strtol(colon + 1, &end, 10);
+	if (*end || p < 1 || p > 65535)
+		return -1;
+	*port = (int)p;
+	return 0;
+}
+
+static void start_http(struct app *a)
+{
+	const struct config *c = a->cfg;
+	struct http_options o = {.address = c->api.address, .port = c->api.port,
+				 .allow_control = c->api.allow_control,
+				 .max_writes_per_s = c->api.max_writes_per_s};
+	char addr[CONFIG_STR_MAX];
+	const char *spec = a->opts->http;
+	if (spec && strcmp(spec, "off") == 0)
+		return;
+	if (!spec && !c->api.enabled)
+		return;
+	if (spec) {
+		if (split_host_port(spec, addr, sizeof addr, &o.port) != 0) {
+			log_error("http", "bad --http %s (ADDR:PORT or off): no HTTP API", spec);
+			return;
+		}
+		o.address = addr;
+	}
+	struct http_link link = {.snapshot = http_snapshot, .command = http_command,
+				 .latency = worker_latency(a->worker),
+				 .lateness = worker_lateness(a->worker),
+				 .preset_load = http_preset_load, .ctx = a};
+	char err[256];
+	a->http = http_start(&o, &link, err, sizeof err);
+	if (!a->http)
+		log_error("http", "no HTTP API on %s:%d: %s", o.address, o.port, err);
+	else
+		log_info("http", "HTTP API on %s:%d (control %s)", o.address, http_port(a->http),
+			 o.allow_control ? "allowed" : "off");
 }
 
 /* While the console owns the terminal, log lines go only to the log file. */
@@ -432,6 +517,9 @@ static void reload(struct app *a)
 		start_midi(a, midi_spec);
 	}
 
+	if (a->http)
+		http_set_control(a->http, next->api.allow_control, next->api.max_writes_per_s);
+
 	if (memcmp(&old->synth, &next->synth, sizeof old->synth) != 0)
 		log_warn("reload", "synth settings changed: they apply at the next start "
 				   "(the audio stack keeps running)");
@@ -441,9 +529,17 @@ static void reload(struct app *a)
 
 /* --- the run -------------------------------------------------------------- */
 
-/* The run's timing in one log line (benches read it). */
-static void log_stats(struct worker *w)
+/* The run's timing and queue figures in log lines (benches read them). */
+static void log_stats(struct worker *w, struct inq *q)
 {
+	struct inq_stats st;
+	inq_get_stats(q, &st);
+	log_info("input_stats",
+		 "inq_cap %u inq_max_depth %u delivered %llu coalesced %llu deferred %llu "
+		 "dropped_notes %llu dropped_other %llu",
+		 st.cap, st.max_depth, (unsigned long long)st.delivered,
+		 (unsigned long long)st.coalesced, (unsigned long long)st.deferred,
+		 (unsigned long long)st.dropped_notes, (unsigned long long)st.dropped_other);
 	struct hist *late = worker_lateness(w), *lat = worker_latency(w);
 	log_info("worker_stats",
 		 "loops %llu realtime %s lateness_p50_us %.1f lateness_p99_us %.1f "
@@ -456,6 +552,9 @@ static void log_stats(struct worker *w)
 
 static void teardown(struct app *a)
 {
+	sdnotify_stopping();
+	if (a->http)
+		http_stop(a->http);
 	if (a->console) {
 		console_stop(a->console);
 		log_to_terminal(a, true);
@@ -464,13 +563,17 @@ static void teardown(struct app *a)
 	if (a->worker) {
 		worker_stop(a->worker);
 		atomic_store(&a->worker_running, false);
-		log_stats(a->worker);
+		log_stats(a->worker, a->inq);
 	}
 	struct led *l = atomic_exchange(&a->led.led, NULL);
 	if (l)
 		led_close(l);
-	if (a->evout)
+	if (a->evout) {
+		if (evout_dropped(a->evout))
+			log_warn("events_dropped", "%llu events not written to the event log "
+				 "(its queue was full)", (unsigned long long)evout_dropped(a->evout));
 		evout_close(a->evout);
+	}
 	if (a->synth)
 		synth_close(a->synth);
 	worker_free(a->worker);
@@ -560,13 +663,22 @@ int app_run(const struct config *cfg, const struct cli_options *opts)
 	start_midi(a, opts->midi_in ? opts->midi_in : a->cfg->midi.input_port);
 	log_info("started", "mystery-engine playing (configuration %s, seed %llu)",
 		 a->cfg->source, (unsigned long long)opts->seed);
+	start_http(a);
 	if (!opts->daemon && console_possible(STDIN_FILENO, STDOUT_FILENO))
 		start_console(a);
+	sdnotify_ready("playing");
 
+	/* The main thread feeds systemd's watchdog only while the worker's
+	 * heartbeat moves, at half the watchdog period. */
+	struct sdnotify_watchdog wd = {0};
+	int64_t wd_period = sdnotify_watchdog_period_ns();
+	int64_t wait_ns = wd_period > 0 && wd_period / 2 < NS_PER_SEC ? wd_period / 2 : NS_PER_SEC;
 	int sig = 0;
 	for (;;) {
-		struct timespec tick = {1, 0};
+		struct timespec tick = {wait_ns / NS_PER_SEC, wait_ns % NS_PER_SEC};
 		sig = sigtimedwait(&sigs, NULL, &tick);
+		if (wd_period > 0)
+			sdnotify_watchdog_feed(&wd, worker_heartbeat(a->worker));
 		if (sig == SIGHUP) {
 			reload(a);
 		} else if (sig == SIGTERM || sig == SIGINT) {

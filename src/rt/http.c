@@ -1,9 +1,11 @@
 /*
  * http: the HTTP API on libmicrohttpd's internal polling thread.
  *
- * Design: one MHD daemon with an internal polling thread, a connection limit
- * (total and per address), a per-connection memory limit (oversized headers
- * are answered by MHD itself), an idle timeout and a body limit of
+ * Design: one MHD daemon with an internal poll() thread (with epoll, this
+ * libmicrohttpd kept connections whose client hung up mid-request until the
+ * timeout, so a burst of garbage filled the connection limit), a connection
+ * limit (total and per address), a per-connection memory limit (oversized
+ * headers are answered by MHD itself), an idle timeout and a body limit of
  * HTTP_BODY_MAX (413).  The access handler routes on the first call, answers
  * GETs at once from a fresh snapshot copy, and collects a POST body into a
  * small per-request buffer before validating it.  Control writes pass three
@@ -462,7 +464,7 @@ struct http *http_start(const struct http_options *o, const struct http_link *li
 	memset(&ss, 0, sizeof ss);
 	struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
-	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+	unsigned flags = MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
 	const char *addr = o->address && *o->address ? o->address : "127.0.0.1";
 	if (o->port < 0 || o->port > 65535) {
 		snprintf(err, errlen, "api.port %d is out of range (allowed: 0..65535)", o->port);

@@ -225,7 +225,13 @@ size_t synth_sc_note_bundle(uint8_t *buf, size_t cap, uint64_t tt, int32_t node,
 
 static void send_pkt(struct sc *sc, size_t len)
 {
-	if (len == 0 || send(sc->fd, sc->pkt, len, MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)len) {
+	ssize_t r = len ? send(sc->fd, sc->pkt, len, MSG_DONTWAIT | MSG_NOSIGNAL) : -1;
+	/* A bundle sent just after the server died leaves an ICMP "port
+	 * unreachable" on the connected socket, which fails the next send
+	 * once (the first note after the restart): that send is repeated. */
+	if (r < 0 && len && errno == ECONNREFUSED)
+		r = send(sc->fd, sc->pkt, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (r != (ssize_t)len) {
 		atomic_fetch_add(&sc->dropped, 1);
 		return;
 	}

@@ -33,7 +33,7 @@ dev_cleanup() {
 		kill -9 "$epid" 2>/dev/null || true
 		wait "$epid" 2>/dev/null || true
 	fi
-	exec 3>&- 2>/dev/null || true
+	exec 3>&-
 	if [ -n "$tpid" ]; then
 		# end of input makes the helper close its ptys and exit
 		for _ in $(seq 1 50); do

@@ -27,8 +27,8 @@ engine_stop
 w_of() {	# the time just before the write
 	sed -n 's/.* w=\([0-9.]*\).*/\1/p' <<<"$1"
 }
-python3 - "$tmp/ev.jsonl" "$(w_of "$s1")" "$(t_of "$s1")" "$(w_of "$s2")" "$(t_of "$s2")" <<'EOF' ||
-	dev_fail "event log checks failed"
+args=("$tmp/ev.jsonl" "$(w_of "$s1")" "$(t_of "$s1")" "$(w_of "$s2")" "$(t_of "$s2")")
+python3 - "${args[@]}" <<'EOF' || dev_fail "event log checks failed"
 import json, sys
 
 ev = [json.loads(l) for l in open(sys.argv[1])]

@@ -147,11 +147,18 @@ e2e_start() {
 	E2E_PID=$!
 }
 
+# Is the process running (not exited, not a zombie waiting to be reaped)?
+e2e_alive() {
+	local st
+	st=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 1
+	[ -n "$st" ] && [ "$st" != Z ]
+}
+
 e2e_wait_log() {
 	local log=$1 re=$2 secs=${3:-15} i
 	for i in $(seq 1 $((secs * 20))); do
 		grep -Eq "$re" "$log" 2>/dev/null && return 0
-		if [ -n "$E2E_PID" ] && ! kill -0 "$E2E_PID" 2>/dev/null; then
+		if [ -n "$E2E_PID" ] && ! e2e_alive "$E2E_PID"; then
 			grep -v '"debug"' "$log" >&2 || true
 			e2e_fail "mystery-engine exited while waiting for /$re/"
 		fi

@@ -123,34 +123,7 @@ status GET /state >/dev/null
 [ "$(status PUT /state x)" = 405 ] || fail "wrong method"
 
 # A thousand malformed requests, then it still serves and the notes still move.
-python3 - "$port_now" <<'PY' || fail "the malformed requests could not be sent"
-import random, socket, sys
-port = int(sys.argv[1])
-rnd = random.Random(1000)
-kinds = [
-    lambda: b"BREW /coffee HTTP/1.1\r\nHost: x\r\n\r\n",
-    lambda: b"GET /state HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 100000 + b"\r\n\r\n",
-    lambda: b"POST /params/tempo HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n" + b"1" * 5000,
-    lambda: b"POST /params/tempo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nabcd",
-    lambda: bytes(rnd.randrange(256) for _ in range(rnd.randrange(1, 600))),
-    lambda: b"GET " + b"/" * 20000 + b" HTTP/1.1\r\n\r\n",
-    lambda: b"GET /state HTTP/1.1\r\n" + b"H: v\r\n" * 5000 + b"\r\n",
-    lambda: b"\x00\xff\r\n\r\n",
-    lambda: b"GET /metrics HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
-    lambda: b"POST /params/tempo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
-]
-for i in range(1000):
-    s = socket.create_connection(("127.0.0.1", port), timeout=3)
-    try:
-        s.sendall(kinds[i % len(kinds)]())
-        s.shutdown(socket.SHUT_WR)
-        while s.recv(65536):
-            pass
-    except OSError:
-        pass    # the server may close first: that is an answer too
-    finally:
-        s.close()
-PY
+python3 "$src/http_garbage.py" "$port_now" 1000 || fail "the malformed requests were refused"
 n3=$(note_ons)
 sleep 0.3
 n4=$(note_ons)

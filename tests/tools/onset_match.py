@@ -17,7 +17,9 @@ proposes an offset; the one that lines up the most notes (allowing 600 ppm
 of clock difference) wins.  --log (the JSON log of the run) narrows the
 proposals to +-30 ms around the offset the log's wall-clock times give
 (needed when the notes form a regular grid, which any shift by whole steps
-would fit as well).  Then position = a + b x t is fitted by least squares
+would fit as well) and leaves out the notes due before the server of that
+part (--part N: the recording goes on in TAKE-N.wav after the N-th restart)
+was ready.  Then position = a + b x t is fitted by least squares
 (b is the audio clock's rate against the engine's), the notes are paired
 again within 4 ms of that line, and the fit repeated.
 
@@ -26,6 +28,8 @@ Residuals, in samples:
   local:  onset minus a line fitted over the sequenced notes within
           --local seconds around the note (the JACK dummy driver's clock
           wanders against the system clock; a sound card's does not).
+  live:   a live note's onset minus the line through the two sequenced
+          notes before it and the two after it.
 An onset is on time when it lies within one sample of the sample nearest
 the intended position (|onset - round(ideal)| <= 1).  --offline expects
 onsets at exactly round(t x rate): no fit at all.
@@ -37,7 +41,7 @@ Checks (exit status 1 when one fails, with the reason on stderr):
                   exact with --offline), 0..1
   --live-within   every measured live note on time
 With --log, "first_sound" gives the wall-clock time (seconds since the
-epoch) at which the take's first matched note was meant to sound.
+epoch) of the take's first onset: when its note was meant to sound.
 Exit status 2 on bad arguments or unreadable files.  Python 3 standard
 library only.
 """
@@ -106,8 +110,9 @@ def log_time(ts):
 
 
 def read_log(path):
-    """Wall-clock times of the 'started' line and of each 'synth.record' line."""
-    started, records = None, []
+    """Wall-clock times of the 'started' line and of each 'synth.record' and
+    'synth.ready' line."""
+    started, records, readies = None, [], []
     try:
         f = open(path, encoding="utf-8", errors="replace")
     except OSError as e:
@@ -124,9 +129,11 @@ def read_log(path):
                 started = log_time(r["ts"])
             elif r.get("event") == "synth.record":
                 records.append(log_time(r["ts"]))
+            elif r.get("event") == "synth.ready":
+                readies.append(log_time(r["ts"]))
     if started is None:
         die("%s: no 'started' line" % path)
-    return started, records
+    return started, records, readies
 
 
 def fit_line(xs, ys):
@@ -190,8 +197,8 @@ def main():
                                                          info.get("peak", 0), len(onsets)))
     print("log notes %d sequenced %d live %d" % (len(want), len(seq), len(live)))
     if a.log:
-        started, records = read_log(a.log)
-        if a.part >= len(records):
+        started, records, readies = read_log(a.log)
+        if a.part >= len(records) or a.part >= len(readies):
             die("%s: no recording part %d" % (a.log, a.part))
         all_notes = read_events(a.events)
         first = min((t for t, lv, _ in all_notes if not lv), default=None)
@@ -204,7 +211,18 @@ def main():
         hint = (t0_wall - rec_wall) * rate
         print("clock engine_t0_wall %.3f record_start_wall %.3f hint_offset %.0f" %
               (t0_wall, records[a.part], hint))
-    else:
+    if a.log and a.part > 0:
+        # Notes due before the server was ready again plus a look-ahead
+        # were dropped on purpose (the server was not there when they were
+        # sent): they are not expected in this part.
+        ready_t = readies[a.part] - t0_wall + (a.lookahead_ms + 5) / 1000.0
+        n0 = len(want)
+        want = [w for w in want if w[0] >= ready_t]
+        seq = [w for w in want if not w[1]]
+        live = [w for w in want if w[1]]
+        print("part %d ready at engine t %.3f: %d notes before it left out" %
+              (a.part, ready_t, n0 - len(want)))
+    if not a.log:
         hint = None
 
     fails = []
@@ -283,9 +301,10 @@ def main():
             return a_off + b_rate * t
         return my + b * (t - mx)
 
-    glob, loc, on_time = [], [], 0
+    glob, loc, on_time, g_on_time = [], [], 0, 0
     for tk, o, ln in pairs:
         g = o - (a_off + b_rate * tk)
+        g_on_time += abs(o - round(a_off + b_rate * tk)) <= 1.0
         ideal = local_ideal(tk)
         e = o - ideal
         ok = abs(o - round(ideal)) <= 1.0
@@ -296,15 +315,26 @@ def main():
             print("note t %.6f onset %d local %+.2f global %+.2f %s" %
                   (tk, o, e, g, "ok" if ok else "OFF"))
     if not a.offline:
-        print("global " + stats(glob))
+        print("global " + stats(glob) + " on_time %d" % g_on_time)
     print("local " + stats(loc))
     share = on_time / expected if expected else 0.0
     print("on_time %d of %d expected (%.1f %%)" % (on_time, expected, 100 * share))
 
+    def around_ideal(t):
+        """The line through the two sequenced notes before t and the two
+        after it (the live notes mask some of their neighbours)."""
+        before = [(x, y) for x, y, _ in pairs if x <= t][-2:]
+        after = [(x, y) for x, y, _ in pairs if x > t][:2]
+        near = before + after
+        if len(before) < 1 or len(after) < 1 or near[-1][0] - near[0][0] > 2 * a.local:
+            return local_ideal(t)
+        b, mx, my = fit_line([x for x, _ in near], [y for _, y in near])
+        return my + b * (t - mx)
+
     # live notes: against the grid of the sequenced notes around them
     lerr, lwithin, lmissing = [], 0, 0
     for tk, _, ln in live:
-        pos = local_ideal(tk)
+        pos = local_ideal(tk) if a.offline else around_ideal(tk)
         if pos < 0 or pos > frames - 0.1 * rate:
             continue
         j = nearest(onsets, pos)
@@ -323,13 +353,11 @@ def main():
         spread = (max(lerr) - min(lerr)) if lerr else 0.0
         print("live measured %d masked %d within %d %s spread %.2f" %
               (len(lerr), lmissing, lwithin, stats(lerr), spread))
-    if a.log and (pairs or lerr):
-        # the first note heard in this take, on the wall clock
-        firsts = [(o, t) for t, o, _ in pairs]
-        firsts += [(onsets[j], None) for j in used if onsets[j] not in [p[1] for p in pairs]]
-        o, t = min(firsts)
-        if t is None:
-            t = (o - a_off) / b_rate
+    if a.log and pairs:
+        # the first sound of this take (its first onset), on the wall clock:
+        # the intended time of its note, or where the fit puts it
+        o = onsets[0]
+        t = next((t for t, p, _ in pairs if p == o), (o - a_off) / b_rate)
         print("first_sound wall %.3f note_t %.6f onset %d recording_wall %.3f" %
               (t0_wall + t, t, o, rec_wall + o / rate))
     extra = [o for j, o in enumerate(onsets) if j not in used]
