@@ -529,6 +529,26 @@ static void reload(struct app *a)
 
 /* --- the run -------------------------------------------------------------- */
 
+/*
+ * How often the worker wakes when nothing rings it.  MIDI and commands wake
+ * it at once, so the period only bounds how early sequenced events go out
+ * (at least look-ahead minus one period) and how often LED frames can leave
+ * (one per wake): 10 ms at most, a quarter of the look-ahead, and the LED
+ * frame spacing when LEDs are on.  Fewer wakes is less CPU (see
+ * doc/performance.md).
+ */
+static int64_t worker_period(const struct config *c, const struct cli_options *opts)
+{
+	int64_t p = 10 * NS_PER_MS;
+	int64_t quarter = (int64_t)c->synth.lookahead_ms * NS_PER_MS / 4;
+	if (quarter < p)
+		p = quarter;
+	const char *led = opts->led ? opts->led : c->led.transport;
+	if (strcmp(led, "none") != 0 && c->led.max_rate > 0 && NS_PER_SEC / c->led.max_rate < p)
+		p = NS_PER_SEC / c->led.max_rate;
+	return p < NS_PER_MS / 2 ? NS_PER_MS / 2 : p;
+}
+
 /* The run's timing and queue figures in log lines (benches read them). */
 static void log_stats(struct worker *w, struct inq *q)
 {
@@ -574,8 +594,17 @@ static void teardown(struct app *a)
 				 "(its queue was full)", (unsigned long long)evout_dropped(a->evout));
 		evout_close(a->evout);
 	}
-	if (a->synth)
+	if (a->synth) {
+		struct synth_status st;
+		synth_status(a->synth, &st);
+		log_info("synth_stats",
+			 "backend %s notes %llu bundles %llu late %llu dropped %llu steals %llu "
+			 "restarts %u synths_peak %d",
+			 st.backend, (unsigned long long)st.notes, (unsigned long long)st.bundles,
+			 (unsigned long long)st.late, (unsigned long long)st.dropped,
+			 (unsigned long long)st.steals, st.restarts, st.synths_peak);
 		synth_close(a->synth);
+	}
 	worker_free(a->worker);
 	engine_free(a->engine);
 	inq_free(a->inq);
@@ -614,7 +643,7 @@ int app_run(const struct config *cfg, const struct cli_options *opts)
 	a->inq = inq_new(APP_INQ_CAP);
 	struct worker_options wo = {
 		.lookahead_ns = (int64_t)a->cfg->synth.lookahead_ms * NS_PER_MS,
-		.period_ns = 2 * NS_PER_MS,
+		.period_ns = worker_period(a->cfg, opts),
 		.realtime = true,
 	};
 	if (a->engine && a->inq)

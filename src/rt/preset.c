@@ -537,8 +537,8 @@ static int line_of(const char *text, size_t off)
 
 int preset_load_file(const char *path, struct preset *out, char *err, size_t errlen)
 {
-	char *text;
-	size_t len;
+	char *text = NULL;
+	size_t len = 0;
 	int rc = slurp(path, &text, &len, err, errlen);
 	if (rc)
 		return rc;

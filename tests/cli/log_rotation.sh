@@ -59,7 +59,7 @@ for name in ("me.log.2", "me.log.1", "me.log"):
             assert {"ts", "level", "event"} <= rec.keys(), rec
             total_reload += rec["event"] == "reload"
 last = [json.loads(l) for l in open(os.path.join(work, "me.log"))]
-assert last[-1]["event"] in ("worker_stats", "stopping"), last[-1]
+assert last[-1]["event"] in ("worker_stats", "input_stats", "synth_stats", "stopping"), last[-1]
 assert total_reload > 0
 PY
 echo "log_rotation: ok ($(cat "$work"/me.log* | wc -l) lines in 3 files)"
