@@ -210,10 +210,8 @@ enum sc_link_err sc_link_wait(struct sc_link *l, const char *path, const char *k
 	return m.done ? SC_LINK_OK : SC_LINK_E_TIMEOUT;
 }
 
-/* Sends a message built from types and the arguments, then frees it (the
- * macro adds the end marker liblo's varargs functions need). */
-#define send_args(l, path, ...) send_args_(l, path, __VA_ARGS__, LO_ARGS_END)
-static enum sc_link_err send_args_(struct sc_link *l, const char *path, const char *types, ...)
+
+enum sc_link_err sc_link_send_args_(struct sc_link *l, const char *path, const char *types, ...)
 {
 	lo_message m = lo_message_new();
 	if (!m)
@@ -229,13 +227,13 @@ static enum sc_link_err send_args_(struct sc_link *l, const char *path, const ch
 
 enum sc_link_err sc_link_notify(struct sc_link *l, int on, int timeout_ms)
 {
-	enum sc_link_err e = send_args(l, "/notify", "i", on ? 1 : 0);
+	enum sc_link_err e = sc_link_send_args(l, "/notify", "i", on ? 1 : 0);
 	return e ? e : sc_link_wait(l, "/done", "/notify", -1, "/notify", timeout_ms);
 }
 
 enum sc_link_err sc_link_status(struct sc_link *l, struct sc_status *st, int timeout_ms)
 {
-	enum sc_link_err e = send_args(l, "/status", "");
+	enum sc_link_err e = sc_link_send_args(l, "/status", "");
 	if (!e)
 		e = sc_link_wait(l, "/status.reply", NULL, -1, "/status", timeout_ms);
 	if (!e && st)
@@ -245,7 +243,7 @@ enum sc_link_err sc_link_status(struct sc_link *l, struct sc_status *st, int tim
 
 enum sc_link_err sc_link_sync(struct sc_link *l, int32_t id, int timeout_ms)
 {
-	enum sc_link_err e = send_args(l, "/sync", "i", id);
+	enum sc_link_err e = sc_link_send_args(l, "/sync", "i", id);
 	return e ? e : sc_link_wait(l, "/synced", NULL, id, NULL, timeout_ms);
 }
 
@@ -273,11 +271,11 @@ enum sc_link_err sc_link_trial(struct sc_link *l, const char *def, int32_t node,
 {
 	if (!def || !*def)
 		return SC_LINK_E_ARG;
-	enum sc_link_err e = send_args(l, "/s_new", "siii", def, node, 0, group);
+	enum sc_link_err e = sc_link_send_args(l, "/s_new", "siii", def, node, 0, group);
 	if (!e)
 		e = sc_link_wait(l, "/n_go", NULL, node, "/s_new", timeout_ms);
 	if (!e)
-		e = send_args(l, "/n_free", "i", node);
+		e = sc_link_send_args(l, "/n_free", "i", node);
 	if (!e)
 		e = sc_link_wait(l, "/n_end", NULL, node, "/n_free", timeout_ms);
 	return e;

@@ -36,6 +36,10 @@ void sc_link_close(struct sc_link *l);
 
 /* Sends a message or a bundle (the caller keeps and frees it). */
 enum sc_link_err sc_link_send(struct sc_link *l, const char *path, lo_message m);
+/* Sends a message built from types and the arguments, then frees it (the
+ * macro adds the end marker liblo's varargs functions need). */
+#define sc_link_send_args(l, path, ...) sc_link_send_args_(l, path, __VA_ARGS__, LO_ARGS_END)
+enum sc_link_err sc_link_send_args_(struct sc_link *l, const char *path, const char *types, ...);
 enum sc_link_err sc_link_send_bundle(struct sc_link *l, lo_bundle b);
 
 /* Waits until a message with this path arrives whose first argument is the

@@ -381,23 +381,6 @@ static void nap_ms(int ms)
 		;
 }
 
-/* Sends one message built from types and the arguments (liblo wants them
- * closed by LO_ARGS_END, which the macro adds). */
-#define send_simple(l, path, ...) send_simple_(l, path, __VA_ARGS__, LO_ARGS_END)
-
-static enum sc_link_err send_simple_(struct sc_link *l, const char *path, const char *types, ...)
-{
-	lo_message m = lo_message_new();
-	if (!m)
-		return SC_LINK_E_NOMEM;
-	va_list ap;
-	va_start(ap, types);
-	int r = lo_message_add_varargs(m, types, ap);
-	va_end(ap);
-	enum sc_link_err e = r < 0 ? SC_LINK_E_ARG : sc_link_send(l, path, m);
-	lo_message_free(m);
-	return e;
-}
 
 /* The file the current part of the recording goes to. */
 static void record_file(const struct sc *sc, unsigned part, char *buf, size_t n)
@@ -416,21 +399,21 @@ static void start_recording(struct sc *sc, unsigned part)
 {
 	char file[SYNTH_STR_MAX + 16];
 	record_file(sc, part, file, sizeof file);
-	enum sc_link_err e = send_simple(sc->l, "/b_alloc", "iii", SYNTH_SC_REC_BUF, REC_FRAMES, 2);
+	enum sc_link_err e = sc_link_send_args(sc->l, "/b_alloc", "iii", SYNTH_SC_REC_BUF, REC_FRAMES, 2);
 	if (!e)
 		e = sc_link_wait(sc->l, "/done", "/b_alloc", -1, "/b_alloc", 2000);
 	if (!e)
-		e = send_simple(sc->l, "/b_write", "isssiii", SYNTH_SC_REC_BUF, file, "wav", "int16",
+		e = sc_link_send_args(sc->l, "/b_write", "isssiii", SYNTH_SC_REC_BUF, file, "wav", "int16",
 		    0, 0, 1);
 	if (!e)
 		e = sc_link_wait(sc->l, "/done", "/b_write", -1, "/b_write", 2000);
 	if (e) {
 		log_error("synth.record", "cannot record to %s: %s %s", file, sc_link_strerror(e),
 		    sc_link_last_fail(sc->l));
-		send_simple(sc->l, "/b_free", "i", SYNTH_SC_REC_BUF);
+		sc_link_send_args(sc->l, "/b_free", "i", SYNTH_SC_REC_BUF);
 		return;
 	}
-	send_simple(sc->l, "/s_new", "siiisisi", synthdef_names[2], SYNTH_SC_REC_NODE, 1, 0, "buf",
+	sc_link_send_args(sc->l, "/s_new", "siiisisi", synthdef_names[2], SYNTH_SC_REC_NODE, 1, 0, "buf",
 	    SYNTH_SC_REC_BUF, "in", 0);
 	sc->recording = true;
 	atomic_store(&sc->record_part, part);
@@ -441,11 +424,11 @@ static void stop_recording(struct sc *sc)
 {
 	if (!sc->recording)
 		return;
-	send_simple(sc->l, "/n_free", "i", SYNTH_SC_REC_NODE);
-	send_simple(sc->l, "/b_close", "i", SYNTH_SC_REC_BUF);
+	sc_link_send_args(sc->l, "/n_free", "i", SYNTH_SC_REC_NODE);
+	sc_link_send_args(sc->l, "/b_close", "i", SYNTH_SC_REC_BUF);
 	if (sc_link_wait(sc->l, "/done", "/b_close", -1, "/b_close", 2000))
 		log_warn("synth.record", "the server did not confirm closing the recording");
-	send_simple(sc->l, "/b_free", "i", SYNTH_SC_REC_BUF);
+	sc_link_send_args(sc->l, "/b_free", "i", SYNTH_SC_REC_BUF);
 	sc_link_sync(sc->l, 2, 1000);
 	sc->recording = false;
 }
@@ -486,9 +469,9 @@ static enum setup_result setup(struct sc *sc)
 	}
 	if (!sc->managed) {
 		/* Our nodes from an earlier session of the same server. */
-		send_simple(sc->l, "/n_free", "iii", SYNTH_SC_REC_NODE, SYNTH_SC_FX_NODE,
+		sc_link_send_args(sc->l, "/n_free", "iii", SYNTH_SC_REC_NODE, SYNTH_SC_FX_NODE,
 		    SYNTH_SC_GROUP);
-		send_simple(sc->l, "/b_close", "i", SYNTH_SC_REC_BUF);
+		sc_link_send_args(sc->l, "/b_close", "i", SYNTH_SC_REC_BUF);
 		sc_link_sync(sc->l, 3, 1000);
 	}
 	e = sc_link_trial(sc->l, synthdef_names[0], SYNTH_SC_TRIAL_NODE, 0, 1000);
@@ -499,8 +482,8 @@ static enum setup_result setup(struct sc *sc)
 		    sc_link_last_fail(sc->l));
 		return SETUP_FAILED;
 	}
-	send_simple(sc->l, "/g_new", "iii", SYNTH_SC_GROUP, 0, 0);
-	send_simple(sc->l, "/s_new", "siiisisfsfsi", synthdef_names[1], SYNTH_SC_FX_NODE, 3,
+	sc_link_send_args(sc->l, "/g_new", "iii", SYNTH_SC_GROUP, 0, 0);
+	sc_link_send_args(sc->l, "/s_new", "siiisisfsfsi", synthdef_names[1], SYNTH_SC_FX_NODE, 3,
 	    SYNTH_SC_GROUP, "in", SYNTHDEF_FX_BUS, "mix", (float)atomic_load(&sc->mix), "volume",
 	    (float)atomic_load(&sc->volume), "out", 0);
 	sc->recording = false;
@@ -612,9 +595,9 @@ static void *ctl_main(void *arg)
 
 	/* Leaving: silence the voices, close the recording, unregister. */
 	if (atomic_load(&sc->link) == SYNTH_LINK_READY) {
-		send_simple(sc->l, "/g_freeAll", "i", SYNTH_SC_GROUP);
+		sc_link_send_args(sc->l, "/g_freeAll", "i", SYNTH_SC_GROUP);
 		stop_recording(sc);
-		send_simple(sc->l, "/n_free", "ii", SYNTH_SC_FX_NODE, SYNTH_SC_GROUP);
+		sc_link_send_args(sc->l, "/n_free", "ii", SYNTH_SC_FX_NODE, SYNTH_SC_GROUP);
 		sc_link_notify(sc->l, 0, 500);
 	}
 	atomic_store(&sc->link, SYNTH_LINK_STARTING);

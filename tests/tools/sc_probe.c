@@ -49,21 +49,6 @@ static int check(struct sc_link *l, enum sc_link_err e, const char *what)
 	return e == SC_LINK_E_FAIL ? 1 : 2;
 }
 
-/* Sends a message and frees it; the macro adds liblo's end marker. */
-#define send_msg(l, path, ...) send_msg_(l, path, __VA_ARGS__, LO_ARGS_END)
-static enum sc_link_err send_msg_(struct sc_link *l, const char *path, const char *types, ...)
-{
-	lo_message m = lo_message_new();
-	if (!m)
-		return SC_LINK_E_NOMEM;
-	va_list ap;
-	va_start(ap, types);
-	int r = lo_message_add_varargs(m, types, ap);
-	va_end(ap);
-	enum sc_link_err e = r < 0 ? SC_LINK_E_ARG : sc_link_send(l, path, m);
-	lo_message_free(m);
-	return e;
-}
 
 static int cmd_status(struct sc_link *l)
 {
@@ -82,7 +67,7 @@ static int setup(struct sc_link *l)
 	if (!rc)
 		rc = check(l, sc_link_load_defs(l, timeout_ms), "/d_recv");
 	if (!rc)
-		rc = check(l, send_msg(l, "/g_new", "iii", TRIAL_GROUP, 0, 0), "/g_new");
+		rc = check(l, sc_link_send_args(l, "/g_new", "iii", TRIAL_GROUP, 0, 0), "/g_new");
 	if (!rc)
 		rc = check(l, sc_link_sync(l, 1, timeout_ms), "/sync");
 	return rc;
@@ -90,7 +75,7 @@ static int setup(struct sc_link *l)
 
 static void teardown(struct sc_link *l)
 {
-	send_msg(l, "/n_free", "i", TRIAL_GROUP);
+	sc_link_send_args(l, "/n_free", "i", TRIAL_GROUP);
 	sc_link_sync(l, 2, timeout_ms);
 	sc_link_notify(l, 0, timeout_ms);
 }
@@ -143,29 +128,29 @@ static int cmd_record(struct sc_link *l, const char *path, int n, int interval_m
 	if (!rc)
 		rc = check(l, sc_link_load_defs(l, timeout_ms), "/d_recv");
 	if (!rc)
-		rc = check(l, send_msg(l, "/g_new", "iii", SYNTHDEF_GROUP_VOICES, 0, 0), "/g_new");
+		rc = check(l, sc_link_send_args(l, "/g_new", "iii", SYNTHDEF_GROUP_VOICES, 0, 0), "/g_new");
 	/* reverb off: isolated notes end in exact silence */
 	if (!rc)
 		rc = check(l,
-		           send_msg(l, "/s_new", "siiisisfsf", synthdef_names[1], SYNTHDEF_NODE_FX,
+		           sc_link_send_args(l, "/s_new", "siiisisfsf", synthdef_names[1], SYNTHDEF_NODE_FX,
 		                    3, SYNTHDEF_GROUP_VOICES, "in", SYNTHDEF_FX_BUS, "mix", 0.0f,
 		                    "volume", 1.0f),
 		           "/s_new me_fx");
 	if (!rc)
-		rc = check(l, send_msg(l, "/b_alloc", "iii", REC_BUF, 65536, 2), "/b_alloc");
+		rc = check(l, sc_link_send_args(l, "/b_alloc", "iii", REC_BUF, 65536, 2), "/b_alloc");
 	if (!rc)
 		rc = check(l, sc_link_wait(l, "/done", "/b_alloc", -1, "/b_alloc", timeout_ms),
 		           "/b_alloc");
 	if (!rc)
 		rc = check(
-		    l, send_msg(l, "/b_write", "isssiii", REC_BUF, path, "wav", "int16", 0, 0, 1),
+		    l, sc_link_send_args(l, "/b_write", "isssiii", REC_BUF, path, "wav", "int16", 0, 0, 1),
 		    "/b_write");
 	if (!rc)
 		rc = check(l, sc_link_wait(l, "/done", "/b_write", -1, "/b_write", timeout_ms),
 		           "/b_write");
 	if (!rc)
 		rc = check(l,
-		           send_msg(l, "/s_new", "siiisi", synthdef_names[2], SYNTHDEF_NODE_REC, 1,
+		           sc_link_send_args(l, "/s_new", "siiisi", synthdef_names[2], SYNTHDEF_NODE_REC, 1,
 		                    0, "buf", REC_BUF),
 		           "/s_new me_rec");
 	if (!rc)
@@ -212,13 +197,13 @@ static int cmd_record(struct sc_link *l, const char *path, int n, int interval_m
 		rc = check(l, sc_link_status(l, &after, timeout_ms), "/status");
 	/* let the last note ring out, then close the file */
 	sleep_until(t0 + (int64_t)(n - 1) * interval + 400000000);
-	send_msg(l, "/n_free", "i", SYNTHDEF_NODE_REC);
-	send_msg(l, "/b_close", "i", REC_BUF);
+	sc_link_send_args(l, "/n_free", "i", SYNTHDEF_NODE_REC);
+	sc_link_send_args(l, "/b_close", "i", REC_BUF);
 	int rc2 =
 	    check(l, sc_link_wait(l, "/done", "/b_close", -1, "/b_close", timeout_ms), "/b_close");
-	send_msg(l, "/b_free", "i", REC_BUF);
-	send_msg(l, "/n_free", "i", SYNTHDEF_GROUP_VOICES);
-	send_msg(l, "/n_free", "i", SYNTHDEF_NODE_FX);
+	sc_link_send_args(l, "/b_free", "i", REC_BUF);
+	sc_link_send_args(l, "/n_free", "i", SYNTHDEF_GROUP_VOICES);
+	sc_link_send_args(l, "/n_free", "i", SYNTHDEF_NODE_FX);
 	sc_link_sync(l, 3, timeout_ms);
 	sc_link_notify(l, 0, timeout_ms);
 	if (!rc)
