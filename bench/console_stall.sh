@@ -127,50 +127,43 @@ run_demo() {
 	done
 }
 
+# The live run measures the notes themselves: the isolated-note pattern of
+# the end-to-end benches (tests/cli/e2e_live_lib.sh: one step per beat at
+# 80 BPM, no swing: swung notes at this tempo would overlap; reverb off,
+# mutation and idle off), the recording compared with
+# the event log by tests/tools/onset_match.py, once over the whole run and
+# once over the notes that sounded while nobody read the terminal.
 run_live() {
 	[ -x "$bin" ] || { echo "console_stall: no program at $bin (set ME_BIN)" >&2; exit 1; }
-	[ -x "$onsets" ] || { echo "console_stall: build $onsets first (make check)" >&2; exit 1; }
-	echo "live: $bin with --record, swing 0, no drift or mutation, stall ${stall}s"
-	ptyrun "$work/live" "$stall" "$bin" -c "$srcdir/conf/mystery-engine.conf" \
-		-s sequencer.swing=0 -s sequencer.drift=0 -s mutation.enabled=false \
-		--http off --record "$work/take.wav"
+	ME_BIN=$bin
+	. "$srcdir/tests/cli/e2e_live_lib.sh"
+	e2e_require
+	e2e_init stall
+	e2e_isolated 80 0
+	local seed
+	seed=$(e2e_pick_seed 0.75)
+	echo "live: $bin, console on a 200x60 pty, 80 BPM one step per beat, swing 0," \
+		"seed $seed, stall ${stall}s after ${lead}s"
+	ptyrun "$work/live" "$stall" "$bin" -c "$E2E_CONF" "${E2E_SETS[@]}" --seed "$seed" \
+		--set synth.jack_name="$E2E_JACK" --set synth.port="$E2E_PORT" \
+		--set logging.file="$work/me.log" --set logging.level=debug --midi-in none \
+		--led none --http off --record "$work/take.wav" --events "$work/ev.jsonl"
 	if [ "$(field bytes "$work/live")" -lt 2000 ] || [ ! -s "$work/take.wav" ]; then
-		echo "  the program drew no console or recorded nothing (is the console wired" \
-			"into the run mode, and scsynth installed?): $(cat "$work/live")" >&2
+		echo "  the program drew no console or recorded nothing: $(cat "$work/live")" >&2
 		exit 1
 	fi
-	echo "  $(cat "$work/live")"
-	"$onsets" -s "$work/take.wav" >"$work/onsets" 2>"$work/summary"
-	python3 - "$work/onsets" "$work/summary" "$lead" "$stall" <<'PY'
-import re, statistics, sys
-frames = [int(l) for l in open(sys.argv[1]) if l.strip()]
-rate = int(re.search(r"rate=(\d+)", open(sys.argv[2]).read()).group(1))
-lead, stall = float(sys.argv[3]), float(sys.argv[4])
-t = [f / rate for f in frames]
-if len(t) < 8:
-    sys.exit(f"  only {len(t)} onsets recorded")
-# the step period: the median gap between neighbouring onsets, refined by
-# a least-squares fit of onset time against step number
-gaps = sorted(b - a for a, b in zip(t, t[1:]))
-period = gaps[len(gaps) // 4]
-n = [round((x - t[0]) / period) for x in t]
-mn, mt = statistics.mean(n), statistics.mean(t)
-period = sum((a - mn) * (b - mt) for a, b in zip(n, t)) / sum((a - mn) ** 2 for a in n)
-t0 = mt - period * mn
-err = [(x - (t0 + k * period)) * 1000 for x, k in zip(t, n)]
-start = t[0]
-inside = [e for x, e in zip(t, err) if lead <= x - start <= lead + stall]
-outside = [e for x, e in zip(t, err) if not (lead <= x - start <= lead + stall)]
-def show(name, v):
-    if not v:
-        print(f"  {name}: no onsets")
-        return
-    print(f"  {name}: {len(v)} onsets, error from the grid max {max(abs(e) for e in v):.2f} ms,"
-          f" rms {statistics.pstdev(v):.2f} ms")
-print(f"  step period fitted {period * 1000:.2f} ms")
-show("during the stall", inside)
-show("outside it", outside)
-PY
+	echo "  terminal: $(cat "$work/live")"
+	echo "  whole run:"
+	python3 "$E2E_MATCH" --events "$work/ev.jsonl" --wav "$work/take.wav" \
+		--log "$work/me.log" | sed 's/^/    /' || true
+	# engine time starts 0.5..2 s after the process: this window lies
+	# inside the stall
+	echo "  notes during the stall (engine time ${lead}..$((lead + stall - 2)) s):"
+	python3 "$E2E_MATCH" --events "$work/ev.jsonl" --wav "$work/take.wav" \
+		--log "$work/me.log" --from "$lead" --to "$((lead + stall - 2))" |
+		sed 's/^/    /' || true
+	grep -h '"synth_stats"\|"worker_stats"' "$work/me.log" |
+		sed 's/.*"event":"\([a-z_]*\)".*"msg":"\(.*\)"}/  \1: \2/'
 }
 
 case $what in

@@ -84,14 +84,23 @@ test)
   install_packages
   build "$top/build-test" --enable-werror --enable-sanitizers
   say "running the test suite"
+  summary() {	# the automake harness's totals as one plain closing line
+    local log="$top/build-test/test-suite.log" pass fail
+    [ -f "$log" ] || return 0
+    pass=$(awk '/^# PASS:/ { print $3 }' "$log")
+    fail=$(awk '/^# (FAIL|ERROR|XPASS):/ { n += $3 } END { print n + 0 }' "$log")
+    echo "mystery-engine: ${pass:-0} passed, ${fail:-0} failed"
+  }
   if ! make -C "$top/build-test" -j"$(nproc)" check; then
     for f in "$top"/build-test/tests/*.log "$top"/build-test/tests/cli/*.log; do
       [ -f "$f" ] || continue
       case "$f" in */test-suite.log) continue ;; esac
       grep -q '^FAIL\|^ERROR' "${f%.log}.trs" 2>/dev/null && { echo "==== $f"; tail -n 60 "$f"; }
     done
+    summary
     exit 1
   fi
+  summary
   ;;
 *)
   usage
