@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "../contrib/teensy/me_cue_decoder.h"
-#include "core/cobs.h"
 #include "core/cue.h"
 #include "core/param.h"
 #include "testlib.h"
@@ -99,55 +98,6 @@ static void test_crc8(void)
 	CU_ASSERT_EQUAL(cue_crc8(NULL, 0), 0x00);
 }
 
-static void cobs_case(const uint8_t *in, size_t n, const uint8_t *want, size_t wn)
-{
-	uint8_t enc[300], dec[300];
-	size_t len = cobs_encode(in, n, enc, sizeof enc);
-	CU_ASSERT_EQUAL(len, wn);
-	CU_ASSERT(len == wn && memcmp(enc, want, wn) == 0);
-	size_t dn = 0;
-	CU_ASSERT_EQUAL(cobs_decode(enc, len, dec, sizeof dec, &dn), COBS_OK);
-	CU_ASSERT_EQUAL(dn, n);
-	CU_ASSERT(dn == n && memcmp(dec, in, n) == 0);
-	/* one byte short of room is refused, never overrun */
-	CU_ASSERT_EQUAL(cobs_encode(in, n, enc, wn - 1), 0);
-}
-
-static void test_cobs(void)
-{
-	cobs_case((const uint8_t[]){0x00}, 1, (const uint8_t[]){0x01, 0x01}, 2);
-	cobs_case((const uint8_t[]){0x00, 0x00}, 2, (const uint8_t[]){0x01, 0x01, 0x01}, 3);
-	cobs_case((const uint8_t[]){0x11, 0x22, 0x00, 0x33}, 4,
-	    (const uint8_t[]){0x03, 0x11, 0x22, 0x02, 0x33}, 5);
-	cobs_case((const uint8_t[]){0x11, 0x00, 0x00, 0x00}, 4,
-	    (const uint8_t[]){0x02, 0x11, 0x01, 0x01, 0x01}, 5);
-	cobs_case((const uint8_t[]){0x11, 0x22, 0x33, 0x44}, 4,
-	    (const uint8_t[]){0x05, 0x11, 0x22, 0x33, 0x44}, 5);
-
-	/* runs of 254 and 255 non-zero bytes */
-	uint8_t in[255], want[257];
-	for (int i = 0; i < 255; i++)
-		in[i] = (uint8_t)(i + 1);
-	want[0] = 0xFF;
-	memcpy(want + 1, in, 254);
-	cobs_case(in, 254, want, 255);
-	want[255] = 0x02;
-	want[256] = 0xFF;
-	cobs_case(in, 255, want, 257);
-
-	uint8_t out[8];
-	size_t n;
-	CU_ASSERT_EQUAL(cobs_decode((const uint8_t[]){0x03, 0x11, 0x00}, 3, out, 8, &n),
-	    COBS_ERR_ZERO);
-	CU_ASSERT_EQUAL(cobs_decode((const uint8_t[]){0x05, 0x11, 0x22}, 3, out, 8, &n),
-	    COBS_ERR_OVERRUN);
-	CU_ASSERT_EQUAL(cobs_decode((const uint8_t[]){0x03, 0x11, 0x22}, 3, out, 1, &n),
-	    COBS_ERR_SPACE);
-	CU_ASSERT_STRING_EQUAL(cobs_strerror(COBS_ERR_OVERRUN),
-	    "code byte points past the end of the frame");
-}
-
-/* Known frames, worked out by hand in doc/led-protocol.md. */
 static void test_frame_bytes(void)
 {
 	uint8_t buf[CUE_FRAME_MAX];
@@ -416,7 +366,6 @@ static void test_kind_names(void)
 TEST_SUITE(cue, NULL, NULL,
     TEST_CASE(test_from_event),
     TEST_CASE(test_crc8),
-    TEST_CASE(test_cobs),
     TEST_CASE(test_frame_bytes),
     TEST_CASE(test_round_trip),
     TEST_CASE(test_encode_refuses),

@@ -59,18 +59,9 @@ e2e_require() {
 	[ -r "$E2E_CONF" ] || e2e_fail "$E2E_CONF missing"
 }
 
-# A UDP port on 127.0.0.1 that nothing listens on now.
-e2e_free_port() {
-	local p i
-	for i in $(seq 1 50); do
-		p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
-		if ! ss -Hlun 2>/dev/null | awk '{print $4}' | grep -q ":$p\$"; then
-			echo "$p"
-			return 0
-		fi
-	done
-	return 1
-}
+# A UDP port on 127.0.0.1 that nothing listens on now (tests/lib/audio.sh).
+. "${top_srcdir:-.}/tests/lib/audio.sh"
+e2e_free_port() { audio_free_port; }
 
 e2e_cleanup() {
 	local p
