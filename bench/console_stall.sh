@@ -141,7 +141,7 @@ run_live() {
 	e2e_init stall
 	e2e_isolated 80 0
 	local seed
-	seed=$(e2e_pick_seed 0.75)
+	seed=$(e2e_pick_seed)
 	echo "live: $bin, console on a 200x60 pty, 80 BPM one step per beat, swing 0," \
 		"seed $seed, stall ${stall}s after ${lead}s"
 	ptyrun "$work/live" "$stall" "$bin" -c "$E2E_CONF" "${E2E_SETS[@]}" --seed "$seed" \

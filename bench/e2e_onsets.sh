@@ -19,7 +19,7 @@ secs=${1:-60}
 e2e_init bench-ons
 
 e2e_isolated 50 0.2
-seed=$(e2e_pick_seed 1.2)
+seed=$(e2e_pick_seed)
 log="$E2E_TMP/run.log"
 e2e_start "$log" --seed "$seed" --record "$E2E_TMP/take.wav" --events "$E2E_TMP/ev.jsonl"
 e2e_wait_log "$log" '"event":"started"'

@@ -19,7 +19,7 @@ kills=${1:-10}
 e2e_init bench-kill
 
 e2e_isolated 80 0
-seed=$(e2e_pick_seed 0.75)
+seed=$(e2e_pick_seed)
 log="$E2E_TMP/run.log"
 ev="$E2E_TMP/ev.jsonl"
 e2e_start "$log" --seed "$seed" --record "$E2E_TMP/take.wav" --events "$ev"

@@ -23,7 +23,7 @@ secs=${1:-60}
 e2e_init bench-lat
 
 e2e_isolated 50 0
-seed=$(e2e_pick_seed 1.2)
+seed=$(e2e_pick_seed)
 log="$E2E_TMP/run.log"
 ev="$E2E_TMP/ev.jsonl"
 wav="$E2E_TMP/take.wav"

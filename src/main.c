@@ -95,7 +95,7 @@ static int run(int argc, char **argv, struct cli_options *opts, struct config *c
 
 	/* 4. the command line's overrides: -v/-q move the log level */
 	int level = cfg->logging.level + opts->verbosity;
-	level = level < LOG_ERROR ? LOG_ERROR : level > LOG_DEBUG ? LOG_DEBUG : level;
+	level = log_level_clamp(level);
 
 	/* 5. the log: human lines on stderr, JSON lines as a daemon or to a file */
 	bool to_file = cfg->logging.file[0] != '\0';

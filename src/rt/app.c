@@ -492,7 +492,7 @@ static void reload(struct app *a)
 
 	/* logging */
 	int level = next->logging.level + opts->verbosity;
-	level = level < LOG_ERROR ? LOG_ERROR : level > LOG_DEBUG ? LOG_DEBUG : level;
+	level = log_level_clamp(level);
 	log_set_level((enum log_level)level);
 
 	struct config *old = a->cfg;

@@ -262,9 +262,9 @@ static void split_time(int64_t ns, time_t *sec, int *ms)
 	*ms = (int)(rem / 1000000);
 }
 
-static int clamp_level(int l)
+enum log_level log_level_clamp(int l)
 {
-	return l < LOG_ERROR ? LOG_ERROR : l > LOG_DEBUG ? LOG_DEBUG : l;
+	return l < LOG_ERROR ? LOG_ERROR : l > LOG_DEBUG ? LOG_DEBUG : (enum log_level)l;
 }
 
 size_t log_format_json(const struct log_record *r, char *buf, size_t size)
@@ -282,7 +282,7 @@ size_t log_format_json(const struct log_record *r, char *buf, size_t size)
 		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
 		 ms);
 	puts_(&o, head);
-	puts_(&o, level_names[clamp_level(r->level)]);
+	puts_(&o, level_names[log_level_clamp(r->level)]);
 	puts_(&o, "\",\"event\":\"");
 	put_json_string(&o, r->event);
 	puts_(&o, "\",\"msg\":\"");
@@ -303,7 +303,7 @@ size_t log_format_human(const struct log_record *r, char *buf, size_t size)
 	split_time(r->ts_ns, &sec, &ms);
 	localtime_r(&sec, &tm);
 	snprintf(head, sizeof head, "%02d:%02d:%02d.%03d %-5s ", tm.tm_hour, tm.tm_min, tm.tm_sec,
-		 ms, level_upper[clamp_level(r->level)]);
+		 ms, level_upper[log_level_clamp(r->level)]);
 	puts_(&o, head);
 	put_human_string(&o, r->event);
 	puts_(&o, ": ");
@@ -333,7 +333,7 @@ void log_record_set(struct log_record *r, enum log_level l, const char *event,
 		    const char *fmt, va_list ap)
 {
 	r->ts_ns = rtclock_real_ns();
-	r->level = clamp_level((int)l);
+	r->level = log_level_clamp((int)l);
 	r->truncated = 0;
 	if (!event || !*event)
 		event = "-";

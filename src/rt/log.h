@@ -76,6 +76,8 @@ enum log_level log_get_level(void);
 /* "error", "warn" (or "warning"), "info", "debug", any case -> level; -1 if
  * s is NULL or none of these. */
 int log_level_parse(const char *s);
+/* The nearest level to l (a configured level moved by -v/-q). */
+enum log_level log_level_clamp(int l);
 /* "error", "warn", "info", "debug"; "?" for a value outside the enum. */
 const char *log_level_name(enum log_level l);
 const char *log_strerror(int err);

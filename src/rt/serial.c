@@ -1,7 +1,7 @@
 /*
  * serial: raw, non-blocking device nodes for the MIDI input and the LED cue
  * port.  A tty is configured through termios2 (TCGETS2/TCSETS2 with BOTHER)
- * instead of <termios.h>, because the classic API only knows the Bxxx rate
+ * instead of <termios.h>, because the classic API only knows the B<rate>
  * table and MIDI runs at 31250 baud; that is why this file includes the
  * kernel's <asm/termbits.h> and must not include <termios.h>.  Raw mode is
  * the cfmakeraw() set: no echo, no line editing, no CR/LF rewriting, 8 data

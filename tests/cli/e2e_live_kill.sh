@@ -13,7 +13,7 @@ e2e_init e2e-kill
 
 # 80 BPM, one step per beat: a note every 750 ms, isolated.
 e2e_isolated 80 0
-seed=$(e2e_pick_seed 0.75)
+seed=$(e2e_pick_seed)
 log="$E2E_TMP/run.log"
 wav="$E2E_TMP/take.wav"
 ev="$E2E_TMP/ev.jsonl"

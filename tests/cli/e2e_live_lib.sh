@@ -8,8 +8,8 @@
 #                               E2E_JACK and UDP port E2E_PORT; EXIT trap
 #   E2E_SETS=(...)              --set options of the run (e2e_isolated,
 #                               e2e_dense fill it)
-#   e2e_pick_seed [STEP_S]      a seed whose first step lasts at most half a
-#                               step (so sequenced notes are isolated)
+#   e2e_pick_seed               a seed whose first step lasts at most half a
+#                               e2e_isolated step (so notes are isolated)
 #   e2e_start LOG [ARGS...]     start the binary (--daemon -v, managed stack
 #                               on E2E_JACK/E2E_PORT, no MIDI, no LEDs, no
 #                               HTTP) with E2E_SETS and ARGS; E2E_PID
@@ -38,6 +38,7 @@ E2E_PORT=
 E2E_RC=
 E2E_STOP_MS=
 E2E_SETS=()
+E2E_STEP_S=
 
 e2e_fail() {
 	echo "FAIL: $*" >&2
@@ -100,6 +101,7 @@ e2e_init() {
 # (a sharp first sample), nothing that changes the tempo or the sound.
 e2e_isolated() {
 	local bpm=${1:-50} swing=${2:-0.2}
+	E2E_STEP_S=$(awk -v b="$bpm" 'BEGIN { printf "%.6f", 60 / b }')
 	E2E_SETS=(--set sequencer.steps=1 --set sequencer.steps_per_beat=1
 		--set sequencer.bpm="$bpm" --set sequencer.swing="$swing"
 		--set sequencer.density=1 --set sequencer.drift=0
@@ -108,9 +110,10 @@ e2e_isolated() {
 }
 
 # The seed whose pattern's first step is half a step long (notes of
-# 0.5 x step, the shortest the sequencer draws): found by rendering.
+# 0.5 x step, the shortest the sequencer draws): found by rendering.  The
+# step is e2e_isolated's (one step per beat).
 e2e_pick_seed() {
-	local s d
+	local s d step=$E2E_STEP_S
 	for s in $(seq 1 40); do
 		d=$("$E2E_BIN" render -c "$E2E_CONF" "${E2E_SETS[@]}" --seconds 2 --seed "$s" \
 			--events - 2>/dev/null | python3 -c '
@@ -121,7 +124,7 @@ for l in sys.stdin:
         print(e["duration"])
         break
 ') || true
-		if [ -n "$d" ] && python3 -c "import sys; sys.exit(not float('$d') <= 0.5 * float('$1') + 1e-6)"; then
+		if [ -n "$d" ] && python3 -c "import sys; sys.exit(not float('$d') <= 0.5 * float('$step') + 1e-6)"; then
 			echo "$s"
 			return 0
 		fi

@@ -15,7 +15,7 @@ e2e_require
 e2e_init e2e-rec
 
 e2e_isolated 50 0.2
-seed=$(e2e_pick_seed 1.2)
+seed=$(e2e_pick_seed)
 
 attempt() {
 	local n=$1 log="$E2E_TMP/run$1.log" wav="$E2E_TMP/take$1.wav" ev="$E2E_TMP/ev$1.jsonl"

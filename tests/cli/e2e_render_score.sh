@@ -14,7 +14,7 @@ E2E_TMP=$(mktemp -d)
 trap 'rm -rf "$E2E_TMP"' EXIT
 
 e2e_isolated 50 0.2
-seed=$(e2e_pick_seed 1.2)
+seed=$(e2e_pick_seed)
 "$E2E_BIN" render -c "$E2E_CONF" "${E2E_SETS[@]}" --seconds 8 --seed "$seed" \
 	--events "$E2E_TMP/ev.jsonl" --score "$E2E_TMP/s.osc" --wav "$E2E_TMP/w.wav" \
 	2>"$E2E_TMP/err" || e2e_fail "render exited $?: $(cat "$E2E_TMP/err")"
