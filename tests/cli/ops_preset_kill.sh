@@ -17,10 +17,14 @@ dir=$work/presets
 RANDOM=7	# reproducible delays
 seen_a=0 seen_b=0
 for i in $(seq 1 200); do
-	"$hammer" save "$dir" evening &
+	# Kill at a random moment after the saving has begun (a sanitizer
+	# build takes longer to start than the whole delay range).
+	exec 3< <(exec "$hammer" save "$dir" evening)
 	pid=$!
+	read -r -t 10 -u 3 started || fail "the saver did not start"
 	sleep "0.0$(printf %02d $((RANDOM % 21)))"
 	kill -9 "$pid"
+	exec 3<&-
 	wait "$pid" 2>/dev/null || true
 	pid=
 	got=$("$hammer" check "$dir" evening 2>"$work/err") ||

@@ -67,6 +67,11 @@ int main(int argc, char **argv)
 			fprintf(stderr, "preset_hammer: %s\n", err);
 			return 1;
 		}
+		if (mode[0] == 's') {
+			/* The kill test waits for this line: the saving has begun. */
+			printf("saving\n");
+			fflush(stdout);
+		}
 		for (unsigned long i = 0;; i++) {
 			content(&st, (int)(i % 2));
 			if (preset_save(dir, name, &st, err, sizeof err) != 0) {
