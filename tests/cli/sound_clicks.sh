@@ -20,6 +20,14 @@ py=/usr/bin/python3
 [ -x "$py" ] || py=python3
 tools="$top_srcdir/tests/tools"
 
+# A pause time that is not a time is a usage error that names it.
+for bad in -1 abc 1e99; do
+	rc=0
+	$ME_BIN render --seconds 1 --pause-at "$bad" >/dev/null 2>"$work/err" || rc=$?
+	[ "$rc" -eq 2 ] || fail "--pause-at $bad: exit status $rc, want 2"
+	grep -q -- "--pause-at '$bad'" "$work/err" || fail "--pause-at $bad: $(cat "$work/err")"
+done
+
 $py "$tools/click_midi.py" "$work/knobs.mid" || fail "cannot write the MIDI file"
 opts=(-c "$conf" --seed 3 --input "$work/knobs.mid"
 	--set synth.voices=2 --set sequencer.bpm=180 --set sequencer.density=1
