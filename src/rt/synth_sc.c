@@ -55,13 +55,13 @@
 /* On exit the master volume glides to 0 (SYNTHDEF_LAG_S) before the nodes
  * are freed, so stopping the program is a fade, not a click. */
 #define EXIT_FADE_MS 150
+#define HEARTBEAT_MISSES 3		/* unanswered /status before the server counts as lost */
+#define DEFS_RETRY_NS (10000 * MS)
+#define REC_FRAMES 65536
 
 _Static_assert(SYNTH_SC_GROUP == SYNTHDEF_GROUP_VOICES && SYNTH_SC_FX_NODE == SYNTHDEF_NODE_FX &&
     SYNTH_SC_REC_NODE == SYNTHDEF_NODE_REC && SYNTH_SC_FIRST_VOICE == SC_PLAN_FIRST_VOICE,
     "the live node layout is the score's");
-#define HEARTBEAT_MISSES 3		/* unanswered /status before the server counts as lost */
-#define DEFS_RETRY_NS (10000 * MS)
-#define REC_FRAMES 65536
 
 enum setup_result { SETUP_OK, SETUP_NO_ANSWER, SETUP_FAILED };
 
