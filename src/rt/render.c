@@ -7,8 +7,9 @@
  * sink sees events in time order.  Events come out through one fixed buffer
  * of RENDER_EVENT_BUF and go to each sink in turn: the JSON-lines event log
  * (evlog_format(), the same lines the live --events writes) and the scsynth
- * score (osc_score).  Nothing grows with the rendered length, so memory stays
- * constant.  render_main parses the subcommand's options, opens the input
+ * score (osc_score), whose messages come from the sound plan (sc_plan) the
+ * live backend uses too.  --pause-at presses the pause key at given times.
+ * Nothing grows with the rendered length, so memory stays constant.  render_main parses the subcommand's options, opens the input
  * and the sinks, runs, and reports.  Main thread only.
  */
 #include "rt/render.h"
