@@ -66,6 +66,27 @@ static void plan_with(struct sc_plan *p, int voices, int lookahead_ms)
 	sc_plan_init(p, &s);
 }
 
+/* liblo's arguments point into the message bytes, not always aligned for
+ * lo_arg's members: read them through memcpy. */
+static int32_t arg_i(lo_arg **a, int k)
+{
+	int32_t v;
+	memcpy(&v, a[k], sizeof v);
+	return v;
+}
+
+static float arg_f(lo_arg **a, int k)
+{
+	float v;
+	memcpy(&v, a[k], sizeof v);
+	return v;
+}
+
+static const char *arg_s(lo_arg **a, int k)
+{
+	return (const char *)(const void *)a[k];
+}
+
 static size_t play(struct sc_plan *p, struct event e, struct sc_cmd *out)
 {
 	return sc_plan_event(p, &e, out, SC_PLAN_CMD_MAX);
@@ -255,22 +276,22 @@ static void test_messages(void)
 		CU_ASSERT_STRING_EQUAL(lo_message_get_types(m), want[i].types);
 		lo_arg **a = lo_message_get_argv(m);
 		if (i == 0) {
-			CU_ASSERT_EQUAL(a[0]->i, want[i].cmd->node);
-			CU_ASSERT_STRING_EQUAL(&a[1]->s, "gate");
-			CU_ASSERT_DOUBLE_EQUAL(a[2]->f, -1.01, 1e-6); /* 10 ms forced release */
+			CU_ASSERT_EQUAL(arg_i(a, 0), want[i].cmd->node);
+			CU_ASSERT_STRING_EQUAL(arg_s(a, 1), "gate");
+			CU_ASSERT_DOUBLE_EQUAL(arg_f(a, 2), -1.01, 1e-6); /* 10 ms forced release */
 		} else if (i == 1) {
-			CU_ASSERT_STRING_EQUAL(&a[0]->s, "me_voice");
-			CU_ASSERT_EQUAL(a[1]->i, want[i].cmd->node);
-			CU_ASSERT_EQUAL(a[2]->i, 0);
-			CU_ASSERT_EQUAL(a[3]->i, SYNTHDEF_GROUP_VOICES);
-			CU_ASSERT_STRING_EQUAL(&a[4]->s, "freq");
-			CU_ASSERT_DOUBLE_EQUAL(a[5]->f, 880.0, 1e-3);
-			CU_ASSERT_STRING_EQUAL(&a[12]->s, "atk");
-			CU_ASSERT_STRING_EQUAL(&a[14]->s, "rel");
-			CU_ASSERT_DOUBLE_EQUAL(a[15]->f, 0.3, 1e-6);
+			CU_ASSERT_STRING_EQUAL(arg_s(a, 0), "me_voice");
+			CU_ASSERT_EQUAL(arg_i(a, 1), want[i].cmd->node);
+			CU_ASSERT_EQUAL(arg_i(a, 2), 0);
+			CU_ASSERT_EQUAL(arg_i(a, 3), SYNTHDEF_GROUP_VOICES);
+			CU_ASSERT_STRING_EQUAL(arg_s(a, 4), "freq");
+			CU_ASSERT_DOUBLE_EQUAL(arg_f(a, 5), 880.0, 1e-3);
+			CU_ASSERT_STRING_EQUAL(arg_s(a, 12), "atk");
+			CU_ASSERT_STRING_EQUAL(arg_s(a, 14), "rel");
+			CU_ASSERT_DOUBLE_EQUAL(arg_f(a, 15), 0.3, 1e-6);
 		} else if (i == 2) {
-			CU_ASSERT_STRING_EQUAL(&a[1]->s, "mix");
-			CU_ASSERT_DOUBLE_EQUAL(a[2]->f, 0.5, 1e-6);
+			CU_ASSERT_STRING_EQUAL(arg_s(a, 1), "mix");
+			CU_ASSERT_DOUBLE_EQUAL(arg_f(a, 2), 0.5, 1e-6);
 		}
 		lo_message_free(m);
 		/* the bundle the live backend sends holds exactly these bytes */
