@@ -21,6 +21,7 @@ The output is deterministic.  Python 3 standard library only.
 import os
 import sys
 
+sys.dont_write_bytecode = True  # the source tree may be read-only
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "fixtures", "midi"))
 from gen_fixtures import smf, track  # noqa: E402
