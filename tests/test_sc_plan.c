@@ -188,6 +188,15 @@ static void test_steal_live(void)
 	CU_ASSERT_EQUAL(c[1].t, 110 * MS);
 	CU_ASSERT_EQUAL(sc_plan_in_use(&p, 111 * MS), 3);
 	CU_ASSERT_EQUAL(sc_plan_in_use(&p, 110 * MS + SC_PLAN_LEAD_MAX_NS), 2);
+
+	/* a voice stolen in the last ms of its own release fades the full
+	 * 10 ms from there, and is counted that long */
+	plan_with(&p, 1, 50);
+	play(&p, note_at(0, 60, 100, 10 * MS, 0), c); /* over at 1 + 10 + 300 + 3 ms */
+	CU_ASSERT_EQUAL_FATAL(play(&p, note_at(300 * MS, 62, 100, 100 * MS, 1), c), 2);
+	CU_ASSERT_EQUAL(c[0].t, 310 * MS);
+	CU_ASSERT_EQUAL(sc_plan_in_use(&p, 318 * MS), 2);
+	CU_ASSERT_EQUAL(sc_plan_in_use(&p, 310 * MS + SC_PLAN_LEAD_MAX_NS), 1);
 }
 
 /* Pause: every voice released along the release time at the pause (plus

@@ -122,8 +122,9 @@ static size_t note(struct sc_plan *p, const struct event *ev, int64_t t, struct 
 		struct sc_cmd *c = push(out, cap, &n, SC_CMD_RELEASE, at, victim.node);
 		if (c)
 			c->value = (float)(SC_PLAN_STEAL_FADE_NS / NS_PER_S);
+		/* the forced release runs its full time from wherever it starts */
 		voice_fade(&p->va, victim.node, victim.start,
-		    min64(victim.end, at + SC_PLAN_STEAL_FADE_NS + SC_PLAN_MARGIN_NS));
+		    at + SC_PLAN_STEAL_FADE_NS + SC_PLAN_MARGIN_NS);
 		p->steals++;
 	}
 	struct sc_cmd *c = push(out, cap, &n, SC_CMD_NOTE, t, node);
@@ -190,7 +191,7 @@ size_t sc_plan_release_all(struct sc_plan *p, int64_t t, double fade_s, struct s
 			continue;
 		}
 		voice_fade(&p->va, held[i].node, held[i].start,
-		    min64(held[i].end, t + ns_of(fade_s) + SC_PLAN_MARGIN_NS));
+		    t + ns_of(fade_s) + SC_PLAN_MARGIN_NS);
 	}
 	return n;
 }
