@@ -32,7 +32,12 @@ trap 'cleanup_more; e2e_cleanup' EXIT
 
 # The MIDI keyboard, told what to play once the pattern plays (a FIFO).
 mkfifo "$E2E_TMP/keys"
-$py "$top_srcdir/tests/tools/pty_feed.py" "$link" --hold 60 <"$E2E_TMP/keys" &
+# E2E_AS (tests/cli/e2e_live_lib.sh, when it has it): the program and its
+# MIDI device run as the unprivileged test user, as the installation does.
+as=(${E2E_AS[@]+"${E2E_AS[@]}"})
+as_cmd=
+[ ${#as[@]} -eq 0 ] || as_cmd=$(printf '%q ' "${as[@]}")
+${as[@]+"${as[@]}"} $py "$top_srcdir/tests/tools/pty_feed.py" "$link" --hold 60 <"$E2E_TMP/keys" &
 feed=$!
 exec 3>"$E2E_TMP/keys"
 for _ in $(seq 1 50); do [ -e "$link" ] && break; sleep 0.1; done
@@ -40,7 +45,7 @@ for _ in $(seq 1 50); do [ -e "$link" ] && break; sleep 0.1; done
 
 printf 'set -g status off\nset -g remain-on-exit on\n' >"$E2E_TMP/tmux.conf"
 tmux -L "$sock" -f "$E2E_TMP/tmux.conf" new-session -d -s t -x 100 -y 30 \
-	"'$E2E_BIN' -c '$E2E_CONF' --set synth.jack_name=$E2E_JACK --set synth.port=$E2E_PORT \
+	"$as_cmd'$E2E_BIN' -c '$E2E_CONF' --set synth.jack_name=$E2E_JACK --set synth.port=$E2E_PORT \
 	--midi-in raw:$link --led none --http off --record '$wav' --events '$ev' --seed 3 \
 	--set synth.voices=2 --set sequencer.bpm=180 --set sequencer.density=1 \
 	--set mutation.enabled=false --set idle.timeout_ms=86400000 \
