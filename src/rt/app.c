@@ -645,6 +645,7 @@ int app_run(const struct config *cfg, const struct cli_options *opts)
 		.lookahead_ns = (int64_t)a->cfg->synth.lookahead_ms * NS_PER_MS,
 		.period_ns = worker_period(a->cfg, opts),
 		.realtime = true,
+		.late_drop_ns = (int64_t)a->cfg->synth.late_drop_ms * NS_PER_MS,
 	};
 	if (a->engine && a->inq)
 		a->worker = worker_new(a->engine, &a->cfg->engine, a->inq, &wo);
