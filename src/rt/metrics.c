@@ -336,6 +336,16 @@ char *metrics_prometheus(const struct metrics_input *in, size_t *len)
 			sample_u64(f, "http_responses_total", lab, in->http[i].n);
 		}
 	}
+	if (in->conns) {
+		gauge(f, "http_connections", "HTTP API connections open.", (double)in->conns->open);
+		family(f, "http_connections_closed_total", "counter",
+		       "HTTP API connections the server closed before their request arrived whole: "
+		       "too slow (timeout) or to make room for a new one (evicted).");
+		sample_u64(f, "http_connections_closed_total", "reason=\"timeout\"",
+			   in->conns->timed_out);
+		sample_u64(f, "http_connections_closed_total", "reason=\"evicted\"",
+			   in->conns->evicted);
+	}
 	if (in->proc)
 		process_metrics(f, in->proc);
 	if (fclose(f) != 0) {

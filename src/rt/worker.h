@@ -43,6 +43,7 @@ enum worker_producer {
 	WORKER_CMD_CONTROL,	/* signals, reload, presets from the main thread */
 	WORKER_CMD_CONSOLE,
 	WORKER_CMD_HTTP,
+	WORKER_CMD_HTTP_PRESET,	/* presets loaded over HTTP (the server's preset thread) */
 	WORKER_CMD_COUNT
 };
 

@@ -598,6 +598,14 @@ static void on_key(struct console *c, int key)
 			localtime_r(&now, &tm);
 			fmt_preset_name(name, sizeof name, &tm);
 		}
+		if (c->link.save_preset) {
+			char err[256];
+			if (c->link.save_preset(c->link.ctx, name, err, sizeof err) == 0)
+				set_status(c, "preset %s saved", name);
+			else
+				set_status(c, "preset %s NOT saved: %s", name, err);
+			break;
+		}
 		c->link.request(c->link.ctx, CONSOLE_SAVE_PRESET, name);
 		set_status(c, "saving preset %s", name);
 		break;
