@@ -240,6 +240,9 @@ static void engine_metrics(FILE *f, const struct snapshot *s)
 	counter(f, "late_notes_dropped_total",
 		"Notes dropped because their time had passed by more than synth.late_drop_ms.",
 		s->late_notes_dropped);
+	counter(f, "event_log_lost_total",
+		"Events not written to the event log because writing failed (a closed pipe, a "
+		"full disk).", s->events_lost);
 	gauge(f, "voices_active", "Voices sounding now.", s->voices_active);
 	gauge(f, "voices_max", "Voices the synth may sound at once.", s->voices_max);
 	gauge(f, "synth_server_cpu_ratio", "Synth server CPU load, average.",
@@ -527,7 +530,8 @@ char *metrics_state_json(const struct snapshot *s, size_t *len)
 	     put(counters, "backend_restarts", json_integer((json_int_t)s->backend_restarts));
 	ok = ok && put(counters, "stalls", json_integer((json_int_t)s->stalls)) &&
 	     put(counters, "steps_skipped", json_integer((json_int_t)s->steps_skipped)) &&
-	     put(counters, "late_notes_dropped", json_integer((json_int_t)s->late_notes_dropped));
+	     put(counters, "late_notes_dropped", json_integer((json_int_t)s->late_notes_dropped)) &&
+	     put(counters, "event_log_lost", json_integer((json_int_t)s->events_lost));
 	if (!ok) {
 		json_decref(root);
 		return NULL;

@@ -73,6 +73,8 @@ struct snapshot {
 	uint64_t led_frames, led_dropped;
 	uint64_t events_dropped, commands_dropped, log_dropped;
 
+	uint64_t events_lost;		/* not written: the event log's output failed */
+
 	/* stalls: the worker could not run for longer than synth.late_drop_ms */
 	uint64_t stalls, steps_skipped, late_notes_dropped;
 
