@@ -599,11 +599,14 @@ static void on_key(struct console *c, int key)
 			fmt_preset_name(name, sizeof name, &tm);
 		}
 		if (c->link.save_preset) {
-			char err[256];
-			if (c->link.save_preset(c->link.ctx, name, err, sizeof err) == 0)
+			char err[512];
+			if (c->link.save_preset(c->link.ctx, name, err, sizeof err) == 0) {
 				set_status(c, "preset %s saved", name);
-			else
-				set_status(c, "preset %s NOT saved: %s", name, err);
+			} else {	/* the reason, without the path before it */
+				const char *why = strrchr(err, ':');
+				set_status(c, "preset %s NOT saved: %s (see the log)", name,
+					   why && why[1] == ' ' ? why + 2 : err);
+			}
 			break;
 		}
 		c->link.request(c->link.ctx, CONSOLE_SAVE_PRESET, name);
