@@ -37,7 +37,8 @@ struct fake {
 	int preset_rc;
 	char preset[PRESET_NAME_MAX + 1];
 	int preset_calls;
-	int preset_delay_ms;		/* a slow file system */
+	bool hold;			/* a slow file system: loads wait for release */
+	pthread_cond_t release;
 	bool in_preset;
 	int save_rc;
 	char saved[PRESET_NAME_MAX + 1];
@@ -71,11 +72,10 @@ static int fake_preset(void *ctx, const char *name, char *err, size_t errlen)
 	pthread_mutex_lock(&f->lock);
 	snprintf(f->preset, sizeof f->preset, "%s", name);
 	f->preset_calls++;
-	int rc = f->preset_rc, delay = f->preset_delay_ms;
+	int rc = f->preset_rc;
 	f->in_preset = true;
-	pthread_mutex_unlock(&f->lock);
-	usleep((useconds_t)delay * 1000);
-	pthread_mutex_lock(&f->lock);
+	while (f->hold)
+		pthread_cond_wait(&f->release, &f->lock);
 	f->in_preset = false;
 	pthread_mutex_unlock(&f->lock);
 	if (rc)
@@ -131,6 +131,7 @@ static struct http *start(bool control, int rate)
 static int setup(void)
 {
 	pthread_mutex_init(&fake.lock, NULL);
+	pthread_cond_init(&fake.release, NULL);
 	memset(&fake.snap, 0, sizeof fake.snap);
 	for (int i = 0; i < P_COUNT; i++)
 		fake.snap.eng.value[i] = param_table[i].def;
@@ -155,6 +156,7 @@ static int teardown(void)
 	http_stop(server);
 	hist_free(lat);
 	hist_free(late);
+	pthread_cond_destroy(&fake.release);
 	pthread_mutex_destroy(&fake.lock);
 	log_set_level(saved_level);
 	return 0;
@@ -420,20 +422,26 @@ static void test_slow_preset(void)
 {
 	http_set_control(server, true, 1000);
 	fake.preset_rc = 0;
-	fake.preset_delay_ms = 1500;
+	pthread_mutex_lock(&fake.lock);
+	fake.hold = true;
+	pthread_mutex_unlock(&fake.lock);
 	struct slow_load s = {0};
 	CU_ASSERT_EQUAL_FATAL(pthread_create(&s.t, NULL, slow_load_main, &s), 0);
-	for (int i = 0; i < 200 && !fake_in_preset(&fake); i++)
+	for (int i = 0; i < 2000 && !fake_in_preset(&fake); i++)
 		usleep(5000);
 	CU_ASSERT_TRUE(fake_in_preset(&fake));
+	/* The load is held until released: these are answered during it. */
 	CU_ASSERT_EQUAL(req("GET", "/state", NULL, &R), 200);
 	CU_ASSERT_EQUAL(req("GET", "/metrics", NULL, &R), 200);
-	CU_ASSERT_TRUE(fake_in_preset(&fake));	/* both answered during the load */
 	CU_ASSERT_EQUAL(req("POST", "/presets/other/load", "", &R), 503);
+	CU_ASSERT_PTR_NOT_NULL(strstr(R.body, "try again"));
+	pthread_mutex_lock(&fake.lock);
+	fake.hold = false;
+	pthread_cond_broadcast(&fake.release);
+	pthread_mutex_unlock(&fake.lock);
 	pthread_join(s.t, NULL);
 	CU_ASSERT_EQUAL(s.status, 200);
 	CU_ASSERT_STRING_EQUAL(fake.preset, "slow");
-	fake.preset_delay_ms = 0;
 	http_set_control(server, false, 5);
 }
 
@@ -563,9 +571,10 @@ static void test_slow_clients(void)
 	CU_ASSERT_EQUAL(req("GET", "/metrics", NULL, &R), 200);
 	CU_ASSERT_TRUE(metric("mystery_engine_http_connections_closed_total{reason=\"evicted\"} ") >= 60);
 	/* Every slow one is closed by the server, none answered (a request
-	 * never arrived whole), within the time limit and a sweep or two. */
+	 * never arrived whole): after the time limit and a sweep or two, with
+	 * a wide margin for a loaded machine or valgrind. */
 	int closed = 0, answered = 0;
-	for (int w = 0; w < (HTTP_REQUEST_S + 3) * 10 && closed < N; w++) {
+	for (int w = 0; w < (HTTP_REQUEST_S + 18) * 10 && closed < N; w++) {
 		for (int i = 0; i < N; i++) {
 			if (fd[i] < 0)
 				continue;
