@@ -562,7 +562,8 @@ static void test_slow_clients(void)
 	for (int i = 0; i < N; i++) {
 		fd[i] = connect_local();
 		if (fd[i] >= 0) {
-			send(fd[i], "GET /state HTTP/1.1\r\nHost: x\r\n", 32, MSG_NOSIGNAL);
+			static const char part[] = "GET /state HTTP/1.1\r\nHost: x\r\n";
+			send(fd[i], part, sizeof part - 1, MSG_NOSIGNAL);
 			n++;
 		}
 	}
