@@ -1,20 +1,25 @@
 #!/usr/bin/python3
 """stall_wav: what a listener hears around a stall of the engine.
 
-    stall_wav.py [--max-db DB] [--grid-ms MS] WAV STEP_S
+    stall_wav.py [--max-db DB] [--grid-ms MS] [--events LOG] WAV STEP_S
 
 The recording must hold isolated notes, one every STEP_S seconds, with one
 silent gap of at least two steps (the stall).  It finds the note onsets
 (the first sample above -34 dBFS after 20 ms below -40 dBFS), the gap, and
 prints the loudest peak of the notes before the gap ("normal playing") and
 of everything after it, and how far each onset after the gap lies from the
-grid of the notes before it.  Exit status 1 when the peak after the stall
-differs from normal playing by more than --max-db (default 1 dB), when an
-onset after it is off the grid by more than --grid-ms (default 3 ms), or
-when there are fewer than three notes on either side.
+grid of the notes before it.  With --events, the engine's event log of the
+run (JSON lines) is checked the same way, exactly: every note after its
+longest gap within 2 us of the grid of the notes before it (the recording's
+own clock, a JACK dummy driver under load, can step by a few ms; the event
+log cannot).  Exit status 1 when the peak after the stall differs from
+normal playing by more than --max-db (default 1 dB), when an onset after it
+is off the grid by more than --grid-ms (default 3 ms), when a logged note
+is off the grid, or when there are fewer than three notes on either side.
 """
 import argparse
 import array
+import json
 import math
 import sys
 import wave
@@ -62,6 +67,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--max-db', type=float, default=1.0)
     ap.add_argument('--grid-ms', type=float, default=3.0)
+    ap.add_argument('--events')
     ap.add_argument('wav')
     ap.add_argument('step_s', type=float)
     a = ap.parse_args()
@@ -110,7 +116,28 @@ def main():
         print(f"FAIL: an onset after the stall is {worst:.2f} ms off the grid "
               f"(allowed: {a.grid_ms} ms)")
         ok = False
+    if a.events:
+        ok = check_log(a.events, a.step_s) and ok
     return 0 if ok else 1
+
+
+def check_log(path, step_s):
+    """The event log's notes after its longest gap on the grid before it."""
+    with open(path) as f:
+        t = [e['t'] for e in map(json.loads, f) if e.get('type') == 'note']
+    if len(t) < 6:
+        print(f"FAIL: {len(t)} notes in the event log")
+        return False
+    gaps = [(t[i + 1] - t[i], i) for i in range(len(t) - 1)]
+    gap, g = max(gaps)
+    ref, after = t[g], t[g + 1:]
+    worst = max(abs(x - ref - round((x - ref) / step_s) * step_s) for x in after)
+    print(f"event log: {len(after)} notes after a {gap:.2f} s gap, at most "
+          f"{worst * 1e6:.1f} us off the grid of the notes before it")
+    if gap < 2 * step_s or len(after) < 3 or worst > 2e-6:
+        print("FAIL: the logged notes after the stall are not on the grid before it")
+        return False
+    return True
 
 
 if __name__ == '__main__':
