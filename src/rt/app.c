@@ -740,6 +740,17 @@ int app_run(const struct config *cfg, const struct cli_options *opts)
 	rc = 0;
 out:
 	teardown(a);
-	pthread_sigmask(SIG_SETMASK, &prev, NULL);
+	/* A signal still pending (a SIGHUP that came during the shutdown) would
+	 * be delivered, and kill the program, as soon as the mask is restored:
+	 * the shutdown has answered it. */
+	struct timespec zero = {0, 0};
+	while (sigtimedwait(&sigs, NULL, &zero) > 0)
+		;
+	/* A reload asked for now means nothing, and a closed stderr must not
+	 * kill the last log lines: those two stay blocked until the exit. */
+	sigset_t after = prev;
+	sigaddset(&after, SIGHUP);
+	sigaddset(&after, SIGPIPE);
+	pthread_sigmask(SIG_SETMASK, &after, NULL);
 	return rc;
 }
