@@ -200,8 +200,9 @@ static void test_steal_live(void)
 }
 
 /* Pause: every voice released along the release time at the pause (plus
- * the latency of a live action), notes booked after it freed at their
- * start (they never sound); resuming plays on with fresh voices. */
+ * the latency of a live action), notes booked after it released at their
+ * start (they never rise; were the message late, they would fade, not be
+ * cut); resuming plays on with fresh voices. */
 static void test_pause(void)
 {
 	struct sc_plan p;
@@ -216,12 +217,15 @@ static void test_pause(void)
 	CU_ASSERT_EQUAL(c[0].node, SYNTHDEF_GROUP_VOICES);
 	CU_ASSERT_EQUAL(c[0].t, 210 * MS);
 	CU_ASSERT_DOUBLE_EQUAL(c[0].value, 0.3, 1e-6);
-	CU_ASSERT_EQUAL(c[1].type, SC_CMD_FREE);
+	CU_ASSERT_EQUAL(c[1].type, SC_CMD_RELEASE);
 	CU_ASSERT_EQUAL(c[1].node, booked);
 	CU_ASSERT_EQUAL(c[1].t, 240 * MS);
+	CU_ASSERT_DOUBLE_EQUAL(c[1].value, 0.3, 1e-6);
 	/* the released voices ring out their release, then are gone */
-	CU_ASSERT_EQUAL(sc_plan_in_use(&p, 400 * MS), 2);
-	CU_ASSERT_EQUAL(sc_plan_in_use(&p, 520 * MS), 0);
+	CU_ASSERT_EQUAL(sc_plan_in_use(&p, 230 * MS), 2);
+	CU_ASSERT_EQUAL(sc_plan_in_use(&p, 400 * MS), 3);
+	CU_ASSERT_EQUAL(sc_plan_in_use(&p, 520 * MS), 1);
+	CU_ASSERT_EQUAL(sc_plan_in_use(&p, 545 * MS), 0);
 	/* resume: nothing to send; the next notes need no steal */
 	CU_ASSERT_EQUAL(play(&p, pause_at(300 * MS, 1), c), 0);
 	for (int i = 0; i < 4; i++) {
@@ -264,8 +268,6 @@ static void test_messages(void)
 	set.node = SYNTHDEF_NODE_FX;
 	set.name = "mix";
 	set.value = 0.5f;
-	struct sc_cmd fr = c[0];
-	fr.type = SC_CMD_FREE;
 	const struct {
 		const struct sc_cmd *cmd;
 		const char *path, *types;
@@ -273,7 +275,6 @@ static void test_messages(void)
 		{&c[0], "/n_set", "isf"},
 		{&c[1], "/s_new", "siiisfsfsfsfsfsf"},
 		{&set, "/n_set", "isf"},
-		{&fr, "/n_free", "i"},
 	};
 	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
 		size_t n = sc_plan_message(want[i].cmd, buf, sizeof buf);

@@ -416,12 +416,27 @@ static void test_project_defs(void)
 	CU_ASSERT(input_is_param(fx, &fx->ugens[lag_vol->in_u[0]], 0, "volume"));
 	CU_ASSERT_EQUAL(const_input(fx, lag_mix, 1), SYNTHDEF_LAG_S);
 	CU_ASSERT_EQUAL(const_input(fx, lag_vol, 1), SYNTHDEF_LAG_S);
+	/* gate 0 fades the output out in SYNTHDEF_LAG_S, then frees me_fx */
+	const struct p_ugen *stop = find_ugen(fx, "EnvGen", 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(stop);
+	CU_ASSERT(input_is_param(fx, stop, 0, "gate"));
+	CU_ASSERT_EQUAL(fx->values[param_of(fx, "gate")], 1.0f);
+	CU_ASSERT_EQUAL(const_input(fx, stop, 4), (float)SYNTHDEF_DONE_FREE_SELF);
+	CU_ASSERT_EQUAL(const_input(fx, stop, 5), 1.0f);  /* starts at full level */
+	CU_ASSERT_EQUAL(const_input(fx, stop, 7), 1.0f);  /* holds at node 1 */
+	CU_ASSERT_EQUAL(const_input(fx, stop, 13), 0.0f); /* releases to 0 ... */
+	CU_ASSERT_EQUAL(const_input(fx, stop, 14), SYNTHDEF_LAG_S); /* ... in lag */
 	for (int k = 0; k < 2; k++) {
 		const struct p_ugen *sc = find_ugen(fx, "UnaryOpUGen", k);
 		const struct p_ugen *vol = &fx->ugens[sc->in_u[0]];
 		CU_ASSERT_EQUAL(vol->special, SYNTHDEF_OP_MUL);
 		CU_ASSERT_EQUAL(vol->rate, SYNTHDEF_AUDIO);
-		CU_ASSERT_EQUAL(&fx->ugens[vol->in_u[1]], lag_vol);
+		/* the gain: the gliding volume times the stop's fade-out */
+		const struct p_ugen *gain = &fx->ugens[vol->in_u[1]];
+		CU_ASSERT_EQUAL(gain->rate, SYNTHDEF_CONTROL);
+		CU_ASSERT_EQUAL(gain->special, SYNTHDEF_OP_MUL);
+		CU_ASSERT_EQUAL(&fx->ugens[gain->in_u[0]], lag_vol);
+		CU_ASSERT_EQUAL(&fx->ugens[gain->in_u[1]], stop);
 		const struct p_ugen *sum = &fx->ugens[vol->in_u[0]];
 		CU_ASSERT_EQUAL(sum->special, SYNTHDEF_OP_ADD);
 		CU_ASSERT_EQUAL(&fx->ugens[sum->in_u[1]], in); /* + dry */

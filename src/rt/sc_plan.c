@@ -11,8 +11,9 @@
  * never holds more voices than configured.  A live note comes only
  * latency_ms ahead: its stolen voice is released at the note's own time
  * and fades under it, counted by the allocator until it is gone.  A pause
- * releases the whole group along the release time; the reverb rings on in
- * me_fx.  The OSC writer serialises by hand into a caller buffer: no
+ * releases the whole group along the release time, and each note already
+ * sent for later at its own start; the reverb rings on in me_fx.  Nothing
+ * is ever freed while it sounds: every end is a release.  The OSC writer serialises by hand into a caller buffer: no
  * allocation, usable on the real-time path.
  *
  * Threads: one owner per plan (see sc_plan.h); the writer functions are
@@ -186,12 +187,22 @@ size_t sc_plan_release_all(struct sc_plan *p, int64_t t, double fade_s, struct s
 	if (c)
 		c->value = (float)fade_s;
 	for (int i = 0; i < k && i < VOICE_MAX; i++) {
+		int64_t at = t;
 		if (held[i].start > t) {
-			push(out, cap, &n, SC_CMD_FREE, held[i].start, held[i].node);
-			continue;
+			/*
+			 * Sent ahead for after t: released at its own start, so
+			 * it never rises from silence.  A release, not /n_free:
+			 * should the message come late (the worker held up, the
+			 * pause itself sent late), the note fades instead of
+			 * being cut while it sounds.
+			 */
+			at = held[i].start;
+			c = push(out, cap, &n, SC_CMD_RELEASE, at, held[i].node);
+			if (c)
+				c->value = (float)fade_s;
 		}
 		voice_fade(&p->va, held[i].node, held[i].start,
-		    t + ns_of(fade_s) + SC_PLAN_MARGIN_NS);
+		    at + ns_of(fade_s) + SC_PLAN_MARGIN_NS);
 	}
 	return n;
 }
@@ -290,11 +301,6 @@ static void w_message(struct oscw *w, const struct sc_cmd *c)
 			w_named(w, c->name ? c->name : "", c->value);
 		else
 			w_named(w, "gate", -1.0f - c->value);
-		break;
-	case SC_CMD_FREE:
-		w_str(w, "/n_free");
-		w_str(w, ",i");
-		w_i32(w, c->node);
 		break;
 	default:
 		w->bad = true;

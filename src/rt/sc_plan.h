@@ -45,8 +45,7 @@
 enum sc_cmd_type {
 	SC_CMD_NOTE,	/* /s_new me_voice node, head of the voices' group */
 	SC_CMD_SET,	/* /n_set node name value */
-	SC_CMD_RELEASE,	/* /n_set node gate -1-fade: a voice, or the group (every voice) */
-	SC_CMD_FREE	/* /n_free node: a note booked for after a pause never sounds */
+	SC_CMD_RELEASE	/* /n_set node gate -1-fade: a voice, or the group (every voice) */
 };
 
 struct sc_note {
@@ -90,7 +89,8 @@ void sc_plan_init(struct sc_plan *p, const struct sc_plan_settings *set);
 size_t sc_plan_event(struct sc_plan *p, const struct event *ev, struct sc_cmd *out, size_t cap);
 /*
  * Releases every voice at t with a fade of fade_s seconds (a pause uses the
- * current release); notes booked to start after t are freed at their start.
+ * current release); a note booked to start after t is released at its
+ * start (it stays silent).
  */
 size_t sc_plan_release_all(struct sc_plan *p, int64_t t, double fade_s, struct sc_cmd *out,
     size_t cap);

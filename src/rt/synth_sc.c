@@ -52,9 +52,10 @@
 #define NTP_UNIX_OFFSET INT64_C(2208988800)
 #define TT_NOW UINT64_C(1)		/* the OSC timetag "immediately" */
 #define PKT_MAX 512
-/* On exit the master volume glides to 0 (SYNTHDEF_LAG_S) before the nodes
- * are freed, so stopping the program is a fade, not a click. */
-#define EXIT_FADE_MS 150
+/* On exit me_fx fades its output out (SYNTHDEF_LAG_S) and frees itself
+ * before the voices are freed: stopping is a fade, not a click.  Its /n_end
+ * is awaited this long at most. */
+#define EXIT_FADE_WAIT_MS 1000
 #define HEARTBEAT_MISSES 3		/* unanswered /status before the server counts as lost */
 #define DEFS_RETRY_NS (10000 * MS)
 #define REC_FRAMES 65536
@@ -431,14 +432,23 @@ static void *ctl_main(void *arg)
 		nap_ms(10);
 	}
 
-	/* Leaving: fade the master out (the voices were released), then free
-	 * the voices, close the recording, unregister. */
+	/* Leaving: fade the master out (the voices were released) and wait
+	 * until the server has done it (me_fx frees itself, in the server's own
+	 * time: a starved server cannot be cut short by our clock); then free
+	 * the voices, now unheard, close the recording, unregister. */
 	if (atomic_load(&sc->link) == SYNTH_LINK_READY) {
-		sc_link_send_args(sc->l, "/n_set", "isf", SYNTH_SC_FX_NODE, "volume", 0.0f);
-		nap_ms(EXIT_FADE_MS);
+		sc_link_send_args(sc->l, "/n_set", "isf", SYNTH_SC_FX_NODE, "gate", 0.0f);
+		bool faded = sc_link_wait(sc->l, "/n_end", NULL, SYNTH_SC_FX_NODE, NULL,
+		    EXIT_FADE_WAIT_MS) == SC_LINK_OK;
+		if (!faded)
+			log_warn("synth.stop", "the server did not end the fade-out within %d ms",
+			    EXIT_FADE_WAIT_MS);
 		sc_link_send_args(sc->l, "/g_freeAll", "i", SYNTH_SC_GROUP);
 		stop_recording(sc);
-		sc_link_send_args(sc->l, "/n_free", "ii", SYNTH_SC_FX_NODE, SYNTH_SC_GROUP);
+		if (faded)
+			sc_link_send_args(sc->l, "/n_free", "i", SYNTH_SC_GROUP);
+		else
+			sc_link_send_args(sc->l, "/n_free", "ii", SYNTH_SC_FX_NODE, SYNTH_SC_GROUP);
 		sc_link_notify(sc->l, 0, 500);
 	}
 	atomic_store(&sc->link, SYNTH_LINK_STARTING);

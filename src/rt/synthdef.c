@@ -340,10 +340,13 @@ enum synthdef_err synthdef_build_voice(struct synthdef *d)
  *   wet    = FreeVerb2.ar(dry[0], dry[1], 1, room, damp)
  *   m      = VarLag.kr(Clip.kr(mix, 0, 1), lag)
  *   v      = VarLag.kr(Clip.kr(volume, 0, 1), lag)
+ *          * EnvGen.kr(gate, doneAction 2, Env([1, 1, 0], [0, lag], releaseNode 1))
  *   Out.ar(out, softclip(((wet - dry) * m + dry) * v))
  * FreeVerb2 reads its own mix once per control block, so a change would
  * step every 64 samples: the reverb runs fully wet and the dry/wet blend is
  * made here, where a control-rate factor is interpolated across each block.
+ * Setting gate to 0 fades the whole output out in `lag` and then frees the
+ * synth: the program's stop, timed by the server itself.
  * softclip is linear below 0.5 and stays inside -1..1 above: a safety net
  * that, unlike a look-ahead limiter, adds no delay.
  */
@@ -356,9 +359,14 @@ enum synthdef_err synthdef_build_fx(struct synthdef *d)
 	synthdef_param(d, "out", 0.0f);
 	synthdef_param(d, "room", 0.7f);
 	synthdef_param(d, "damp", 0.5f);
+	synthdef_param(d, "gate", 1.0f);
 	int c = synthdef_controls(d);
 	struct synthdef_in zero = synthdef_const(d, 0.0f);
 	struct synthdef_in one = synthdef_const(d, 1.0f);
+	struct synthdef_in done = synthdef_const(d, (float)SYNTHDEF_DONE_FREE_SELF);
+	struct synthdef_in two = synthdef_const(d, 2.0f);
+	struct synthdef_in none = synthdef_const(d, -99.0f);
+	struct synthdef_in lag = synthdef_const(d, SYNTHDEF_LAG_S);
 
 	struct synthdef_in in_in[] = {param_in(d, c, "in")};
 	int bus = synthdef_ugen(d, "In", SYNTHDEF_AUDIO, 0, 2, 1, in_in);
@@ -370,7 +378,20 @@ enum synthdef_err synthdef_build_fx(struct synthdef *d)
 	int mix = glide(d, synthdef_out(mix_clip, 0));
 	struct synthdef_in in_vol[] = {param_in(d, c, "volume"), zero, one};
 	int vol_clip = synthdef_ugen(d, "Clip", SYNTHDEF_CONTROL, 0, 1, 3, in_vol);
-	int vol = glide(d, synthdef_out(vol_clip, 0));
+	int vol_lag = glide(d, synthdef_out(vol_clip, 0));
+	/* clang-format off */
+	struct synthdef_in in_env[] = {
+		param_in(d, c, "gate"), one, zero, one, done,
+		/* Env: initial level 1, two stages, release node 1, no loop */
+		one, two, one, none,
+		one, zero, one, zero,	/* to 1 at once (linear) */
+		zero, lag, one, zero,	/* on release: to 0 in lag (linear) */
+	};
+	/* clang-format on */
+	int env = synthdef_ugen(d, "EnvGen", SYNTHDEF_CONTROL, 0, 1,
+	                        (int)(sizeof in_env / sizeof in_env[0]), in_env);
+	struct synthdef_in in_gain[] = {synthdef_out(vol_lag, 0), synthdef_out(env, 0)};
+	int vol = synthdef_ugen(d, "BinaryOpUGen", SYNTHDEF_CONTROL, SYNTHDEF_OP_MUL, 1, 2, in_gain);
 	int ch[2];
 	for (int k = 0; k < 2; k++) {
 		struct synthdef_in in_diff[] = {synthdef_out(rev, k), synthdef_out(bus, k)};
