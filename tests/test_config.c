@@ -394,7 +394,7 @@ static void test_intervals(void)
 	CU_ASSERT_EQUAL(load(&c, f, NULL, 0, &e), CONFIG_ERR_INVALID);
 	CU_ASSERT_EQUAL(e.n, 1);
 	CU_ASSERT(has_error(&e, at(f, "interval_min_s"), "mutation.interval_min_s",
-			    "300 is above interval_max_s 240"));
+			    "300 is above interval_max_s 90"));
 	config_errors_free(&e);
 	const char *sets[] = {"mutation.interval_max_s=400"};
 	CU_ASSERT_EQUAL(load(&c, f, sets, 1, &e), CONFIG_OK);
@@ -651,11 +651,18 @@ static void test_schema_documented(void)
 			fprintf(stderr, "\n  %s is missing from doc/mystery-engine.1", key);
 		CU_ASSERT(strstr(man, key) != NULL);
 	}
-	/* every parameter can be mapped, and the man page says so */
+	/* every parameter can be mapped, and the man page says so; the voice
+	 * envelope (set by profiles) is named in the mapping's comment but not
+	 * mapped by default */
 	for (int p = 0; p < P_COUNT; p++) {
 		char key[128];
 		snprintf(key, sizeof key, "mapping.ccs.%s", param_table[p].name);
-		CU_ASSERT(config_lookup(&lc, key) != NULL);
+		bool mapped = config_lookup(&lc, key) != NULL;
+		if (p == P_ATTACK || p == P_RELEASE) {
+			CU_ASSERT(!mapped && strstr(text, param_table[p].name));
+		} else {
+			CU_ASSERT(mapped);
+		}
 		CU_ASSERT(strstr(man, param_table[p].name) != NULL);
 	}
 	const char *options[] = {"\\-\\-daemon", "\\-\\-check\\-config", "\\-\\-list\\-midi",
@@ -684,7 +691,8 @@ static void test_schema_matches_params(void)
 		{"sequencer.density", P_DENSITY},	{"sequencer.drift", P_DRIFT},
 		{"sequencer.chaos_lock", P_CHAOS_LOCK}, {"sequencer.steps", P_SEQUENCE_LENGTH},
 		{"sound.filter_cutoff", P_FILTER_CUTOFF}, {"sound.reverb_mix", P_REVERB_MIX},
-		{"sound.master_volume", P_MASTER_VOLUME},
+		{"sound.master_volume", P_MASTER_VOLUME}, {"sound.attack", P_ATTACK},
+		{"sound.release", P_RELEASE},
 	};
 	for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
 		const struct config_key *k = NULL;

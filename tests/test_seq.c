@@ -73,7 +73,7 @@ static void test_fire_rate(void)
 		int fired = 0;
 		for (int n = 0; n < 10000; n++) {
 			struct seq_hit h;
-			seq_play(&s, &r, densities[i], 0, SCALE_MAJOR, 2, &h);
+			seq_play(&s, &r, densities[i], 0, SCALE_MAJOR, 2, false, &h);
 			fired += h.fired;
 		}
 		CU_ASSERT_DOUBLE_EQUAL(fired / 10000.0, densities[i], 0.02);
@@ -90,7 +90,7 @@ static void play_cycle(struct seq *s, struct rng *r, double lock, struct cycle *
 	memset(c, 0, sizeof *c);
 	for (int k = 0; k < 8; k++) {
 		struct seq_hit h;
-		seq_play(s, r, 0.7, lock, SCALE_MINOR, 2, &h);
+		seq_play(s, r, 0.7, lock, SCALE_MINOR, 2, false, &h);
 		CU_ASSERT_EQUAL(h.pos, k);
 		c->fired[k] = h.fired;
 		c->degree[k] = h.degree;
@@ -142,7 +142,7 @@ static void test_lock_between(void)
 		for (int n = 0; n < visits; n++) {
 			struct seq_memory before = s.mem[s.pos];
 			struct seq_hit h;
-			seq_play(&s, &r, 1, locks[i], SCALE_MAJOR, 2, &h);
+			seq_play(&s, &r, 1, locks[i], SCALE_MAJOR, 2, false, &h);
 			redrawn += before.gate != s.mem[h.pos].gate;
 		}
 		CU_ASSERT_DOUBLE_EQUAL(redrawn / (double)visits, 1 - locks[i], 0.02);
@@ -157,10 +157,10 @@ static void test_length(void)
 	seq_init(&s, &r, 8, SCALE_MAJOR, 2, 4);
 	struct seq_hit h;
 	for (int k = 0; k < 6; k++)
-		seq_play(&s, &r, 1, 1, SCALE_MAJOR, 2, &h);
+		seq_play(&s, &r, 1, 1, SCALE_MAJOR, 2, false, &h);
 	seq_set_length(&s, 4);
 	CU_ASSERT_EQUAL(s.pos, 0);
-	seq_play(&s, &r, 1, 1, SCALE_MAJOR, 2, &h);
+	seq_play(&s, &r, 1, 1, SCALE_MAJOR, 2, false, &h);
 	CU_ASSERT_EQUAL(h.pos, 0);
 	seq_set_length(&s, 1000);
 	CU_ASSERT_EQUAL(s.len, ENGINE_MAX_STEPS);
@@ -170,7 +170,7 @@ static void test_length(void)
 	s.step[0].on = 0;
 	s.step[0].prob = 1;
 	for (int n = 0; n < 100; n++) {
-		seq_play(&s, &r, 1, 0, SCALE_MAJOR, 2, &h);
+		seq_play(&s, &r, 1, 0, SCALE_MAJOR, 2, false, &h);
 		CU_ASSERT(!h.fired);
 	}
 	struct engine_step wild = {.prob = 3, .degree = 2, .velocity = 0, .length = 99, .on = 7};
