@@ -1195,7 +1195,7 @@ void engine_get_state(const struct engine *e, struct engine_state *st)
 	st->phrase_shift = e->shift;
 	st->rewrites = e->rewrites;
 	st->moves = e->moves;
-	const char *playing = "config";
+	const char *playing = "default";
 	if (e->idle.on && e->cfg.ambient_profile >= 0)
 		playing = e->cfg.profiles[e->cfg.ambient_profile].name;
 	else if (e->mode_applied >= 0 && e->mode_applied < e->cfg.n_modes)

@@ -195,7 +195,8 @@ struct engine_state {
 	int phrase_shift;			/* degrees an idle phrase moves the pattern */
 	uint64_t rewrites, moves;		/* pattern rewrites, scale and root moves */
 	/* What plays: the ambient profile's name while idle, else the profile of
-	 * the mode last chosen, or "config" before any mode was chosen. */
+	 * the mode last chosen, or "default" (the configuration's own values)
+	 * before any mode was chosen. */
 	char playing[ENGINE_NAME_MAX];
 };
 

@@ -17,11 +17,13 @@ notice it:
   gap      no silence between note onsets lasts longer than
            sequencer.max_gap_ms (except while density is 0 or the
            transport is paused);
-  patterns every bin spent (90 % or more) in idle hears at least
-           --min-patterns distinct patterns: a pattern is the written
-           degrees of the active steps with the scale and root they sound
-           in, as the log's "pattern" and "scale" lines give them, counted
-           when at least 4 notes sounded while it was in force;
+  patterns every bin hears, while idle, at least --min-patterns distinct
+           patterns times the share of the bin spent idle (rounded down;
+           bins less than a quarter idle are not counted): a pattern is
+           the written degrees of the active steps with the scale and root
+           they sound in, as the log's "pattern" and "scale" lines give
+           them, counted when at least 4 notes sounded while it was in
+           force;
   follow   the notes play the pattern: in every bin at least 60 % of the
            sequenced notes have the pitch of their step's written degree
            (plus the idle phrase's shift) in the active scale (the rest
@@ -216,13 +218,15 @@ def main():
     if longest[0] > cfg["max_gap"] + 1e-3:
         problems.append("gap: %.3f s of silence from %.3f s (max_gap %.1f s)"
                         % (longest[0], longest[1], cfg["max_gap"]))
-    idle_bins = [b for b in bins if idle_time.get(b, 0) >= 0.9 * binw]
+    idle_bins = [b for b in bins if idle_time.get(b, 0) >= 0.25 * binw]
     distinct = {}
     for b in idle_bins:
+        share = min(1.0, idle_time[b] / binw)
+        want = int(a.min_patterns * share + 1e-9)
         distinct[b] = sum(1 for n in heard.get(b, {}).values() if n >= 4)
-        if distinct[b] < a.min_patterns:
-            problems.append("patterns: idle bin %d heard %d distinct patterns (want %d)"
-                            % (b, distinct[b], a.min_patterns))
+        if distinct[b] < want:
+            problems.append("patterns: bin %d (%.0f %% idle) heard %d distinct patterns "
+                            "while idle (want %d)" % (b, 100 * share, distinct[b], want))
     shares = {}
     for b in bins:
         m, n = follow.get(b, [0, 0])
@@ -244,6 +248,8 @@ def main():
         "max_gap": cfg["max_gap"],
         "range_violations": len(range_bad),
         "idle_bins": len(idle_bins),
+        "idle_share": round(sum(min(binw, idle_time.get(b, 0)) for b in bins) /
+                            (binw * len(bins)), 3) if bins else 0,
         "patterns_min": min(distinct.values()) if distinct else None,
         "follow_min": round(min(shares.values()), 3) if shares else None,
         "out_of_scale": out_of_scale,
@@ -256,7 +262,8 @@ def main():
         print(json.dumps(fig))
     elif not a.quiet:
         print("%d bins of %gs: notes %d..%d (median %g), longest gap %.2f s "
-              "(max %.1f), %d range violations, %d idle bins with >= %s patterns, "
+              "(max %.1f), %d range violations, %d bins idle a quarter or more with >= %s "
+              "patterns, "
               "pattern followed >= %s, %d notes out of scale: %s"
               % (n_bins, binw, fig["notes_min"], fig["notes_max"], med,
                  longest[0], cfg["max_gap"], len(range_bad), len(idle_bins),
