@@ -919,8 +919,10 @@ static void apply_mutation(struct loader *L, const config_setting_t *g, const ch
 		join(full, path, name);
 		int p = param_find(name);
 		if (p < 0) {
-			struct candidates c;
-			param_candidates(&c, NULL);
+			struct candidates c = {.n = 0};
+			for (int k = 0; k < P_COUNT; k++)
+				if (k != P_SCALE_SELECT && k != P_MODE && k != P_PALETTE)
+					cand_add(&c, param_table[k].name);
 			unknown_key(L, m, full, &c);
 			continue;
 		}
