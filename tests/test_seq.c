@@ -1,4 +1,5 @@
 /* Tests of the pattern: its first draw, the fire rate, and deja vu (chaos_lock). */
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/scale.h"
@@ -181,6 +182,49 @@ static void test_length(void)
 	CU_ASSERT_EQUAL(s.step[5].on, 1);
 }
 
+/*
+ * A rewrite always changes the step's degree, keeps it within the octaves,
+ * mostly to a neighbour; it never touches step 0's certain downbeat.
+ */
+static void test_rewrite(void)
+{
+	struct rng r;
+	rng_seed(&r, 31, 0);
+	struct seq s;
+	seq_init(&s, &r, 8, SCALE_PENTATONIC, 2, 4);
+	int near = 0, n = 20000;
+	for (int i = 0; i < n; i++) {
+		int k = i % 8;
+		struct engine_step before = s.step[k];
+		seq_rewrite(&s, &r, k, SCALE_PENTATONIC, 2, 4);
+		CU_ASSERT_FATAL(s.step[k].degree != before.degree);
+		CU_ASSERT_FATAL(s.step[k].degree >= 0 && s.step[k].degree < 10);
+		near += abs(s.step[k].degree - before.degree) <= 2;
+		CU_ASSERT_FATAL(s.step[k].on == before.on && s.step[k].velocity == before.velocity);
+		if (k == 0)
+			CU_ASSERT_FATAL(s.step[0].prob == 1.0);
+	}
+	CU_ASSERT(near > n * 0.7 && near < n * 0.95);
+}
+
+/* force sounds a step that is on whatever its draw, never one that is off. */
+static void test_force(void)
+{
+	struct rng r;
+	rng_seed(&r, 32, 0);
+	struct seq s;
+	seq_init(&s, &r, 8, SCALE_MAJOR, 2, 4);
+	s.step[3].on = 0;
+	struct seq_hit h;
+	int fired = 0;
+	for (int i = 0; i < 800; i++) {
+		seq_play(&s, &r, 0, 0, SCALE_MAJOR, 2, true, &h);
+		CU_ASSERT_FATAL(h.fired == (h.pos != 3));
+		fired += h.fired;
+	}
+	CU_ASSERT_EQUAL(fired, 700);
+}
+
 TEST_SUITE(seq, NULL, NULL,
     TEST_CASE(test_init),
     TEST_CASE(test_degree_weights),
@@ -188,4 +232,6 @@ TEST_SUITE(seq, NULL, NULL,
     TEST_CASE(test_lock_one_repeats),
     TEST_CASE(test_lock_zero_varies),
     TEST_CASE(test_lock_between),
-    TEST_CASE(test_length))
+    TEST_CASE(test_length),
+    TEST_CASE(test_rewrite),
+    TEST_CASE(test_force))
