@@ -589,10 +589,10 @@ static void action(struct engine *e, int64_t t, bool deliberate)
 /* ---- inputs ---- */
 
 /* Tells readers (log, LEDs, console) what a step is now. */
-static void step_edit(struct engine *e, int k, int src, int64_t t)
+static void step_edit(struct engine *e, int k, int src, int64_t t, bool live)
 {
 	const struct engine_step *st = &e->seq.step[k];
-	struct event *ev = emit(e, EV_STEP_EDIT, t, true);
+	struct event *ev = emit(e, EV_STEP_EDIT, t, live);
 	ev->u.step_edit.step = (int16_t)k;
 	ev->u.step_edit.on = st->on;
 	ev->u.step_edit.velocity = st->velocity;
@@ -603,7 +603,7 @@ static void step_edit(struct engine *e, int k, int src, int64_t t)
 /* An edit that changed what a step plays (its degree or its switch) shows in the pattern. */
 static void edited(struct engine *e, int k, const struct engine_step *was, int src, int64_t t)
 {
-	step_edit(e, k, src, t);
+	step_edit(e, k, src, t, true);
 	const struct engine_step *st = &e->seq.step[k];
 	if (st->degree != was->degree || st->on != was->on)
 		emit_pattern(e, after_played(e, t), PATTERN_EDIT, k, true);
@@ -862,10 +862,16 @@ static void run_step(struct engine *e)
 		idle_phrase(e, k, t);
 	/* One draw a step whatever the chance, so the stream does not depend on it. */
 	if (rng_unit(&e->rng_struct) < rewrite_chance(e)) {
-		seq_rewrite(&e->seq, &e->rng_struct, e->seq.pos, e->scale, e->cfg.octaves,
+		int pos = e->seq.pos;
+		struct engine_step was = e->seq.step[pos];
+		seq_rewrite(&e->seq, &e->rng_struct, pos, e->scale, e->cfg.octaves,
 		    e->cfg.steps_per_beat);
 		e->rewrites++;
-		emit_pattern(e, t, PATTERN_REWRITE, e->seq.pos, false);
+		emit_pattern(e, t, PATTERN_REWRITE, pos, false);
+		/* what the LEDs show of a step (its probability, its velocity) changed too */
+		const struct engine_step *st = &e->seq.step[pos];
+		if (st->prob != was.prob || st->velocity != was.velocity)
+			step_edit(e, pos, SRC_MUTATION, t, false);
 	}
 	bool force = gap_due(e, t);
 	struct seq_hit hit;

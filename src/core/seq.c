@@ -103,7 +103,7 @@ void seq_play(struct seq *s, struct rng *r, double density, double lock, int sca
 
 /* Share of rewrites that move to a neighbouring degree rather than anywhere. */
 #define REWRITE_NEIGHBOUR 0.7
-/* Share of rewrites that also draw a fresh gate probability. */
+/* Share of rewrites that also draw a fresh gate probability and velocity. */
 #define REWRITE_GATE 0.25
 
 void seq_rewrite(struct seq *s, struct rng *r, int k, int scale_id, int octaves,
@@ -130,9 +130,13 @@ void seq_rewrite(struct seq *s, struct rng *r, int k, int scale_id, int octaves,
 	if (d < 0)
 		d = 0;	/* a one-note range: nothing else to play */
 	st->degree = (int8_t)d;
-	if (k != 0 && rng_unit(r) < REWRITE_GATE) {
+	if (rng_unit(r) < REWRITE_GATE) {
+		/* as seq_init draws them: so visitors' accents fade into the pattern */
 		bool beat = k % (steps_per_beat < 1 ? 1 : steps_per_beat) == 0;
-		st->prob = beat ? rng_range(r, 0.6, 1.0) : rng_range(r, 0.3, 0.9);
+		double prob = beat ? rng_range(r, 0.6, 1.0) : rng_range(r, 0.3, 0.9);
+		if (k != 0)
+			st->prob = prob;
+		st->velocity = (uint8_t)(rng_range(r, 64, 100) + (beat ? 18 : 0));
 	}
 }
 

@@ -66,8 +66,9 @@ void seq_play(struct seq *s, struct rng *r, double density, double lock, int sca
  * Rewrites step k the way a Turing Machine shift register flips a bit: a new
  * degree, most often a neighbour of the old one (one or two scale steps up
  * or down, within the octaves), else a fresh draw; now and then a fresh
- * gate probability too (never for step 0, the downbeat).  The degree always
- * changes.
+ * velocity and gate probability too (never the probability of step 0, the
+ * downbeat), so accents fade back into the pattern.  The degree always
+ * changes; the step's switch never does.
  */
 void seq_rewrite(struct seq *s, struct rng *r, int k, int scale_id, int octaves,
     int steps_per_beat);
