@@ -748,6 +748,16 @@ static bool cc_number(struct loader *L, const config_setting_t *s, const char *f
 	return true;
 }
 
+/* Copies a knob's range field by field, so the padding stays zero (configs compare bytewise). */
+static void put_range(struct engine_cc_range *dst, const struct engine_cc_range *src)
+{
+	memset(dst, 0, sizeof *dst);
+	dst->set = src->set;
+	dst->curve = src->curve;
+	dst->min = src->min;
+	dst->max = src->max;
+}
+
 /* A knob's range fields: min and max in the parameter's range, curve linear or exp. */
 static bool knob_range(struct loader *L, const config_setting_t *m, const char *full, int p,
 		       struct engine_cc_range *r, bool *has_cc, int *cc)
@@ -869,7 +879,7 @@ static void apply_ccs(struct loader *L, const config_setting_t *g, const char *p
 				continue;
 			}
 			if (!has_cc) {
-				range[old_cc] = r;
+				put_range(&range[old_cc], &r);
 				L->range_at[old_cc] = origin_of(L, m);
 				continue;
 			}
@@ -880,7 +890,7 @@ static void apply_ccs(struct loader *L, const config_setting_t *g, const char *p
 					memset(&range[c], 0, sizeof range[c]);
 				}
 			if (map[cc] == CC_UNMAPPED) {
-				range[cc] = r;
+				put_range(&range[cc], &r);
 				L->range_at[cc] = origin_of(L, m);
 			}
 			map_cc(L, cc, p, m, full);
@@ -902,7 +912,7 @@ static void apply_ccs(struct loader *L, const config_setting_t *g, const char *p
 					map_cc(L, cc, p, m, full);
 		} else if (cc_number(L, m, full, &cc)) {
 			if (kept.set && map[cc] == CC_UNMAPPED)
-				range[cc] = kept;
+				put_range(&range[cc], &kept);
 			map_cc(L, cc, p, m, full);
 		}
 	}

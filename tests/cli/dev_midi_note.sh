@@ -6,7 +6,7 @@
 # plays synth.latency_ms later; the press velocity, step 0).  The default
 # press accents the step: it stays on, at probability 1, and then sounds at
 # every pass; a second press keeps it so (a visitor never silences a note).
-# Then the instrument goes idle (idle.timeout_ms 2000): one knob message
+# Then the instrument goes idle (idle.timeout_ms 4000): one knob message
 # does not wake it (knob jitter), but one press does, at once: the "idle"
 # exit line has the press's time, and so has its note.  The presses' times
 # in the log are spaced as they were sent (arrival timestamps, not worker
@@ -16,7 +16,7 @@ set -euo pipefail
 dev_setup
 
 teensy_start --midi "$tmp/midi"
-engine_start --midi-in "raw:$tmp/midi" --led none --set idle.timeout_ms=2000
+engine_start --midi-in "raw:$tmp/midi" --led none --set idle.timeout_ms=4000
 teensy_do 6 '^(connected|timeout)' wait_connected 5 | grep -q '^connected' ||
 	dev_fail "the engine never opened the MIDI pty"
 
@@ -25,8 +25,8 @@ s1=$(teensy_do 2 '^sent' on 1 60 101)
 dev_wait_line "$tmp/ev.jsonl" '"type":"step_edit","step":0' 2 || dev_fail "note 60 did not edit step 0"
 sleep 1.4
 s2=$(teensy_do 2 '^sent' on 1 60 57)
-# idle comes 2 s after the last action
-dev_wait_line "$tmp/ev.jsonl" '"type":"idle","state":"enter"' 5 || dev_fail "the engine did not go idle"
+# idle comes 4 s after the last action
+dev_wait_line "$tmp/ev.jsonl" '"type":"idle","state":"enter"' 8 || dev_fail "the engine did not go idle"
 sleep 1
 teensy_do 2 '^sent' cc 1 22 90 >/dev/null	# one knob message: jitter, not a wake-up
 sleep 1
