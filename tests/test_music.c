@@ -517,6 +517,37 @@ static void test_drift_no_jump(void)
 	}
 }
 
+/*
+ * Mutation switched on by a reload after two hours off: the walk and the
+ * moves start from the reload, none of them dated in the past.
+ */
+static void test_reload_switches_mutation_on(void)
+{
+	struct engine_config cfg;
+	engine_config_default(&cfg);
+	cfg.idle_timeout_ms = 0;
+	cfg.moves_per_hour = 30;
+	cfg.mutation_enabled = false;
+	struct engine *e = engine_new(&cfg, 8);
+	for (int64_t t = S; t <= 7200 * S; t += S)
+		engine_advance(e, t, evs, CAP);
+	cfg.mutation_enabled = true;
+	engine_reconfigure(e, &cfg);
+	int early = 0, mutations = 0;
+	for (int64_t t = 7201 * S; t <= 9000 * S; t += S) {
+		size_t n = engine_advance(e, t, evs, CAP);
+		for (size_t i = 0; i < n; i++) {
+			if (evs[i].type != EV_MUTATION)
+				continue;
+			mutations++;
+			early += evs[i].t < 7200 * S;
+		}
+	}
+	CU_ASSERT_EQUAL(early, 0);
+	CU_ASSERT(mutations > 10);
+	engine_free(e);
+}
+
 TEST_SUITE(music, NULL, NULL,
     TEST_CASE(test_walk_stays_home),
     TEST_CASE(test_longest_silence),
@@ -524,4 +555,5 @@ TEST_SUITE(music, NULL, NULL,
     TEST_CASE(test_moves_on_bar_lines),
     TEST_CASE(test_idle_character),
     TEST_CASE(test_press_wakes_at_once),
-    TEST_CASE(test_drift_no_jump))
+    TEST_CASE(test_drift_no_jump),
+    TEST_CASE(test_reload_switches_mutation_on))

@@ -1251,7 +1251,8 @@ void engine_reconfigure(struct engine *e, const struct engine_config *cfg)
 	else if (!old.mutation_enabled || e->mut_next == INT64_MAX)
 		e->mut_next = t + mutate_interval(&e->rng_mut, e->cfg.interval_min_s,
 		    e->cfg.interval_max_s);
-	if (e->cfg.moves_per_hour != old.moves_per_hour || e->move_next == INT64_MAX) {
+	if (e->cfg.moves_per_hour != old.moves_per_hour || e->move_next == INT64_MAX ||
+	    (e->cfg.mutation_enabled && !old.mutation_enabled)) {
 		int64_t d = mutate_poisson(&e->rng_struct, e->cfg.moves_per_hour);
 		e->move_next = d > INT64_MAX - t ? INT64_MAX : t + d;
 	}
