@@ -834,7 +834,7 @@ static void idle_phrase(struct engine *e, int64_t k, int64_t t)
 
 /*
  * Loudness of a note in idle: the configured idle velocity, swelling and
- * ebbing over each phrase (0.7 at its ends, 1 in its middle), reached
+ * ebbing over each phrase (0.75 at its ends, 1 in its middle), reached
  * gradually over the fade into idle.
  */
 static double idle_loudness(const struct engine *e, int64_t k, int64_t t)
@@ -842,7 +842,7 @@ static double idle_loudness(const struct engine *e, int64_t k, int64_t t)
 	int64_t len = (int64_t)steps_per_bar(e) * e->cfg.phrase_bars;
 	double arc = 1;
 	if (len > 0)
-		arc = 0.7 + 0.3 * sin(3.14159265358979323846 * (double)(k % len) / (double)len);
+		arc = 0.75 + 0.25 * sin(3.14159265358979323846 * (double)(k % len) / (double)len);
 	double f = e->cfg.idle_velocity * arc;
 	int64_t fade = e->cfg.fade_in_ms * NS_PER_MS;
 	if (fade > 0 && t - e->idle_since < fade) {

@@ -124,7 +124,7 @@ void engine_config_default(struct engine_config *cfg)
 	cfg->fade_out_ms = 800;
 	cfg->wake_activity_ms = 1000;
 	cfg->phrase_bars = 4;
-	cfg->idle_velocity = 0.75;
+	cfg->idle_velocity = 0.85;
 
 	profile(&cfg->profiles[0], "calm", 90, 0.6, 0.45, 1800, -1);
 	profile(&cfg->profiles[1], "mystic", 100, 0.7, 0.6, 1400, 1);
