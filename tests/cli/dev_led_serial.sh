@@ -24,7 +24,7 @@ teensy_do 6 '^(connected|timeout)' wait_connected 5 | grep -q '^connected' ||
 dev_wait_line "$tmp/engine.err" '"event":"led_connected"' 3 || dev_fail "the LED port never opened"
 
 teensy_do 2 '^sent' cc 1 20 127 >/dev/null	# 150 BPM, the knob's top: more notes, more frames
-sleep 1.5
+sleep 3	# enough frames that the damage below rarely hits two neighbours
 teensy_do 2 '^sent' cc 1 22 100 >/dev/null	# reverb_mix = 0.9 x 100/127 (the knob spans 0..0.9)
 sleep 0.5
 teensy_do 2 '^sent' on 1 62 90 >/dev/null	# the button of step 3
