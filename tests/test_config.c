@@ -427,6 +427,70 @@ static void test_io_error(void)
 	config_errors_free(&e);
 }
 
+/*
+ * Special files where configuration is expected: refused at once, named
+ * with the @include line that pulls them in (a FIFO without a writer would
+ * otherwise hang the start and --check-config forever).  A regular file
+ * included, even nested, still loads.
+ */
+static void test_special_files(void)
+{
+	struct config c;
+	struct config_errors e = {0};
+	char dir[1100], fifo[1200], main_f[1200], mid[1200], good[1200];
+	snprintf(dir, sizeof dir, "%s/special-conf", testlib_tmpdir());
+	CU_ASSERT_EQUAL_FATAL(mkdir(dir, 0755), 0);
+	snprintf(fifo, sizeof fifo, "%s/fifo.conf", dir);
+	CU_ASSERT_EQUAL_FATAL(mkfifo(fifo, 0644), 0);
+
+	CU_ASSERT_EQUAL(load(&c, fifo, NULL, 0, &e), CONFIG_ERR_IO);
+	CU_ASSERT(has_error(&e, fifo, "cannot read", "a FIFO"));
+	config_errors_free(&e);
+
+	/* main includes mid (line 2), mid includes the FIFO (line 1) */
+	snprintf(main_f, sizeof main_f, "%s/main.conf", dir);
+	snprintf(mid, sizeof mid, "%s/mid.conf", dir);
+	FILE *f = fopen(main_f, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fprintf(f, "# includes\n  @include \"%s\"\n", mid);
+	fclose(f);
+	f = fopen(mid, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fprintf(f, "@include \"%s\"\n", fifo);
+	fclose(f);
+	CU_ASSERT_EQUAL(load(&c, main_f, NULL, 0, &e), CONFIG_ERR_IO);
+	char where[1300];
+	snprintf(where, sizeof where, "%s:1", mid);
+	CU_ASSERT(has_error(&e, where, "@include", "a FIFO"));
+	config_errors_free(&e);
+
+	/* a directory and /dev/null are not configuration either */
+	f = fopen(mid, "w");
+	fprintf(f, "@include \"%s\"\n", dir);
+	fclose(f);
+	CU_ASSERT_EQUAL(load(&c, main_f, NULL, 0, &e), CONFIG_ERR_IO);
+	CU_ASSERT(has_error(&e, where, "@include", "a directory"));
+	config_errors_free(&e);
+	f = fopen(mid, "w");
+	fprintf(f, "@include \"/dev/null\"\n");
+	fclose(f);
+	CU_ASSERT_EQUAL(load(&c, main_f, NULL, 0, &e), CONFIG_ERR_IO);
+	CU_ASSERT(has_error(&e, where, "@include", "a device"));
+	config_errors_free(&e);
+
+	/* regular files, nested: loaded */
+	snprintf(good, sizeof good, "%s/good.conf", dir);
+	f = fopen(good, "w");
+	fprintf(f, "sequencer = { bpm = 133.0; };\n");
+	fclose(f);
+	f = fopen(mid, "w");
+	fprintf(f, "@include \"%s\"\n", good);
+	fclose(f);
+	CU_ASSERT_EQUAL_FATAL(load(&c, main_f, NULL, 0, &e), CONFIG_OK);
+	CU_ASSERT_EQUAL(c.engine.bpm, 133);
+	config_errors_free(&e);
+}
+
 /* A file sets what it names; the rest keeps the default; a table is replaced whole. */
 static void test_partial_file(void)
 {
@@ -897,6 +961,7 @@ TEST_SUITE(config, NULL, NULL,
     TEST_CASE(test_intervals),
     TEST_CASE(test_syntax_error),
     TEST_CASE(test_io_error),
+    TEST_CASE(test_special_files),
     TEST_CASE(test_partial_file),
     TEST_CASE(test_set_overrides),
     TEST_CASE(test_set_errors),

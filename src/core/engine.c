@@ -1258,3 +1258,23 @@ void engine_reconfigure(struct engine *e, const struct engine_config *cfg)
 	}
 	e->chaos_prev = e->chaos_prev < 1 ? e->chaos_prev : e->cfg.chaos_lock;
 }
+
+int64_t engine_resync(struct engine *e, int64_t late, int64_t at)
+{
+	double swing = e->value[P_SWING];
+	int64_t k = e->k_next;
+	if (e->paused || clock_step_time(&e->clock, k, swing) >= late)
+		return 0;
+	/* An estimate from the unswung grid, then exact: swing < 1 step keeps
+	 * step times increasing. */
+	double ahead = floor((double)(at - clock_base_time(&e->clock, k)) / e->clock.step_ns);
+	if (ahead > 1)
+		k += (int64_t)ahead - 1;
+	while (clock_step_time(&e->clock, k, swing) < at)
+		k++;
+	int64_t skipped = k - e->k_next;
+	e->seq.pos = (int)((e->seq.pos + skipped % e->seq.len) % e->seq.len);
+	e->k_next = k;
+	retempo(e);
+	return skipped;
+}

@@ -226,4 +226,15 @@ void engine_get_state(const struct engine *e, struct engine_state *st);
  */
 void engine_reconfigure(struct engine *e, const struct engine_config *cfg);
 
+/*
+ * After a stall (the owner could not run for a while): when the next step
+ * was due before `late`, moves it to the first point of its grid at or after
+ * `at`, keeping the tempo's phase and the pattern's place, as if the steps
+ * in between had played muted.  Nothing else moves: inputs, parameter
+ * changes, mutations and idle timers still run at their own times.  Returns
+ * the number of steps skipped (0 when the next step was not late or the
+ * transport is paused).
+ */
+int64_t engine_resync(struct engine *e, int64_t late, int64_t at);
+
 #endif

@@ -28,7 +28,9 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/event.h"
 #include "core/scale.h"
@@ -148,6 +150,9 @@ const struct config_key config_schema[] = {
 	    "how far ahead notes are scheduled", OFF(synth.lookahead_ms), NULL},
 	{"synth.latency_ms", CONFIG_T_INT, 1, 10, NULL, "ms", "extra OSC bundle latency",
 	    OFF(synth.latency_ms), NULL},
+	{"synth.late_drop_ms", CONFIG_T_INT, 5, 5000, NULL, "ms",
+	    "after a stall, notes later than this are dropped and the sequencer skips ahead",
+	    OFF(synth.late_drop_ms), NULL},
 	{"synth.sample_rate", CONFIG_T_INT, 8000, 192000, NULL, "Hz", "audio sample rate",
 	    OFF(synth.sample_rate), NULL},
 	{"synth.jack_period", CONFIG_T_INT, 16, 4096, NULL, "frames",
@@ -1605,6 +1610,79 @@ static void finalize(struct loader *L)
 	}
 }
 
+/* ---- special files ----
+ *
+ * libconfig reads files (and the files they @include) with fopen(), which
+ * waits forever on a FIFO without a writer.  Before libconfig sees a file,
+ * it and everything it includes are opened here without blocking and
+ * checked to be regular files: a FIFO, a device or a directory is an error
+ * naming it (and the @include line), never a hang.
+ */
+
+#define INCLUDE_DEPTH 10	/* libconfig's own limit */
+#define SCAN_MAX (4 * 1024 * 1024)
+
+/* NULL when path is a regular file, else why it cannot be read. */
+static const char *not_regular(const char *path, char *buf, size_t n)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(buf, n, "%s", strerror(errno));
+		return buf;
+	}
+	struct stat sb;
+	int r = fstat(fd, &sb);
+	close(fd);
+	if (r != 0)
+		snprintf(buf, n, "%s", strerror(errno));
+	else if (S_ISREG(sb.st_mode))
+		return NULL;
+	else
+		snprintf(buf, n, "%s, not a regular file",
+			 S_ISFIFO(sb.st_mode)			? "a FIFO"
+			 : S_ISDIR(sb.st_mode)			? "a directory"
+			 : S_ISCHR(sb.st_mode) || S_ISBLK(sb.st_mode) ? "a device"
+								      : "a special file");
+	return buf;
+}
+
+/* Checks every file path @includes, recursively, as libconfig will find
+ * them (relative paths from the working directory); false after an error. */
+static bool check_includes(struct loader *L, const char *path, int depth)
+{
+	FILE *f = fopen(path, "re");	/* a regular file: checked before */
+	if (!f)
+		return true;			/* libconfig reports it */
+	char line[CONFIG_STR_MAX + 64];
+	bool ok = true;
+	long read = 0;
+	for (int n = 1; ok && read < SCAN_MAX && fgets(line, sizeof line, f); n++) {
+		read += (long)strlen(line);
+		const char *p = line + strspn(line, " \t");
+		if (strncmp(p, "@include", 8) != 0 || !strchr(" \t", p[8]))
+			continue;
+		p += 8 + strspn(p + 8, " \t");
+		const char *end = *p == '"' ? strchr(p + 1, '"') : NULL;
+		if (!end)
+			continue;		/* libconfig reports the syntax */
+		char inc[CONFIG_STR_MAX], why[128];
+		snprintf(inc, sizeof inc, "%.*s", (int)(end - p - 1), p + 1);
+		struct origin o = {intern(L, path), n, 0};
+		if (depth >= INCLUDE_DEPTH) {
+			errf(L, o, NULL, "@include \"%s\": included more than %d deep", inc,
+			     INCLUDE_DEPTH);
+			ok = false;
+		} else if (not_regular(inc, why, sizeof why)) {
+			errf(L, o, NULL, "@include \"%s\": cannot read: %s", inc, why);
+			ok = false;
+		} else {
+			ok = check_includes(L, inc, depth + 1);
+		}
+	}
+	fclose(f);
+	return ok;
+}
+
 /* The first configuration file that exists, into buf; false if none. */
 static bool search(char *buf, size_t n)
 {
@@ -1656,11 +1734,12 @@ enum config_status config_load(struct config *out, const char *path, const char 
 	if (!path && search(found, sizeof found))
 		path = found;
 	if (path && st == CONFIG_OK) {
-		struct stat sb;
-		int r = stat(path, &sb);
-		if (r != 0 || !S_ISREG(sb.st_mode)) {
+		char why[128];
+		if (not_regular(path, why, sizeof why)) {
 			struct origin o = {intern(L, path), 0, 0};
-			errf(L, o, NULL, "cannot read: %s", r != 0 ? strerror(errno) : "not a regular file");
+			errf(L, o, NULL, "cannot read: %s", why);
+			st = CONFIG_ERR_IO;
+		} else if (!check_includes(L, path, 1)) {
 			st = CONFIG_ERR_IO;
 		} else {
 			errno = 0;

@@ -367,8 +367,11 @@ static void draw_meters(struct pen *p)
 	fmt_duration(a, sizeof a, s->lateness_p50);
 	fmt_duration(b, sizeof b, s->lateness_p99);
 	pen_printf(p, 2, 0, R_NORMAL, "lateness p50 %-7s p99 %s", a, b);
-	pen_printf(p, 3, 0, s->late_bundles ? R_WARN : R_NORMAL, "late bundles %llu of %llu",
-		   (unsigned long long)s->late_bundles, (unsigned long long)s->bundles_sent);
+	int lx = pen_printf(p, 3, 0, s->late_bundles ? R_WARN : R_NORMAL,
+			    "late bundles %llu of %llu", (unsigned long long)s->late_bundles,
+			    (unsigned long long)s->bundles_sent);
+	if (s->stalls)	/* the engine could not run for a while (see synth.late_drop_ms) */
+		pen_printf(p, 3, lx + 1, R_WARN, "stalls %llu", (unsigned long long)s->stalls);
 	int vmax = s->voices_max > 0 ? s->voices_max : c->opt.voices_max;
 	int x = pen_printf(p, 4, 0, vmax > 0 && s->voices_active >= vmax ? R_WARN : R_NORMAL,
 			   "voices %d/%d", s->voices_active, vmax);
@@ -379,9 +382,12 @@ static void draw_meters(struct pen *p)
 		pen_put(p, 4, x + 1, R_NORMAL, bar);
 	}
 	uint64_t ev = s->events_dropped, cmd = s->commands_dropped, midi = s->midi_dropped;
-	pen_printf(p, 5, 0, ev || cmd || midi ? R_WARN : R_NORMAL,
-		   "dropped events %llu cmds %llu midi %llu", (unsigned long long)ev,
-		   (unsigned long long)cmd, (unsigned long long)midi);
+	int dx = pen_printf(p, 5, 0, ev || cmd || midi ? R_WARN : R_NORMAL,
+			    "dropped events %llu cmds %llu midi %llu", (unsigned long long)ev,
+			    (unsigned long long)cmd, (unsigned long long)midi);
+	if (s->late_notes_dropped)
+		pen_printf(p, 5, dx + 1, R_WARN, "late %llu",
+			   (unsigned long long)s->late_notes_dropped);
 }
 
 static void draw_footer(struct pen *p)
@@ -589,6 +595,17 @@ static void on_key(struct console *c, int key)
 			struct tm tm;
 			localtime_r(&now, &tm);
 			fmt_preset_name(name, sizeof name, &tm);
+		}
+		if (c->link.save_preset) {
+			char err[512];
+			if (c->link.save_preset(c->link.ctx, name, err, sizeof err) == 0) {
+				set_status(c, "preset %s saved", name);
+			} else {	/* the reason, without the path before it */
+				const char *why = strrchr(err, ':');
+				set_status(c, "preset %s NOT saved: %s (see the log)", name,
+					   why && why[1] == ' ' ? why + 2 : err);
+			}
+			break;
 		}
 		c->link.request(c->link.ctx, CONSOLE_SAVE_PRESET, name);
 		set_status(c, "saving preset %s", name);
