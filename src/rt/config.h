@@ -115,6 +115,8 @@ enum config_type {
 	CONFIG_T_CCS,		/* mapping.ccs: param = CC number */
 	CONFIG_T_BUTTONS,	/* mapping.buttons: action = [first, last] */
 	CONFIG_T_PROFILES,	/* profiles: name = { param = value; ... } */
+	CONFIG_T_MUTATION,	/* mutation.params: param = { min; max; weight; step; } */
+	CONFIG_T_ROOTS,		/* mutation.roots: list of semitone offsets */
 };
 
 struct config_key {
