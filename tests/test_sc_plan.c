@@ -240,6 +240,26 @@ static void test_pause(void)
 	CU_ASSERT_EQUAL(c[0].t, 320 * MS);
 }
 
+/* The core's attack and release reach the next notes, their voices' span
+ * and the pause (the ambient profile's slow pad: 0.15 s and 2 s). */
+static void test_attack_release(void)
+{
+	struct sc_plan p;
+	struct sc_cmd c[SC_PLAN_CMD_MAX];
+	plan_with(&p, 2, 50);
+	CU_ASSERT_EQUAL(play(&p, param_at(0, P_ATTACK, 0.15, 0), c), 0);
+	CU_ASSERT_EQUAL(play(&p, param_at(0, P_RELEASE, 2.0, 0), c), 0);
+	CU_ASSERT_EQUAL_FATAL(play(&p, note_at(0, 60, 100, 500 * MS, 0), c), 1);
+	CU_ASSERT_DOUBLE_EQUAL(c[0].note.atk, 0.15, 1e-6);
+	CU_ASSERT_DOUBLE_EQUAL(c[0].note.rel, 2.0, 1e-6);
+	/* the voice is held for attack + duration + release */
+	CU_ASSERT_EQUAL(sc_plan_in_use(&p, 2600 * MS), 1);
+	CU_ASSERT_EQUAL(sc_plan_in_use(&p, 2660 * MS), 0);
+	/* a pause releases along the current release */
+	CU_ASSERT_EQUAL_FATAL(play(&p, pause_at(1000 * MS, 0), c), 1);
+	CU_ASSERT_DOUBLE_EQUAL(c[0].value, 2.0, 1e-6);
+}
+
 /* After a server restart the voices are forgotten, the values kept. */
 static void test_reset(void)
 {
@@ -324,5 +344,6 @@ TEST_SUITE(sc_plan, NULL, NULL,
     TEST_CASE(test_steal_sequenced),
     TEST_CASE(test_steal_live),
     TEST_CASE(test_pause),
+    TEST_CASE(test_attack_release),
     TEST_CASE(test_reset),
     TEST_CASE(test_messages))

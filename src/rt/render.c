@@ -686,6 +686,8 @@ int render_main(int argc, char **argv, const struct config *cfg0,
 		ps.cutoff = cfg->engine.filter_cutoff;
 		ps.mix = cfg->engine.reverb_mix;
 		ps.volume = cfg->engine.master_volume;
+		ps.attack = cfg->engine.attack;
+		ps.release = cfg->engine.release;
 		sc_plan_init(&score->plan, &ps);
 		score->name = score_path;
 		score->score = osc_score_open(score_path, rate, ps.mix,

@@ -38,8 +38,8 @@ void sc_plan_settings_default(struct sc_plan_settings *set)
 	set->cutoff = param_table[P_FILTER_CUTOFF].def;
 	set->mix = param_table[P_REVERB_MIX].def;
 	set->volume = param_table[P_MASTER_VOLUME].def;
-	set->attack = 0.001;
-	set->release = 0.3;
+	set->attack = param_table[P_ATTACK].def;
+	set->release = param_table[P_RELEASE].def;
 }
 
 void sc_plan_init(struct sc_plan *p, const struct sc_plan_settings *set)
@@ -164,6 +164,12 @@ static size_t param(struct sc_plan *p, const struct event *ev, int64_t t, struct
 		node = SYNTHDEF_NODE_FX;
 		name = "volume";
 		break;
+	case P_ATTACK:
+		p->attack = v > 0 ? v : 0;	/* notes from now on */
+		return 0;
+	case P_RELEASE:
+		p->release = v > 0 ? v : 0;	/* notes from now on, and a pause */
+		return 0;
 	default:
 		return 0;
 	}

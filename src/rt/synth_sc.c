@@ -687,6 +687,8 @@ static enum synth_err sc_open(struct synth *s)
 	ps.cutoff = set->cutoff;
 	ps.mix = set->reverb_mix;
 	ps.volume = set->volume;
+	ps.attack = set->attack;
+	ps.release = set->release;
 	sc_plan_init(&sc->plan, &ps);
 	snprintf(sc->jack_name, sizeof sc->jack_name, "%s",
 	    set->jack_name[0] ? set->jack_name : "default");
