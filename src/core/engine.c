@@ -991,11 +991,12 @@ static void run_move(struct engine *e)
 
 enum unit { U_NONE, U_INPUT, U_IDLE, U_FADE, U_MUTATION, U_MOVE, U_STEP };
 
-/* Runs the earliest unit due before `to`; false when none is. */
-static bool run_one(struct engine *e, int64_t to)
+/* The earliest unit due before *best (which it lowers to that unit's time);
+ * U_NONE when none is. */
+static enum unit next_unit(const struct engine *e, int64_t *best_io)
 {
 	enum unit u = U_NONE;
-	int64_t best = to;
+	int64_t best = *best_io;
 	/* Ties go to the earlier line: inputs, idle, fades, mutation, moves, steps. */
 	if (e->in_count > 0 && e->in[e->in_head].t < best) {
 		best = e->in[e->in_head].t;
@@ -1025,6 +1026,15 @@ static bool run_one(struct engine *e, int64_t to)
 			u = U_STEP;
 		}
 	}
+	*best_io = best;
+	return u;
+}
+
+/* Runs the earliest unit due before `to`; false when none is. */
+static bool run_one(struct engine *e, int64_t to)
+{
+	int64_t best = to;
+	enum unit u = next_unit(e, &best);
 	switch (u) {
 	case U_INPUT: {
 		struct engine_input in = e->in[e->in_head];
@@ -1164,6 +1174,15 @@ size_t engine_advance(struct engine *e, int64_t to, struct event *out, size_t ca
 	if (!more && to > e->horizon)
 		e->horizon = to;
 	return n;
+}
+
+int64_t engine_next_due(const struct engine *e)
+{
+	if (e->out_count > 0)
+		return e->horizon;
+	int64_t best = INT64_MAX;
+	next_unit(e, &best);
+	return best;
 }
 
 void engine_get_state(const struct engine *e, struct engine_state *st)

@@ -135,6 +135,13 @@ static void led_sink_events(void *ctx, const struct event *ev, size_t n, int64_t
 		led_events(l, ev, n, now);
 }
 
+static int64_t led_sink_next_due(void *ctx)
+{
+	struct app_led *al = ctx;
+	struct led *l = atomic_load(&al->led);
+	return l ? led_next_due(l) : INT64_MAX;
+}
+
 static void led_sink_fill(void *ctx, struct snapshot *s)
 {
 	struct app_led *al = ctx;
@@ -203,11 +210,7 @@ static void wait_worker_loops(struct app *a)
 {
 	if (!a->worker || !atomic_load(&a->worker_running))
 		return;
-	uint64_t hb = worker_heartbeat(a->worker);
-	while (worker_heartbeat(a->worker) < hb + 2) {
-		struct timespec ts = {0, 1000000};
-		nanosleep(&ts, NULL);
-	}
+	worker_wait_loops(a->worker, 2);
 }
 
 static void stop_midi(struct app *a)
@@ -548,23 +551,14 @@ static void reload(struct app *a)
 /* --- the run -------------------------------------------------------------- */
 
 /*
- * How often the worker wakes when nothing rings it.  MIDI and commands wake
- * it at once, so the period only bounds how early sequenced events go out
- * (at least look-ahead minus one period) and how often LED frames can leave
- * (one per wake): 10 ms at most, a quarter of the look-ahead, and the LED
- * frame spacing when LEDs are on.  Fewer wakes is less CPU (see
- * doc/performance.md).
+ * The worker's longest sleep: the main thread feeds systemd's watchdog
+ * every wait_ns when the heartbeat moved, so the worker loops at least
+ * twice as often; 1 s without a watchdog.  Everything else wakes it when it
+ * is due (doc/performance.md).
  */
-static int64_t worker_period(const struct config *c, const struct cli_options *opts)
+static int64_t worker_heartbeat_ns(int64_t wait_ns)
 {
-	int64_t p = 10 * NS_PER_MS;
-	int64_t quarter = (int64_t)c->synth.lookahead_ms * NS_PER_MS / 4;
-	if (quarter < p)
-		p = quarter;
-	const char *led = opts->led ? opts->led : c->led.transport;
-	if (strcmp(led, "none") != 0 && c->led.max_rate > 0 && NS_PER_SEC / c->led.max_rate < p)
-		p = NS_PER_SEC / c->led.max_rate;
-	return p < NS_PER_MS / 2 ? NS_PER_MS / 2 : p;
+	return wait_ns / 2 < NS_PER_SEC ? wait_ns / 2 : NS_PER_SEC;
 }
 
 /* The run's timing and queue figures in log lines (benches read them). */
@@ -657,11 +651,16 @@ int app_run(const struct config *cfg, const struct cli_options *opts)
 		goto out;
 	*a->cfg = *cfg;
 
+	/* The main thread feeds systemd's watchdog only while the worker's
+	 * heartbeat moves, at half the watchdog period (at most every 1 s). */
+	int64_t wd_period = sdnotify_watchdog_period_ns();
+	int64_t wait_ns = wd_period > 0 && wd_period / 2 < NS_PER_SEC ? wd_period / 2 : NS_PER_SEC;
+
 	a->engine = engine_new(&a->cfg->engine, opts->seed);
 	a->inq = inq_new(APP_INQ_CAP);
 	struct worker_options wo = {
 		.lookahead_ns = (int64_t)a->cfg->synth.lookahead_ms * NS_PER_MS,
-		.period_ns = worker_period(a->cfg, opts),
+		.heartbeat_ns = worker_heartbeat_ns(wait_ns),
 		.realtime = true,
 		.late_drop_ns = (int64_t)a->cfg->synth.late_drop_ms * NS_PER_MS,
 	};
@@ -682,7 +681,8 @@ int app_run(const struct config *cfg, const struct cli_options *opts)
 	snprintf(a->led_spec, sizeof a->led_spec, "%s", opts->led ? opts->led : a->cfg->led.transport);
 	atomic_store(&a->led.led, open_led(a, a->led_spec));
 	struct worker_sink ls = {.name = "led", .events = led_sink_events,
-				 .fill = led_sink_fill, .ctx = &a->led};
+				 .fill = led_sink_fill, .ctx = &a->led,
+				 .next_due = led_sink_next_due};
 	worker_add_sink(a->worker, &ls);
 
 	struct worker_sink ms = {.name = "midi", .fill = midi_sink_fill, .ctx = a};
@@ -716,11 +716,7 @@ int app_run(const struct config *cfg, const struct cli_options *opts)
 		start_console(a);
 	sdnotify_ready("playing");
 
-	/* The main thread feeds systemd's watchdog only while the worker's
-	 * heartbeat moves, at half the watchdog period. */
 	struct sdnotify_watchdog wd = {0};
-	int64_t wd_period = sdnotify_watchdog_period_ns();
-	int64_t wait_ns = wd_period > 0 && wd_period / 2 < NS_PER_SEC ? wd_period / 2 : NS_PER_SEC;
 	int sig = 0;
 	for (;;) {
 		struct timespec tick = {wait_ns / NS_PER_SEC, wait_ns % NS_PER_SEC};
