@@ -2,8 +2,9 @@
  * snapshot: everything a reader (console, HTTP) may see of the running
  * instrument, as one self-contained plain struct.
  *
- * The worker fills one about 30 times a second and publishes it through a
- * pub (triple buffer): readers copy it without ever making the worker wait.
+ * The worker fills one when a reader asks (worker_snapshot(): at most 33 ms
+ * old) and publishes it through a pub (triple buffer): readers copy it
+ * without ever making the worker wait.
  * It carries the names readers need (scales, modes, palettes), so a reader
  * needs nothing else from the engine: a console that later attaches to a
  * running daemon needs only this and the command ring.
