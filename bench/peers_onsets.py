@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""peers_onsets: how evenly a recording of a steady pulse is played.
+
+    peers_onsets.py --onsets FILE --interval-s S [--rate R] [--local-s L]
+
+FILE holds the note onsets of one recording, one frame position per line
+(tests/tools/wav_onsets, the detector of src/rt/wav.c).  The notes were meant
+to sound every S seconds (0.125: sixteenths at 120 BPM).  Nothing else is
+known about the sender, so each onset is compared with a straight line
+fitted by least squares through the onsets within L seconds (default 2)
+around it (as tests/tools/onset_match.py's local grid): this follows the
+JACK dummy driver's wandering clock (doc/live.md).
+Each onset gets its grid index k = round((position - first) / interval),
+refined by a fit over the whole take (the audio clock runs up to ~120 ppm
+off).
+
+Prints "key value" lines:
+  notes          onsets found
+  expected       grid points from the first to the last onset
+  missing        expected minus matched (two onsets on one grid point count once)
+  rms, max      residuals against the local line, samples
+  within1        onsets within one sample of the sample nearest the line
+                 (|onset - round(line)| <= 1)
+Exit status 0, 2 on bad arguments or fewer than 10 onsets.  Python 3
+standard library only.
+"""
+import argparse
+import math
+import sys
+
+
+def fit(xs, ys):
+    n = len(xs)
+    mx, my = sum(xs) / n, sum(ys) / n
+    sxx = sum((x - mx) ** 2 for x in xs)
+    if sxx == 0:
+        return my, 0.0
+    b = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx
+    return my - b * mx, b
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--onsets", required=True)
+    ap.add_argument("--interval-s", type=float, required=True)
+    ap.add_argument("--rate", type=float, default=48000)
+    ap.add_argument("--local-s", type=float, default=2.0)
+    a = ap.parse_args()
+    try:
+        pos = [int(l) for l in open(a.onsets) if l.strip()]
+    except (OSError, ValueError) as e:
+        print("peers_onsets: %s: %s" % (a.onsets, e), file=sys.stderr)
+        return 2
+    if len(pos) < 10:
+        print("peers_onsets: only %d onsets in %s" % (len(pos), a.onsets), file=sys.stderr)
+        return 2
+    step = a.interval_s * a.rate
+    k = [round((p - pos[0]) / step) for p in pos]
+    # refine the step over the whole take, then index again
+    c0, b = fit(k, pos)
+    k = [round((p - c0) / b) for p in pos]
+    k0 = k[0]
+    k = [x - k0 for x in k]
+    half = a.local_s * a.rate / b
+    res, within = [], 0
+    for i, (ki, pi) in enumerate(zip(k, pos)):
+        xs = [kj for kj in k if abs(kj - ki) <= half]
+        ys = [pos[j] for j, kj in enumerate(k) if abs(kj - ki) <= half]
+        if len(xs) < 4:
+            continue
+        ca, cb = fit(xs, ys)
+        line = ca + cb * ki
+        res.append(pi - line)
+        within += abs(pi - round(line)) <= 1
+    expected = k[-1] + 1
+    matched = len(set(k))
+    rms = math.sqrt(sum(r * r for r in res) / len(res))
+    print("notes %d" % len(pos))
+    print("expected %d" % expected)
+    print("missing %d" % (expected - matched))
+    print("rms %.2f" % rms)
+    print("max %.2f" % max(abs(r) for r in res))
+    print("within1 %d" % within)
+    print("measured %d" % len(res))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
