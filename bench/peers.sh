@@ -118,7 +118,11 @@ cleanup() {
 		kill -KILL -- "-$g" 2>/dev/null || true
 	done
 	audio_stop
-	rm -rf "$tmp"
+	if [ -n "${PEERS_KEEP:-}" ]; then
+		say "recordings and logs kept in $tmp"
+	else
+		rm -rf "$tmp"
+	fi
 }
 trap cleanup EXIT
 audio_require
@@ -206,11 +210,13 @@ sclang_script() {
 	cat <<SC
 Server.default = s = Server.remote(\\peers, NetAddr("127.0.0.1", $AUDIO_PORT));
 s.latency = 0.2;
-s.doWhenBooted({
+s.doWhenBooted({ fork {
+	s.initTree;	// the default group, also when the server took us for a returning client
+	s.sync;
 	TempoClock.default.tempo = 2;
 	Pbind(\\instrument, \\me_voice, \\dur, 0.25).play(TempoClock.default, quant: 1);
 	"peers: playing".postln;
-});
+} });
 SC
 }
 start_sclang() {

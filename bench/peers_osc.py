@@ -177,6 +177,8 @@ def relay(port, listen):
             data = sock.recv(65536) if sock is not outer else None
             if sock is outer:
                 data, client = outer.recvfrom(65536)
+                if osc_path(data) == "/quit":
+                    continue    # the bench's server outlives its clients
                 if client not in inner:
                     t = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
                     t.bind(("127.0.0.1", 0))
