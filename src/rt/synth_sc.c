@@ -14,7 +14,9 @@
  * The control side is one thread of ours with the sc_link connection: it
  * waits for the server (/notify), loads the defs (/d_recv, confirmed by a
  * trial /s_new), builds the voices' group, the fx synth and the recorder,
- * then sends /status every heartbeat_ms.  When the server dies (the
+ * then sends /status every heartbeat_ms, sleeping in between (at most
+ * CTL_NAP_MAX_MS; the supervisor's news and the stop ring its eventfd, so
+ * they are seen at once).  When the server dies (the
  * supervisor reports it) or stops answering, the link goes to RESTARTING
  * and the set-up runs again on the new server; a generation counter tells
  * the real-time side to forget its voices.  In managed mode the supervisor
@@ -35,6 +37,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -57,6 +61,7 @@
  * is awaited this long at most. */
 #define EXIT_FADE_WAIT_MS 1000
 #define HEARTBEAT_MISSES 3		/* unanswered /status before the server counts as lost */
+#define CTL_NAP_MAX_MS 100		/* the control thread's longest sleep while all is well */
 #define DEFS_RETRY_NS (10000 * MS)
 #define REC_FRAMES 65536
 
@@ -92,6 +97,7 @@ struct sc {
 	atomic_int server_died, jack_restarted, stopping;
 
 	/* control side */
+	int wake_fd;			/* eventfd: news for the control thread */
 	pthread_t ctl;
 	bool ctl_started;
 	struct sc_link *l;
@@ -218,6 +224,34 @@ static void nap_ms(int ms)
 	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
+}
+
+/* Tells the control thread that a flag changed (any thread). */
+static void ctl_ring(struct sc *sc)
+{
+	uint64_t one = 1;
+	if (sc->wake_fd >= 0 && write(sc->wake_fd, &one, sizeof one) < 0) {
+		/* EAGAIN: already rung */
+	}
+}
+
+/* The control thread's sleep while the server is up: until `until` (the
+ * next heartbeat), at most CTL_NAP_MAX_MS (the late count and the stats
+ * follow at that pace), or until ctl_ring(). */
+static void ctl_nap(struct sc *sc, int64_t until)
+{
+	int64_t ms = (until - rtclock_mono_ns() + MS - 1) / MS;
+	if (ms > CTL_NAP_MAX_MS)
+		ms = CTL_NAP_MAX_MS;
+	if (ms <= 0)
+		return;
+	struct pollfd pf = {.fd = sc->wake_fd, .events = POLLIN};
+	if (poll(&pf, 1, (int)ms) > 0) {
+		uint64_t v;
+		if (read(sc->wake_fd, &v, sizeof v) < 0) {
+			/* EAGAIN: another reader took it */
+		}
+	}
 }
 
 
@@ -429,7 +463,7 @@ static void *ctl_main(void *arg)
 				continue;
 			}
 		}
-		nap_ms(10);
+		ctl_nap(sc, next_hb);
 	}
 
 	/* Leaving: fade the master out (the voices were released) and wait
@@ -510,6 +544,7 @@ static void sc_on_exit(void *ud, pid_t pid, int status)
 	struct sc *sc = ud;
 	atomic_store(&sc->down_ns, rtclock_mono_ns());
 	atomic_store(&sc->server_died, 1);
+	ctl_ring(sc);
 	if (!stopping(sc))
 		log_warn("synth.exit", "scsynth (pid %d) ended: %s %d", (int)pid,
 		    WIFSIGNALED(status) ? "signal" : "status",
@@ -534,6 +569,7 @@ static void jack_on_start(void *ud, pid_t pid, unsigned no)
 	struct sc *sc = ud;
 	if (no > 0)
 		atomic_store(&sc->jack_restarted, 1);
+	ctl_ring(sc);
 }
 
 static void jack_on_exit(void *ud, pid_t pid, int status)
@@ -674,6 +710,11 @@ static enum synth_err sc_open(struct synth *s)
 	s->priv = sc;
 	sc->s = s;
 	sc->fd = -1;
+	sc->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (sc->wake_fd < 0) {
+		sc_close(s);
+		return SYNTH_E_THREAD;
+	}
 	const struct synth_settings *set = &s->set;
 	atomic_store(&sc->link, SYNTH_LINK_STARTING);
 	atomic_store(&sc->cutoff, set->cutoff);
@@ -780,6 +821,7 @@ static void sc_close(struct synth *s)
 	if (!sc)
 		return;
 	atomic_store(&sc->stopping, 1);
+	ctl_ring(sc);
 	if (sc->ctl_started)
 		pthread_join(sc->ctl, NULL);
 	/* scsynth before the JACK server it plays on. */
@@ -788,6 +830,8 @@ static void sc_close(struct synth *s)
 	sc_link_close(sc->l);
 	if (sc->fd >= 0)
 		close(sc->fd);
+	if (sc->wake_fd >= 0)
+		close(sc->wake_fd);
 	free(sc);
 	s->priv = NULL;
 }
