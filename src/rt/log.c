@@ -43,7 +43,8 @@
 #include "rt/rtclock.h"
 
 #define NS_PER_S INT64_C(1000000000)
-#define IDLE_WAKE_NS (250 * INT64_C(1000000))
+#define IDLE_WAKE_NS (1000 * INT64_C(1000000))	/* a safety net: pushes post the semaphore */
+#define HOLD_POLL_NS (10 * INT64_C(1000000))
 #define TRUNC_MARK "..."
 
 /* Where the logger writes; owned by the logger thread once started. */
@@ -563,7 +564,7 @@ static void *logger_main(void *arg)
 		if (!stop && atomic_load(&log_holding)) {
 			atomic_store(&log_held, true);
 			take_pending();	/* a reload is not held up */
-			wait_wake(IDLE_WAKE_NS / 25);
+			wait_wake(HOLD_POLL_NS);
 			continue;
 		}
 		atomic_store(&log_held, false);

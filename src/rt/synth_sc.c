@@ -14,9 +14,9 @@
  * The control side is one thread of ours with the sc_link connection: it
  * waits for the server (/notify), loads the defs (/d_recv, confirmed by a
  * trial /s_new), builds the voices' group, the fx synth and the recorder,
- * then sends /status every heartbeat_ms, sleeping in between (at most
- * CTL_NAP_MAX_MS; the supervisor's news and the stop ring its eventfd, so
- * they are seen at once).  When the server dies (the
+ * then sends /status every heartbeat_ms, sleeping in between (the
+ * supervisor's news and the stop ring its eventfd, so they are seen at
+ * once).  When the server dies (the
  * supervisor reports it) or stops answering, the link goes to RESTARTING
  * and the set-up runs again on the new server; a generation counter tells
  * the real-time side to forget its voices.  In managed mode the supervisor
@@ -61,7 +61,7 @@
  * is awaited this long at most. */
 #define EXIT_FADE_WAIT_MS 1000
 #define HEARTBEAT_MISSES 3		/* unanswered /status before the server counts as lost */
-#define CTL_NAP_MAX_MS 100		/* the control thread's longest sleep while all is well */
+#define CTL_NAP_MAX_MS 1000		/* the control thread's longest sleep while all is well */
 #define DEFS_RETRY_NS (10000 * MS)
 #define REC_FRAMES 65536
 
