@@ -10,9 +10,9 @@ known about the sender, so each onset is compared with a straight line
 fitted by least squares through the onsets within L seconds (default 2)
 around it (as tests/tools/onset_match.py's local grid): this follows the
 JACK dummy driver's wandering clock (doc/live.md).
-Each onset gets its grid index k = round((position - first) / interval),
-refined by a fit over the whole take (the audio clock runs up to ~120 ppm
-off).
+Each onset gets its grid index from the gap to the onset before it (a gap
+of about n intervals: n - 1 notes missing), so a step of the driver's clock
+moves the later onsets without confusing their indices.
 
 Prints "key value" lines:
   notes          onsets found
@@ -55,13 +55,12 @@ def main():
         print("peers_onsets: only %d onsets in %s" % (len(pos), a.onsets), file=sys.stderr)
         return 2
     step = a.interval_s * a.rate
-    k = [round((p - pos[0]) / step) for p in pos]
-    # refine the step over the whole take, then index again
-    c0, b = fit(k, pos)
-    k = [round((p - c0) / b) for p in pos]
-    k0 = k[0]
-    k = [x - k0 for x in k]
-    half = a.local_s * a.rate / b
+    # each onset's grid index from the gap to the one before: a clock step
+    # of the driver moves all later onsets, not their spacing
+    k = [0]
+    for p0, p1 in zip(pos, pos[1:]):
+        k.append(k[-1] + max(1, round((p1 - p0) / step)))
+    half = a.local_s / a.interval_s
     res, within = [], 0
     for i, (ki, pi) in enumerate(zip(k, pos)):
         xs = [kj for kj in k if abs(kj - ki) <= half]
