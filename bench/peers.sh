@@ -348,7 +348,7 @@ run_one() {	# run_one SYSTEM ROUND
 	a=$(python3 "$bench/peers_onsets.py" --onsets "$on" --interval-s 0.125 2>/dev/null |
 		awk '{ v[$1] = $2 } END { printf "%s|%s|%s|%s|%s|%s", v["notes"], v["expected"],
 		    v["missing"], v["rms"], v["max"], v["within1"] }') || true
-	[ -n "$a" ] || a="$(wc -l <"$on")|-|-|-|-|-"
+	[ -n "$a" ] || a="$(wc -l <"$on")|||||"
 	awk -v s="$sys" -v r="$round" -v a="$a" -v c=$((c1 - c0)) -v dt=$((t1 - t0)) \
 		-v h="$hwm" -v l="$late" -v st="$steps" -v x="$xr" 'BEGIN {
 		printf "%s|%s|%s|%.3f|%.1f|%d|%d|%d\n", s, r, a, 100 * c / dt, h / 1024, l, st, x }' \
@@ -371,7 +371,7 @@ load_after=$(load_avg)
 # --- the tables ---------------------------------------------------------------
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print "-" }'; }
 col() {	# col SYSTEM FIELD: the field of that system's good runs
-	awk -F'|' -v s="$1" -v f="$2" '$1 == s && $3 != "failed" && $f != "-" { print $f }' "$results"
+	awk -F'|' -v s="$1" -v f="$2" '$1 == s && $3 != "failed" && $f != "-" && $f != "" { print $f }' "$results"
 }
 table=$tmp/table.md
 {
@@ -381,11 +381,16 @@ table=$tmp/table.md
 	echo "| system | onset error rms / max (samples) | within +-1 sample | late | clock steps (late clients) | sender CPU (% of a core) | peak RSS |"
 	echo "|---|---|---|---|---|---|---|"
 	for s in $systems; do
-		[ -n "$(col "$s" 3)" ] || { echo "| $s | did not run | | | | | |"; continue; }
-		printf '| %s | %s / %s | %s/%s | %s | %s (%s) | %s | %s MB |\n' "$s" \
-			"$(col "$s" 6 | median)" "$(col "$s" 7 | median)" "$(col "$s" 8 | median)" \
-			"$(col "$s" 4 | median)" "$(col "$s" 11 | median)" "$(col "$s" 12 | median)" \
-			"$(col "$s" 13 | median)" "$(col "$s" 9 | median)" "$(col "$s" 10 | median)"
+		[ -n "$(col "$s" 9)" ] || { echo "| $s | did not run | | | | | |"; continue; }
+		if [ -n "$(col "$s" 6)" ]; then
+			printf '| %s | %s / %s | %s/%s |' "$s" "$(col "$s" 6 | median)" \
+				"$(col "$s" 7 | median)" "$(col "$s" 8 | median)" "$(col "$s" 4 | median)"
+		else
+			printf '| %s | no notes | - |' "$s"
+		fi
+		printf ' %s | %s (%s) | %s | %s MB |\n' "$(col "$s" 11 | median)" \
+			"$(col "$s" 12 | median)" "$(col "$s" 13 | median)" "$(col "$s" 9 | median)" \
+			"$(col "$s" 10 | median)"
 	done
 	echo
 	echo "Ratios to mystery-engine (me), medians of the per-round ratios:"
