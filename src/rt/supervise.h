@@ -55,6 +55,10 @@ struct supervise_spec {
 	int error_after;			/* 0: 5 consecutive failures */
 	int64_t error_retry_ns;			/* 0: 10 s */
 	int64_t stop_grace_ns;			/* SIGTERM to SIGKILL; 0: 2 s */
+	/* A program not on PATH: 0 fails supervise_start() (SUPERVISE_E_NOTFOUND);
+	 * otherwise the supervisor looks for it again this often (each look a
+	 * failed attempt, stats.missing set) and starts it once it appears. */
+	int64_t missing_retry_ns;
 	/* Called before each start; nonzero skips this attempt as a failure. */
 	int (*before_start)(void *ud);
 	/* Called after each start with the child's pid and the start number (0 first). */
@@ -76,6 +80,7 @@ struct supervise_stats {
 	uint64_t counted;		/* lines starting with count_prefix */
 	int last_status;		/* waitpid() status of the last death */
 	int64_t next_start_ns;		/* CLOCK_MONOTONIC of the next attempt when waiting */
+	int missing;			/* the program was not on PATH at the last look */
 };
 
 struct supervise *supervise_start(const struct supervise_spec *spec, enum supervise_err *err);

@@ -16,13 +16,22 @@
  * then sends /status every heartbeat_ms.  When the server dies (the
  * supervisor reports it) or stops answering, the link goes to RESTARTING
  * and the set-up runs again on the new server; a generation counter tells
- * the real-time side to forget its voices.  In managed mode the supervisor
- * (supervise.c) runs jackd (unless a JACK server already runs) and
- * scsynth.  Everything the snapshot shows is kept in atomics.
+ * the real-time side to forget its voices.  A death notice counts only for
+ * the scsynth process the link was set up with: the late notice of a
+ * replaced process never takes the new link down.  In managed mode the
+ * supervisor (supervise.c) runs jackd (unless a JACK server already runs)
+ * and scsynth, and keeps looking for them on PATH when they are missing.
+ *
+ * Sound health: me_fx meters the output and replies a few times a second;
+ * the real-time side keeps the span of audible notes it scheduled; the
+ * control thread feeds both to the detector (synth_health.c) and takes the
+ * steps it asks for (restart scsynth, the stack, withhold the watchdog).
+ * Everything the snapshot shows is kept in atomics.
  */
 #include "rt/synth_sc.h"
 
 #include <errno.h>
+#include <math.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -44,6 +53,7 @@
 #include "rt/rtclock.h"
 #include "rt/sc_link.h"
 #include "rt/supervise.h"
+#include "rt/synth_health.h"
 #include "rt/synthdef.h"
 #include "rt/voice.h"
 
@@ -57,6 +67,16 @@
 #define HEARTBEAT_MISSES 3		/* unanswered /status before the server counts as lost */
 #define DEFS_RETRY_NS (10000 * MS)
 #define REC_FRAMES 65536
+#define MISSING_RETRY_NS (1000 * MS)	/* how often a missing jackd/scsynth is looked for */
+#define HEALTH_TICK_NS (100 * MS)
+/* A note counts as audible when amp x volume x its filter's attenuation
+ * reaches -60 dBFS: 40 dB above the detector's floor. */
+#define AUDIBLE_LEVEL 1e-3
+#define RUN_GAP_NS (100 * MS)		/* notes closer than this make one span */
+#define NOTE_RING 256			/* recent notes' times, by node, for lateness */
+#define LATE_MARGIN_NS (2 * MS)		/* /n_go later than an on-time note's: late */
+/* Trial and probe nodes of the set-up (silent). */
+#define PROBE_FIRST_NODE (SYNTH_SC_TRIAL_NODE + 1)
 
 enum setup_result { SETUP_OK, SETUP_NO_ANSWER, SETUP_FAILED };
 
@@ -84,6 +104,20 @@ struct sc {
 	atomic_llong ready_ns, down_ns, first_note_ns;
 	atomic_llong out_latency_ns;	/* the output latency scsynth compensates (its log) */
 	atomic_int server_died, jack_restarted, stopping;
+	atomic_int died_pid;		/* the scsynth whose death server_died reports */
+
+	/* sound health */
+	atomic_llong exp_start, exp_end;	/* span of audible notes scheduled (worker) */
+	atomic_llong last_t;			/* latest event time sent (worker) */
+	atomic_llong note_t[NOTE_RING];		/* time of recent notes, by node (worker) */
+	atomic_int note_node[NOTE_RING];
+	_Atomic float out_peak, out_rms;
+	atomic_llong meter_ns;
+	atomic_uint_fast64_t meter_replies, health_faults, late_sent, late_go;
+	atomic_uint health_restarts, stack_restarts;
+	atomic_int sound, fault, start_fault;
+	atomic_bool watchdog_ok;
+	atomic_llong stdout_latency_ns;		/* "max output latency" scsynth printed, -1 none */
 
 	/* control side */
 	pthread_t ctl;
@@ -92,6 +126,13 @@ struct sc {
 	struct supervise *jack_sv, *sc_sv;
 	bool recording;
 	bool lost_once;
+	pid_t setup_pid;		/* the managed scsynth the link was set up with */
+	pid_t gone_pid;			/* a managed scsynth known dead or being killed */
+	int setup_fault;		/* enum synth_fault of the last failed set-up */
+	int64_t earliest_ns;		/* an on-time note's /n_go comes this long before its tag */
+	struct synth_health health;
+	int64_t next_tick;
+	int64_t answered_ns;		/* when /status was last answered */
 };
 
 /* --- OSC writing without allocation ------------------------------------- */
@@ -257,6 +298,33 @@ static void release_at(struct sc *sc, int64_t t, uint64_t tt, int64_t mono, int6
 	}
 	int32_t none[1];
 	voice_release_all(&sc->va, t, none, 0);
+	/* nothing sounds after t any more */
+	if (atomic_load_explicit(&sc->exp_end, memory_order_relaxed) > t)
+		atomic_store_explicit(&sc->exp_end, t, memory_order_release);
+}
+
+/* Keeps the span of audible notes the detector compares with the meter:
+ * a note that starts within RUN_GAP_NS of the span's end extends it. */
+static void expect_sound(struct sc *sc, int64_t t, int64_t end, double freq, double amp)
+{
+	double cutoff = atomic_load_explicit(&sc->cutoff, memory_order_relaxed);
+	double vol = atomic_load_explicit(&sc->volume, memory_order_relaxed);
+	double filt = cutoff >= freq ? 1.0 : (cutoff / freq) * (cutoff / freq);
+	if (amp * vol * filt < AUDIBLE_LEVEL)
+		return;
+	int64_t s0 = atomic_load_explicit(&sc->exp_start, memory_order_relaxed);
+	int64_t e0 = atomic_load_explicit(&sc->exp_end, memory_order_relaxed);
+	if (e0 >= s0 && t <= e0 + RUN_GAP_NS && end >= s0 - RUN_GAP_NS) {
+		if (t < s0)
+			atomic_store_explicit(&sc->exp_start, t, memory_order_relaxed);
+		if (end > e0)
+			atomic_store_explicit(&sc->exp_end, end, memory_order_release);
+		return;
+	}
+	/* a new span: end first, so a reader never sees the old start with the new end */
+	atomic_store_explicit(&sc->exp_end, INT64_MIN, memory_order_release);
+	atomic_store_explicit(&sc->exp_start, t, memory_order_release);
+	atomic_store_explicit(&sc->exp_end, end, memory_order_release);
 }
 
 static void play_note(struct sc *sc, const struct event *ev, int64_t t, int64_t mono, int64_t real)
@@ -274,6 +342,14 @@ static void play_note(struct sc *sc, const struct event *ev, int64_t t, int64_t 
 	atomic_fetch_add(&sc->notes, 1);
 	if (atomic_load(&sc->first_note_ns) == 0)
 		atomic_store(&sc->first_note_ns, t);
+	expect_sound(sc, t, t + dur, synthdef_freq_of(ev->u.note.pitch),
+	    synthdef_amp_of(ev->u.note.velocity));
+	unsigned k = (unsigned)node % NOTE_RING;
+	atomic_store_explicit(&sc->note_node[k], 0, memory_order_relaxed);
+	atomic_store_explicit(&sc->note_t[k], t, memory_order_release);
+	atomic_store_explicit(&sc->note_node[k], node, memory_order_release);
+	if (t < mono)
+		atomic_fetch_add_explicit(&sc->late_sent, 1, memory_order_relaxed);
 }
 
 static void set_param(struct sc *sc, const struct event *ev, uint64_t tt)
@@ -335,9 +411,10 @@ static void sc_events(struct synth *s, const struct event *ev, size_t n, int64_t
 	int64_t mono = rtclock_mono_ns();
 	int64_t real = rtclock_real_ns();
 	int64_t latency = (int64_t)s->set.latency_ms * MS;
-	/* scsynth plays a timetag at the speaker, its output latency after it
-	 * computes the sample; every tag is moved by that latency, so events
-	 * reach the server as far ahead as the engine scheduled them. */
+	/* scsynth plays a timetag at the speaker: it acts on a bundle its
+	 * output latency plus up to one period before the tag.  Every tag is
+	 * moved by that lead, so events reach the server as far ahead of what
+	 * it needs as the engine scheduled them. */
 	real += atomic_load_explicit(&sc->out_latency_ns, memory_order_relaxed);
 	for (size_t i = 0; i < n; i++) {
 		const struct event *e = &ev[i];
@@ -356,6 +433,8 @@ static void sc_events(struct synth *s, const struct event *ev, size_t n, int64_t
 		default:
 			break;
 		}
+		if (t > atomic_load_explicit(&sc->last_t, memory_order_relaxed))
+			atomic_store_explicit(&sc->last_t, t, memory_order_relaxed);
 	}
 	atomic_store_explicit(&sc->voices_in_use, voice_in_use(&sc->va, mono), memory_order_relaxed);
 }
@@ -438,21 +517,103 @@ static bool stopping(struct sc *sc)
 	return atomic_load(&sc->stopping) != 0;
 }
 
-/* Is the managed scsynth process running (the external one always counts)? */
-static bool server_process_up(struct sc *sc)
+/* The managed scsynth a set-up may talk to: running and not one known to
+ * be gone (0 when none); an external server always counts (-1). */
+static pid_t server_for_setup(struct sc *sc)
 {
 	if (!sc->managed)
-		return true;
+		return -1;
 	struct supervise_stats st;
 	supervise_get_stats(sc->sc_sv, &st);
-	return st.pid != 0;
+	return st.pid != 0 && st.pid != sc->gone_pid ? st.pid : 0;
+}
+
+/* Is the server the link is being set up with still there? */
+static bool server_process_up(struct sc *sc)
+{
+	return server_for_setup(sc) == sc->setup_pid;
+}
+
+/* One message in a bundle timetagged now (wall clock, a little in the
+ * past by the time it arrives): the server orders it after the bundles it
+ * holds for earlier times, which a plain message would overtake. */
+static void send_now_bundle(struct sc *sc, const char *path, const char *types, ...)
+{
+	lo_bundle b = lo_bundle_new(sc_link_timetag(rtclock_mono_ns()));
+	lo_message m = lo_message_new();
+	va_list ap;
+	va_start(ap, types);
+	int r = m ? lo_message_add_varargs(m, types, ap) : -1;
+	va_end(ap);
+	if (b && m && r == 0 && lo_bundle_add_message(b, path, m) == 0)
+		sc_link_send_bundle(sc->l, b);
+	if (b)
+		lo_bundle_free(b);
+	if (m)
+		lo_message_free(m);
+}
+
+/* Frees what an earlier session left on an external server: each node
+ * with its own /n_free (scsynth stops a multi-node /n_free at the first
+ * node it cannot find), then the recording buffer.  Failures are expected.
+ * Trial and probe notes free themselves (doneAction). */
+static void clear_leftovers(struct sc *sc)
+{
+	static const int32_t nodes[] = {SYNTH_SC_REC_NODE, SYNTH_SC_FX_NODE, SYNTH_SC_GROUP};
+	for (size_t i = 0; i < sizeof nodes / sizeof nodes[0]; i++)
+		sc_link_send_args(sc->l, "/n_free", "i", nodes[i]);
+	sc_link_send_args(sc->l, "/b_close", "i", SYNTH_SC_REC_BUF);
+	sc_link_send_args(sc->l, "/b_free", "i", SYNTH_SC_REC_BUF);
+	sc_link_sync(sc->l, 3, 1000);
+}
+
+/* The lead added to every timetag (see sc_events): configured, or for a
+ * managed server the output latency it printed plus one JACK period, or
+ * measured with silent probe notes. */
+static enum sc_link_err learn_lead(struct sc *sc)
+{
+	const struct synth_settings *set = &sc->s->set;
+	struct sc_lead m;
+	int64_t out = atomic_load(&sc->stdout_latency_ns);
+	int64_t period = (int64_t)set->jack_period * 1000000000 / set->sample_rate;
+	const char *how;
+	enum sc_link_err e = sc_link_lead(sc->l, synthdef_names[0], PROBE_FIRST_NODE, 0, &m, 1000);
+	if (e)
+		return e;
+	int64_t lead = m.lead_ns, measured = m.lead_ns;
+	sc->earliest_ns = m.earliest_ns;
+	log_debug("synth.lead", "probe notes: timetag - /n_go %.1f .. %.1f ms, /status round trip "
+	    "%.1f ms", (double)m.earliest_ns / 1e6, (double)m.latest_ns / 1e6, (double)m.rtt_ns / 1e6);
+	if (set->server_latency_ms > 0) {
+		how = "configured (synth.server_latency_ms)";
+		lead = (int64_t)set->server_latency_ms * MS;
+	} else if (sc->managed && out >= 0) {
+		how = "its output latency plus one period";
+		lead = out + period;
+	} else {
+		how = "measured";
+	}
+	log_info("synth.lead", "timetags move %.1f ms ahead: %s (measured %.1f ms)",
+	    (double)lead / 1e6, how, (double)measured / 1e6);
+	atomic_store(&sc->out_latency_ns, lead);
+	return SC_LINK_OK;
 }
 
 /* Handshake and set-up of a (new) server: notify, defs, group, fx, recorder. */
 static enum setup_result setup(struct sc *sc)
 {
 	enum sc_link_err e = SC_LINK_E_TIMEOUT;
+	sc->setup_pid = server_for_setup(sc);
+	if (sc->setup_pid == 0)
+		return SETUP_NO_ANSWER;
+	sc->setup_fault = SYNTH_FAULT_NO_ANSWER;
 	for (int i = 0; i < 30 && !stopping(sc) && server_process_up(sc); i++) {
+		if (!sc->managed) {
+			/* Bundles the server still holds from before (it was stopped,
+			 * say) play at once when it goes on: cut them short. */
+			send_now_bundle(sc, "/n_set", "isf", SYNTH_SC_FX_NODE, "volume", 0.0f);
+			send_now_bundle(sc, "/g_freeAll", "i", SYNTH_SC_GROUP);
+		}
 		e = sc_link_notify(sc->l, 1, 100);
 		if (e == SC_LINK_OK)
 			break;
@@ -465,27 +626,34 @@ static enum setup_result setup(struct sc *sc)
 	if (e) {
 		log_error("synth.defs", "loading the synth defs failed: %s %s", sc_link_strerror(e),
 		    sc_link_last_fail(sc->l));
+		sc->setup_fault = SYNTH_FAULT_DEFS;
 		return SETUP_FAILED;
 	}
-	if (!sc->managed) {
-		/* Our nodes from an earlier session of the same server. */
-		sc_link_send_args(sc->l, "/n_free", "iii", SYNTH_SC_REC_NODE, SYNTH_SC_FX_NODE,
-		    SYNTH_SC_GROUP);
-		sc_link_send_args(sc->l, "/b_close", "i", SYNTH_SC_REC_BUF);
-		sc_link_sync(sc->l, 3, 1000);
-	}
+	if (!sc->managed)
+		clear_leftovers(sc);
 	e = sc_link_trial(sc->l, synthdef_names[0], SYNTH_SC_TRIAL_NODE, 0, 1000);
 	if (e == SC_LINK_E_TIMEOUT)
 		return SETUP_NO_ANSWER;
 	if (e) {
 		log_error("synth.defs", "the server does not play %s: %s", synthdef_names[0],
 		    sc_link_last_fail(sc->l));
+		sc->setup_fault = SYNTH_FAULT_DEFS;
 		return SETUP_FAILED;
 	}
+	if (learn_lead(sc))
+		return SETUP_NO_ANSWER;
 	sc_link_send_args(sc->l, "/g_new", "iii", SYNTH_SC_GROUP, 0, 0);
 	sc_link_send_args(sc->l, "/s_new", "siiisisfsfsi", synthdef_names[1], SYNTH_SC_FX_NODE, 3,
 	    SYNTH_SC_GROUP, "in", SYNTHDEF_FX_BUS, "mix", (float)atomic_load(&sc->mix), "volume",
 	    (float)atomic_load(&sc->volume), "out", 0);
+	e = sc_link_wait(sc->l, "/n_go", NULL, SYNTH_SC_FX_NODE, "/s_new", 1000);
+	if (e == SC_LINK_E_FAIL) {
+		log_error("synth.fx", "the server refused the effects synth: %s",
+		    sc_link_last_fail(sc->l));
+		return SETUP_NO_ANSWER;
+	}
+	if (e)
+		return SETUP_NO_ANSWER;
 	sc->recording = false;
 	if (sc->s->set.record_path[0])
 		start_recording(sc, sc->lost_once ? atomic_load(&sc->record_part) + 1 : 0);
@@ -495,22 +663,67 @@ static enum setup_result setup(struct sc *sc)
 	return SETUP_OK;
 }
 
+/* Why there is no sound now (the link state and the detector's verdict). */
+static enum synth_fault current_fault(struct sc *sc, int link)
+{
+	if (link == SYNTH_LINK_READY) {
+		int snd = atomic_load(&sc->sound);
+		return snd == SYNTH_SOUND_SILENT    ? SYNTH_FAULT_SILENT
+		       : snd == SYNTH_SOUND_NO_METER ? SYNTH_FAULT_NO_METER
+						     : SYNTH_FAULT_NONE;
+	}
+	struct supervise_stats st;
+	if (sc->jack_sv) {
+		supervise_get_stats(sc->jack_sv, &st);
+		if (st.missing)
+			return SYNTH_FAULT_NO_JACKD;
+	}
+	if (sc->sc_sv) {
+		supervise_get_stats(sc->sc_sv, &st);
+		if (st.missing)
+			return SYNTH_FAULT_NO_SCSYNTH;
+		int f = atomic_load(&sc->start_fault);
+		if (f != SYNTH_FAULT_NONE && st.pid == 0)
+			return (enum synth_fault)f;
+		if (st.state == SUPERVISE_ERROR)
+			return SYNTH_FAULT_SERVER_EXITS;
+	}
+	if (link == SYNTH_LINK_ERROR || !sc->managed)
+		return (enum synth_fault)sc->setup_fault;
+	return SYNTH_FAULT_NONE;
+}
+
+/* Faults no restart of scsynth, the stack or the service can cure. */
+static bool curable(enum synth_fault f)
+{
+	return f != SYNTH_FAULT_NO_SCSYNTH && f != SYNTH_FAULT_NO_JACKD && f != SYNTH_FAULT_DEFS &&
+	       f != SYNTH_FAULT_PORT_TAKEN;
+}
+
 static void update_stats(struct sc *sc)
 {
 	struct supervise_stats st;
+	bool error = false;
 	if (sc->sc_sv) {
 		supervise_get_stats(sc->sc_sv, &st);
 		atomic_store(&sc->late, st.counted);
 		atomic_store(&sc->server_pid, st.pid);
-		if (st.state == SUPERVISE_ERROR && atomic_load(&sc->link) != SYNTH_LINK_READY)
-			atomic_store(&sc->link, SYNTH_LINK_ERROR);
+		error |= st.state == SUPERVISE_ERROR;
 	}
 	if (sc->jack_sv) {
 		supervise_get_stats(sc->jack_sv, &st);
 		atomic_store(&sc->jack_pid, st.pid);
-		if (st.state == SUPERVISE_ERROR && atomic_load(&sc->link) != SYNTH_LINK_READY)
-			atomic_store(&sc->link, SYNTH_LINK_ERROR);
+		error |= st.state == SUPERVISE_ERROR;
 	}
+	if (error && atomic_load(&sc->link) != SYNTH_LINK_READY)
+		atomic_store(&sc->link, SYNTH_LINK_ERROR);
+	int link = atomic_load(&sc->link);
+	enum synth_fault f = current_fault(sc, link);
+	enum synth_fault was = (enum synth_fault)atomic_exchange(&sc->fault, (int)f);
+	if (f != was && f != SYNTH_FAULT_NONE)
+		log_error("synth.fault", "no sound: %s", synth_fault_text(f));
+	else if (f != was)
+		log_info("synth.fault", "cleared: %s", synth_fault_text(was));
 }
 
 static bool heartbeat(struct sc *sc)
@@ -518,6 +731,7 @@ static bool heartbeat(struct sc *sc)
 	struct sc_status st;
 	if (sc_link_status(sc->l, &st, 300) != SC_LINK_OK)
 		return false;
+	sc->answered_ns = rtclock_mono_ns();
 	atomic_store(&sc->cpu_avg, st.avg_cpu);
 	atomic_store(&sc->cpu_peak, st.peak_cpu);
 	atomic_store(&sc->synths, st.synths);
@@ -529,11 +743,131 @@ static bool heartbeat(struct sc *sc)
 static void lost(struct sc *sc, const char *why)
 {
 	atomic_store(&sc->link, SYNTH_LINK_RESTARTING);
+	atomic_store(&sc->sound, SYNTH_SOUND_DOWN);
 	if (atomic_load(&sc->down_ns) < atomic_load(&sc->ready_ns))
 		atomic_store(&sc->down_ns, rtclock_mono_ns());
 	sc->lost_once = true;
 	sc->recording = false;
 	log_warn("synth.lost", "scsynth %s; bringing it back", why);
+}
+
+/* Replaces the managed scsynth the link uses (kills it; the supervisor
+ * starts another), or sets an external one up again. */
+static void replace_server(struct sc *sc, const char *why)
+{
+	lost(sc, why);
+	if (sc->sc_sv && sc->setup_pid > 0) {
+		sc->gone_pid = sc->setup_pid;
+		supervise_restart(sc->sc_sv);
+	}
+}
+
+/* A meter reply from me_fx (control thread, inside the link's waits and polls). */
+static void on_meter(void *ud, int32_t node, int32_t id, const float *v, int n)
+{
+	struct sc *sc = ud;
+	if (node != SYNTH_SC_FX_NODE || id != SYNTHDEF_METER_ID || n < 4)
+		return;
+	int64_t now = rtclock_mono_ns();
+	float peak = fmaxf(v[0], v[2]), rms = fmaxf(v[1], v[3]);
+	atomic_store(&sc->out_peak, peak);
+	atomic_store(&sc->out_rms, rms);
+	atomic_store(&sc->meter_ns, now);
+	atomic_fetch_add(&sc->meter_replies, 1);
+	if (atomic_load(&sc->link) != SYNTH_LINK_READY)
+		return;
+	int64_t e1 = atomic_load_explicit(&sc->exp_end, memory_order_acquire);
+	int64_t s0 = atomic_load_explicit(&sc->exp_start, memory_order_acquire);
+	int64_t e2 = atomic_load_explicit(&sc->exp_end, memory_order_acquire);
+	bool expected = e1 == e2 && synth_health_expected(&sc->health, s0, e1, now);
+	synth_health_meter(&sc->health, now, peak, expected);
+}
+
+/* A note started on an external server: its /n_go comes later than an
+ * on-time note's when its bundle arrived too late (the server tells only
+ * its own standard output). */
+static void on_go(void *ud, int32_t node, int64_t arrived)
+{
+	struct sc *sc = ud;
+	if (sc->managed || node < SYNTH_SC_FIRST_VOICE)
+		return;
+	unsigned k = (unsigned)node % NOTE_RING;
+	if (atomic_load_explicit(&sc->note_node[k], memory_order_acquire) != node)
+		return;
+	int64_t t = atomic_load_explicit(&sc->note_t[k], memory_order_acquire);
+	if (atomic_load_explicit(&sc->note_node[k], memory_order_acquire) != node)
+		return;
+	int64_t lead = atomic_load(&sc->out_latency_ns);
+	if (arrived > t + lead - sc->earliest_ns + LATE_MARGIN_NS)
+		atomic_fetch_add(&sc->late_go, 1);
+}
+
+/* Runs the detector and takes the step it asks for. */
+static void health_tick(struct sc *sc, int64_t now)
+{
+	if (now < sc->next_tick)
+		return;
+	sc->next_tick = now + HEALTH_TICK_NS;
+	int link = atomic_load(&sc->link);
+	bool ready = link == SYNTH_LINK_READY;
+	enum synth_fault f = (enum synth_fault)atomic_load(&sc->fault);
+	int step = sc->health.step;
+	enum synth_health_action a = synth_health_tick(&sc->health, now, ready,
+	    atomic_load(&sc->ready_ns), atomic_load(&sc->meter_ns), curable(f));
+	atomic_store(&sc->sound, sc->health.sound);
+	if (step > 0 && sc->health.step == 0)
+		log_info("synth.health", "the sound path is healthy again");
+	if (a == SYNTH_HEALTH_NONE) {
+		atomic_store(&sc->watchdog_ok, synth_health_watchdog_ok(&sc->health));
+		return;
+	}
+	atomic_fetch_add(&sc->health_faults, 1);
+	const char *why = !ready ? "does not come back"
+			  : sc->health.sound == SYNTH_SOUND_SILENT ? "is silent while notes should sound"
+			  : now - sc->answered_ns > 1500 * MS	   ? "stopped answering"
+								   : "answers but its audio does not run";
+	switch (a) {
+	case SYNTH_HEALTH_RESTART_SERVER:
+		log_error("synth.health", "the server %s: restarting scsynth", why);
+		atomic_fetch_add(&sc->health_restarts, 1);
+		replace_server(sc, "restarted by the sound check");
+		break;
+	case SYNTH_HEALTH_RESTART_STACK:
+		log_error("synth.health", "the server %s: restarting the audio stack", why);
+		atomic_fetch_add(&sc->stack_restarts, 1);
+		if (sc->jack_sv)
+			supervise_restart(sc->jack_sv);
+		replace_server(sc, "restarted with the audio stack by the sound check");
+		break;
+	case SYNTH_HEALTH_WITHHOLD_WATCHDOG:
+		log_error("synth.health", "the server %s after restarts of scsynth and the audio "
+		    "stack: no longer feeding systemd's watchdog", why);
+		break;
+	case SYNTH_HEALTH_NONE:
+		break;
+	}
+	atomic_store(&sc->watchdog_ok, synth_health_watchdog_ok(&sc->health));
+}
+
+/* Frees the voices' group and the effect once every bundle already sent
+ * has played: in a bundle timetagged after the last of them. */
+static void free_nodes_after_sent(struct sc *sc)
+{
+	int64_t t = atomic_load(&sc->last_t), now = rtclock_mono_ns();
+	int64_t at = (t > now ? t : now) + atomic_load(&sc->out_latency_ns) + 20 * MS;
+	lo_bundle b = lo_bundle_new(sc_link_timetag(at));
+	lo_message fx = lo_message_new(), group = lo_message_new();
+	if (b && fx && group && lo_message_add_int32(fx, SYNTH_SC_FX_NODE) == 0 &&
+	    lo_message_add_int32(group, SYNTH_SC_GROUP) == 0 &&
+	    lo_bundle_add_message(b, "/n_free", fx) == 0 &&
+	    lo_bundle_add_message(b, "/n_free", group) == 0)
+		sc_link_send_bundle(sc->l, b);
+	if (b)
+		lo_bundle_free(b);
+	if (fx)
+		lo_message_free(fx);
+	if (group)
+		lo_message_free(group);
 }
 
 static void *ctl_main(void *arg)
@@ -542,22 +876,28 @@ static void *ctl_main(void *arg)
 	int64_t retry_at = 0, next_hb = 0;
 	int misses = 0;
 
+	sc_link_on_node_reply(sc->l, SYNTHDEF_METER_PATH, on_meter, sc);
+	sc_link_on_go(sc->l, on_go, sc);
 	while (!stopping(sc)) {
 		int64_t now = rtclock_mono_ns();
 		update_stats(sc);
+		health_tick(sc, now);
 		if (atomic_exchange(&sc->jack_restarted, 0) && sc->sc_sv) {
 			/* scsynth lost its JACK server: start it again on the new one. */
-			supervise_restart(sc->sc_sv);
+			replace_server(sc, "lost its JACK server");
 		}
 		if (atomic_load(&sc->link) != SYNTH_LINK_READY) {
-			if (now < retry_at || !server_process_up(sc)) {
-				nap_ms(10);
+			if (now < retry_at || server_for_setup(sc) == 0) {
+				sc_link_poll(sc->l, 10);
 				continue;
 			}
-			atomic_store(&sc->server_died, 0);
 			enum setup_result r = setup(sc);
+			if (r == SETUP_OK && sc->managed && atomic_load(&sc->died_pid) == sc->setup_pid)
+				r = SETUP_NO_ANSWER;	/* it died during the set-up */
 			if (r == SETUP_OK) {
+				sc->setup_fault = SYNTH_FAULT_NONE;
 				atomic_store(&sc->first_note_ns, 0);
+				atomic_store(&sc->sound, SYNTH_SOUND_UNKNOWN);
 				atomic_store(&sc->ready_ns, rtclock_mono_ns());
 				atomic_fetch_add(&sc->gen, 1);
 				if (sc->lost_once)
@@ -576,28 +916,31 @@ static void *ctl_main(void *arg)
 			continue;
 		}
 		if (atomic_exchange(&sc->server_died, 0)) {
-			lost(sc, "died");
-			continue;
+			/* Only the death of the server this link talks to counts: the
+			 * late notice of one already replaced is old news. */
+			if (!sc->managed || atomic_load(&sc->died_pid) == sc->setup_pid) {
+				sc->gone_pid = sc->setup_pid;
+				lost(sc, "died");
+				continue;
+			}
 		}
 		if (now >= next_hb) {
 			next_hb = now + (int64_t)sc->s->set.heartbeat_ms * MS;
 			if (heartbeat(sc)) {
 				misses = 0;
 			} else if (++misses >= HEARTBEAT_MISSES) {
-				lost(sc, "stopped answering /status");
-				if (sc->sc_sv)
-					supervise_restart(sc->sc_sv);
+				replace_server(sc, "stopped answering /status");
 				continue;
 			}
 		}
-		nap_ms(10);
+		sc_link_poll(sc->l, 10);
 	}
 
 	/* Leaving: silence the voices, close the recording, unregister. */
 	if (atomic_load(&sc->link) == SYNTH_LINK_READY) {
 		sc_link_send_args(sc->l, "/g_freeAll", "i", SYNTH_SC_GROUP);
 		stop_recording(sc);
-		sc_link_send_args(sc->l, "/n_free", "ii", SYNTH_SC_FX_NODE, SYNTH_SC_GROUP);
+		free_nodes_after_sent(sc);
 		sc_link_notify(sc->l, 0, 500);
 	}
 	atomic_store(&sc->link, SYNTH_LINK_STARTING);
@@ -608,14 +951,21 @@ static void *ctl_main(void *arg)
 
 static const char *const no_autostart[] = {"JACK_NO_START_SERVER=1", NULL};
 
-/* Does a JACK server called name run?  (jack_wait prints "running" or "not running".) */
+/*
+ * Does a JACK server called name run?  Told by the exit status of jack_lsp
+ * (jackd2): 0 once libjack connected to the server, 1 when it could not;
+ * never by reading what it prints (as a user without memory-locking rights
+ * libjack first prints "Cannot lock down ..." whatever the answer, and
+ * jack_wait -c exits 0 either way).  The server's name goes through
+ * JACK_DEFAULT_SERVER.
+ */
 static bool jack_running(const char *name)
 {
-	const char *argv[] = {"jack_wait", "-c", "-s", name, NULL};
-	char out[128];
-	if (supervise_run(argv, no_autostart, out, sizeof out, 2000 * MS) < 0)
-		return false;
-	return strncmp(out, "running", 7) == 0;
+	char server[96];
+	snprintf(server, sizeof server, "JACK_DEFAULT_SERVER=%s", name);
+	const char *env[] = {server, "JACK_NO_START_SERVER=1", NULL};
+	const char *argv[] = {"jack_lsp", NULL};
+	return supervise_run(argv, env, NULL, 0, 2000 * MS) == 0;
 }
 
 static bool have_sound_card(void)
@@ -641,16 +991,23 @@ static int sc_before_start(void *ud)
 {
 	struct sc *sc = ud;
 	if (!port_free(sc->port)) {
-		log_error("synth.port", "UDP port %d is taken: another scsynth runs there? "
-		    "(set synth.port)", sc->port);
+		if (atomic_exchange(&sc->start_fault, SYNTH_FAULT_PORT_TAKEN) != SYNTH_FAULT_PORT_TAKEN)
+			log_error("synth.port", "UDP port %d is taken: another scsynth runs there? "
+			    "(set synth.port)", sc->port);
 		return -1;
 	}
-	for (int i = 0; i < 30 && !stopping(sc); i++) {
-		if (jack_running(sc->jack_name))
+	int64_t until = rtclock_mono_ns() + 3000 * MS;
+	while (!stopping(sc)) {
+		if (jack_running(sc->jack_name)) {
+			atomic_store(&sc->start_fault, SYNTH_FAULT_NONE);
 			return 0;
+		}
+		if (rtclock_mono_ns() >= until)
+			break;
 		nap_ms(100);
 	}
-	log_warn("synth.jack", "JACK server '%s' is not running", sc->jack_name);
+	if (atomic_exchange(&sc->start_fault, SYNTH_FAULT_JACK_DOWN) != SYNTH_FAULT_JACK_DOWN)
+		log_warn("synth.jack", "JACK server '%s' is not running", sc->jack_name);
 	return -1;
 }
 
@@ -658,6 +1015,7 @@ static void sc_on_exit(void *ud, pid_t pid, int status)
 {
 	struct sc *sc = ud;
 	atomic_store(&sc->down_ns, rtclock_mono_ns());
+	atomic_store(&sc->died_pid, (int)pid);
 	atomic_store(&sc->server_died, 1);
 	if (!stopping(sc))
 		log_warn("synth.exit", "scsynth (pid %d) ended: %s %d", (int)pid,
@@ -673,7 +1031,7 @@ static void sc_on_line(void *ud, enum supervise_stream st, const char *line)
 	if (p) {
 		double ms = strtod(p + sizeof key - 1, NULL);
 		if (ms >= 0 && ms < 1000)
-			atomic_store(&sc->out_latency_ns, (long long)(ms * 1e6));
+			atomic_store(&sc->stdout_latency_ns, (long long)(ms * 1e6));
 	}
 	log_debug("scsynth", "%s", line);
 }
@@ -706,6 +1064,7 @@ static enum synth_err start_stack(struct sc *sc)
 	snprintf(period, sizeof period, "%d", set->jack_period);
 	snprintf(port, sizeof port, "%d", sc->port);
 
+	atomic_store(&sc->stdout_latency_ns, -1);
 	if (jack_running(sc->jack_name)) {
 		log_info("synth.jack", "using the running JACK server '%s'", sc->jack_name);
 	} else {
@@ -722,6 +1081,7 @@ static enum synth_err start_stack(struct sc *sc)
 			.on_start = jack_on_start,
 			.on_exit = jack_on_exit,
 			.on_line = jack_on_line,
+			.missing_retry_ns = MISSING_RETRY_NS,
 			.ud = sc,
 		};
 		sc->jack_sv = supervise_start(&js, &e);
@@ -749,6 +1109,7 @@ static enum synth_err start_stack(struct sc *sc)
 		.before_start = sc_before_start,
 		.on_exit = sc_on_exit,
 		.on_line = sc_on_line,
+		.missing_retry_ns = MISSING_RETRY_NS,
 		.ud = sc,
 	};
 	sc->sc_sv = supervise_start(&ss, &e);
@@ -828,6 +1189,9 @@ static enum synth_err sc_open(struct synth *s)
 	atomic_store(&sc->cutoff, set->cutoff);
 	atomic_store(&sc->mix, set->reverb_mix);
 	atomic_store(&sc->volume, set->volume);
+	atomic_store(&sc->exp_end, INT64_MIN);
+	atomic_store(&sc->watchdog_ok, true);
+	synth_health_init(&sc->health, NULL);
 	voice_init(&sc->va, set->voices, SYNTH_SC_FIRST_VOICE, SYNTH_SC_LAST_VOICE);
 	snprintf(sc->jack_name, sizeof sc->jack_name, "%s",
 	    set->jack_name[0] ? set->jack_name : "default");
@@ -879,7 +1243,8 @@ static int sc_wait_ready(struct synth *s, int timeout_ms)
 	struct sc *sc = s->priv;
 	int64_t until = rtclock_mono_ns() + (int64_t)timeout_ms * MS;
 	while (atomic_load(&sc->link) != SYNTH_LINK_READY) {
-		if (rtclock_mono_ns() >= until)
+		/* In the error state (scsynth not installed, say) it will not be soon. */
+		if (rtclock_mono_ns() >= until || atomic_load(&sc->link) == SYNTH_LINK_ERROR)
 			return -1;
 		nap_ms(5);
 	}
@@ -911,6 +1276,22 @@ static void sc_status(struct synth *s, struct synth_status *out)
 	out->first_note_ns = atomic_load(&sc->first_note_ns);
 	out->record_part = atomic_load(&sc->record_part);
 	out->out_latency_ns = atomic_load(&sc->out_latency_ns);
+	out->out_peak = atomic_load(&sc->out_peak);
+	out->out_rms = atomic_load(&sc->out_rms);
+	out->meter_ns = atomic_load(&sc->meter_ns);
+	out->meter_replies = atomic_load(&sc->meter_replies);
+	out->sound = atomic_load(&sc->sound);
+	out->fault = (enum synth_fault)atomic_load(&sc->fault);
+	out->health_faults = atomic_load(&sc->health_faults);
+	out->health_restarts = atomic_load(&sc->health_restarts);
+	out->stack_restarts = atomic_load(&sc->stack_restarts);
+	out->watchdog_ok = atomic_load(&sc->watchdog_ok);
+	out->late_sent = atomic_load(&sc->late_sent);
+	/* scsynth prints late bundles on its standard output, which only a
+	 * managed server shares; for another server they are counted from
+	 * the /n_go of each note. */
+	if (!sc->managed)
+		out->late = atomic_load(&sc->late_go) + out->late_sent;
 }
 
 static void sc_close(struct synth *s)

@@ -321,9 +321,35 @@ enum synthdef_err synthdef_build_voice(struct synthdef *d)
 }
 
 /*
+ * The output meter: SendPeakRMS.ar([l, r], SYNTHDEF_METER_HZ, 0,
+ * SYNTHDEF_METER_ID, SYNTHDEF_METER_PATH).  scsynth sends every notified
+ * client "PATH node id peakL rmsL peakR rmsR" that many times a second,
+ * each over the samples since the previous reply (no peak lag).  Its
+ * inputs: rate, lag, reply id, channel count, the channels, then the
+ * path's length and its characters, one constant each.
+ */
+static void synthdef_meter(struct synthdef *d, int left, int right)
+{
+	static const char path[] = SYNTHDEF_METER_PATH;
+	struct synthdef_in in[SYNTHDEF_MAX_INPUTS];
+	int n = 0;
+	in[n++] = synthdef_const(d, (float)SYNTHDEF_METER_HZ);
+	in[n++] = synthdef_const(d, 0.0f);
+	in[n++] = synthdef_const(d, (float)SYNTHDEF_METER_ID);
+	in[n++] = synthdef_const(d, 2.0f);
+	in[n++] = synthdef_out(left, 0);
+	in[n++] = synthdef_out(right, 0);
+	in[n++] = synthdef_const(d, (float)(sizeof path - 1));
+	for (size_t i = 0; i + 1 < sizeof path && n < SYNTHDEF_MAX_INPUTS; i++)
+		in[n++] = synthdef_const(d, (float)(unsigned char)path[i]);
+	synthdef_ugen(d, "SendPeakRMS", SYNTHDEF_AUDIO, 0, 0, n, in);
+}
+
+/*
  * me_fx: the master effect after all voices.
  *   (l, r) = FreeVerb2.ar(In.ar(in, 2), mix, room, damp)
  *   Out.ar(out, softclip([l, r] * Clip.kr(volume, 0, 1)))
+ *   the output meter on the same two signals (synthdef_meter)
  * softclip is linear below 0.5 and stays inside -1..1 above: a safety net
  * that, unlike a look-ahead limiter, adds no delay.
  */
@@ -360,6 +386,7 @@ enum synthdef_err synthdef_build_fx(struct synthdef *d)
 	struct synthdef_in in_out[] = {param_in(d, c, "out"), synthdef_out(ch[0], 0),
 	                               synthdef_out(ch[1], 0)};
 	synthdef_ugen(d, "Out", SYNTHDEF_AUDIO, 0, 0, 3, in_out);
+	synthdef_meter(d, ch[0], ch[1]);
 	return d->err;
 }
 

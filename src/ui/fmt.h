@@ -40,6 +40,8 @@ void fmt_tempo(char *buf, size_t n, double base_bpm, double now_bpm);
 void fmt_gate(char *buf, size_t n, double prob);
 /* A fraction as a percentage with one decimal: "3.1%". */
 void fmt_percent(char *buf, size_t n, double frac);
+/* An output level (full scale 1) in dBFS: "-14dB", "-inf" for silence, "--" when not measured. */
+void fmt_level(char *buf, size_t n, double peak, bool measured);
 /* A mutation log line: "12:31 filter_cutoff 2400 -> 2650". */
 void fmt_mutation(char *buf, size_t n, const struct snap_mutation *m);
 /* "PAUSED", "IDLE" or "PLAYING". */
