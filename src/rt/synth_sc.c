@@ -576,25 +576,24 @@ static enum sc_link_err learn_lead(struct sc *sc)
 	struct sc_lead m;
 	int64_t out = atomic_load(&sc->stdout_latency_ns);
 	int64_t period = (int64_t)set->jack_period * 1000000000 / set->sample_rate;
-	const char *how;
+	int64_t lead;
+	if (sc->managed && out >= 0 && set->server_latency_ms == 0) {
+		/* Known without probing: no time lost coming back after a restart. */
+		lead = out + period;
+		log_info("synth.lead", "timetags move %.1f ms ahead: the output latency scsynth "
+		    "printed plus one JACK period", (double)lead / 1e6);
+		atomic_store(&sc->out_latency_ns, lead);
+		return SC_LINK_OK;
+	}
 	enum sc_link_err e = sc_link_lead(sc->l, synthdef_names[0], PROBE_FIRST_NODE, 0, &m, 1000);
 	if (e)
 		return e;
-	int64_t lead = m.lead_ns, measured = m.lead_ns;
 	sc->earliest_ns = m.earliest_ns;
-	log_debug("synth.lead", "probe notes: timetag - /n_go %.1f .. %.1f ms, /status round trip "
-	    "%.1f ms", (double)m.earliest_ns / 1e6, (double)m.latest_ns / 1e6, (double)m.rtt_ns / 1e6);
-	if (set->server_latency_ms > 0) {
-		how = "configured (synth.server_latency_ms)";
-		lead = (int64_t)set->server_latency_ms * MS;
-	} else if (sc->managed && out >= 0) {
-		how = "its output latency plus one period";
-		lead = out + period;
-	} else {
-		how = "measured";
-	}
-	log_info("synth.lead", "timetags move %.1f ms ahead: %s (measured %.1f ms)",
-	    (double)lead / 1e6, how, (double)measured / 1e6);
+	lead = set->server_latency_ms > 0 ? (int64_t)set->server_latency_ms * MS : m.lead_ns;
+	log_info("synth.lead", "timetags move %.1f ms ahead: %s (probe notes: timetag - /n_go "
+	    "%.1f .. %.1f ms, /status round trip %.1f ms)", (double)lead / 1e6,
+	    set->server_latency_ms > 0 ? "synth.server_latency_ms" : "measured",
+	    (double)m.earliest_ns / 1e6, (double)m.latest_ns / 1e6, (double)m.rtt_ns / 1e6);
 	atomic_store(&sc->out_latency_ns, lead);
 	return SC_LINK_OK;
 }
@@ -607,14 +606,17 @@ static enum setup_result setup(struct sc *sc)
 	if (sc->setup_pid == 0)
 		return SETUP_NO_ANSWER;
 	sc->setup_fault = SYNTH_FAULT_NO_ANSWER;
-	for (int i = 0; i < 30 && !stopping(sc) && server_process_up(sc); i++) {
+	/* Asked often at first (a restarted server answers within a few
+	 * hundred ms), then every 100 ms, for 3 s. */
+	int64_t until = rtclock_mono_ns() + 3000 * MS;
+	for (int i = 0; rtclock_mono_ns() < until && !stopping(sc) && server_process_up(sc); i++) {
 		if (!sc->managed) {
 			/* Bundles the server still holds from before (it was stopped,
 			 * say) play at once when it goes on: cut them short. */
 			send_now_bundle(sc, "/n_set", "isf", SYNTH_SC_FX_NODE, "volume", 0.0f);
 			send_now_bundle(sc, "/g_freeAll", "i", SYNTH_SC_GROUP);
 		}
-		e = sc_link_notify(sc->l, 1, 100);
+		e = sc_link_notify(sc->l, 1, i < 25 ? 20 : 100);
 		if (e == SC_LINK_OK)
 			break;
 	}

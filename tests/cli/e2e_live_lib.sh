@@ -5,7 +5,10 @@
 #
 #   e2e_require                 fail naming any missing tool
 #   e2e_init NAME               private temp dir E2E_TMP, JACK server name
-#                               E2E_JACK and UDP port E2E_PORT; EXIT trap
+#                               E2E_JACK and UDP port E2E_PORT; EXIT trap;
+#                               E2E_AS: how e2e_start runs the binary: as the
+#                               unprivileged test user (tests/lib/audio.sh
+#                               audio_user) unless E2E_AS_ROOT=1
 #   E2E_SETS=(...)              --set options of the run (e2e_isolated,
 #                               e2e_dense fill it)
 #   e2e_pick_seed               a seed whose first step lasts at most half a
@@ -38,6 +41,7 @@ E2E_PORT=
 E2E_RC=
 E2E_STOP_MS=
 E2E_SETS=()
+E2E_AS=()
 E2E_STEP_S=
 
 e2e_fail() {
@@ -94,6 +98,11 @@ e2e_init() {
 	E2E_JACK="me-$1-$$"
 	E2E_PORT=$(e2e_free_port) || e2e_fail "no free UDP port"
 	trap e2e_cleanup EXIT
+	E2E_AS=()
+	if [ "${E2E_AS_ROOT:-0}" != 1 ]; then
+		audio_user "$E2E_TMP"
+		E2E_AS=("${AUDIO_AS[@]}")
+	fi
 }
 
 # Sequenced notes separated by silence: a one-step pattern that always
@@ -135,7 +144,7 @@ for l in sys.stdin:
 e2e_start() {
 	local log=$1
 	shift
-	"$E2E_BIN" --daemon -v -c "$E2E_CONF" --set synth.jack_name="$E2E_JACK" \
+	"${E2E_AS[@]}" "$E2E_BIN" --daemon -v -c "$E2E_CONF" --set synth.jack_name="$E2E_JACK" \
 		--set synth.port="$E2E_PORT" --midi-in none --led none --http off \
 		"${E2E_SETS[@]}" "$@" >"$log" 2>&1 </dev/null &
 	E2E_PID=$!

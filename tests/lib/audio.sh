@@ -14,6 +14,18 @@
 #   audio_require; audio_start "$tmp"
 # A missing tool or a stack that does not come up fails the test: CI must
 # not skip silently.
+#
+# The installation runs as its own unprivileged user, without memory locking
+# or real-time rights; root hides bugs (JACK's per-user sockets, what libjack
+# prints).  So the live tests run the engine that way:
+#   audio_user DIR              AUDIO_USER, and AUDIO_AS: a command prefix that
+#                               runs a program as that user (as root: a system
+#                               user ME_TEST_USER, default mystery-test,
+#                               created when missing, in the audio group,
+#                               through prlimit and setpriv; otherwise the
+#                               caller itself), with no real-time priority and
+#                               64 KiB of lockable memory; DIR becomes the
+#                               user's, and its HOME.
 
 AUDIO_RATE=48000
 AUDIO_PERIOD=256
@@ -23,6 +35,8 @@ AUDIO_JACK_PID=
 AUDIO_SC_PID=
 AUDIO_SC_LOG=
 AUDIO_PROBE="${top_builddir:-.}/tests/tools/sc_probe"
+AUDIO_USER=
+AUDIO_AS=()
 
 audio_fail() {
 	echo "FAIL: $*" >&2
@@ -124,4 +138,34 @@ audio_stop() {
 # Number of "late" lines scsynth printed (bundles that arrived too late).
 audio_late_count() {
 	grep -c '^late ' "$AUDIO_SC_LOG" 2>/dev/null || true
+}
+
+audio_user() {
+	local dir=$1 name=${ME_TEST_USER:-mystery-test} i groups=()
+	local lim=(--rtprio=0:0 --memlock=65536:65536)
+	[ -d "$dir" ] || audio_fail "audio_user: no directory $dir"
+	if [ "$(id -u)" -ne 0 ]; then
+		AUDIO_USER=$(id -un)
+		AUDIO_AS=(prlimit "${lim[@]}" env HOME="$dir")
+		return 0
+	fi
+	local t
+	for t in setpriv:util-linux prlimit:util-linux useradd:passwd; do
+		command -v "${t%%:*}" >/dev/null 2>&1 ||
+			audio_fail "${t%%:*} not found: install the Debian package ${t#*:}"
+	done
+	getent group audio >/dev/null && groups=(--groups audio)
+	# Parallel tests may race to create it: whoever loses finds it made.
+	for i in 1 2 3 4 5 6; do
+		id -u "$name" >/dev/null 2>&1 && break
+		useradd --system --user-group "${groups[@]}" --no-create-home \
+			--home-dir /nonexistent --shell /usr/sbin/nologin "$name" 2>/dev/null ||
+			sleep 0.5
+	done
+	id -u "$name" >/dev/null 2>&1 || audio_fail "cannot create the test user $name (useradd)"
+	chown "$name:" "$dir" || audio_fail "cannot give $dir to $name"
+	AUDIO_USER=$name
+	AUDIO_AS=(prlimit "${lim[@]}"
+		setpriv --reuid="$name" --regid="$name" --init-groups
+		env HOME="$dir" XDG_STATE_HOME="$dir/state")
 }
