@@ -48,15 +48,15 @@ void synth_health_meter(struct synth_health *h, int64_t now, float peak, bool ex
 	(void)now;
 	if (peak >= h->cfg.floor) {
 		h->silent_run = 0;
-		h->sound = SYNTH_SOUND_OK;
+		h->silent = false;
 	} else if (expected) {
 		h->silent_run += h->cfg.window_ns;
-		if (h->silent_run < h->cfg.silent_ns)
-			h->sound = SYNTH_SOUND_OK;
-	} else if (h->silent_run < h->cfg.silent_ns) {
-		/* Nothing should sound: quiet is right. */
-		h->sound = SYNTH_SOUND_OK;
+		if (h->silent_run >= h->cfg.silent_ns)
+			h->silent = true;
 	}
+	/* Quiet while nothing should sound is right: it neither counts nor
+	 * clears a fault. */
+	h->sound = h->silent ? SYNTH_SOUND_SILENT : SYNTH_SOUND_OK;
 }
 
 /* The next step on the ladder, or none while the last one still has time. */
@@ -98,13 +98,13 @@ enum synth_health_action synth_health_tick(struct synth_health *h, int64_t now, 
 		if (!h->was_ready) {
 			h->down_since = -1;
 			h->silent_run = 0;
-			h->sound = SYNTH_SOUND_UNKNOWN;
+			h->sound = h->silent ? SYNTH_SOUND_SILENT : SYNTH_SOUND_UNKNOWN;
 		}
 		int64_t last = meter_ns > ready_ns ? meter_ns : ready_ns;
 		if (now - last >= h->cfg.stale_ns) {
 			h->sound = SYNTH_SOUND_NO_METER;
 			fault = true;
-		} else if (h->silent_run >= h->cfg.silent_ns) {
+		} else if (h->silent && h->silent_run >= h->cfg.silent_ns) {
 			h->sound = SYNTH_SOUND_SILENT;
 			fault = true;
 		}
@@ -115,7 +115,7 @@ enum synth_health_action synth_health_tick(struct synth_health *h, int64_t now, 
 		h->healthy_since = -1;
 		return escalate(h, now, ready);
 	}
-	if (ready && h->sound == SYNTH_SOUND_OK) {
+	if (ready && h->sound == SYNTH_SOUND_OK && !h->silent) {
 		if (h->healthy_since < 0)
 			h->healthy_since = now;
 		if (h->step > 0 && now - h->healthy_since >= h->cfg.reset_ns)

@@ -63,6 +63,7 @@ struct synth_health {
 	int64_t down_since;		/* when the link was last seen not ready, -1 while ready */
 	int64_t healthy_since;		/* start of the current healthy stretch, -1 none */
 	uint64_t faults;		/* faults found (each may cause a step) */
+	bool silent;			/* silent-by-fault until the output sounds again */
 	bool was_ready;
 };
 

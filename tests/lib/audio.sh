@@ -5,6 +5,8 @@
 #   audio_start DIR             start jackd (dummy driver, 48 kHz, period 256)
 #                               under a private name and scsynth on a free
 #                               private UDP port; logs go to DIR
+#   audio_free_port, audio_free_tcp_port
+#                               a UDP (TCP) port nothing listens on now
 #   audio_stop                  stop both, remove scsynth's shared memory;
 #                               safe to call twice and from an EXIT trap
 # After audio_start: AUDIO_PORT (scsynth's UDP port), AUDIO_JACK (the JACK
@@ -60,6 +62,19 @@ audio_free_port() {
 	for i in $(seq 1 50); do
 		p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
 		if ! ss -Hlun 2>/dev/null | awk '{print $4}' | grep -q ":$p\$"; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# A TCP port on 127.0.0.1 that nothing listens on now (for --http).
+audio_free_tcp_port() {
+	local p i
+	for i in $(seq 1 50); do
+		p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+		if ! ss -Hltn 2>/dev/null | awk '{print $4}' | grep -q ":$p\$"; then
 			echo "$p"
 			return 0
 		fi
