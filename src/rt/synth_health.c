@@ -38,9 +38,19 @@ void synth_health_init(struct synth_health *h, const struct synth_health_config 
 	h->healthy_since = -1;
 }
 
+/* The reply arriving at now measured the window_ns of output computed just
+ * before it left, up to TRAVEL_NS earlier: W = [now - TRAVEL - window, now]
+ * holds it.  The real-time side merges notes less than SYNTH_HEALTH_GAP_NS
+ * apart into one span, so a span that covers more than TRAVEL + GAP of W
+ * covers more than GAP of the measured window, which therefore holds the
+ * sustain of some note, wherever it lies in W. */
 bool synth_health_expected(const struct synth_health *h, int64_t start, int64_t end, int64_t now)
 {
-	return end >= start && start <= now - h->cfg.window_ns - TRAVEL_NS && end >= now;
+	if (end < start)
+		return false;
+	int64_t lo = now - h->cfg.window_ns - TRAVEL_NS;
+	int64_t a = start > lo ? start : lo, b = end < now ? end : now;
+	return b - a >= TRAVEL_NS + SYNTH_HEALTH_GAP_NS + 10 * MS;
 }
 
 void synth_health_meter(struct synth_health *h, int64_t now, float peak, bool expected)
@@ -95,7 +105,9 @@ enum synth_health_action synth_health_tick(struct synth_health *h, int64_t now, 
 		h->silent_run = 0;
 		fault = curable && now - h->down_since >= h->cfg.down_ns;
 	} else {
-		if (!h->was_ready) {
+		if (!h->was_ready || ready_ns != h->ready_at) {
+			/* ready again (perhaps after a restart too quick to see) */
+			h->ready_at = ready_ns;
 			h->down_since = -1;
 			h->silent_run = 0;
 			h->sound = h->silent ? SYNTH_SOUND_SILENT : SYNTH_SOUND_UNKNOWN;

@@ -65,6 +65,7 @@ struct synth_health {
 	uint64_t faults;		/* faults found (each may cause a step) */
 	bool silent;			/* silent-by-fault until the output sounds again */
 	bool was_ready;
+	int64_t ready_at;		/* ready_ns of the readiness seen last */
 };
 
 /* Defaults: floor 1e-5 (-100 dBFS), window 200 ms, silent 3 s, stale 2 s,
@@ -76,9 +77,12 @@ void synth_health_init(struct synth_health *h, const struct synth_health_config 
 /*
  * Whether notes should sound over a meter window ending at now, given the
  * span [start, end] of audible notes the real-time side scheduled (engine
- * times, CLOCK_MONOTONIC ns; end < start when none): the span must cover
- * the window and a margin before it for the reply's travel.
+ * times, CLOCK_MONOTONIC ns; end < start when none; notes less than
+ * SYNTH_HEALTH_GAP_NS apart make one span): the span must cover enough of
+ * the window, and of a margin before it for the reply's travel, that some
+ * note sounds inside the window measured.
  */
+#define SYNTH_HEALTH_GAP_NS INT64_C(100000000)
 bool synth_health_expected(const struct synth_health *h, int64_t start, int64_t end, int64_t now);
 
 /* A meter reply at now: the output's peak over its window, and whether

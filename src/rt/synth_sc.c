@@ -72,7 +72,6 @@
 /* A note counts as audible when amp x volume x its filter's attenuation
  * reaches -60 dBFS: 40 dB above the detector's floor. */
 #define AUDIBLE_LEVEL 1e-3
-#define RUN_GAP_NS (100 * MS)		/* notes closer than this make one span */
 #define NOTE_RING 256			/* recent notes' times, by node, for lateness */
 #define LATE_MARGIN_NS (2 * MS)		/* /n_go later than an on-time note's: late */
 /* Trial and probe nodes of the set-up (silent). */
@@ -304,7 +303,7 @@ static void release_at(struct sc *sc, int64_t t, uint64_t tt, int64_t mono, int6
 }
 
 /* Keeps the span of audible notes the detector compares with the meter:
- * a note that starts within RUN_GAP_NS of the span's end extends it. */
+ * a note that starts within SYNTH_HEALTH_GAP_NS of the span's end extends it. */
 static void expect_sound(struct sc *sc, int64_t t, int64_t end, double freq, double amp)
 {
 	double cutoff = atomic_load_explicit(&sc->cutoff, memory_order_relaxed);
@@ -314,7 +313,7 @@ static void expect_sound(struct sc *sc, int64_t t, int64_t end, double freq, dou
 		return;
 	int64_t s0 = atomic_load_explicit(&sc->exp_start, memory_order_relaxed);
 	int64_t e0 = atomic_load_explicit(&sc->exp_end, memory_order_relaxed);
-	if (e0 >= s0 && t <= e0 + RUN_GAP_NS && end >= s0 - RUN_GAP_NS) {
+	if (e0 >= s0 && t <= e0 + SYNTH_HEALTH_GAP_NS && end >= s0 - SYNTH_HEALTH_GAP_NS) {
 		if (t < s0)
 			atomic_store_explicit(&sc->exp_start, t, memory_order_relaxed);
 		if (end > e0)
@@ -537,7 +536,8 @@ static bool server_process_up(struct sc *sc)
 /* One message in a bundle timetagged now (wall clock, a little in the
  * past by the time it arrives): the server orders it after the bundles it
  * holds for earlier times, which a plain message would overtake. */
-static void send_now_bundle(struct sc *sc, const char *path, const char *types, ...)
+#define send_now_bundle(sc, path, ...) send_now_bundle_(sc, path, __VA_ARGS__, LO_ARGS_END)
+static void send_now_bundle_(struct sc *sc, const char *path, const char *types, ...)
 {
 	lo_bundle b = lo_bundle_new(sc_link_timetag(rtclock_mono_ns()));
 	lo_message m = lo_message_new();

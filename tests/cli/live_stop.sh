@@ -10,7 +10,11 @@
 #  2. An external scsynth (--synth supercollider:HOST:PORT) stopped for 4 s,
 #     then continued: the engine cannot replace it, so it waits; sound is
 #     back within 2 s of the continue, the effects synth exists once (no
-#     duplicate node) and nothing was started in its place.
+#     duplicate node) and nothing was started in its place.  Then another
+#     client turns the effects synth's volume to 0 behind the engine's
+#     back: the output is silent while notes play, which the engine finds
+#     (the log says so) and mends by setting the server up again: sound
+#     back within 2 s of noticing.
 set -euo pipefail
 . "${top_srcdir:-.}/tests/lib/audio.sh"
 . "${top_srcdir:-.}/tests/cli/e2e_live_lib.sh"
@@ -56,6 +60,10 @@ e2e_start "$log" --http "127.0.0.1:$http" --synth "supercollider:127.0.0.1:$AUDI
 e2e_wait_log "$log" '"event":"started"' 20
 "${check[@]}" --http "$http" --sc-port "$AUDIO_PORT" --stop 4 --external ||
 	{ grep -v '"debug"' "$log" >&2; e2e_fail "external: no sound within 2 s after the server continued"; }
+"${check[@]}" --http "$http" --sc-port "$AUDIO_PORT" --mute 901 ||
+	{ grep -v '"debug"' "$log" >&2; e2e_fail "external: a silent output was not mended within 2 s"; }
+grep -q '"event":"synth.health".*is silent while notes should sound' "$log" ||
+	e2e_fail "external: the log does not say the output was silent"
 st=$(state "$http")
 echo "external at the end: link, sound, restarts: $st"
 [ "${st%% *}" = connected ] || e2e_fail "external: link $st at the end"

@@ -3,14 +3,16 @@
 engine's own output meter (GET /state: links.synth.state, sound.peak,
 sound.meter_age_s), how long the sound takes to come back.
 
-  sound_check.py --http PORT --sc-port PORT (--stop SECONDS | --kill)
+  sound_check.py --http PORT --sc-port PORT (--stop SECONDS | --kill | --mute NODE)
                  [--times N] [--bound SECONDS] [--settle SECONDS] [--seed N]
 
 Each cycle waits until the engine reports sound (link connected, a fresh
 meter reading above the floor), then finds the scsynth listening on
 --sc-port (by its command line "-u PORT" under /proc), sends SIGSTOP and,
---stop SECONDS later, SIGCONT (or SIGKILL with --kill), and polls /state
-every 20 ms.  detected: the first reading after the fault whose link is
+--stop SECONDS later, SIGCONT (or SIGKILL with --kill; or, with --mute
+NODE, sends the server "/n_set NODE volume 0" as another client would, a
+silent output while everything else looks fine), and polls /state every
+20 ms.  detected: the first reading after the fault whose link is
 not connected or whose sound state is not "ok" (the engine noticed);
 back: the first fresh
 reading above the floor with the link connected after that.  A managed
@@ -29,7 +31,9 @@ import json
 import os
 import random
 import signal
+import socket
 import statistics
+import struct
 import sys
 import time
 import urllib.request
@@ -68,6 +72,21 @@ def scsynth_pid(sc_port):
     return None
 
 
+def osc(path, types, *args):
+    def pad(b):
+        return b + b"\0" * (4 - len(b) % 4)
+    data = pad(path.encode()) + pad(("," + types).encode())
+    for t, a in zip(types, args):
+        data += struct.pack(">i", a) if t == "i" else struct.pack(">f", a) if t == "f" \
+            else pad(a.encode())
+    return data
+
+
+def mute(sc_port, node):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.sendto(osc("/n_set", "isf", node, "volume", 0.0), ("127.0.0.1", sc_port))
+
+
 def wait(port, pred, timeout):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -91,7 +110,10 @@ def cycle(a, k):
         print("cycle %d: no scsynth on port %d" % (k, a.sc_port))
         return None
     t0 = time.monotonic()
-    os.kill(pid, signal.SIGKILL if a.kill else signal.SIGSTOP)
+    if a.mute is not None:
+        mute(a.sc_port, a.mute)
+    else:
+        os.kill(pid, signal.SIGKILL if a.kill else signal.SIGSTOP)
     t_cont = None
     detected = None
     back = None
@@ -122,7 +144,8 @@ def cycle(a, k):
             os.kill(pid, signal.SIGCONT)
         except ProcessLookupError:
             pass
-    what = "SIGKILL" if a.kill else "SIGSTOP %.1f s" % a.stop
+    what = ("SIGKILL" if a.kill else "SIGSTOP %.1f s" % a.stop if a.stop
+            else "volume 0 on node %d" % a.mute)
     if detected is None or back is None:
         print("cycle %d: %s: %s" % (k, what, "not detected" if detected is None
                                    else "no sound within %.1f s" % (end - t0)))
@@ -142,6 +165,7 @@ def main():
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("--stop", type=float)
     g.add_argument("--kill", action="store_true")
+    g.add_argument("--mute", type=int, metavar="NODE")
     p.add_argument("--external", action="store_true",
                    help="the server is not the engine's: only SIGCONT brings it back")
     p.add_argument("--times", type=int, default=1)
