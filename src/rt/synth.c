@@ -178,6 +178,7 @@ void synth_settings_from_config(struct synth_settings *set, const struct config 
 	set->voices = cfg->synth.voices;
 	set->lookahead_ms = cfg->synth.lookahead_ms;
 	set->latency_ms = cfg->synth.latency_ms;
+	set->server_latency_ms = cfg->synth.server_latency_ms;
 	set->sample_rate = cfg->synth.sample_rate;
 	set->jack_period = cfg->synth.jack_period;
 	set->jack_driver = cfg->synth.jack_driver == CONFIG_JACK_ALSA    ? SYNTH_JACK_ALSA

@@ -610,7 +610,7 @@ static enum setup_result setup(struct sc *sc)
 	 * hundred ms), then every 100 ms, for 3 s. */
 	int64_t until = rtclock_mono_ns() + 3000 * MS;
 	for (int i = 0; rtclock_mono_ns() < until && !stopping(sc) && server_process_up(sc); i++) {
-		if (!sc->managed) {
+		if (!sc->managed && sc->lost_once) {
 			/* Bundles the server still holds from before (it was stopped,
 			 * say) play at once when it goes on: cut them short. */
 			send_now_bundle(sc, "/n_set", "isf", SYNTH_SC_FX_NODE, "volume", 0.0f);
