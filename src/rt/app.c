@@ -131,6 +131,7 @@ static void synth_sink_fill(void *ctx, struct snapshot *s)
 	s->meter_replies = st.meter_replies;
 	s->sound_faults = st.health_faults;
 	s->late_sent = st.late_sent;
+	s->synth_dropped = st.dropped;
 	s->health_restarts = st.health_restarts;
 	s->stack_restarts = st.stack_restarts;
 	s->sound = (uint8_t)st.sound;

@@ -218,6 +218,9 @@ static void sound_metrics(FILE *f, const struct snapshot *s)
 	      s->watchdog_ok ? 1 : 0);
 	counter(f, "bundles_sent_late_total", "Bundles the worker sent after their time.",
 		s->late_sent);
+	counter(f, "synth_dropped_events_total",
+		"Notes and changes not sent to the synth server (not ready, or the send failed).",
+		s->synth_dropped);
 }
 
 static void engine_metrics(FILE *f, const struct snapshot *s)

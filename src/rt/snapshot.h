@@ -73,6 +73,7 @@ struct snapshot {
 	float out_peak, out_rms;		/* last meter reading, full scale 1 */
 	int64_t out_meter_age_ns;		/* since the last meter reply, -1 never */
 	uint64_t meter_replies, sound_faults, late_sent;
+	uint64_t synth_dropped;			/* events not sent to the server */
 	uint32_t health_restarts, stack_restarts;
 	uint8_t sound;				/* enum synth_sound */
 	uint8_t watchdog_ok;			/* systemd's watchdog is fed */
