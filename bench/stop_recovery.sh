@@ -1,0 +1,52 @@
+#!/bin/bash
+# stop_recovery: a hung audio server, TIMES times (default 10) each, while
+# the live daemon plays as the unprivileged test user (tests/lib/audio.sh
+# audio_user; root with E2E_AS_ROOT=1), measured by the engine's own output
+# meter (GET /state, tests/tools/sound_check.py):
+#   * managed stack, scsynth stopped (SIGSTOP) for STOP seconds (default 5):
+#     when the engine notices, and when the sound is back after that;
+#   * managed stack, scsynth killed (SIGKILL): the same;
+#   * an external scsynth (--synth supercollider:127.0.0.1:PORT) stopped
+#     for STOP seconds: when the engine notices, and when the sound is back
+#     after the server was continued (the engine cannot replace a server it
+#     did not start).
+# Each line: a cycle; each case ends with "back: median, max, K of N within
+# 2 s".  Cycles start 2..6 s apart.
+# Usage: bench/stop_recovery.sh [TIMES [STOP]]   (top_builddir = a build tree)
+set -euo pipefail
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+top_builddir=${top_builddir:-.}
+export top_srcdir top_builddir
+. "$top_srcdir/tests/lib/audio.sh"
+. "$top_srcdir/tests/cli/e2e_live_lib.sh"
+e2e_require
+audio_require
+times=${1:-10}
+stop=${2:-5}
+e2e_init bench-stop
+E2E_SETS=(--set sequencer.density=1 --set idle.timeout_ms=86400000)
+check=(python3 "$top_srcdir/tests/tools/sound_check.py" --bound 2 --settle 4 --times "$times")
+echo "stop_recovery: $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(uname -r)," \
+	"load $(cut -d' ' -f1-3 /proc/loadavg), JACK dummy 48 kHz / 256, engine as" \
+	"$([ -n "${E2E_AS[*]}" ] && echo "$AUDIO_USER" || echo root)"
+
+http=$(audio_free_tcp_port) || e2e_fail "no free TCP port"
+e2e_start "$E2E_TMP/managed.log" --http "127.0.0.1:$http"
+e2e_wait_log "$E2E_TMP/managed.log" '"event":"started"' 30
+echo "== managed, SIGSTOP $stop s"
+"${check[@]}" --http "$http" --sc-port "$E2E_PORT" --stop "$stop" || true
+echo "== managed, SIGKILL"
+"${check[@]}" --http "$http" --sc-port "$E2E_PORT" --kill || true
+e2e_stop
+echo "'already registered' lines in the log: $(grep -c 'already registered' "$E2E_TMP/managed.log" || true)"
+
+audio_start "$E2E_TMP"
+http=$(audio_free_tcp_port) || e2e_fail "no free TCP port"
+e2e_start "$E2E_TMP/external.log" --http "127.0.0.1:$http" \
+	--synth "supercollider:127.0.0.1:$AUDIO_PORT"
+e2e_wait_log "$E2E_TMP/external.log" '"event":"started"' 30
+echo "== external, SIGSTOP $stop s"
+"${check[@]}" --http "$http" --sc-port "$AUDIO_PORT" --stop "$stop" --external || true
+e2e_stop
+echo "'already registered' lines in the log: $(grep -c 'already registered' "$E2E_TMP/external.log" || true)"
+audio_stop
