@@ -209,8 +209,8 @@ void fmt_level(char *buf, size_t n, double peak, bool measured)
 		snprintf(buf, n, "--");
 	else if (peak < 1e-5)
 		snprintf(buf, n, "-inf");
-	else
-		snprintf(buf, n, "%.0fdB", 20 * log10(peak));
+	else	/* + 0.0: no "-0dB" just under full scale */
+		snprintf(buf, n, "%.0fdB", round(20 * log10(peak)) + 0.0);
 }
 
 void fmt_mutation(char *buf, size_t n, const struct snap_mutation *m)
