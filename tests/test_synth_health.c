@@ -216,17 +216,17 @@ static void test_meter_stops(void)
 	CU_ASSERT_EQUAL(s.h.sound, SYNTH_SOUND_NO_METER);
 }
 
-/* A link that stays down: a fault after 15 s when a restart can cure it,
+/* A link that stays down: a fault after 10 s when a restart can cure it,
  * never when it cannot (scsynth not installed): then the watchdog is fed. */
 static void test_link_down(void)
 {
 	struct sim s;
 	sim_init(&s);
 	s.ready = false;
-	sim_run(&s, 14800 * MS, false);
+	sim_run(&s, 9800 * MS, false);
 	CU_ASSERT_EQUAL(total_actions(&s), 0);
 	CU_ASSERT_EQUAL(s.h.sound, SYNTH_SOUND_DOWN);
-	sim_run(&s, 15200 * MS, false);
+	sim_run(&s, 10200 * MS, false);
 	CU_ASSERT_EQUAL(s.actions[SYNTH_HEALTH_RESTART_SERVER], 1);
 
 	sim_init(&s);

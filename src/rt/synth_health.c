@@ -20,7 +20,7 @@ void synth_health_default_config(struct synth_health_config *c)
 	c->window_ns = 200 * MS;
 	c->silent_ns = 3000 * MS;
 	c->stale_ns = 2000 * MS;
-	c->down_ns = 15000 * MS;
+	c->down_ns = 10000 * MS;
 	c->grace_ns = 10000 * MS;
 	c->retry_ns = 30000 * MS;
 	c->reset_ns = 30000 * MS;

@@ -69,7 +69,7 @@ struct synth_health {
 };
 
 /* Defaults: floor 1e-5 (-100 dBFS), window 200 ms, silent 3 s, stale 2 s,
- * down 15 s, grace 10 s, retry 30 s, reset 30 s. */
+ * down 10 s, grace 10 s, retry 30 s, reset 30 s. */
 void synth_health_default_config(struct synth_health_config *c);
 /* cfg NULL = the defaults. */
 void synth_health_init(struct synth_health *h, const struct synth_health_config *cfg);

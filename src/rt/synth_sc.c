@@ -605,7 +605,6 @@ static enum setup_result setup(struct sc *sc)
 	sc->setup_pid = server_for_setup(sc);
 	if (sc->setup_pid == 0)
 		return SETUP_NO_ANSWER;
-	sc->setup_fault = SYNTH_FAULT_NO_ANSWER;
 	/* Asked often at first (a restarted server answers within a few
 	 * hundred ms), then every 100 ms, for 3 s. */
 	int64_t until = rtclock_mono_ns() + 3000 * MS;
@@ -620,8 +619,10 @@ static enum setup_result setup(struct sc *sc)
 		if (e == SC_LINK_OK)
 			break;
 	}
-	if (e != SC_LINK_OK)
+	if (e != SC_LINK_OK) {
+		sc->setup_fault = SYNTH_FAULT_NO_ANSWER;
 		return SETUP_NO_ANSWER;
+	}
 	e = sc_link_load_defs(sc->l, 2000);
 	if (e == SC_LINK_E_TIMEOUT)
 		return SETUP_NO_ANSWER;
