@@ -7,7 +7,9 @@
  * pumps lo_server_recv_noblock() until the deadline; the catch-all handler
  * compares each reply with the matcher and copies what the caller asked
  * for (/status.reply figures, /fail text).  Nothing is queued: replies
- * that nobody waits for are dropped, which is what a synth backend wants.
+ * that nobody waits for are dropped, which is what a synth backend wants,
+ * except the ones a listener takes whenever they come (node replies such
+ * as the output meter, every /n_go), during waits and sc_link_poll().
  * Timetags come from the wall clock read at sending time plus a monotonic
  * distance, as scsynth schedules against the wall clock.
  *

@@ -2,7 +2,9 @@
  * sc_link: a client connection to a running scsynth over UDP (liblo).
  *
  * Sends commands and bundles, and waits for the replies that matter
- * (/done, /synced, /n_go, /status.reply, /fail) on its own reply socket.
+ * (/done, /synced, /n_go, /status.reply, /fail) on its own reply socket;
+ * hands node replies and /n_go to listeners; measures how far ahead of
+ * its timetag the server needs a bundle (sc_link_lead).
  * Used by the live synth backend and by the test tools; see doc/synth.md.
  */
 #ifndef ME_RT_SC_LINK_H

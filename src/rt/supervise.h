@@ -7,8 +7,10 @@
  * waitpid() and starts it again after a back-off that doubles from
  * backoff_min to backoff_max while it keeps failing.  After error_after
  * consecutive failures the state is SUPERVISE_ERROR and it retries every
- * error_retry.  supervise_stop() sends SIGTERM, then SIGKILL, and removes
- * the child's leftover file (cleanup_path).  Any thread may call the
+ * error_retry.  A program not on PATH is either an error of
+ * supervise_start() or, with missing_retry_ns, looked for again until it
+ * appears (stats.missing meanwhile).  supervise_stop() sends SIGTERM, then
+ * SIGKILL, and removes the child's leftover file (cleanup_path).  Any thread may call the
  * functions here; the callbacks run on the supervisor thread.
  */
 #ifndef ME_RT_SUPERVISE_H

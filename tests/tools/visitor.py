@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Random visitors at the instrument: MIDI from a stand-in Teensy on a pty.
 
-  visitor.py LINK SECONDS [--seed N] [--owner USER] [--idle-max S]
+  visitor.py LINK SECONDS [--seed N] [--owner USER] [--idle-max S] [--presses P]
 
 Creates a pty pair whose device side (what the engine opens with --midi-in
 raw:LINK) is reached through the symlink LINK (tests/tools/e2e_teensy.py's
@@ -12,7 +12,8 @@ generator seeded with --seed:
   * a visit (5..60 s): knob sweeps (a controller of the default mapping,
     CC 20..25, moved smoothly from one value to another over 0.2..3 s, a
     message every 20 ms), button presses (notes 60..71: a note on, a note
-    off 50..400 ms later), short pauses;
+    off 50..400 ms later; --presses is their share among the moves,
+    default 0.4), short pauses;
   * then nobody (2..--idle-max s, default 120): the engine drifts into its
     idle mode when the gap is long enough.
 
@@ -37,8 +38,8 @@ BUTTONS = range(60, 72)			# trigger_step
 
 
 class Visitor:
-    def __init__(self, fd, rnd, end):
-        self.fd, self.rnd, self.end = fd, rnd, end
+    def __init__(self, fd, rnd, end, presses):
+        self.fd, self.rnd, self.end, self.presses = fd, rnd, end, presses
         self.counts = {"cc": 0, "on": 0, "dropped": 0, "visits": 0}
         self.knob = {k: rnd.randrange(128) for k in KNOBS}
 
@@ -86,10 +87,10 @@ class Visitor:
         until = min(self.end, time.monotonic() + seconds)
         while time.monotonic() < until:
             r = self.rnd.random()
-            if r < 0.5:
-                self.sweep()
-            elif r < 0.85:
+            if r < 0.85 * self.presses:
                 self.press()
+            elif r < 0.85:
+                self.sweep()
             if not self.sleep(self.rnd.uniform(0.05, 1.5)):
                 break
 
@@ -101,6 +102,7 @@ def main():
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--owner")
     p.add_argument("--idle-max", type=float, default=120.0)
+    p.add_argument("--presses", type=float, default=0.4)
     a = p.parse_args()
     master, dev = new_pty(a.link)
     if a.owner:
@@ -109,7 +111,7 @@ def main():
     os.set_blocking(master, False)
     rnd = random.Random(a.seed)
     t0 = time.monotonic()
-    v = Visitor(master, rnd, t0 + a.seconds)
+    v = Visitor(master, rnd, t0 + a.seconds, a.presses)
     while time.monotonic() < v.end:
         v.visit(rnd.uniform(5, 60))
         v.sleep(rnd.uniform(2, max(2.0, a.idle_max)))
