@@ -104,6 +104,7 @@ struct sc {
 	atomic_llong out_latency_ns;	/* the output latency scsynth compensates (its log) */
 	atomic_int server_died, jack_restarted, stopping;
 	atomic_int died_pid;		/* the scsynth whose death server_died reports */
+	atomic_int warned_rt;		/* said that the audio runs without real-time priority */
 
 	/* sound health */
 	atomic_llong exp_start, exp_end;	/* span of audible notes scheduled (worker) */
@@ -1042,6 +1043,16 @@ static void sc_on_exit(void *ud, pid_t pid, int status)
 		    WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
 }
 
+/* The audio without real-time priority cannot keep time on a busy
+ * machine: say so once (jackd's and scsynth's own lines are debug lines). */
+static void warn_no_realtime(struct sc *sc, const char *who, const char *line)
+{
+	if (strstr(line, "Cannot use real-time scheduling") && !atomic_exchange(&sc->warned_rt, 1))
+		log_warn("synth.realtime", "%s runs without real-time priority: on a busy machine "
+		    "expect xruns and late notes (the service's user needs LimitRTPRIO, see "
+		    "contrib/systemd)", who);
+}
+
 static void sc_on_line(void *ud, enum supervise_stream st, const char *line)
 {
 	struct sc *sc = ud;
@@ -1052,6 +1063,7 @@ static void sc_on_line(void *ud, enum supervise_stream st, const char *line)
 		if (ms >= 0 && ms < 1000)
 			atomic_store(&sc->stdout_latency_ns, (long long)(ms * 1e6));
 	}
+	warn_no_realtime(sc, "scsynth", line);
 	log_debug("scsynth", "%s", line);
 }
 
@@ -1071,6 +1083,7 @@ static void jack_on_exit(void *ud, pid_t pid, int status)
 
 static void jack_on_line(void *ud, enum supervise_stream st, const char *line)
 {
+	warn_no_realtime(ud, "jackd", line);
 	log_debug("jackd", "%s", line);
 }
 
