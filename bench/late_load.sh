@@ -10,6 +10,7 @@
 # engine: late_bundles_total); the bench prints that count every 5 minutes
 # and at the end with the notes played, the worker's wake-up lateness and
 # how the processes were scheduled.
+# LATE_ARGS: more options for the engine (e.g. "--set synth.latency_ms=30").
 # Usage: bench/late_load.sh [SECONDS [user|root [CPU_HOGS]]]   (top_builddir = a build tree)
 set -euo pipefail
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -34,7 +35,9 @@ owner=()
 python3 "$top_srcdir/tests/tools/visitor.py" "$pty" "$((secs + 20))" --seed "${LATE_SEED:-1}" \
 	--idle-max 20 "${owner[@]}" >"$E2E_TMP/visitor.out" 2>&1 &
 for _ in $(seq 1 100); do [ -L "$pty" ] && break; sleep 0.05; done
-e2e_start "$log" --http "127.0.0.1:$http" --midi-in "raw:$pty" --set logging.level="${LATE_LOG_LEVEL:-warn}"
+# shellcheck disable=SC2086
+e2e_start "$log" --http "127.0.0.1:$http" --midi-in "raw:$pty" --set logging.level="${LATE_LOG_LEVEL:-warn}" \
+	${LATE_ARGS:-}
 e2e_wait_log "$log" '"event":"started"' 30
 sleep 2
 stress-ng --cpu "$hogs" --timeout "$((secs + 5))s" --quiet &
@@ -54,7 +57,7 @@ sched() {	# scheduling class, real-time priority and nice of each sound thread
 	echo
 }
 echo "late_load: $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(uname -r), ${secs} s," \
-	"stress-ng --cpu $hogs (nice 0), engine as $as"
+	"stress-ng --cpu $hogs (nice 0), engine as $as ${LATE_ARGS:-}"
 echo "threads (count x class/rtprio/nice): $(sched)"
 t0=$(date +%s)
 while :; do

@@ -244,6 +244,32 @@ enum sc_link_err sc_link_send_bundle(struct sc_link *l, lo_bundle b)
 	return lo_send_bundle_from(l->addr, l->srv, b) < 0 ? SC_LINK_E_SEND : SC_LINK_OK;
 }
 
+enum sc_link_err sc_link_send_timed(struct sc_link *l, lo_timetag tt, int n,
+                                    const char *const *paths, lo_message *msgs)
+{
+	lo_bundle b = lo_bundle_new(tt);
+	enum sc_link_err e = b ? SC_LINK_OK : SC_LINK_E_NOMEM;
+	int added = 0;
+	while (!e && added < n) {
+		if (!msgs[added] || lo_bundle_add_message(b, paths[added], msgs[added]) < 0)
+			e = SC_LINK_E_NOMEM;
+		else
+			added++;
+	}
+	if (!e)
+		e = sc_link_send_bundle(l, b);
+	/* The bundle frees what it holds (the paths it copied too); the rest
+	 * is freed here. */
+	if (b)
+		lo_bundle_free_recursive(b);
+	else
+		added = 0;
+	for (int i = added; i < n; i++)
+		if (msgs[i])
+			lo_message_free(msgs[i]);
+	return e;
+}
+
 /* Waits for a reply the matcher describes (see sc_link_wait). */
 static enum sc_link_err wait_for(struct sc_link *l, struct matcher *mp, int timeout_ms)
 {
@@ -397,18 +423,13 @@ enum sc_link_err sc_link_lead(struct sc_link *l, const char *def, int32_t first_
 	for (int i = 0; i < go.n && !e; i++) {
 		/* phases spread over 11 ms: more than a period of 256 frames at 48 kHz */
 		target[i] = base + (int64_t)i * 700000;
-		lo_bundle b = lo_bundle_new(sc_link_timetag(target[i]));
+		static const char *const path[] = {"/s_new"};
 		lo_message m = lo_message_new();
-		if (!b || !m || lo_message_add(m, "siiisf", def, first_node + i, 0, group, "amp", 0.0f) < 0 ||
-		    lo_bundle_add_message(b, "/s_new", m) < 0) {
-			e = SC_LINK_E_NOMEM;
-		} else {
-			e = sc_link_send_bundle(l, b);
-		}
-		if (b)
-			lo_bundle_free(b);
-		if (m)
+		if (m && lo_message_add(m, "siiisf", def, first_node + i, 0, group, "amp", 0.0f) < 0) {
 			lo_message_free(m);
+			m = NULL;
+		}
+		e = sc_link_send_timed(l, sc_link_timetag(target[i]), 1, path, &m);
 	}
 	l->go = &go;
 	int64_t deadline = base + (int64_t)go.n * 700000 + (int64_t)timeout_ms * 1000000;

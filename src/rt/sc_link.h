@@ -43,6 +43,10 @@ enum sc_link_err sc_link_send(struct sc_link *l, const char *path, lo_message m)
 #define sc_link_send_args(l, path, ...) sc_link_send_args_(l, path, __VA_ARGS__, LO_ARGS_END)
 enum sc_link_err sc_link_send_args_(struct sc_link *l, const char *path, const char *types, ...);
 enum sc_link_err sc_link_send_bundle(struct sc_link *l, lo_bundle b);
+/* Sends one bundle timetagged tt with the n messages msgs to paths, and
+ * frees the messages (NULL ones make it fail with SC_LINK_E_NOMEM). */
+enum sc_link_err sc_link_send_timed(struct sc_link *l, lo_timetag tt, int n,
+                                    const char *const *paths, lo_message *msgs);
 
 /* Waits until a message with this path arrives whose first argument is the
  * string key (when key is not NULL) or the int32 ikey (when key is NULL and

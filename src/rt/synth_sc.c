@@ -541,18 +541,15 @@ static bool server_process_up(struct sc *sc)
 #define send_now_bundle(sc, path, ...) send_now_bundle_(sc, path, __VA_ARGS__, LO_ARGS_END)
 static void send_now_bundle_(struct sc *sc, const char *path, const char *types, ...)
 {
-	lo_bundle b = lo_bundle_new(sc_link_timetag(rtclock_mono_ns()));
 	lo_message m = lo_message_new();
 	va_list ap;
 	va_start(ap, types);
-	int r = m ? lo_message_add_varargs(m, types, ap) : -1;
-	va_end(ap);
-	if (b && m && r == 0 && lo_bundle_add_message(b, path, m) == 0)
-		sc_link_send_bundle(sc->l, b);
-	if (b)
-		lo_bundle_free(b);
-	if (m)
+	if (m && lo_message_add_varargs(m, types, ap) < 0) {
 		lo_message_free(m);
+		m = NULL;
+	}
+	va_end(ap);
+	sc_link_send_timed(sc->l, sc_link_timetag(rtclock_mono_ns()), 1, &path, &m);
 }
 
 /* Frees what an earlier session left on an external server: each node
@@ -875,19 +872,14 @@ static void free_nodes_after_sent(struct sc *sc)
 {
 	int64_t t = atomic_load(&sc->last_t), now = rtclock_mono_ns();
 	int64_t at = (t > now ? t : now) + atomic_load(&sc->out_latency_ns) + 20 * MS;
-	lo_bundle b = lo_bundle_new(sc_link_timetag(at));
-	lo_message fx = lo_message_new(), group = lo_message_new();
-	if (b && fx && group && lo_message_add_int32(fx, SYNTH_SC_FX_NODE) == 0 &&
-	    lo_message_add_int32(group, SYNTH_SC_GROUP) == 0 &&
-	    lo_bundle_add_message(b, "/n_free", fx) == 0 &&
-	    lo_bundle_add_message(b, "/n_free", group) == 0)
-		sc_link_send_bundle(sc->l, b);
-	if (b)
-		lo_bundle_free(b);
-	if (fx)
-		lo_message_free(fx);
-	if (group)
-		lo_message_free(group);
+	static const char *const paths[] = {"/n_free", "/n_free"};
+	lo_message m[2] = {lo_message_new(), lo_message_new()};
+	for (int i = 0; i < 2; i++)
+		if (m[i] && lo_message_add_int32(m[i], i ? SYNTH_SC_GROUP : SYNTH_SC_FX_NODE) < 0) {
+			lo_message_free(m[i]);
+			m[i] = NULL;
+		}
+	sc_link_send_timed(sc->l, sc_link_timetag(at), 2, paths, m);
 }
 
 static void *ctl_main(void *arg)
