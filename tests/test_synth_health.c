@@ -201,6 +201,33 @@ static void test_recovery_starts_over(void)
 	CU_ASSERT_EQUAL(s.last, SYNTH_HEALTH_RESTART_SERVER);
 }
 
+/* A step that worked (the sound came back) needs no grace: a new fault a
+ * few seconds later is acted on at once, one step further (the ladder
+ * starts over only after 30 s of health). */
+static void test_new_fault_after_recovery(void)
+{
+	struct sim s;
+	sim_init(&s);
+	notes_on(&s);
+	s.peak = 0.2f;
+	sim_run(&s, 5 * S, true);
+	s.meter_on = false;	/* hung */
+	sim_run(&s, 7500 * MS, true);
+	CU_ASSERT_EQUAL(s.actions[SYNTH_HEALTH_RESTART_SERVER], 1);
+	int64_t t1 = s.last_action_at;
+	s.meter_on = true;	/* the restart worked */
+	sim_run(&s, t1 + 3 * S, true);
+	CU_ASSERT_EQUAL(s.h.sound, SYNTH_SOUND_OK);
+	s.meter_on = false;	/* hung again */
+	sim_run(&s, t1 + 5500 * MS, true);
+	CU_ASSERT_EQUAL(s.actions[SYNTH_HEALTH_RESTART_STACK], 1);
+	CU_ASSERT_TRUE(s.last_action_at - t1 < 6 * S);
+	s.meter_on = true;
+	sim_run(&s, t1 + 40 * S, true);
+	CU_ASSERT_EQUAL(s.h.step, 0);
+	CU_ASSERT_EQUAL(total_actions(&s), 2);
+}
+
 /* A hung server: no meter reply for 2 s while the link is ready. */
 static void test_meter_stops(void)
 {
@@ -264,6 +291,7 @@ TEST_SUITE(synth_health, NULL, NULL,
     TEST_CASE(test_short_silence_is_no_fault),
     TEST_CASE(test_escalation_ladder),
     TEST_CASE(test_recovery_starts_over),
+    TEST_CASE(test_new_fault_after_recovery),
     TEST_CASE(test_meter_stops),
     TEST_CASE(test_link_down),
     TEST_CASE(test_expected_window))

@@ -72,7 +72,9 @@ void synth_health_meter(struct synth_health *h, int64_t now, float peak, bool ex
 /* The next step on the ladder, or none while the last one still has time. */
 static enum synth_health_action escalate(struct synth_health *h, int64_t now, bool ready)
 {
-	if (h->step > 0 && now - h->step_at < h->cfg.grace_ns)
+	/* The last step has its grace, unless it already worked and this is
+	 * a new fault. */
+	if (h->step > 0 && !h->recovered && now - h->step_at < h->cfg.grace_ns)
 		return SYNTH_HEALTH_NONE;
 	enum synth_health_action a;
 	if (h->step >= 3) {
@@ -86,6 +88,7 @@ static enum synth_health_action escalate(struct synth_health *h, int64_t now, bo
 				   : SYNTH_HEALTH_WITHHOLD_WATCHDOG;
 	}
 	h->step_at = now;
+	h->recovered = false;
 	h->faults++;
 	/* The next step needs fresh evidence. */
 	h->silent_run = 0;
@@ -128,6 +131,7 @@ enum synth_health_action synth_health_tick(struct synth_health *h, int64_t now, 
 		return escalate(h, now, ready);
 	}
 	if (ready && h->sound == SYNTH_SOUND_OK && !h->silent) {
+		h->recovered = true;
 		if (h->healthy_since < 0)
 			h->healthy_since = now;
 		if (h->step > 0 && now - h->healthy_since >= h->cfg.reset_ns)

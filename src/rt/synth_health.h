@@ -13,10 +13,11 @@
  * right, never a fault.
  *
  * On a fault the detector escalates one step at a time, each after the
- * previous one had grace_ns to work: restart the server, then the whole
- * audio stack, then withhold systemd's watchdog (so systemd restarts the
- * service; without systemd the stack keeps being restarted every
- * retry_ns).  reset_ns of healthy sound after a step starts over.  A fault
+ * previous one had grace_ns to work (or worked, and a new fault came):
+ * restart the server, then the whole audio stack, then withhold systemd's
+ * watchdog (so systemd restarts the service; without systemd the stack
+ * keeps being restarted every retry_ns).  reset_ns of healthy sound after
+ * a step starts over.  A fault
  * no restart can cure (scsynth not installed, defs refused) never escalates.
  * See doc/live.md.  Any thread, one caller at a time.
  */
@@ -64,6 +65,7 @@ struct synth_health {
 	int64_t healthy_since;		/* start of the current healthy stretch, -1 none */
 	uint64_t faults;		/* faults found (each may cause a step) */
 	bool silent;			/* silent-by-fault until the output sounds again */
+	bool recovered;			/* the path was healthy since the last step */
 	bool was_ready;
 	int64_t ready_at;		/* ready_ns of the readiness seen last */
 };

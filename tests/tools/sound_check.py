@@ -22,8 +22,8 @@ from the later of detection and SIGCONT.
 
 Prints one line per cycle and a summary ("back: median M ms, max X ms, K
 of N within B s"); exits 1 when a cycle does not come back within
---bound, or when the engine never sounds.  Cycles start --settle seconds
-(random within +-50 %, from --seed) after the previous one came back.
+--bound, or when the engine never sounds.  Cycles start --settle to 1.5 x
+--settle seconds (random, from --seed) after the previous one came back.
 Python 3 standard library only.
 """
 import argparse
@@ -180,7 +180,7 @@ def main():
         res.append(ms)
         if ms is None:
             break
-        time.sleep(a.settle * (0.5 + rnd.random()))
+        time.sleep(a.settle * (1 + 0.5 * rnd.random()))
     got = [m for m in res if m is not None]
     ok = sum(1 for m in got if m <= a.bound * 1000)
     if got:
