@@ -21,6 +21,7 @@
 
 #include "config.h"
 #include "rt/config.h"
+#include "rt/preset.h"
 #include "rt/render.h"
 
 enum {
@@ -40,6 +41,7 @@ enum {
 	OPT_INPUT,
 	OPT_SCORE,
 	OPT_WAV,
+	OPT_PAUSE_AT,
 };
 
 #define COMMON_OPTIONS                                                                  \
@@ -69,6 +71,7 @@ static const struct option render_options[] = {
 	{"input", required_argument, NULL, OPT_INPUT},
 	{"score", required_argument, NULL, OPT_SCORE},
 	{"wav", required_argument, NULL, OPT_WAV},
+	{"pause-at", required_argument, NULL, OPT_PAUSE_AT},
 	{NULL, 0, NULL, 0},
 };
 
@@ -102,6 +105,7 @@ void cli_usage(FILE *out)
 	      "      --input FILE.mid   play the MIDI file into the engine\n"
 	      "      --score OUT.osc    write the OSC score for scsynth -N\n"
 	      "      --wav OUT.wav      render the sound to OUT.wav (needs scsynth)\n"
+	      "      --pause-at S       press pause (to pause or resume) at S seconds (repeatable)\n"
 	      "\n"
 	      "Exit status: 0 success, 2 wrong usage, 78 configuration error.\n"
 	      "See mystery-engine(1).\n",
@@ -157,17 +161,6 @@ static bool valid_http(const char *s)
 	if (host[0] == '[')
 		return true;	/* already checked as IPv6 */
 	return inet_pton(AF_INET, host, a) == 1;
-}
-
-static bool valid_preset(const char *s)
-{
-	size_t n = strlen(s);
-	if (n == 0 || n > 31)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '-')
-			return false;
-	return true;
 }
 
 /* Checks and stores one option's value; returns 0 or the usage status. */
@@ -236,9 +229,9 @@ static int take(struct cli_options *o, int c, const char *arg, FILE *err)
 		o->http = arg;
 		return 0;
 	case OPT_PRESET:
-		if (!valid_preset(arg))
-			return fail(err, "--preset: `%s` is not allowed (allowed: %s)", arg,
-				    "1 to 31 letters, digits, _ or -");
+		if (!preset_name_ok(arg))
+			return fail(err, "--preset: `%s` is not allowed (allowed: 1 to %d "
+				    "letters, digits, _ or -)", arg, PRESET_NAME_MAX);
 		o->preset = arg;
 		return 0;
 	case OPT_SECONDS: {
@@ -261,6 +254,9 @@ static int take(struct cli_options *o, int c, const char *arg, FILE *err)
 		*(c == OPT_INPUT ? &o->render_input
 		  : c == OPT_SCORE ? &o->render_score
 				   : &o->render_wav) = arg;
+		return 0;
+	case OPT_PAUSE_AT:
+		/* checked and kept by render_main(), which re-reads render_argv */
 		return 0;
 	}
 	return fail(err, "internal: unhandled option");

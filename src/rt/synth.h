@@ -36,6 +36,7 @@ struct synth_settings {
 	char jack_name[64];		/* JACK server name; "" = "default" */
 	char record_path[SYNTH_STR_MAX];	/* record the master output here; "" = no */
 	double cutoff, reverb_mix, volume;	/* starting values of the parameters */
+	double attack, release;		/* starting voice attack and release, s */
 	int heartbeat_ms;		/* /status period; 1000 */
 	int server_latency_ms;		/* the server's lead added to timetags; 0 = learn it */
 };
