@@ -317,6 +317,30 @@ static void test_requested_restart(void)
 	pthread_mutex_destroy(&r.lock);
 }
 
+/* A process that ran stably and then died (a killed scsynth) is started
+ * again at once: the back-off is for quick failures only. */
+static void test_stable_death_restarts_at_once(void)
+{
+	const char *argv[] = {"/bin/sh", "-c", "exec sleep 30", NULL};
+	struct supervise_spec sp;
+	struct record r;
+	spec_init(&sp, &r, argv);
+	sp.backoff_min_ns = 3000 * MS;
+	sp.stable_ns = 50 * MS;
+	struct supervise *sv = supervise_start(&sp, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sv);
+	CU_ASSERT_TRUE(wait_starts(&r, 1, 2000));
+	struct timespec nap = {0, 200 * 1000000L};
+	nanosleep(&nap, NULL);
+	kill(r.pids[0], SIGKILL);
+	CU_ASSERT_TRUE(wait_starts(&r, 2, 1500));
+	struct supervise_stats st;
+	supervise_get_stats(sv, &st);
+	CU_ASSERT_EQUAL(st.failures, 0);
+	supervise_stop(sv);
+	pthread_mutex_destroy(&r.lock);
+}
+
 static void test_bad_specs(void)
 {
 	const char *missing[] = {"me-no-such-program-here", NULL};
@@ -400,6 +424,7 @@ TEST_SUITE(supervise, NULL, NULL,
     TEST_CASE(test_stop_kills_child),
     TEST_CASE(test_child_gets_fresh_signal_mask),
     TEST_CASE(test_requested_restart),
+    TEST_CASE(test_stable_death_restarts_at_once),
     TEST_CASE(test_bad_specs),
     TEST_CASE(test_missing_program_appears),
     TEST_CASE(test_run_captures_output))

@@ -23,7 +23,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <time.h>
+
+#include <linux/sockios.h>
 
 #include "rt/synthdef.h"
 
@@ -125,13 +129,31 @@ static void take_status(struct sc_link *l, const char *types, lo_arg **argv, int
 	l->status.actual_rate = arg_d(argv[8]);
 }
 
+/*
+ * When the datagram being handled reached the socket, on the monotonic
+ * clock: the kernel's receive timestamp (wall clock), so a reply's time
+ * does not depend on how soon this thread got to read it (a busy machine
+ * delays it by milliseconds).  Falls back to now.
+ */
+static int64_t arrival_ns(const struct sc_link *l)
+{
+	int64_t now = sc_link_now_ns();
+	struct timespec ts, real;
+	int fd = lo_server_get_socket_fd(l->srv);
+	if (fd < 0 || ioctl(fd, SIOCGSTAMPNS, &ts) < 0 || clock_gettime(CLOCK_REALTIME, &real) < 0)
+		return now;
+	int64_t age = ((int64_t)real.tv_sec - (int64_t)ts.tv_sec) * 1000000000 +
+	              ((int64_t)real.tv_nsec - (int64_t)ts.tv_nsec);
+	return age >= 0 && age < 1000000000 ? now - age : now;
+}
+
 static int on_reply(const char *path, const char *types, lo_arg **argv, int argc, lo_message msg,
                     void *data)
 {
 	(void)msg;
 	struct sc_link *l = data;
 	if ((l->go || l->on_go) && strcmp(path, "/n_go") == 0 && argc >= 1 && types[0] == 'i') {
-		int64_t now = sc_link_now_ns();
+		int64_t now = arrival_ns(l);
 		int32_t k = l->go ? arg_i(argv[0]) - l->go->first : -1;
 		if (l->go && k >= 0 && k < l->go->n && l->go->at[k] == 0) {
 			l->go->at[k] = now;
@@ -219,6 +241,9 @@ struct sc_link *sc_link_open(const char *host, int port, enum sc_link_err *err)
 		return NULL;
 	}
 	lo_server_add_method(l->srv, NULL, NULL, on_reply, l);
+	/* every datagram gets the kernel's receive time (arrival_ns) */
+	int on = 1;
+	setsockopt(lo_server_get_socket_fd(l->srv), SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
 	*err = SC_LINK_OK;
 	return l;
 }

@@ -69,7 +69,8 @@ void sc_link_on_node_reply(struct sc_link *l, const char *path, sc_link_node_rep
                            void *ud);
 
 /* Every /n_go (a node started; needs /notify 1) goes to fn with the node
- * and its arrival time (CLOCK_MONOTONIC ns), during waits and polls. */
+ * and its arrival time (CLOCK_MONOTONIC ns, when the kernel received it),
+ * during waits and polls. */
 typedef void (*sc_link_go_fn)(void *ud, int32_t node, int64_t arrived_ns);
 void sc_link_on_go(struct sc_link *l, sc_link_go_fn fn, void *ud);
 

@@ -462,8 +462,8 @@ static void *supervise_thread(void *arg)
 		pthread_mutex_lock(&sv->lock);
 		sv->st.failures = failed ? sv->st.failures + 1 : 0;
 		unsigned f = sv->st.failures;
-		if (kicked)
-			delay = 0;
+		if (kicked || f == 0)
+			delay = 0;	/* asked for, or it had run stably: at once */
 		else if ((int)f >= sp->error_after)
 			delay = sp->error_retry_ns;
 		else

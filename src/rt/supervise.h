@@ -51,7 +51,9 @@ struct supervise_spec {
 	const char *const *env;			/* "NAME=value" added to the environment */
 	const char *count_prefix;		/* lines starting with it are counted, or NULL */
 	const char *cleanup_path;		/* removed after each death and at stop, or NULL */
-	int64_t backoff_min_ns;			/* 0: 100 ms */
+	int64_t backoff_min_ns;			/* after a quick failure; 0: 100 ms (a
+						 * process that ran stable_ns is
+						 * restarted at once) */
 	int64_t backoff_max_ns;			/* 0: 5 s */
 	int64_t stable_ns;			/* a run this long resets the failures; 0: 2 s */
 	int error_after;			/* 0: 5 consecutive failures */

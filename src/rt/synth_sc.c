@@ -75,7 +75,7 @@
  * reaches -60 dBFS: 40 dB above the detector's floor. */
 #define AUDIBLE_LEVEL 1e-3
 #define NOTE_RING 256			/* recent notes' times, by node, for lateness */
-#define LATE_MARGIN_NS (2 * MS)		/* /n_go later than an on-time note's: late */
+#define LATE_MARGIN_NS (5 * MS)		/* /n_go later than an on-time note's: late */
 /* Trial and probe nodes of the set-up (silent). */
 #define PROBE_FIRST_NODE (SYNTH_SC_TRIAL_NODE + 1)
 
@@ -111,6 +111,7 @@ struct sc {
 	atomic_int server_died, jack_restarted, stopping;
 	atomic_int died_pid;		/* the scsynth whose death server_died reports */
 	atomic_int warned_rt;		/* said that the audio runs without real-time priority */
+	atomic_int jack_ok_pid;		/* our jackd when jack_lsp last found it running */
 
 	/* sound health */
 	atomic_llong exp_start, exp_end;	/* span of audible notes scheduled (worker) */
@@ -864,9 +865,23 @@ static int sc_before_start(void *ud)
 			    "(set synth.port)", sc->port);
 		return -1;
 	}
+	/* Our jackd, still the process that answered last time: no need to ask
+	 * again (jack_lsp is a JACK client of its own, a few hundred ms on a
+	 * busy machine, all of it added to the restart of a killed scsynth). */
+	pid_t jack = 0;
+	if (sc->jack_sv) {
+		struct supervise_stats st;
+		supervise_get_stats(sc->jack_sv, &st);
+		jack = st.pid;
+		if (jack != 0 && jack == atomic_load(&sc->jack_ok_pid)) {
+			atomic_store(&sc->start_fault, SYNTH_FAULT_NONE);
+			return 0;
+		}
+	}
 	int64_t until = rtclock_mono_ns() + 3000 * MS;
 	while (!stopping(sc)) {
 		if (jack_running(sc->jack_name)) {
+			atomic_store(&sc->jack_ok_pid, (int)jack);
 			atomic_store(&sc->start_fault, SYNTH_FAULT_NONE);
 			return 0;
 		}
@@ -1179,9 +1194,11 @@ static void sc_status(struct synth *s, struct synth_status *out)
 	out->late_sent = atomic_load(&sc->late_sent);
 	/* scsynth prints late bundles on its standard output, which only a
 	 * managed server shares; for another server they are counted from
-	 * the /n_go of each note. */
+	 * the /n_go of each note.  A bundle the worker sent after its time
+	 * is counted apart (late_sent): the lead may still have covered it,
+	 * and a late start shows in its /n_go anyway. */
 	if (!sc->managed)
-		out->late = atomic_load(&sc->late_go) + out->late_sent;
+		out->late = atomic_load(&sc->late_go);
 }
 
 static void sc_close(struct synth *s)
