@@ -9,7 +9,10 @@
 #   * an external scsynth (--synth supercollider:127.0.0.1:PORT) stopped
 #     for STOP seconds: when the engine notices, and when the sound is back
 #     after the server was continued (the engine cannot replace a server it
-#     did not start).
+#     did not start);
+#   * that external scsynth killed (SIGKILL) and started again on its port
+#     by the bench as soon as the engine noticed (standing in for whatever
+#     supervises it): when the sound is back after the new server answers.
 # Each line: a cycle; each case ends with "back: median, max, K of N within
 # 2 s".  Cycles start 31..46 s after the sound came back, so that each is a
 # new incident: the sound check starts its ladder over after 30 s of
@@ -50,6 +53,12 @@ e2e_start "$E2E_TMP/external.log" --http "127.0.0.1:$http" \
 e2e_wait_log "$E2E_TMP/external.log" '"event":"started"' 30
 echo "== external, SIGSTOP $stop s"
 "${check[@]}" --http "$http" --sc-port "$AUDIO_PORT" --stop "$stop" --external || true
+echo "== external, SIGKILL, started again"
+restart="rm -f /dev/shm/SuperColliderServer_$AUDIO_PORT; JACK_DEFAULT_SERVER=$AUDIO_JACK"
+restart+=" JACK_NO_START_SERVER=1 SC_JACK_DEFAULT_OUTPUTS= SC_JACK_DEFAULT_INPUTS="
+restart+=" setsid scsynth -u $AUDIO_PORT -i 0 -o 2 -D 0 -R 0 -l 4 >>$E2E_TMP/scsynth2.log 2>&1"
+restart+=" </dev/null &"
+"${check[@]}" --http "$http" --sc-port "$AUDIO_PORT" --kill --external --restart "$restart" || true
 e2e_stop
 echo "'already registered' lines in the log: $(grep -c 'already registered' "$E2E_TMP/external.log" || true)"
 audio_stop

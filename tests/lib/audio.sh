@@ -9,6 +9,8 @@
 #                               a UDP (TCP) port nothing listens on now
 #   audio_stop                  stop both, remove scsynth's shared memory;
 #                               safe to call twice and from an EXIT trap
+#   audio_exclusive             wait until no other audio test of this build
+#                               tree runs, and hold that until exit (below)
 # After audio_start: AUDIO_PORT (scsynth's UDP port), AUDIO_JACK (the JACK
 # server name), AUDIO_SC_LOG (scsynth's stdout and stderr), AUDIO_PROBE
 # (the sc_probe tool).  Typical use:
@@ -47,7 +49,7 @@ audio_fail() {
 
 audio_require() {
 	local t pkg
-	for t in jackd:jackd2 jack_wait:jackd2 scsynth:supercollider-server sox:sox; do
+	for t in jackd:jackd2 jack_wait:jackd2 jack_lsp:jackd2 scsynth:supercollider-server sox:sox; do
 		pkg=${t#*:}
 		t=${t%%:*}
 		command -v "$t" >/dev/null 2>&1 ||
@@ -87,7 +89,7 @@ audio_start() {
 	[ -d "$dir" ] || audio_fail "audio_start: no directory $dir"
 	AUDIO_JACK="me-test-$$-$RANDOM"
 	jackd -n "$AUDIO_JACK" -d dummy -r "$AUDIO_RATE" -p "$AUDIO_PERIOD" \
-		>"$dir/jackd.log" 2>&1 &
+		>"$dir/jackd.log" 2>&1 9>&- &
 	AUDIO_JACK_PID=$!
 	if ! JACK_DEFAULT_SERVER="$AUDIO_JACK" timeout 15 jack_wait -w -t 10 >/dev/null 2>&1; then
 		cat "$dir/jackd.log" >&2
@@ -99,7 +101,7 @@ audio_start() {
 		JACK_DEFAULT_SERVER="$AUDIO_JACK" JACK_NO_START_SERVER=1 \
 			SC_JACK_DEFAULT_OUTPUTS= SC_JACK_DEFAULT_INPUTS= \
 			scsynth -u "$AUDIO_PORT" -i 0 -o 2 -D 0 -R 0 -l 4 \
-			>"$AUDIO_SC_LOG" 2>&1 </dev/null &
+			>"$AUDIO_SC_LOG" 2>&1 </dev/null 9>&- &
 		AUDIO_SC_PID=$!
 		for i in $(seq 1 50); do
 			if ! kill -0 "$AUDIO_SC_PID" 2>/dev/null; then
@@ -131,6 +133,10 @@ audio_stop_sc() {
 		AUDIO_SC_PID=
 	fi
 	if [ -n "$AUDIO_PORT" ]; then
+		# one started again on the same port (a test standing in for its supervisor)
+		for i in $(pgrep -f "^scsynth -u $AUDIO_PORT " || true); do
+			kill -9 "$i" 2>/dev/null || true
+		done
 		rm -f "/dev/shm/SuperColliderServer_$AUDIO_PORT"
 	fi
 }
@@ -148,6 +154,23 @@ audio_stop() {
 		wait "$AUDIO_JACK_PID" 2>/dev/null || true
 		AUDIO_JACK_PID=
 	fi
+}
+
+# make -j2 check runs two tests at once; two audio stacks (each a JACK
+# dummy driver waking every 5 ms and a scsynth, at real-time priority when
+# root) on a 2-core machine disturb each other's timing, which the
+# installation, with one stack, never sees.  So each live audio test holds
+# an exclusive lock (flock on fd 9, tests/.audio.lock in the build tree)
+# from here until it exits; the other tests go on in parallel.  Long-lived
+# processes the test starts get fd 9 closed (9>&-), so one left behind
+# cannot keep the lock.
+audio_exclusive() {
+	local lock="${top_builddir:-.}/tests/.audio.lock" t0
+	command -v flock >/dev/null 2>&1 || audio_fail "flock not found: install the Debian package util-linux"
+	exec 9>>"$lock" || audio_fail "cannot open $lock"
+	t0=$(date +%s)
+	flock -w 1200 9 || audio_fail "another audio test held $lock for 20 minutes"
+	[ $(($(date +%s) - t0)) -lt 2 ] || echo "audio_exclusive: waited $(($(date +%s) - t0)) s for $lock"
 }
 
 # Number of "late" lines scsynth printed (bundles that arrived too late).

@@ -4,7 +4,8 @@ engine's own output meter (GET /state: links.synth.state, sound.peak,
 sound.meter_age_s), how long the sound takes to come back.
 
   sound_check.py --http PORT --sc-port PORT (--stop SECONDS | --kill | --mute NODE)
-                 [--times N] [--bound SECONDS] [--settle SECONDS] [--seed N]
+                 [--external [--restart CMD]] [--times N] [--bound SECONDS]
+                 [--settle SECONDS] [--seed N]
 
 Each cycle waits until the engine reports sound (link connected, a fresh
 meter reading above the floor), then finds the scsynth listening on
@@ -18,7 +19,11 @@ back: the first fresh
 reading above the floor with the link connected after that.  A managed
 server is replaced while it is stopped, so "back" counts from detection;
 an external one can only come back once it is continued, so it counts
-from the later of detection and SIGCONT.
+from the later of detection and SIGCONT.  A killed external server is
+started again by whoever runs it: with --restart CMD (a shell command that
+starts scsynth on the same port in the background) this tool plays that
+part as soon as the engine noticed, and "back" counts from when the new
+server answers /status.
 
 Prints one line per cycle and a summary ("back: median M ms, max X ms, K
 of N within B s"); exits 1 when a cycle does not come back within
@@ -31,6 +36,7 @@ import json
 import os
 import random
 import signal
+import subprocess
 import socket
 import statistics
 import struct
@@ -87,6 +93,17 @@ def mute(sc_port, node):
         s.sendto(osc("/n_set", "isf", node, "volume", 0.0), ("127.0.0.1", sc_port))
 
 
+def answers(sc_port):
+    """Does a server on sc_port answer /status (within 100 ms)?"""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(0.1)
+        try:
+            s.sendto(osc("/status", ""), ("127.0.0.1", sc_port))
+            return s.recv(1024).startswith(b"/status.reply")
+        except OSError:
+            return False
+
+
 def wait(port, pred, timeout):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -117,6 +134,7 @@ def cycle(a, k):
     t_cont = None
     detected = None
     back = None
+    restarted = None
     end = t0 + (a.stop or 0) + a.bound + 10
     while time.monotonic() < end:
         now = time.monotonic()
@@ -134,8 +152,17 @@ def cycle(a, k):
         now = time.monotonic()
         if detected is None and (st[0] != "connected" or st[1] != "ok"):
             detected = now
+            if a.kill and a.restart:
+                subprocess.run(a.restart, shell=True, check=False)
+                while restarted is None and time.monotonic() < end:
+                    if answers(a.sc_port):
+                        restarted = time.monotonic()
+                    else:
+                        time.sleep(0.01)
+                continue
         elif detected is not None and sounding(st) and (not a.stop or t_cont is not None or
-                                                        not a.external):
+                                                        not a.external) and \
+                (not a.restart or restarted is not None):
             back = now
             break
         time.sleep(0.02)
@@ -151,10 +178,13 @@ def cycle(a, k):
                                    else "no sound within %.1f s" % (end - t0)))
         return None
     start = max(detected, t_cont) if a.external and t_cont else detected
+    since = "the server continued" if start is not detected else "detection"
+    if restarted is not None:
+        start, since = restarted, "the new server answered (%.0f ms after detection)" % (
+            (restarted - detected) * 1000)
     ms = (back - start) * 1000
     print("cycle %d: %s: detected after %.0f ms, sound back %.0f ms after %s" % (
-        k, what, (detected - t0) * 1000, ms,
-        "the server continued" if start is not detected else "detection"))
+        k, what, (detected - t0) * 1000, ms, since))
     return ms
 
 
@@ -168,6 +198,8 @@ def main():
     g.add_argument("--mute", type=int, metavar="NODE")
     p.add_argument("--external", action="store_true",
                    help="the server is not the engine's: only SIGCONT brings it back")
+    p.add_argument("--restart", metavar="CMD",
+                   help="with --kill: a shell command that starts the killed server again")
     p.add_argument("--times", type=int, default=1)
     p.add_argument("--bound", type=float, default=2.0)
     p.add_argument("--settle", type=float, default=2.0)
