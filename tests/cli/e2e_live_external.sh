@@ -14,7 +14,8 @@
 #  3. Told a lead far too short (synth.server_latency_ms=1, 10 ms of
 #     look-ahead) for a server with JACK periods of 1024 frames (it needs
 #     bundles some 40 ms ahead): the server prints "late" lines and the
-#     engine counts them too, about as many.
+#     engine counts them too, at least half as many (notes late by less
+#     than a period and the margin go unseen) and not many more.
 set -euo pipefail
 . "${top_srcdir:-.}/tests/lib/audio.sh"
 . "${top_srcdir:-.}/tests/cli/e2e_live_lib.sh"
@@ -113,6 +114,8 @@ e2e_stop
 printed=$(($(audio_late_count) - late0))
 echo "lead 1 ms, JACK period 1024: the server printed $printed late, the engine counted $counted"
 [ "$printed" -ge 5 ] || e2e_fail "the server printed only $printed late lines with a 1 ms lead"
-awk -v c="$counted" -v p="$printed" 'BEGIN { exit !(c >= 0.8 * p && c <= 1.2 * p + 2) }' ||
-	e2e_fail "the engine counted $counted late bundles, the server printed $printed (want 0.8x .. 1.2x + 2)"
+# A /n_go tells lateness only beyond the spread of on-time starts (about a
+# period) plus the 5 ms margin: some notes late by less go unseen.
+awk -v c="$counted" -v p="$printed" 'BEGIN { exit !(c >= 0.5 * p && c <= 1.2 * p + 2) }' ||
+	e2e_fail "the engine counted $counted late bundles, the server printed $printed (want 0.5x .. 1.2x + 2)"
 echo "e2e_live_external: ok"

@@ -60,7 +60,7 @@ e2e_fail() {
 e2e_require() {
 	local t
 	for t in jackd:jackd2 jack_wait:jackd2 jack_lsp:jackd2 scsynth:supercollider-server sox:sox \
-		python3:python3 pgrep:procps; do
+		python3:python3 pgrep:procps curl:curl; do
 		command -v "${t%%:*}" >/dev/null 2>&1 ||
 			e2e_fail "${t%%:*} not found: install the Debian package ${t#*:}"
 	done

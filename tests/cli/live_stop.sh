@@ -22,6 +22,16 @@ e2e_require
 audio_require
 e2e_init live-stop
 check=(python3 "${top_srcdir:-.}/tests/tools/sound_check.py" --bound 2 --settle 1)
+# recover LOG WHAT ARGS...: one sound_check.py cycle; on failure the log's
+# lines and a FAIL line with the cycle's figures and the machine's load
+recover() {
+	local log=$1 what=$2 out
+	shift 2
+	out=$("${check[@]}" "$@" 2>&1) && { echo "$out"; return 0; }
+	echo "$out"
+	grep -v '"debug"' "$log" >&2
+	e2e_fail "$what ($(grep '^cycle' <<<"$out" | tail -1); load $(cut -d' ' -f1-3 /proc/loadavg))"
+}
 # Dense playing: the meter always has notes to hear.
 E2E_SETS=(--set sequencer.density=1 --set idle.timeout_ms=86400000)
 
@@ -37,10 +47,10 @@ http=$(audio_free_tcp_port) || e2e_fail "no free TCP port"
 log="$E2E_TMP/managed.log"
 e2e_start "$log" --http "127.0.0.1:$http"
 e2e_wait_log "$log" '"event":"started"' 20
-"${check[@]}" --http "$http" --sc-port "$E2E_PORT" --stop 4 ||
-	{ grep -v '"debug"' "$log" >&2; e2e_fail "managed: no sound within 2 s after a hung scsynth"; }
-"${check[@]}" --http "$http" --sc-port "$E2E_PORT" --kill ||
-	{ grep -v '"debug"' "$log" >&2; e2e_fail "managed: no sound within 2 s after scsynth was killed"; }
+recover "$log" "managed: no sound within 2 s after a hung scsynth" \
+	--http "$http" --sc-port "$E2E_PORT" --stop 4
+recover "$log" "managed: no sound within 2 s after scsynth was killed" \
+	--http "$http" --sc-port "$E2E_PORT" --kill
 st=$(state "$http")
 echo "managed at the end: link, sound, restarts: $st"
 [ "${st%% *}" = connected ] || e2e_fail "managed: link $st at the end"
@@ -58,10 +68,10 @@ http=$(audio_free_tcp_port) || e2e_fail "no free TCP port"
 log="$E2E_TMP/external.log"
 e2e_start "$log" --http "127.0.0.1:$http" --synth "supercollider:127.0.0.1:$AUDIO_PORT"
 e2e_wait_log "$log" '"event":"started"' 20
-"${check[@]}" --http "$http" --sc-port "$AUDIO_PORT" --stop 4 --external ||
-	{ grep -v '"debug"' "$log" >&2; e2e_fail "external: no sound within 2 s after the server continued"; }
-"${check[@]}" --http "$http" --sc-port "$AUDIO_PORT" --mute 901 ||
-	{ grep -v '"debug"' "$log" >&2; e2e_fail "external: a silent output was not mended within 2 s"; }
+recover "$log" "external: no sound within 2 s after the server continued" \
+	--http "$http" --sc-port "$AUDIO_PORT" --stop 4 --external
+recover "$log" "external: a silent output was not mended within 2 s" \
+	--http "$http" --sc-port "$AUDIO_PORT" --mute 901
 grep -q '"event":"synth.health".*is silent while notes should sound' "$log" ||
 	e2e_fail "external: the log does not say the output was silent"
 st=$(state "$http")
