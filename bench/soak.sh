@@ -8,8 +8,8 @@
 # process (RSS, open fds, threads, CPU over the interval, from /proc) and
 # its /metrics (notes played, late bundles, events not sent to the server,
 # the output meter's peak, the sound check's state and restarts, scsynth's
-# CPU) and prints a table, then the drift of each figure from the first
-# sample after warm-up to the last.
+# CPU, and the machine's load average) and prints a table, then the drift
+# of each figure from the first sample after warm-up to the last.
 # Usage: bench/soak.sh [SECONDS]   (top_builddir = a build tree)
 set -euo pipefail
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -41,8 +41,8 @@ echo "soak: $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(uname -r), load $(cut
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 metric() { awk -v k="mystery_engine_$1" '$1 == k { print $2; exit }' "$E2E_TMP/m.txt"; }
 hz=$(getconf CLK_TCK)
-printf '%6s %8s %4s %4s %6s %8s %5s %6s %7s %9s %4s %6s\n' \
-	t_s rss_kB fds thr cpu_% notes late dropped peak_dB sound rst sc_cpu | tee "$E2E_TMP/table.txt"
+printf '%6s %8s %4s %4s %6s %8s %5s %6s %7s %9s %4s %6s %5s\n' \
+	t_s rss_kB fds thr cpu_% notes late dropped peak_dB sound rst sc_cpu load1 | tee "$E2E_TMP/table.txt"
 t0=$(date +%s)
 c0=$(ticks "$pid")
 n=0
@@ -64,12 +64,13 @@ while :; do
 	notes=$(metric notes_played_total)
 	rst=$(metric backend_restarts_total)
 	sccpu=$(metric synth_server_cpu_ratio)
-	printf '%6d %8d %4d %4d %6.2f %8s %5s %6s %7s %9s %4s %6s\n' \
+	printf '%6d %8d %4d %4d %6.2f %8s %5s %6s %7s %9s %4s %6s %5s\n' \
 		$((now - t0)) "$rss" "$fds" "$thr" \
 		"$(awk -v a="$c0" -v b="$c1" -v h="$hz" -v s="$every" 'BEGIN { printf "%.2f", (b - a) / h / s * 100 }')" \
 		"${notes:-?}" "${late:-?}" "${drop:-?}" \
 		"$(awk -v p="${peak:-0}" 'BEGIN { if (p < 1e-5) print "-inf"; else printf "%.1f", 20 * log(p) / log(10) }')" \
-		"$sound" "${rst:-?}" "$(awk -v c="${sccpu:-0}" 'BEGIN { printf "%.1f%%", c * 100 }')" |
+		"$sound" "${rst:-?}" "$(awk -v c="${sccpu:-0}" 'BEGIN { printf "%.1f%%", c * 100 }')" \
+		"$(cut -d' ' -f1 /proc/loadavg)" |
 		tee -a "$E2E_TMP/table.txt"
 	c0=$c1
 	n=$((n + 1))
@@ -81,8 +82,8 @@ e2e_stop
 echo "SIGTERM: exit status $E2E_RC after $E2E_STOP_MS ms; left behind: $(e2e_leftovers)"
 awk 'NR > 2 { if (!s) { s = 1; r0 = $2; f0 = $3; t0 = $4 } r1 = $2; f1 = $3; t1 = $4
 	if ($3 > fmax) fmax = $3; if ($4 > tmax) tmax = $4; cpu += $5; k++; late = $7; drop = $8
-	if ($10 == "ok") ok++ }
+	if ($10 == "ok") ok++; ld += $13 }
 	END { printf "drift from the second sample to the last: rss %+d kB (%d -> %d), fds %d -> %d (max %d), threads %d -> %d (max %d)\n", r1 - r0, r0, r1, f0, f1, fmax, t0, t1, tmax
-	      printf "engine cpu mean %.2f %%, late bundles %s, events not sent %s, sound ok in %d of %d samples\n", cpu / k, late, drop, ok, k }' \
+	      printf "engine cpu mean %.2f %%, late bundles %s, events not sent %s, sound ok in %d of %d samples, load average mean %.1f\n", cpu / k, late, drop, ok, k, ld / k }' \
 	"$E2E_TMP/table.txt"
 grep -E '"event":"(synth\.(health|lost|fault|exit)|stall|events_dropped)"' "$log" | head -20 || true
