@@ -463,8 +463,11 @@ static enum setup_result setup(struct sc *sc)
 	for (int i = 0; rtclock_mono_ns() < until && !stopping(sc) && server_process_up(sc); i++) {
 		if (!sc->managed && sc->lost_once) {
 			/* Bundles the server still holds from before (it was stopped,
-			 * say) play at once when it goes on: cut them short. */
-			send_now_bundle(sc, "/n_set", "isf", SYNTH_SC_FX_NODE, "volume", 0.0f);
+			 * say) play at once when it goes on: cut them short, in the
+			 * same control block, before the output hears them (volume
+			 * 0 would glide down over SYNTHDEF_LAG_S, a burst fading
+			 * out); the set-up makes a new effect synth. */
+			send_now_bundle(sc, "/n_free", "i", SYNTH_SC_FX_NODE);
 			send_now_bundle(sc, "/g_freeAll", "i", SYNTH_SC_GROUP);
 		}
 		e = sc_link_notify(sc->l, 1, i < 25 ? 20 : 100);
