@@ -565,9 +565,9 @@ static void log_stats(struct worker *w, struct inq *q)
 		 "loops %llu realtime %s lateness_p50_us %.1f lateness_p99_us %.1f "
 		 "midi_to_send_n %llu midi_to_send_p50_us %.1f midi_to_send_p99_us %.1f",
 		 (unsigned long long)worker_heartbeat(w), worker_is_realtime(w) ? "yes" : "no",
-		 hist_quantile(late, 0.5) / 1e3, hist_quantile(late, 0.99) / 1e3,
-		 (unsigned long long)hist_count(lat), hist_quantile(lat, 0.5) / 1e3,
-		 hist_quantile(lat, 0.99) / 1e3);
+		 (double)hist_quantile(late, 0.5) / 1e3, (double)hist_quantile(late, 0.99) / 1e3,
+		 (unsigned long long)hist_count(lat), (double)hist_quantile(lat, 0.5) / 1e3,
+		 (double)hist_quantile(lat, 0.99) / 1e3);
 }
 
 static void teardown(struct app *a)
@@ -704,7 +704,7 @@ int app_run(const struct config *cfg, const struct cli_options *opts)
 	int64_t wait_ns = wd_period > 0 && wd_period / 2 < NS_PER_SEC ? wd_period / 2 : NS_PER_SEC;
 	int sig = 0;
 	for (;;) {
-		struct timespec tick = {wait_ns / NS_PER_SEC, wait_ns % NS_PER_SEC};
+		struct timespec tick = rtclock_timespec(wait_ns);
 		sig = sigtimedwait(&sigs, NULL, &tick);
 		if (wd_period > 0)
 			sdnotify_watchdog_feed(&wd, worker_heartbeat(a->worker));
