@@ -19,6 +19,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -26,6 +27,7 @@
 
 #include "core/engine.h"
 #include "core/scale.h"
+#include "rt/audio_card.h"
 #include "rt/evout.h"
 #include "rt/http.h"
 #include "rt/inq.h"
@@ -125,6 +127,11 @@ static void synth_sink_fill(void *ctx, struct snapshot *s)
 	s->server_cpu_avg = st.cpu_avg;
 	s->server_cpu_peak = st.cpu_peak;
 	s->server_synths = st.synths;
+	struct audio_card_status ac;
+	audio_card_current(&ac);
+	s->audio_state = ac.state;
+	snprintf(s->audio_card, sizeof s->audio_card, "%s", ac.card);
+	snprintf(s->audio_seen, sizeof s->audio_seen, "%s", ac.seen);
 }
 
 static void led_sink_events(void *ctx, const struct event *ev, size_t n, int64_t now)

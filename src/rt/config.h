@@ -36,6 +36,7 @@ struct config {
 		int port, voices, lookahead_ms, latency_ms, sample_rate, jack_period;
 		int jack_driver;		/* enum config_jack_driver */
 		char jack_name[CONFIG_STR_MAX];	/* JACK server used or started */
+		char audio_device[CONFIG_STR_MAX];	/* ALSA card: auto | id | name | hw:... */
 	} synth;
 	struct {
 		char transport[CONFIG_STR_MAX];	/* none | serial:PATH[@BAUD] | udp:HOST:PORT */

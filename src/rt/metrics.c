@@ -23,6 +23,7 @@
 
 #include "core/param.h"
 #include "core/scale.h"
+#include "rt/audio_card.h"
 
 /* ---- process figures ---- */
 
@@ -488,6 +489,9 @@ char *metrics_state_json(const struct snapshot *s, size_t *len)
 	ok = ok && put(links, "midi", link_json(s->link_midi, port)) &&
 	     put(links, "synth", link_json(s->link_synth, NULL)) &&
 	     put(links, "led", link_json(s->link_led, NULL));
+	json_t *card = ok ? child(links, "sound_card") : NULL;
+	ok = ok && put(card, "state", json_string(audio_card_state_name(s->audio_state))) &&
+	     put(card, "card", jname(s->audio_card)) && put(card, "seen", jname(s->audio_seen));
 
 	json_t *voices = child(root, "voices");
 	ok = ok && put(voices, "active", json_integer(s->voices_active)) &&
