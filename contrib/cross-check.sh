@@ -55,7 +55,7 @@ qemu_of() {
 # --- tools ------------------------------------------------------------------
 
 tools=(gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf qemu-user dpkg-dev debhelper
-	fakeroot lintian pkg-config autoconf automake git)
+	lintian pkg-config autoconf automake git)
 install_tools() {
 	local missing=() p
 	for p in "${tools[@]}"; do
@@ -258,6 +258,8 @@ compare_renders() {
 for a in "${archs[@]}"; do triplet "$a" >/dev/null; done
 phase "tools"
 install_tools
+git -C "$top" rev-parse --git-dir >/dev/null 2>&1 ||
+	die "$top is not a git checkout: the package builds copy its files (git ls-files)"
 if [ ! -x "$top/configure" ] || [ "$top/configure.ac" -nt "$top/configure" ]; then
 	(cd "$top" && ./autogen.sh) >/dev/null 2>&1 || die "autogen"
 fi
