@@ -401,14 +401,14 @@ enum audio_card_err audio_card_select(const char *dir, const char *spec, char *d
 	if (!publish(&st))
 		return e;
 	if (e == AUDIO_CARD_OK)
-		log_info("audio_card", "sound card %s: %s \"%s\" (%s) for synth.audio_device \"%s\"; "
+		log_info("audio_card", "sound card %s: %s \"%s\" (%s), asked for \"%s\"; "
 		    "cards: %s", st.device, audio_card_kind_name(l.card[i].kind), l.card[i].name,
 		    l.card[i].longname, spec, st.seen);
 	else if (e == AUDIO_CARD_E_READ)
-		log_error("audio_card", "synth.audio_device \"%s\": %s (%s/cards); retrying", spec,
+		log_error("audio_card", "sound card \"%s\": %s (%s/cards); retrying", spec,
 		    audio_card_strerror(e), asound_dir(dir));
 	else
-		log_error("audio_card", "synth.audio_device \"%s\": %s; cards: %s; retrying", spec,
+		log_error("audio_card", "sound card \"%s\": %s; cards: %s; retrying", spec,
 		    audio_card_strerror(e), st.seen);
 	return e;
 }

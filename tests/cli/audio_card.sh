@@ -88,7 +88,7 @@ wait_log() {	# wait_log PATTERN SECONDS
 	done
 	return 1
 }
-wait_log '"event":"audio_card".*synth.audio_device \\"CODEC\\": no such sound card now; cards: 0 vc4hdmi0 (hdmi), 1 vc4hdmi1 (hdmi), 2 Headphones (headphones); retrying' 10 ||
+wait_log '"event":"audio_card".*sound card \\"CODEC\\": no such sound card now; cards: 0 vc4hdmi0 (hdmi), 1 vc4hdmi1 (hdmi), 2 Headphones (headphones); retrying' 10 ||
 	fail "no clear error for the absent card: $(grep audio_card "$work/log" || tail -n 5 "$work/log")"
 sleep 2
 pgrep -f "jackd -n $jack " >/dev/null && fail "jackd started although its card is absent"
