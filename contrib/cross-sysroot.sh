@@ -36,6 +36,10 @@ roots=(libc6-dev libncurses-dev liblo-dev libconfig-dev libcunit1-dev libjansson
 	libmicrohttpd-dev libsmf-dev libglib2.0-dev libportmidi-dev libsystemd-dev)
 
 say() { printf 'cross-sysroot[%s]: %s\n' "$arch" "$*" >&2; }
+# apt's error lines from file $1, at most six of them.
+apt_errors() {
+	grep -E '^(E|W|Err):' "$1" | awk 'NR <= 6 { print "    " $0 } END { if (NR > 6) print "    ... and " NR - 6 " more" }' >&2 || true
+}
 die() { say "error: $*"; exit 1; }
 
 case $arch in
@@ -53,8 +57,10 @@ as_root() {
 	fi
 }
 
-# apt-get update, retried; succeeds when the lists resolve our roots even
-# if one index failed (the message names it).
+# apt-get update, retried.  A failure that leaves every root resolvable
+# (one index of a suite failing its size check during a mirror sync, say)
+# is reported and tolerated at once; otherwise it is retried, then left to
+# the caller, which reports what is missing.
 update_lists() {
 	local i log
 	log=$(mktemp)
@@ -64,11 +70,15 @@ update_lists() {
 			return 0
 		fi
 		say "apt-get update failed (attempt $i of $attempts):"
-		grep -E '^(E|W|Err):' "$log" | sed 's/^/    /' >&2 || true
+		apt_errors "$log"
+		if [ -z "$(missing_roots)" ]; then
+			say "every package needed resolves with the lists that did arrive: going on"
+			rm -f "$log"
+			return 0
+		fi
 		[ "$i" -lt "$attempts" ] && sleep $((5 * i))
 	done
 	rm -f "$log"
-	say "apt-get update kept failing; going on with the lists that did arrive"
 	return 1
 }
 
@@ -144,7 +154,7 @@ download() {
 			return 0
 		fi
 		say "apt-get download failed (attempt $i of $attempts):"
-		grep -E '^(E|W|Err):' "$cache/download.err" | sed 's/^/    /' >&2 || true
+		apt_errors "$cache/download.err"
 		# A file gone from the mirror means stale lists: refresh them once.
 		[ "$i" -eq 1 ] && { update_lists || true; }
 		[ "$i" -lt "$attempts" ] && sleep $((5 * i))

@@ -95,7 +95,7 @@ test)
     for f in "$top"/build-test/tests/*.log "$top"/build-test/tests/cli/*.log; do
       [ -f "$f" ] || continue
       case "$f" in */test-suite.log) continue ;; esac
-      grep -q '^FAIL\|^ERROR' "${f%.log}.trs" 2>/dev/null && { echo "==== $f"; tail -n 60 "$f"; }
+      grep -q '^:test-result: \(FAIL\|ERROR\)' "${f%.log}.trs" 2>/dev/null && { echo "==== $f"; tail -n 60 "$f"; }
     done
     summary
     exit 1
