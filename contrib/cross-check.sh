@@ -269,29 +269,35 @@ fi
 mkdir -p "$out"
 
 phase "sysroots"
+"$top/contrib/cross-sysroot.sh" --lists "${archs[@]}"
+declare -A job=()
 for a in "${archs[@]}"; do
-	"$top/contrib/cross-sysroot.sh" "$a" "$out/sysroot-$a"
+	"$top/contrib/cross-sysroot.sh" "$a" "$out/sysroot-$a" &
+	job[$a]=$!
+done
+for a in "${archs[@]}"; do
+	wait "${job[$a]}" || die "the $a sysroot (see above)"
 done
 
-phase "packages and builds (the foreign ones in the background, then their unit tests under qemu)"
-# Building at the same time overlaps the single-threaded parts (autoreconf,
-# configure, dh); each foreign job goes on to its unit tests, which mostly
-# wait (the HTTP suite's slow clients).
-declare -A job=()
+phase "packages and builds: the foreign ones, then their unit tests under qemu in the background while the native one builds"
+# The foreign packages build at the same time (overlapping the
+# single-threaded parts: autoreconf, configure, dh); each job goes on to its
+# unit tests, which mostly wait (the HTTP suite's slow clients), while the
+# native package builds.
 for a in "${archs[@]}"; do
 	rm -f "$out/pkg/$a.built"
 	(package "$a" && touch "$out/pkg/$a.built" && unit_tests "$a") &
 	job[$a]=$!
 done
-package "$native"
-
-phase "renders"
 for a in "${archs[@]}"; do
 	while [ ! -e "$out/pkg/$a.built" ]; do
 		kill -0 "${job[$a]}" 2>/dev/null || die "the $a package (see above)"
 		sleep 1
 	done
 done
+package "$native"
+
+phase "renders"
 for a in "$native" "${archs[@]}"; do
 	render_set "$a"
 done

@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # mystery-engine: a sysroot of Debian's ARCH packages for cross-building.
 #
-#   contrib/cross-sysroot.sh ARCH DIR     (ARCH: arm64 or armhf)
+#   contrib/cross-sysroot.sh ARCH DIR          (ARCH: arm64 or armhf)
+#   contrib/cross-sysroot.sh --lists ARCH...   only add the architectures and
+#                                              update the package lists, once
+#                                              for all (then several sysroots
+#                                              can be made at the same time)
 #
 # Resolves the Depends/Pre-Depends closure of the -dev packages the project
 # links (only ARCH's own packages: Multi-Arch: foreign tools and
@@ -23,8 +27,18 @@
 # package.
 set -euo pipefail
 
-arch=${1:?usage: cross-sysroot.sh ARCH DIR}
-dir=${2:?usage: cross-sysroot.sh ARCH DIR}
+usage="usage: cross-sysroot.sh ARCH DIR | --lists ARCH..."
+archs=()
+if [ "${1:-}" = --lists ]; then
+	shift
+	archs=("$@")
+	arch=${1:?$usage}
+	dir=
+else
+	arch=${1:?$usage}
+	dir=${2:?$usage}
+	archs=("$arch")
+fi
 cache=${ME_CROSS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mystery-engine/cross}/$arch
 attempts=${ME_CROSS_ATTEMPTS:-3}
 # apt's binary cache of the lists, kept here: Debian's container images
@@ -42,10 +56,12 @@ apt_errors() {
 }
 die() { say "error: $*"; exit 1; }
 
-case $arch in
-arm64 | armhf) ;;
-*) die "unknown architecture '$arch' (arm64 or armhf)" ;;
-esac
+for a in "${archs[@]}"; do
+	case $a in
+	arm64 | armhf) ;;
+	*) die "unknown architecture '$a' (arm64 or armhf)" ;;
+	esac
+done
 
 as_root() {
 	if [ "$(id -u)" -eq 0 ]; then
@@ -71,7 +87,7 @@ update_lists() {
 		fi
 		say "apt-get update failed (attempt $i of $attempts):"
 		apt_errors "$log"
-		if [ -z "$(missing_roots)" ]; then
+		if [ -z "$(missing_roots_all)" ]; then
 			say "every package needed resolves with the lists that did arrive: going on"
 			rm -f "$log"
 			return 0
@@ -82,24 +98,38 @@ update_lists() {
 	return 1
 }
 
+# Adds the architectures that are missing, then updates the lists.
 ensure_lists() {
-	if ! dpkg --print-foreign-architectures | grep -qx "$arch"; then
-		as_root dpkg --add-architecture "$arch" ||
-			die "the $arch package lists are needed: as root, run" \
-				"dpkg --add-architecture $arch && apt-get update"
-		update_lists || true
-	fi
+	local a added=0
+	for a in "${archs[@]}"; do
+		dpkg --print-foreign-architectures | grep -qx "$a" && continue
+		as_root dpkg --add-architecture "$a" ||
+			die "the $a package lists are needed: as root, run" \
+				"dpkg --add-architecture $a && apt-get update"
+		added=1
+	done
+	[ $added -eq 0 ] || update_lists || true
 }
 
-# The roots that have no ARCH candidate in the lists (empty: all resolve).
+# The roots that have no candidate for architecture $1 (default ARCH) in
+# the lists (empty: all resolve).
 missing_roots() {
-	local have p miss=()
-	have=$(apt-cache "${apt_opts[@]}" show --no-all-versions "${roots[@]/%/:$arch}" 2>/dev/null |
+	local a=${1:-$arch} have p miss=()
+	have=$(apt-cache "${apt_opts[@]}" show --no-all-versions "${roots[@]/%/:$a}" 2>/dev/null |
 		awk '/^Package: / { print $2 }')
 	for p in "${roots[@]}"; do
 		grep -qxF "$p" <<<"$have" || miss+=("$p")
 	done
 	echo "${miss[*]}"
+}
+
+# As missing_roots, for every architecture asked for ("ARCH: pkg ...").
+missing_roots_all() {
+	local a m
+	for a in "${archs[@]}"; do
+		m=$(missing_roots "$a")
+		[ -z "$m" ] || echo "$a: $m"
+	done
 }
 
 # The closure, breadth first: prints "name version filename" for each ARCH
@@ -180,6 +210,16 @@ relink() {
 
 mkdir -p "$cache"
 ensure_lists
+if [ -z "$dir" ]; then
+	miss=$(missing_roots_all)
+	if [ -n "$miss" ]; then
+		update_lists || true
+		miss=$(missing_roots_all)
+	fi
+	[ -z "$miss" ] || die "no candidate for: $miss (is the mirror reachable? the lists: apt-get update)"
+	say "package lists ready for ${archs[*]}"
+	exit 0
+fi
 # The closure is a function of the lists and of this script: when neither
 # changed since DIR was made, there is nothing to do.
 if [ -f "$dir/.stamp" ] && [ "$dir/.stamp" -nt "$0" ] &&
