@@ -110,7 +110,19 @@ static int run(int argc, char **argv, struct cli_options *opts, struct config *c
 		.json = opts->daemon,
 		.to_stderr = opts->daemon || !to_file || isatty(STDERR_FILENO),
 	};
-	if (log_open(&lo) != 0)
+	int lrc = log_open(&lo);
+	if (lrc == LOG_ERR_FILE) {
+		/* An unwritable log file must not silence the instrument: play
+		 * on with the log on standard error (the journal under systemd). */
+		lo.file = NULL;
+		lo.to_stderr = true;
+		lrc = log_open(&lo);
+		if (lrc == 0)
+			log_warn("log_file_failed", "cannot write the log file %s: logging to "
+				 "standard error only", cfg->logging.file);
+		cfg->logging.file[0] = '\0';	/* later reopens do not try it again */
+	}
+	if (lrc != 0)
 		return 1;
 	if (!opts->seed_set) {
 		opts->seed = seed_from_time();

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "rt/cli.h"
+#include "rt/preset.h"
 #include "testlib.h"
 
 #define ARGV(...) ((char *[]){"mystery-engine", __VA_ARGS__, NULL})
@@ -75,6 +76,12 @@ static void test_run_options(void)
 	cli_free(&o);
 	CU_ASSERT_EQUAL(PARSE(&o, "--synth", "none", "--http", "off", "--http", "0.0.0.0:80"), 0);
 	CU_ASSERT_STRING_EQUAL(o.http, "0.0.0.0:80");
+	cli_free(&o);
+	/* a preset name as long as HTTP and the console allow (64) */
+#define LONGEST "a234567890123456789012345678901234567890123456789012345678901234"
+	CU_ASSERT_EQUAL(strlen(LONGEST), PRESET_NAME_MAX);
+	CU_ASSERT_EQUAL(PARSE(&o, "--preset", LONGEST), 0);
+	CU_ASSERT_STRING_EQUAL(o.preset, LONGEST);
 	cli_free(&o);
 }
 
@@ -150,6 +157,9 @@ static void test_usage_errors(void)
 		{"--midi-in", "usb", "--midi-in: `usb`"},
 		{"--led", "serial:", "--led"},
 		{"--preset", "../../etc/passwd", "--preset"},
+		/* 65 characters: one over the limit HTTP and the console share */
+		{"--preset", "a234567890123456789012345678901234567890123456789012345678901234x",
+		 "1 to 64 letters"},
 		{"--set", "sequencer.bpm", "expected KEY=VALUE"},
 		{"--set", "=3", "expected KEY=VALUE"},
 		{"--seconds", "10", "unknown option `--seconds`"},

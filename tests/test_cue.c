@@ -80,8 +80,23 @@ static void test_from_event(void)
 	CU_ASSERT_EQUAL(cue_from_event(&ev, &c), 1);
 	CU_ASSERT_EQUAL(c.u.idle.on, 0);
 
+	/* every step edit becomes a step cue */
+	ev = (struct event){.type = EV_STEP_EDIT};
+	ev.u.step_edit.step = 5;
+	ev.u.step_edit.on = 1;
+	ev.u.step_edit.velocity = 116;
+	ev.u.step_edit.prob = 0.456;
+	CU_ASSERT_EQUAL(cue_from_event(&ev, &c), 1);
+	CU_ASSERT_EQUAL(c.kind, CUE_STEP);
+	CU_ASSERT_EQUAL(c.u.step.step, 5);
+	CU_ASSERT_EQUAL(c.u.step.on, 1);
+	CU_ASSERT_EQUAL(c.u.step.velocity, 116);
+	CU_ASSERT_EQUAL(c.u.step.prob, 46);
+	ev.u.step_edit.step = 64;
+	CU_ASSERT_EQUAL(cue_from_event(&ev, &c), 0);
+
 	const enum event_type silent[] = {EV_SCALE, EV_MUTATION, EV_INPUT, EV_STEP,
-	    EV_TRANSPORT, EV_STEP_EDIT};
+	    EV_TRANSPORT, EV_PATTERN};
 	for (size_t i = 0; i < sizeof silent / sizeof silent[0]; i++) {
 		ev = (struct event){.type = (uint8_t)silent[i]};
 		CU_ASSERT_EQUAL(cue_from_event(&ev, &c), 0);
@@ -122,6 +137,18 @@ static void test_frame_bytes(void)
 	const uint8_t idle[] = {0x00, 0x02, 0x05, 0x02, 0x41, 0x00};
 	CU_ASSERT_EQUAL(cue_encode_frame(&c, buf, sizeof buf), sizeof idle);
 	CU_ASSERT(memcmp(buf, idle, sizeof idle) == 0);
+
+	/* step 3 on, velocity 116, probability 100 %: type 6, then CRC 0xD7 */
+	c = (struct cue){.kind = CUE_STEP};
+	c.u.step.step = 3;
+	c.u.step.on = 1;
+	c.u.step.velocity = 116;
+	c.u.step.prob = 100;
+	const uint8_t step[] = {0x00, 0x07, 0x06, 0x03, 0x01, 0x74, 0x64, 0xD7, 0x00};
+	CU_ASSERT_EQUAL(cue_encode_frame(&c, buf, sizeof buf), sizeof step);
+	CU_ASSERT(memcmp(buf, step, sizeof step) == 0);
+	c.u.step.step = 64;
+	CU_ASSERT_EQUAL(cue_encode_frame(&c, buf, sizeof buf), 0);
 }
 
 static int decode_all(const uint8_t *b, size_t n, struct me_cue_decoder *d, struct me_cue *got,
@@ -186,6 +213,21 @@ static void test_round_trip(void)
 		sent++;
 		CU_ASSERT_EQUAL(got[0].type, c.kind);
 		CU_ASSERT_EQUAL(got[0].index, i);
+	}
+	for (int k = 0; k < 64; k++) {
+		struct cue c = {.kind = CUE_STEP};
+		c.u.step.step = (uint8_t)k;
+		c.u.step.on = (uint8_t)(k & 1);
+		c.u.step.velocity = (uint8_t)(k * 2);
+		c.u.step.prob = (uint8_t)(k * 100 / 63);
+		size_t n = cue_encode_frame(&c, buf, sizeof buf);
+		CU_ASSERT_EQUAL_FATAL(decode_all(buf, n, &d, got, 1), 1);
+		sent++;
+		CU_ASSERT_EQUAL(got[0].type, ME_CUE_STEP);
+		CU_ASSERT_EQUAL(got[0].step, k);
+		CU_ASSERT_EQUAL(got[0].on, k & 1);
+		CU_ASSERT_EQUAL(got[0].velocity, k * 2);
+		CU_ASSERT_EQUAL(got[0].prob, k * 100 / 63);
 	}
 	for (int on = 0; on <= 1; on++) {
 		struct cue c = {.kind = CUE_IDLE};
@@ -321,6 +363,22 @@ static void test_json(void)
 	c.u.idle.on = 0;
 	j = as_json(&c, modes, palettes, text, sizeof text);
 	CU_ASSERT(json_is_false(json_object_get(j, "state")));
+	json_decref(j);
+
+	c = (struct cue){.kind = CUE_STEP};
+	c.u.step.step = 3;
+	c.u.step.on = 1;
+	c.u.step.velocity = 116;
+	c.u.step.prob = 100;
+	j = as_json(&c, modes, palettes, text, sizeof text);
+	CU_ASSERT_STRING_EQUAL(text,
+	    "{\"type\":\"step\",\"step\":3,\"on\":true,\"velocity\":116,\"probability\":1}");
+	json_decref(j);
+	c.u.step.on = 0;
+	c.u.step.prob = 35;
+	j = as_json(&c, modes, palettes, text, sizeof text);
+	CU_ASSERT(json_is_false(json_object_get(j, "on")));
+	CU_ASSERT_DOUBLE_EQUAL(json_number_value(json_object_get(j, "probability")), 0.35, 1e-9);
 	json_decref(j);
 }
 

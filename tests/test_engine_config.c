@@ -29,7 +29,10 @@ static void test_references_resolve(void)
 	CU_ASSERT(c.max_changes_per_cycle >= 1 && c.max_changes_per_cycle <= EVENT_MUT_MAX);
 }
 
-/* The design's mapping: one CC per parameter, the buttons inside 0..127. */
+/*
+ * The design's mapping: one CC per parameter (but the voice envelope, which
+ * profiles set), the buttons inside 0..127.
+ */
 static void test_mapping(void)
 {
 	struct engine_config c;
@@ -39,7 +42,7 @@ static void test_mapping(void)
 		if (c.cc_param[cc] >= 0)
 			seen[c.cc_param[cc]]++;
 	for (int p = 0; p < P_COUNT; p++)
-		CU_ASSERT_EQUAL(seen[p], 1);
+		CU_ASSERT_EQUAL(seen[p], p == P_ATTACK || p == P_RELEASE ? 0 : 1);
 	CU_ASSERT_EQUAL(c.cc_param[53], CC_RESERVED);
 	for (int i = 0; i < c.n_buttons; i++)
 		CU_ASSERT(c.buttons[i].first <= c.buttons[i].last && c.buttons[i].last <= 127);
@@ -56,6 +59,10 @@ static void test_ambient_profile(void)
 	CU_ASSERT(a->value[P_DENSITY] < c.density);
 	CU_ASSERT(a->value[P_REVERB_MIX] > c.reverb_mix);
 	CU_ASSERT_STRING_EQUAL(scale_name(c.scales[(int)a->value[P_SCALE_SELECT]]), "pentatonic");
+	/* an airy pad: softer onsets and longer tails than the start */
+	CU_ASSERT(a->mask & (1u << P_ATTACK) && a->mask & (1u << P_RELEASE));
+	CU_ASSERT(a->value[P_ATTACK] > c.attack);
+	CU_ASSERT(a->value[P_RELEASE] > c.release);
 }
 
 TEST_SUITE(engine_config, NULL, NULL,

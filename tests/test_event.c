@@ -33,6 +33,10 @@ static void test_documented_names(void)
 	CU_ASSERT_STRING_EQUAL(event_type_name(EV_IDLE), "idle");
 	CU_ASSERT_STRING_EQUAL(event_type_name(EV_MODE), "mode");
 	CU_ASSERT_STRING_EQUAL(event_type_name(EV_INPUT), "input");
+	CU_ASSERT_STRING_EQUAL(event_type_name(EV_STEP_EDIT), "step_edit");
+	CU_ASSERT_STRING_EQUAL(event_type_name(EV_PATTERN), "pattern");
+	CU_ASSERT_STRING_EQUAL(event_pattern_cause_name(PATTERN_REWRITE), "rewrite");
+	CU_ASSERT_STRING_EQUAL(event_pattern_cause_name(PATTERN_CAUSE_COUNT), "unknown");
 }
 
 TEST_SUITE(event, NULL, NULL,

@@ -99,8 +99,35 @@ static void test_types(void)
 	ev.type = EV_STEP_EDIT;
 	ev.u.step_edit.step = 4;
 	ev.u.step_edit.on = 1;
+	ev.u.step_edit.prob = 1;
+	ev.u.step_edit.velocity = 116;
+	ev.u.step_edit.source = SRC_MIDI;
 	CU_ASSERT_STRING_EQUAL(fmt(&ev, 0),
-	    "{\"t\":0.000000,\"type\":\"step_edit\",\"step\":4,\"on\":true}\n");
+	    "{\"t\":0.000000,\"type\":\"step_edit\",\"step\":4,\"on\":true,"
+	    "\"probability\":1,\"velocity\":116,\"source\":\"midi\"}\n");
+
+	/* The pattern: the active steps' degrees, null where a step is off. */
+	memset(&ev, 0, sizeof ev);
+	ev.type = EV_PATTERN;
+	ev.u.pattern.cause = PATTERN_REWRITE;
+	ev.u.pattern.len = 5;
+	ev.u.pattern.shift = -2;
+	ev.u.pattern.step = 3;
+	ev.u.pattern.off = 1u << 1;
+	const int8_t deg[5] = {0, 4, 7, -1, 13};
+	memcpy(ev.u.pattern.degree, deg, sizeof deg);
+	ev.u.pattern.degree[5] = 9;	/* past the length: not shown */
+	CU_ASSERT_STRING_EQUAL(fmt(&ev, 0),
+	    "{\"t\":0.000000,\"type\":\"pattern\",\"cause\":\"rewrite\",\"length\":5,"
+	    "\"shift\":-2,\"step\":3,\"degrees\":[0,null,7,-1,13]}\n");
+	ev.u.pattern.step = -1;
+	ev.u.pattern.cause = PATTERN_START;
+	ev.u.pattern.len = 64;
+	ev.u.pattern.off = ~UINT64_C(0);
+	size_t n = evlog_format(&ev, &cfg, 0, line, sizeof line);
+	CU_ASSERT(n > 0 && n < sizeof line);
+	CU_ASSERT_PTR_NOT_NULL(strstr(line, "\"cause\":\"start\""));
+	CU_ASSERT_PTR_NULL(strstr(line, "\"step\""));
 
 	/* The playhead is not logged. */
 	ev.type = EV_STEP;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/param.h"
+#include "core/scale.h"
 #include "testlib.h"
 #include "ui/fmt.h"
 #include "ui/glyphs.h"
@@ -281,6 +282,45 @@ static void test_glyphs(void)
 	}
 }
 
+/* The step row's notes read in the key, in Unicode or ASCII, one grid cell wide. */
+static void test_notes_spelled(void)
+{
+	char b[BUF];
+	fmt_note(b, sizeof b, SCALE_MINOR, 60, 63, glyphs_get(true));
+	CU_ASSERT_STRING_EQUAL(b, "E\xe2\x99\xad" "4");
+	CU_ASSERT_EQUAL(fmt_width(b), 3);
+	fmt_note(b, sizeof b, SCALE_MINOR, 60, 63, glyphs_get(false));
+	CU_ASSERT_STRING_EQUAL(b, "Eb4");
+	fmt_note(b, sizeof b, SCALE_MAJOR, 64, 63, glyphs_get(false));
+	CU_ASSERT_STRING_EQUAL(b, "D#4");
+	/* no note of any scale on any root is wider than a grid cell's four columns */
+	for (int id = 0; id < SCALE_COUNT; id++)
+		for (int root = 0; root < 128; root++)
+			for (int d = 0; d < 2 * scale_table[id].n; d++) {
+				int pitch = scale_degree_note(id, root, d);
+				for (int uni = 0; uni <= 1; uni++) {
+					fmt_note(b, sizeof b, id, root, pitch, glyphs_get(uni));
+					CU_ASSERT_FATAL(fmt_width(b) <= 4);
+				}
+			}
+}
+
+/* A step key past the pattern says so and sends nothing; the others pass. */
+static void test_step_key_beyond(void)
+{
+	char b[BUF] = "";
+	struct fmt_action a = fmt_key_action('9', 0);
+	CU_ASSERT_EQUAL(a.cmd.type, CMD_TOGGLE_STEP);
+	CU_ASSERT(fmt_step_beyond(&a, 8, b, sizeof b));
+	CU_ASSERT_STRING_EQUAL(b, "step 9 is past the pattern's 8 steps: not changed");
+	CU_ASSERT_FALSE(fmt_step_beyond(&a, 9, b, sizeof b));
+	a = fmt_key_action('3', 0);
+	CU_ASSERT_FALSE(fmt_step_beyond(&a, 8, b, sizeof b));
+	CU_ASSERT(fmt_step_beyond(&a, 2, b, sizeof b));
+	a = fmt_key_action('+', P_TEMPO);
+	CU_ASSERT_FALSE(fmt_step_beyond(&a, 1, b, sizeof b));
+}
+
 TEST_SUITE(fmt, NULL, NULL,
     TEST_CASE(test_values_with_units),
     TEST_CASE(test_selector_names),
@@ -292,4 +332,6 @@ TEST_SUITE(fmt, NULL, NULL,
     TEST_CASE(test_preset_name),
     TEST_CASE(test_keys),
     TEST_CASE(test_help_lists_keys),
-    TEST_CASE(test_glyphs))
+    TEST_CASE(test_glyphs),
+    TEST_CASE(test_notes_spelled),
+    TEST_CASE(test_step_key_beyond))

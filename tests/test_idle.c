@@ -4,6 +4,7 @@
 
 #include "core/engine.h"
 #include "core/idle.h"
+#include "core/router.h"
 #include "testlib.h"
 
 #define S NS_PER_SEC
@@ -125,7 +126,7 @@ static void test_engine_idle_cycle(void)
 	/* Reverb set by hand at 2 s; nothing else happens. */
 	struct engine_input in = cc_in(2 * S, 22, 64);
 	engine_input(e, &in);
-	double reverb = (64 / 127.0);
+	double reverb = router_cc_value(&cfg, 22, 64);
 	collect(e, 32 * S - 1, &s);
 	CU_ASSERT_EQUAL(s.enters, 0);
 	collect(e, 40 * S, &s);
@@ -163,7 +164,7 @@ static void test_engine_idle_cycle(void)
 	CU_ASSERT_DOUBLE_EQUAL(s.value[P_REVERB_MIX], reverb, 1e-9);
 	CU_ASSERT_DOUBLE_EQUAL(s.value[P_SCALE_SELECT], 0, 1e-9);
 	/* Density was set during idle by the performer: it stays where they put it. */
-	CU_ASSERT_DOUBLE_EQUAL(s.value[P_DENSITY], 100 / 127.0, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(s.value[P_DENSITY], router_cc_value(&cfg, 24, 100), 1e-9);
 	CU_ASSERT_EQUAL(s.too_fast, 0);
 	/* No flapping: not idle again before a full timeout after the last action. */
 	collect(e, 91 * S + 30 * S - 1, &s);

@@ -1,9 +1,12 @@
 /* Tests of the logger: what an operator finds in the log file and on the
  * terminal (shape, escaping, levels, rotation, drops, shutdown), and of the
  * runtime clock helpers it stamps records with. */
+#include <dirent.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -429,6 +432,51 @@ static void test_close_drains(void)
 	lines_free(&ls);
 }
 
+/* The logger thread, started before the program blocks its signals, blocks
+ * them itself: a SIGHUP meant for the main loop must never land on it (its
+ * default action would end the program with status 129). */
+static void test_logger_blocks_signals(void)
+{
+	const char *path = tmp_path("signals.log");
+	struct log_options o = file_opts(path, LOG_INFO);
+	sigset_t none, saved;	/* opened by a thread that blocks nothing, like main() */
+	sigemptyset(&none);
+	pthread_sigmask(SIG_SETMASK, &none, &saved);
+	int rc = log_open(&o);
+	pthread_sigmask(SIG_SETMASK, &saved, NULL);
+	CU_ASSERT_EQUAL_FATAL(rc, 0);
+	DIR *d = opendir("/proc/self/task");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	struct dirent *de;
+	int found = 0;
+	while ((de = readdir(d))) {
+		char file[320], line[256];
+		snprintf(file, sizeof file, "/proc/self/task/%s/status", de->d_name);
+		FILE *f = de->d_name[0] == '.' ? NULL : fopen(file, "r");
+		if (!f)
+			continue;
+		bool logger = false;
+		unsigned long long blocked = 0;
+		while (fgets(line, sizeof line, f)) {
+			if (strncmp(line, "Name:", 5) == 0)
+				logger = strstr(line, "logger") != NULL;
+			if (strncmp(line, "SigBlk:", 7) == 0)
+				blocked = strtoull(line + 7, NULL, 16);
+		}
+		fclose(f);
+		if (!logger)
+			continue;
+		found++;
+		CU_ASSERT_TRUE(blocked & (1ull << (SIGHUP - 1)));
+		CU_ASSERT_TRUE(blocked & (1ull << (SIGTERM - 1)));
+		CU_ASSERT_TRUE(blocked & (1ull << (SIGINT - 1)));
+		CU_ASSERT_TRUE(blocked & (1ull << (SIGPIPE - 1)));
+	}
+	closedir(d);
+	CU_ASSERT_TRUE(found);
+	log_close();
+}
+
 /* A live reload moves the log to a new file without losing a record. */
 static void test_reopen(void)
 {
@@ -565,6 +613,7 @@ TEST_SUITE(log, NULL, NULL,
     TEST_CASE(test_drops_counted),
     TEST_CASE(test_close_drains),
     TEST_CASE(test_reopen),
+    TEST_CASE(test_logger_blocks_signals),
     TEST_CASE(test_bad_options),
     TEST_CASE(test_stderr_before_open),
     TEST_CASE(test_stderr_formats),

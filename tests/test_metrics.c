@@ -141,7 +141,11 @@ static void test_prometheus(void)
 	hist_add(late, 20 * 1000);
 	struct metrics_process proc = {1e7, 2e8, 1.5, 1.7e9, 9, 1024};
 	struct metrics_http_count http[] = {{200, 10}, {429, 2}};
-	struct metrics_input in = {&s, lat, late, &proc, http, 2};
+	struct metrics_http_conns conns = {.open = 7, .timed_out = 40, .evicted = 300};
+	s.stalls = 2;
+	s.steps_skipped = 31;
+	s.late_notes_dropped = 4;
+	struct metrics_input in = {&s, lat, late, &proc, http, 2, &conns};
 	size_t len = 0;
 	char *t = metrics_prometheus(&in, &len);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
@@ -170,6 +174,14 @@ static void test_prometheus(void)
 	    value_of(t, "mystery_engine_link_state{link=\"synth\",state=\"reconnecting\"}"), 1);
 	CU_ASSERT_EQUAL(value_of(t, "mystery_engine_link_state{link=\"led\",state=\"off\"}"), 1);
 	CU_ASSERT_EQUAL(value_of(t, "mystery_engine_http_responses_total{code=\"429\"}"), 2);
+	CU_ASSERT_EQUAL(value_of(t, "mystery_engine_http_connections"), 7);
+	CU_ASSERT_EQUAL(
+	    value_of(t, "mystery_engine_http_connections_closed_total{reason=\"timeout\"}"), 40);
+	CU_ASSERT_EQUAL(
+	    value_of(t, "mystery_engine_http_connections_closed_total{reason=\"evicted\"}"), 300);
+	CU_ASSERT_EQUAL(value_of(t, "mystery_engine_stalls_total"), 2);
+	CU_ASSERT_EQUAL(value_of(t, "mystery_engine_skipped_steps_total"), 31);
+	CU_ASSERT_EQUAL(value_of(t, "mystery_engine_late_notes_dropped_total"), 4);
 
 	/* Latency: 3 at 0.5 ms, 1 at 3 ms; buckets double from 1 us. */
 	const char *h = "mystery_engine_midi_to_send_latency_seconds";
@@ -225,6 +237,9 @@ static void test_state_json(void)
 	struct snapshot s;
 	sample_snapshot(&s);
 	s.eng.value[P_DRIFT] = NAN;	/* never produced, but must not break the JSON */
+	s.stalls = 1;
+	s.steps_skipped = 14;
+	s.late_notes_dropped = 3;
 	size_t len;
 	char *t = metrics_state_json(&s, &len);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
@@ -275,8 +290,11 @@ static void test_state_json(void)
 	json_t *voices = json_object_get(root, "voices");
 	CU_ASSERT_EQUAL(json_integer_value(json_object_get(voices, "active")), 6);
 	CU_ASSERT_EQUAL(json_integer_value(json_object_get(voices, "max")), 16);
-	CU_ASSERT_EQUAL(
-	    json_integer_value(json_object_get(json_object_get(root, "counters"), "notes")), 700);
+	json_t *counters = json_object_get(root, "counters");
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(counters, "notes")), 700);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(counters, "stalls")), 1);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(counters, "steps_skipped")), 14);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(counters, "late_notes_dropped")), 3);
 	json_decref(root);
 	free(t);
 }

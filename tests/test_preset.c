@@ -313,6 +313,58 @@ static void test_missing(void)
 	CU_ASSERT_STRING_EQUAL(preset_strerror(42), "unknown preset error");
 }
 
+/* Under a preset's name, a FIFO, a directory, a device or a link is refused
+ * at once (a FIFO without a writer would otherwise wait forever), and a
+ * link planted as a save's temporary file is not written through. */
+static void test_special_files(void)
+{
+	char d[600], path[700], target[700], err[512];
+	snprintf(d, sizeof d, "%s/special", testlib_tmpdir());
+	CU_ASSERT_EQUAL_FATAL(preset_dir_ensure(d, err, sizeof err), PRESET_OK);
+	struct engine_state st;
+	sample_state(&st);
+	struct preset p;
+
+	snprintf(path, sizeof path, "%s/fifo.preset", d);
+	CU_ASSERT_EQUAL_FATAL(mkfifo(path, 0644), 0);
+	err[0] = '\0';
+	CU_ASSERT_EQUAL(preset_load(d, "fifo", &p, err, sizeof err), PRESET_ERR_NOT_REGULAR);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "fifo.preset: a FIFO"));
+
+	snprintf(path, sizeof path, "%s/dir.preset", d);
+	CU_ASSERT_EQUAL_FATAL(mkdir(path, 0755), 0);
+	CU_ASSERT_EQUAL(preset_load(d, "dir", &p, err, sizeof err), PRESET_ERR_NOT_REGULAR);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "a directory"));
+
+	snprintf(path, sizeof path, "%s/dev.preset", d);
+	CU_ASSERT_EQUAL_FATAL(symlink("/dev/zero", path), 0);
+	CU_ASSERT_EQUAL(preset_load(d, "dev", &p, err, sizeof err), PRESET_ERR_NOT_REGULAR);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "symbolic link"));
+	CU_ASSERT_EQUAL(preset_load_file("/dev/zero", &p, err, sizeof err),
+			PRESET_ERR_NOT_REGULAR);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "a device"));
+
+	/* A good preset outside the folder, linked in: not followed. */
+	snprintf(target, sizeof target, "%s/outside", testlib_tmpdir());
+	CU_ASSERT_EQUAL_FATAL(preset_dir_ensure(target, err, sizeof err), PRESET_OK);
+	CU_ASSERT_EQUAL_FATAL(preset_save(target, "good", &st, err, sizeof err), PRESET_OK);
+	snprintf(target, sizeof target, "%s/outside/good.preset", testlib_tmpdir());
+	snprintf(path, sizeof path, "%s/link.preset", d);
+	CU_ASSERT_EQUAL_FATAL(symlink(target, path), 0);
+	CU_ASSERT_EQUAL(preset_load(d, "link", &p, err, sizeof err), PRESET_ERR_NOT_REGULAR);
+
+	/* A link where the save's temporary file goes: replaced, not followed. */
+	snprintf(path, sizeof path, "%s/.mine.tmp.%ld", d, (long)getpid());
+	CU_ASSERT_EQUAL_FATAL(symlink(target, path), 0);
+	st.value[P_TEMPO] = 66;
+	CU_ASSERT_EQUAL(preset_save(d, "mine", &st, err, sizeof err), PRESET_OK);
+	CU_ASSERT_EQUAL(preset_load_file(target, &p, err, sizeof err), PRESET_OK);
+	CU_ASSERT_EQUAL(p.value[P_TEMPO], 97.25);	/* the outside file is untouched */
+	CU_ASSERT_EQUAL(preset_load(d, "mine", &p, err, sizeof err), PRESET_OK);
+	CU_ASSERT_EQUAL(p.value[P_TEMPO], 66);
+	CU_ASSERT_STRING_EQUAL(preset_strerror(PRESET_ERR_NOT_REGULAR), "not a regular file");
+}
+
 static void test_list_and_stale(void)
 {
 	char d[600], err[512];
@@ -367,4 +419,5 @@ TEST_SUITE(preset, NULL, NULL,
     TEST_CASE(test_garbage),
     TEST_CASE(test_partial),
     TEST_CASE(test_missing),
+    TEST_CASE(test_special_files),
     TEST_CASE(test_list_and_stale))

@@ -1,5 +1,6 @@
 /* Tests of the MIDI mapping: CCs onto parameters, trigger notes, channel filter. */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/engine.h"
@@ -53,10 +54,12 @@ static void test_default_mapping(void)
 	CU_ASSERT_EQUAL(resolve(&cfg, cc(1, 30, 5)).kind, ROUTE_UNMAPPED);
 }
 
+/* Without a knob range a CC spans the parameter's whole range along its curve. */
 static void test_cc_curves(void)
 {
 	struct engine_config cfg;
 	engine_config_default(&cfg);
+	memset(cfg.cc_range, 0, sizeof cfg.cc_range);
 	CU_ASSERT_DOUBLE_EQUAL(resolve(&cfg, cc(1, 20, 0)).value, 20, 1e-9);
 	CU_ASSERT_DOUBLE_EQUAL(resolve(&cfg, cc(1, 20, 127)).value, 300, 1e-9);
 	/* The middle of the tempo knob is near the geometric mean (77.5 BPM). */
@@ -77,6 +80,65 @@ static void test_cc_curves(void)
 	CU_ASSERT_EQUAL(resolve(&cfg, cc(1, 51, 127)).value, 2);
 	CU_ASSERT_EQUAL(resolve(&cfg, cc(1, 60, 127)).value, 2);
 	CU_ASSERT_EQUAL(resolve(&cfg, cc(1, 61, 64)).value, 1);
+}
+
+/*
+ * The shipped knobs: no position mutes the instrument (the filter never
+ * closes below 300 Hz, density never below 0.15, volume never below 0.3,
+ * reverb never all wet), and every walked parameter's knob stays inside
+ * the range the walk keeps to.  A knob with its own range keeps its curve.
+ */
+static void test_knob_ranges(void)
+{
+	struct engine_config cfg;
+	engine_config_default(&cfg);
+	for (int n = 0; n < 128; n++) {
+		int p = cfg.cc_param[n];
+		if (p < 0 || p == P_SCALE_SELECT || p == P_MODE || p == P_PALETTE)
+			continue;
+		for (int v = 0; v < 128; v++) {
+			struct route r = resolve(&cfg, cc(1, n, v));
+			CU_ASSERT_EQUAL_FATAL(r.param, p);
+			if (cfg.mut[p].weight > 0 && !(r.value >= cfg.mut[p].min &&
+			    r.value <= cfg.mut[p].max)) {
+				fprintf(stderr, "\n  CC %d = %d gives %s %g outside %g..%g", n, v,
+				    param_table[p].name, r.value, cfg.mut[p].min, cfg.mut[p].max);
+				CU_FAIL("a knob leaves the walk's range");
+			}
+			switch (p) {
+			case P_FILTER_CUTOFF:
+				CU_ASSERT(r.value >= 300 - 1e-9);
+				break;
+			case P_DENSITY:
+				CU_ASSERT(r.value >= 0.15 - 1e-9);
+				break;
+			case P_MASTER_VOLUME:
+				CU_ASSERT(r.value >= 0.3 - 1e-9);
+				break;
+			case P_REVERB_MIX:
+				CU_ASSERT(r.value <= 0.9 + 1e-9);
+				break;
+			default:
+				break;
+			}
+		}
+	}
+	/* the filter knob: 300..8000 Hz, equal ratios for equal moves */
+	CU_ASSERT_DOUBLE_EQUAL(resolve(&cfg, cc(1, 21, 0)).value, 300, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(resolve(&cfg, cc(1, 21, 127)).value, 8000, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(resolve(&cfg, cc(1, 21, 5)).value, 300 * pow(8000 / 300.0, 5 / 127.0),
+	    1e-6);
+	double c1 = resolve(&cfg, cc(1, 21, 32)).value, c2 = resolve(&cfg, cc(1, 21, 64)).value,
+	       c3 = resolve(&cfg, cc(1, 21, 96)).value;
+	CU_ASSERT_DOUBLE_EQUAL(c2 / c1, c3 / c2, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(resolve(&cfg, cc(1, 50, 0)).value, 4, 0);
+	CU_ASSERT_DOUBLE_EQUAL(resolve(&cfg, cc(1, 50, 127)).value, 16, 0);
+	/* a linear curve of one's own: the middle is the arithmetic middle */
+	cfg.cc_range[21] = (struct engine_cc_range){true, CURVE_LINEAR, 1000, 3000};
+	CU_ASSERT_DOUBLE_EQUAL(resolve(&cfg, cc(1, 21, 127)).value, 3000, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(resolve(&cfg, cc(1, 21, 0)).value, 1000, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(resolve(&cfg, cc(1, 21, 127 / 2)).value, 1000 + 2000 * 63 / 127.0,
+	    1e-9);
 }
 
 static void test_channel_filter(void)
@@ -143,10 +205,10 @@ static void test_engine_cc(void)
 	CU_ASSERT_EQUAL(evs[1].live, 1);
 	CU_ASSERT_EQUAL(evs[1].u.param.id, P_TEMPO);
 	CU_ASSERT_EQUAL(evs[1].u.param.source, SRC_MIDI);
-	CU_ASSERT_DOUBLE_EQUAL(evs[1].u.param.value, 300, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(evs[1].u.param.value, 150, 1e-9);	/* the knob's top */
 	struct engine_state st;
 	engine_get_state(e, &st);
-	CU_ASSERT_DOUBLE_EQUAL(st.value[P_TEMPO], 300, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(st.value[P_TEMPO], 150, 1e-9);
 	CU_ASSERT_EQUAL(st.source[P_TEMPO], SRC_MIDI);
 	engine_free(e);
 }
@@ -170,7 +232,7 @@ static void test_engine_unmapped_and_filtered(void)
 	CU_ASSERT_EQUAL(st.filtered, 1);	/* CC 20 on channel 5 */
 	CU_ASSERT_EQUAL(st.inputs, 6);
 	CU_ASSERT_DOUBLE_EQUAL(st.value[P_TEMPO], 110, 1e-9);
-	CU_ASSERT_DOUBLE_EQUAL(st.value[P_REVERB_MIX], 1, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(st.value[P_REVERB_MIX], 0.9, 1e-9);	/* the knob's top */
 	int inputs = 0, params = 0;
 	for (size_t i = 0; i < n; i++) {
 		inputs += evs[i].type == EV_INPUT;
@@ -181,39 +243,122 @@ static void test_engine_unmapped_and_filtered(void)
 	engine_free(e);
 }
 
-/* Note 60 toggles step 0 and sounds it at once, live. */
+/* Notes of step 0 that sound from the sequencer (not live) in events[0..n). */
+static int seq_notes_of(size_t n, int step, int *visits)
+{
+	int notes = 0;
+	*visits = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (evs[i].type == EV_STEP && evs[i].u.step.step == step)
+			(*visits)++;
+		if (evs[i].type == EV_NOTE && !evs[i].live && evs[i].u.note.step == step)
+			notes++;
+	}
+	return notes;
+}
+
+/*
+ * Note 60 presses step 0: it sounds at once, live, with the press's
+ * velocity, and (the default action, accent) the step then plays at every
+ * visit, louder than before.  A visitor's first press never silences a note.
+ */
 static void test_engine_trigger(void)
 {
 	struct engine_config cfg;
 	engine_config_default(&cfg);
+	cfg.density = 1;
+	cfg.mutation_enabled = false;
+	cfg.idle_timeout_ms = 0;
 	struct engine *e = engine_new(&cfg, 3);
 	int64_t t = 2 * NS_PER_SEC + 12345;
 	run(e, t + 50 * NS_PER_MS);	/* lookahead: already past the press */
 	struct engine_state st;
 	engine_get_state(e, &st);
-	CU_ASSERT_EQUAL(st.steps[0].on, 1);
-	int want_pitch = st.step_note[0];
-	struct engine_input in = midi_in(t, note(MIDI_NOTE_ON, 1, 60, 99));
+	CU_ASSERT_EQUAL(st.steps[3].on, 1);
+	uint8_t vel_before = st.steps[3].velocity;
+	/* step 3: a step whose gate is not certain */
+	CU_ASSERT(st.steps[3].prob < 1);
+	int want_pitch = st.step_note[3];
+	struct engine_input in = midi_in(t, note(MIDI_NOTE_ON, 1, 63, 99));
 	engine_input(e, &in);
 	size_t n = run(e, t + 50 * NS_PER_MS + 1);
-	int notes = 0;
-	for (size_t i = 0; i < n; i++)
+	int notes = 0, edits = 0;
+	for (size_t i = 0; i < n; i++) {
 		if (evs[i].type == EV_NOTE && evs[i].live) {
 			notes++;
 			CU_ASSERT_EQUAL(evs[i].t, t);
 			CU_ASSERT_EQUAL(evs[i].u.note.pitch, want_pitch);
 			CU_ASSERT_EQUAL(evs[i].u.note.velocity, 99);
-			CU_ASSERT_EQUAL(evs[i].u.note.step, 0);
+			CU_ASSERT_EQUAL(evs[i].u.note.step, 3);
 			CU_ASSERT(evs[i].u.note.dur > 0);
 		}
+		if (evs[i].type == EV_STEP_EDIT) {
+			edits++;
+			CU_ASSERT_EQUAL(evs[i].t, t);
+			CU_ASSERT_EQUAL(evs[i].u.step_edit.step, 3);
+			CU_ASSERT_EQUAL(evs[i].u.step_edit.on, 1);
+			CU_ASSERT_DOUBLE_EQUAL(evs[i].u.step_edit.prob, 1, 0);
+			CU_ASSERT_EQUAL(evs[i].u.step_edit.source, SRC_MIDI);
+		}
+	}
 	CU_ASSERT_EQUAL(notes, 1);
+	CU_ASSERT_EQUAL(edits, 1);
+	engine_get_state(e, &st);
+	CU_ASSERT_EQUAL(st.steps[3].on, 1);
+	CU_ASSERT_DOUBLE_EQUAL(st.steps[3].prob, 1, 0);
+	CU_ASSERT(st.steps[3].velocity > vel_before);
+	/* Accented, step 3 sounds at every visit from now on. */
+	n = run(e, 30 * NS_PER_SEC);
+	int visits, played = seq_notes_of(n, 3, &visits);
+	CU_ASSERT(visits > 20);
+	CU_ASSERT_EQUAL(played, visits);
+	/* A button past the pattern's 8 steps lands on the step counted round: 71 -> 11 -> 3. */
+	in = midi_in(30 * NS_PER_SEC, note(MIDI_NOTE_ON, 1, 71, 80));
+	engine_input(e, &in);
+	n = run(e, 30 * NS_PER_SEC + 1);
+	edits = 0;
+	for (size_t i = 0; i < n; i++)
+		if (evs[i].type == EV_STEP_EDIT) {
+			edits++;
+			CU_ASSERT_EQUAL(evs[i].u.step_edit.step, 3);
+		}
+	CU_ASSERT_EQUAL(edits, 1);
+	engine_free(e);
+}
+
+/* The other press actions: add (on, certain) and toggle (on <-> off, as before). */
+static void test_engine_press_actions(void)
+{
+	struct engine_config cfg;
+	engine_config_default(&cfg);
+	cfg.mutation_enabled = false;
+	cfg.idle_timeout_ms = 0;
+	cfg.button_press = PRESS_ADD;
+	struct engine *e = engine_new(&cfg, 3);
+	struct engine_state st;
+	engine_get_state(e, &st);
+	uint8_t vel = st.steps[2].velocity;
+	struct engine_input in = midi_in(NS_PER_SEC, note(MIDI_NOTE_ON, 1, 62, 99));
+	engine_input(e, &in);
+	run(e, 2 * NS_PER_SEC);
+	engine_get_state(e, &st);
+	CU_ASSERT_EQUAL(st.steps[2].on, 1);
+	CU_ASSERT_DOUBLE_EQUAL(st.steps[2].prob, 1, 0);
+	CU_ASSERT_EQUAL(st.steps[2].velocity, vel);
+	engine_free(e);
+
+	cfg.button_press = PRESS_TOGGLE;
+	e = engine_new(&cfg, 3);
+	in = midi_in(NS_PER_SEC, note(MIDI_NOTE_ON, 1, 60, 99));
+	engine_input(e, &in);
+	run(e, NS_PER_SEC + 1);
 	engine_get_state(e, &st);
 	CU_ASSERT_EQUAL(st.steps[0].on, 0);
 	/* Off, step 0 stays silent when the playhead reaches it. */
-	n = run(e, 30 * NS_PER_SEC);
-	for (size_t i = 0; i < n; i++)
-		if (evs[i].type == EV_NOTE)
-			CU_ASSERT(evs[i].u.note.step != 0);
+	size_t n = run(e, 30 * NS_PER_SEC);
+	int visits;
+	CU_ASSERT_EQUAL(seq_notes_of(n, 0, &visits), 0);
+	CU_ASSERT(visits > 20);
 	in = midi_in(30 * NS_PER_SEC, note(MIDI_NOTE_ON, 1, 60, 99));
 	engine_input(e, &in);
 	run(e, 30 * NS_PER_SEC + 1);
@@ -225,8 +370,10 @@ static void test_engine_trigger(void)
 TEST_SUITE(router, NULL, NULL,
     TEST_CASE(test_default_mapping),
     TEST_CASE(test_cc_curves),
+    TEST_CASE(test_knob_ranges),
     TEST_CASE(test_channel_filter),
     TEST_CASE(test_notes_and_others),
     TEST_CASE(test_engine_cc),
     TEST_CASE(test_engine_unmapped_and_filtered),
-    TEST_CASE(test_engine_trigger))
+    TEST_CASE(test_engine_trigger),
+    TEST_CASE(test_engine_press_actions))

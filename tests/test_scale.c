@@ -1,5 +1,8 @@
 /* Tests of the scale tables, degree mapping and quantizing. */
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/scale.h"
 #include "testlib.h"
@@ -106,9 +109,64 @@ static void test_roots(void)
 		CU_ASSERT_EQUAL(scale_root_parse(scale_root_name(n)), n);
 }
 
+static const char *spell(int id, int root, int pitch, int ascii)
+{
+	static char buf[32];
+	return scale_spell(id, root, pitch, ascii, buf, sizeof buf);
+}
+
+/* Note names read in the key: E♭ in C minor, never D♯. */
+static void test_spelling(void)
+{
+	CU_ASSERT_STRING_EQUAL(spell(SCALE_MINOR, 60, 63, 0), "E\xe2\x99\xad" "4");
+	CU_ASSERT_STRING_EQUAL(spell(SCALE_MINOR, 60, 63, 1), "Eb4");
+	CU_ASSERT_STRING_EQUAL(spell(SCALE_MINOR, 60, 68, 1), "Ab4");
+	CU_ASSERT_STRING_EQUAL(spell(SCALE_MINOR, 60, 70, 1), "Bb4");
+	CU_ASSERT_STRING_EQUAL(spell(SCALE_MINOR, 60, 60, 1), "C4");
+	CU_ASSERT_STRING_EQUAL(spell(SCALE_MINOR_PENTATONIC, 60, 75, 1), "Eb5");
+	CU_ASSERT_STRING_EQUAL(spell(SCALE_MAJOR, 64, 68, 0), "G\xe2\x99\xaf" "4");
+	CU_ASSERT_STRING_EQUAL(spell(SCALE_MAJOR, 64, 63, 1), "D#4");
+	CU_ASSERT_STRING_EQUAL(spell(SCALE_MAJOR, 67, 66, 1), "F#4");
+	CU_ASSERT_STRING_EQUAL(spell(SCALE_MAJOR, 65, 70, 1), "Bb4");
+	CU_ASSERT_STRING_EQUAL(spell(SCALE_PENTATONIC, 62, 66, 1), "F#4");
+	CU_ASSERT_STRING_EQUAL(spell(SCALE_HARMONIC_MINOR, 62, 61, 1), "C#4");
+	CU_ASSERT_STRING_EQUAL(spell(SCALE_HARMONIC_MINOR, 62, 70, 1), "Bb4");
+	CU_ASSERT_STRING_EQUAL(spell(SCALE_DORIAN, 62, 71, 1), "B4");
+	CU_ASSERT_STRING_EQUAL(spell(SCALE_MIXOLYDIAN, 67, 65, 1), "F4");
+	/* E♭ minor has C♭, whose octave is the letter's: pitch 71 is C♭5 */
+	CU_ASSERT_STRING_EQUAL(spell(SCALE_MINOR, 63, 71, 1), "Cb5");
+	CU_ASSERT_STRING_EQUAL(spell(SCALE_MAJOR, 60, 61, 1), "C#4");	/* outside C major */
+	CU_ASSERT_STRING_EQUAL(spell(SCALE_CHROMATIC, 65, 61, 1), "Db4");
+	CU_ASSERT_STRING_EQUAL(spell(SCALE_MAJOR, 60, 128, 1), "?");
+
+	/* Seven-note scales on every root: each letter once per octave, and
+	 * every plain name reads back as its pitch. */
+	const int seven[] = {SCALE_MAJOR, SCALE_MINOR, SCALE_DORIAN, SCALE_MIXOLYDIAN,
+	    SCALE_HARMONIC_MINOR};
+	for (size_t i = 0; i < sizeof seven / sizeof seven[0]; i++) {
+		for (int root = 48; root < 60; root++) {
+			int seen = 0;
+			for (int d = 0; d < 7; d++) {
+				int pitch = scale_degree_note(seven[i], root, d);
+				const char *name = spell(seven[i], root, pitch, 1);
+				seen |= 1 << (name[0] - 'A');
+				size_t len = strlen(name);
+				bool dbl = len > 2 && (name[2] == '#' || name[2] == 'b');
+				if (!dbl && scale_root_parse(name) != pitch) {
+					fprintf(stderr, "\n  %s on %d: %d spelled %s", scale_name(seven[i]),
+					    root, pitch, name);
+					CU_FAIL("a spelled name does not read back");
+				}
+			}
+			CU_ASSERT_EQUAL(seen, 0x7F);
+		}
+	}
+}
+
 TEST_SUITE(scale, NULL, NULL,
     TEST_CASE(test_tables),
     TEST_CASE(test_degrees),
     TEST_CASE(test_quantize),
     TEST_CASE(test_contains),
-    TEST_CASE(test_roots))
+    TEST_CASE(test_roots),
+    TEST_CASE(test_spelling))

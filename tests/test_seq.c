@@ -1,4 +1,5 @@
 /* Tests of the pattern: its first draw, the fire rate, and deja vu (chaos_lock). */
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/scale.h"
@@ -73,7 +74,7 @@ static void test_fire_rate(void)
 		int fired = 0;
 		for (int n = 0; n < 10000; n++) {
 			struct seq_hit h;
-			seq_play(&s, &r, densities[i], 0, SCALE_MAJOR, 2, &h);
+			seq_play(&s, &r, densities[i], 0, SCALE_MAJOR, 2, false, &h);
 			fired += h.fired;
 		}
 		CU_ASSERT_DOUBLE_EQUAL(fired / 10000.0, densities[i], 0.02);
@@ -90,7 +91,7 @@ static void play_cycle(struct seq *s, struct rng *r, double lock, struct cycle *
 	memset(c, 0, sizeof *c);
 	for (int k = 0; k < 8; k++) {
 		struct seq_hit h;
-		seq_play(s, r, 0.7, lock, SCALE_MINOR, 2, &h);
+		seq_play(s, r, 0.7, lock, SCALE_MINOR, 2, false, &h);
 		CU_ASSERT_EQUAL(h.pos, k);
 		c->fired[k] = h.fired;
 		c->degree[k] = h.degree;
@@ -142,7 +143,7 @@ static void test_lock_between(void)
 		for (int n = 0; n < visits; n++) {
 			struct seq_memory before = s.mem[s.pos];
 			struct seq_hit h;
-			seq_play(&s, &r, 1, locks[i], SCALE_MAJOR, 2, &h);
+			seq_play(&s, &r, 1, locks[i], SCALE_MAJOR, 2, false, &h);
 			redrawn += before.gate != s.mem[h.pos].gate;
 		}
 		CU_ASSERT_DOUBLE_EQUAL(redrawn / (double)visits, 1 - locks[i], 0.02);
@@ -157,10 +158,10 @@ static void test_length(void)
 	seq_init(&s, &r, 8, SCALE_MAJOR, 2, 4);
 	struct seq_hit h;
 	for (int k = 0; k < 6; k++)
-		seq_play(&s, &r, 1, 1, SCALE_MAJOR, 2, &h);
+		seq_play(&s, &r, 1, 1, SCALE_MAJOR, 2, false, &h);
 	seq_set_length(&s, 4);
 	CU_ASSERT_EQUAL(s.pos, 0);
-	seq_play(&s, &r, 1, 1, SCALE_MAJOR, 2, &h);
+	seq_play(&s, &r, 1, 1, SCALE_MAJOR, 2, false, &h);
 	CU_ASSERT_EQUAL(h.pos, 0);
 	seq_set_length(&s, 1000);
 	CU_ASSERT_EQUAL(s.len, ENGINE_MAX_STEPS);
@@ -170,7 +171,7 @@ static void test_length(void)
 	s.step[0].on = 0;
 	s.step[0].prob = 1;
 	for (int n = 0; n < 100; n++) {
-		seq_play(&s, &r, 1, 0, SCALE_MAJOR, 2, &h);
+		seq_play(&s, &r, 1, 0, SCALE_MAJOR, 2, false, &h);
 		CU_ASSERT(!h.fired);
 	}
 	struct engine_step wild = {.prob = 3, .degree = 2, .velocity = 0, .length = 99, .on = 7};
@@ -181,6 +182,58 @@ static void test_length(void)
 	CU_ASSERT_EQUAL(s.step[5].on, 1);
 }
 
+/*
+ * A rewrite always changes the step's degree, keeps it within the octaves,
+ * mostly to a neighbour; it never switches the step and never touches step
+ * 0's certain downbeat; an accent (velocity 127) is redrawn now and then.
+ */
+static void test_rewrite(void)
+{
+	struct rng r;
+	rng_seed(&r, 31, 0);
+	struct seq s;
+	seq_init(&s, &r, 8, SCALE_PENTATONIC, 2, 4);
+	int near = 0, n = 20000;
+	for (int i = 0; i < n; i++) {
+		int k = i % 8;
+		struct engine_step before = s.step[k];
+		seq_rewrite(&s, &r, k, SCALE_PENTATONIC, 2, 4);
+		CU_ASSERT_FATAL(s.step[k].degree != before.degree);
+		CU_ASSERT_FATAL(s.step[k].degree >= 0 && s.step[k].degree < 10);
+		near += abs(s.step[k].degree - before.degree) <= 2;
+		CU_ASSERT_FATAL(s.step[k].on == before.on);
+		CU_ASSERT_FATAL(s.step[k].velocity >= 1 && s.step[k].velocity <= 127);
+		if (k == 0)
+			CU_ASSERT_FATAL(s.step[0].prob == 1.0);
+	}
+	CU_ASSERT(near > n * 0.7 && near < n * 0.95);
+	int relaxed = 0;
+	for (int i = 0; i < 400; i++) {
+		s.step[5].velocity = 127;
+		seq_rewrite(&s, &r, 5, SCALE_PENTATONIC, 2, 4);
+		relaxed += s.step[5].velocity < 127;
+	}
+	CU_ASSERT(relaxed > 60 && relaxed < 140);	/* a quarter of the rewrites */
+}
+
+/* force sounds a step that is on whatever its draw, never one that is off. */
+static void test_force(void)
+{
+	struct rng r;
+	rng_seed(&r, 32, 0);
+	struct seq s;
+	seq_init(&s, &r, 8, SCALE_MAJOR, 2, 4);
+	s.step[3].on = 0;
+	struct seq_hit h;
+	int fired = 0;
+	for (int i = 0; i < 800; i++) {
+		seq_play(&s, &r, 0, 0, SCALE_MAJOR, 2, true, &h);
+		CU_ASSERT_FATAL(h.fired == (h.pos != 3));
+		fired += h.fired;
+	}
+	CU_ASSERT_EQUAL(fired, 700);
+}
+
 TEST_SUITE(seq, NULL, NULL,
     TEST_CASE(test_init),
     TEST_CASE(test_degree_weights),
@@ -188,4 +241,6 @@ TEST_SUITE(seq, NULL, NULL,
     TEST_CASE(test_lock_one_repeats),
     TEST_CASE(test_lock_zero_varies),
     TEST_CASE(test_lock_between),
-    TEST_CASE(test_length))
+    TEST_CASE(test_length),
+    TEST_CASE(test_rewrite),
+    TEST_CASE(test_force))

@@ -37,6 +37,7 @@
 #define ME_CUE_MODE 3		/* mode index */
 #define ME_CUE_PALETTE 4	/* palette index */
 #define ME_CUE_IDLE 5		/* 1 = idle entered, 0 = idle left */
+#define ME_CUE_STEP 6		/* step edited: step, on, velocity, probability % */
 
 /* Parameter ids carried by ME_CUE_PARAM (the engine's parameter table order). */
 #define ME_CUE_PARAM_TEMPO 0
@@ -49,18 +50,22 @@
 #define ME_CUE_PARAM_SCALE_SELECT 7
 #define ME_CUE_PARAM_CHAOS_LOCK 8
 #define ME_CUE_PARAM_DRIFT 11
+#define ME_CUE_PARAM_ATTACK 12
+#define ME_CUE_PARAM_RELEASE 13
 
 /* Encoded bytes held for one frame; a longer frame is dropped as overlong. */
 #define ME_CUE_ENCODED_MAX 32
 
 struct me_cue {
 	uint8_t type;		/* ME_CUE_... */
-	uint8_t pitch, velocity;	/* NOTE: 0..127 each */
+	uint8_t pitch, velocity;	/* NOTE: 0..127 each; STEP: velocity 0..127 */
 	uint8_t param;		/* PARAM: ME_CUE_PARAM_... */
 	float value;		/* PARAM: in the parameter's own units (BPM, Hz, ...) */
 	uint16_t position;	/* PARAM: 0..65535 along the control's range */
 	uint8_t index;		/* MODE, PALETTE */
-	uint8_t on;		/* IDLE: 0 or 1 */
+	uint8_t on;		/* IDLE, STEP: 0 or 1 */
+	uint8_t step;		/* STEP: the pattern's step, 0..63 */
+	uint8_t prob;		/* STEP: its gate probability, percent 0..100 */
 };
 
 struct me_cue_decoder {
@@ -133,6 +138,7 @@ static inline int me_cue_unpack(struct me_cue_decoder *d, const uint8_t *raw, in
 	case ME_CUE_NOTE: want = 3; break;
 	case ME_CUE_PARAM: want = 8; break;
 	case ME_CUE_MODE: case ME_CUE_PALETTE: case ME_CUE_IDLE: want = 2; break;
+	case ME_CUE_STEP: want = 5; break;
 	default:
 		d->unknown_type++;
 		return 0;
@@ -164,6 +170,14 @@ static inline int me_cue_unpack(struct me_cue_decoder *d, const uint8_t *raw, in
 		if (raw[1] > 1)
 			goto bad;
 		out->on = raw[1];
+		break;
+	case ME_CUE_STEP:
+		if (raw[1] > 63 || raw[2] > 1 || raw[3] > 127 || raw[4] > 100)
+			goto bad;
+		out->step = raw[1];
+		out->on = raw[2];
+		out->velocity = raw[3];
+		out->prob = raw[4];
 		break;
 	default:
 		out->index = raw[1];

@@ -13,6 +13,8 @@
 #include "me_cue_decoder.h"
 
 #define MAX_GOT 64
+/* The step cue frame printed in doc/led-protocol.md: step 3 on, velocity 116, 100 %. */
+#define STEP_FRAME_BYTES 0x00, 0x07, 0x06, 0x03, 0x01, 0x74, 0x64, 0xD7, 0x00
 #define STREAM_MAX 4096
 
 struct run {
@@ -76,6 +78,18 @@ static struct cue simple(int kind, int v)
 	return c;
 }
 
+static struct cue step(int k, int on, int velocity, int prob)
+{
+	struct cue c;
+	memset(&c, 0, sizeof c);
+	c.kind = CUE_STEP;
+	c.u.step.step = (uint8_t)k;
+	c.u.step.on = (uint8_t)on;
+	c.u.step.velocity = (uint8_t)velocity;
+	c.u.step.prob = (uint8_t)prob;
+	return c;
+}
+
 /* True when the decoded cue is the one that was encoded. */
 static int same(const struct me_cue *m, const struct cue *c)
 {
@@ -91,6 +105,9 @@ static int same(const struct me_cue *m, const struct cue *c)
 		return m->index == c->u.mode.index;
 	case CUE_PALETTE:
 		return m->index == c->u.palette.index;
+	case CUE_STEP:
+		return m->step == c->u.step.step && m->on == c->u.step.on &&
+		    m->velocity == c->u.step.velocity && m->prob == c->u.step.prob;
 	default:
 		return m->on == c->u.idle.on;
 	}
@@ -98,7 +115,7 @@ static int same(const struct me_cue *m, const struct cue *c)
 
 static void test_round_trip_every_kind(void)
 {
-	struct cue cues[7];
+	struct cue cues[11];
 	uint8_t buf[CUE_FRAME_MAX];
 	struct me_cue_decoder d;
 	struct run r = {0};
@@ -111,15 +128,54 @@ static void test_round_trip_every_kind(void)
 	cues[4] = simple(CUE_PALETTE, 7);
 	cues[5] = simple(CUE_IDLE, 1);
 	cues[6] = simple(CUE_IDLE, 0);
+	cues[7] = step(0, 1, 127, 100);
+	cues[8] = step(63, 0, 1, 0);
+	cues[9] = step(5, 1, 90, 45);
+	cues[10] = param(P_RELEASE, 2.0);
 	me_cue_decoder_init(&d);
-	for (i = 0; i < 7; i++)
+	for (i = 0; i < 11; i++)
 		feed(&d, buf, encode(&cues[i], buf), &r);
-	assert(r.n == 7);
-	for (i = 0; i < 7; i++)
+	assert(r.n == 11);
+	for (i = 0; i < 11; i++)
 		assert(same(&r.got[i], &cues[i]));
 	assert(r.got[1].value == 128.0f);
 	assert(r.got[2].value == 433.5f);
-	assert(d.frames_ok == 7 && errors(&d) == 0);
+	assert(r.got[9].type == ME_CUE_STEP && r.got[9].step == 5 && r.got[9].prob == 45);
+	assert(r.got[10].param == ME_CUE_PARAM_RELEASE && r.got[10].value == 2.0f);
+	assert(d.frames_ok == 11 && errors(&d) == 0);
+}
+
+/* Every step edit the engine can make reaches the firmware as a step cue. */
+static void test_step_cues_from_events(void)
+{
+	uint8_t buf[CUE_FRAME_MAX];
+	struct me_cue_decoder d;
+	int k, n = 0;
+
+	me_cue_decoder_init(&d);
+	for (k = 0; k < 64; k++) {
+		struct event ev;
+		struct cue c;
+		struct me_cue m;
+		size_t len, i;
+		int got = 0;
+		memset(&ev, 0, sizeof ev);
+		ev.type = EV_STEP_EDIT;
+		ev.u.step_edit.step = (int16_t)k;
+		ev.u.step_edit.on = (uint8_t)(k % 2);
+		ev.u.step_edit.velocity = (uint8_t)(k + 60);
+		ev.u.step_edit.prob = k / 63.0;
+		assert(cue_from_event(&ev, &c) == 1 && c.kind == CUE_STEP);
+		len = encode(&c, buf);
+		for (i = 0; i < len; i++)
+			got += me_cue_decoder_feed(&d, buf[i], &m);
+		assert(got == 1);
+		assert(m.type == ME_CUE_STEP && m.step == k && m.on == k % 2);
+		assert(m.velocity == k + 60);
+		assert(m.prob == (uint8_t)(k * 100 / 63.0 + 0.5));
+		n++;
+	}
+	assert(d.frames_ok == (uint32_t)n && errors(&d) == 0);
 }
 
 /* The frames printed in doc/led-protocol.md decode as the doc says. */
@@ -131,12 +187,15 @@ static void test_documented_frames(void)
 		0x00, 0x04, 0x03, 0x01, 0x38, 0x00,
 		0x00, 0x04, 0x04, 0x02, 0x5A, 0x00,
 		0x00, 0x04, 0x05, 0x01, 0x46, 0x00,
+		STEP_FRAME_BYTES,
 	};
 	struct me_cue_decoder d;
 	struct run r = {0};
 	me_cue_decoder_init(&d);
 	feed(&d, stream, sizeof stream, &r);
-	assert(r.n == 5 && errors(&d) == 0);
+	assert(r.n == 6 && errors(&d) == 0);
+	assert(r.got[5].type == ME_CUE_STEP && r.got[5].step == 3 && r.got[5].on == 1);
+	assert(r.got[5].velocity == 116 && r.got[5].prob == 100);
 	assert(r.got[0].type == ME_CUE_NOTE && r.got[0].pitch == 64 && r.got[0].velocity == 100);
 	assert(r.got[1].type == ME_CUE_PARAM && r.got[1].param == ME_CUE_PARAM_TEMPO);
 	assert(r.got[1].value == 128.0f && r.got[1].position == 44923);
@@ -311,6 +370,14 @@ static void test_overlong_and_odd_frames(void)
 		feed(&d, (const uint8_t *)"\0", 1, &r);
 		assert(d.framing_errors == 2 && r.n == 1);
 	}
+	/* a step past the 64 the engine has, CRC made to match */
+	{
+		uint8_t bad[7] = {0x07, ME_CUE_STEP, 64, 1, 100, 100, 0};
+		bad[6] = me_cue_crc8(bad + 1, 5);
+		feed(&d, bad, 7, &r);
+		feed(&d, (const uint8_t *)"\0", 1, &r);
+		assert(d.framing_errors == 3 && r.n == 1);
+	}
 	n = encode(&c, buf);
 	feed(&d, buf, n, &r);
 	assert(r.n == 2 && d.frames_ok == 2);
@@ -329,14 +396,17 @@ static void test_param_ids(void)
 	assert(param_find("scale_select") == ME_CUE_PARAM_SCALE_SELECT);
 	assert(param_find("chaos_lock") == ME_CUE_PARAM_CHAOS_LOCK);
 	assert(param_find("drift") == ME_CUE_PARAM_DRIFT);
+	assert(param_find("attack") == ME_CUE_PARAM_ATTACK);
+	assert(param_find("release") == ME_CUE_PARAM_RELEASE);
 	assert(CUE_NOTE == ME_CUE_NOTE && CUE_PARAM == ME_CUE_PARAM &&
 	    CUE_MODE == ME_CUE_MODE && CUE_PALETTE == ME_CUE_PALETTE &&
-	    CUE_IDLE == ME_CUE_IDLE);
+	    CUE_IDLE == ME_CUE_IDLE && CUE_STEP == ME_CUE_STEP);
 }
 
 int main(void)
 {
 	test_round_trip_every_kind();
+	test_step_cues_from_events();
 	test_documented_frames();
 	test_corrupted_byte();
 	test_truncated_frame();

@@ -64,16 +64,22 @@ void clock_restart(struct clock *c, int64_t k_from, int64_t t)
 void clock_drift_init(struct clock_drift *d, uint64_t seed, int span)
 {
 	rng_seed(&d->rng, seed, 7);
-	d->span = span < 1 ? 1 : span;
+	d->span = d->span_next = span < 1 ? 1 : span;
 	d->k_a = 0;
 	d->a = 0;
 	d->b = rng_range(&d->rng, -1, 1);
+}
+
+void clock_drift_set_span(struct clock_drift *d, int span)
+{
+	d->span_next = span < 1 ? 1 : span;
 }
 
 double clock_drift_at(struct clock_drift *d, int64_t k)
 {
 	while (k >= d->k_a + d->span) {
 		d->k_a += d->span;
+		d->span = d->span_next;
 		d->a = d->b;
 		d->b = rng_range(&d->rng, -1, 1);
 	}

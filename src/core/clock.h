@@ -7,7 +7,7 @@
  * is where the arithmetic says.  A tempo change opens a new segment at the
  * next step, whose time the old segment already fixed: no jump.  The drift
  * curve is a slow, smooth random walk in -1..1 the engine scales by the drift
- * percentage.  Pure; the caller owns the state.
+ * depth (which itself follows the drift control smoothly).  Pure; the caller owns the state.
  */
 #ifndef ME_CORE_CLOCK_H
 #define ME_CORE_CLOCK_H
@@ -43,10 +43,13 @@ struct clock_drift {
 	struct rng rng;
 	int64_t k_a;		/* step where the current move starts */
 	int span;		/* steps per move */
+	int span_next;		/* steps per move from the next move on */
 	double a, b;		/* values at the start and end of the move */
 };
 
 void clock_drift_init(struct clock_drift *d, uint64_t seed, int span);
+/* Changes the steps per move from the next move on (no jump in the curve). */
+void clock_drift_set_span(struct clock_drift *d, int span);
 /* Value in -1..1 at step k; k must not decrease between calls. */
 double clock_drift_at(struct clock_drift *d, int64_t k);
 

@@ -2,7 +2,7 @@
  * cue: engine events to LED cues, and cues to bytes.
  *
  * A cue is small and abstract (a note, a parameter move, a mode, a palette,
- * idle on/off); the firmware decides how it looks.  Two encodings:
+ * idle on/off, a step edit); the firmware decides how it looks.  Two encodings:
  *   - serial: 0x00, COBS(type, payload, CRC-8/SMBUS over type+payload),
  *     0x00.  The receiver resynchronises at every 0x00; the leading one ends
  *     whatever damaged bytes came before, so damage never costs the next cue;
@@ -25,6 +25,7 @@ _Static_assert(sizeof(float) == 4, "param values go out as IEEE-754 binary32");
 static const char *const kind_names[CUE_KIND_COUNT] = {
 	[CUE_NONE] = "none", [CUE_NOTE] = "note", [CUE_PARAM] = "param",
 	[CUE_MODE] = "mode", [CUE_PALETTE] = "palette", [CUE_IDLE] = "idle",
+	[CUE_STEP] = "step",
 };
 
 const char *cue_kind_name(enum cue_kind k)
@@ -63,6 +64,17 @@ int cue_from_event(const struct event *ev, struct cue *out)
 		out->kind = CUE_IDLE;
 		out->u.idle.on = ev->u.idle.on != 0;
 		return 1;
+	case EV_STEP_EDIT: {
+		if (ev->u.step_edit.step < 0 || ev->u.step_edit.step > 63)
+			break;
+		double p = ev->u.step_edit.prob;
+		out->kind = CUE_STEP;
+		out->u.step.step = (uint8_t)ev->u.step_edit.step;
+		out->u.step.on = ev->u.step_edit.on != 0;
+		out->u.step.velocity = ev->u.step_edit.velocity & 0x7F;
+		out->u.step.prob = (uint8_t)(p >= 1 ? 100 : p > 0 ? lround(p * 100) : 0);
+		return 1;
+	}
 	default:
 		break;
 	}
@@ -129,6 +141,14 @@ static size_t cue_raw(const struct cue *c, uint8_t *raw)
 	case CUE_IDLE:
 		raw[1] = c->u.idle.on != 0;
 		return 2;
+	case CUE_STEP:
+		if (c->u.step.step > 63 || c->u.step.prob > 100)
+			return 0;
+		raw[1] = c->u.step.step;
+		raw[2] = c->u.step.on != 0;
+		raw[3] = c->u.step.velocity & 0x7F;
+		raw[4] = c->u.step.prob;
+		return 5;
 	default:
 		return 0;
 	}
@@ -270,7 +290,8 @@ size_t cue_format_json(const struct cue *c, const char *const *mode_names,
 	struct out o = {buf, cap, 0, cap > 0};
 
 	if (c->kind == CUE_NONE || c->kind >= CUE_KIND_COUNT ||
-	    (c->kind == CUE_PARAM && !param_ok(c)))
+	    (c->kind == CUE_PARAM && !param_ok(c)) ||
+	    (c->kind == CUE_STEP && (c->u.step.step > 63 || c->u.step.prob > 100)))
 		return 0;
 	put_str(&o, "{\"type\":\"");
 	put_str(&o, kind_names[c->kind]);
@@ -295,6 +316,16 @@ size_t cue_format_json(const struct cue *c, const char *const *mode_names,
 	case CUE_PALETTE:
 		put_str(&o, ",\"palette\":");
 		put_name(&o, palette_names, c->u.palette.index);
+		break;
+	case CUE_STEP:
+		put_str(&o, ",\"step\":");
+		put_uint(&o, c->u.step.step);
+		put_str(&o, ",\"on\":");
+		put_str(&o, c->u.step.on ? "true" : "false");
+		put_str(&o, ",\"velocity\":");
+		put_uint(&o, c->u.step.velocity & 0x7F);
+		put_str(&o, ",\"probability\":");
+		put_number(&o, c->u.step.prob / 100.0);
 		break;
 	default:
 		put_str(&o, ",\"state\":");

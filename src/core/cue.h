@@ -1,7 +1,9 @@
 /*
  * cue: the abstract LED cues the Pi sends to the Teensy, which animates them.
  *
- * Engine events become cues (cue_from_event); a cue goes out either as a
+ * Engine events become cues (cue_from_event): notes, parameter moves, mode,
+ * palette, idle, and every edit of a step (a button, a key, a preset).  A
+ * cue goes out either as a
  * compact binary frame for the serial link (cue_encode_frame: 0x00, COBS of
  * type, payload and CRC-8, 0x00) or as one JSON object for UDP
  * (cue_format_json).  doc/led-protocol.md describes both byte by byte;
@@ -24,6 +26,7 @@ enum cue_kind {
 	CUE_MODE = 3,		/* payload: mode index */
 	CUE_PALETTE = 4,	/* payload: palette index */
 	CUE_IDLE = 5,		/* payload: 1 = idle entered, 0 = left */
+	CUE_STEP = 6,		/* payload: step, on, velocity, probability % */
 	CUE_KIND_COUNT
 };
 
@@ -50,6 +53,12 @@ struct cue {
 		struct {
 			uint8_t on;
 		} idle;
+		struct {
+			uint8_t step;		/* 0..63, the pattern's step */
+			uint8_t on;
+			uint8_t velocity;	/* 1..127 */
+			uint8_t prob;		/* gate probability, percent 0..100 */
+		} step;
 	} u;
 };
 

@@ -5,7 +5,12 @@
  * Design: engine_input() only copies the input into a bounded queue.
  * engine_advance(to) then runs "units" in time order until nothing is due
  * before `to`: a queued input, the idle timeout, an idle fade tick, a
- * mutation, or the next step.  Each unit writes its events into a bounded
+ * mutation (the parameter walk), a scale or root move, or the next step.
+ * A step may also rewrite itself (the pattern's slow change), start an idle
+ * phrase, or sound against its gate draw so that no silence between notes
+ * lasts longer than sequencer.max_gap_ms.  Every parameter has a home (what
+ * someone chose: configuration, mode, ambient profile, performer) that the
+ * walk returns to.  Each unit writes its events into a bounded
  * output ring; units run only while the ring has room for the largest unit,
  * so a small `cap` never loses events: the rest come with the next call.
  * An input older than what was already played (live lookahead) is the
@@ -18,6 +23,7 @@
 #include "core/engine.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,7 +39,11 @@
 #define OUT_RING 1024
 #define UNIT_MAX 64		/* most events one unit can write */
 #define FADE_TICK_NS (100 * NS_PER_MS)
-#define DRIFT_SPAN_BARS 32	/* bars per move of the drift curve */
+#define DRIFT_SLEW 1.0		/* drift depth follows its control at most 1 % a second */
+#define MOVE_HOME 0.5		/* chance that a move away from home goes back home */
+
+_Static_assert(ENGINE_MAX_STEPS == EVENT_PATTERN_STEPS, "a pattern event carries every step");
+_Static_assert(P_COUNT <= 32, "profile masks and fade masks are 32 bits");
 
 struct fade {
 	bool active;
@@ -50,13 +60,16 @@ struct engine {
 
 	double value[P_COUNT];
 	uint8_t source[P_COUNT];
+	double home[P_COUNT];	/* where the walk returns */
 
-	struct rng rng_seq, rng_mut;
+	struct rng rng_seq, rng_mut, rng_struct;
 	struct seq seq;
 	struct clock clock;
 	struct clock_drift drift;
+	double drift_depth;	/* drift % in force, following P_DRIFT smoothly */
 	int64_t k_next;		/* global index of the next step */
 	int64_t last_step_t;	/* time of the last step played, INT64_MIN before */
+	int64_t last_note_t;	/* onset of the last note, sequenced or live */
 	int play_step;
 	int64_t step_fired_t[ENGINE_MAX_STEPS];
 	bool paused;
@@ -66,18 +79,24 @@ struct engine {
 	int64_t scale_since;
 	bool scale_pending;
 	int scale_want, root_want;
+	bool scale_at_bar;	/* the pending change waits for a bar line */
+	int root_off;		/* semitones a root move put the root from cfg.root */
 
 	int64_t mut_next;
+	int64_t move_next;	/* next scale or root move, INT64_MAX: none */
 
 	struct idle idle;
+	int64_t idle_since;
 	struct fade fade;
-	double saved[P_COUNT];
+	double saved[P_COUNT], saved_home[P_COUNT];
 	uint32_t saved_mask;	/* what leaving idle restores */
+	int shift;		/* degrees the current idle phrase adds */
+	int mode_applied;	/* mode whose profile was last applied, -1 none */
 
 	double chaos_prev;
 
 	uint64_t notes, unmapped, filtered, rejected, dropped, mutations, idle_transitions,
-	    inputs;
+	    inputs, rewrites, moves;
 
 	struct engine_input in[IN_QUEUE];
 	size_t in_head, in_count;
@@ -105,7 +124,25 @@ static void sanitize(struct engine_config *c)
 		if (c->cc_param[i] >= P_COUNT ||
 		    (c->cc_param[i] < 0 && c->cc_param[i] != CC_RESERVED))
 			c->cc_param[i] = CC_UNMAPPED;
+	for (int i = 0; i < 128; i++) {
+		struct engine_cc_range *r = &c->cc_range[i];
+		if (!r->set)
+			continue;
+		int p = c->cc_param[i];
+		if (p < 0 || selector(p)) {
+			r->set = false;
+			continue;
+		}
+		r->min = param_clamp((enum param_id)p, r->min);
+		r->max = param_clamp((enum param_id)p, r->max);
+		if (r->curve > CURVE_STEPPED)
+			r->curve = param_table[p].curve;
+		if (r->curve == CURVE_EXP && !(r->min > 0))
+			r->curve = CURVE_LINEAR;
+	}
 	c->n_buttons = clampi(c->n_buttons, 0, ENGINE_MAX_BUTTONS);
+	if (c->button_press != PRESS_ADD && c->button_press != PRESS_TOGGLE)
+		c->button_press = PRESS_ACCENT;
 	c->steps = clampi(c->steps, 1, ENGINE_MAX_STEPS);
 	c->bpm = param_clamp(P_TEMPO, c->bpm);
 	c->swing = param_clamp(P_SWING, c->swing);
@@ -115,6 +152,16 @@ static void sanitize(struct engine_config *c)
 	c->filter_cutoff = param_clamp(P_FILTER_CUTOFF, c->filter_cutoff);
 	c->reverb_mix = param_clamp(P_REVERB_MIX, c->reverb_mix);
 	c->master_volume = param_clamp(P_MASTER_VOLUME, c->master_volume);
+	c->attack = param_clamp(P_ATTACK, c->attack);
+	c->release = param_clamp(P_RELEASE, c->release);
+	if (!(c->max_gap_ms > 0))
+		c->max_gap_ms = 0;
+	else if (c->max_gap_ms < 2000)
+		c->max_gap_ms = 2000;
+	if (!(c->drift_period_s >= 1))
+		c->drift_period_s = 1;
+	if (c->drift_period_s > 3600)
+		c->drift_period_s = 3600;
 	c->steps_per_beat = clampi(c->steps_per_beat, 1, 16);
 	c->beats_per_bar = clampi(c->beats_per_bar, 1, 16);
 	c->root = clampi(c->root, 0, 127);
@@ -135,6 +182,32 @@ static void sanitize(struct engine_config *c)
 	if (!(c->interval_max_s >= c->interval_min_s))
 		c->interval_max_s = c->interval_min_s;
 	c->max_changes_per_cycle = clampi(c->max_changes_per_cycle, 0, EVENT_MUT_MAX);
+	if (!(c->pull >= 0))
+		c->pull = 0;
+	if (c->pull > 1)
+		c->pull = 1;
+	for (int k = 0; k < P_COUNT; k++) {
+		struct engine_mutation *m = &c->mut[k];
+		m->min = param_clamp((enum param_id)k, m->min);
+		m->max = param_clamp((enum param_id)k, m->max);
+		if (!(m->weight > 0) || selector(k) || !(m->max > m->min))
+			m->weight = 0;
+		if (!(m->step > 0))
+			m->step = 0;
+		if (m->step > 1)
+			m->step = 1;
+	}
+	if (!(c->rewrites_per_min >= 0))
+		c->rewrites_per_min = 0;
+	if (c->rewrites_per_min > 600)
+		c->rewrites_per_min = 600;
+	if (!(c->moves_per_hour >= 0))
+		c->moves_per_hour = 0;
+	if (c->moves_per_hour > 3600)
+		c->moves_per_hour = 3600;
+	c->n_roots = clampi(c->n_roots, 0, ENGINE_MAX_ROOTS);
+	for (int i = 0; i < c->n_roots; i++)
+		c->roots[i] = clampi(c->roots[i], -12, 12);
 	if (c->fade_in_ms < 0)
 		c->fade_in_ms = 0;
 	if (c->fade_out_ms < 0)
@@ -152,6 +225,11 @@ static void sanitize(struct engine_config *c)
 	}
 	if (c->ambient_profile >= c->n_profiles || c->ambient_profile < 0)
 		c->ambient_profile = -1;
+	c->phrase_bars = clampi(c->phrase_bars, 0, 64);
+	if (!(c->idle_velocity > 0.05))
+		c->idle_velocity = 0.05;
+	if (c->idle_velocity > 1)
+		c->idle_velocity = 1;
 	int n = 0;
 	for (int i = 0; i < c->n_modes && i < ENGINE_MAX_PROFILES; i++)
 		if (c->modes[i] >= 0 && c->modes[i] < c->n_profiles)
@@ -184,6 +262,10 @@ static double config_value(const struct engine_config *c, int id)
 		return c->chaos_lock;
 	case P_DRIFT:
 		return c->drift;
+	case P_ATTACK:
+		return c->attack;
+	case P_RELEASE:
+		return c->release;
 	default:
 		return 0;	/* scale_select, mode, palette: the first entry */
 	}
@@ -263,22 +345,37 @@ static void apply_scale(struct engine *e, int64_t t, bool live)
 	ev->u.scale.root = (uint8_t)e->root;
 }
 
-/* Asks for a scale; it comes at the configured boundary (at once when paused). */
-static void request_scale(struct engine *e, int scale, int root, int64_t t, bool live)
+/* The root in force: the configured one moved by the current root move. */
+static int current_root(const struct engine *e)
+{
+	return clampi(e->cfg.root + e->root_off, 0, 127);
+}
+
+/*
+ * Asks for a scale; it comes at the configured boundary, or at the next bar
+ * line when at_bar (the mutation's moves), at once when paused.
+ */
+static void request_scale(struct engine *e, int scale, int root, int64_t t, bool live,
+    bool at_bar)
 {
 	e->scale_want = scale;
 	e->root_want = root;
 	e->scale_pending = true;
-	if (e->cfg.quantize_scale_changes == QUANTIZE_IMMEDIATE || e->paused)
+	e->scale_at_bar = at_bar;
+	if ((!at_bar && e->cfg.quantize_scale_changes == QUANTIZE_IMMEDIATE) || e->paused)
 		apply_scale(e, after_played(e, t), live);
+}
+
+static int steps_per_bar(const struct engine *e)
+{
+	return e->cfg.steps_per_beat * e->cfg.beats_per_bar;
 }
 
 static int steps_per_boundary(const struct engine *e)
 {
-	int q = e->cfg.steps_per_beat;
-	if (e->cfg.quantize_scale_changes == QUANTIZE_BAR)
-		q *= e->cfg.beats_per_bar;
-	return q;
+	if (e->scale_at_bar || e->cfg.quantize_scale_changes == QUANTIZE_BAR)
+		return steps_per_bar(e);
+	return e->cfg.steps_per_beat;
 }
 
 /* ---- parameters ---- */
@@ -286,10 +383,18 @@ static int steps_per_boundary(const struct engine *e)
 static double effective_tempo(struct engine *e, int64_t k)
 {
 	double x = clock_drift_at(&e->drift, k);
-	double drift = e->value[P_DRIFT];
+	double drift = e->drift_depth;
 	if (!(drift > 0))
 		return e->value[P_TEMPO];
 	return e->value[P_TEMPO] * (1 + drift / 100 * x);
+}
+
+/* Moves the drift depth towards its control, DRIFT_SLEW % a second at most. */
+static void slew_drift(struct engine *e)
+{
+	double want = e->value[P_DRIFT], d = want - e->drift_depth;
+	double most = DRIFT_SLEW * e->clock.step_ns / 1e9;
+	e->drift_depth = fabs(d) <= most ? want : e->drift_depth + (d > 0 ? most : -most);
 }
 
 /* Gives the clock the current tempo from the next step on. */
@@ -302,10 +407,26 @@ static void retempo(struct engine *e)
 
 static void set_param(struct engine *e, int id, double v, int src, int64_t t, bool live);
 
+/* Emits the pattern as it now plays (the log's and the console's view). */
+static void emit_pattern(struct engine *e, int64_t t, int cause, int step, bool live)
+{
+	struct event *ev = emit(e, EV_PATTERN, t, live);
+	ev->u.pattern.cause = (uint8_t)cause;
+	ev->u.pattern.len = (uint8_t)e->seq.len;
+	ev->u.pattern.shift = (int8_t)e->shift;
+	ev->u.pattern.step = (int16_t)step;
+	for (int k = 0; k < ENGINE_MAX_STEPS; k++) {
+		ev->u.pattern.degree[k] = e->seq.step[k].degree;
+		if (!e->seq.step[k].on)
+			ev->u.pattern.off |= UINT64_C(1) << k;
+	}
+}
+
 static void apply_mode(struct engine *e, int mode, int64_t t, bool live)
 {
 	if (mode < 0 || mode >= e->cfg.n_modes)
 		return;
+	e->mode_applied = mode;
 	struct event *ev = emit(e, EV_MODE, t, live);
 	ev->u.mode.mode = (uint8_t)mode;
 	const struct engine_profile *p = &e->cfg.profiles[e->cfg.modes[mode]];
@@ -319,9 +440,11 @@ static void set_param(struct engine *e, int id, double v, int src, int64_t t, bo
 {
 	v = clamp_value(e, id, v);
 	if (src != SRC_IDLE && src != SRC_MUTATION && src != SRC_DRIFT) {
-		/* A performer's value wins over fades and is kept on waking. */
+		/* A performer's value wins over fades and is kept on waking; it
+		 * is the new home of the walk. */
 		e->fade.mask &= ~(1u << id);
 		e->saved_mask &= ~(1u << id);
+		e->home[id] = v;
 	}
 	e->source[id] = (uint8_t)src;
 	if (v == e->value[id])
@@ -338,9 +461,11 @@ static void set_param(struct engine *e, int id, double v, int src, int64_t t, bo
 		break;
 	case P_SEQUENCE_LENGTH:
 		seq_set_length(&e->seq, (int)v);
+		emit_pattern(e, after_played(e, t), PATTERN_LENGTH, -1, live);
 		break;
 	case P_SCALE_SELECT:
-		request_scale(e, e->cfg.scales[(int)v], e->cfg.root, t, live);
+		request_scale(e, e->cfg.scales[(int)v], current_root(e), t, live,
+		    src == SRC_MUTATION);
 		break;
 	case P_MODE:
 		apply_mode(e, (int)v, t, live);
@@ -408,9 +533,14 @@ static void fade_tick(struct engine *e)
 	}
 }
 
+/*
+ * Idle: the ambient profile's values become the homes and the parameters
+ * fade there; what played before (values and homes) is kept for waking.
+ */
 static void enter_idle(struct engine *e, int64_t t, bool live)
 {
 	e->idle_transitions++;
+	e->idle_since = t;
 	emit(e, EV_IDLE, t, live)->u.idle.on = 1;
 	e->saved_mask = 0;
 	if (e->cfg.ambient_profile < 0)
@@ -421,6 +551,8 @@ static void enter_idle(struct engine *e, int64_t t, bool live)
 		if (!(p->mask & 1u << k) || k == P_MODE || e->source[k] == SRC_KEY)
 			continue;
 		e->saved[k] = e->value[k];
+		e->saved_home[k] = e->home[k];
+		e->home[k] = clamp_value(e, k, p->value[k]);
 		mask |= 1u << k;
 	}
 	e->saved_mask = mask;
@@ -433,12 +565,18 @@ static void leave_idle(struct engine *e, int64_t t, bool live)
 	emit(e, EV_IDLE, t, live)->u.idle.on = 0;
 	uint32_t mask = 0;
 	for (int k = 0; k < P_COUNT; k++)
-		if ((e->saved_mask & 1u << k) && e->source[k] != SRC_KEY)
+		if ((e->saved_mask & 1u << k) && e->source[k] != SRC_KEY) {
 			mask |= 1u << k;
+			e->home[k] = e->saved_home[k];
+		}
 	e->saved_mask = 0;
 	e->fade.active = false;
 	e->fade.mask = 0;
 	start_fade(e, t, e->cfg.fade_out_ms * NS_PER_MS, mask, e->saved, live);
+	if (e->shift != 0) {
+		e->shift = 0;
+		emit_pattern(e, after_played(e, t), PATTERN_PHRASE, -1, live);
+	}
 }
 
 /* A semantic action at t: restarts the idle timeout, may wake. */
@@ -450,23 +588,71 @@ static void action(struct engine *e, int64_t t, bool deliberate)
 
 /* ---- inputs ---- */
 
-static void trigger(struct engine *e, int k, int velocity, int64_t t)
+/* Tells readers (log, LEDs, console) what a step is now. */
+static void step_edit(struct engine *e, int k, int src, int64_t t, bool live)
 {
-	struct engine_step *st = &e->seq.step[k];
-	st->on = !st->on;
-	struct event *ev = emit(e, EV_STEP_EDIT, t, true);
+	const struct engine_step *st = &e->seq.step[k];
+	struct event *ev = emit(e, EV_STEP_EDIT, t, live);
 	ev->u.step_edit.step = (int16_t)k;
 	ev->u.step_edit.on = st->on;
+	ev->u.step_edit.velocity = st->velocity;
+	ev->u.step_edit.prob = st->prob;
+	ev->u.step_edit.source = (uint8_t)src;
+}
+
+/* An edit that changed what a step plays (its degree or its switch) shows in the pattern. */
+static void edited(struct engine *e, int k, const struct engine_step *was, int src, int64_t t)
+{
+	step_edit(e, k, src, t, true);
+	const struct engine_step *st = &e->seq.step[k];
+	if (st->degree != was->degree || st->on != was->on)
+		emit_pattern(e, after_played(e, t), PATTERN_EDIT, k, true);
+}
+
+/* Velocity an accented step gets: louder by ACCENT_UP, at least ACCENT_MIN. */
+#define ACCENT_UP 16
+#define ACCENT_MIN 100
+
+/*
+ * A visitor pressed the button of step k: it sounds at once (a live note,
+ * with the press's velocity, in the scale active at t), and the step takes
+ * the configured press action.  A button past the pattern's length edits
+ * the step it lands on counting round the pattern, so every press is heard
+ * in the loop.
+ */
+static void trigger(struct engine *e, int k, int velocity, int64_t t)
+{
+	k %= e->seq.len;
+	struct engine_step *st = &e->seq.step[k];
+	struct engine_step was = *st;
+	switch (e->cfg.button_press) {
+	case PRESS_TOGGLE:
+		st->on = !st->on;
+		break;
+	case PRESS_ADD:
+		st->on = 1;
+		st->prob = 1;
+		break;
+	default:
+		st->on = 1;
+		st->prob = 1;
+		st->velocity = (uint8_t)clampi(st->velocity + ACCENT_UP < ACCENT_MIN
+		    ? ACCENT_MIN : st->velocity + ACCENT_UP, 1, 127);
+		break;
+	}
+	edited(e, k, &was, SRC_MIDI, t);
 	/* Sound it in the scale active at t, even if a change was already played. */
 	bool before = t < e->scale_since;
 	int scale = before ? e->scale_prev : e->scale;
 	int root = before ? e->root_prev : e->root;
-	ev = emit(e, EV_NOTE, t, true);
-	ev->u.note.pitch = (uint8_t)degree_note(e, scale, root, st->degree);
+	struct event *ev = emit(e, EV_NOTE, t, true);
+	ev->u.note.pitch = (uint8_t)degree_note(e, scale, root, st->degree + e->shift);
 	ev->u.note.velocity = (uint8_t)clampi(velocity, 1, 127);
 	ev->u.note.step = (int16_t)k;
 	ev->u.note.dur = llround(st->length * e->clock.step_ns);
 	e->notes++;
+	if (t > e->last_note_t)
+		e->last_note_t = t;
 }
 
 static void midi_input(struct engine *e, const struct midi_msg *m, int64_t t)
@@ -481,11 +667,8 @@ static void midi_input(struct engine *e, const struct midi_msg *m, int64_t t)
 		set_param(e, r.param, r.value, SRC_MIDI, t, true);
 		break;
 	case ROUTE_TRIGGER:
-		if (r.step >= ENGINE_MAX_STEPS) {
-			e->unmapped++;
-			break;
-		}
-		action(e, t, false);
+		/* A press is deliberate: it wakes the instrument at once. */
+		action(e, t, true);
 		trigger(e, r.step, m->value, t);
 		break;
 	case ROUTE_FILTERED:
@@ -497,13 +680,6 @@ static void midi_input(struct engine *e, const struct midi_msg *m, int64_t t)
 	default:
 		break;		/* release, reserved, realtime: nothing to do */
 	}
-}
-
-static void step_edit(struct engine *e, int k, int64_t t)
-{
-	struct event *ev = emit(e, EV_STEP_EDIT, t, true);
-	ev->u.step_edit.step = (int16_t)k;
-	ev->u.step_edit.on = e->seq.step[k].on;
 }
 
 static double nudged(const struct engine *e, int id, double steps)
@@ -540,14 +716,18 @@ static void command(struct engine *e, const struct command *c, int64_t t)
 	case CMD_NUDGE_PARAM:
 		set_param(e, c->param, nudged(e, c->param, c->value), src, t, true);
 		break;
-	case CMD_TOGGLE_STEP:
-		e->seq.step[c->step].on = !e->seq.step[c->step].on;
-		step_edit(e, c->step, t);
+	case CMD_TOGGLE_STEP: {
+		struct engine_step was = e->seq.step[c->step];
+		e->seq.step[c->step].on = !was.on;
+		edited(e, c->step, &was, src, t);
 		break;
-	case CMD_SET_STEP:
+	}
+	case CMD_SET_STEP: {
+		struct engine_step was = e->seq.step[c->step];
 		seq_set_step(&e->seq, c->step, &c->step_data);
-		step_edit(e, c->step, t);
+		edited(e, c->step, &was, src, t);
 		break;
+	}
 	case CMD_PAUSE:
 		e->paused = !e->paused;
 		if (!e->paused)
@@ -599,30 +779,125 @@ static void run_input(struct engine *e, const struct engine_input *in)
 
 /* ---- sequenced units ---- */
 
+/* Steps from the playhead's step to the next step that is on (1..len), 0 if none is. */
+static int steps_to_next_on(const struct engine *e, int pos)
+{
+	for (int d = 1; d <= e->seq.len; d++)
+		if (e->seq.step[(pos + d) % e->seq.len].on)
+			return d;
+	return 0;
+}
+
+/*
+ * Whether the step at t must sound so that no silence between onsets
+ * outlasts max_gap: if it stays silent, the next chance comes `ahead` steps
+ * later, plus a step of margin for swing and tempo moves.  Density 0 is a
+ * musician's silence and is respected.
+ */
+static bool gap_due(const struct engine *e, int64_t t)
+{
+	if (e->cfg.max_gap_ms <= 0 || !(e->value[P_DENSITY] > 0))
+		return false;
+	int ahead = steps_to_next_on(e, e->seq.pos);
+	if (ahead == 0)
+		return false;
+	double wait = (ahead + 1) * e->clock.step_ns;
+	return (double)(t - e->last_note_t) + wait > (double)(e->cfg.max_gap_ms * NS_PER_MS);
+}
+
+/* Chance that a visit rewrites its step: rewrites_per_min x (1 - chaos_lock), per minute. */
+static double rewrite_chance(const struct engine *e)
+{
+	if (!e->cfg.mutation_enabled)
+		return 0;
+	double free = 1 - e->value[P_CHAOS_LOCK];
+	return e->cfg.rewrites_per_min * (free > 0 ? free : 0) * e->clock.step_ns / 60e9;
+}
+
+/* Degree shifts of idle phrases and their weights: mostly home, sometimes a step or a fifth away. */
+static const int phrase_shift[] = {0, 1, -1, 2, -2, 4, -3};
+static const double phrase_w[] = {4, 1.5, 1.5, 1, 1, 1, 1};
+
+/* At the start of each idle phrase: a new shift of the pattern. */
+static void idle_phrase(struct engine *e, int64_t k, int64_t t)
+{
+	int64_t len = (int64_t)steps_per_bar(e) * e->cfg.phrase_bars;
+	if (len <= 0 || k % len != 0)
+		return;
+	int i = rng_weighted(&e->rng_struct, phrase_w, (int)(sizeof phrase_w / sizeof phrase_w[0]));
+	int shift = i < 0 ? 0 : phrase_shift[i];
+	if (shift != e->shift) {
+		e->shift = shift;
+		emit_pattern(e, t, PATTERN_PHRASE, -1, false);
+	}
+}
+
+/*
+ * Loudness of a note in idle: the configured idle velocity, swelling and
+ * ebbing over each phrase (0.75 at its ends, 1 in its middle), reached
+ * gradually over the fade into idle.
+ */
+static double idle_loudness(const struct engine *e, int64_t k, int64_t t)
+{
+	int64_t len = (int64_t)steps_per_bar(e) * e->cfg.phrase_bars;
+	double arc = 1;
+	if (len > 0)
+		arc = 0.75 + 0.25 * sin(3.14159265358979323846 * (double)(k % len) / (double)len);
+	double f = e->cfg.idle_velocity * arc;
+	int64_t fade = e->cfg.fade_in_ms * NS_PER_MS;
+	if (fade > 0 && t - e->idle_since < fade) {
+		double x = (double)(t - e->idle_since) / (double)fade;
+		f = 1 + (f - 1) * (x < 0 ? 0 : x);
+	}
+	return f;
+}
+
 static void run_step(struct engine *e)
 {
 	int64_t k = e->k_next;
 	int64_t t = clock_step_time(&e->clock, k, e->value[P_SWING]);
 	if (e->scale_pending && k % steps_per_boundary(e) == 0)
 		apply_scale(e, t, false);
+	if (e->idle.on)
+		idle_phrase(e, k, t);
+	/* One draw a step whatever the chance, so the stream does not depend on it. */
+	if (rng_unit(&e->rng_struct) < rewrite_chance(e)) {
+		int pos = e->seq.pos;
+		struct engine_step was = e->seq.step[pos];
+		seq_rewrite(&e->seq, &e->rng_struct, pos, e->scale, e->cfg.octaves,
+		    e->cfg.steps_per_beat);
+		e->rewrites++;
+		emit_pattern(e, t, PATTERN_REWRITE, pos, false);
+		/* what the LEDs show of a step (its probability, its velocity) changed too */
+		const struct engine_step *st = &e->seq.step[pos];
+		if (st->prob != was.prob || st->velocity != was.velocity)
+			step_edit(e, pos, SRC_MUTATION, t, false);
+	}
+	bool force = gap_due(e, t);
 	struct seq_hit hit;
 	seq_play(&e->seq, &e->rng_seq, e->value[P_DENSITY], e->value[P_CHAOS_LOCK], e->scale,
-	    e->cfg.octaves, &hit);
+	    e->cfg.octaves, force, &hit);
 	struct event *ev = emit(e, EV_STEP, t, false);
 	ev->u.step.step = (int16_t)hit.pos;
 	ev->u.step.fired = hit.fired;
 	e->play_step = hit.pos;
 	e->last_step_t = t;
 	if (hit.fired) {
+		int velocity = hit.velocity;
+		if (e->idle.on)
+			velocity = clampi((int)lround(velocity * idle_loudness(e, k, t)), 1, 127);
 		ev = emit(e, EV_NOTE, t, false);
-		ev->u.note.pitch = (uint8_t)degree_note(e, e->scale, e->root, hit.degree);
-		ev->u.note.velocity = (uint8_t)hit.velocity;
+		ev->u.note.pitch = (uint8_t)degree_note(e, e->scale, e->root, hit.degree + e->shift);
+		ev->u.note.velocity = (uint8_t)velocity;
 		ev->u.note.step = (int16_t)hit.pos;
 		ev->u.note.dur = llround(hit.length * e->clock.step_ns);
 		e->step_fired_t[hit.pos] = t;
 		e->notes++;
+		if (t > e->last_note_t)
+			e->last_note_t = t;
 	}
 	e->k_next = k + 1;
+	slew_drift(e);
 	retempo(e);
 }
 
@@ -634,7 +909,8 @@ static void run_mutation(struct engine *e)
 	for (int k = 0; k < P_COUNT; k++)
 		eligible[k] = e->source[k] != SRC_KEY && !(e->fade.mask & 1u << k);
 	struct event_change ch[EVENT_MUT_MAX];
-	int n = mutate_draw(&e->rng_mut, e->value, eligible, e->cfg.max_changes_per_cycle, ch);
+	int n = mutate_draw(&e->rng_mut, e->value, e->home, eligible, e->cfg.mut, e->cfg.pull,
+	    e->cfg.max_changes_per_cycle, ch);
 	if (n == 0 || e->paused)
 		return;
 	e->mutations++;
@@ -651,14 +927,76 @@ static void run_mutation(struct engine *e)
 		set_param(e, ch[i].param, ch[i].to, SRC_MUTATION, t, false);
 }
 
-enum unit { U_NONE, U_INPUT, U_IDLE, U_FADE, U_MUTATION, U_STEP };
+/* Roots a move may go to: the configured offsets other than the current one. */
+static int root_choices(const struct engine *e, int *out)
+{
+	int n = 0;
+	for (int i = 0; i < e->cfg.n_roots; i++) {
+		bool dup = false;
+		for (int j = 0; j < n; j++)
+			dup |= out[j] == e->cfg.roots[i];
+		if (!dup && e->cfg.roots[i] != e->root_off)
+			out[n++] = e->cfg.roots[i];
+	}
+	return n;
+}
+
+/*
+ * A scale or root move, on the next bar line.  Home is the scale_select
+ * someone chose and the configured root; away from home, a move goes back
+ * with probability MOVE_HOME, else elsewhere.  Logged as a mutation of
+ * scale_select (a root move shows in the scale line at the bar).
+ */
+static void run_move(struct engine *e)
+{
+	int64_t t = e->move_next;
+	int64_t d = mutate_poisson(&e->rng_struct, e->cfg.moves_per_hour);
+	e->move_next = d > INT64_MAX - t ? INT64_MAX : t + d;
+	if (e->paused || e->source[P_SCALE_SELECT] == SRC_KEY ||
+	    (e->fade.mask & 1u << P_SCALE_SELECT))
+		return;
+	int sel = (int)e->value[P_SCALE_SELECT];
+	int home = (int)clamp_value(e, P_SCALE_SELECT, e->home[P_SCALE_SELECT]);
+	int off = e->root_off, roots[ENGINE_MAX_ROOTS];
+	int n_roots = root_choices(e, roots), n_scales = e->cfg.n_scales - 1;
+	struct rng *r = &e->rng_struct;
+	bool away = sel != home || off != 0;
+	if (away && rng_unit(r) < MOVE_HOME) {
+		sel = home;
+		off = 0;
+	} else if (n_scales > 0 && (n_roots == 0 || rng_unit(r) < 0.5)) {
+		int i = (int)rng_below(r, (uint32_t)n_scales);
+		sel = i >= sel ? i + 1 : i;
+	} else if (n_roots > 0) {
+		off = roots[rng_below(r, (uint32_t)n_roots)];
+	} else {
+		return;
+	}
+	if (sel == (int)e->value[P_SCALE_SELECT] && off == e->root_off)
+		return;
+	e->moves++;
+	e->root_off = off;
+	if (sel != (int)e->value[P_SCALE_SELECT]) {
+		e->mutations++;
+		struct event *ev = emit(e, EV_MUTATION, t, false);
+		ev->u.mutation.n = 1;
+		ev->u.mutation.ch[0].param = P_SCALE_SELECT;
+		ev->u.mutation.ch[0].from = e->value[P_SCALE_SELECT];
+		ev->u.mutation.ch[0].to = sel;
+		set_param(e, P_SCALE_SELECT, sel, SRC_MUTATION, t, false);
+	} else {
+		request_scale(e, e->cfg.scales[sel], current_root(e), t, false, true);
+	}
+}
+
+enum unit { U_NONE, U_INPUT, U_IDLE, U_FADE, U_MUTATION, U_MOVE, U_STEP };
 
 /* Runs the earliest unit due before `to`; false when none is. */
 static bool run_one(struct engine *e, int64_t to)
 {
 	enum unit u = U_NONE;
 	int64_t best = to;
-	/* Ties go to the earlier line: inputs, idle, fades, mutation, steps. */
+	/* Ties go to the earlier line: inputs, idle, fades, mutation, moves, steps. */
 	if (e->in_count > 0 && e->in[e->in_head].t < best) {
 		best = e->in[e->in_head].t;
 		u = U_INPUT;
@@ -675,6 +1013,10 @@ static bool run_one(struct engine *e, int64_t to)
 	if (e->cfg.mutation_enabled && e->mut_next < best) {
 		best = e->mut_next;
 		u = U_MUTATION;
+	}
+	if (e->cfg.mutation_enabled && e->move_next < best) {
+		best = e->move_next;
+		u = U_MOVE;
 	}
 	if (!e->paused) {
 		int64_t ts = clock_step_time(&e->clock, e->k_next, e->value[P_SWING]);
@@ -701,6 +1043,9 @@ static bool run_one(struct engine *e, int64_t to)
 	case U_MUTATION:
 		run_mutation(e);
 		break;
+	case U_MOVE:
+		run_move(e);
+		break;
 	case U_STEP:
 		run_step(e);
 		break;
@@ -717,9 +1062,16 @@ static bool run_one(struct engine *e, int64_t to)
 static void reset_params(struct engine *e)
 {
 	for (int k = 0; k < P_COUNT; k++) {
-		e->value[k] = clamp_value(e, k, config_value(&e->cfg, k));
+		e->value[k] = e->home[k] = clamp_value(e, k, config_value(&e->cfg, k));
 		e->source[k] = SRC_CONFIG;
 	}
+}
+
+/* Drift wander: one move every drift_period_s at the configured tempo. */
+static int drift_span(const struct engine_config *c)
+{
+	double steps = c->drift_period_s * c->bpm * c->steps_per_beat / 60;
+	return steps < 1 ? 1 : steps > 1e6 ? 1000000 : (int)lround(steps);
 }
 
 struct engine *engine_new(const struct engine_config *cfg, uint64_t seed)
@@ -732,8 +1084,10 @@ struct engine *engine_new(const struct engine_config *cfg, uint64_t seed)
 	reset_params(e);
 	rng_seed(&e->rng_seq, seed, 1);
 	rng_seed(&e->rng_mut, seed, 2);
-	clock_drift_init(&e->drift, seed,
-	    DRIFT_SPAN_BARS * e->cfg.steps_per_beat * e->cfg.beats_per_bar);
+	rng_seed(&e->rng_struct, seed, 3);
+	clock_drift_init(&e->drift, seed, drift_span(&e->cfg));
+	e->drift_depth = e->value[P_DRIFT];
+	e->mode_applied = -1;
 	e->scale = e->scale_prev = e->scale_want = e->cfg.scales[0];
 	e->root = e->root_prev = e->root_want = e->cfg.root;
 	e->scale_since = INT64_MIN;
@@ -741,19 +1095,22 @@ struct engine *engine_new(const struct engine_config *cfg, uint64_t seed)
 	    e->cfg.steps_per_beat);
 	clock_init(&e->clock, 0, effective_tempo(e, 0), e->cfg.steps_per_beat);
 	e->last_step_t = INT64_MIN;
+	e->last_note_t = 0;
 	e->play_step = -1;
 	for (int k = 0; k < ENGINE_MAX_STEPS; k++)
 		e->step_fired_t[k] = -1;
 	e->mut_next = e->cfg.mutation_enabled
 	    ? mutate_interval(&e->rng_mut, e->cfg.interval_min_s, e->cfg.interval_max_s)
 	    : INT64_MAX;
+	e->move_next = mutate_poisson(&e->rng_struct, e->cfg.moves_per_hour);
 	idle_init(&e->idle, 0, e->cfg.idle_timeout_ms * NS_PER_MS,
 	    e->cfg.wake_activity_ms * NS_PER_MS);
 	e->chaos_prev = e->value[P_CHAOS_LOCK];
-	/* The log starts with the scale in force. */
+	/* The log starts with the scale and the pattern in force. */
 	struct event *ev = emit(e, EV_SCALE, 0, false);
 	ev->u.scale.scale = (uint8_t)e->scale;
 	ev->u.scale.root = (uint8_t)e->root;
+	emit_pattern(e, 0, PATTERN_START, -1, false);
 	return e;
 }
 
@@ -771,8 +1128,11 @@ void engine_start(struct engine *e, int64_t t0)
 	e->horizon += d;
 	e->clock.t0 += d;
 	e->idle.last_action += d;
+	e->last_note_t += d;
 	if (e->mut_next != INT64_MAX)
 		e->mut_next += d;
+	if (e->move_next != INT64_MAX)
+		e->move_next = e->move_next > INT64_MAX - d ? INT64_MAX : e->move_next + d;
 	for (size_t i = 0; i < e->out_count; i++)
 		e->out[(e->out_head + i) % OUT_RING].t += d;
 }
@@ -816,7 +1176,8 @@ void engine_get_state(const struct engine *e, struct engine_state *st)
 	st->n_steps = e->seq.len;
 	memcpy(st->steps, e->seq.step, sizeof st->steps);
 	for (int k = 0; k < ENGINE_MAX_STEPS; k++)
-		st->step_note[k] = (uint8_t)degree_note(e, e->scale, e->root, e->seq.step[k].degree);
+		st->step_note[k] =
+		    (uint8_t)degree_note(e, e->scale, e->root, e->seq.step[k].degree + e->shift);
 	st->play_step = e->play_step;
 	memcpy(st->step_fired_t, e->step_fired_t, sizeof st->step_fired_t);
 	st->scale = (uint8_t)e->scale;
@@ -835,6 +1196,17 @@ void engine_get_state(const struct engine *e, struct engine_state *st)
 	st->dropped = e->dropped;
 	st->pending_scale = e->scale_pending ? e->scale_want : -1;
 	st->next_mutation_t = e->cfg.mutation_enabled ? e->mut_next : INT64_MAX;
+	memcpy(st->home, e->home, sizeof st->home);
+	st->root_offset = e->root_off;
+	st->phrase_shift = e->shift;
+	st->rewrites = e->rewrites;
+	st->moves = e->moves;
+	const char *playing = "default";
+	if (e->idle.on && e->cfg.ambient_profile >= 0)
+		playing = e->cfg.profiles[e->cfg.ambient_profile].name;
+	else if (e->mode_applied >= 0 && e->mode_applied < e->cfg.n_modes)
+		playing = e->cfg.profiles[e->cfg.modes[e->mode_applied]].name;
+	snprintf(st->playing, sizeof st->playing, "%s", playing);
 }
 
 void engine_reconfigure(struct engine *e, const struct engine_config *cfg)
@@ -857,8 +1229,17 @@ void engine_reconfigure(struct engine *e, const struct engine_config *cfg)
 			set_param(e, k, e->value[k], e->source[k], t, true);
 	}
 	int sel = (int)e->value[P_SCALE_SELECT];
-	if (e->cfg.scales[sel] != e->scale || e->cfg.root != e->root)
-		request_scale(e, e->cfg.scales[sel], e->cfg.root, t, true);
+	bool root_ok = false;
+	for (int i = 0; i < e->cfg.n_roots; i++)
+		root_ok |= e->cfg.roots[i] == e->root_off;
+	if (!root_ok)
+		e->root_off = 0;
+	if (e->cfg.scales[sel] != e->scale || current_root(e) != e->root)
+		request_scale(e, e->cfg.scales[sel], current_root(e), t, true, false);
+	if (e->mode_applied >= e->cfg.n_modes)
+		e->mode_applied = -1;
+	if (e->cfg.drift_period_s != old.drift_period_s || e->cfg.bpm != old.bpm)
+		clock_drift_set_span(&e->drift, drift_span(&e->cfg));
 
 	struct idle was = e->idle;
 	idle_init(&e->idle, was.last_action, e->cfg.idle_timeout_ms * NS_PER_MS,
@@ -870,5 +1251,30 @@ void engine_reconfigure(struct engine *e, const struct engine_config *cfg)
 	else if (!old.mutation_enabled || e->mut_next == INT64_MAX)
 		e->mut_next = t + mutate_interval(&e->rng_mut, e->cfg.interval_min_s,
 		    e->cfg.interval_max_s);
+	if (e->cfg.moves_per_hour != old.moves_per_hour || e->move_next == INT64_MAX ||
+	    (e->cfg.mutation_enabled && !old.mutation_enabled)) {
+		int64_t d = mutate_poisson(&e->rng_struct, e->cfg.moves_per_hour);
+		e->move_next = d > INT64_MAX - t ? INT64_MAX : t + d;
+	}
 	e->chaos_prev = e->chaos_prev < 1 ? e->chaos_prev : e->cfg.chaos_lock;
+}
+
+int64_t engine_resync(struct engine *e, int64_t late, int64_t at)
+{
+	double swing = e->value[P_SWING];
+	int64_t k = e->k_next;
+	if (e->paused || clock_step_time(&e->clock, k, swing) >= late)
+		return 0;
+	/* An estimate from the unswung grid, then exact: swing < 1 step keeps
+	 * step times increasing. */
+	double ahead = floor((double)(at - clock_base_time(&e->clock, k)) / e->clock.step_ns);
+	if (ahead > 1)
+		k += (int64_t)ahead - 1;
+	while (clock_step_time(&e->clock, k, swing) < at)
+		k++;
+	int64_t skipped = k - e->k_next;
+	e->seq.pos = (int)((e->seq.pos + skipped % e->seq.len) % e->seq.len);
+	e->k_next = k;
+	retempo(e);
+	return skipped;
 }

@@ -26,6 +26,7 @@
 #define ENGINE_MAX_PALETTES 16
 #define ENGINE_MAX_BUTTONS 8
 #define ENGINE_NAME_MAX 32
+#define ENGINE_MAX_ROOTS 12
 
 #define NS_PER_SEC INT64_C(1000000000)
 #define NS_PER_MS INT64_C(1000000)
@@ -41,6 +42,13 @@ enum quantize_when { QUANTIZE_IMMEDIATE, QUANTIZE_BEAT, QUANTIZE_BAR };
 
 enum button_action { BUTTON_TRIGGER_STEP };
 
+/* What a trigger_step press does to its step (it always sounds it). */
+enum button_press {
+	PRESS_ACCENT,		/* on, probability 1, louder: the default */
+	PRESS_ADD,		/* on, probability 1 */
+	PRESS_TOGGLE		/* on <-> off */
+};
+
 /* A range of notes bound to an action. */
 struct engine_button {
 	uint8_t action;			/* enum button_action */
@@ -50,12 +58,28 @@ struct engine_button {
 #define CC_UNMAPPED (-1)
 #define CC_RESERVED (-2)		/* mapped on purpose to nothing */
 
+/* A knob's own range and curve (mapping.ccs.NAME = { cc; min; max; curve; }). */
+struct engine_cc_range {
+	bool set;			/* false: the parameter's whole range */
+	uint8_t curve;			/* enum param_curve */
+	double min, max;		/* in the parameter's units */
+};
+
+/* How the mutation walk may move one parameter (mutation.params.NAME). */
+struct engine_mutation {
+	double min, max;		/* the walk stays within, in the parameter's units */
+	double weight;			/* relative chance of being chosen, 0 = never */
+	double step;			/* largest random move, a share of the range, 0..1 */
+};
+
 struct engine_config {
 	/* midi / mapping */
 	int midi_channel;		/* 0 = omni, else 1..16 */
 	int cc_param[128];		/* param_id, CC_UNMAPPED or CC_RESERVED */
+	struct engine_cc_range cc_range[128];
 	struct engine_button buttons[ENGINE_MAX_BUTTONS];
 	int n_buttons;
+	int button_press;		/* enum button_press */
 
 	/* sequencer */
 	int steps;			/* pattern steps at start, 1..64 */
@@ -66,6 +90,9 @@ struct engine_config {
 	int octaves;			/* range of the degrees, 1..4 */
 	enum quantize_when quantize_scale_changes;
 	double filter_cutoff, reverb_mix, master_volume;
+	double attack, release;		/* voice envelope, s */
+	int64_t max_gap_ms;		/* longest silence between note onsets, 0 = any */
+	double drift_period_s;		/* time of one move of the drift wander */
 
 	/* scales the scale_select control chooses among (scale_id values) */
 	int scales[ENGINE_MAX_SCALES];
@@ -75,11 +102,19 @@ struct engine_config {
 	bool mutation_enabled;
 	double interval_min_s, interval_max_s;
 	int max_changes_per_cycle;	/* 1..EVENT_MUT_MAX */
+	double pull;			/* share of the way home each move takes, 0..1 */
+	struct engine_mutation mut[P_COUNT];
+	double rewrites_per_min;	/* pattern rewrites a minute at chaos_lock 0 */
+	double moves_per_hour;		/* scale or root moves an hour, 0 = none */
+	int roots[ENGINE_MAX_ROOTS];	/* root moves, semitones from root */
+	int n_roots;
 
 	/* idle */
 	int64_t idle_timeout_ms, fade_in_ms, fade_out_ms;
 	int64_t wake_activity_ms;	/* activity needed to leave idle */
 	int ambient_profile;		/* index into profiles, -1 = none */
+	int phrase_bars;		/* idle phrase length in bars, 0 = no phrases */
+	double idle_velocity;		/* loudness of idle phrases, 0..1 */
 
 	/* profiles (named parameter sets), modes and palettes */
 	struct engine_profile profiles[ENGINE_MAX_PROFILES];
@@ -155,6 +190,14 @@ struct engine_state {
 	uint64_t dropped;			/* inputs or events lost to a full queue */
 	int pending_scale;			/* scale_id waiting for its boundary, -1 none */
 	int64_t next_mutation_t;		/* ns, INT64_MAX when mutation is off */
+	double home[P_COUNT];			/* where the mutation walk returns */
+	int root_offset;			/* semitones a root move put the root from home */
+	int phrase_shift;			/* degrees an idle phrase moves the pattern */
+	uint64_t rewrites, moves;		/* pattern rewrites, scale and root moves */
+	/* What plays: the ambient profile's name while idle, else the profile of
+	 * the mode last chosen, or "default" (the configuration's own values)
+	 * before any mode was chosen. */
+	char playing[ENGINE_NAME_MAX];
 };
 
 struct engine;
@@ -182,5 +225,16 @@ void engine_get_state(const struct engine *e, struct engine_state *st);
  * pattern, the playhead and the parameters a performer set survive.
  */
 void engine_reconfigure(struct engine *e, const struct engine_config *cfg);
+
+/*
+ * After a stall (the owner could not run for a while): when the next step
+ * was due before `late`, moves it to the first point of its grid at or after
+ * `at`, keeping the tempo's phase and the pattern's place, as if the steps
+ * in between had played muted.  Nothing else moves: inputs, parameter
+ * changes, mutations and idle timers still run at their own times.  Returns
+ * the number of steps skipped (0 when the next step was not late or the
+ * transport is paused).
+ */
+int64_t engine_resync(struct engine *e, int64_t late, int64_t at);
 
 #endif

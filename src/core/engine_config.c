@@ -9,6 +9,23 @@
 
 #include "core/scale.h"
 
+/* A knob's own range (mapping.ccs.NAME = { cc; min; max; }), along the parameter's curve. */
+static void knob(struct engine_config *cfg, int cc, double min, double max)
+{
+	struct engine_cc_range *r = &cfg->cc_range[cc];
+	r->set = true;
+	r->curve = (uint8_t)param_table[cfg->cc_param[cc]].curve;
+	r->min = min;
+	r->max = max;
+}
+
+/* How far and how often the walk moves a parameter (mutation.params.NAME). */
+static void walk(struct engine_config *cfg, int p, double min, double max, double weight,
+    double step)
+{
+	cfg->mut[p] = (struct engine_mutation){min, max, weight, step};
+}
+
 static void profile(struct engine_profile *p, const char *name, double tempo, double density,
     double reverb, double cutoff, int scale_index)
 {
@@ -43,8 +60,18 @@ void engine_config_default(struct engine_config *cfg)
 		cfg->cc_param[i] = CC_UNMAPPED;
 	for (size_t i = 0; i < sizeof ccs / sizeof ccs[0]; i++)
 		cfg->cc_param[ccs[i].cc] = ccs[i].param;
+	/* Every knob keeps to the range the walk keeps to: none mutes the instrument. */
+	knob(cfg, 20, 60, 150);
+	knob(cfg, 21, 300, 8000);
+	knob(cfg, 22, 0, 0.9);
+	knob(cfg, 23, 0, 0.35);
+	knob(cfg, 24, 0.15, 1);
+	knob(cfg, 25, 0.3, 1);
+	knob(cfg, 50, 4, 16);
+	knob(cfg, 62, 0, 8);
 	cfg->buttons[0] = (struct engine_button){BUTTON_TRIGGER_STEP, 60, 71};
 	cfg->n_buttons = 1;
+	cfg->button_press = PRESS_ACCENT;
 
 	cfg->steps = 8;
 	cfg->bpm = 110;
@@ -60,6 +87,10 @@ void engine_config_default(struct engine_config *cfg)
 	cfg->filter_cutoff = 2400;
 	cfg->reverb_mix = 0.3;
 	cfg->master_volume = 0.8;
+	cfg->attack = 0.001;
+	cfg->release = 0.3;
+	cfg->max_gap_ms = 10000;
+	cfg->drift_period_s = 30;
 
 	cfg->scales[0] = SCALE_MAJOR;
 	cfg->scales[1] = SCALE_MINOR;
@@ -67,19 +98,44 @@ void engine_config_default(struct engine_config *cfg)
 	cfg->n_scales = 3;
 
 	cfg->mutation_enabled = true;
-	cfg->interval_min_s = 120;
-	cfg->interval_max_s = 240;
+	cfg->interval_min_s = 30;
+	cfg->interval_max_s = 90;
 	cfg->max_changes_per_cycle = 2;
+	cfg->pull = 0.2;
+	for (int k = 0; k < P_COUNT; k++)
+		walk(cfg, k, param_table[k].min, param_table[k].max, 0, 0.1);
+	walk(cfg, P_TEMPO, 60, 150, 1, 0.06);
+	walk(cfg, P_FILTER_CUTOFF, 250, 8000, 2, 0.12);
+	walk(cfg, P_REVERB_MIX, 0, 0.9, 1.5, 0.12);
+	walk(cfg, P_SWING, 0, 0.35, 1, 0.1);
+	walk(cfg, P_DENSITY, 0.1, 1, 2, 0.1);
+	walk(cfg, P_SEQUENCE_LENGTH, 4, 16, 0.5, 0.15);
+	walk(cfg, P_CHAOS_LOCK, 0, 1, 0.5, 0.1);
+	walk(cfg, P_DRIFT, 0, 8, 0.5, 0.15);
+	cfg->rewrites_per_min = 2;
+	cfg->moves_per_hour = 1.5;
+	cfg->roots[0] = 0;
+	cfg->roots[1] = 5;
+	cfg->roots[2] = 7;
+	cfg->n_roots = 3;
 
 	cfg->idle_timeout_ms = 30000;
 	cfg->fade_in_ms = 4000;
 	cfg->fade_out_ms = 800;
 	cfg->wake_activity_ms = 1000;
+	cfg->phrase_bars = 4;
+	cfg->idle_velocity = 0.85;
 
 	profile(&cfg->profiles[0], "calm", 90, 0.6, 0.45, 1800, -1);
 	profile(&cfg->profiles[1], "mystic", 100, 0.7, 0.6, 1400, 1);
 	profile(&cfg->profiles[2], "pulse", 124, 0.9, 0.2, 3200, -1);
 	profile(&cfg->profiles[3], "ambient", 72, 0.45, 0.75, 1200, 2);
+	/* The airy pad: soft onsets, long tails; its own chaos lock so a
+	 * visitor's setting does not freeze the night. */
+	cfg->profiles[3].value[P_ATTACK] = 0.15;
+	cfg->profiles[3].value[P_RELEASE] = 2.0;
+	cfg->profiles[3].value[P_CHAOS_LOCK] = 0.5;
+	cfg->profiles[3].mask |= 1u << P_ATTACK | 1u << P_RELEASE | 1u << P_CHAOS_LOCK;
 	cfg->n_profiles = 4;
 	cfg->ambient_profile = 3;
 	cfg->modes[0] = 0;

@@ -15,9 +15,23 @@ static const char *const type_names[EV_TYPE_COUNT] = {
 	[EV_STEP] = "step",
 	[EV_TRANSPORT] = "transport",
 	[EV_STEP_EDIT] = "step_edit",
+	[EV_PATTERN] = "pattern",
+};
+
+static const char *const cause_names[PATTERN_CAUSE_COUNT] = {
+	[PATTERN_START] = "start",
+	[PATTERN_REWRITE] = "rewrite",
+	[PATTERN_LENGTH] = "length",
+	[PATTERN_EDIT] = "edit",
+	[PATTERN_PHRASE] = "phrase",
 };
 
 const char *event_type_name(enum event_type t)
 {
 	return (unsigned)t < EV_TYPE_COUNT ? type_names[t] : "unknown";
+}
+
+const char *event_pattern_cause_name(enum pattern_cause c)
+{
+	return (unsigned)c < PATTERN_CAUSE_COUNT ? cause_names[c] : "unknown";
 }

@@ -14,6 +14,7 @@
 #include "core/midi.h"
 
 #define EVENT_MUT_MAX 8		/* most changes one mutation may report */
+#define EVENT_PATTERN_STEPS 64	/* steps a pattern event carries (ENGINE_MAX_STEPS) */
 
 enum event_type {
 	EV_NOTE,	/* a note sounds at t for dur */
@@ -26,7 +27,18 @@ enum event_type {
 	EV_STEP,	/* the playhead reached a step (console, LEDs) */
 	EV_TRANSPORT,	/* sequencer paused (running = 0) or resumed */
 	EV_STEP_EDIT,	/* a step of the pattern was changed */
+	EV_PATTERN,	/* the pattern as it now plays (start, rewrite, length, phrase) */
 	EV_TYPE_COUNT
+};
+
+/* Why the pattern changed (event.u.pattern.cause). */
+enum pattern_cause {
+	PATTERN_START,		/* the pattern in force at start */
+	PATTERN_REWRITE,	/* the mutation rewrote a step */
+	PATTERN_LENGTH,		/* the active length changed */
+	PATTERN_EDIT,		/* a step was set (preset, button, key) */
+	PATTERN_PHRASE,		/* an idle phrase moved the pattern */
+	PATTERN_CAUSE_COUNT
 };
 
 struct event_change {
@@ -74,10 +86,22 @@ struct event {
 		struct {
 			int16_t step;
 			uint8_t on;
+			uint8_t velocity;	/* the step's velocity after the edit */
+			uint8_t source;		/* enum param_source: midi (a button), key ... */
+			double prob;		/* the step's gate probability after the edit */
 		} step_edit;
+		struct {
+			uint8_t cause;		/* enum pattern_cause */
+			uint8_t len;		/* active steps */
+			int8_t shift;		/* degrees an idle phrase adds to every step */
+			int16_t step;		/* the step rewritten or edited, -1: none */
+			uint64_t off;		/* bit k: step k is off */
+			int8_t degree[EVENT_PATTERN_STEPS];	/* written degree of each step */
+		} pattern;
 	} u;
 };
 
 const char *event_type_name(enum event_type t);
+const char *event_pattern_cause_name(enum pattern_cause c);
 
 #endif

@@ -263,7 +263,40 @@ size_t evlog_format(const struct event *ev, const struct engine_config *cfg, int
 		put_int(&o, ev->u.step_edit.step);
 		put_key(&o, "on");
 		puts_(&o, ev->u.step_edit.on ? "true" : "false");
+		put_key(&o, "probability");
+		put_num(&o, ev->u.step_edit.prob);
+		put_key(&o, "velocity");
+		put_int(&o, ev->u.step_edit.velocity);
+		put_key(&o, "source");
+		put_str(&o, param_source_name((enum param_source)ev->u.step_edit.source));
 		break;
+	case EV_PATTERN: {
+		int len = ev->u.pattern.len;
+		if (len > EVENT_PATTERN_STEPS)
+			len = EVENT_PATTERN_STEPS;
+		put_key(&o, "cause");
+		put_str(&o, event_pattern_cause_name((enum pattern_cause)ev->u.pattern.cause));
+		put_key(&o, "length");
+		put_int(&o, len);
+		put_key(&o, "shift");
+		put_int(&o, ev->u.pattern.shift);
+		if (ev->u.pattern.step >= 0) {
+			put_key(&o, "step");
+			put_int(&o, ev->u.pattern.step);
+		}
+		put_key(&o, "degrees");
+		put(&o, "[", 1);
+		for (int k = 0; k < len; k++) {
+			if (k)
+				put(&o, ",", 1);
+			if (ev->u.pattern.off >> k & 1)
+				puts_(&o, "null");
+			else
+				put_int(&o, ev->u.pattern.degree[k]);
+		}
+		put(&o, "]", 1);
+		break;
+	}
 	}
 	puts_(&o, "}\n");
 	return o.ok ? o.len : 0;

@@ -2,7 +2,8 @@
  * param: the one table of the instrument's parameters.
  *
  * Every musical control (tempo, filter, reverb, ...) has one row here: name,
- * range, default, unit, response curve, and how mutation may move it.  The
+ * range, default, unit and response curve (how far mutation may move each
+ * is configuration: engine_config.mut).  The
  * router, the mutator, the console, presets, the config and the HTTP API all
  * read this table; nothing else lists parameters.  Pure, thread-agnostic
  * (constant data).
@@ -25,6 +26,8 @@ enum param_id {
 	P_MODE,
 	P_PALETTE,
 	P_DRIFT,
+	P_ATTACK,	/* voice attack, s: profiles set it (the ambient pad) */
+	P_RELEASE,	/* voice release, s */
 	P_COUNT
 };
 
@@ -54,8 +57,6 @@ struct param_info {
 	double min, max, def;
 	const char *unit;	/* "BPM", "Hz", "" ... */
 	enum param_curve curve;
-	double mutate_weight;	/* 0 = never mutated */
-	double mutate_step;	/* largest change per mutation, in units */
 };
 
 extern const struct param_info param_table[P_COUNT];

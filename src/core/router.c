@@ -3,9 +3,12 @@
  *
  * Selectors take equal shares of the knob: with three scales, CC 0..42 is
  * the first, 43..85 the second, 86..127 the third.  Other parameters use
- * param_from_unit(value / 127).  Pure; any thread.
+ * the knob's range (min + u (max - min), or min (max / min)^u for "exp")
+ * or param_from_unit(value / 127).  Pure; any thread.
  */
 #include "core/router.h"
+
+#include <math.h>
 
 static const char *const kind_names[ROUTE_KIND_COUNT] = {
 	[ROUTE_PARAM] = "param", [ROUTE_TRIGGER] = "trigger",
@@ -33,8 +36,11 @@ int router_choices(const struct engine_config *cfg, int param)
 	}
 }
 
-double router_cc_value(const struct engine_config *cfg, int param, int cc_value)
+double router_cc_value(const struct engine_config *cfg, int cc, int cc_value)
 {
+	if (cc < 0 || cc > 127 || cfg->cc_param[cc] < 0 || cfg->cc_param[cc] >= P_COUNT)
+		return 0.0;
+	int param = cfg->cc_param[cc];
 	if (cc_value < 0)
 		cc_value = 0;
 	if (cc_value > 127)
@@ -42,7 +48,13 @@ double router_cc_value(const struct engine_config *cfg, int param, int cc_value)
 	int n = router_choices(cfg, param);
 	if (param == P_SCALE_SELECT || param == P_MODE || param == P_PALETTE)
 		return n > 0 ? (double)(cc_value * n / 128) : 0.0;
-	return param_from_unit((enum param_id)param, cc_value / 127.0);
+	const struct engine_cc_range *r = &cfg->cc_range[cc];
+	double u = cc_value / 127.0;
+	if (!r->set)
+		return param_from_unit((enum param_id)param, u);
+	double v = r->curve == CURVE_EXP && r->min > 0 ? r->min * pow(r->max / r->min, u)
+						     : r->min + u * (r->max - r->min);
+	return param_clamp((enum param_id)param, v);
 }
 
 static int is_channel_msg(int kind)
@@ -73,7 +85,7 @@ void router_resolve(const struct engine_config *cfg, const struct midi_msg *m, s
 		} else if (p >= 0 && p < P_COUNT) {
 			r->kind = ROUTE_PARAM;
 			r->param = p;
-			r->value = router_cc_value(cfg, p, m->value);
+			r->value = router_cc_value(cfg, m->number, m->value);
 		}
 		return;
 	}

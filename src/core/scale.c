@@ -9,6 +9,7 @@
 #include "core/scale.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -155,4 +156,100 @@ int scale_root_parse(const char *s)
 	}
 	long note = (oct + 1) * 12 + pc;
 	return note < 0 || note > 127 ? -1 : (int)note;
+}
+
+/*
+ * Spelling.  The key signature a scale reads in is its parent major's: the
+ * root's for major, pentatonic and the symmetric scales, a fourth up for
+ * mixolydian, a whole tone down for dorian, a minor third up for the
+ * minors.  Parents on C#/Db, Eb, F, F#/Gb, Ab and Bb read in flats (Db, Gb
+ * rather than C#, F#: fewer accidentals but for Gb/F#, which goes flat as
+ * Eb minor does).  Seven-note scales then spell degree i with the root's
+ * letter plus i, so every letter appears once (C# in D harmonic minor, Cb
+ * in Eb minor).
+ */
+static const int letter_pc[7] = {0, 2, 4, 5, 7, 9, 11};	/* C D E F G A B */
+
+static int parent_offset(int id)
+{
+	switch (id) {
+	case SCALE_MINOR:
+	case SCALE_MINOR_PENTATONIC:
+	case SCALE_HARMONIC_MINOR:
+		return 3;
+	case SCALE_DORIAN:
+		return 10;
+	case SCALE_MIXOLYDIAN:
+		return 5;
+	default:
+		return 0;
+	}
+}
+
+/* The seven-note scale whose letters a scale borrows, or -1. */
+static int letter_scale(int id)
+{
+	switch (id) {
+	case SCALE_MAJOR:
+	case SCALE_PENTATONIC:
+		return SCALE_MAJOR;
+	case SCALE_MINOR:
+	case SCALE_MINOR_PENTATONIC:
+		return SCALE_MINOR;
+	case SCALE_DORIAN:
+	case SCALE_MIXOLYDIAN:
+	case SCALE_HARMONIC_MINOR:
+		return id;
+	default:
+		return -1;
+	}
+}
+
+/* Letter (0 = C .. 6 = B) of a pitch class spelled with flats or sharps. */
+static int plain_letter(int pc, int flats)
+{
+	for (int l = 0; l < 7; l++)
+		if (letter_pc[l] == pc)
+			return l;
+	for (int l = 0; l < 7; l++)
+		if (letter_pc[l] == mod(pc + (flats ? 1 : -1), 12))
+			return l;
+	return 0;
+}
+
+char *scale_spell(int id, int root, int pitch, int ascii, char *buf, size_t n)
+{
+	static const char letters[] = "CDEFGAB";
+	static const char *const acc_utf8[5] = {"\xf0\x9d\x84\xab", "\xe2\x99\xad", "",
+	    "\xe2\x99\xaf", "\xf0\x9d\x84\xaa"};	/* double flat, flat, -, sharp, double sharp */
+	static const char *const acc_ascii[5] = {"bb", "b", "", "#", "##"};
+	if (!buf || n == 0)
+		return buf;
+	if (pitch < 0 || pitch > 127) {
+		snprintf(buf, n, "?");
+		return buf;
+	}
+	int pc = mod(pitch, 12), rpc = mod(root, 12);
+	int parent = mod(rpc + parent_offset(id), 12);
+	int flats = parent == 1 || parent == 3 || parent == 5 || parent == 6 || parent == 8 ||
+	    parent == 10;
+	int letter = plain_letter(pc, flats);
+	int ls = letter_scale(id);
+	if (ls >= 0) {
+		const struct scale_info *s = &scale_table[ls];
+		for (int i = 0; i < s->n; i++) {
+			if (s->steps[i] != mod(pc - rpc, 12))
+				continue;
+			letter = (plain_letter(rpc, flats) + i) % 7;
+			break;
+		}
+	}
+	int acc = mod(pc - letter_pc[letter] + 6, 12) - 6;	/* -2..2 in practice */
+	if (acc < -2 || acc > 2) {
+		letter = plain_letter(pc, flats);
+		acc = mod(pc - letter_pc[letter] + 6, 12) - 6;
+	}
+	int octave = (pitch - acc) / 12 - 1;
+	snprintf(buf, n, "%c%s%d", letters[letter], (ascii ? acc_ascii : acc_utf8)[acc + 2], octave);
+	return buf;
 }

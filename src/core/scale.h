@@ -5,6 +5,8 @@
 #ifndef ME_CORE_SCALE_H
 #define ME_CORE_SCALE_H
 
+#include <stddef.h>
+
 enum scale_id {
 	SCALE_MAJOR,
 	SCALE_MINOR,
@@ -38,5 +40,14 @@ int scale_contains(int id, int root, int pitch);
 /* Note name of a root ("C", "F#", ...) for 0..127, and its inverse (-1 if bad). */
 const char *scale_root_name(int root);
 int scale_root_parse(const char *s);
+/*
+ * The name of a pitch spelled for the key of a scale on a root, with its
+ * octave: "E♭4" in C minor, "D♯4" in E major, "C♯5" in D harmonic minor
+ * ("Eb4", "D#4" with ascii).  A seven-note scale names each degree with
+ * its own letter; pentatonic scales as their major or minor parents; the
+ * rest (and notes outside the scale) with flats in the flat keys, else
+ * sharps.  Writes at most n bytes (NUL included); returns buf.
+ */
+char *scale_spell(int id, int root, int pitch, int ascii, char *buf, size_t n);
 
 #endif

@@ -85,7 +85,7 @@ void seq_init(struct seq *s, struct rng *r, int len, int scale_id, int octaves,
 }
 
 void seq_play(struct seq *s, struct rng *r, double density, double lock, int scale_id,
-    int octaves, struct seq_hit *hit)
+    int octaves, bool force, struct seq_hit *hit)
 {
 	int k = s->pos;
 	struct seq_memory *m = &s->mem[k];
@@ -94,11 +94,50 @@ void seq_play(struct seq *s, struct rng *r, double density, double lock, int sca
 	if (rng_unit(r) >= lock)
 		draw_memory(m, r, scale_id, octaves);
 	hit->pos = k;
-	hit->fired = st->on && m->gate < st->prob * density;
+	hit->fired = st->on && (force || m->gate < st->prob * density);
 	hit->degree = m->vary < SEQ_VARY_SHARE ? m->alt : st->degree;
 	hit->velocity = clampi(st->velocity + m->nudge, 1, 127);
 	hit->length = st->length;
 	s->pos = (k + 1) % s->len;
+}
+
+/* Share of rewrites that move to a neighbouring degree rather than anywhere. */
+#define REWRITE_NEIGHBOUR 0.7
+/* Share of rewrites that also draw a fresh gate probability and velocity. */
+#define REWRITE_GATE 0.25
+
+void seq_rewrite(struct seq *s, struct rng *r, int k, int scale_id, int octaves,
+    int steps_per_beat)
+{
+	if (k < 0 || k >= ENGINE_MAX_STEPS)
+		return;
+	const struct scale_info *si =
+	    &scale_table[scale_id >= 0 && scale_id < SCALE_COUNT ? scale_id : SCALE_CHROMATIC];
+	int span = si->n * clampi(octaves, 1, 4);
+	struct engine_step *st = &s->step[k];
+	int old = ((st->degree % span) + span) % span, d = old;
+	if (rng_unit(r) < REWRITE_NEIGHBOUR) {
+		int by = 1 + (int)rng_below(r, 2);
+		d = old + (rng_unit(r) < 0.5 ? -by : by);
+		if (d < 0 || d >= span)
+			d = old - (d - old);	/* bounce off the ends of the range */
+	} else {
+		for (int i = 0; i < 8 && d == old; i++)
+			d = seq_draw_degree(r, scale_id, octaves);
+	}
+	if (d == old || d < 0 || d >= span)
+		d = old + 1 < span ? old + 1 : old - 1;
+	if (d < 0)
+		d = 0;	/* a one-note range: nothing else to play */
+	st->degree = (int8_t)d;
+	if (rng_unit(r) < REWRITE_GATE) {
+		/* as seq_init draws them: so visitors' accents fade into the pattern */
+		bool beat = k % (steps_per_beat < 1 ? 1 : steps_per_beat) == 0;
+		double prob = beat ? rng_range(r, 0.6, 1.0) : rng_range(r, 0.3, 0.9);
+		if (k != 0)
+			st->prob = prob;
+		st->velocity = (uint8_t)(rng_range(r, 64, 100) + (beat ? 18 : 0));
+	}
 }
 
 void seq_set_length(struct seq *s, int len)

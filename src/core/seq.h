@@ -55,9 +55,23 @@ void seq_init(struct seq *s, struct rng *r, int len, int scale_id, int octaves,
     int steps_per_beat);
 /* A degree over octaves octaves, weighted towards the root and the fifth. */
 int seq_draw_degree(struct rng *r, int scale_id, int octaves);
-/* Visits the step at s->pos, fills hit, moves pos on (wrapping at len). */
+/*
+ * Visits the step at s->pos, fills hit, moves pos on (wrapping at len).
+ * force makes a step that is on sound whatever its gate draw (the longest
+ * silence rule); the draws are made all the same.
+ */
 void seq_play(struct seq *s, struct rng *r, double density, double lock, int scale_id,
-    int octaves, struct seq_hit *hit);
+    int octaves, bool force, struct seq_hit *hit);
+/*
+ * Rewrites step k the way a Turing Machine shift register flips a bit: a new
+ * degree, most often a neighbour of the old one (one or two scale steps up
+ * or down, within the octaves), else a fresh draw; now and then a fresh
+ * velocity and gate probability too (never the probability of step 0, the
+ * downbeat), so accents fade back into the pattern.  The degree always
+ * changes; the step's switch never does.
+ */
+void seq_rewrite(struct seq *s, struct rng *r, int k, int scale_id, int octaves,
+    int steps_per_beat);
 /* Changes the pattern length (clamped); the playhead wraps if it falls off. */
 void seq_set_length(struct seq *s, int len);
 /* Replaces a step with clamped values. */

@@ -315,22 +315,26 @@ static int load_preset(struct app *a, const char *name, enum worker_producer via
 	return load_preset_err(a, name, via, err, sizeof err) == 0 ? 0 : -1;
 }
 
-static int save_preset(struct app *a, const char *name)
+/* Saves the engine's state as a preset; 0 or a preset_err with err. */
+static int save_preset(struct app *a, const char *name, char *err, size_t errlen)
 {
-	char dir[CONFIG_STR_MAX], err[512];
+	char dir[CONFIG_STR_MAX];
 	struct snapshot *s = malloc(sizeof *s);
-	if (!s)
-		return -1;
-	int rc = -1;
-	if (!worker_snapshot(a->worker, s))
-		log_error("preset", "preset %s not saved: the engine has not started", name);
-	else if (preset_dir_ensure(preset_dir(a, dir, sizeof dir), err, sizeof err) != 0 ||
-		 preset_save(dir, name, &s->eng, err, sizeof err) != 0)
-		log_error("preset", "preset %s not saved: %s", name, err);
-	else {
-		log_info("preset", "preset %s saved in %s", name, dir);
-		rc = 0;
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return PRESET_ERR_NOMEM;
 	}
+	int rc = PRESET_ERR_IO;
+	if (!worker_snapshot(a->worker, s))
+		snprintf(err, errlen, "the engine has not started");
+	else
+		rc = preset_dir_ensure(preset_dir(a, dir, sizeof dir), err, errlen);
+	if (rc == 0)
+		rc = preset_save(dir, name, &s->eng, err, errlen);
+	if (rc == 0)
+		log_info("preset", "preset %s saved in %s", name, dir);
+	else
+		log_error("preset", "preset %s not saved: %s", name, err);
 	free(s);
 	return rc;
 }
@@ -356,14 +360,21 @@ static void console_request(void *ctx, enum console_request r, const char *arg)
 	case CONSOLE_RELOAD:
 		pthread_kill(a->main_thread, SIGHUP);
 		break;
-	case CONSOLE_SAVE_PRESET:
-		save_preset(a, arg);
+	case CONSOLE_SAVE_PRESET: {
+		char err[512];
+		save_preset(a, arg, err, sizeof err);
 		break;
+	}
 	case CONSOLE_QUIT:
 		atomic_store(&a->quit_requested, true);
 		pthread_kill(a->main_thread, SIGTERM);
 		break;
 	}
+}
+
+static int console_save_preset(void *ctx, const char *name, char *err, size_t errlen)
+{
+	return save_preset(ctx, name, err, errlen);
 }
 
 static bool http_snapshot(void *ctx, struct snapshot *out)
@@ -379,7 +390,12 @@ static bool http_command(void *ctx, const struct command *c)
 
 static int http_preset_load(void *ctx, const char *name, char *err, size_t errlen)
 {
-	return load_preset_err(ctx, name, WORKER_CMD_HTTP, err, errlen);
+	return load_preset_err(ctx, name, WORKER_CMD_HTTP_PRESET, err, errlen);
+}
+
+static int http_preset_save(void *ctx, const char *name, char *err, size_t errlen)
+{
+	return save_preset(ctx, name, err, errlen);
 }
 
 /* "ADDR:PORT" or "[V6]:PORT" into address and port; -1 if malformed. */
@@ -427,7 +443,8 @@ static void start_http(struct app *a)
 	struct http_link link = {.snapshot = http_snapshot, .command = http_command,
 				 .latency = worker_latency(a->worker),
 				 .lateness = worker_lateness(a->worker),
-				 .preset_load = http_preset_load, .ctx = a};
+				 .preset_load = http_preset_load, .preset_save = http_preset_save,
+				 .ctx = a};
 	char err[256];
 	a->http = http_start(&o, &link, err, sizeof err);
 	if (!a->http)
@@ -455,7 +472,8 @@ static void log_to_terminal(const struct app *a, bool on)
 static void start_console(struct app *a)
 {
 	struct console_link link = {.snapshot = console_snapshot, .command = console_command,
-				    .request = console_request, .ctx = a};
+				    .request = console_request, .ctx = a,
+				    .save_preset = console_save_preset};
 	struct console_options o = {.voices_max = a->cfg->synth.voices};
 	int err = 0;
 	log_to_terminal(a, false);
@@ -652,6 +670,7 @@ int app_run(const struct config *cfg, const struct cli_options *opts)
 		.lookahead_ns = (int64_t)a->cfg->synth.lookahead_ms * NS_PER_MS,
 		.period_ns = worker_period(a->cfg, opts),
 		.realtime = true,
+		.late_drop_ns = (int64_t)a->cfg->synth.late_drop_ms * NS_PER_MS,
 	};
 	if (a->engine && a->inq)
 		a->worker = worker_new(a->engine, &a->cfg->engine, a->inq, &wo);
@@ -728,6 +747,17 @@ int app_run(const struct config *cfg, const struct cli_options *opts)
 	rc = 0;
 out:
 	teardown(a);
-	pthread_sigmask(SIG_SETMASK, &prev, NULL);
+	/* A signal still pending (a SIGHUP that came during the shutdown) would
+	 * be delivered, and kill the program, as soon as the mask is restored:
+	 * the shutdown has answered it. */
+	struct timespec zero = {0, 0};
+	while (sigtimedwait(&sigs, NULL, &zero) > 0)
+		;
+	/* A reload asked for now means nothing, and a closed stderr must not
+	 * kill the last log lines: those two stay blocked until the exit. */
+	sigset_t after = prev;
+	sigaddset(&after, SIGHUP);
+	sigaddset(&after, SIGPIPE);
+	pthread_sigmask(SIG_SETMASK, &after, NULL);
 	return rc;
 }

@@ -21,6 +21,7 @@
 
 #include "config.h"
 #include "rt/config.h"
+#include "rt/preset.h"
 #include "rt/render.h"
 
 enum {
@@ -162,17 +163,6 @@ static bool valid_http(const char *s)
 	return inet_pton(AF_INET, host, a) == 1;
 }
 
-static bool valid_preset(const char *s)
-{
-	size_t n = strlen(s);
-	if (n == 0 || n > 31)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '-')
-			return false;
-	return true;
-}
-
 /* Checks and stores one option's value; returns 0 or the usage status. */
 static int take(struct cli_options *o, int c, const char *arg, FILE *err)
 {
@@ -239,9 +229,9 @@ static int take(struct cli_options *o, int c, const char *arg, FILE *err)
 		o->http = arg;
 		return 0;
 	case OPT_PRESET:
-		if (!valid_preset(arg))
-			return fail(err, "--preset: `%s` is not allowed (allowed: %s)", arg,
-				    "1 to 31 letters, digits, _ or -");
+		if (!preset_name_ok(arg))
+			return fail(err, "--preset: `%s` is not allowed (allowed: 1 to %d "
+				    "letters, digits, _ or -)", arg, PRESET_NAME_MAX);
 		o->preset = arg;
 		return 0;
 	case OPT_SECONDS: {

@@ -28,7 +28,9 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/event.h"
 #include "core/scale.h"
@@ -51,9 +53,13 @@ const struct config_key config_schema[] = {
 	{"midi.channel", CONFIG_T_INT, 0, 16, NULL, "", "MIDI channel listened to, 0 = omni",
 	    OFF(engine.midi_channel), NULL},
 	{"mapping.ccs", CONFIG_T_CCS, 0, 127, NULL, "CC number",
-	    "parameter name = MIDI CC number; reserved = CC number(s) ignored on purpose", 0, NULL},
+	    "parameter name = MIDI CC number, or { cc; min; max; curve; } for a knob with its "
+	    "own range; reserved = CC number(s) ignored on purpose", 0, NULL},
 	{"mapping.buttons", CONFIG_T_BUTTONS, 0, 127, NULL, "MIDI note",
-	    "action = [first note, last note]; trigger_step toggles steps 1, 2, ...", 0, NULL},
+	    "action = [first note, last note]; trigger_step presses steps 1, 2, ...", 0, NULL},
+	{"mapping.button_press", CONFIG_T_CHOICE, 0, 0, "accent|add|toggle", "",
+	    "what a step button does to its step (it always sounds it)",
+	    OFF(engine.button_press), NULL},
 	{"sequencer.steps", CONFIG_T_INT, 1, ENGINE_MAX_STEPS, NULL, "steps",
 	    "pattern length at start", OFF(engine.steps), NULL},
 	{"sequencer.bpm", CONFIG_T_FLOAT, 20, 300, NULL, "BPM", "tempo", OFF(engine.bpm), NULL},
@@ -75,12 +81,21 @@ const struct config_key config_schema[] = {
 	    OFF(engine.beats_per_bar), NULL},
 	{"sequencer.quantize_scale_changes", CONFIG_T_CHOICE, 0, 0, "immediate|beat|bar", "",
 	    "when a new scale takes effect", OFF(engine.quantize_scale_changes), NULL},
+	{"sequencer.max_gap_ms", CONFIG_T_INT64, 0, 600000, NULL, "ms",
+	    "longest silence between notes, 0 = no limit, else >= 2000",
+	    OFF(engine.max_gap_ms), NULL},
+	{"sequencer.drift_period_s", CONFIG_T_FLOAT, 1, 3600, NULL, "s",
+	    "time of one move of the drift's tempo wander", OFF(engine.drift_period_s), NULL},
 	{"sound.filter_cutoff", CONFIG_T_FLOAT, 80, 12000, NULL, "Hz", "low-pass filter cutoff",
 	    OFF(engine.filter_cutoff), NULL},
 	{"sound.reverb_mix", CONFIG_T_FLOAT, 0, 1, NULL, "", "reverb wet share",
 	    OFF(engine.reverb_mix), NULL},
 	{"sound.master_volume", CONFIG_T_FLOAT, 0, 1, NULL, "", "output level",
 	    OFF(engine.master_volume), NULL},
+	{"sound.attack", CONFIG_T_FLOAT, 0.001, 4, NULL, "s", "voice attack",
+	    OFF(engine.attack), NULL},
+	{"sound.release", CONFIG_T_FLOAT, 0.01, 10, NULL, "s", "voice release",
+	    OFF(engine.release), NULL},
 	{"scales", CONFIG_T_NAMES, 1, ENGINE_MAX_SCALES, NULL, "",
 	    "scale names the scale_select control chooses among", 0, NULL},
 	{"profiles", CONFIG_T_PROFILES, 0, ENGINE_MAX_PROFILES, NULL, "",
@@ -97,6 +112,18 @@ const struct config_key config_schema[] = {
 	    "longest time between mutations, >= interval_min_s", OFF(engine.interval_max_s), NULL},
 	{"mutation.max_changes_per_cycle", CONFIG_T_INT, 1, EVENT_MUT_MAX, NULL, "parameters",
 	    "parameters changed per mutation", OFF(engine.max_changes_per_cycle), NULL},
+	{"mutation.pull", CONFIG_T_FLOAT, 0, 1, NULL, "",
+	    "share of the way home each move takes back", OFF(engine.pull), NULL},
+	{"mutation.params", CONFIG_T_MUTATION, 0, 0, NULL, "",
+	    "parameter name = { min; max; weight; step; }: the walk's range, how often it is "
+	    "chosen, its largest move as a share of the range", 0, NULL},
+	{"mutation.rewrites_per_min", CONFIG_T_FLOAT, 0, 600, NULL, "/min",
+	    "pattern rewrites a minute at chaos_lock 0 (times 1 - chaos_lock)",
+	    OFF(engine.rewrites_per_min), NULL},
+	{"mutation.moves_per_hour", CONFIG_T_FLOAT, 0, 3600, NULL, "/h",
+	    "scale or root moves an hour on average, 0 = none", OFF(engine.moves_per_hour), NULL},
+	{"mutation.roots", CONFIG_T_ROOTS, 0, ENGINE_MAX_ROOTS, NULL, "semitones",
+	    "roots the moves visit, in semitones from root_note, -12..12", 0, NULL},
 	{"idle.timeout_ms", CONFIG_T_INT64, 1000, 86400000, NULL, "ms",
 	    "time without input before idle", OFF(engine.idle_timeout_ms), NULL},
 	{"idle.ambient_profile", CONFIG_T_PROFILE_REF, 0, 0, NULL, "",
@@ -107,6 +134,10 @@ const struct config_key config_schema[] = {
 	    "fade back when someone plays", OFF(engine.fade_out_ms), NULL},
 	{"idle.wake_activity_ms", CONFIG_T_INT64, 0, 60000, NULL, "ms",
 	    "activity needed to leave idle", OFF(engine.wake_activity_ms), NULL},
+	{"idle.phrase_bars", CONFIG_T_INT, 0, 64, NULL, "bars",
+	    "length of an idle phrase, 0 = no phrases", OFF(engine.phrase_bars), NULL},
+	{"idle.velocity", CONFIG_T_FLOAT, 0.05, 1, NULL, "",
+	    "loudness of idle notes, a share of their velocity", OFF(engine.idle_velocity), NULL},
 	{"synth.backend", CONFIG_T_CHOICE, 0, 0, "supercollider|none", "", "the sound engine",
 	    OFF(synth.backend), NULL},
 	{"synth.server", CONFIG_T_STRING, 0, 0, "\"managed\", \"HOST:PORT\"", "",
@@ -120,6 +151,9 @@ const struct config_key config_schema[] = {
 	    "how far ahead notes are scheduled", OFF(synth.lookahead_ms), NULL},
 	{"synth.latency_ms", CONFIG_T_INT, 1, 10, NULL, "ms", "extra OSC bundle latency",
 	    OFF(synth.latency_ms), NULL},
+	{"synth.late_drop_ms", CONFIG_T_INT, 5, 5000, NULL, "ms",
+	    "after a stall, notes later than this are dropped and the sequencer skips ahead",
+	    OFF(synth.late_drop_ms), NULL},
 	{"synth.sample_rate", CONFIG_T_INT, 8000, 192000, NULL, "Hz", "audio sample rate",
 	    OFF(synth.sample_rate), NULL},
 	{"synth.jack_period", CONFIG_T_INT, 16, 4096, NULL, "frames",
@@ -194,6 +228,8 @@ struct loader {
 	char profile_scale[ENGINE_MAX_PROFILES][ENGINE_NAME_MAX];
 	struct origin profile_scale_at[ENGINE_MAX_PROFILES];
 	struct origin profile_param[ENGINE_MAX_PROFILES][P_COUNT];
+	struct origin mut_at[P_COUNT];		/* where a parameter's walk was last set */
+	struct origin range_at[128];		/* where a CC's range was last set */
 	bool bad_scales, bad_profiles;
 	char child[SCHEMA_N][PATH_MAX_KEY];	/* names listed by schema_children */
 	struct err_key *err_keys;	/* where each error of this load points */
@@ -541,6 +577,11 @@ static bool number_ok(struct loader *L, const config_setting_t *s, const struct 
 		     num(v).s);
 		return false;
 	}
+	if (strcmp(k->path, "sequencer.max_gap_ms") == 0 && v > 0 && v < 2000) {
+		errf(L, origin_of(L, s), full,
+		     "%s is too short (allowed: 0 = no limit, or 2000 to 600000 ms)", num(v).s);
+		return false;
+	}
 	if (strcmp(k->path, "logging.max_size") == 0 && v > 0 && v < 4096) {
 		errf(L, origin_of(L, s), full,
 		     "%s is too small to rotate (allowed: 0 = never, or 4096 to 1073741824 bytes)",
@@ -717,12 +758,101 @@ static bool cc_number(struct loader *L, const config_setting_t *s, const char *f
 	return true;
 }
 
+/* Copies a knob's range field by field, so the padding stays zero (configs compare bytewise). */
+static void put_range(struct engine_cc_range *dst, const struct engine_cc_range *src)
+{
+	memset(dst, 0, sizeof *dst);
+	dst->set = src->set;
+	dst->curve = src->curve;
+	dst->min = src->min;
+	dst->max = src->max;
+}
+
+/* A knob's range fields: min and max in the parameter's range, curve linear or exp. */
+static bool knob_range(struct loader *L, const config_setting_t *m, const char *full, int p,
+		       struct engine_cc_range *r, bool *has_cc, int *cc)
+{
+	const struct param_info *pi = &param_table[p];
+	bool ok = true, selector = p == P_SCALE_SELECT || p == P_MODE || p == P_PALETTE;
+	*has_cc = false;
+	for (int i = 0; i < config_setting_length(m); i++) {
+		const config_setting_t *f = config_setting_get_elem(m, (unsigned)i);
+		const char *fname = config_setting_name(f);
+		char key[PATH_MAX_KEY];
+		join(key, full, fname);
+		if (strcmp(fname, "cc") == 0) {
+			ok &= *has_cc = cc_number(L, f, key, cc);
+			continue;
+		}
+		bool is_min = strcmp(fname, "min") == 0, is_max = strcmp(fname, "max") == 0;
+		bool is_curve = strcmp(fname, "curve") == 0;
+		if (!is_min && !is_max && !is_curve) {
+			struct candidates c = {.n = 0};
+			cand_add(&c, "cc");
+			cand_add(&c, "min");
+			cand_add(&c, "max");
+			cand_add(&c, "curve");
+			unknown_key(L, f, key, &c);
+			ok = false;
+			continue;
+		}
+		if (selector) {
+			errf(L, origin_of(L, f), key,
+			     "`%s` divides its knob among its entries: no range or curve (allowed: cc)",
+			     pi->name);
+			ok = false;
+			continue;
+		}
+		if (is_curve) {
+			const char *str;
+			bool stepped = pi->curve == CURVE_STEPPED;
+			if (!string_ok(L, f, key, stepped ? "\"stepped\"" : "\"linear\" or \"exp\"", 16,
+				       &str)) {
+				ok = false;
+			} else if (stepped ? strcmp(str, "stepped") == 0 : strcmp(str, "linear") == 0) {
+				r->curve = stepped ? CURVE_STEPPED : CURVE_LINEAR;
+			} else if (!stepped && strcmp(str, "exp") == 0) {
+				r->curve = CURVE_EXP;
+			} else {
+				errf(L, origin_of(L, f), key, "\"%s\" is not allowed (allowed: %s)", str,
+				     stepped ? "\"stepped\"" : "\"linear\", \"exp\"");
+				ok = false;
+			}
+			continue;
+		}
+		struct config_key k = {key, pi->curve == CURVE_STEPPED ? CONFIG_T_INT : CONFIG_T_FLOAT,
+				       pi->min, pi->max, NULL, pi->unit, "", 0, NULL};
+		double v;
+		if (!number_ok(L, f, &k, key, &v))
+			ok = false;
+		else if (is_min)
+			r->min = v;
+		else
+			r->max = v;
+	}
+	if (ok && !selector && !(r->min < r->max)) {
+		errf(L, origin_of(L, m), full, "min %s is not below max %s", num(r->min).s,
+		     num(r->max).s);
+		ok = false;
+	}
+	if (ok && r->curve == CURVE_EXP && !(r->min > 0)) {
+		errf(L, origin_of(L, m), full, "an exp curve needs min above 0 (min is %s)",
+		     num(r->min).s);
+		ok = false;
+	}
+	r->set = !selector;
+	return ok;
+}
+
 static void apply_ccs(struct loader *L, const config_setting_t *g, const char *path)
 {
 	int *map = L->cfg->engine.cc_param;
+	struct engine_cc_range *range = L->cfg->engine.cc_range;
 	if (!L->is_set) {
-		for (int i = 0; i < 128; i++)
+		for (int i = 0; i < 128; i++) {
 			map[i] = CC_UNMAPPED;
+			memset(&range[i], 0, sizeof range[i]);
+		}
 	}
 	for (int i = 0; i < config_setting_length(g); i++) {
 		const config_setting_t *m = config_setting_get_elem(g, (unsigned)i);
@@ -736,19 +866,169 @@ static void apply_ccs(struct loader *L, const config_setting_t *g, const char *p
 			unknown_key(L, m, full, &c);
 			continue;
 		}
+		int old_cc = -1;
+		for (int cc = 0; cc < 128 && p != CC_RESERVED; cc++)
+			if (map[cc] == p && old_cc < 0)
+				old_cc = cc;
+		int cc = -1;
+		if (config_setting_is_group(m)) {
+			if (p == CC_RESERVED) {
+				err_at(L, m, full, "expected a CC number or an array of CC numbers");
+				continue;
+			}
+			const struct param_info *pi = &param_table[p];
+			struct engine_cc_range r = {false, (uint8_t)pi->curve, pi->min, pi->max};
+			/* --set may change one field of a knob that is already mapped */
+			if (L->is_set && old_cc >= 0 && range[old_cc].set)
+				r = range[old_cc];
+			bool has_cc;
+			if (!knob_range(L, m, full, p, &r, &has_cc, &cc))
+				continue;
+			if (!has_cc && !(L->is_set && old_cc >= 0)) {
+				err_at(L, m, full, "expected cc = a MIDI CC number from 0 to 127");
+				continue;
+			}
+			if (!has_cc) {
+				put_range(&range[old_cc], &r);
+				L->range_at[old_cc] = origin_of(L, m);
+				continue;
+			}
+			/* A key names the whole set of CCs bound to it: drop the old ones. */
+			for (int c = 0; c < 128; c++)
+				if (map[c] == p) {
+					map[c] = CC_UNMAPPED;
+					memset(&range[c], 0, sizeof range[c]);
+				}
+			if (map[cc] == CC_UNMAPPED) {
+				put_range(&range[cc], &r);
+				L->range_at[cc] = origin_of(L, m);
+			}
+			map_cc(L, cc, p, m, full);
+			continue;
+		}
+		/* --set moving a knob to another CC keeps its range */
+		struct engine_cc_range kept = {false, 0, 0, 0};
+		if (L->is_set && old_cc >= 0)
+			kept = range[old_cc];
 		/* A key names the whole set of CCs bound to it: drop the old ones. */
-		for (int cc = 0; cc < 128; cc++)
-			if (map[cc] == p)
-				map[cc] = CC_UNMAPPED;
-		int cc;
+		for (int c = 0; c < 128; c++)
+			if (map[c] == p) {
+				map[c] = CC_UNMAPPED;
+				memset(&range[c], 0, sizeof range[c]);
+			}
 		if (p == CC_RESERVED && is_seq(m)) {
 			for (int j = 0; j < config_setting_length(m); j++)
 				if (cc_number(L, config_setting_get_elem(m, (unsigned)j), full, &cc))
 					map_cc(L, cc, p, m, full);
 		} else if (cc_number(L, m, full, &cc)) {
+			if (kept.set && map[cc] == CC_UNMAPPED)
+				put_range(&range[cc], &kept);
 			map_cc(L, cc, p, m, full);
 		}
 	}
+}
+
+/* mutation.params: each parameter's walk, merged field by field over what came before. */
+static void apply_mutation(struct loader *L, const config_setting_t *g, const char *path)
+{
+	struct engine_config *e = &L->cfg->engine;
+	for (int i = 0; i < config_setting_length(g); i++) {
+		const config_setting_t *m = config_setting_get_elem(g, (unsigned)i);
+		const char *name = config_setting_name(m);
+		char full[PATH_MAX_KEY];
+		join(full, path, name);
+		int p = param_find(name);
+		if (p < 0) {
+			struct candidates c = {.n = 0};
+			for (int k = 0; k < P_COUNT; k++)
+				if (k != P_SCALE_SELECT && k != P_MODE && k != P_PALETTE)
+					cand_add(&c, param_table[k].name);
+			unknown_key(L, m, full, &c);
+			continue;
+		}
+		if (p == P_SCALE_SELECT || p == P_MODE || p == P_PALETTE) {
+			errf(L, origin_of(L, m), full, "`%s` is not walked (%s)", name,
+			     p == P_SCALE_SELECT ? "scales move with mutation.moves_per_hour"
+						 : "only the performer chooses it");
+			continue;
+		}
+		if (!config_setting_is_group(m)) {
+			err_at(L, m, full, "expected { min = ...; max = ...; weight = ...; step = ...; }");
+			continue;
+		}
+		const struct param_info *pi = &param_table[p];
+		struct engine_mutation w = e->mut[p];
+		bool ok = true;
+		for (int j = 0; j < config_setting_length(m); j++) {
+			const config_setting_t *f = config_setting_get_elem(m, (unsigned)j);
+			const char *fname = config_setting_name(f);
+			char key[PATH_MAX_KEY];
+			join(key, full, fname);
+			double *dst = strcmp(fname, "min") == 0 ? &w.min
+				      : strcmp(fname, "max") == 0 ? &w.max
+				      : strcmp(fname, "weight") == 0 ? &w.weight
+				      : strcmp(fname, "step") == 0 ? &w.step : NULL;
+			if (!dst) {
+				struct candidates c = {.n = 0};
+				cand_add(&c, "min");
+				cand_add(&c, "max");
+				cand_add(&c, "weight");
+				cand_add(&c, "step");
+				unknown_key(L, f, key, &c);
+				ok = false;
+				continue;
+			}
+			bool bound = dst == &w.min || dst == &w.max;
+			struct config_key k = {key,
+					       bound && pi->curve == CURVE_STEPPED ? CONFIG_T_INT
+										   : CONFIG_T_FLOAT,
+					       bound ? pi->min : 0, bound ? pi->max : dst == &w.step ? 1 : 100,
+					       NULL, bound ? pi->unit : "", "", 0, NULL};
+			ok &= number_ok(L, f, &k, key, dst);
+		}
+		if (!ok)
+			continue;
+		e->mut[p] = w;
+		L->mut_at[p] = origin_of(L, m);
+	}
+}
+
+/* mutation.roots: semitone offsets -12..12, no duplicates. */
+static void apply_roots(struct loader *L, const struct config_key *k, const config_setting_t *s,
+			const char *full)
+{
+	struct engine_config *e = &L->cfg->engine;
+	if (!is_seq(s)) {
+		err_at(L, s, full, "expected a list of semitones [0, 5, 7, ...]");
+		return;
+	}
+	int n = config_setting_length(s);
+	if (n > (int)k->max) {
+		errf(L, origin_of(L, s), full, "%d roots (allowed: 0 to %d)", n, (int)k->max);
+		return;
+	}
+	int roots[ENGINE_MAX_ROOTS];
+	bool ok = true;
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *el = config_setting_get_elem(s, (unsigned)i);
+		struct config_key r = {full, CONFIG_T_INT, -12, 12, NULL, "semitones", "", 0, NULL};
+		double v;
+		if (!number_ok(L, el, &r, full, &v)) {
+			ok = false;
+			continue;
+		}
+		roots[i] = (int)v;
+		for (int j = 0; j < i; j++)
+			if (roots[j] == roots[i]) {
+				errf(L, origin_of(L, el), full, "%d is listed twice", roots[i]);
+				ok = false;
+			}
+	}
+	if (!ok)
+		return;
+	memcpy(e->roots, roots, (size_t)n * sizeof roots[0]);
+	e->n_roots = n;
+	L->key[k - config_schema] = origin_of(L, s);
 }
 
 static void apply_buttons(struct loader *L, const config_setting_t *g, const char *path)
@@ -989,6 +1269,17 @@ static void apply_key(struct loader *L, const struct config_key *k, const config
 	switch (k->type) {
 	case CONFIG_T_NAMES:
 		apply_names(L, k, s, full);
+		return;
+	case CONFIG_T_ROOTS:
+		apply_roots(L, k, s, full);
+		return;
+	case CONFIG_T_MUTATION:
+		if (!config_setting_is_group(s)) {
+			err_at(L, s, full, "expected a group { parameter = { min; max; weight; step; }; ... }");
+			return;
+		}
+		apply_mutation(L, s, full);
+		L->key[k - config_schema] = origin_of(L, s);
 		return;
 	case CONFIG_T_CCS:
 	case CONFIG_T_BUTTONS:
@@ -1250,6 +1541,15 @@ static void finalize(struct loader *L)
 		     "interval_min_s %s is above interval_max_s %s", num(e->interval_min_s).s,
 		     num(e->interval_max_s).s);
 	}
+	for (int p = 0; p < P_COUNT; p++) {
+		const struct engine_mutation *w = &e->mut[p];
+		if (w->min < w->max || p == P_SCALE_SELECT || p == P_MODE || p == P_PALETTE)
+			continue;
+		char key[PATH_MAX_KEY];
+		snprintf(key, sizeof key, "mutation.params.%s", param_table[p].name);
+		errf(L, L->mut_at[p], key, "min %s is not below max %s", num(w->min).s,
+		     num(w->max).s);
+	}
 	const int sel_param[3] = {P_SCALE_SELECT, P_MODE, P_PALETTE};
 	const int sel_n[3] = {e->n_scales, e->n_modes, e->n_palettes};
 	const char *sel_list[3] = {"scales", "modes", "palettes"};
@@ -1315,6 +1615,79 @@ static void finalize(struct loader *L)
 	}
 }
 
+/* ---- special files ----
+ *
+ * libconfig reads files (and the files they @include) with fopen(), which
+ * waits forever on a FIFO without a writer.  Before libconfig sees a file,
+ * it and everything it includes are opened here without blocking and
+ * checked to be regular files: a FIFO, a device or a directory is an error
+ * naming it (and the @include line), never a hang.
+ */
+
+#define INCLUDE_DEPTH 10	/* libconfig's own limit */
+#define SCAN_MAX (4 * 1024 * 1024)
+
+/* NULL when path is a regular file, else why it cannot be read. */
+static const char *not_regular(const char *path, char *buf, size_t n)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(buf, n, "%s", strerror(errno));
+		return buf;
+	}
+	struct stat sb;
+	int r = fstat(fd, &sb);
+	close(fd);
+	if (r != 0)
+		snprintf(buf, n, "%s", strerror(errno));
+	else if (S_ISREG(sb.st_mode))
+		return NULL;
+	else
+		snprintf(buf, n, "%s, not a regular file",
+			 S_ISFIFO(sb.st_mode)			? "a FIFO"
+			 : S_ISDIR(sb.st_mode)			? "a directory"
+			 : S_ISCHR(sb.st_mode) || S_ISBLK(sb.st_mode) ? "a device"
+								      : "a special file");
+	return buf;
+}
+
+/* Checks every file path @includes, recursively, as libconfig will find
+ * them (relative paths from the working directory); false after an error. */
+static bool check_includes(struct loader *L, const char *path, int depth)
+{
+	FILE *f = fopen(path, "re");	/* a regular file: checked before */
+	if (!f)
+		return true;			/* libconfig reports it */
+	char line[CONFIG_STR_MAX + 64];
+	bool ok = true;
+	long read = 0;
+	for (int n = 1; ok && read < SCAN_MAX && fgets(line, sizeof line, f); n++) {
+		read += (long)strlen(line);
+		const char *p = line + strspn(line, " \t");
+		if (strncmp(p, "@include", 8) != 0 || !strchr(" \t", p[8]))
+			continue;
+		p += 8 + strspn(p + 8, " \t");
+		const char *end = *p == '"' ? strchr(p + 1, '"') : NULL;
+		if (!end)
+			continue;		/* libconfig reports the syntax */
+		char inc[CONFIG_STR_MAX], why[128];
+		snprintf(inc, sizeof inc, "%.*s", (int)(end - p - 1), p + 1);
+		struct origin o = {intern(L, path), n, 0};
+		if (depth >= INCLUDE_DEPTH) {
+			errf(L, o, NULL, "@include \"%s\": included more than %d deep", inc,
+			     INCLUDE_DEPTH);
+			ok = false;
+		} else if (not_regular(inc, why, sizeof why)) {
+			errf(L, o, NULL, "@include \"%s\": cannot read: %s", inc, why);
+			ok = false;
+		} else {
+			ok = check_includes(L, inc, depth + 1);
+		}
+	}
+	fclose(f);
+	return ok;
+}
+
 /* The first configuration file that exists, into buf; false if none. */
 static bool search(char *buf, size_t n)
 {
@@ -1351,6 +1724,13 @@ enum config_status config_load(struct config *out, const char *path, const char 
 	L->errs = errs;
 	for (int i = 0; i < 128; i++)
 		cfg->engine.cc_param[i] = CC_UNMAPPED;
+	/* A parameter the files do not walk: its whole range, weight 0. */
+	for (int p = 0; p < P_COUNT; p++) {
+		cfg->engine.mut[p].min = param_table[p].min;
+		cfg->engine.mut[p].max = param_table[p].max;
+		cfg->engine.mut[p].step = 0.1;
+		L->mut_at[p] = (struct origin){intern(L, CONFIG_BUILTIN), 0, 0};
+	}
 
 	st = apply_source(L, NULL, config_default_text, CONFIG_BUILTIN);
 	snprintf(cfg->source, sizeof cfg->source, "%s", CONFIG_BUILTIN);
@@ -1359,11 +1739,12 @@ enum config_status config_load(struct config *out, const char *path, const char 
 	if (!path && search(found, sizeof found))
 		path = found;
 	if (path && st == CONFIG_OK) {
-		struct stat sb;
-		int r = stat(path, &sb);
-		if (r != 0 || !S_ISREG(sb.st_mode)) {
+		char why[128];
+		if (not_regular(path, why, sizeof why)) {
 			struct origin o = {intern(L, path), 0, 0};
-			errf(L, o, NULL, "cannot read: %s", r != 0 ? strerror(errno) : "not a regular file");
+			errf(L, o, NULL, "cannot read: %s", why);
+			st = CONFIG_ERR_IO;
+		} else if (!check_includes(L, path, 1)) {
 			st = CONFIG_ERR_IO;
 		} else {
 			errno = 0;
@@ -1417,6 +1798,15 @@ static void print_float(FILE *out, double v)
 	fputs(buf, out);
 }
 
+/* A parameter's value: an integer for stepped parameters, else a float. */
+static void print_number(FILE *out, int p, double v)
+{
+	if (param_table[p].curve == CURVE_STEPPED)
+		fprintf(out, "%d", (int)v);
+	else
+		print_float(out, v);
+}
+
 static void indent(FILE *out, int depth)
 {
 	for (int i = 0; i < depth; i++)
@@ -1467,12 +1857,23 @@ static void print_table(FILE *out, const struct config *cfg, const struct config
 	const struct engine_config *e = &cfg->engine;
 	fputs("{\n", out);
 	if (k->type == CONFIG_T_CCS) {
+		static const char *const curves[] = {"linear", "exp", "stepped"};
 		for (int p = 0; p < P_COUNT; p++)
-			for (int cc = 0; cc < 128; cc++)
-				if (e->cc_param[cc] == p) {
-					indent(out, depth + 1);
+			for (int cc = 0; cc < 128; cc++) {
+				if (e->cc_param[cc] != p)
+					continue;
+				const struct engine_cc_range *r = &e->cc_range[cc];
+				indent(out, depth + 1);
+				if (!r->set) {
 					fprintf(out, "%s = %d;\n", param_table[p].name, cc);
+					continue;
 				}
+				fprintf(out, "%s = { cc = %d; min = ", param_table[p].name, cc);
+				print_number(out, p, r->min);
+				fputs("; max = ", out);
+				print_number(out, p, r->max);
+				fprintf(out, "; curve = \"%s\"; };\n", curves[r->curve % 3]);
+			}
 		int n = 0;
 		for (int cc = 0; cc < 128; cc++)
 			n += e->cc_param[cc] == CC_RESERVED;
@@ -1483,6 +1884,22 @@ static void print_table(FILE *out, const struct config *cfg, const struct config
 				if (e->cc_param[cc] == CC_RESERVED)
 					fprintf(out, "%s%d", i++ ? ", " : "", cc);
 			fputs(n > 1 ? "];\n" : ";\n", out);
+		}
+	} else if (k->type == CONFIG_T_MUTATION) {
+		for (int p = 0; p < P_COUNT; p++) {
+			const struct engine_mutation *w = &e->mut[p];
+			if (p == P_SCALE_SELECT || p == P_MODE || p == P_PALETTE)
+				continue;
+			indent(out, depth + 1);
+			fprintf(out, "%s = { min = ", param_table[p].name);
+			print_number(out, p, w->min);
+			fputs("; max = ", out);
+			print_number(out, p, w->max);
+			fputs("; weight = ", out);
+			print_float(out, w->weight);
+			fputs("; step = ", out);
+			print_float(out, w->step);
+			fputs("; };\n", out);
 		}
 	} else if (k->type == CONFIG_T_BUTTONS) {
 		for (int b = 0; b < e->n_buttons; b++) {
@@ -1563,6 +1980,12 @@ static void print_value(FILE *out, const struct config *cfg, const struct config
 	}
 	case CONFIG_T_NAMES:
 		print_names(out, cfg, k);
+		break;
+	case CONFIG_T_ROOTS:
+		fputc('[', out);
+		for (int i = 0; i < cfg->engine.n_roots; i++)
+			fprintf(out, "%s%d", i ? ", " : "", cfg->engine.roots[i]);
+		fputs("];", out);
 		break;
 	default:
 		print_table(out, cfg, k, depth);

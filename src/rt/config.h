@@ -34,6 +34,7 @@ struct config {
 		int backend;			/* enum config_synth_backend */
 		char server[CONFIG_STR_MAX];	/* "managed" or HOST:PORT */
 		int port, voices, lookahead_ms, latency_ms, sample_rate, jack_period;
+		int late_drop_ms;		/* stall tolerance (see worker.h) */
 		int jack_driver;		/* enum config_jack_driver */
 		char jack_name[CONFIG_STR_MAX];	/* JACK server used or started */
 		char audio_device[CONFIG_STR_MAX];	/* ALSA card: auto | id | name | hw:... */
@@ -115,6 +116,8 @@ enum config_type {
 	CONFIG_T_CCS,		/* mapping.ccs: param = CC number */
 	CONFIG_T_BUTTONS,	/* mapping.buttons: action = [first, last] */
 	CONFIG_T_PROFILES,	/* profiles: name = { param = value; ... } */
+	CONFIG_T_MUTATION,	/* mutation.params: param = { min; max; weight; step; } */
+	CONFIG_T_ROOTS,		/* mutation.roots: list of semitone offsets */
 };
 
 struct config_key {

@@ -6,6 +6,7 @@
  *   GET  /mutations            recent mutations as JSON
  *   POST /params/NAME          body: a number or {"value": N}   (control)
  *   POST /presets/NAME/load    loads a preset                     (control)
+ *   POST /presets/NAME/save    saves the state as a preset        (control)
  *
  * Control requests are refused (403) unless allow_control is set, and are
  * rate-limited by a token bucket (429).  Unknown paths get 404, a wrong
@@ -13,6 +14,14 @@
  * HTTP_BODY_MAX bytes 413.  The server sees the instrument only through a
  * struct http_link (a snapshot to read, a command ring to write), so nothing
  * a client sends can reach the real-time worker any other way.
+ *
+ * No client can stall the server or lock an operator out: a request must
+ * arrive whole (headers and body) within HTTP_REQUEST_S of the connection or
+ * of the previous answer, else the connection is closed; when the
+ * connections near HTTP_CONNECTIONS, each new one closes the one that has
+ * waited longest for its request (a completed request is never dropped);
+ * preset files are read and written on a thread of their own while the
+ * request waits (suspended), so the server keeps answering meanwhile.
  *
  * http_start/http_stop/http_set_control from the control (main) thread;
  * requests are served on libmicrohttpd's own thread, which blocks every
@@ -31,9 +40,11 @@
 
 #define HTTP_BODY_MAX 1024		/* bytes of a request body */
 #define HTTP_MEMORY_LIMIT (32 * 1024)	/* per connection: headers and buffers */
-#define HTTP_CONNECTIONS 32		/* open at once */
-#define HTTP_PER_IP 16			/* open at once from one address */
-#define HTTP_TIMEOUT_S 5		/* idle connection timeout */
+#define HTTP_CONNECTIONS 256		/* open at once, whatever their address */
+#define HTTP_SPARE 16			/* kept free for new connections by closing
+					   the longest-waiting incomplete requests */
+#define HTTP_REQUEST_S 2		/* a whole request must arrive within this */
+#define HTTP_TIMEOUT_S 5		/* idle connection timeout (answers too) */
 
 /* How the server reaches the instrument (the worker, or a test's fake). */
 struct http_link {
@@ -42,9 +53,12 @@ struct http_link {
 	/* Queues a command for the engine; false when the queue is full. */
 	bool (*command)(void *ctx, const struct command *c);
 	struct hist *latency, *lateness;	/* may be NULL */
-	/* Loads and applies a preset: 0 or a negative preset_err, with err set. */
+	/* Loads and applies a preset: 0 or a negative preset_err, with err set.
+	 * Called on the server's preset thread, one call at a time. */
 	int (*preset_load)(void *ctx, const char *name, char *err, size_t errlen);
 	void *ctx;
+	/* Saves the current state as a preset, like preset_load; may be NULL. */
+	int (*preset_save)(void *ctx, const char *name, char *err, size_t errlen);
 };
 
 struct http_options {

@@ -3,9 +3,9 @@
  *
  * Worker side.  led_events() maps events to cues and queues them in a small
  * fixed array (LED_QUEUE_DEFAULT cues) in arrival order.  State cues
- * (a parameter, the mode, the palette, idle) are coalesced: a newer cue for
- * the same parameter replaces the waiting one in place, so only the latest
- * value goes out.  Note cues keep their order and are never merged.  Then it
+ * (a parameter, the mode, the palette, idle, a step) are coalesced: a newer
+ * cue for the same parameter or step replaces the waiting one in place, so
+ * only the latest value goes out.  Note cues keep their order and are never merged.  Then it
  * writes frames, one per 1/max_rate seconds at most (a minimum spacing, so
  * any one-second window holds at most max_rate frames), each with one
  * non-blocking write(): when the port refuses (EAGAIN) the cue stays queued;
@@ -457,6 +457,8 @@ static int same_slot(const struct cue *a, const struct cue *b)
 {
 	if (a->kind != b->kind || a->kind == CUE_NOTE)
 		return 0;
+	if (a->kind == CUE_STEP)
+		return a->u.step.step == b->u.step.step;
 	return a->kind != CUE_PARAM || a->u.param.id == b->u.param.id;
 }
 

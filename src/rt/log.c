@@ -28,6 +28,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <semaphore.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -661,7 +662,17 @@ static int open_locked(const struct log_options *o)
 	atomic_store(&log_holding, false);
 	atomic_store(&log_held, false);
 	log_set_level(o->level);
-	if (pthread_create(&log_thread, NULL, logger_main, NULL) != 0) {
+	/* The logger starts before the program blocks its signals: it blocks
+	 * them all itself, so a SIGHUP meant for the main loop's sigtimedwait()
+	 * can never land on it and kill the process. */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	int trc = pthread_create(&log_thread, NULL, logger_main, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (trc == 0)
+		pthread_setname_np(log_thread, "logger");
+	if (trc != 0) {
 		say_now(LOG_ERROR, "log_thread_failed", "cannot start the logger thread");
 		close_sink(&log_sink);
 		sem_destroy(&log_wake);

@@ -234,6 +234,16 @@ static void engine_metrics(FILE *f, const struct snapshot *s)
 		s->late_bundles);
 	counter(f, "backend_restarts_total", "Restarts of the synth server or its link.",
 		s->backend_restarts);
+	counter(f, "stalls_total",
+		"Times the worker resumed after a stall longer than synth.late_drop_ms.", s->stalls);
+	counter(f, "skipped_steps_total", "Sequencer steps skipped after stalls.",
+		s->steps_skipped);
+	counter(f, "late_notes_dropped_total",
+		"Notes dropped because their time had passed by more than synth.late_drop_ms.",
+		s->late_notes_dropped);
+	counter(f, "event_log_lost_total",
+		"Events not written to the event log because writing failed (a closed pipe, a "
+		"full disk).", s->events_lost);
 	gauge(f, "voices_active", "Voices sounding now.", s->voices_active);
 	gauge(f, "voices_max", "Voices the synth may sound at once.", s->voices_max);
 	gauge(f, "synth_server_cpu_ratio", "Synth server CPU load, average.",
@@ -329,6 +339,16 @@ char *metrics_prometheus(const struct metrics_input *in, size_t *len)
 			snprintf(lab, sizeof lab, "code=\"%d\"", in->http[i].code);
 			sample_u64(f, "http_responses_total", lab, in->http[i].n);
 		}
+	}
+	if (in->conns) {
+		gauge(f, "http_connections", "HTTP API connections open.", (double)in->conns->open);
+		family(f, "http_connections_closed_total", "counter",
+		       "HTTP API connections the server closed before their request arrived whole: "
+		       "too slow (timeout) or to make room for a new one (evicted).");
+		sample_u64(f, "http_connections_closed_total", "reason=\"timeout\"",
+			   in->conns->timed_out);
+		sample_u64(f, "http_connections_closed_total", "reason=\"evicted\"",
+			   in->conns->evicted);
 	}
 	if (in->proc)
 		process_metrics(f, in->proc);
@@ -512,6 +532,10 @@ char *metrics_state_json(const struct snapshot *s, size_t *len)
 	     put(counters, "inputs", json_integer((json_int_t)e->inputs)) &&
 	     put(counters, "late_bundles", json_integer((json_int_t)s->late_bundles)) &&
 	     put(counters, "backend_restarts", json_integer((json_int_t)s->backend_restarts));
+	ok = ok && put(counters, "stalls", json_integer((json_int_t)s->stalls)) &&
+	     put(counters, "steps_skipped", json_integer((json_int_t)s->steps_skipped)) &&
+	     put(counters, "late_notes_dropped", json_integer((json_int_t)s->late_notes_dropped)) &&
+	     put(counters, "event_log_lost", json_integer((json_int_t)s->events_lost));
 	if (!ok) {
 		json_decref(root);
 		return NULL;

@@ -42,12 +42,20 @@ struct metrics_http_count {
 	uint64_t n;
 };
 
+/* The HTTP API's connections. */
+struct metrics_http_conns {
+	uint64_t open;			/* now */
+	uint64_t timed_out;		/* closed: the request did not arrive in time */
+	uint64_t evicted;		/* closed to make room for a new connection */
+};
+
 struct metrics_input {
 	const struct snapshot *snap;		/* NULL: none published yet */
 	const struct hist *latency, *lateness;	/* NULL: left out */
 	const struct metrics_process *proc;	/* NULL: left out */
 	const struct metrics_http_count *http;	/* n_http rows */
 	size_t n_http;
+	const struct metrics_http_conns *conns;	/* NULL: left out */
 };
 
 /*

@@ -9,7 +9,11 @@
  * n_steps, steps, params and params is required, so even a file cut exactly
  * between two statements is rejected rather than half applied.
  * preset_load_file() validates everything into a local struct preset before
- * copying it out.  Control threads only (allocates, does file I/O).
+ * copying it out.  A preset is read only from a regular file of bounded
+ * size, opened without following a symbolic link and without blocking
+ * (O_NOFOLLOW | O_NONBLOCK, then fstat), so a FIFO, a device or a link out
+ * of the folder under a preset's name is an error at once, never a hang.
+ * Control threads only (allocates, does file I/O).
  */
 #include "rt/preset.h"
 
@@ -41,6 +45,7 @@ static const char *const err_names[] = {
 	[4] = "damaged preset file (syntax)",
 	[5] = "invalid preset value",
 	[6] = "out of memory",
+	[7] = "not a regular file",
 };
 
 const char *preset_strerror(int err)
@@ -223,7 +228,9 @@ int preset_save(const char *dir, const char *name, const struct engine_state *st
 		return fail(PRESET_ERR_NOMEM, err, errlen, "preset %s: out of memory", name);
 	remove_stale(dir, name);
 
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/* A fresh file of our own: never through a link planted under its name. */
+	unlink(tmp);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		int e = errno;
 		free(text);
@@ -495,28 +502,74 @@ static int load_root(const struct ctx *c, const config_t *cfg, struct preset *p)
 	return PRESET_OK;
 }
 
-/* Reads a whole file (at most PRESET_FILE_MAX bytes) into a NUL-terminated buffer. */
+/* Why a file that exists is not a preset, or NULL when it is a regular file. */
+static const char *not_regular(mode_t m)
+{
+	return S_ISREG(m)    ? NULL
+	       : S_ISFIFO(m) ? "a FIFO"
+	       : S_ISDIR(m)  ? "a directory"
+	       : S_ISCHR(m) || S_ISBLK(m) ? "a device"
+	       : S_ISSOCK(m) ? "a socket"
+				  : "not a regular file";
+}
+
+/*
+ * Reads a whole regular file (at most PRESET_FILE_MAX bytes) into a
+ * NUL-terminated buffer.  Opened with O_NONBLOCK (a FIFO must not wait for a
+ * writer) and O_NOFOLLOW (a link is refused), then checked with fstat.
+ */
 static int slurp(const char *path, char **text, size_t *len, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "re");
-	if (!f) {
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
 		int e = errno;
+		if (e == ELOOP)
+			return fail(PRESET_ERR_NOT_REGULAR, err, errlen,
+				    "%s: a symbolic link: presets are read only from regular files "
+				    "in the presets folder", path);
 		return fail(e == ENOENT ? PRESET_ERR_NOT_FOUND : PRESET_ERR_IO, err, errlen,
 			    "%s: %s", path, e == ENOENT ? "no such preset" : strerror(e));
 	}
+	struct stat sb;
+	if (fstat(fd, &sb) != 0) {
+		int e = errno;
+		close(fd);
+		return fail(PRESET_ERR_IO, err, errlen, "%s: %s", path, strerror(e));
+	}
+	const char *why = not_regular(sb.st_mode);
+	if (why) {
+		close(fd);
+		return fail(PRESET_ERR_NOT_REGULAR, err, errlen,
+			    "%s: %s, not a regular file: refused", path, why);
+	}
+	if (sb.st_size > PRESET_FILE_MAX) {
+		close(fd);
+		return fail(PRESET_ERR_SYNTAX, err, errlen, "%s:1: damaged preset: over %d bytes",
+			    path, PRESET_FILE_MAX);
+	}
 	char *buf = malloc(PRESET_FILE_MAX + 1);
 	if (!buf) {
-		fclose(f);
+		close(fd);
 		return fail(PRESET_ERR_NOMEM, err, errlen, "%s: out of memory", path);
 	}
-	size_t n = fread(buf, 1, PRESET_FILE_MAX + 1, f);
-	int rd = ferror(f);
-	fclose(f);
-	if (rd) {
-		free(buf);
-		return fail(PRESET_ERR_IO, err, errlen, "%s: cannot be read", path);
+	size_t n = 0;
+	int e = 0;
+	while (n < PRESET_FILE_MAX + 1) {
+		ssize_t r = read(fd, buf + n, PRESET_FILE_MAX + 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			e = errno;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
 	}
-	if (n > PRESET_FILE_MAX) {
+	close(fd);
+	if (e) {
+		free(buf);
+		return fail(PRESET_ERR_IO, err, errlen, "%s: cannot be read: %s", path, strerror(e));
+	}
+	if (n > PRESET_FILE_MAX) {	/* it grew while being read */
 		free(buf);
 		return fail(PRESET_ERR_SYNTAX, err, errlen, "%s:1: damaged preset: over %d bytes",
 			    path, PRESET_FILE_MAX);

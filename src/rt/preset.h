@@ -7,8 +7,10 @@
  * kill leaves the old or the new preset, never a mixture.  Loading parses the
  * whole file and checks every value against the parameter table before it
  * returns anything: a damaged file is an error naming file, line and key and
- * is never applied.  A loaded preset reaches the core only as commands
- * (preset_commands), like every other input.
+ * is never applied.  Only regular files are read, without following a
+ * symbolic link and without blocking: a FIFO, a device or a link under a
+ * preset's name is refused at once.  A loaded preset reaches the core only
+ * as commands (preset_commands), like every other input.
  *
  * Control threads only (main, console, HTTP): these functions allocate and do
  * file I/O, never call them on the real-time worker.
@@ -36,6 +38,7 @@ enum preset_err {
 	PRESET_ERR_SYNTAX = -4,		/* not libconfig text (damaged, truncated) */
 	PRESET_ERR_INVALID = -5,	/* a key is unknown, mistyped or out of range */
 	PRESET_ERR_NOMEM = -6,
+	PRESET_ERR_NOT_REGULAR = -7,	/* a FIFO, device, directory or symbolic link */
 };
 
 /* A parsed preset: only what the file lists is applied. */

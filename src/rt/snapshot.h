@@ -73,6 +73,11 @@ struct snapshot {
 	uint64_t led_frames, led_dropped;
 	uint64_t events_dropped, commands_dropped, log_dropped;
 
+	uint64_t events_lost;		/* not written: the event log's output failed */
+
+	/* stalls: the worker could not run for longer than synth.late_drop_ms */
+	uint64_t stalls, steps_skipped, late_notes_dropped;
+
 	struct snap_mutation mut[SNAP_MUT_MAX];
 	int n_mut;
 

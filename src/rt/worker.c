@@ -15,6 +15,14 @@
  * publish a snapshot.  Engine time is CLOCK_MONOTONIC minus the start time
  * (base); events leave the worker in monotonic time.
  *
+ * Stalls.  When the process could not run for a while (stopped, starved,
+ * swapping), the steps it missed are not caught up in one burst: before
+ * advancing, a step due more than late_drop_ns ago makes the engine skip to
+ * the first step of its grid at or after now + look-ahead (engine_resync),
+ * and any note still older than that (a button pressed during the stall) is
+ * taken out of the list before the sinks see it.  Parameter changes are
+ * kept.  Both are counted in the snapshot and logged once per stall.
+ *
  * Everything the loop touches is allocated in worker_new().  The only
  * threads that share state with it do so through lock-free rings, atomics,
  * eventfds and the pub triple buffer.  Runs on its own thread; the
@@ -94,6 +102,8 @@ struct worker {
 
 	struct hist latency, lateness;
 	int64_t cpu_t0, cpu_wall0;
+	int64_t last_tick;			/* mono ns of the previous loop */
+	uint64_t stalls, steps_skipped, late_notes_dropped;
 
 	/* preallocated work space */
 	struct event ev[WORKER_EV_CAP];
@@ -288,6 +298,9 @@ static void publish(struct worker *w, int64_t now)
 	s->lateness_p99 = hist_quantile(&w->lateness, 0.99);
 	s->commands_dropped = w->commands_dropped;
 	s->log_dropped = log_dropped();
+	s->stalls = w->stalls;
+	s->steps_skipped = w->steps_skipped;
+	s->late_notes_dropped = w->late_notes_dropped;
 
 	struct timespec cpu;
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
@@ -333,6 +346,45 @@ static size_t take_inputs(struct worker *w, int64_t now, int64_t *arrivals, size
 	return n_midi;
 }
 
+/* After a stall: the sequencer resumes on its grid rather than catching up. */
+static void resync(struct worker *w, int64_t now, int64_t to)
+{
+	int64_t gap = w->last_tick ? now - w->last_tick : 0;
+	w->last_tick = now;
+	if (w->opt.late_drop_ns <= 0)
+		return;
+	int64_t skipped = engine_resync(w->engine, now - w->base - w->opt.late_drop_ns, to);
+	if (skipped <= 0)
+		return;
+	w->stalls++;
+	w->steps_skipped += (uint64_t)skipped;
+	log_warn("stall", "the engine could not run for %.0f ms: %lld steps skipped, playing "
+		 "resumes on the step grid", (double)gap / 1e6, (long long)skipped);
+}
+
+/* Takes notes older than the tolerance out of ev[0..n); returns the new n. */
+static size_t drop_late(struct worker *w, size_t n, int64_t now)
+{
+	if (w->opt.late_drop_ns <= 0)
+		return n;
+	size_t m = 0, dropped = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (w->ev[i].type == EV_NOTE && w->ev[i].t < now - w->opt.late_drop_ns) {
+			dropped++;
+			continue;
+		}
+		if (m != i)
+			w->ev[m] = w->ev[i];
+		m++;
+	}
+	if (dropped) {
+		w->late_notes_dropped += dropped;
+		log_warn("late_notes", "%zu notes dropped: their time had passed by more than "
+			 "%lld ms", dropped, (long long)(w->opt.late_drop_ns / NS_PER_MS));
+	}
+	return m;
+}
+
 static void tick(struct worker *w, int64_t now)
 {
 	int64_t arrivals[WORKER_IN_CAP];
@@ -349,7 +401,8 @@ static void tick(struct worker *w, int64_t now)
 	size_t n_midi = take_inputs(w, now, arrivals, WORKER_IN_CAP);
 
 	int64_t to = now - w->base + w->opt.lookahead_ns;
-	size_t n;
+	resync(w, now, to);
+	size_t n, kept;
 	do {
 		n = engine_advance(w->engine, to, w->ev, WORKER_EV_CAP);
 		for (size_t i = 0; i < n; i++) {
@@ -357,9 +410,10 @@ static void tick(struct worker *w, int64_t now)
 			if (w->ev[i].type == EV_MUTATION)
 				note_mutation(w, &w->ev[i]);
 		}
+		kept = drop_late(w, n, now);
 		for (int s = 0; s < w->n_sinks; s++)
 			if (w->sinks[s].events)
-				w->sinks[s].events(w->sinks[s].ctx, w->ev, n, now);
+				w->sinks[s].events(w->sinks[s].ctx, w->ev, kept, now);
 	} while (n == WORKER_EV_CAP);
 
 	if (n_midi) {

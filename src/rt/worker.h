@@ -43,6 +43,7 @@ enum worker_producer {
 	WORKER_CMD_CONTROL,	/* signals, reload, presets from the main thread */
 	WORKER_CMD_CONSOLE,
 	WORKER_CMD_HTTP,
+	WORKER_CMD_HTTP_PRESET,	/* presets loaded over HTTP (the server's preset thread) */
 	WORKER_CMD_COUNT
 };
 
@@ -51,6 +52,10 @@ struct worker_options {
 	int64_t period_ns;		/* deadline spacing when nothing wakes it */
 	int64_t snapshot_period_ns;	/* snapshot publication spacing */
 	bool realtime;			/* try SCHED_FIFO and mlockall */
+	/* After a stall: a note whose time passed by more than this is
+	 * dropped and counted, and the sequencer skips to the first step on
+	 * its grid at or after now + look-ahead; 0: never (catch up). */
+	int64_t late_drop_ns;
 };
 
 #define WORKER_MAX_SINKS 8

@@ -196,6 +196,11 @@ void fmt_gate(char *buf, size_t n, double prob)
 	snprintf(buf, n, "%d%%", (int)lround(prob * 100));
 }
 
+void fmt_note(char *buf, size_t n, int scale, int root, int pitch, const struct glyphs *g)
+{
+	scale_spell(scale, root, pitch, !(g && g->unicode), buf, n);
+}
+
 void fmt_percent(char *buf, size_t n, double frac)
 {
 	if (!isfinite(frac) || frac < 0)
@@ -299,6 +304,15 @@ struct fmt_action fmt_key_action(int key, int selected)
 		return a;
 	}
 	return none;
+}
+
+bool fmt_step_beyond(const struct fmt_action *a, int n_steps, char *buf, size_t n)
+{
+	if (a->act != FMT_ACT_COMMAND || a->cmd.type != CMD_TOGGLE_STEP || a->cmd.step < n_steps)
+		return false;
+	snprintf(buf, n, "step %d is past the pattern's %d steps: not changed", a->cmd.step + 1,
+		 n_steps);
+	return true;
 }
 
 const struct fmt_help fmt_help[] = {

@@ -38,6 +38,8 @@ void fmt_clock(char *buf, size_t n, int64_t ns);
 void fmt_tempo(char *buf, size_t n, double base_bpm, double now_bpm);
 /* A gate probability: "85%". */
 void fmt_gate(char *buf, size_t n, double prob);
+/* A note spelled for the key of a scale on a root: "E♭4" in C minor ("Eb4" in ASCII). */
+void fmt_note(char *buf, size_t n, int scale, int root, int pitch, const struct glyphs *g);
 /* A fraction as a percentage with one decimal: "3.1%". */
 void fmt_percent(char *buf, size_t n, double frac);
 /* A mutation log line: "12:31 filter_cutoff 2400 -> 2650". */
@@ -81,6 +83,12 @@ struct fmt_action {
 
 /* What a key does with parameter `selected` selected. */
 struct fmt_action fmt_key_action(int key, int selected);
+/*
+ * True when a's command edits a step past the pattern's n_steps: buf then
+ * says so ("step 9 is past the pattern's 8 steps: not changed") and the
+ * console sends nothing.
+ */
+bool fmt_step_beyond(const struct fmt_action *a, int n_steps, char *buf, size_t n);
 
 struct fmt_help {
 	const char *keys, *what;

@@ -47,8 +47,8 @@ void layout_compute(struct layout *l, int cols, int rows, int n_steps)
 	l->cells_per_row = max_i(1, (cols - LAYOUT_GRID_LABEL_W) / LAYOUT_GRID_CELL_W);
 	l->cells_per_row = min_i(l->cells_per_row, n_steps);
 	int needed = (n_steps + l->cells_per_row - 1) / l->cells_per_row;
-	/* the parameters want a title and one row each */
-	int room = (mid - 1 - (P_COUNT + 1)) / LAYOUT_GRID_BLOCK_ROWS;
+	/* the parameters want a title and one row each, but for the last few */
+	int room = (mid - 1 - (P_COUNT + 1 - LAYOUT_PARAMS_MAY_SCROLL)) / LAYOUT_GRID_BLOCK_ROWS;
 	l->grid_blocks = max_i(1, min_i(needed, room));
 	int grid_h = min_i(1 + LAYOUT_GRID_BLOCK_ROWS * l->grid_blocks, mid);
 	l->panel[LP_GRID] = mk(header_h, 0, grid_h, cols);

@@ -16,9 +16,12 @@
 #define LAYOUT_MIN_ROWS 24
 #define LAYOUT_HEADER_ROWS 2
 #define LAYOUT_METER_ROWS 6		/* title and five meters */
-#define LAYOUT_GRID_LABEL_W 5		/* "step", "note", "gate" */
+#define LAYOUT_GRID_LABEL_W 5		/* "step", "note", "prob" */
 #define LAYOUT_GRID_CELL_W 5
-#define LAYOUT_GRID_BLOCK_ROWS 3	/* a row of steps: number, note, gate */
+#define LAYOUT_GRID_BLOCK_ROWS 3	/* a row of steps: number, note, probability */
+/* Parameter rows that may scroll out of sight to make room for a second row
+ * of steps (the last in the table: attack and release, which profiles set). */
+#define LAYOUT_PARAMS_MAY_SCROLL 2
 
 struct rect {
 	int y, x, h, w;

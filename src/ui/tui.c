@@ -207,16 +207,6 @@ static enum role link_role(int state)
 	}
 }
 
-static const char *name_or_index(char *buf, size_t n, const char (*names)[ENGINE_NAME_MAX],
-				 int count, int i)
-{
-	if (i >= 0 && i < count && names[i][0])
-		snprintf(buf, n, "%.*s", ENGINE_NAME_MAX, names[i]);
-	else
-		snprintf(buf, n, "%d", i);
-	return buf;
-}
-
 static void draw_header(struct pen *p)
 {
 	struct console *c = p->c;
@@ -230,12 +220,13 @@ static void draw_header(struct pen *p)
 	const struct engine_state *e = &s->eng;
 	fmt_tempo(buf, sizeof buf, e->value[P_TEMPO], e->tempo_now);
 	x = pen_put(p, 0, x, R_NORMAL, buf) + 2;
-	x = pen_printf(p, 0, x, R_NORMAL, "%s %s", scale_root_name(e->root), scale_name(e->scale));
+	fmt_note(name, sizeof name, e->scale, e->root, e->root, c->g);
+	x = pen_printf(p, 0, x, R_NORMAL, "%s %s", name, scale_name(e->scale));
 	if (e->pending_scale >= 0)
 		x = pen_printf(p, 0, x, R_DIM, " (next %s)", scale_name(e->pending_scale));
 	x += 2;
-	x = pen_printf(p, 0, x, R_NORMAL, "mode %s",
-		       name_or_index(name, sizeof name, s->mode_names, s->n_modes, e->mode)) + 2;
+	/* what plays: the ambient profile while idle, else the chosen mode's */
+	x = pen_printf(p, 0, x, R_NORMAL, "mode %.*s", (int)sizeof e->playing, e->playing) + 2;
 	enum role state = e->paused ? R_WARN : e->idle ? R_DIM : R_GOOD;
 	x = pen_put(p, 0, x, state, fmt_run_state(e)) + 2;
 	if (e->value[P_CHAOS_LOCK] >= 0.999)
@@ -287,7 +278,7 @@ static void draw_grid(struct pen *p)
 		int y = 1 + b * LAYOUT_GRID_BLOCK_ROWS;
 		pen_put(p, y, 0, R_DIM, "step");
 		pen_put(p, y + 1, 0, R_DIM, "note");
-		pen_put(p, y + 2, 0, R_DIM, "gate");
+		pen_put(p, y + 2, 0, R_DIM, "prob");
 	}
 	for (int i = first; i < last; i++) {
 		int y, cx;
@@ -299,10 +290,12 @@ static void draw_grid(struct pen *p)
 		bool playing = i == e->play_step;
 		enum role r = flash ? R_FLASH : playing ? R_PLAY : st->on ? R_NORMAL : R_DIM;
 		enum role r2 = flash ? R_FLASH : st->on ? R_NORMAL : R_DIM;
-		char gate[16];
+		char gate[16], note[24], cell[48];
 		pen_printf(p, y, cx, r, "%s%2d%s", playing ? g->play : " ", i + 1,
 			   st->on ? g->on : g->off);
-		pen_printf(p, y + 1, cx, r2, "%-4s", scale_root_name(e->step_note[i]));
+		fmt_note(note, sizeof note, e->scale, e->root, e->step_note[i], g);
+		fmt_fit(cell, sizeof cell, note, 4);
+		pen_put(p, y + 1, cx, r2, cell);
 		fmt_gate(gate, sizeof gate, st->prob);
 		pen_printf(p, y + 2, cx, r2, "%4s", gate);
 	}
@@ -382,8 +375,11 @@ static void draw_meters(struct pen *p)
 	fmt_duration(a, sizeof a, s->lateness_p50);
 	fmt_duration(b, sizeof b, s->lateness_p99);
 	pen_printf(p, 2, 0, R_NORMAL, "lateness p50 %-7s p99 %s", a, b);
-	pen_printf(p, 3, 0, s->late_bundles ? R_WARN : R_NORMAL, "late bundles %llu of %llu",
-		   (unsigned long long)s->late_bundles, (unsigned long long)s->bundles_sent);
+	int lx = pen_printf(p, 3, 0, s->late_bundles ? R_WARN : R_NORMAL,
+			    "late bundles %llu of %llu", (unsigned long long)s->late_bundles,
+			    (unsigned long long)s->bundles_sent);
+	if (s->stalls)	/* the engine could not run for a while (see synth.late_drop_ms) */
+		pen_printf(p, 3, lx + 1, R_WARN, "stalls %llu", (unsigned long long)s->stalls);
 	int vmax = s->voices_max > 0 ? s->voices_max : c->opt.voices_max;
 	int x = pen_printf(p, 4, 0, vmax > 0 && s->voices_active >= vmax ? R_WARN : R_NORMAL,
 			   "voices %d/%d", s->voices_active, vmax);
@@ -394,9 +390,12 @@ static void draw_meters(struct pen *p)
 		pen_put(p, 4, x + 1, R_NORMAL, bar);
 	}
 	uint64_t ev = s->events_dropped, cmd = s->commands_dropped, midi = s->midi_dropped;
-	pen_printf(p, 5, 0, ev || cmd || midi ? R_WARN : R_NORMAL,
-		   "dropped events %llu cmds %llu midi %llu", (unsigned long long)ev,
-		   (unsigned long long)cmd, (unsigned long long)midi);
+	int dx = pen_printf(p, 5, 0, ev || cmd || midi ? R_WARN : R_NORMAL,
+			    "dropped events %llu cmds %llu midi %llu", (unsigned long long)ev,
+			    (unsigned long long)cmd, (unsigned long long)midi);
+	if (s->late_notes_dropped)
+		pen_printf(p, 5, dx + 1, R_WARN, "late %llu",
+			   (unsigned long long)s->late_notes_dropped);
 }
 
 static void draw_footer(struct pen *p)
@@ -601,6 +600,11 @@ static void on_key(struct console *c, int key)
 		c->selected = c->selected < 0 ? 0 : c->selected >= P_COUNT ? P_COUNT - 1 : c->selected;
 		break;
 	case FMT_ACT_COMMAND:
+		if (c->have_snap &&
+		    fmt_step_beyond(&a, c->snap->eng.n_steps, c->status, sizeof c->status)) {
+			c->status_until = mono_ns() + STATUS_NS;
+			break;
+		}
 		if (!c->link.command(c->link.ctx, &a.cmd))
 			set_status(c, "command queue full: key not sent");
 		break;
@@ -620,6 +624,17 @@ static void on_key(struct console *c, int key)
 			struct tm tm;
 			localtime_r(&now, &tm);
 			fmt_preset_name(name, sizeof name, &tm);
+		}
+		if (c->link.save_preset) {
+			char err[512];
+			if (c->link.save_preset(c->link.ctx, name, err, sizeof err) == 0) {
+				set_status(c, "preset %s saved", name);
+			} else {	/* the reason, without the path before it */
+				const char *why = strrchr(err, ':');
+				set_status(c, "preset %s NOT saved: %s (see the log)", name,
+					   why && why[1] == ' ' ? why + 2 : err);
+			}
+			break;
 		}
 		c->link.request(c->link.ctx, CONSOLE_SAVE_PRESET, name);
 		set_status(c, "saving preset %s", name);

@@ -24,6 +24,9 @@ struct console_link {
 	bool (*command)(void *ctx, const struct command *c);	/* push to the command ring; false if full */
 	void (*request)(void *ctx, enum console_request r, const char *arg);	/* reload / save preset NAME / quit */
 	void *ctx;
+	/* Saves preset NAME: 0, or nonzero with the reason in err; the console
+	 * shows either.  NULL: `p` only sends CONSOLE_SAVE_PRESET. */
+	int (*save_preset)(void *ctx, const char *name, char *err, size_t errlen);
 };
 
 enum console_colour {

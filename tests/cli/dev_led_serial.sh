@@ -5,7 +5,9 @@
 # (contrib/teensy/me_cue_decoder.h).  Checks: every frame is intact; the
 # note cues are the event log's notes (pitch and velocity) in the log's
 # order; a CC moving reverb_mix gives a param cue with its value and
-# position; the shutdown ends with the idle cue.  Then the captured stream
+# position; a step button (note 62) gives a step cue saying what step 3 is
+# now (on, its velocity, probability 100 %: the default press accents it),
+# the same as the log's step_edit line; the shutdown ends with the idle cue.  Then the captured stream
 # is damaged at seeded random positions: every frame not touched still
 # decodes to the same cue at the same place, the touched ones are counted
 # as errors and never come out as a wrong cue.
@@ -21,9 +23,11 @@ teensy_do 6 '^(connected|timeout)' wait_connected 5 | grep -q '^connected' ||
 	dev_fail "the engine never opened the MIDI pty"
 dev_wait_line "$tmp/engine.err" '"event":"led_connected"' 3 || dev_fail "the LED port never opened"
 
-teensy_do 2 '^sent' cc 1 20 127 >/dev/null	# 300 BPM: more notes, more frames
-sleep 1.5
-teensy_do 2 '^sent' cc 1 22 100 >/dev/null	# reverb_mix = 100/127
+teensy_do 2 '^sent' cc 1 20 127 >/dev/null	# 150 BPM, the knob's top: more notes, more frames
+sleep 3	# enough frames that the damage below rarely hits two neighbours
+teensy_do 2 '^sent' cc 1 22 100 >/dev/null	# reverb_mix = 0.9 x 100/127 (the knob spans 0..0.9)
+sleep 0.5
+teensy_do 2 '^sent' on 1 62 90 >/dev/null	# the button of step 3
 sleep 1
 engine_alive || dev_fail "the engine died"
 engine_stop
@@ -53,8 +57,22 @@ elif k < 0 or k > 10 or log_notes[k:] != led_notes:
     bad.append("the note cues are not the log's notes in order:\nlog %r\nled %r" %
                (log_notes[-len(led_notes):], led_notes))
 
+edits = [e for e in ev if e["type"] == "step_edit"]
+steps = [c for c in cues if c[0] == "step"]
+print("step edits %r, step cues %r" % (edits, steps))
+if len(edits) != 1 or len(steps) != 1:
+    bad.append("want one step_edit and one step cue, got %r and %r" % (edits, steps))
+else:
+    e = edits[0]
+    want_cue = ["step", str(e["step"]), "1" if e["on"] else "0", str(e["velocity"]),
+                str(round(e["probability"] * 100))]
+    if e["step"] != 2 or not e["on"] or e["probability"] != 1:
+        bad.append("the press did not accent step 3: %r" % e)
+    if steps[0][:5] != want_cue:
+        bad.append("step cue %r, want %r" % (steps[0], want_cue))
+
 rev = [c for c in cues if c[0] == "param" and c[2] == "reverb_mix"]
-want = 100 / 127
+want = 0.9 * 100 / 127
 if not rev:
     bad.append("no param cue for reverb_mix")
 else:

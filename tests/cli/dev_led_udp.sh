@@ -5,7 +5,9 @@
 # JSON object with the keys of doc/led-protocol.md in that order ("type"
 # one of note, param, mode, palette, idle); the note cues are the event
 # log's notes in order; the knobs give a param cue for reverb_mix, a mode
-# cue "mystic" and a palette cue "aurora"; SIGTERM ends with the idle cue
+# cue "mystic" and a palette cue "aurora"; a step button gives a step cue
+# {"type":"step","step":0,"on":true,"velocity":V,"probability":1} matching
+# the log's step_edit; SIGTERM ends with the idle cue
 # {"type":"idle","state":true}.
 set -euo pipefail
 . "${top_srcdir:-.}/tests/cli/dev_lib.sh"
@@ -46,11 +48,13 @@ engine_start --midi-in "raw:$tmp/midi" --led "udp:127.0.0.1:$port"
 teensy_do 6 '^(connected|timeout)' wait_connected 5 | grep -q '^connected' ||
 	dev_fail "the engine never opened the MIDI pty"
 sleep 0.8
-teensy_do 2 '^sent' cc 1 22 100 >/dev/null	# reverb_mix = 100/127
+teensy_do 2 '^sent' cc 1 22 100 >/dev/null	# reverb_mix = 0.9 x 100/127
 sleep 0.3
 teensy_do 2 '^sent' cc 1 60 64 >/dev/null	# mode: the second of calm, mystic, pulse
 sleep 0.3
 teensy_do 2 '^sent' cc 1 61 127 >/dev/null	# palette: the third of ember, tide, aurora
+sleep 0.3
+teensy_do 2 '^sent' on 1 60 100 >/dev/null	# the button of step 1
 sleep 0.8
 engine_alive || dev_fail "the engine died"
 engine_stop
@@ -61,9 +65,10 @@ python3 - "$tmp/udp.txt" "$tmp/ev.jsonl" <<'EOF' || dev_fail "UDP cue checks fai
 import json, sys
 KEYS = {"note": ["type", "velocity", "pitch"], "param": ["type", "name", "value"],
         "mode": ["type", "mode"], "palette": ["type", "palette"],
-        "idle": ["type", "state"]}
+        "idle": ["type", "state"],
+        "step": ["type", "step", "on", "velocity", "probability"]}
 PARAMS = {"tempo", "filter_cutoff", "reverb_mix", "swing", "density", "master_volume",
-          "sequence_length", "scale_select", "chaos_lock", "drift"}
+          "sequence_length", "scale_select", "chaos_lock", "drift", "attack", "release"}
 bad = []
 cues = []
 for n, line in enumerate(open(sys.argv[1]), 1):
@@ -102,8 +107,18 @@ if len(udp_notes) < 5 or udp_notes != log_notes[len(log_notes) - len(udp_notes):
         or len(log_notes) - len(udp_notes) > 4:
     bad.append("note cues %r are not the log's notes %r" % (udp_notes, log_notes))
 rev = [c for c in cues if c["type"] == "param" and c["name"] == "reverb_mix"]
-if not rev or abs(rev[0]["value"] - 100 / 127) > 1e-6:
-    bad.append("reverb_mix cues %r, want the first at %.6f" % (rev, 100 / 127))
+if not rev or abs(rev[0]["value"] - 0.9 * 100 / 127) > 1e-6:
+    bad.append("reverb_mix cues %r, want the first at %.6f" % (rev, 0.9 * 100 / 127))
+edits = [e for e in ev if e["type"] == "step_edit"]
+steps = [c for c in cues if c["type"] == "step"]
+if len(edits) != 1 or len(steps) != 1:
+    bad.append("want one step_edit and one step cue, got %r and %r" % (edits, steps))
+else:
+    e = edits[0]
+    want = {"type": "step", "step": 0, "on": True, "velocity": e["velocity"],
+            "probability": 1}
+    if steps[0] != want or e["step"] != 0 or not e["on"]:
+        bad.append("step cue %r, want %r (log %r)" % (steps[0], want, e))
 if {"type": "mode", "mode": "mystic"} not in cues:
     bad.append("no mode cue mystic")
 if {"type": "palette", "palette": "aurora"} not in cues:

@@ -32,7 +32,8 @@ ev = [json.loads(l) for l in open(sys.argv[1])]
 bad = []
 # the last three inputs are the valid CCs, each with its param line
 tail = [e for e in ev if e["type"] == "input"][-3:]
-want = [(20, 300, "tempo"), (24, 1, "density"), (50, 64, "sequence_length")]
+# the tops of the shipped knobs' ranges
+want = [(20, 150, "tempo"), (24, 1, "density"), (50, 16, "sequence_length")]
 if [(e["kind"], e["channel"], e["number"], e["value"]) for e in tail] != \
         [("cc", 1, n, 127) for n, _, _ in want]:
     bad.append("the last inputs are not the three CCs: %r" % tail)

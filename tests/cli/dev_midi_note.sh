@@ -2,25 +2,37 @@
 # dev_midi_note: a trigger button on the Teensy.  Note 60 (the first of the
 # trigger_step notes 60..71 in the default mapping) arrives through a pty:
 # the event log shows its "input" line, a "step_edit" of step 0 and a note
-# sounding at the press time (the same t as the input, the press velocity,
-# step 0).  A second press flips the step back.  While step 0 is off the
-# sequencer does not play it.  The presses' times in the log are spaced as
-# they were sent (arrival timestamps, not worker ticks).
+# sounding at the press time (the same t as the input, a live note the synth
+# plays synth.latency_ms later; the press velocity, step 0).  The default
+# press accents the step: it stays on, at probability 1, and then sounds at
+# every pass; a second press keeps it so (a visitor never silences a note).
+# Then the instrument goes idle (idle.timeout_ms 4000): one knob message
+# does not wake it (knob jitter), but one press does, at once: the "idle"
+# exit line has the press's time, and so has its note.  The presses' times
+# in the log are spaced as they were sent (arrival timestamps, not worker
+# ticks).
 set -euo pipefail
 . "${top_srcdir:-.}/tests/cli/dev_lib.sh"
 dev_setup
 
 teensy_start --midi "$tmp/midi"
-engine_start --midi-in "raw:$tmp/midi" --led none
+engine_start --midi-in "raw:$tmp/midi" --led none --set idle.timeout_ms=4000
 teensy_do 6 '^(connected|timeout)' wait_connected 5 | grep -q '^connected' ||
 	dev_fail "the engine never opened the MIDI pty"
 
 sleep 0.3
 s1=$(teensy_do 2 '^sent' on 1 60 101)
 dev_wait_line "$tmp/ev.jsonl" '"type":"step_edit","step":0' 2 || dev_fail "note 60 did not edit step 0"
-sleep 1.6
+sleep 1.4
 s2=$(teensy_do 2 '^sent' on 1 60 57)
-sleep 1.6
+# idle comes 4 s after the last action
+dev_wait_line "$tmp/ev.jsonl" '"type":"idle","state":"enter"' 8 || dev_fail "the engine did not go idle"
+sleep 1
+teensy_do 2 '^sent' cc 1 22 90 >/dev/null	# one knob message: jitter, not a wake-up
+sleep 1
+s3=$(teensy_do 2 '^sent' on 1 65 88)
+dev_wait_line "$tmp/ev.jsonl" '"type":"idle","state":"exit"' 2 || dev_fail "the press did not wake the instrument"
+sleep 0.5
 engine_alive || dev_fail "the engine died"
 engine_stop
 
@@ -34,52 +46,68 @@ import json, sys
 ev = [json.loads(l) for l in open(sys.argv[1])]
 # each press was written between w and t (CLOCK_MONOTONIC)
 (w1, t1), (w2, t2) = [(float(sys.argv[i]), float(sys.argv[i + 1])) for i in (2, 4)]
-vel = [101, 57]
 bad = []
-presses = [e for e in ev if e["type"] == "input"]
-if [(p["kind"], p["channel"], p["number"], p["value"]) for p in presses] != \
-        [("note_on", 1, 60, v) for v in vel]:
-    print("want two input lines note_on 60 on channel 1, got %r" % presses)
+presses = [e for e in ev if e["type"] == "input" and e["kind"] == "note_on"]
+want = [(60, 101), (60, 57), (65, 88)]
+if [(p["channel"], p["number"], p["value"]) for p in presses] != [(1, n, v) for n, v in want]:
+    print("want note_on inputs %r on channel 1, got %r" % (want, presses))
     sys.exit(1)
-edits = []
-for p, v in zip(presses, vel):
+for p, (num, vel) in zip(presses, want):
     t = p["t"]
     at = [e for e in ev if e["t"] == t and e["type"] in ("step_edit", "note")]
     ed = [e for e in at if e["type"] == "step_edit"]
     nt = [e for e in at if e["type"] == "note"]
-    if len(ed) != 1 or ed[0]["step"] != 0:
-        bad.append("press at %.6f: want one step_edit of step 0, got %r" % (t, ed))
+    step = num - 60
+    if len(ed) != 1 or ed[0]["step"] != step:
+        bad.append("press at %.6f: want one step_edit of step %d, got %r" % (t, step, ed))
         continue
-    if len(nt) != 1 or nt[0]["step"] != 0 or nt[0]["velocity"] != v:
-        bad.append("press at %.6f: want a note of step 0 velocity %d, got %r" % (t, v, nt))
+    e = ed[0]
+    if not e["on"] or e["probability"] != 1 or e["source"] != "midi":
+        bad.append("press at %.6f: the step was not accented: %r" % (t, e))
+    if len(nt) != 1 or nt[0]["step"] != step or nt[0]["velocity"] != vel:
+        bad.append("press at %.6f: want a note of step %d velocity %d, got %r" % (t, step, vel, nt))
         continue
-    edits.append((t, ed[0]["on"]))
-    print("press at %.6f: step 0 %s, note %d sounds at the press time" %
-          (t, "on" if ed[0]["on"] else "off", nt[0]["pitch"]))
-if len(edits) == 2:
-    if edits[0][1] == edits[1][1]:
-        bad.append("the second press did not flip step 0 back")
-    gap_log = presses[1]["t"] - presses[0]["t"]
-    print("presses %.4f s apart when sent, %.4f s in the log" % (t2 - t1, gap_log))
-    # stamped on arrival: the gap lies between the write windows' extremes,
-    # give or take the input thread's wake-up (5 ms of slack)
-    if not w2 - t1 - 0.005 <= gap_log <= t2 - w1 + 0.005:
-        bad.append("press times in the log do not follow the sending times")
-    # While step 0 is off (after the press that switched it off, one
-    # look-ahead later, until the next press or the end) it never sounds.
-    live = {p["t"] for p in presses}
-    ends = [edits[1][0], 1e9]
-    for (t, on), end in zip(edits, ends):
-        if on:
-            continue
-        seq0 = [e["t"] for e in ev if e["type"] == "note" and e["step"] == 0
-                and e["t"] not in live and t + 0.1 < e["t"] < end]
-        if seq0:
-            bad.append("step 0 switched off at %.3f still played at %r" % (t, seq0))
-    played = [e for e in ev if e["type"] == "note" and e["t"] not in live
-              and edits[0][0] + 0.1 < e["t"] < edits[1][0]]
-    if len(played) < 4:
-        bad.append("the sequencer played only %d notes between the presses" % len(played))
+    print("press at %.6f: step %d accented (velocity %d), note %d sounds at the press time" %
+          (t, step, e["velocity"], nt[0]["pitch"]))
+edits0 = [e for e in ev if e["type"] == "step_edit" and e["step"] == 0]
+if len(edits0) == 2 and edits0[1]["velocity"] < edits0[0]["velocity"]:
+    bad.append("the second press made step 0 softer: %r" % edits0)
+
+gap_log = presses[1]["t"] - presses[0]["t"]
+print("presses %.4f s apart when sent, %.4f s in the log" % (t2 - t1, gap_log))
+# stamped on arrival: the gap lies between the write windows' extremes,
+# give or take the input thread's wake-up (5 ms of slack)
+if not w2 - t1 - 0.005 <= gap_log <= t2 - w1 + 0.005:
+    bad.append("press times in the log do not follow the sending times")
+
+# Accented, step 0 sounds at every pass from the sequencer between the presses.
+live = {p["t"] for p in presses}
+steps0 = [e["t"] for e in ev if e["type"] == "note" and e["step"] == 0 and e["t"] not in live
+          and presses[0]["t"] + 0.1 < e["t"] < presses[1]["t"]]
+played = [e for e in ev if e["type"] == "note" and e["t"] not in live
+          and presses[0]["t"] + 0.1 < e["t"] < presses[1]["t"]]
+print("between the presses: %d notes, %d of step 0" % (len(played), len(steps0)))
+if len(played) < 4:
+    bad.append("the sequencer played only %d notes between the presses" % len(played))
+# a pass of the 8-step pattern at 110 BPM takes 1.09 s
+if len(steps0) < 1:
+    bad.append("the accented step 0 did not sound between the presses")
+
+# Idle: the knob message did not wake it, the press did, at its own time.
+enter = [e["t"] for e in ev if e["type"] == "idle" and e["state"] == "enter"]
+exits = [e["t"] for e in ev if e["type"] == "idle" and e["state"] == "exit"]
+knob = [e["t"] for e in ev if e["type"] == "input" and e["kind"] == "cc"]
+if len(enter) != 1 or len(exits) != 1 or len(knob) != 1:
+    bad.append("want one idle enter, one exit and one knob input: %r %r %r" % (enter, exits, knob))
+else:
+    if not enter[0] < knob[0] < exits[0]:
+        bad.append("the knob message at %.3f woke the instrument (idle %r -> %r)" %
+                   (knob[0], enter, exits))
+    if exits[0] != presses[2]["t"]:
+        bad.append("idle ended at %.6f, not at the press (%.6f)" % (exits[0], presses[2]["t"]))
+    else:
+        print("idle at %.3f; a knob message at %.3f left it idle; the press at %.3f woke it "
+              "at once" % (enter[0], knob[0], exits[0]))
 if bad:
     print("\n".join(bad))
     sys.exit(1)

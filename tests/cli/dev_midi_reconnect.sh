@@ -20,7 +20,7 @@ first=$(teensy_do 6 '^(connected|timeout)' wait_connected 5)
 [[ $first == connected* ]] || dev_fail "the engine did not open the pty once it appeared"
 dev_wait_line "$tmp/engine.err" '"event":"midi_connected"' 2 || dev_fail "no midi_connected line"
 teensy_do 2 '^sent' cc 1 22 64 >/dev/null
-dev_wait_line "$tmp/ev.jsonl" '"name":"reverb_mix","value":0.5039,"source":"midi"' 2 ||
+dev_wait_line "$tmp/ev.jsonl" '"name":"reverb_mix","value":0.4535,"source":"midi"' 2 ||
 	dev_fail "CC 22 = 64 before the unplug did not arrive"
 
 # unplugged
@@ -40,7 +40,7 @@ for _ in $(seq 1 50); do
 done
 [ "$n_conn" -ge 2 ] || dev_fail "the log does not show the reconnection (midi_connected $n_conn times)"
 teensy_do 2 '^sent' cc 1 22 100 >/dev/null
-dev_wait_line "$tmp/ev.jsonl" '"name":"reverb_mix","value":0.7874,"source":"midi"' 2 ||
+dev_wait_line "$tmp/ev.jsonl" '"name":"reverb_mix","value":0.7087,"source":"midi"' 2 ||
 	dev_fail "CC 22 = 100 after the reconnection did not arrive"
 engine_alive || dev_fail "the engine died"
 engine_stop

@@ -26,7 +26,7 @@ tui_wait 'latency +p50' 15
 tui_wait 'midi connected' 10
 s=$(tui_screen)
 for want in 'mystery-engine +[0-9.]+ BPM' 'PLAYING|IDLE' 'scsynth' 'leds' 'cpu' 'steps 1-' \
-	'^note' '^gate' 'parameters' 'mutations' 'lateness' 'late bundles' 'voices' \
+	'^note' '^prob' 'parameters' 'mutations' 'lateness' 'late bundles' 'voices' \
 	'dropped' 'F1Help'; do
 	grep -Eq -- "$want" <<<"$s" || fail "80x24: no '$want' on the screen"
 done
@@ -54,11 +54,12 @@ t1=$(value tempo)
 tui_param_row tempo | grep -q '\] K' || fail "tempo changed by a key is not marked K"
 [ "$(logged tempo key)" = "$t1" ] || fail "the engine's tempo $(logged tempo key) is not the shown $t1"
 
-# the controller takes tempo back: CC 20 = 127 on channel 1 is the top of its range
+# the controller takes tempo back: CC 20 = 127 on channel 1 is the top of the
+# knob's range (150 BPM in the shipped mapping)
 echo "b0 14 7f" >&3
-tui_wait '^[^a-z]* tempo +300.0 BPM' 5
+tui_wait '^[^a-z]* tempo +150.0 BPM' 5
 tui_param_row tempo | grep -q '\] K' && fail "tempo still marked K after the controller moved it"
-[ "$(logged tempo midi)" = 300.0 ] || fail "the engine's tempo from MIDI is not 300.0"
+[ "$(logged tempo midi)" = 150.0 ] || fail "the engine's tempo from MIDI is not 150.0"
 
 tui_size 120 40
 # the old 80-column screen also matches any pattern: wait for the redraw itself

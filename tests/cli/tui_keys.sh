@@ -3,7 +3,9 @@
 # + on the selected parameter changes the value shown and the engine's value
 # (the event log has the same value, source "key") and marks it K; j/k and
 # the arrows move the selection; -, PgUp, PgDn, Left, Right adjust; 3 toggles
-# step 3; space pauses and resumes; l locks chaos; i enters and leaves idle;
+# step 3 and 9 (past the 8 steps) says so; space pauses and resumes; l locks
+# chaos; i enters and leaves idle (the header's mode shows the ambient
+# profile, then the default);
 # s and m change scale and mode; r and p send their requests; F1 and ? open
 # the help and any key closes it; q quits with status 0.
 . "$(dirname "$0")/tui_lib.sh"
@@ -102,10 +104,17 @@ tui_wait 'LOCKED'
 tui_param_row chaos_lock | grep -q '1.00 .*\] K' || fail "chaos lock is not 1.00 and marked K"
 tui_keys l
 tui_gone 'LOCKED'
+# idle: the header says what plays, the ambient profile, then the default again
 tui_keys i
-tui_wait 'IDLE'
+tui_wait 'mode ambient +IDLE'
 tui_keys i
-tui_wait 'PLAYING'
+tui_wait 'mode default +PLAYING'
+
+# a step key past the pattern's eight steps says so and sends nothing
+tui_keys 9
+tui_wait "step 9 is past the pattern's 8 steps: not changed"
+sleep 0.3
+grep -q '^toggle_step 9' "$cmds" && fail "key 9 sent a toggle for a step past the pattern"
 
 # next scale and next mode change what the header shows
 scale0=$(tui_screen | head -n 1 | grep -oE '[A-G]#?-?[0-9] [a-z_]+' | head -n 1)

@@ -1,6 +1,7 @@
 #!/bin/bash
-# The console at 80x24 shows every panel (header, steps, parameters,
-# mutations, meters, key bar), its playhead moves and fired steps flash;
+# The console at 80x24 shows every panel (header with the mode that plays,
+# steps with their notes and probabilities, parameters, mutations, meters,
+# key bar), its playhead moves and fired steps flash;
 # resized to 120x40 it uses the room, resized back it is whole again with
 # nothing left over; q exits 0 and leaves the terminal as it found it.
 . "$(dirname "$0")/tui_lib.sh"
@@ -9,20 +10,20 @@ tui_start "LANG=C.UTF-8 TERM=xterm-256color $demo -m -C 2>$work/err"
 tui_wait 'mystery-engine +[0-9.]+ BPM'
 tui_wait 'mutations newest first'
 s=$(tui_screen)
-for want in 'PLAYING' 'C[0-9] major' 'mode calm' 'midi off' 'scsynth off' 'leds off' \
-	'cpu [0-9.]+%' 'up 00:0' 'steps 1-8 of 8' '^step ' '^note +[A-G]' '^gate +[0-9]+%' \
+for want in 'PLAYING' 'C[0-9] major' 'mode default' 'midi off' 'scsynth off' 'leds off' \
+	'cpu [0-9.]+%' 'up 00:0' 'steps 1-8 of 8' '^step ' '^note +[A-G]' '^prob +[0-9]+%' \
 	'parameters' 'K: held by the keyboard' '^meters|  meters' \
 	'latency +p50 [0-9.]+(us|ms) +p99' 'lateness p50' 'late bundles 0' 'voices 0/8' \
 	'dropped events 0' 'F1Help.*qQuit'; do
 	grep -Eq -- "$want" <<<"$s" || fail "80x24: no '$want' on the screen"
 done
 for p in tempo filter_cutoff reverb_mix swing density master_volume sequence_length \
-	scale_select chaos_lock mode palette drift; do
+	scale_select chaos_lock mode palette drift attack release; do
 	tui_param_row "$p" | grep -Eq '\[.*\]' || fail "80x24: parameter $p has no value and bar"
 done
 tui_param_row tempo | grep -q '110.0 BPM' || fail "tempo does not show the configured 110.0 BPM"
 [ "$(tui_screen | tui_wider 80)" -eq 0 ] || fail "80x24: a line wider than 80"
-# all eight steps with their note and gate
+# all eight steps with their note and probability
 [ "$(grep -E '^step' <<<"$s" | grep -o '[0-9]●\|[0-9]○' | wc -l)" -eq 8 ] ||
 	fail "80x24: not 8 steps in the grid"
 # mutations arrive and are logged with time, parameter, from -> to

@@ -48,7 +48,10 @@ SCHEMA = {
     "input": {"kind": (str,), "channel": (int,), "number": (int,),
               "value": (int,)},
     "transport": {"state": (str,)},
-    "step_edit": {"step": (int,), "on": (bool,)},
+    "step_edit": {"step": (int,), "on": (bool,), "probability": NUM,
+                  "velocity": (int,), "source": (str,)},
+    "pattern": {"cause": (str,), "length": (int,), "shift": (int,),
+                "degrees": (list,)},
 }
 
 

@@ -11,6 +11,7 @@
  *   note PITCH VELOCITY
  *   param ID NAME VALUE POSITION      (NAME "?" for an id this build lacks)
  *   mode INDEX | palette INDEX | idle 0|1
+ *   step STEP ON VELOCITY PROBABILITY%
  *   stats bytes=N ok=N crc=N overlong=N framing=N unknown=N   (last line)
  *
  * --offsets appends " @N" to each cue: the offset of the 0x00 that ended
@@ -44,6 +45,9 @@ static void print_cue(const struct me_cue *c)
 		break;
 	case ME_CUE_PALETTE:
 		printf("palette %u", c->index);
+		break;
+	case ME_CUE_STEP:
+		printf("step %u %u %u %u", c->step, c->on, c->velocity, c->prob);
 		break;
 	default:
 		printf("idle %u", c->on);

@@ -7,8 +7,8 @@
  * Listens on 127.0.0.1 (port 0: any free one), prints "port N" on stdout,
  * and runs until SIGTERM or SIGINT.  A ticker thread plays a note every
  * 10 ms (note_on counter, latency histogram, a step moving); commands from
- * the API change its parameters with their source; presets load from DIR
- * with the real preset code.
+ * the API change its parameters with their source; presets load from and
+ * save to DIR with the real preset code.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -83,6 +83,22 @@ static int load(void *ctx, const char *name, char *err, size_t errlen)
 	return 0;
 }
 
+static int save(void *ctx, const char *name, char *err, size_t errlen)
+{
+	struct fake *f = ctx;
+	if (!f->presets) {
+		snprintf(err, errlen, "no preset directory");
+		return PRESET_ERR_IO;
+	}
+	struct snapshot *s = malloc(sizeof *s);
+	if (!s)
+		return PRESET_ERR_NOMEM;
+	snapshot(f, s);
+	int rc = preset_save(f->presets, name, &s->eng, err, errlen);
+	free(s);
+	return rc;
+}
+
 static void *ticker(void *arg)
 {
 	struct fake *f = arg;
@@ -148,7 +164,7 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	log_set_level(LOG_WARN);
 
-	struct http_link link = {snapshot, command, f.latency, f.lateness, load, &f};
+	struct http_link link = {snapshot, command, f.latency, f.lateness, load, &f, save};
 	char err[256];
 	struct http *h = http_start(&o, &link, err, sizeof err);
 	if (!h) {
