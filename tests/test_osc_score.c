@@ -145,7 +145,7 @@ static void test_layout_and_notes(void)
 {
 	const char *path = tmp_path("a.osc");
 	enum osc_score_err e;
-	struct osc_score *s = osc_score_open(path, 48000, &e);
+	struct osc_score *s = osc_score_open(path, 48000, 0.25, 0.75, &e);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
 	CU_ASSERT_EQUAL(e, OSC_SCORE_OK);
 	CU_ASSERT_EQUAL(osc_score_fx(s, 0, 0.25, 0.75), OSC_SCORE_OK);
@@ -189,6 +189,9 @@ static void test_layout_and_notes(void)
 	CU_ASSERT_EQUAL(arg_i(m, 1), SYNTHDEF_NODE_FX);
 	CU_ASSERT_EQUAL(arg_i(m, 2), 3);                     /* add after ... */
 	CU_ASSERT_EQUAL(arg_i(m, 3), SYNTHDEF_GROUP_VOICES); /* ... the voices */
+	/* starting at the given mix and volume, so nothing glides at time 0 */
+	CU_ASSERT_DOUBLE_EQUAL(control(m, 4, "mix"), 0.25, 1e-6);
+	CU_ASSERT_DOUBLE_EQUAL(control(m, 4, "volume"), 0.75, 1e-6);
 	m = &sc.msgs[3];
 	CU_ASSERT_STRING_EQUAL(m->path, "/n_set");
 	CU_ASSERT_EQUAL(m->t, 0.0);
@@ -236,7 +239,7 @@ static void test_layout_and_notes(void)
 static void test_order_refused(void)
 {
 	const char *path = tmp_path("order.osc");
-	struct osc_score *s = osc_score_open(path, 48000, NULL);
+	struct osc_score *s = osc_score_open(path, 48000, 0.33, 0.8, NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
 	CU_ASSERT_EQUAL(osc_score_note(s, 1.0, 60, 100, 0.1, 2000), OSC_SCORE_OK);
 	CU_ASSERT_EQUAL(osc_score_note(s, 2.0, 62, 100, 0.1, 2000), OSC_SCORE_OK);
@@ -264,7 +267,7 @@ static void test_order_refused(void)
 	free_score(&sc);
 
 	/* an end before the last event is refused too */
-	s = osc_score_open(path, 48000, NULL);
+	s = osc_score_open(path, 48000, 0.33, 0.8, NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
 	CU_ASSERT_EQUAL(osc_score_note(s, 1.0, 60, 100, 0.1, 2000), OSC_SCORE_OK);
 	CU_ASSERT_EQUAL(osc_score_close(s, 0.5), OSC_SCORE_E_ORDER);
@@ -273,7 +276,7 @@ static void test_order_refused(void)
 static void test_bad_values(void)
 {
 	const char *path = tmp_path("bad.osc");
-	struct osc_score *s = osc_score_open(path, 44100, NULL);
+	struct osc_score *s = osc_score_open(path, 44100, 0.33, 0.8, NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
 	int before = osc_score_bundles(s);
 	CU_ASSERT_EQUAL(osc_score_note(s, 1, 128, 100, 0.1, 2000), OSC_SCORE_E_ARG);
@@ -292,9 +295,9 @@ static void test_bad_values(void)
 	CU_ASSERT_EQUAL(osc_score_close(s, 2), OSC_SCORE_OK);
 
 	enum osc_score_err e = OSC_SCORE_OK;
-	CU_ASSERT_PTR_NULL(osc_score_open(tmp_path("no/such/dir/x.osc"), 48000, &e));
+	CU_ASSERT_PTR_NULL(osc_score_open(tmp_path("no/such/dir/x.osc"), 48000, 0.33, 0.8, &e));
 	CU_ASSERT_EQUAL(e, OSC_SCORE_E_IO);
-	CU_ASSERT_PTR_NULL(osc_score_open(tmp_path("x.osc"), 0, &e));
+	CU_ASSERT_PTR_NULL(osc_score_open(tmp_path("x.osc"), 0, 0.33, 0.8, &e));
 	CU_ASSERT_EQUAL(e, OSC_SCORE_E_ARG);
 	CU_ASSERT(strcmp(osc_score_strerror(OSC_SCORE_E_ORDER),
 	                 osc_score_strerror(OSC_SCORE_E_ARG)) != 0);

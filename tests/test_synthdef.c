@@ -338,9 +338,9 @@ static void test_project_defs(void)
 
 	/* me_voice: its parameters, in order, with audible defaults */
 	const struct p_def *v = &defs[0];
-	const char *vp[] = {"freq", "amp", "dur", "cutoff", "out", "atk", "rel"};
-	CU_ASSERT_EQUAL(v->n_params, 7);
-	for (int i = 0; i < 7 && i < v->n_params; i++)
+	const char *vp[] = {"freq", "amp", "dur", "cutoff", "out", "atk", "rel", "gate"};
+	CU_ASSERT_EQUAL(v->n_params, 8);
+	for (int i = 0; i < 8 && i < v->n_params; i++)
 		CU_ASSERT_STRING_EQUAL(v->pnames[i], vp[i]);
 	CU_ASSERT(v->values[param_of(v, "amp")] > 0);
 	CU_ASSERT(v->values[param_of(v, "atk")] <= 0.001f); /* sharp onsets */
@@ -351,6 +351,10 @@ static void test_project_defs(void)
 	CU_ASSERT_EQUAL(env->rate, SYNTHDEF_AUDIO);
 	CU_ASSERT_EQUAL(const_input(v, env, 4), (float)SYNTHDEF_DONE_FREE_SELF);
 	CU_ASSERT(input_is_param(v, env, 1, "amp"));   /* levelScale */
+	/* a gate of 1 lets the envelope run; -1 - T forces a T s release */
+	CU_ASSERT(input_is_param(v, env, 0, "gate"));
+	CU_ASSERT_EQUAL(v->values[param_of(v, "gate")], 1.0f);
+	CU_ASSERT_EQUAL(const_input(v, env, 7), -99.0f); /* no release node */
 	CU_ASSERT_EQUAL(const_input(v, env, 6), 3.0f); /* three stages */
 	CU_ASSERT(input_is_param(v, env, 10, "atk"));
 	CU_ASSERT(input_is_param(v, env, 14, "dur"));
@@ -364,13 +368,20 @@ static void test_project_defs(void)
 	CU_ASSERT(input_is_param(v, oo, 0, "out"));
 	CU_ASSERT_EQUAL(input_rate(v, oo, 1), SYNTHDEF_AUDIO);
 	CU_ASSERT_EQUAL(input_rate(v, oo, 2), SYNTHDEF_AUDIO);
-	/* the filter follows cutoff (through a clip that keeps it stable) */
+	/* the filter follows cutoff (through a clip that keeps it stable),
+	 * gliding to each new value in SYNTHDEF_LAG_S */
 	const struct p_ugen *f = find_ugen(v, "RLPF", 0);
 	const struct p_ugen *clip = find_ugen(v, "Clip", 0);
+	const struct p_ugen *lag = find_ugen(v, "VarLag", 0);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(clip);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(lag);
 	CU_ASSERT(input_is_param(v, clip, 0, "cutoff"));
-	CU_ASSERT_EQUAL(&v->ugens[f->in_u[1]], clip);
+	CU_ASSERT_EQUAL(&v->ugens[f->in_u[1]], lag);
+	CU_ASSERT_EQUAL(&v->ugens[lag->in_u[0]], clip);
+	CU_ASSERT_EQUAL(const_input(v, lag, 1), SYNTHDEF_LAG_S);
+	CU_ASSERT_EQUAL(&v->ugens[lag->in_u[2]], clip); /* starts at the note's cutoff */
+	CU_ASSERT_EQUAL(lag->rate, SYNTHDEF_CONTROL);
 	CU_ASSERT_EQUAL(input_rate(v, f, 0), SYNTHDEF_AUDIO);
 
 	/* me_fx: reads the voices' bus, reverb, volume, safety clip, Out */
@@ -385,7 +396,7 @@ static void test_project_defs(void)
 	CU_ASSERT_EQUAL(in->n_out, 2);
 	CU_ASSERT(input_is_param(fx, in, 0, "in"));
 	CU_ASSERT_EQUAL(rev->n_out, 2);
-	CU_ASSERT(input_is_param(fx, rev, 2, "mix"));
+	CU_ASSERT_EQUAL(const_input(fx, rev, 2), 1.0f); /* fully wet: mixed below */
 	CU_ASSERT_EQUAL(&fx->ugens[rev->in_u[0]], in);
 	CU_ASSERT_EQUAL(&fx->ugens[rev->in_u[1]], in);
 	CU_ASSERT_EQUAL(rev->in_i[0], 0);
@@ -395,6 +406,50 @@ static void test_project_defs(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(sc0);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(sc1);
 	CU_ASSERT_EQUAL(sc0->special, SYNTHDEF_OP_SOFTCLIP);
+	/* mix and volume glide (VarLag) and scale at audio rate, so that a
+	 * change is interpolated across each control block */
+	const struct p_ugen *lag_mix = find_ugen(fx, "VarLag", 0);
+	const struct p_ugen *lag_vol = find_ugen(fx, "VarLag", 1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(lag_mix);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(lag_vol);
+	CU_ASSERT(input_is_param(fx, &fx->ugens[lag_mix->in_u[0]], 0, "mix"));
+	CU_ASSERT(input_is_param(fx, &fx->ugens[lag_vol->in_u[0]], 0, "volume"));
+	CU_ASSERT_EQUAL(const_input(fx, lag_mix, 1), SYNTHDEF_LAG_S);
+	CU_ASSERT_EQUAL(const_input(fx, lag_vol, 1), SYNTHDEF_LAG_S);
+	/* gate 0 fades the output out in SYNTHDEF_LAG_S, then frees me_fx */
+	const struct p_ugen *stop = find_ugen(fx, "EnvGen", 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(stop);
+	CU_ASSERT(input_is_param(fx, stop, 0, "gate"));
+	CU_ASSERT_EQUAL(fx->values[param_of(fx, "gate")], 1.0f);
+	CU_ASSERT_EQUAL(const_input(fx, stop, 4), (float)SYNTHDEF_DONE_FREE_SELF);
+	CU_ASSERT_EQUAL(const_input(fx, stop, 5), 1.0f);  /* starts at full level */
+	CU_ASSERT_EQUAL(const_input(fx, stop, 7), 1.0f);  /* holds at node 1 */
+	CU_ASSERT_EQUAL(const_input(fx, stop, 13), 0.0f); /* releases to 0 ... */
+	CU_ASSERT_EQUAL(const_input(fx, stop, 14), SYNTHDEF_LAG_S); /* ... in lag */
+	for (int k = 0; k < 2; k++) {
+		const struct p_ugen *sc = find_ugen(fx, "UnaryOpUGen", k);
+		const struct p_ugen *vol = &fx->ugens[sc->in_u[0]];
+		CU_ASSERT_EQUAL(vol->special, SYNTHDEF_OP_MUL);
+		CU_ASSERT_EQUAL(vol->rate, SYNTHDEF_AUDIO);
+		/* the gain: the gliding volume times the stop's fade-out */
+		const struct p_ugen *gain = &fx->ugens[vol->in_u[1]];
+		CU_ASSERT_EQUAL(gain->rate, SYNTHDEF_CONTROL);
+		CU_ASSERT_EQUAL(gain->special, SYNTHDEF_OP_MUL);
+		CU_ASSERT_EQUAL(&fx->ugens[gain->in_u[0]], lag_vol);
+		CU_ASSERT_EQUAL(&fx->ugens[gain->in_u[1]], stop);
+		const struct p_ugen *sum = &fx->ugens[vol->in_u[0]];
+		CU_ASSERT_EQUAL(sum->special, SYNTHDEF_OP_ADD);
+		CU_ASSERT_EQUAL(&fx->ugens[sum->in_u[1]], in); /* + dry */
+		CU_ASSERT_EQUAL(sum->in_i[1], k);
+		const struct p_ugen *wet = &fx->ugens[sum->in_u[0]];
+		CU_ASSERT_EQUAL(wet->special, SYNTHDEF_OP_MUL);
+		CU_ASSERT_EQUAL(&fx->ugens[wet->in_u[1]], lag_mix);
+		const struct p_ugen *diff = &fx->ugens[wet->in_u[0]];
+		CU_ASSERT_EQUAL(diff->special, SYNTHDEF_OP_SUB); /* wet - dry */
+		CU_ASSERT_EQUAL(&fx->ugens[diff->in_u[0]], rev);
+		CU_ASSERT_EQUAL(diff->in_i[0], k);
+		CU_ASSERT_EQUAL(&fx->ugens[diff->in_u[1]], in);
+	}
 	const struct p_ugen *out = find_ugen(fx, "Out", 0);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(out);
 	CU_ASSERT_EQUAL(&fx->ugens[out->in_u[1]], sc0);

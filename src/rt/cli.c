@@ -42,6 +42,7 @@ enum {
 	OPT_INPUT,
 	OPT_SCORE,
 	OPT_WAV,
+	OPT_PAUSE_AT,
 };
 
 #define COMMON_OPTIONS                                                                  \
@@ -72,6 +73,7 @@ static const struct option render_options[] = {
 	{"input", required_argument, NULL, OPT_INPUT},
 	{"score", required_argument, NULL, OPT_SCORE},
 	{"wav", required_argument, NULL, OPT_WAV},
+	{"pause-at", required_argument, NULL, OPT_PAUSE_AT},
 	{NULL, 0, NULL, 0},
 };
 
@@ -106,6 +108,7 @@ void cli_usage(FILE *out)
 	      "      --input FILE.mid   play the MIDI file into the engine\n"
 	      "      --score OUT.osc    write the OSC score for scsynth -N\n"
 	      "      --wav OUT.wav      render the sound to OUT.wav (needs scsynth)\n"
+	      "      --pause-at S       press pause (to pause or resume) at S seconds (repeatable)\n"
 	      "\n"
 	      "Exit status: 0 success, 2 wrong usage, 78 configuration error.\n"
 	      "See mystery-engine(1).\n",
@@ -254,6 +257,9 @@ static int take(struct cli_options *o, int c, const char *arg, FILE *err)
 		*(c == OPT_INPUT ? &o->render_input
 		  : c == OPT_SCORE ? &o->render_score
 				   : &o->render_wav) = arg;
+		return 0;
+	case OPT_PAUSE_AT:
+		/* checked and kept by render_main(), which re-reads render_argv */
 		return 0;
 	}
 	return fail(err, "internal: unhandled option");

@@ -1,13 +1,16 @@
 /*
  * osc_score: the non-realtime score writer behind the render command.
  *
- * Design: events at the same (sample-rounded) time are collected in one
- * open liblo bundle; a later time flushes it to the file as a packet (int32
- * big-endian length, then the serialised bundle) and opens the next.  An
- * earlier time is refused before anything is written, so the file is
- * always in time order.  Timetags are seconds from 0 in NTP 32.32 format,
- * which is what scsynth -N reads.  Time 0 holds two bundles: the defs
- * (/d_recv), then the node layout (voice group, me_fx after it).
+ * Design: messages at the same (sample-rounded) time are collected in one
+ * open bundle, kept serialised in a growing buffer; a later time flushes
+ * it to the file as a packet (int32 big-endian length, then the bundle) and
+ * opens the next.  A message is either built with liblo and serialised
+ * (the helpers below) or given already serialised (osc_score_message(), the
+ * bytes the live backend sends too).  An earlier time is refused before
+ * anything is written, so the file is always in time order.  Timetags are
+ * seconds from 0 in NTP 32.32 format, which is what scsynth -N reads.
+ * Time 0 holds two bundles: the defs (/d_recv), then the node layout
+ * (voice group, me_fx after it with the starting mix and volume).
  *
  * Threads: one score belongs to one thread at a time.
  */
@@ -26,7 +29,8 @@
 struct osc_score {
 	FILE *f;
 	int rate;
-	lo_bundle cur;      /* open bundle, NULL when none */
+	uint8_t *cur;       /* the open bundle, serialised; NULL when none */
+	size_t cur_len, cur_cap;
 	int64_t cur_frame;  /* its time in frames */
 	int64_t last_frame; /* time of the latest event accepted */
 	int bundles;
@@ -43,34 +47,52 @@ static enum osc_score_err set_error(struct osc_score *s, enum osc_score_err e, c
 	return e;
 }
 
-static lo_timetag tag_of(const struct osc_score *s, int64_t frame)
+/* The NTP timetag of a frame: whole seconds, then the remaining frames as
+ * a 2^-32 s fraction, rounded up so it never falls before the frame. */
+static uint64_t tag_of(const struct osc_score *s, int64_t frame)
 {
-	/* whole seconds, then the remaining frames as a 2^-32 s fraction */
-	lo_timetag tt;
 	int64_t sec = frame / s->rate;
 	int64_t rem = frame % s->rate;
-	tt.sec = (uint32_t)sec;
-	tt.frac = (uint32_t)(((uint64_t)rem << 32) / (uint64_t)s->rate);
-	/* round the fraction up so it never falls before the frame */
+	uint64_t frac = ((uint64_t)rem << 32) / (uint64_t)s->rate;
 	if ((((uint64_t)rem << 32) % (uint64_t)s->rate) != 0)
-		tt.frac++;
-	return tt;
+		frac++;
+	return (uint64_t)sec << 32 | frac;
+}
+
+static void put_u32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+/* Appends n bytes (and room for a 4-byte prefix when prefix) to the bundle. */
+static uint8_t *grow(struct osc_score *s, size_t n)
+{
+	if (s->cur_len + n > s->cur_cap) {
+		size_t cap = s->cur_cap ? s->cur_cap : 1024;
+		while (cap < s->cur_len + n)
+			cap *= 2;
+		uint8_t *p = realloc(s->cur, cap);
+		if (!p)
+			return NULL;
+		s->cur = p;
+		s->cur_cap = cap;
+	}
+	uint8_t *at = s->cur + s->cur_len;
+	s->cur_len += n;
+	return at;
 }
 
 static enum osc_score_err flush(struct osc_score *s)
 {
-	if (!s->cur)
+	if (!s->cur_len)
 		return OSC_SCORE_OK;
-	size_t len = 0;
-	void *data = lo_bundle_serialise(s->cur, NULL, &len);
-	lo_bundle_free_recursive(s->cur);
-	s->cur = NULL;
-	if (!data)
-		return s->io = set_error(s, OSC_SCORE_E_NOMEM, "cannot serialise a bundle");
-	uint8_t hdr[4] = {(uint8_t)(len >> 24), (uint8_t)(len >> 16), (uint8_t)(len >> 8),
-	                  (uint8_t)len};
-	int ok = fwrite(hdr, 1, 4, s->f) == 4 && fwrite(data, 1, len, s->f) == len;
-	free(data);
+	uint8_t hdr[4];
+	put_u32(hdr, (uint32_t)s->cur_len);
+	int ok = fwrite(hdr, 1, 4, s->f) == 4 && fwrite(s->cur, 1, s->cur_len, s->f) == s->cur_len;
+	s->cur_len = 0;
 	if (!ok)
 		return s->io = set_error(s, OSC_SCORE_E_IO, "write failed");
 	s->bundles++;
@@ -91,33 +113,52 @@ static enum osc_score_err at(struct osc_score *s, double t)
 		    s, OSC_SCORE_E_ORDER,
 		    "event at %.6f s given after one at %.6f s: events must be in time order", t,
 		    (double)s->last_frame / s->rate);
-	if (s->cur && frame != s->cur_frame) {
+	if (s->cur_len && frame != s->cur_frame) {
 		enum osc_score_err e = flush(s);
 		if (e)
 			return e;
 	}
-	if (!s->cur) {
-		s->cur = lo_bundle_new(tag_of(s, frame));
-		if (!s->cur)
+	if (!s->cur_len) {
+		uint8_t *p = grow(s, 16);
+		if (!p)
 			return s->io = set_error(s, OSC_SCORE_E_NOMEM, "out of memory");
+		uint64_t tt = tag_of(s, frame);
+		memcpy(p, "#bundle", 8);
+		put_u32(p + 8, (uint32_t)(tt >> 32));
+		put_u32(p + 12, (uint32_t)tt);
 		s->cur_frame = frame;
 	}
 	s->last_frame = frame;
 	return OSC_SCORE_OK;
 }
 
+/* Adds a serialised message to the open bundle. */
+static enum osc_score_err add_raw(struct osc_score *s, const void *msg, size_t len)
+{
+	uint8_t *p = grow(s, 4 + len);
+	if (!p)
+		return s->io = set_error(s, OSC_SCORE_E_NOMEM, "out of memory");
+	put_u32(p, (uint32_t)len);
+	memcpy(p + 4, msg, len);
+	return OSC_SCORE_OK;
+}
+
+/* Serialises a liblo message (and frees it) into the open bundle. */
 static enum osc_score_err add(struct osc_score *s, const char *path, lo_message m)
 {
 	if (!m)
 		return s->io = set_error(s, OSC_SCORE_E_NOMEM, "out of memory");
-	if (lo_bundle_add_message(s->cur, path, m) != 0) {
-		lo_message_free(m);
-		return s->io = set_error(s, OSC_SCORE_E_NOMEM, "out of memory");
-	}
-	return OSC_SCORE_OK;
+	size_t len = 0;
+	void *data = lo_message_serialise(m, path, NULL, &len);
+	lo_message_free(m);
+	if (!data)
+		return s->io = set_error(s, OSC_SCORE_E_NOMEM, "cannot serialise a message");
+	enum osc_score_err e = add_raw(s, data, len);
+	free(data);
+	return e;
 }
 
-static enum osc_score_err write_header(struct osc_score *s)
+static enum osc_score_err write_header(struct osc_score *s, double mix, double volume)
 {
 	uint8_t *defs;
 	size_t len;
@@ -153,19 +194,22 @@ static enum osc_score_err write_header(struct osc_score *s)
 	if (!e) {
 		lo_message m = lo_message_new();
 		if (m)
-			lo_message_add(m, "siiisisi", synthdef_names[1], SYNTHDEF_NODE_FX, 3,
-			               SYNTHDEF_GROUP_VOICES, "in", SYNTHDEF_FX_BUS, "out", 0);
+			lo_message_add(m, "siiisisfsfsi", synthdef_names[1], SYNTHDEF_NODE_FX, 3,
+			               SYNTHDEF_GROUP_VOICES, "in", SYNTHDEF_FX_BUS, "mix", (float)mix,
+			               "volume", (float)volume, "out", 0);
 		e = add(s, "/s_new", m);
 	}
 	return e;
 }
 
-struct osc_score *osc_score_open(const char *path, int sample_rate, enum osc_score_err *err)
+struct osc_score *osc_score_open(const char *path, int sample_rate, double mix, double volume,
+                                 enum osc_score_err *err)
 {
 	enum osc_score_err dummy;
 	if (!err)
 		err = &dummy;
-	if (!path || !*path || sample_rate < 8000 || sample_rate > 192000) {
+	if (!path || !*path || sample_rate < 8000 || sample_rate > 192000 ||
+	    !(mix >= 0 && mix <= 1) || !(volume >= 0 && volume <= 1)) {
 		*err = OSC_SCORE_E_ARG;
 		return NULL;
 	}
@@ -181,10 +225,9 @@ struct osc_score *osc_score_open(const char *path, int sample_rate, enum osc_sco
 		*err = OSC_SCORE_E_IO;
 		return NULL;
 	}
-	*err = write_header(s);
+	*err = write_header(s, mix, volume);
 	if (*err) {
-		if (s->cur)
-			lo_bundle_free_recursive(s->cur);
+		free(s->cur);
 		fclose(s->f);
 		free(s);
 		return NULL;
@@ -251,6 +294,17 @@ enum osc_score_err osc_score_cutoff(struct osc_score *s, double t, double cutoff
 	return add(s, "/n_set", m);
 }
 
+enum osc_score_err osc_score_message(struct osc_score *s, double t, const void *msg, size_t len)
+{
+	if (!msg || len < 8 || len % 4 != 0 || ((const char *)msg)[0] != '/')
+		return set_error(s, OSC_SCORE_E_ARG, "message at %g s: not a serialised OSC message",
+		                 t);
+	enum osc_score_err e = at(s, t);
+	if (e)
+		return e;
+	return add_raw(s, msg, len);
+}
+
 enum osc_score_err osc_score_close(struct osc_score *s, double end_t)
 {
 	enum osc_score_err e = at(s, end_t);
@@ -264,8 +318,7 @@ enum osc_score_err osc_score_close(struct osc_score *s, double end_t)
 	enum osc_score_err fe = flush(s);
 	if (!e)
 		e = fe;
-	if (s->cur)
-		lo_bundle_free_recursive(s->cur);
+	free(s->cur);
 	if (fclose(s->f) != 0 && !e)
 		e = OSC_SCORE_E_IO;
 	free(s);

@@ -12,6 +12,8 @@
 #ifndef ME_RT_OSC_SCORE_H
 #define ME_RT_OSC_SCORE_H
 
+#include <stddef.h>
+
 enum osc_score_err {
 	OSC_SCORE_OK = 0,
 	OSC_SCORE_E_IO,    /* opening or writing the file failed */
@@ -23,10 +25,16 @@ enum osc_score_err {
 
 struct osc_score;
 
-/* Creates path and writes the time-0 bundles.  Event times are rounded to
- * the nearest sample at sample_rate (8000..192000).  NULL on error, with
- * *err set (err may be NULL). */
-struct osc_score *osc_score_open(const char *path, int sample_rate, enum osc_score_err *err);
+/* Creates path and writes the time-0 bundles; me_fx starts with this
+ * reverb mix and volume (0..1).  Event times are rounded to the nearest
+ * sample at sample_rate (8000..192000).  NULL on error, with *err set (err
+ * may be NULL). */
+struct osc_score *osc_score_open(const char *path, int sample_rate, double mix, double volume,
+                                 enum osc_score_err *err);
+
+/* A serialised OSC message (sc_plan_message(): the bytes the live backend
+ * sends) at t seconds. */
+enum osc_score_err osc_score_message(struct osc_score *s, double t, const void *msg, size_t len);
 
 /* A me_voice note at t seconds: MIDI pitch 0..127, velocity 1..127, dur
  * seconds > 0 (the sustain before the release), cutoff Hz > 0. */

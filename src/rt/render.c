@@ -7,8 +7,9 @@
  * sink sees events in time order.  Events come out through one fixed buffer
  * of RENDER_EVENT_BUF and go to each sink in turn: the JSON-lines event log
  * (evlog_format(), the same lines the live --events writes) and the scsynth
- * score (osc_score).  Nothing grows with the rendered length, so memory stays
- * constant.  render_main parses the subcommand's options, opens the input
+ * score (osc_score), whose messages come from the sound plan (sc_plan) the
+ * live backend uses too.  --pause-at presses the pause key at given times.
+ * Nothing grows with the rendered length, so memory stays constant.  render_main parses the subcommand's options, opens the input
  * and the sinks, runs, and reports.  Main thread only.
  */
 #include "rt/render.h"
@@ -29,6 +30,7 @@
 #include "rt/cli.h"
 #include "rt/config.h"
 #include "rt/osc_score.h"
+#include "rt/sc_plan.h"
 #include "rt/smf_input.h"
 
 extern char **environ;
@@ -83,22 +85,38 @@ static int play(struct run *r)
 {
 	const struct render_params *p = r->p;
 	int64_t t = 0;
+	size_t pause = 0;
 
 	while (t < p->duration) {
 		int64_t next = p->duration - t > RENDER_CHUNK_NS ?
 		    t + RENDER_CHUNK_NS : p->duration;
-		while (p->input != NULL && smf_input_peek_time(p->input) < next) {
-			struct smf_input_event mev;
+		for (;;) {
+			int64_t tm = p->input != NULL ?
+			    smf_input_peek_time(p->input) : INT64_MAX;
+			int64_t tp = pause < p->n_pauses ?
+			    p->pauses[pause] : INT64_MAX;
 			struct engine_input in;
-			smf_input_next(p->input, &mev);
-			if (drain(r, mev.t) < 0)
-				return -1;
 			memset(&in, 0, sizeof(in));
-			in.kind = INPUT_MIDI;
-			in.t = mev.t;
-			in.u.midi = mev.msg;
+			if (tp < tm && tp < next) {
+				/* the pause key, as the console sends it */
+				in.kind = INPUT_COMMAND;
+				in.t = tp;
+				in.u.cmd.type = CMD_PAUSE;
+				in.u.cmd.source = SRC_KEY;
+				pause++;
+			} else if (tm < next) {
+				struct smf_input_event mev;
+				smf_input_next(p->input, &mev);
+				in.kind = INPUT_MIDI;
+				in.t = mev.t;
+				in.u.midi = mev.msg;
+				r->st->inputs++;
+			} else {
+				break;
+			}
+			if (drain(r, in.t) < 0)
+				return -1;
 			engine_input(r->e, &in);
-			r->st->inputs++;
 		}
 		if (drain(r, next) < 0)
 			return -1;
@@ -226,10 +244,23 @@ void render_evlog_free(struct render_sink *sink)
 
 /* ---- The scsynth score ------------------------------------------------ */
 
+/*
+ * The score plays what the live backend would send for the same events:
+ * the same plan (sc_plan.h: voices, steals, pause) and the same message
+ * bytes.  A stolen voice's release may come up to SC_PLAN_LEAD_MAX_NS
+ * before the event that caused it, and a live event's commands come
+ * latency_ms after it, so commands wait in a small queue sorted by time
+ * (stable: equal times keep their order) until no later event can give an
+ * earlier one; the score file is then written in time order.
+ */
+#define SCORE_QUEUE 512
+
 struct score_sink {
 	struct osc_score *score;
 	const char *name;
-	double cutoff, mix, volume;
+	struct sc_plan plan;
+	struct sc_cmd queue[SCORE_QUEUE];
+	size_t queued;
 	char err[256];
 };
 
@@ -240,37 +271,55 @@ static int score_fail(struct score_sink *s, enum osc_score_err e)
 	return -1;
 }
 
+static int score_write(struct score_sink *s, const struct sc_cmd *c)
+{
+	uint8_t msg[SC_PLAN_MSG_MAX];
+	size_t len = sc_plan_message(c, msg, sizeof(msg));
+	enum osc_score_err e = osc_score_message(s->score,
+	    (double)c->t / (double)NS_PER_SEC, msg, len);
+	return e == OSC_SCORE_OK ? 0 : score_fail(s, e);
+}
+
+/* Writes the queued commands timed before `before`. */
+static int score_flush(struct score_sink *s, int64_t before)
+{
+	size_t k = 0;
+	while (k < s->queued && s->queue[k].t < before) {
+		if (score_write(s, &s->queue[k]) < 0)
+			return -1;
+		k++;
+	}
+	memmove(s->queue, s->queue + k, (s->queued - k) * sizeof(s->queue[0]));
+	s->queued -= k;
+	return 0;
+}
+
+static int score_queue(struct score_sink *s, const struct sc_cmd *c)
+{
+	/* Full (a flood of events within a few ms): the earliest goes now. */
+	if (s->queued == SCORE_QUEUE && score_flush(s, s->queue[0].t + 1) < 0)
+		return -1;
+	size_t i = s->queued;
+	while (i > 0 && s->queue[i - 1].t > c->t)
+		i--;
+	memmove(s->queue + i + 1, s->queue + i,
+	    (s->queued - i) * sizeof(s->queue[0]));
+	s->queue[i] = *c;
+	s->queued++;
+	return 0;
+}
+
 static int score_sink_event(void *ctx, const struct event *ev)
 {
 	struct score_sink *s = ctx;
-	double t = (double)ev->t / (double)NS_PER_SEC;
-	enum osc_score_err e = OSC_SCORE_OK;
+	struct sc_cmd cmd[SC_PLAN_CMD_MAX];
+	size_t n = sc_plan_event(&s->plan, ev, cmd, SC_PLAN_CMD_MAX);
 
-	if (ev->type == EV_NOTE) {
-		double dur = (double)ev->u.note.dur / (double)NS_PER_SEC;
-		if (ev->u.note.velocity == 0 || !(dur > 0))
-			return 0;
-		e = osc_score_note(s->score, t, ev->u.note.pitch,
-		    ev->u.note.velocity, dur, s->cutoff);
-	} else if (ev->type == EV_PARAM) {
-		switch (ev->u.param.id) {
-		case P_FILTER_CUTOFF:
-			s->cutoff = ev->u.param.value;
-			e = osc_score_cutoff(s->score, t, s->cutoff);
-			break;
-		case P_REVERB_MIX:
-			s->mix = ev->u.param.value;
-			e = osc_score_fx(s->score, t, s->mix, s->volume);
-			break;
-		case P_MASTER_VOLUME:
-			s->volume = ev->u.param.value;
-			e = osc_score_fx(s->score, t, s->mix, s->volume);
-			break;
-		default:
-			break;
-		}
-	}
-	return e == OSC_SCORE_OK ? 0 : score_fail(s, e);
+	for (size_t i = 0; i < n; i++)
+		if (score_queue(s, &cmd[i]) < 0)
+			return -1;
+	/* Events come in time order: no later one gives a command before this. */
+	return score_flush(s, ev->t - SC_PLAN_LEAD_MAX_NS);
 }
 
 static int score_sink_finish(void *ctx, int64_t end)
@@ -280,6 +329,8 @@ static int score_sink_finish(void *ctx, int64_t end)
 
 	if (s->score == NULL)
 		return 0;
+	if (score_flush(s, INT64_MAX) < 0)
+		return -1;
 	/* Room for the last notes' release and the reverb tail. */
 	e = osc_score_close(s->score, (double)end / (double)NS_PER_SEC + 2.0);
 	s->score = NULL;
@@ -313,12 +364,13 @@ static void usage(FILE *f)
 	fprintf(f,
 	    "usage: " PROG " render --seconds N [--seed S]\n"
 	    "           [--input FILE.mid] [--events OUT.jsonl] [--score OUT.osc]\n"
-	    "           [--wav OUT.wav] [-c FILE] [--set KEY=VALUE]...\n"
+	    "           [--wav OUT.wav] [--pause-at S]... [-c FILE] [--set KEY=VALUE]...\n"
 	    "Runs the engine on virtual time as fast as it can for N seconds\n"
 	    "of music.  --input plays a Standard MIDI File as the controller;\n"
 	    "--events writes the JSON-lines event log (- for standard output);\n"
 	    "--score writes an scsynth non-realtime score; --wav renders the\n"
-	    "audio with scsynth -N.  The same seed, input and configuration\n"
+	    "audio with scsynth -N; --pause-at presses pause (to pause or\n"
+	    "resume) at S seconds.  The same seed, input and configuration\n"
 	    "give byte-identical output.\n");
 }
 
@@ -328,6 +380,8 @@ struct render_opts {
 	uint64_t seed;
 	bool seed_set;
 	const char *input, *events, *score, *wav;
+	int64_t pauses[RENDER_PAUSES_MAX];	/* --pause-at, ns, sorted */
+	size_t n_pauses;
 };
 
 static int parse_seconds(const char *s, double *out)
@@ -340,6 +394,30 @@ static int parse_seconds(const char *s, double *out)
 		return -1;
 	*out = v;
 	return 0;
+}
+
+/* A time in seconds from 0 (0 allowed). */
+static int parse_time(const char *s, double *out)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno != 0 || end == s || *end != '\0' || !isfinite(v) || v < 0 ||
+	    v > RENDER_MAX_SECONDS)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Keeps the pause times sorted (insertion: there are few). */
+static void add_pause(struct render_opts *o, int64_t t)
+{
+	size_t i = o->n_pauses++;
+	while (i > 0 && o->pauses[i - 1] > t) {
+		o->pauses[i] = o->pauses[i - 1];
+		i--;
+	}
+	o->pauses[i] = t;
 }
 
 static int parse_seed(const char *s, uint64_t *out)
@@ -358,7 +436,8 @@ static int parse_seed(const char *s, uint64_t *out)
 /* Parses the subcommand's options; returns -1 after printing a usage error. */
 static int parse_args(int argc, char **argv, struct render_opts *o)
 {
-	enum { O_SECONDS = 256, O_SEED, O_INPUT, O_EVENTS, O_SCORE, O_WAV };
+	enum { O_SECONDS = 256, O_SEED, O_INPUT, O_EVENTS, O_SCORE, O_WAV,
+		O_PAUSE_AT };
 	static const struct option longopts[] = {
 		{"seconds", required_argument, NULL, O_SECONDS},
 		{"seed", required_argument, NULL, O_SEED},
@@ -366,6 +445,7 @@ static int parse_args(int argc, char **argv, struct render_opts *o)
 		{"events", required_argument, NULL, O_EVENTS},
 		{"score", required_argument, NULL, O_SCORE},
 		{"wav", required_argument, NULL, O_WAV},
+		{"pause-at", required_argument, NULL, O_PAUSE_AT},
 		/* Common options cli_parse() has already applied. */
 		{"config", required_argument, NULL, 'c'},
 		{"set", required_argument, NULL, 's'},
@@ -411,6 +491,24 @@ static int parse_args(int argc, char **argv, struct render_opts *o)
 		case O_WAV:
 			o->wav = optarg;
 			break;
+		case O_PAUSE_AT: {
+			double at;
+			if (o->n_pauses == RENDER_PAUSES_MAX) {
+				fprintf(stderr, PROG ": render: --pause-at "
+				    "given more than %d times\n",
+				    RENDER_PAUSES_MAX);
+				return -1;
+			}
+			if (parse_time(optarg, &at) < 0) {
+				fprintf(stderr, PROG ": render: --pause-at "
+				    "'%s': expected a number of seconds from "
+				    "0 to %.0f\n", optarg,
+				    RENDER_MAX_SECONDS);
+				return -1;
+			}
+			add_pause(o, (int64_t)llround(at * (double)NS_PER_SEC));
+			break;
+		}
 		case 'c':
 		case 's':
 		case 'v':
@@ -494,7 +592,7 @@ int render_main(int argc, char **argv, const struct config *cfg0,
 	struct render_opts o = {0};
 	struct render_sink sinks[2];
 	struct render_sink *evsink = NULL;
-	struct score_sink score = {0};
+	struct score_sink *score = NULL;
 	struct render_params p = {0};
 	struct render_stats st;
 	struct smf_input *input = NULL;
@@ -574,30 +672,41 @@ int render_main(int argc, char **argv, const struct config *cfg0,
 	    48000;
 	if (score_path != NULL) {
 		enum osc_score_err e;
-		score.name = score_path;
-		score.cutoff = cfg->engine.filter_cutoff;
-		score.mix = cfg->engine.reverb_mix;
-		score.volume = cfg->engine.master_volume;
-		score.score = osc_score_open(score_path, rate, &e);
-		if (score.score == NULL) {
+		struct sc_plan_settings ps;
+		score = calloc(1, sizeof(*score));
+		if (score == NULL) {
+			fprintf(stderr, PROG ": render: out of memory\n");
+			goto out;
+		}
+		/* What the live backend would play with this configuration. */
+		sc_plan_settings_default(&ps);
+		ps.voices = cfg->synth.voices;
+		ps.lookahead_ns = (int64_t)cfg->synth.lookahead_ms * NS_PER_MS;
+		ps.latency_ns = (int64_t)cfg->synth.latency_ms * NS_PER_MS;
+		ps.cutoff = cfg->engine.filter_cutoff;
+		ps.mix = cfg->engine.reverb_mix;
+		ps.volume = cfg->engine.master_volume;
+		ps.attack = cfg->engine.attack;
+		ps.release = cfg->engine.release;
+		sc_plan_init(&score->plan, &ps);
+		score->name = score_path;
+		score->score = osc_score_open(score_path, rate, ps.mix,
+		    ps.volume, &e);
+		if (score->score == NULL) {
 			fprintf(stderr, PROG ": render: cannot write %s: %s\n",
 			    score_path, osc_score_strerror(e));
 			goto out;
 		}
-		e = osc_score_fx(score.score, 0, score.mix, score.volume);
-		if (e != OSC_SCORE_OK) {
-			score_fail(&score, e);
-			fprintf(stderr, PROG ": render: %s\n", score.err);
-			goto out;
-		}
 		sinks[p.n_sinks].ops = &score_sink_ops;
-		sinks[p.n_sinks++].ctx = &score;
+		sinks[p.n_sinks++].ctx = score;
 	}
 
 	p.duration = (int64_t)llround(o.seconds * (double)NS_PER_SEC);
 	p.seed = o.seed;
 	p.input = input;
 	p.sinks = sinks;
+	p.pauses = o.pauses;
+	p.n_pauses = o.n_pauses;
 
 	double cpu0 = cpu_seconds();
 	enum render_error err = render_run(&cfg->engine, &p, &st, &failed);
@@ -623,8 +732,9 @@ int render_main(int argc, char **argv, const struct config *cfg0,
 		goto out;
 	rc = 0;
 out:
-	if (score.score != NULL)
-		osc_score_close(score.score, 0);
+	if (score != NULL && score->score != NULL)
+		osc_score_close(score->score, 0);
+	free(score);
 	if (score_is_tmp)
 		unlink(score_tmp);
 	if (events != NULL && events != stdout && fclose(events) != 0 &&

@@ -3,7 +3,7 @@
  *
  * Runs the core on virtual time as fast as the CPU allows, with a Standard
  * MIDI File standing in for the controller, and hands every event to a list
- * of sinks (the JSON-lines event log; later the scsynth score).  Memory is
+ * of sinks (the JSON-lines event log, the scsynth score).  Memory is
  * constant in the rendered length: a fixed event buffer, advancing in
  * chunks, output through buffered streams.  The same configuration, seed and
  * input give byte-identical output.  Main thread only.
@@ -26,6 +26,8 @@ struct smf_input;
 #define RENDER_CHUNK_NS (100 * NS_PER_MS)
 /* Events fetched from the core per engine_advance() call. */
 #define RENDER_EVENT_BUF 256
+/* Most --pause-at options of one render. */
+#define RENDER_PAUSES_MAX 64
 /* Longest render accepted, in seconds (a year). */
 #define RENDER_MAX_SECONDS (366.0 * 24 * 3600)
 
@@ -51,6 +53,8 @@ struct render_params {
 	struct smf_input *input;	/* NULL: no controller input */
 	struct render_sink *sinks;
 	size_t n_sinks;
+	const int64_t *pauses;		/* ns, ascending: each presses pause (toggles) */
+	size_t n_pauses;
 };
 
 struct render_stats {

@@ -127,6 +127,8 @@ void synth_settings_default(struct synth_settings *set)
 	set->cutoff = param_table[P_FILTER_CUTOFF].def;
 	set->reverb_mix = param_table[P_REVERB_MIX].def;
 	set->volume = param_table[P_MASTER_VOLUME].def;
+	set->attack = param_table[P_ATTACK].def;
+	set->release = param_table[P_RELEASE].def;
 	set->heartbeat_ms = 1000;
 }
 
@@ -148,6 +150,8 @@ void synth_settings_from_config(struct synth_settings *set, const struct config 
 	set->cutoff = cfg->engine.filter_cutoff;
 	set->reverb_mix = cfg->engine.reverb_mix;
 	set->volume = cfg->engine.master_volume;
+	set->attack = cfg->engine.attack;
+	set->release = cfg->engine.release;
 }
 
 const struct synth_ops *synth_parse_spec(const char *spec, struct synth_settings *set)

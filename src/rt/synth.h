@@ -36,6 +36,7 @@ struct synth_settings {
 	char audio_device[80];		/* ALSA card of a started jackd (audio_card.h); "" = auto */
 	char record_path[SYNTH_STR_MAX];	/* record the master output here; "" = no */
 	double cutoff, reverb_mix, volume;	/* starting values of the parameters */
+	double attack, release;		/* starting voice attack and release, s */
 	int heartbeat_ms;		/* /status period; 1000 */
 };
 

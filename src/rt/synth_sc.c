@@ -7,8 +7,9 @@
  * socket: no allocation, no lock, no wait.  A bundle's timetag is the wall
  * clock read at sending time plus the monotonic distance to the event, so
  * a wall-clock step cannot move the schedule; live actions get latency_ms
- * on top, sequenced notes are already lookahead_ms ahead.  Voices come
- * from the voice allocator; a stolen voice is freed in the same bundle.
+ * on top, sequenced notes are already lookahead_ms ahead.  What to send
+ * for each event (voices, steals, pause, parameters) comes from the sound
+ * plan (sc_plan.c), the same one the offline score plays.
  *
  * The control side is one thread of ours with the sc_link connection: it
  * waits for the server (/notify), loads the defs (/d_recv, confirmed by a
@@ -44,20 +45,25 @@
 #include "rt/log.h"
 #include "rt/rtclock.h"
 #include "rt/sc_link.h"
+#include "rt/sc_plan.h"
 #include "rt/supervise.h"
 #include "rt/synthdef.h"
-#include "rt/voice.h"
 
 #define MS INT64_C(1000000)
 #define NTP_UNIX_OFFSET INT64_C(2208988800)
 #define TT_NOW UINT64_C(1)		/* the OSC timetag "immediately" */
-/* A note holds its voice for atk + dur + rel (me_voice: 1 ms, 300 ms)
- * plus two control blocks of margin for doneAction to free it. */
-#define VOICE_TAIL_NS (331 * MS)
 #define PKT_MAX 512
+/* On exit me_fx fades its output out (SYNTHDEF_LAG_S) and frees itself
+ * before the voices are freed: stopping is a fade, not a click.  Its /n_end
+ * is awaited this long at most. */
+#define EXIT_FADE_WAIT_MS 1000
 #define HEARTBEAT_MISSES 3		/* unanswered /status before the server counts as lost */
 #define DEFS_RETRY_NS (10000 * MS)
 #define REC_FRAMES 65536
+
+_Static_assert(SYNTH_SC_GROUP == SYNTHDEF_GROUP_VOICES && SYNTH_SC_FX_NODE == SYNTHDEF_NODE_FX &&
+    SYNTH_SC_REC_NODE == SYNTHDEF_NODE_REC && SYNTH_SC_FIRST_VOICE == SC_PLAN_FIRST_VOICE,
+    "the live node layout is the score's");
 
 enum setup_result { SETUP_OK, SETUP_NO_ANSWER, SETUP_FAILED };
 
@@ -70,7 +76,7 @@ struct sc {
 
 	/* real-time side (worker thread only) */
 	int fd;
-	struct voice_alloc va;
+	struct sc_plan plan;
 	unsigned seen_gen;
 	uint8_t pkt[PKT_MAX];
 
@@ -98,97 +104,6 @@ struct sc {
 	bool lost_once;
 };
 
-/* --- OSC writing without allocation ------------------------------------- */
-
-struct oscw {
-	uint8_t *p;
-	size_t len, cap;
-	bool bad;
-};
-
-static void w_bytes(struct oscw *w, const void *b, size_t n)
-{
-	if (w->len + n > w->cap) {
-		w->bad = true;
-		return;
-	}
-	memcpy(w->p + w->len, b, n);
-	w->len += n;
-}
-
-static void w_u32(struct oscw *w, uint32_t v)
-{
-	uint8_t b[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
-	w_bytes(w, b, 4);
-}
-
-static void w_i32(struct oscw *w, int32_t v)
-{
-	w_u32(w, (uint32_t)v);
-}
-
-static void w_f32(struct oscw *w, float f)
-{
-	uint32_t u;
-	memcpy(&u, &f, 4);
-	w_u32(w, u);
-}
-
-/* A string with its NUL, padded to a multiple of four bytes. */
-static void w_str(struct oscw *w, const char *s)
-{
-	static const uint8_t zeros[4];
-	size_t n = strlen(s);
-	w_bytes(w, s, n);
-	w_bytes(w, zeros, 4 - (n & 3));
-}
-
-static void w_bundle(struct oscw *w, uint64_t tt)
-{
-	w_str(w, "#bundle");
-	w_u32(w, (uint32_t)(tt >> 32));
-	w_u32(w, (uint32_t)tt);
-}
-
-/* Opens a bundle element: reserves its size word; returns where it is. */
-static size_t w_elem(struct oscw *w)
-{
-	size_t at = w->len;
-	w_u32(w, 0);
-	return at;
-}
-
-static void w_elem_end(struct oscw *w, size_t at)
-{
-	if (w->bad)
-		return;
-	uint32_t n = (uint32_t)(w->len - at - 4);
-	uint8_t b[4] = {(uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n};
-	memcpy(w->p + at, b, 4);
-}
-
-/* One message "path ,i" with a single int argument, as a bundle element. */
-static void w_msg_i(struct oscw *w, const char *path, int32_t v)
-{
-	size_t at = w_elem(w);
-	w_str(w, path);
-	w_str(w, ",i");
-	w_i32(w, v);
-	w_elem_end(w, at);
-}
-
-/* "/n_set node name value" as a bundle element. */
-static void w_nset(struct oscw *w, int32_t node, const char *name, float v)
-{
-	size_t at = w_elem(w);
-	w_str(w, "/n_set");
-	w_str(w, ",isf");
-	w_i32(w, node);
-	w_str(w, name);
-	w_f32(w, v);
-	w_elem_end(w, at);
-}
-
 uint64_t synth_sc_timetag(int64_t t, int64_t mono_now, int64_t real_now)
 {
 	int64_t real = real_now + (t - mono_now);
@@ -197,32 +112,6 @@ uint64_t synth_sc_timetag(int64_t t, int64_t mono_now, int64_t real_now)
 	uint64_t sec = (uint64_t)(real / 1000000000 + NTP_UNIX_OFFSET);
 	uint64_t ns = (uint64_t)(real % 1000000000);
 	return sec << 32 | ((ns << 32) / 1000000000u);
-}
-
-size_t synth_sc_note_bundle(uint8_t *buf, size_t cap, uint64_t tt, int32_t node,
-    int32_t stolen, float freq, float amp, float dur, float cutoff)
-{
-	struct oscw w = {buf, 0, cap, false};
-	w_bundle(&w, tt);
-	if (stolen)
-		w_msg_i(&w, "/n_free", stolen);
-	size_t at = w_elem(&w);
-	w_str(&w, "/s_new");
-	w_str(&w, ",siiisfsfsfsf");
-	w_str(&w, synthdef_names[0]);
-	w_i32(&w, node);
-	w_i32(&w, 0);			/* add to the head of ... */
-	w_i32(&w, SYNTH_SC_GROUP);	/* ... the voices' group */
-	w_str(&w, "freq");
-	w_f32(&w, freq);
-	w_str(&w, "amp");
-	w_f32(&w, amp);
-	w_str(&w, "dur");
-	w_f32(&w, dur);
-	w_str(&w, "cutoff");
-	w_f32(&w, cutoff);
-	w_elem_end(&w, at);
-	return w.bad ? 0 : w.len;
 }
 
 /* --- real-time side ------------------------------------------------------ */
@@ -242,66 +131,27 @@ static void send_pkt(struct sc *sc, size_t len)
 	atomic_fetch_add(&sc->bundles, 1);
 }
 
-/* Silences the voices at time tt (also those booked to start later). */
-static void release_at(struct sc *sc, int64_t t, uint64_t tt, int64_t mono, int64_t real)
+/* Keeps the latest sound parameters for the next set-up of the server. */
+static void keep_params(struct sc *sc)
 {
-	struct oscw w = {sc->pkt, 0, sizeof sc->pkt, false};
-	w_bundle(&w, tt);
-	w_msg_i(&w, "/g_freeAll", SYNTH_SC_GROUP);
-	send_pkt(sc, w.bad ? 0 : w.len);
-	/* A note already scheduled after t is freed at its own start. */
-	for (int i = 0; i < sc->va.n; i++) {
-		const struct voice_slot *v = &sc->va.v[i];
-		if (v->node == 0 || v->start <= t)
-			continue;
-		w.len = 0;
-		w_bundle(&w, synth_sc_timetag(v->start, mono, real));
-		w_msg_i(&w, "/n_free", v->node);
-		send_pkt(sc, w.bad ? 0 : w.len);
-	}
-	int32_t none[1];
-	voice_release_all(&sc->va, t, none, 0);
+	atomic_store_explicit(&sc->cutoff, sc->plan.cutoff, memory_order_relaxed);
+	atomic_store_explicit(&sc->mix, sc->plan.mix, memory_order_relaxed);
+	atomic_store_explicit(&sc->volume, sc->plan.volume, memory_order_relaxed);
 }
 
-static void play_note(struct sc *sc, const struct event *ev, int64_t t, int64_t mono, int64_t real)
+/* Sends each command as a bundle timetagged at its time (now_tt: at once). */
+static void send_cmds(struct sc *sc, const struct sc_cmd *c, size_t n, int64_t mono, int64_t real,
+    bool now_tt)
 {
-	int64_t dur = ev->u.note.dur > 0 ? ev->u.note.dur : 1;
-	int32_t stolen;
-	int32_t node = voice_alloc(&sc->va, t, t + dur + VOICE_TAIL_NS, &stolen);
-	if (stolen)
-		atomic_fetch_add(&sc->steals, 1);
-	size_t len = synth_sc_note_bundle(sc->pkt, sizeof sc->pkt, synth_sc_timetag(t, mono, real),
-	    node, stolen, (float)synthdef_freq_of(ev->u.note.pitch),
-	    (float)synthdef_amp_of(ev->u.note.velocity), (float)((double)dur / 1e9),
-	    (float)atomic_load_explicit(&sc->cutoff, memory_order_relaxed));
-	send_pkt(sc, len);
-	atomic_fetch_add(&sc->notes, 1);
-	if (atomic_load(&sc->first_note_ns) == 0)
-		atomic_store(&sc->first_note_ns, t);
-}
-
-static void set_param(struct sc *sc, const struct event *ev, uint64_t tt)
-{
-	struct oscw w = {sc->pkt, 0, sizeof sc->pkt, false};
-	float v = (float)ev->u.param.value;
-	w_bundle(&w, tt);
-	switch (ev->u.param.id) {
-	case P_FILTER_CUTOFF:
-		atomic_store(&sc->cutoff, ev->u.param.value);
-		w_nset(&w, SYNTH_SC_GROUP, "cutoff", v);
-		break;
-	case P_REVERB_MIX:
-		atomic_store(&sc->mix, ev->u.param.value);
-		w_nset(&w, SYNTH_SC_FX_NODE, "mix", v);
-		break;
-	case P_MASTER_VOLUME:
-		atomic_store(&sc->volume, ev->u.param.value);
-		w_nset(&w, SYNTH_SC_FX_NODE, "volume", v);
-		break;
-	default:
-		return;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t tt = now_tt && c[i].t <= mono ? TT_NOW : synth_sc_timetag(c[i].t, mono, real);
+		send_pkt(sc, sc_plan_bundle(&c[i], tt, sc->pkt, sizeof sc->pkt));
+		if (c[i].type == SC_CMD_NOTE) {
+			atomic_fetch_add(&sc->notes, 1);
+			if (atomic_load(&sc->first_note_ns) == 0)
+				atomic_store(&sc->first_note_ns, c[i].t);
+		}
 	}
-	send_pkt(sc, w.bad ? 0 : w.len);
 }
 
 static bool sounds(const struct event *ev)
@@ -313,55 +163,40 @@ static bool sounds(const struct event *ev)
 static void sc_events(struct synth *s, const struct event *ev, size_t n, int64_t now_ns)
 {
 	struct sc *sc = s->priv;
+	struct sc_cmd cmd[SC_PLAN_CMD_MAX];
 	if (atomic_load_explicit(&sc->link, memory_order_acquire) != SYNTH_LINK_READY) {
+		/* The plan follows the parameters, kept for the next set-up of
+		 * the server; its voices are forgotten when the link is ready. */
 		for (size_t i = 0; i < n; i++) {
-			if (ev[i].type == EV_PARAM) {
-				/* Kept for the next set-up of the server. */
-				if (ev[i].u.param.id == P_FILTER_CUTOFF)
-					atomic_store(&sc->cutoff, ev[i].u.param.value);
-				else if (ev[i].u.param.id == P_REVERB_MIX)
-					atomic_store(&sc->mix, ev[i].u.param.value);
-				else if (ev[i].u.param.id == P_MASTER_VOLUME)
-					atomic_store(&sc->volume, ev[i].u.param.value);
-			}
+			sc_plan_event(&sc->plan, &ev[i], cmd, SC_PLAN_CMD_MAX);
 			if (sounds(&ev[i]))
 				atomic_fetch_add(&sc->dropped, 1);
 		}
+		keep_params(sc);
 		return;
 	}
 	unsigned gen = atomic_load(&sc->gen);
 	if (gen != sc->seen_gen) {
-		voice_reset(&sc->va);
+		sc_plan_reset(&sc->plan);
 		sc->seen_gen = gen;
 	}
 	/* The two clocks read together: a timetag is the wall clock now plus
 	 * the monotonic distance to the event. */
 	int64_t mono = rtclock_mono_ns();
 	int64_t real = rtclock_real_ns();
-	int64_t latency = (int64_t)s->set.latency_ms * MS;
 	/* scsynth plays a timetag at the speaker, its output latency after it
 	 * computes the sample; every tag is moved by that latency, so events
 	 * reach the server as far ahead as the engine scheduled them. */
 	real += atomic_load_explicit(&sc->out_latency_ns, memory_order_relaxed);
+	uint64_t steals = sc->plan.steals;
 	for (size_t i = 0; i < n; i++) {
-		const struct event *e = &ev[i];
-		int64_t t = e->t + (e->live ? latency : 0);
-		switch (e->type) {
-		case EV_NOTE:
-			play_note(sc, e, t, mono, real);
-			break;
-		case EV_PARAM:
-			set_param(sc, e, synth_sc_timetag(t, mono, real));
-			break;
-		case EV_TRANSPORT:
-			if (!e->u.transport.running)
-				release_at(sc, t, synth_sc_timetag(t, mono, real), mono, real);
-			break;
-		default:
-			break;
-		}
+		size_t k = sc_plan_event(&sc->plan, &ev[i], cmd, SC_PLAN_CMD_MAX);
+		send_cmds(sc, cmd, k, mono, real, false);
 	}
-	atomic_store_explicit(&sc->voices_in_use, voice_in_use(&sc->va, mono), memory_order_relaxed);
+	atomic_fetch_add(&sc->steals, sc->plan.steals - steals);
+	keep_params(sc);
+	atomic_store_explicit(&sc->voices_in_use, sc_plan_in_use(&sc->plan, mono),
+	    memory_order_relaxed);
 }
 
 static void sc_release_all(struct synth *s)
@@ -369,10 +204,14 @@ static void sc_release_all(struct synth *s)
 	struct sc *sc = s->priv;
 	int64_t mono = rtclock_mono_ns();
 	int64_t real = rtclock_real_ns() + atomic_load(&sc->out_latency_ns);
-	if (atomic_load_explicit(&sc->link, memory_order_acquire) == SYNTH_LINK_READY)
-		release_at(sc, mono, TT_NOW, mono, real);
-	else
-		voice_reset(&sc->va);
+	if (atomic_load_explicit(&sc->link, memory_order_acquire) == SYNTH_LINK_READY) {
+		struct sc_cmd cmd[SC_PLAN_CMD_MAX];
+		size_t k = sc_plan_release_all(&sc->plan, mono, SC_PLAN_STOP_FADE_S, cmd,
+		    SC_PLAN_CMD_MAX);
+		send_cmds(sc, cmd, k, mono, real, true);
+	} else {
+		sc_plan_reset(&sc->plan);
+	}
 	atomic_store(&sc->voices_in_use, 0);
 }
 
@@ -597,11 +436,23 @@ static void *ctl_main(void *arg)
 		nap_ms(10);
 	}
 
-	/* Leaving: silence the voices, close the recording, unregister. */
+	/* Leaving: fade the master out (the voices were released) and wait
+	 * until the server has done it (me_fx frees itself, in the server's own
+	 * time: a starved server cannot be cut short by our clock); then free
+	 * the voices, now unheard, close the recording, unregister. */
 	if (atomic_load(&sc->link) == SYNTH_LINK_READY) {
+		sc_link_send_args(sc->l, "/n_set", "isf", SYNTH_SC_FX_NODE, "gate", 0.0f);
+		bool faded = sc_link_wait(sc->l, "/n_end", NULL, SYNTH_SC_FX_NODE, NULL,
+		    EXIT_FADE_WAIT_MS) == SC_LINK_OK;
+		if (!faded)
+			log_warn("synth.stop", "the server did not end the fade-out within %d ms",
+			    EXIT_FADE_WAIT_MS);
 		sc_link_send_args(sc->l, "/g_freeAll", "i", SYNTH_SC_GROUP);
 		stop_recording(sc);
-		sc_link_send_args(sc->l, "/n_free", "ii", SYNTH_SC_FX_NODE, SYNTH_SC_GROUP);
+		if (faded)
+			sc_link_send_args(sc->l, "/n_free", "i", SYNTH_SC_GROUP);
+		else
+			sc_link_send_args(sc->l, "/n_free", "ii", SYNTH_SC_FX_NODE, SYNTH_SC_GROUP);
 		sc_link_notify(sc->l, 0, 500);
 	}
 	atomic_store(&sc->link, SYNTH_LINK_STARTING);
@@ -872,7 +723,17 @@ static enum synth_err sc_open(struct synth *s)
 	atomic_store(&sc->cutoff, set->cutoff);
 	atomic_store(&sc->mix, set->reverb_mix);
 	atomic_store(&sc->volume, set->volume);
-	voice_init(&sc->va, set->voices, SYNTH_SC_FIRST_VOICE, SYNTH_SC_LAST_VOICE);
+	struct sc_plan_settings ps;
+	sc_plan_settings_default(&ps);
+	ps.voices = set->voices;
+	ps.lookahead_ns = (int64_t)set->lookahead_ms * MS;
+	ps.latency_ns = (int64_t)set->latency_ms * MS;
+	ps.cutoff = set->cutoff;
+	ps.mix = set->reverb_mix;
+	ps.volume = set->volume;
+	ps.attack = set->attack;
+	ps.release = set->release;
+	sc_plan_init(&sc->plan, &ps);
 	snprintf(sc->jack_name, sizeof sc->jack_name, "%s",
 	    set->jack_name[0] ? set->jack_name : "default");
 

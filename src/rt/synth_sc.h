@@ -25,14 +25,6 @@
 
 extern const struct synth_ops synth_sc_ops;
 
-/*
- * Writes an OSC bundle for one note into buf: /n_free of stolen (when not 0)
- * then /s_new me_voice node at the head of the voices' group with freq, amp,
- * dur (s) and cutoff.  tt is the NTP timetag.  Returns the length, or 0
- * when cap is too small.  Used by the real-time path (no allocation).
- */
-size_t synth_sc_note_bundle(uint8_t *buf, size_t cap, uint64_t tt, int32_t node,
-    int32_t stolen, float freq, float amp, float dur, float cutoff);
 /* The NTP timetag of CLOCK_MONOTONIC time t, given the clocks read together now. */
 uint64_t synth_sc_timetag(int64_t t, int64_t mono_now, int64_t real_now);
 

@@ -250,15 +250,27 @@ static struct synthdef_in param_in(const struct synthdef *d, int control, const 
 	return synthdef_out(control, synthdef_param_index(d, name));
 }
 
+/* VarLag.kr(in, SYNTHDEF_LAG_S, start = in): a control that glides in a
+ * straight line to each new value instead of jumping. */
+static int glide(struct synthdef *d, struct synthdef_in in)
+{
+	struct synthdef_in lag = synthdef_const(d, SYNTHDEF_LAG_S);
+	struct synthdef_in in_lag[] = {in, lag, in};
+	return synthdef_ugen(d, "VarLag", SYNTHDEF_CONTROL, 0, 1, 3, in_lag);
+}
+
 /*
  * me_voice: one note that frees itself.
  *   osc  = Saw.ar(freq) * 0.35 + SinOsc.ar(freq, pi/2) * 0.65
- *   filt = RLPF.ar(osc, Clip.kr(cutoff, 20, 18000), 0.35)
- *   env  = EnvGen.ar(1, amp, 0, 1, 2, Env([0, 1, 1, 0], [atk, dur, rel],
+ *   filt = RLPF.ar(osc, VarLag.kr(Clip.kr(cutoff, 20, 18000), lag), 0.35)
+ *   env  = EnvGen.ar(gate, amp, 0, 1, 2, Env([0, 1, 1, 0], [atk, dur, rel],
  *                    [lin, lin, -4]))
  *   OffsetOut.ar(out, [filt * env, filt * env])
  * The sine starts at its peak (phase pi/2) and the attack is short, so the
- * first sample of a note is already clearly above silence.
+ * first sample of a note is already clearly above silence.  The envelope
+ * has no release node: it runs its fixed course unless the gate is set to
+ * -1 - T, EnvGen's forced release, which takes it from where it is to 0 in
+ * T seconds along the release curve (a stolen voice, a pause).
  */
 enum synthdef_err synthdef_build_voice(struct synthdef *d)
 {
@@ -270,6 +282,7 @@ enum synthdef_err synthdef_build_voice(struct synthdef *d)
 	synthdef_param(d, "out", (float)SYNTHDEF_FX_BUS);
 	synthdef_param(d, "atk", 0.001f);
 	synthdef_param(d, "rel", 0.3f);
+	synthdef_param(d, "gate", 1.0f);
 	int c = synthdef_controls(d);
 	struct synthdef_in freq = param_in(d, c, "freq");
 
@@ -297,11 +310,12 @@ enum synthdef_err synthdef_build_voice(struct synthdef *d)
 	int mix = synthdef_ugen(d, "MulAdd", SYNTHDEF_AUDIO, 0, 1, 3, in_mix);
 	struct synthdef_in in_clip[] = {param_in(d, c, "cutoff"), lo, hi};
 	int cut = synthdef_ugen(d, "Clip", SYNTHDEF_CONTROL, 0, 1, 3, in_clip);
-	struct synthdef_in in_filt[] = {synthdef_out(mix, 0), synthdef_out(cut, 0), rq};
+	int cut_lag = glide(d, synthdef_out(cut, 0));
+	struct synthdef_in in_filt[] = {synthdef_out(mix, 0), synthdef_out(cut_lag, 0), rq};
 	int filt = synthdef_ugen(d, "RLPF", SYNTHDEF_AUDIO, 0, 1, 3, in_filt);
 	/* clang-format off */
 	struct synthdef_in in_env[] = {
-		one, param_in(d, c, "amp"), zero, one, done,
+		param_in(d, c, "gate"), param_in(d, c, "amp"), zero, one, done,
 		/* Env: initial level, stages, release node, loop node */
 		zero, three, none, none,
 		/* level, time, shape, curve for each stage */
@@ -322,8 +336,17 @@ enum synthdef_err synthdef_build_voice(struct synthdef *d)
 
 /*
  * me_fx: the master effect after all voices.
- *   (l, r) = FreeVerb2.ar(In.ar(in, 2), mix, room, damp)
- *   Out.ar(out, softclip([l, r] * Clip.kr(volume, 0, 1)))
+ *   dry    = In.ar(in, 2)
+ *   wet    = FreeVerb2.ar(dry[0], dry[1], 1, room, damp)
+ *   m      = VarLag.kr(Clip.kr(mix, 0, 1), lag)
+ *   v      = VarLag.kr(Clip.kr(volume, 0, 1), lag)
+ *          * EnvGen.kr(gate, doneAction 2, Env([1, 1, 0], [0, lag], releaseNode 1))
+ *   Out.ar(out, softclip(((wet - dry) * m + dry) * v))
+ * FreeVerb2 reads its own mix once per control block, so a change would
+ * step every 64 samples: the reverb runs fully wet and the dry/wet blend is
+ * made here, where a control-rate factor is interpolated across each block.
+ * Setting gate to 0 fades the whole output out in `lag` and then frees the
+ * synth: the program's stop, timed by the server itself.
  * softclip is linear below 0.5 and stays inside -1..1 above: a safety net
  * that, unlike a look-ahead limiter, adds no delay.
  */
@@ -336,21 +359,51 @@ enum synthdef_err synthdef_build_fx(struct synthdef *d)
 	synthdef_param(d, "out", 0.0f);
 	synthdef_param(d, "room", 0.7f);
 	synthdef_param(d, "damp", 0.5f);
+	synthdef_param(d, "gate", 1.0f);
 	int c = synthdef_controls(d);
 	struct synthdef_in zero = synthdef_const(d, 0.0f);
 	struct synthdef_in one = synthdef_const(d, 1.0f);
+	struct synthdef_in done = synthdef_const(d, (float)SYNTHDEF_DONE_FREE_SELF);
+	struct synthdef_in two = synthdef_const(d, 2.0f);
+	struct synthdef_in none = synthdef_const(d, -99.0f);
+	struct synthdef_in lag = synthdef_const(d, SYNTHDEF_LAG_S);
 
 	struct synthdef_in in_in[] = {param_in(d, c, "in")};
 	int bus = synthdef_ugen(d, "In", SYNTHDEF_AUDIO, 0, 2, 1, in_in);
-	struct synthdef_in in_rev[] = {synthdef_out(bus, 0), synthdef_out(bus, 1),
-	                               param_in(d, c, "mix"), param_in(d, c, "room"),
-	                               param_in(d, c, "damp")};
+	struct synthdef_in in_rev[] = {synthdef_out(bus, 0), synthdef_out(bus, 1), one,
+	                               param_in(d, c, "room"), param_in(d, c, "damp")};
 	int rev = synthdef_ugen(d, "FreeVerb2", SYNTHDEF_AUDIO, 0, 2, 5, in_rev);
+	struct synthdef_in in_mix[] = {param_in(d, c, "mix"), zero, one};
+	int mix_clip = synthdef_ugen(d, "Clip", SYNTHDEF_CONTROL, 0, 1, 3, in_mix);
+	int mix = glide(d, synthdef_out(mix_clip, 0));
 	struct synthdef_in in_vol[] = {param_in(d, c, "volume"), zero, one};
-	int vol = synthdef_ugen(d, "Clip", SYNTHDEF_CONTROL, 0, 1, 3, in_vol);
+	int vol_clip = synthdef_ugen(d, "Clip", SYNTHDEF_CONTROL, 0, 1, 3, in_vol);
+	int vol_lag = glide(d, synthdef_out(vol_clip, 0));
+	/* clang-format off */
+	struct synthdef_in in_env[] = {
+		param_in(d, c, "gate"), one, zero, one, done,
+		/* Env: initial level 1, two stages, release node 1, no loop */
+		one, two, one, none,
+		one, zero, one, zero,	/* to 1 at once (linear) */
+		zero, lag, one, zero,	/* on release: to 0 in lag (linear) */
+	};
+	/* clang-format on */
+	int env = synthdef_ugen(d, "EnvGen", SYNTHDEF_CONTROL, 0, 1,
+	                        (int)(sizeof in_env / sizeof in_env[0]), in_env);
+	struct synthdef_in in_gain[] = {synthdef_out(vol_lag, 0), synthdef_out(env, 0)};
+	int vol = synthdef_ugen(d, "BinaryOpUGen", SYNTHDEF_CONTROL, SYNTHDEF_OP_MUL, 1, 2, in_gain);
 	int ch[2];
 	for (int k = 0; k < 2; k++) {
-		struct synthdef_in in_mul[] = {synthdef_out(rev, k), synthdef_out(vol, 0)};
+		struct synthdef_in in_diff[] = {synthdef_out(rev, k), synthdef_out(bus, k)};
+		int diff = synthdef_ugen(d, "BinaryOpUGen", SYNTHDEF_AUDIO, SYNTHDEF_OP_SUB, 1, 2,
+		                         in_diff);
+		struct synthdef_in in_wet[] = {synthdef_out(diff, 0), synthdef_out(mix, 0)};
+		int wet = synthdef_ugen(d, "BinaryOpUGen", SYNTHDEF_AUDIO, SYNTHDEF_OP_MUL, 1, 2,
+		                        in_wet);
+		struct synthdef_in in_sum[] = {synthdef_out(wet, 0), synthdef_out(bus, k)};
+		int sum = synthdef_ugen(d, "BinaryOpUGen", SYNTHDEF_AUDIO, SYNTHDEF_OP_ADD, 1, 2,
+		                        in_sum);
+		struct synthdef_in in_mul[] = {synthdef_out(sum, 0), synthdef_out(vol, 0)};
 		int m =
 		    synthdef_ugen(d, "BinaryOpUGen", SYNTHDEF_AUDIO, SYNTHDEF_OP_MUL, 1, 2, in_mul);
 		struct synthdef_in in_sc[] = {synthdef_out(m, 0)};

@@ -39,6 +39,11 @@ enum synthdef_op {
 /* EnvGen's doneAction that frees the synth when the envelope ends. */
 #define SYNTHDEF_DONE_FREE_SELF 2
 
+/* Seconds a sound parameter (cutoff, reverb mix, volume) takes to glide
+ * to a new value, in a straight line: the spacing of the core's fade ticks,
+ * so a fade's staircase plays as one continuous line. */
+#define SYNTHDEF_LAG_S 0.1f
+
 enum synthdef_err {
 	SYNTHDEF_OK = 0,
 	SYNTHDEF_E_FULL,  /* a table of the builder is full */
@@ -117,11 +122,12 @@ enum synthdef_err synthdef_write_file(const char *path);
 
 /* The voices' audio bus (where me_fx reads) and the node layout, shared by
  * the live backend and the score writer: a voice group at the head of the
- * root node 0, the effect synth after it, a recorder at the tail of 0. */
+ * root node 0, the effect synth after it, a recorder at the tail of 0;
+ * voices are numbered from 1000 (sc_plan.h). */
 #define SYNTHDEF_FX_BUS 16
-#define SYNTHDEF_GROUP_VOICES 1000
-#define SYNTHDEF_NODE_FX 1001
-#define SYNTHDEF_NODE_REC 1002
+#define SYNTHDEF_GROUP_VOICES 900
+#define SYNTHDEF_NODE_FX 901
+#define SYNTHDEF_NODE_REC 902
 
 /* Equal temperament, A4 = MIDI 69 = 440 Hz. */
 double synthdef_freq_of(int pitch);

@@ -56,12 +56,11 @@ int main(int argc, char **argv)
 	if (optind >= argc)
 		usage();
 	enum osc_score_err e;
-	struct osc_score *s = osc_score_open(argv[optind], rate, &e);
+	struct osc_score *s = osc_score_open(argv[optind], rate, mix, volume, &e);
 	if (!s) {
 		fprintf(stderr, "nrt_score: %s: %s\n", argv[optind], osc_score_strerror(e));
 		return 1;
 	}
-	e = osc_score_fx(s, 0, mix, volume);
 	double last = 0;
 	for (int i = optind + 1; !e && i < argc; i++) {
 		double t = atof(argv[i]);

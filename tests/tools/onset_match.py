@@ -19,7 +19,9 @@ proposals to +-30 ms around the offset the log's wall-clock times give
 (needed when the notes form a regular grid, which any shift by whole steps
 would fit as well) and leaves out the notes due before the server of that
 part (--part N: the recording goes on in TAKE-N.wav after the N-th restart)
-was ready.  Then position = a + b x t is fitted by least squares
+was ready, and those due after the program logged "stopping" (the stop
+releases the voices and cancels the notes sent ahead; the recording goes
+on through the fade-out).  Then position = a + b x t is fitted by least squares
 (b is the audio clock's rate against the engine's), the notes are paired
 again within 4 ms of that line, and the fit repeated.
 
@@ -110,9 +112,9 @@ def log_time(ts):
 
 
 def read_log(path):
-    """Wall-clock times of the 'started' line and of each 'synth.record' and
-    'synth.ready' line."""
-    started, records, readies = None, [], []
+    """Wall-clock times of the 'started' line, of each 'synth.record' and
+    'synth.ready' line, and of the 'stopping' line (None when absent)."""
+    started, records, readies, stopping = None, [], [], None
     try:
         f = open(path, encoding="utf-8", errors="replace")
     except OSError as e:
@@ -131,9 +133,11 @@ def read_log(path):
                 records.append(log_time(r["ts"]))
             elif r.get("event") == "synth.ready":
                 readies.append(log_time(r["ts"]))
+            elif r.get("event") == "stopping":
+                stopping = log_time(r["ts"])
     if started is None:
         die("%s: no 'started' line" % path)
-    return started, records, readies
+    return started, records, readies, stopping
 
 
 def fit_line(xs, ys):
@@ -197,7 +201,7 @@ def main():
                                                          info.get("peak", 0), len(onsets)))
     print("log notes %d sequenced %d live %d" % (len(want), len(seq), len(live)))
     if a.log:
-        started, records, readies = read_log(a.log)
+        started, records, readies, stopping = read_log(a.log)
         if a.part >= len(records) or a.part >= len(readies):
             die("%s: no recording part %d" % (a.log, a.part))
         all_notes = read_events(a.events)
@@ -222,6 +226,16 @@ def main():
         live = [w for w in want if w[1]]
         print("part %d ready at engine t %.3f: %d notes before it left out" %
               (a.part, ready_t, n0 - len(want)))
+    if a.log and stopping is not None:
+        # Stopping releases the voices: a note due after it (sent ahead,
+        # in the log) is cancelled, while the recording goes on through
+        # the fade-out.  It is not expected.
+        stop_t = stopping - t0_wall
+        n0 = len(want)
+        want = [w for w in want if w[0] < stop_t]
+        seq = [w for w in want if not w[1]]
+        live = [w for w in want if w[1]]
+        print("stopped at engine t %.3f: %d notes after it left out" % (stop_t, n0 - len(want)))
     if not a.log:
         hint = None
 
