@@ -19,15 +19,17 @@
 #    shipped configuration and variations of it; events and OSC scores) on
 #    x86-64 and on each ARCH: any byte of difference fails.
 #
-# Sysroots, build trees and packages go to ${ME_CROSS_DIR:-build-cross}/
-# (the packages in build-cross/pkg/ARCH/); downloaded .debs are cached in
-# ${ME_CROSS_CACHE:-~/.cache/mystery-engine/cross}.  Missing tools are
+# Build trees and packages go to ${ME_CROSS_DIR:-build-cross}/ (the
+# packages in build-cross/pkg/ARCH/); the downloaded .debs and the sysroots
+# made of them are cached in ${ME_CROSS_CACHE:-~/.cache/mystery-engine/cross}
+# (ARCH/ and sysroot-ARCH/), so that a fresh clone finds them made.  Missing tools are
 # installed as root (or through sudo), else the apt-get line is printed.
 # See doc/pi.md.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 out=${ME_CROSS_DIR:-$top/build-cross}
+cache=${ME_CROSS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mystery-engine/cross}
 jobs=$(nproc)
 archs=("$@")
 [ ${#archs[@]} -gt 0 ] || archs=(arm64 armhf)
@@ -45,6 +47,7 @@ triplet() {
 	*) die "unknown architecture '$1' (arm64 or armhf)" ;;
 	esac
 }
+sysroot() { echo "$cache/sysroot-$1"; }
 qemu_of() {
 	case $1 in
 	arm64) echo qemu-aarch64 ;;
@@ -55,7 +58,7 @@ qemu_of() {
 # --- tools ------------------------------------------------------------------
 
 tools=(gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf qemu-user dpkg-dev debhelper
-	lintian pkg-config autoconf automake git)
+	lintian pkg-config autoconf automake git ccache)
 install_tools() {
 	local missing=() p
 	for p in "${tools[@]}"; do
@@ -76,12 +79,33 @@ install_tools() {
 	fi
 	say "installing: ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
-	"${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}" ||
-		{ "${sudo[@]}" apt-get update || true; "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"; } ||
+	# Native packages only; --no-remove: apt stops rather than remove
+	# anything (the build machine's own -dev packages above all); a dpkg
+	# lock held by another installation is waited for.
+	local install=("${sudo[@]}" apt-get install -y --no-install-recommends --no-remove
+		-o DPkg::Lock::Timeout=600 "${missing[@]}")
+	"${install[@]}" || { "${sudo[@]}" apt-get -o DPkg::Lock::Timeout=600 update || true; "${install[@]}"; } ||
 		die "cannot install ${missing[*]}"
 }
 
 # --- builds -----------------------------------------------------------------
+
+# Compilations go through ccache, kept with the sysroots: a run on a fresh
+# clone recompiles only what changed since the last one.  The compilers are
+# reached by their usual names through links to ccache in front of PATH;
+# paths under $out are hashed relative to it, so clones elsewhere share the
+# cache.  (The packages are built without -g: no directory is in the code.)
+use_ccache() {
+	local bin=$cache/ccache-bin c
+	mkdir -p "$bin"
+	for c in gcc cc "$(dpkg-architecture -qDEB_HOST_GNU_TYPE)-gcc" aarch64-linux-gnu-gcc \
+		arm-linux-gnueabihf-gcc; do
+		ln -sfn "$(command -v ccache)" "$bin/$c"
+	done
+	export PATH="$bin:$PATH" CCACHE_DIR="$cache/ccache" CCACHE_BASEDIR="$out" CCACHE_NOHASHDIR=1
+	ccache --max-size=1G >/dev/null
+	ccache --zero-stats >/dev/null
+}
 
 # The build tree of ARCH's package (configured by dh_auto_configure).
 bdir() { echo "$out/pkg/$1/src/debian/build"; }
@@ -93,19 +117,24 @@ package() {
 	rm -rf "$dir"
 	mkdir -p "$dir/src"
 	say "$arch: building the package in ${dir#"$out"/}"
-	(cd "$top" && git ls-files -co --exclude-standard -z | tar --null -T - -cf -) |
-		tar -xf - -C "$dir/src"
+	# The project's files, and the build system autogen.sh made in $top
+	# (ME_KEEP_CONFIGURE: debian/rules then skips dh_autoreconf, which
+	# would make the same files again in each copy).
+	(cd "$top" && { git ls-files -co --exclude-standard -z
+		printf '%s\0' configure aclocal.m4 config.h.in build-aux m4
+		find . -name Makefile.in -not -path './build*' -not -path './debian/*' -printf '%P\0'
+	} | tar --null -T - -cf -) | tar -xf - -C "$dir/src"
 	if [ "$arch" != "$native" ]; then
 		local t
 		t=$(triplet "$arch")
 		# -d: the build dependencies are in the sysroot, not installed.
 		opts+=(-a "$arch" -d)
-		env=(ME_SYSROOT="$out/sysroot-$arch" CC="$t-gcc --sysroot=$out/sysroot-$arch")
+		env=(ME_SYSROOT="$(sysroot "$arch")" CC="$t-gcc --sysroot=$(sysroot "$arch")")
 	fi
 	# No debug symbols package, so no -g either: the code is the same (GCC
 	# generates the same code with and without -g, and dh_strip removes the
 	# debug information anyway) and the builds are faster.
-	(cd "$dir/src" && env "${env[@]}" ME_CONFIGURE_FLAGS=--enable-werror \
+	(cd "$dir/src" && env "${env[@]}" ME_CONFIGURE_FLAGS=--enable-werror ME_KEEP_CONFIGURE=1 \
 		DEB_BUILD_OPTIONS="nocheck noautodbgsym parallel=$jobs" DEB_CFLAGS_STRIP=-g \
 		dpkg-buildpackage "${opts[@]}") >"$dir/build.out" 2>&1 ||
 		{ tail -n 40 "$dir/build.out" >&2; die "dpkg-buildpackage for $arch"; }
@@ -156,7 +185,7 @@ run() {
 	if [ "$arch" = "$native" ]; then
 		"$prog" "$@"
 	else
-		"$(qemu_of "$arch")" -L "$out/sysroot-$arch" "$prog" "$@"
+		"$(qemu_of "$arch")" -L "$(sysroot "$arch")" "$prog" "$@"
 	fi
 }
 
@@ -268,15 +297,21 @@ if [ ! -x "$top/configure" ] || [ "$top/configure.ac" -nt "$top/configure" ]; th
 fi
 mkdir -p "$out"
 
+use_ccache
+
 phase "sysroots"
-"$top/contrib/cross-sysroot.sh" --lists "${archs[@]}"
+ME_CROSS_CACHE=$cache "$top/contrib/cross-sysroot.sh" --lists "${archs[@]}"
 declare -A job=()
 for a in "${archs[@]}"; do
-	"$top/contrib/cross-sysroot.sh" "$a" "$out/sysroot-$a" &
+	ME_CROSS_CACHE=$cache "$top/contrib/cross-sysroot.sh" "$a" "$(sysroot "$a")" &
 	job[$a]=$!
 done
 for a in "${archs[@]}"; do
 	wait "${job[$a]}" || die "the $a sysroot (see above)"
+	# Held until the end: another run waits before it remakes this
+	# sysroot (when the package lists changed) under this one's builds.
+	exec {lock}>>"$(sysroot "$a").lock"
+	flock -s "$lock"
 done
 
 phase "packages and builds: the foreign ones, then their unit tests under qemu in the background while the native one builds"
@@ -310,6 +345,8 @@ done
 for a in "${archs[@]}"; do
 	report_unit "$a"
 done
+
+say "ccache: $(ccache --print-stats | awk -F'\t' '$1 == "direct_cache_hit" || $1 == "preprocessed_cache_hit" { h += $2 } $1 == "cache_miss" { m = $2 } END { print h + 0 " compilations from the cache, " m + 0 " compiled" }')"
 
 phase "done"
 echo "cross-check: ${archs[*]}: packages (lintian clean), unit tests under qemu, ${#cases[@]} identical renders in $((SECONDS - t_start)) s"

@@ -18,8 +18,11 @@
 # find what they point to inside DIR.
 #
 # The .debs are cached in ${ME_CROSS_CACHE:-~/.cache/mystery-engine/cross}/ARCH
-# and DIR is rebuilt only when the resolved set of packages changes, so a
-# second run costs a few seconds.  Needs the ARCH package lists: run as root
+# and DIR is rebuilt only when the resolved set of packages or this script
+# changes, so a second run costs a second (contrib/cross-check.sh keeps DIR
+# in that cache too, so that a fresh clone finds it made).  Two runs for
+# the same DIR at once take turns (DIR.lock); a run that only finds DIR up
+# to date takes no lock.  Needs the ARCH package lists: run as root
 # it adds the architecture (dpkg --add-architecture) and updates them; a
 # mirror that fails (a list of unexpected size during a sync, a timeout) is
 # retried, then reported by name.  A list that keeps failing for one
@@ -81,7 +84,7 @@ update_lists() {
 	local i log
 	log=$(mktemp)
 	for ((i = 1; i <= attempts; i++)); do
-		if as_root apt-get update -q >"$log" 2>&1; then
+		if as_root apt-get -o DPkg::Lock::Timeout=600 update -q >"$log" 2>&1; then
 			rm -f "$log"
 			return 0
 		fi
@@ -222,8 +225,22 @@ if [ -z "$dir" ]; then
 fi
 # The closure is a function of the lists and of this script: when neither
 # changed since DIR was made, there is nothing to do.
-if [ -f "$dir/.stamp" ] && [ "$dir/.stamp" -nt "$0" ] &&
-	[ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -newer "$dir/.stamp" -print -quit)" ]; then
+script_sum=$(sha256sum <"$0" | cut -c1-16)
+fresh() {
+	[ -f "$dir/.stamp" ] && [ "$(cat "$dir/.script" 2>/dev/null)" = "$script_sum" ] &&
+		[ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -newer "$dir/.stamp" -print -quit)" ]
+}
+if fresh; then
+	say "sysroot $dir is up to date ($(wc -l <"$dir/.packages") packages)"
+	exit 0
+fi
+mkdir -p "$(dirname "$dir")"
+exec {lock}>"$dir.lock"
+flock -n "$lock" || {
+	say "waiting for another run that is making $dir"
+	flock "$lock"
+}
+if fresh; then
 	say "sysroot $dir is up to date ($(wc -l <"$dir/.packages") packages)"
 	exit 0
 fi
@@ -251,7 +268,8 @@ for deb in "${debs[@]}"; do
 done
 
 stamp=$(printf '%s\n' "${debs[@]}" | sha256sum | cut -c1-16)
-if [ -f "$dir/.stamp" ] && [ "$(cat "$dir/.stamp")" = "$stamp" ]; then
+if [ -f "$dir/.stamp" ] && [ "$(cat "$dir/.stamp")" = "$stamp" ] &&
+	[ "$(cat "$dir/.script" 2>/dev/null)" = "$script_sum" ]; then
 	touch "$dir/.stamp"
 	say "sysroot $dir is up to date (${#debs[@]} packages)"
 	exit 0
@@ -282,9 +300,12 @@ for deb in "${debs[@]}"; do
 done
 relink "$dir.tmp"
 printf '%s\n' "${pkgs[@]}" >"$dir.tmp/.packages"
+echo "$script_sum" >"$dir.tmp/.script"
 echo "$stamp" >"$dir.tmp/.stamp"
-rm -rf "$dir"
+rm -rf "$dir.old"
+[ ! -e "$dir" ] || mv "$dir" "$dir.old"
 mv "$dir.tmp" "$dir"
+rm -rf "$dir.old"
 # Old versions no longer in the closure leave the cache.
 for f in "$cache"/*.deb; do
 	[ -e "$f" ] || continue
