@@ -27,8 +27,11 @@
 #               a one-step pattern that always sounds (its own me_voice is
 #               replaced by the test voice once it is connected), 50 ms
 #               look-ahead, timetagged bundles, the def ends in OffsetOut
-#   me-idle     the same with sequencer.density 0: nothing to play (no
-#               onsets; its cpu is what the instrument costs when silent)
+#   me-idle     the same with sequencer.density 0: the sequencer steps,
+#               nothing is due to sound (no onsets to measure)
+#   me-still    nothing due at all: density 0, 20 BPM, one step a beat (a
+#               step every 3 s): what a paused instrument costs (pause
+#               itself is a console key)
 #   me-before   the same as "me" with the binary PEERS_ME_BEFORE (e.g. a
 #               build of an older commit), when that is set
 #   sclang      a Pbind on TempoClock at tempo 2 (dur 0.25), Server.remote,
@@ -57,7 +60,7 @@ repeats=${2:-3}
 bench=$top_srcdir/bench
 me_bin=${ME_BIN:-$top_builddir/mystery-engine}
 onsets_tool=$top_builddir/tests/tools/wav_onsets
-systems=${PEERS:-me me-idle sclang sclang-out pd sonicpi}
+systems=${PEERS:-me me-idle me-still sclang sclang-out pd sonicpi}
 [ -n "${PEERS_ME_BEFORE:-}" ] && [ -z "${PEERS:-}" ] && systems="$systems me-before"
 sp_server=/usr/lib/sonic-pi/app/server/ruby/bin/sonic-pi-server.rb
 
@@ -311,6 +314,10 @@ run_one() {	# run_one SYSTEM ROUND
 	case $sys in
 	me) start_me "$log" "$me_bin" && ok=1 ;;
 	me-idle) start_me "$log" "$me_bin" --set sequencer.density=0 && ok=1 ;;
+	me-still)
+		start_me "$log" "$me_bin" --set sequencer.density=0 --set sequencer.bpm=20 \
+			--set sequencer.steps_per_beat=1 && ok=1
+		;;
 	me-before) start_me "$log" "$PEERS_ME_BEFORE" && ok=1 ;;
 	sclang | sclang-out) start_sclang "$log" && ok=1 ;;
 	pd) start_pd "$log" && ok=1 ;;

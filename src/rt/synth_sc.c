@@ -77,7 +77,7 @@
 #define DEFS_RETRY_NS (10000 * MS)
 #define REC_FRAMES 65536
 #define MISSING_RETRY_NS (1000 * MS)	/* how often a missing jackd/scsynth is looked for */
-#define HEALTH_TICK_NS (100 * MS)
+#define HEALTH_TICK_NS (250 * MS)		/* the detector works in seconds */
 /* A note counts as audible when amp x volume x its filter's attenuation
  * reaches -60 dBFS: 40 dB above the detector's floor. */
 #define AUDIBLE_LEVEL 1e-3
@@ -660,12 +660,12 @@ static void replace_server(struct sc *sc, const char *why)
 }
 
 /* A meter reply from me_fx (control thread, inside the link's waits and polls). */
-static void on_meter(void *ud, int32_t node, int32_t id, const float *v, int n)
+static void on_meter(void *ud, int32_t node, int32_t id, const float *v, int n, int64_t arrived)
 {
 	struct sc *sc = ud;
 	if (node != SYNTH_SC_FX_NODE || id != SYNTHDEF_METER_ID || n < 4)
 		return;
-	int64_t now = rtclock_mono_ns();
+	int64_t now = arrived;	/* replies may be read in a batch after it */
 	float peak = fmaxf(v[0], v[2]), rms = fmaxf(v[1], v[3]);
 	atomic_store(&sc->out_peak, peak);
 	atomic_store(&sc->out_rms, rms);
