@@ -13,6 +13,8 @@
 #   onsets     tests/tools/wav_onsets on the recording; bench/peers_onsets.py
 #              compares each with a line fitted through the onsets within
 #              +-2 s (rms, max in samples; within1: |onset - round(line)| <= 1)
+#              and with the midpoint of its two neighbours ("of its
+#              neighbours": a clock step spoils two notes, not four seconds)
 #   late       scsynth's "late" lines during the recording (bundles that
 #              arrived after their time)
 #   steps      the JACK dummy driver's clock steps during the recording
@@ -196,6 +198,8 @@ wait_for() {	# wait_for LOG REGEX SECONDS PID
 }
 
 # --- the systems -------------------------------------------------------------
+fx_bus=$(grep -rh 'define SYNTHDEF_FX_BUS' "$top_srcdir/src" | awk '{ print $3 }')
+[ -n "$fx_bus" ] || fail "SYNTHDEF_FX_BUS not found under $top_srcdir/src"
 me_sets=(--set sequencer.bpm=120 --set sequencer.steps=1 --set sequencer.steps_per_beat=4
 	--set sequencer.density=1 --set sequencer.swing=0 --set sequencer.drift=0
 	--set mutation.enabled=false --set idle.timeout_ms=86400000 --set sound.reverb_mix=0)
@@ -206,7 +210,9 @@ start_me() {	# start_me LOG BINARY [--set ...]
 		--synth "supercollider:127.0.0.1:$AUDIO_PORT" --midi-in none --led none \
 		--http "127.0.0.1:$(audio_free_port)" --seed 5 "${me_sets[@]}" "$@"
 	wait_for "$log" 'synth.ready' 20 "$PID" || return 1
-	osc def offset me_voice	# the test voice in place of the instrument's
+	# the test voice in place of the instrument's, into its master effect
+	# (reverb 0: a plain pass to bus 0), whose meter the health check reads
+	osc def offset me_voice "$fx_bus"
 }
 
 sclang_script() {
@@ -353,14 +359,17 @@ run_one() {	# run_one SYSTEM ROUND
 	local on="$tmp/$sys-$round.onsets" a
 	"$onsets_tool" "$rec" >"$on" 2>/dev/null || : >"$on"
 	a=$(python3 "$bench/peers_onsets.py" --onsets "$on" --interval-s 0.125 2>/dev/null |
-		awk '{ v[$1] = $2 } END { printf "%s|%s|%s|%s|%s|%s", v["notes"], v["expected"],
-		    v["missing"], v["rms"], v["max"], v["within1"] }') || true
-	[ -n "$a" ] || a="$(wc -l <"$on")|||||"
+		awk '{ v[$1] = $2 } END { printf "%s|%s|%s|%s|%s|%s|%s|%s", v["notes"], v["expected"],
+		    v["missing"], v["rms"], v["max"], v["within1"], v["mid_within1"], v["mid_measured"] }') ||
+		true
+	[ -n "$a" ] || a="$(wc -l <"$on")|||||||"
+	local mid=${a#*|*|*|*|*|*|}
+	a=${a%|*|*}
 	awk -v s="$sys" -v r="$round" -v a="$a" -v c=$((c1 - c0)) -v dt=$((t1 - t0)) \
-		-v h="$hwm" -v l="$late" -v st="$steps" -v x="$xr" 'BEGIN {
-		printf "%s|%s|%s|%.3f|%.1f|%d|%d|%d\n", s, r, a, 100 * c / dt, h / 1024, l, st, x }' \
+		-v h="$hwm" -v l="$late" -v st="$steps" -v x="$xr" -v m="$mid" 'BEGIN {
+		printf "%s|%s|%s|%.3f|%.1f|%d|%d|%d|%s\n", s, r, a, 100 * c / dt, h / 1024, l, st, x, m }' \
 		>>"$results"
-	tail -1 "$results" | awk -F'|' '{ printf "%-10s round %s: notes %s/%s missing %s, rms %s max %s, within 1 sample %s, late %s, clock steps %s (late clients %s), cpu %s %%, rss %s MB\n", $1, $2, $3, $4, $5, $6, $7, $8, $11, $12, $13, $9, $10 }'
+	tail -1 "$results" | awk -F'|' '{ printf "%-10s round %s: notes %s/%s missing %s, rms %s max %s, within 1 sample %s (of its neighbours %s/%s), late %s, clock steps %s (late clients %s), cpu %s %%, rss %s MB\n", $1, $2, $3, $4, $5, $6, $7, $8, $14, $15, $11, $12, $13, $9, $10 }'
 }
 
 for round in $(seq 1 "$repeats"); do
@@ -385,15 +394,16 @@ table=$tmp/table.md
 	echo "$(date -u +%Y-%m-%d), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), load average $load_before before, $load_after after; ${secs} s per run, $repeats interleaved rounds, medians."
 	echo "Command: \`top_builddir=BUILD bench/peers.sh $secs $repeats\`"
 	echo
-	echo "| system | onset error rms / max (samples) | within +-1 sample | late | clock steps (late clients) | sender CPU (% of a core) | peak RSS |"
-	echo "|---|---|---|---|---|---|---|"
+	echo "| system | onset error rms / max (samples) | within +-1 sample | of its neighbours | late | clock steps (late clients) | sender CPU (% of a core) | peak RSS |"
+	echo "|---|---|---|---|---|---|---|---|"
 	for s in $systems; do
-		[ -n "$(col "$s" 9)" ] || { echo "| $s | did not run | | | | | |"; continue; }
+		[ -n "$(col "$s" 9)" ] || { echo "| $s | did not run | | | | | | |"; continue; }
 		if [ -n "$(col "$s" 6)" ]; then
-			printf '| %s | %s / %s | %s/%s |' "$s" "$(col "$s" 6 | median)" \
-				"$(col "$s" 7 | median)" "$(col "$s" 8 | median)" "$(col "$s" 4 | median)"
+			printf '| %s | %s / %s | %s/%s | %s/%s |' "$s" "$(col "$s" 6 | median)" \
+				"$(col "$s" 7 | median)" "$(col "$s" 8 | median)" "$(col "$s" 4 | median)" \
+				"$(col "$s" 14 | median)" "$(col "$s" 15 | median)"
 		else
-			printf '| %s | no notes | - |' "$s"
+			printf '| %s | no notes | - | - |' "$s"
 		fi
 		printf ' %s | %s (%s) | %s | %s MB |\n' "$(col "$s" 11 | median)" \
 			"$(col "$s" 12 | median)" "$(col "$s" 13 | median)" "$(col "$s" 9 | median)" \
@@ -427,7 +437,7 @@ table=$tmp/table.md
 	done
 } >"$table"
 echo
-echo "Runs (system|round|notes|expected|missing|rms|max|within1|cpu %|rss MB|late|clock steps|late clients):"
+echo "Runs (system|round|notes|expected|missing|rms|max|within1|cpu %|rss MB|late|clock steps|late clients|within1 of neighbours|measured):"
 cat "$results"
 echo
 cat "$table"

@@ -21,6 +21,12 @@ Prints "key value" lines:
   rms, max      residuals against the local line, samples
   within1        onsets within one sample of the sample nearest the line
                  (|onset - round(line)| <= 1)
+  measured       onsets with enough neighbours for a line
+  mid_within1    onsets within one sample of the midpoint of the onsets
+                 before and after them (both present); a step of the
+                 driver's clock spoils only the two notes around it, so this
+                 tells the sender's own timing on a busy machine
+  mid_measured   onsets with both neighbours
 Exit status 0, 2 on bad arguments or fewer than 10 onsets.  Python 3
 standard library only.
 """
@@ -71,6 +77,10 @@ def main():
         line = ca + cb * ki
         res.append(pi - line)
         within += abs(pi - round(line)) <= 1
+    # against the midpoint of its two neighbours: a clock step of the
+    # driver spoils the two notes around it, not the +-2 s around it
+    mid = [pos[i] - (pos[i - 1] + pos[i + 1]) / 2 for i in range(1, len(pos) - 1)
+           if k[i - 1] == k[i] - 1 and k[i + 1] == k[i] + 1]
     expected = k[-1] + 1
     matched = len(set(k))
     rms = math.sqrt(sum(r * r for r in res) / len(res))
@@ -81,6 +91,8 @@ def main():
     print("max %.2f" % max(abs(r) for r in res))
     print("within1 %d" % within)
     print("measured %d" % len(res))
+    print("mid_within1 %d" % sum(abs(m) <= 1 for m in mid))
+    print("mid_measured %d" % len(mid))
     return 0
 
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """peers_osc: the small OSC jobs of bench/peers.sh, against one scsynth.
 
-    peers_osc.py PORT def out|offset NAME     load the bench's test voice
+    peers_osc.py PORT def out|offset NAME [BUS]
+                                              load the bench's test voice
+                                              (playing to BUS, default 0)
     peers_osc.py PORT clear                   free every node but the root
     peers_osc.py PORT record FILE.wav SECONDS scsynth records bus 0 (left)
     peers_osc.py PORT relay LISTEN_PORT       forward UDP both ways (runs
@@ -19,7 +21,10 @@ exact.  With "out" the voice ends in Out instead of OffsetOut: a bundle's
 start then falls on the next 64-sample block boundary, the way most
 SuperCollider code is written.  It takes no controls: whatever a system
 sends with /s_new (freq, amp, out bus ...) is ignored, so every system
-plays the very same sound to bus 0.
+plays the very same sound to bus 0.  (For mystery-engine the bench gives
+BUS = its effect bus: the instrument's master effect passes it on to bus 0
+sample for sample, and its output meter, which the sound health check
+reads, hears the notes.)
 
 The def is written in SCgf version 2 (doc: /work/shared notes, or
 SuperCollider's "Synth Definition File Format") and sent with /d_recv; the
@@ -94,9 +99,11 @@ def scgf(name, consts, ugens):
     return b"SCgf" + struct.pack(">ih", 2, 1) + d
 
 
-def voice_def(name, out_ugen):
-    """The test voice; out_ugen is OffsetOut or Out."""
+def voice_def(name, out_ugen, bus=0):
+    """The test voice; out_ugen is OffsetOut or Out, to bus."""
     consts = [1000.0, math.pi / 2, 1.0, 0.0, 2.0, -99.0, 0.03, 5.0, -4.0, 0.5]
+    if float(bus) not in consts:
+        consts.append(float(bus))
     return scgf(name, consts, [
         ("SinOsc", AUDIO, [("c", 1000.0), ("c", math.pi / 2)], 1, 0),
         # EnvGen: gate, levelScale, levelBias, timeScale, doneAction, then
@@ -107,7 +114,7 @@ def voice_def(name, out_ugen):
                            ("c", 0.0), ("c", 0.03), ("c", 5.0), ("c", -4.0)], 1, 0),
         ("BinaryOpUGen", AUDIO, [(0, 0), (1, 0)], 1, 2),        # *
         ("BinaryOpUGen", AUDIO, [(2, 0), ("c", 0.5)], 1, 2),    # * 0.5
-        (out_ugen, AUDIO, [("c", 0.0), (3, 0), (3, 0)], 0, 0),
+        (out_ugen, AUDIO, [("c", float(bus)), (3, 0), (3, 0)], 0, 0),
     ])
 
 
@@ -195,8 +202,9 @@ def main(argv):
         return 2
     port = int(argv[1])
     cmd = argv[2]
-    if cmd == "def" and len(argv) == 5 and argv[3] in ("out", "offset"):
-        d = voice_def(argv[4], "Out" if argv[3] == "out" else "OffsetOut")
+    if cmd == "def" and len(argv) in (5, 6) and argv[3] in ("out", "offset"):
+        bus = int(argv[5]) if len(argv) == 6 else 0
+        d = voice_def(argv[4], "Out" if argv[3] == "out" else "OffsetOut", bus)
         return 0 if ask(port, osc_message("/d_recv", d), "/done") else 1
     if cmd == "clear" and len(argv) == 3:
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
