@@ -51,6 +51,18 @@ const struct config_key config_schema[] = {
 	    "or a raw MIDI serial device", OFF(midi.input_port), config_check_midi_spec},
 	{"midi.channel", CONFIG_T_INT, 0, 16, NULL, "", "MIDI channel listened to, 0 = omni",
 	    OFF(engine.midi_channel), NULL},
+	{"midi.output_port", CONFIG_T_STRING, 0, 0,
+	    "\"none\", \"portmidi:NAME\", \"raw:PATH[@BAUD]\"", "",
+	    "where MIDI clock and notes go: nowhere, a PortMidi output by name, or a raw MIDI "
+	    "serial device", OFF(midi.output_port), config_check_midi_out_spec},
+	{"midi.clock_out", CONFIG_T_BOOL, 0, 0, NULL, "",
+	    "send MIDI clock (24 a beat, Start, Stop, Continue) on the output",
+	    OFF(midi.clock_out), NULL},
+	{"midi.notes_out", CONFIG_T_BOOL, 0, 0, NULL, "",
+	    "send the notes (and volume, cutoff as CC 7, CC 74) on the output",
+	    OFF(midi.notes_out), NULL},
+	{"midi.out_channel", CONFIG_T_INT, 1, 16, NULL, "", "MIDI channel of the notes sent",
+	    OFF(midi.out_channel), NULL},
 	{"mapping.ccs", CONFIG_T_CCS, 0, 127, NULL, "CC number",
 	    "parameter name = MIDI CC number, or { cc; min; max; curve; } for a knob with its "
 	    "own range; reserved = CC number(s) ignored on purpose", 0, NULL},
@@ -85,6 +97,12 @@ const struct config_key config_schema[] = {
 	    OFF(engine.max_gap_ms), NULL},
 	{"sequencer.drift_period_s", CONFIG_T_FLOAT, 1, 3600, NULL, "s",
 	    "time of one move of the drift's tempo wander", OFF(engine.drift_period_s), NULL},
+	{"sequencer.clock_source", CONFIG_T_CHOICE, 0, 0, "internal|midi", "",
+	    "the steps' clock: the engine's own, or MIDI clock from the MIDI input",
+	    OFF(engine.clock_source), NULL},
+	{"sequencer.clock_timeout_ms", CONFIG_T_INT64, 100, 60000, NULL, "ms",
+	    "no MIDI clock for this long: the internal clock goes on at the last tempo",
+	    OFF(engine.clock_timeout_ms), NULL},
 	{"sound.filter_cutoff", CONFIG_T_FLOAT, 80, 12000, NULL, "Hz", "low-pass filter cutoff",
 	    OFF(engine.filter_cutoff), NULL},
 	{"sound.reverb_mix", CONFIG_T_FLOAT, 0, 1, NULL, "", "reverb wet share",
@@ -2100,6 +2118,11 @@ int config_check_midi_spec(const char *s)
 	if (strncmp(s, "raw:", 4) == 0)
 		return check_device(s + 4);
 	return -1;
+}
+
+int config_check_midi_out_spec(const char *s)
+{
+	return strcmp(s, "auto") == 0 ? -1 : config_check_midi_spec(s);
 }
 
 int config_check_host_port(const char *s)

@@ -29,6 +29,10 @@ struct config {
 
 	struct {
 		char input_port[CONFIG_STR_MAX];	/* auto | portmidi:NAME | raw:PATH[@BAUD] | none */
+		char output_port[CONFIG_STR_MAX];	/* none | portmidi:NAME | raw:PATH[@BAUD] */
+		bool clock_out;			/* send MIDI clock on the output */
+		bool notes_out;			/* send the notes on the output */
+		int out_channel;		/* 1..16 */
 	} midi;
 	struct {
 		int backend;			/* enum config_synth_backend */
@@ -99,6 +103,7 @@ extern const char config_default_text[];
 
 /* Checks of the string forms the command line shares; 0 if fine, else -1. */
 int config_check_midi_spec(const char *s);	/* auto | none | portmidi:NAME | raw:PATH[@BAUD] */
+int config_check_midi_out_spec(const char *s);	/* none | portmidi:NAME | raw:PATH[@BAUD] */
 int config_check_led_spec(const char *s);	/* none | serial:PATH[@BAUD] | udp:HOST:PORT */
 int config_check_host_port(const char *s);	/* HOST:PORT or [IPV6]:PORT, port 1..65535 */
 
