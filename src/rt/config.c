@@ -34,6 +34,7 @@
 
 #include "core/event.h"
 #include "core/scale.h"
+#include "rt/midi_out.h"
 
 #define OFF(field) offsetof(struct config, field)
 #define PATH_MAX_KEY 256
@@ -52,9 +53,9 @@ const struct config_key config_schema[] = {
 	{"midi.channel", CONFIG_T_INT, 0, 16, NULL, "", "MIDI channel listened to, 0 = omni",
 	    OFF(engine.midi_channel), NULL},
 	{"midi.output_port", CONFIG_T_STRING, 0, 0,
-	    "\"none\", \"portmidi:NAME\", \"raw:PATH[@BAUD]\"", "",
-	    "where MIDI clock and notes go: nowhere, a PortMidi output by name, or a raw MIDI "
-	    "serial device", OFF(midi.output_port), config_check_midi_out_spec},
+	    "\"none\", \"raw:PATH[@BAUD]\"", "",
+	    "where MIDI clock and notes go: nowhere, or a raw MIDI device (ALSA rawmidi node, "
+	    "serial tty, pty)", OFF(midi.output_port), config_check_midi_out_spec},
 	{"midi.clock_out", CONFIG_T_BOOL, 0, 0, NULL, "",
 	    "send MIDI clock (24 a beat, Start, Stop, Continue) on the output",
 	    OFF(midi.clock_out), NULL},
@@ -155,7 +156,8 @@ const struct config_key config_schema[] = {
 	    "length of an idle phrase, 0 = no phrases", OFF(engine.phrase_bars), NULL},
 	{"idle.velocity", CONFIG_T_FLOAT, 0.05, 1, NULL, "",
 	    "loudness of idle notes, a share of their velocity", OFF(engine.idle_velocity), NULL},
-	{"synth.backend", CONFIG_T_CHOICE, 0, 0, "supercollider|none", "", "the sound engine",
+	{"synth.backend", CONFIG_T_CHOICE, 0, 0, "supercollider|none|midi", "",
+	    "the sound engine (midi: notes to midi.output_port only)",
 	    OFF(synth.backend), NULL},
 	{"synth.server", CONFIG_T_STRING, 0, 0, "\"managed\", \"HOST:PORT\"", "",
 	    "managed (start jackd and scsynth) or the address of a running scsynth",
@@ -2122,7 +2124,7 @@ int config_check_midi_spec(const char *s)
 
 int config_check_midi_out_spec(const char *s)
 {
-	return strcmp(s, "auto") == 0 ? -1 : config_check_midi_spec(s);
+	return midi_out_check_spec(s) == MIDI_OUT_OK ? 0 : -1;
 }
 
 int config_check_host_port(const char *s)

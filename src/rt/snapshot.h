@@ -80,6 +80,11 @@ struct snapshot {
 
 	struct snap_mutation mut[SNAP_MUT_MAX];
 	int n_mut;
+
+	/* MIDI out (clock and notes) */
+	uint8_t link_midi_out;			/* enum snap_link */
+	uint64_t midi_out_messages, midi_out_dropped;
+	int64_t midi_out_late_p99;		/* written after their time, ns */
 };
 
 #endif

@@ -36,6 +36,9 @@ struct worker_sink {
 	void (*fill)(void *ctx, struct snapshot *snap);
 	/* the worker is stopping: silence everything now */
 	void (*shutdown)(void *ctx);
+	/* the next CLOCK_MONOTONIC time the sink has something to do (a MIDI
+	 * byte due), INT64_MAX if none; the worker wakes then at the latest */
+	int64_t (*next_due)(void *ctx);
 	void *ctx;
 };
 
