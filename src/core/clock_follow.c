@@ -66,7 +66,9 @@ static void refit(struct clock_follow *f)
 		struct line s = fit(f, CLOCK_FOLLOW_SHORT, t0, p0);
 		double sigma = s.rms > CLOCK_FOLLOW_JITTER_FLOOR_NS ? s.rms
 		    : CLOCK_FOLLOW_JITTER_FLOOR_NS;
-		if (s.sxx > 0 && fabs(s.b - l.b) > CLOCK_FOLLOW_SIGMAS * sigma / sqrt(s.sxx)) {
+		double d = fabs(s.b - l.b);
+		if (s.sxx > 0 && d > CLOCK_FOLLOW_SIGMAS * sigma / sqrt(s.sxx) &&
+		    d > CLOCK_FOLLOW_CHANGE_MIN * l.b) {
 			f->n = CLOCK_FOLLOW_SHORT;	/* the tempo changed: keep the new pulses */
 			f->changes++;
 			l = s;

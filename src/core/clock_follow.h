@@ -12,7 +12,8 @@
  * uniform jitter at 120 BPM: 0.01 %).  A tempo change is found by a second
  * fit through the last CLOCK_FOLLOW_SHORT pulses (one beat): when its tempo
  * differs from the long one by more than CLOCK_FOLLOW_SIGMAS of its own
- * standard error (the jitter floored at CLOCK_FOLLOW_JITTER_FLOOR_NS), the
+ * standard error (its rms residual floored at CLOCK_FOLLOW_JITTER_FLOOR_NS)
+ * and by more than 0.5 %, the
  * older pulses are dropped and the window grows again from the short one.
  * A straight-line fit has no overshoot: after a tempo step the estimate
  * moves monotonically to the new tempo.  The fit's rms residual is the
@@ -29,7 +30,8 @@
 
 #define CLOCK_FOLLOW_WINDOW 96	/* pulses in the fit: four beats */
 #define CLOCK_FOLLOW_SHORT 24	/* pulses of the change detector's fit: one beat */
-#define CLOCK_FOLLOW_SIGMAS 5.0
+#define CLOCK_FOLLOW_SIGMAS 6.0
+#define CLOCK_FOLLOW_CHANGE_MIN 0.005	/* smaller changes are left to the long fit */
 #define CLOCK_FOLLOW_JITTER_FLOOR_NS 200000.0
 #define CLOCK_FOLLOW_MIN 3	/* pulses before the fit is used */
 #define CLOCK_FOLLOW_PPQN 24	/* MIDI clock pulses per quarter note */
