@@ -893,7 +893,8 @@ static void command(struct engine *e, const struct command *c, int64_t t)
 	bool step_ok = c->step >= 0 && c->step < ENGINE_MAX_STEPS;
 	if (c->type >= CMD_TYPE_COUNT ||
 	    ((c->type == CMD_SET_PARAM || c->type == CMD_NUDGE_PARAM) && !param_ok) ||
-	    ((c->type == CMD_SET_STEP || c->type == CMD_TOGGLE_STEP) && !step_ok)) {
+	    ((c->type == CMD_SET_STEP || c->type == CMD_TOGGLE_STEP || c->type == CMD_STEP_ON) &&
+		!step_ok)) {
 		e->rejected++;
 		return;
 	}
@@ -920,6 +921,17 @@ static void command(struct engine *e, const struct command *c, int64_t t)
 	}
 	case CMD_PAUSE:
 		set_paused(e, !e->paused, t);
+		break;
+	case CMD_STEP_ON: {
+		struct engine_step was = e->seq.step[c->step];
+		e->seq.step[c->step].on = c->value != 0;
+		if (e->seq.step[c->step].on != was.on)
+			edited(e, c->step, &was, src, t);
+		break;
+	}
+	case CMD_SET_PAUSE:
+		if ((c->value != 0) != e->paused)
+			set_paused(e, c->value != 0, t);
 		break;
 	case CMD_NEXT_SCALE:
 		set_param(e, P_SCALE_SELECT, ((int)e->value[P_SCALE_SELECT] + 1) % e->cfg.n_scales,

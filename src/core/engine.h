@@ -144,6 +144,8 @@ enum command_type {
 	CMD_NEXT_MODE,
 	CMD_CHAOS_TOGGLE,	/* chaos_lock between 1 and its previous value */
 	CMD_IDLE_TOGGLE,	/* enter or leave idle now */
+	CMD_STEP_ON,		/* step on (value != 0) or off: a remote surface's toggle */
+	CMD_SET_PAUSE,		/* pause (value != 0) or play, whatever the state */
 	CMD_TYPE_COUNT
 };
 

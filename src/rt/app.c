@@ -28,6 +28,7 @@
 #include "core/scale.h"
 #include "rt/evout.h"
 #include "rt/http.h"
+#include "rt/osc_ctl.h"
 #include "rt/inq.h"
 #include "rt/led.h"
 #include "rt/log.h"
@@ -66,6 +67,7 @@ struct app {
 	char led_spec[CONFIG_STR_MAX];
 	struct console *console;
 	struct http *http;
+	struct osc_ctl *osc;		/* the OSC control surface, NULL when off */
 	pthread_t main_thread;
 	atomic_bool quit_requested;
 	atomic_bool worker_running;
@@ -503,6 +505,38 @@ static void start_http(struct app *a)
 			 o.allow_control ? "allowed" : "off");
 }
 
+static bool osc_command(void *ctx, const struct command *c)
+{
+	struct app *a = ctx;
+	return worker_command(a->worker, WORKER_CMD_OSC, c);
+}
+
+/* On the surface's own thread, through its own ring like its commands. */
+static int osc_preset_load(void *ctx, const char *name, char *err, size_t errlen)
+{
+	return load_preset_err(ctx, name, WORKER_CMD_OSC, err, errlen);
+}
+
+static void start_osc(struct app *a)
+{
+	const struct config *c = a->cfg;
+	if (!c->osc.enabled)
+		return;
+	struct osc_ctl_options o = {.address = c->osc.address, .port = c->osc.port,
+				    .allowed_hosts = c->osc.allowed_hosts,
+				    .reply_port = c->osc.reply_port,
+				    .max_writes_per_s = c->osc.max_writes_per_s};
+	struct osc_ctl_link link = {.snapshot = http_snapshot, .command = osc_command,
+				    .preset_load = osc_preset_load, .ctx = a};
+	char err[256];
+	a->osc = osc_ctl_start(&o, &link, err, sizeof err);
+	if (!a->osc)
+		log_error("osc", "no OSC control surface on %s:%d: %s", o.address, o.port, err);
+	else
+		log_info("osc", "OSC control surface on %s:%d (from %s)", o.address,
+			 osc_ctl_port(a->osc), o.allowed_hosts);
+}
+
 /* While the console owns the terminal, log lines go only to the log file. */
 static void log_to_terminal(const struct app *a, bool on)
 {
@@ -594,6 +628,11 @@ static void reload(struct app *a)
 
 	if (a->http)
 		http_set_control(a->http, next->api.allow_control, next->api.max_writes_per_s);
+	if (memcmp(&old->osc, &next->osc, sizeof old->osc) != 0) {
+		osc_ctl_stop(a->osc);	/* its senders are forgotten: they get the state anew */
+		a->osc = NULL;
+		start_osc(a);
+	}
 
 	if (strcmp(old->midi.output_port, next->midi.output_port) != 0 ||
 	    old->midi.notes_out != next->midi.notes_out ||
@@ -655,6 +694,8 @@ static void teardown(struct app *a)
 	sdnotify_stopping();
 	if (a->http)
 		http_stop(a->http);
+	osc_ctl_stop(a->osc);
+	a->osc = NULL;
 	if (a->console) {
 		console_stop(a->console);
 		log_to_terminal(a, true);
@@ -811,6 +852,7 @@ int app_run(const struct config *cfg, const struct cli_options *opts)
 	log_info("started", "mystery-engine playing (configuration %s, seed %llu)",
 		 a->cfg->source, (unsigned long long)opts->seed);
 	start_http(a);
+	start_osc(a);
 	if (!opts->daemon && console_possible(STDIN_FILENO, STDOUT_FILENO))
 		start_console(a);
 	sdnotify_ready("playing");

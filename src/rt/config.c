@@ -35,6 +35,7 @@
 #include "core/event.h"
 #include "core/scale.h"
 #include "rt/midi_out.h"
+#include "rt/osc_ctl.h"
 
 #define OFF(field) offsetof(struct config, field)
 #define PATH_MAX_KEY 256
@@ -42,6 +43,7 @@
 
 static int check_server(const char *s);
 static int check_address(const char *s);
+static int check_hosts(const char *s);
 static int check_state_dir(const char *s);
 static int check_jack_name(const char *s);
 
@@ -203,6 +205,20 @@ const struct config_key config_schema[] = {
 	    "accept requests that change parameters", OFF(api.allow_control), NULL},
 	{"api.max_writes_per_s", CONFIG_T_INT, 1, 1000, NULL, "requests/s",
 	    "accepted control requests per second", OFF(api.max_writes_per_s), NULL},
+	{"osc.enabled", CONFIG_T_BOOL, 0, 0, NULL, "", "serve the OSC control surface",
+	    OFF(osc.enabled), NULL},
+	{"osc.address", CONFIG_T_STRING, 0, 0, "an IPv4 or IPv6 address", "",
+	    "address to listen on", OFF(osc.address), check_address},
+	{"osc.port", CONFIG_T_INT, 1, 65535, NULL, "", "UDP port", OFF(osc.port), NULL},
+	{"osc.allowed_hosts", CONFIG_T_STRING, 0, 0,
+	    "IP addresses or networks (ADDR/PREFIX), comma separated", "",
+	    "senders whose messages are read; all others are dropped", OFF(osc.allowed_hosts),
+	    check_hosts},
+	{"osc.reply_port", CONFIG_T_INT, 0, 65535, NULL, "",
+	    "UDP port the state is echoed to, 0 = the port each sender sends from",
+	    OFF(osc.reply_port), NULL},
+	{"osc.max_writes_per_s", CONFIG_T_INT, 1, 1000, NULL, "messages/s",
+	    "accepted control messages per second", OFF(osc.max_writes_per_s), NULL},
 	{"state.dir", CONFIG_T_STRING, 0, 0, "\"\", an absolute path", "",
 	    "presets live in DIR/presets; \"\" = $STATE_DIRECTORY, else "
 	    "$XDG_STATE_HOME/mystery-engine, else ~/.local/state/mystery-engine",
@@ -2188,6 +2204,13 @@ static int check_address(const char *s)
 {
 	unsigned char a[16];
 	return inet_pton(AF_INET, s, a) == 1 || inet_pton(AF_INET6, s, a) == 1 ? 0 : -1;
+}
+
+static int check_hosts(const char *s)
+{
+	struct osc_ctl_host h[OSC_CTL_HOSTS_MAX];
+	char err[160];
+	return osc_ctl_hosts_parse(s, h, OSC_CTL_HOSTS_MAX, err, sizeof err) > 0 ? 0 : -1;
 }
 
 static int check_state_dir(const char *s)

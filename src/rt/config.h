@@ -60,6 +60,14 @@ struct config {
 		int max_writes_per_s;
 	} api;
 	struct {
+		bool enabled;
+		char address[CONFIG_STR_MAX];	/* IPv4 or IPv6 literal */
+		int port;
+		char allowed_hosts[CONFIG_STR_MAX];	/* see osc_ctl_hosts_parse */
+		int reply_port;			/* 0: the sender's port */
+		int max_writes_per_s;
+	} osc;
+	struct {
 		char dir[CONFIG_STR_MAX];	/* "" = the default (see config_state_dir) */
 	} state;
 
