@@ -593,6 +593,8 @@ static void reload(struct app *a)
 	}
 	config_errors_free(&errs);
 	set_clock_out(a, next);
+	if (a->midi_clock)	/* before the engine: its first pulses find the sink on */
+		midi_clock_set(a->midi_clock, next->engine.clock_out);
 
 	/* engine: mapping, scales, sequencer, mutation, idle */
 	worker_reconfigure(a->worker, &next->engine);

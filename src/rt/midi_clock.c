@@ -2,16 +2,19 @@
  * midi_clock: MIDI clock out (see midi_clock.h).  Every message is
  * scheduled at the pulse's own time on the midi_out, which writes it when
  * due, never early; the worker wakes for it through the sink's next_due.
- * Worker thread only, apart from new/free.
+ * Worker thread only, apart from new/free and midi_clock_set (an atomic the
+ * worker reads at its next hand-off).
  */
 #include "rt/midi_clock.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "rt/snapshot.h"
 
 struct midi_clock {
 	struct midi_out *mo;
+	atomic_bool want_on;	/* set by midi_clock_set */
 	bool clock_on;
 	int64_t expect;		/* the pulse that continues the stream, -1: none */
 	uint64_t generation;	/* of the port when the stream was started */
@@ -25,6 +28,7 @@ struct midi_clock *midi_clock_new(struct midi_out *mo, bool clock_on)
 		return NULL;
 	mc->mo = mo;
 	mc->clock_on = clock_on;
+	atomic_init(&mc->want_on, clock_on);
 	mc->expect = -1;
 	return mc;
 }
@@ -32,6 +36,11 @@ struct midi_clock *midi_clock_new(struct midi_out *mo, bool clock_on)
 void midi_clock_free(struct midi_clock *mc)
 {
 	free(mc);
+}
+
+void midi_clock_set(struct midi_clock *mc, bool clock_on)
+{
+	atomic_store(&mc->want_on, clock_on);
 }
 
 void midi_clock_spp(int64_t pulse, uint8_t out[3])
@@ -68,6 +77,14 @@ static void pulse(struct midi_clock *mc, const struct event *ev)
 static void events(void *ctx, const struct event *ev, size_t n, int64_t now)
 {
 	struct midi_clock *mc = ctx;
+	bool want = atomic_load(&mc->want_on);
+	if (want != mc->clock_on) {
+		if (!want && mc->expect >= 0) {
+			send1(mc, mc->last_t > now ? mc->last_t : now, 0xfc);
+			mc->expect = -1;
+		}
+		mc->clock_on = want;
+	}
 	for (size_t i = 0; mc->clock_on && i < n; i++) {
 		if (ev[i].type == EV_CLOCK) {
 			pulse(mc, &ev[i]);
