@@ -383,13 +383,18 @@ void midi_out_pump(struct midi_out *mo, int64_t now)
 			add(&mo->dropped_offline, 1);
 		}
 	} else if (flush(mo)) {
+		/* the time of the write itself: what became due while the worker
+		 * worked goes out too, and the lateness counts that work */
+		int64_t at = rtclock_mono_ns();
+		if (at < now)
+			at = now;
 		size_t n_msg = 0;
-		while (mo->len && mo->heap[0].t <= now && mo->pend_len + 3 <= OUT_BUF) {
+		while (mo->len && mo->heap[0].t <= at && mo->pend_len + 3 <= OUT_BUF) {
 			struct msg m = pop(mo);
 			memcpy(mo->pend + mo->pend_len, m.b, m.n);
 			mo->pend_len += m.n;
 			n_msg++;
-			hist_add(&mo->lateness, now - m.t);
+			hist_add(&mo->lateness, at - m.t);
 		}
 		if (n_msg) {
 			add(&mo->messages, n_msg);

@@ -83,7 +83,8 @@ bool midi_out_send(struct midi_out *mo, int64_t t_mono, const uint8_t *msg, size
  */
 size_t midi_out_cancel(struct midi_out *mo, uint8_t status, uint8_t mask, int data1,
 		       int64_t from);
-/* Worker only: writes every message due at now (adopting a reopened port). */
+/* Worker only: writes every message due at the time of the write (the
+ * clock read again, at least now), adopting a reopened port. */
 void midi_out_pump(struct midi_out *mo, int64_t now);
 /* Worker only: the time of the next message waiting, INT64_MAX if none. */
 int64_t midi_out_next_due(const struct midi_out *mo);
