@@ -836,6 +836,10 @@ int app_run(const struct config *cfg, const struct cli_options *opts)
 			goto out;
 		struct worker_sink es = evout_sink(a->evout);
 		worker_add_sink(a->worker, &es);
+		/* lets a reader of the event log place its times on the clock
+		 * other programs stamp with (MIDI gear, tests, benches) */
+		log_info("events_base", "event log time 0 is CLOCK_MONOTONIC %lld ns",
+			 (long long)worker_base(a->worker));
 	}
 
 	/* The music starts once the audio stack answers (or after 10 s without
