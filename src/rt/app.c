@@ -19,6 +19,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -26,6 +27,7 @@
 
 #include "core/engine.h"
 #include "core/scale.h"
+#include "rt/audio_card.h"
 #include "rt/evout.h"
 #include "rt/http.h"
 #include "rt/inq.h"
@@ -138,6 +140,11 @@ static void synth_sink_fill(void *ctx, struct snapshot *s)
 	s->watchdog_ok = st.watchdog_ok;
 	snprintf(s->synth_fault, sizeof s->synth_fault, "%s", synth_fault_text(st.fault));
 	snprintf(s->synth_fault_short, sizeof s->synth_fault_short, "%s", synth_fault_name(st.fault));
+	struct audio_card_status ac;
+	audio_card_current(&ac);
+	s->audio_state = ac.state;
+	snprintf(s->audio_card, sizeof s->audio_card, "%s", ac.card);
+	snprintf(s->audio_seen, sizeof s->audio_seen, "%s", ac.seen);
 }
 
 static void led_sink_events(void *ctx, const struct event *ev, size_t n, int64_t now)
@@ -596,9 +603,9 @@ static void log_stats(struct worker *w, struct inq *q)
 		 "loops %llu realtime %s lateness_p50_us %.1f lateness_p99_us %.1f "
 		 "midi_to_send_n %llu midi_to_send_p50_us %.1f midi_to_send_p99_us %.1f",
 		 (unsigned long long)worker_heartbeat(w), worker_is_realtime(w) ? "yes" : "no",
-		 hist_quantile(late, 0.5) / 1e3, hist_quantile(late, 0.99) / 1e3,
-		 (unsigned long long)hist_count(lat), hist_quantile(lat, 0.5) / 1e3,
-		 hist_quantile(lat, 0.99) / 1e3);
+		 (double)hist_quantile(late, 0.5) / 1e3, (double)hist_quantile(late, 0.99) / 1e3,
+		 (unsigned long long)hist_count(lat), (double)hist_quantile(lat, 0.5) / 1e3,
+		 (double)hist_quantile(lat, 0.99) / 1e3);
 }
 
 static void teardown(struct app *a)
@@ -737,7 +744,7 @@ int app_run(const struct config *cfg, const struct cli_options *opts)
 	int64_t wait_ns = wd_period > 0 && wd_period / 2 < NS_PER_SEC ? wd_period / 2 : NS_PER_SEC;
 	int sig = 0;
 	for (;;) {
-		struct timespec tick = {wait_ns / NS_PER_SEC, wait_ns % NS_PER_SEC};
+		struct timespec tick = rtclock_timespec(wait_ns);
 		sig = sigtimedwait(&sigs, NULL, &tick);
 		if (wd_period > 0) {
 			struct synth_status sst;

@@ -34,6 +34,7 @@
 
 #include "core/event.h"
 #include "core/scale.h"
+#include "rt/audio_card.h"
 
 #define OFF(field) offsetof(struct config, field)
 #define PATH_MAX_KEY 256
@@ -164,6 +165,10 @@ const struct config_key config_schema[] = {
 	    "JACK backend (dummy: no sound card)", OFF(synth.jack_driver), NULL},
 	{"synth.jack_name", CONFIG_T_STRING, 0, 0, "1..63 of A-Z a-z 0-9 _ . -", "",
 	    "name of the JACK server used or started", OFF(synth.jack_name), check_jack_name},
+	{"synth.audio_device", CONFIG_T_STRING, 0, 0,
+	    "\"auto\", a card's id or name, \"hw:CARD=ID\", \"hw:N\"", "",
+	    "ALSA card of a managed JACK server (auto: USB, then HAT, then the headphone jack; "
+	    "never HDMI unless named)", OFF(synth.audio_device), audio_card_check_spec},
 	{"led.transport", CONFIG_T_STRING, 0, 0,
 	    "\"none\", \"serial:PATH[@BAUD]\", \"udp:HOST:PORT\"", "", "where LED cues go",
 	    OFF(led.transport), config_check_led_spec},

@@ -38,6 +38,7 @@ struct config {
 		int late_drop_ms;		/* stall tolerance (see worker.h) */
 		int jack_driver;		/* enum config_jack_driver */
 		char jack_name[CONFIG_STR_MAX];	/* JACK server used or started */
+		char audio_device[CONFIG_STR_MAX];	/* ALSA card: auto | id | name | hw:... */
 	} synth;
 	struct {
 		char transport[CONFIG_STR_MAX];	/* none | serial:PATH[@BAUD] | udp:HOST:PORT */

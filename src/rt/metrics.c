@@ -24,6 +24,7 @@
 #include "core/param.h"
 #include "core/scale.h"
 #include "rt/synth_health.h"
+#include "rt/audio_card.h"
 
 /* ---- process figures ---- */
 
@@ -550,6 +551,9 @@ char *metrics_state_json(const struct snapshot *s, size_t *len)
 	     put(links, "synth", link_json(s->link_synth, NULL)) &&
 	     put(json_object_get(links, "synth"), "reason", jname(s->synth_fault)) &&
 	     put(links, "led", link_json(s->link_led, NULL));
+	json_t *card = ok ? child(links, "sound_card") : NULL;
+	ok = ok && put(card, "state", json_string(audio_card_state_name(s->audio_state))) &&
+	     put(card, "card", jname(s->audio_card)) && put(card, "seen", jname(s->audio_seen));
 
 	json_t *sound = child(root, "sound");
 	ok = ok && put(sound, "state", json_string(synth_sound_name((enum synth_sound)s->sound))) &&

@@ -91,6 +91,11 @@ struct snapshot {
 
 	struct snap_mutation mut[SNAP_MUT_MAX];
 	int n_mut;
+
+	/* the sound card of a JACK server the program started (audio_card.h) */
+	uint8_t audio_state;		/* enum audio_card_state */
+	char audio_card[80];		/* its id when chosen, else what synth.audio_device asks */
+	char audio_seen[160];		/* the cards seen: "0 vc4hdmi0 (hdmi), 2 Headphones (headphones)" */
 };
 
 #endif

@@ -187,6 +187,7 @@ void synth_settings_from_config(struct synth_settings *set, const struct config 
 			   : cfg->synth.jack_driver == CONFIG_JACK_DUMMY ? SYNTH_JACK_DUMMY
 									 : SYNTH_JACK_AUTO;
 	snprintf(set->jack_name, sizeof set->jack_name, "%.63s", cfg->synth.jack_name);
+	snprintf(set->audio_device, sizeof set->audio_device, "%.79s", cfg->synth.audio_device);
 	set->cutoff = cfg->engine.filter_cutoff;
 	set->reverb_mix = cfg->engine.reverb_mix;
 	set->volume = cfg->engine.master_volume;

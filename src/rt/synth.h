@@ -34,6 +34,7 @@ struct synth_settings {
 	int sample_rate, jack_period;
 	int jack_driver;		/* enum synth_jack_driver */
 	char jack_name[64];		/* JACK server name; "" = "default" */
+	char audio_device[80];		/* ALSA card of a started jackd (audio_card.h); "" = auto */
 	char record_path[SYNTH_STR_MAX];	/* record the master output here; "" = no */
 	double cutoff, reverb_mix, volume;	/* starting values of the parameters */
 	double attack, release;		/* starting voice attack and release, s */

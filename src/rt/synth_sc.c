@@ -50,6 +50,7 @@
 #include <unistd.h>
 
 #include "core/param.h"
+#include "rt/audio_card.h"
 #include "rt/log.h"
 #include "rt/rtclock.h"
 #include "rt/sc_link.h"
@@ -139,7 +140,10 @@ struct sc {
 	pthread_t ctl;
 	bool ctl_started;
 	struct sc_link *l;
-	struct supervise *jack_sv, *sc_sv;
+	struct supervise *sc_sv;
+	_Atomic(struct supervise *) jack_sv;	/* started late when the card was absent */
+	bool jack_wait_card;		/* jackd waits for its sound card (audio_card.c) */
+	char jack_card[AUDIO_CARD_DEV_MAX];	/* "hw:CARD=ID" jackd plays on */
 	bool recording;
 	bool lost_once;
 	pid_t setup_pid;		/* the managed scsynth the link was set up with */
@@ -867,10 +871,14 @@ static bool port_free(int port)
 	return ok;
 }
 
+static enum synth_err start_jackd(struct sc *sc);
+
 /* Before each scsynth start: its port must be free and JACK must run. */
 static int sc_before_start(void *ud)
 {
 	struct sc *sc = ud;
+	if (sc->jack_wait_card && (start_jackd(sc) != SYNTH_OK || sc->jack_wait_card))
+		return -1;
 	if (!port_free(sc->port)) {
 		if (atomic_exchange(&sc->start_fault, SYNTH_FAULT_PORT_TAKEN) != SYNTH_FAULT_PORT_TAKEN)
 			log_error("synth.port", "UDP port %d is taken: another scsynth runs there? "
@@ -962,43 +970,79 @@ static void jack_on_line(void *ud, enum supervise_stream st, const char *line)
 	log_debug("jackd", "%s", line);
 }
 
-static enum synth_err start_stack(struct sc *sc)
+/* Before each jackd start on a sound card: that card must still be there
+ * (a USB interface pulled out is waited for, not restarted into). */
+static int jack_before_start(void *ud)
+{
+	struct sc *sc = ud;
+	char dev[AUDIO_CARD_DEV_MAX];
+	return audio_card_select(NULL, sc->jack_card, dev, sizeof dev) == AUDIO_CARD_OK ? 0 : -1;
+}
+
+/*
+ * jackd on the sound card synth.audio_device names (audio_card.c: never
+ * HDMI unless named), or on the dummy driver when there is no sound card.
+ * A card that is not there leaves jackd unstarted with jack_wait_card set:
+ * scsynth's before_start calls this again, so a USB interface plugged in
+ * later starts the sound.
+ */
+static enum synth_err start_jackd(struct sc *sc)
 {
 	const struct synth_settings *set = &sc->s->set;
 	enum supervise_err e;
-	char rate[16], period[16], port[16];
+	char rate[16], period[16];
 	snprintf(rate, sizeof rate, "%d", set->sample_rate);
 	snprintf(period, sizeof period, "%d", set->jack_period);
+	bool alsa = set->jack_driver == SYNTH_JACK_ALSA ||
+		    (set->jack_driver == SYNTH_JACK_AUTO && have_sound_card());
+	sc->jack_wait_card = alsa && audio_card_select(NULL,
+	    set->audio_device[0] ? set->audio_device : "auto", sc->jack_card,
+	    sizeof sc->jack_card) != AUDIO_CARD_OK;
+	if (sc->jack_wait_card)
+		return SYNTH_OK;
+	if (!alsa)
+		audio_card_unused();
+	const char *alsa_argv[] = {"jackd", "-n", sc->jack_name, "-d", "alsa", "-d", sc->jack_card,
+	    "-r", rate, "-p", period, "-n", "3", NULL};
+	const char *dummy_argv[] = {"jackd", "-n", sc->jack_name, "-d", "dummy", "-r", rate,
+	    "-p", period, NULL};
+	struct supervise_spec js = {
+		.name = "jackd",
+		.argv = alsa ? alsa_argv : dummy_argv,
+		.env = no_autostart,
+		.before_start = alsa ? jack_before_start : NULL,
+		.on_start = jack_on_start,
+		.on_exit = jack_on_exit,
+		.on_line = jack_on_line,
+		.missing_retry_ns = MISSING_RETRY_NS,
+		.rt_priority = STACK_RT_PRIORITY,
+		.ud = sc,
+	};
+	struct supervise *sv = supervise_start(&js, &e);
+	if (!sv) {
+		log_error("synth.jack", "cannot start jackd: %s", supervise_strerror(e));
+		return e == SUPERVISE_E_NOTFOUND ? SYNTH_E_PROGRAM : SYNTH_E_THREAD;
+	}
+	sc->jack_sv = sv;
+	log_info("synth.jack", "started jackd '%s' with the %s driver%s%s", sc->jack_name,
+	    alsa ? "ALSA" : "dummy", alsa ? " on " : "", alsa ? sc->jack_card : "");
+	return SYNTH_OK;
+}
+
+static enum synth_err start_stack(struct sc *sc)
+{
+	enum supervise_err e;
+	char port[16];
 	snprintf(port, sizeof port, "%d", sc->port);
 
 	atomic_store(&sc->stdout_latency_ns, -1);
 	if (jack_running(sc->jack_name)) {
 		log_info("synth.jack", "using the running JACK server '%s'", sc->jack_name);
+		audio_card_unused();
 	} else {
-		bool alsa = set->jack_driver == SYNTH_JACK_ALSA ||
-			    (set->jack_driver == SYNTH_JACK_AUTO && have_sound_card());
-		const char *alsa_argv[] = {"jackd", "-n", sc->jack_name, "-d", "alsa", "-d", "hw:0",
-		    "-r", rate, "-p", period, "-n", "3", NULL};
-		const char *dummy_argv[] = {"jackd", "-n", sc->jack_name, "-d", "dummy", "-r", rate,
-		    "-p", period, NULL};
-		struct supervise_spec js = {
-			.name = "jackd",
-			.argv = alsa ? alsa_argv : dummy_argv,
-			.env = no_autostart,
-			.on_start = jack_on_start,
-			.on_exit = jack_on_exit,
-			.on_line = jack_on_line,
-			.missing_retry_ns = MISSING_RETRY_NS,
-			.rt_priority = STACK_RT_PRIORITY,
-			.ud = sc,
-		};
-		sc->jack_sv = supervise_start(&js, &e);
-		if (!sc->jack_sv) {
-			log_error("synth.jack", "cannot start jackd: %s", supervise_strerror(e));
-			return e == SUPERVISE_E_NOTFOUND ? SYNTH_E_PROGRAM : SYNTH_E_THREAD;
-		}
-		log_info("synth.jack", "started jackd '%s' with the %s driver", sc->jack_name,
-		    alsa ? "ALSA" : "dummy");
+		enum synth_err je = start_jackd(sc);
+		if (je != SYNTH_OK)
+			return je;
 	}
 
 	char env_server[96], shm[64];

@@ -42,6 +42,7 @@
 
 #include "core/param.h"
 #include "core/scale.h"
+#include "rt/audio_card.h"
 #include "ui/fmt.h"
 #include "ui/glyphs.h"
 #include "ui/layout.h"
@@ -238,6 +239,13 @@ static void draw_header(struct pen *p)
 	if (s->synth_fault_short[0])
 		x = pen_printf(p, 1, x - 1, R_WARN, "(%.*s)", (int)sizeof s->synth_fault_short,
 			       s->synth_fault_short) + 2;
+	if (s->audio_state != AUDIO_CARD_UNUSED) {
+		bool ok = s->audio_state == AUDIO_CARD_CHOSEN;
+		x = pen_put(p, 1, x, R_DIM, "card ");
+		x = pen_printf(p, 1, x, ok ? R_GOOD : R_WARN, "%.*s%s", (int)sizeof s->audio_card,
+			       s->audio_card, ok ? "" : s->audio_state == AUDIO_CARD_NO_CARD ?
+			       ": none to play on" : " missing") + 2;
+	}
 	x = pen_put(p, 1, x, R_DIM, "leds ");
 	x = pen_put(p, 1, x, link_role(s->link_led), snap_link_name(s->link_led)) + 2;
 	fmt_percent(buf, sizeof buf, s->worker_cpu);
@@ -451,11 +459,32 @@ static void draw_help(struct pen *p)
 		pen_put(p, y++, 2, R_DIM, "K beside a value: held by the keyboard");
 	if (y < p->h - 1)
 		pen_put(p, y++, 2, R_DIM, "until its control moves on the controller");
+	/* The sound cards seen (when the program chose one), on the lines
+	 * help_lines() keeps for them, broken after the commas. */
+	const struct snapshot *s = p->c->snap;
+	if (!p->c->have_snap || s->audio_state == AUDIO_CARD_UNUSED)
+		return;
+	char line[LINE_MAX_BYTES] = "sound cards:";
+	int width = p->wd - 4 < (int)sizeof line - 1 ? p->wd - 4 : (int)sizeof line - 1;
+	for (const char *c = s->audio_seen; *c && y < p->h - 1;) {
+		const char *comma = strstr(c, ", ");
+		int n = comma ? (int)(comma - c) + 1 : (int)strnlen(c, sizeof s->audio_seen);
+		int len = (int)strlen(line);
+		if (len > 2 && len + 1 + n > width) {
+			pen_put(p, y++, 2, R_DIM, line);
+			snprintf(line, sizeof line, " ");
+			len = 1;
+		}
+		snprintf(line + len, sizeof line - (size_t)len, " %.*s", n, c);
+		c += comma ? n + 1 : n;
+	}
+	if (y < p->h - 1)
+		pen_put(p, y, 2, R_DIM, line);
 }
 
 static int help_lines(void)
 {
-	int n = 2;
+	int n = 2 + 2;	/* the box, and two lines for the sound cards */
 	for (const struct fmt_help *h = fmt_help; h->keys; h++)
 		n++;
 	return n;
