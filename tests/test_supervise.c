@@ -369,6 +369,20 @@ static void test_rt_priority(void)
 	struct supervise *sv = supervise_start(&sp, NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(sv);
 	CU_ASSERT_TRUE_FATAL(wait_starts(&r, 1, 2000));
+	/* the child sets its policy between fork and exec: wait for the exec */
+	char path[64], comm[32] = "";
+	snprintf(path, sizeof path, "/proc/%d/comm", (int)r.pids[0]);
+	for (int i = 0; i < 400 && strncmp(comm, "sleep", 5) != 0; i++) {
+		FILE *f = fopen(path, "r");
+		if (f) {
+			if (!fgets(comm, sizeof comm, f))
+				comm[0] = '\0';
+			fclose(f);
+		}
+		struct timespec nap = {0, 5 * 1000000L};
+		nanosleep(&nap, NULL);
+	}
+	CU_ASSERT_EQUAL_FATAL(strncmp(comm, "sleep", 5), 0);
 	int policy = sched_getscheduler(r.pids[0]);
 	struct sched_param prio = {0};
 	sched_getparam(r.pids[0], &prio);
