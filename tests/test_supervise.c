@@ -13,7 +13,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "rt/supervise.h"
@@ -370,17 +369,24 @@ static void test_rt_priority(void)
 	struct supervise *sv = supervise_start(&sp, NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(sv);
 	CU_ASSERT_TRUE_FATAL(wait_starts(&r, 1, 2000));
-	/* The child sets its class itself after the fork: give a busy machine
-	 * up to 2 s to run it that far. */
-	bool fifo = fifo_allowed();
-	int policy = sched_getscheduler(r.pids[0]);
-	for (int i = 0; fifo && policy != SCHED_FIFO && i < 200; i++) {
-		nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
-		policy = sched_getscheduler(r.pids[0]);
+	/* the child sets its policy between fork and exec: wait for the exec */
+	char path[64], comm[32] = "";
+	snprintf(path, sizeof path, "/proc/%d/comm", (int)r.pids[0]);
+	for (int i = 0; i < 400 && strncmp(comm, "sleep", 5) != 0; i++) {
+		FILE *f = fopen(path, "r");
+		if (f) {
+			if (!fgets(comm, sizeof comm, f))
+				comm[0] = '\0';
+			fclose(f);
+		}
+		struct timespec nap = {0, 5 * 1000000L};
+		nanosleep(&nap, NULL);
 	}
+	CU_ASSERT_EQUAL_FATAL(strncmp(comm, "sleep", 5), 0);
+	int policy = sched_getscheduler(r.pids[0]);
 	struct sched_param prio = {0};
 	sched_getparam(r.pids[0], &prio);
-	if (fifo) {
+	if (fifo_allowed()) {
 		CU_ASSERT_EQUAL(policy, SCHED_FIFO);
 		CU_ASSERT_EQUAL(prio.sched_priority, 1);
 	} else {
