@@ -759,7 +759,7 @@ static void teardown(struct app *a)
 			 (unsigned long long)st.messages, (unsigned long long)st.bytes,
 			 (unsigned long long)st.dropped_offline, (unsigned long long)st.dropped_full,
 			 (unsigned long long)st.port_full, (unsigned long long)st.reconnects,
-			 hist_quantile(late, 0.5) / 1e3, hist_quantile(late, 0.99) / 1e3);
+			 (double)hist_quantile(late, 0.5) / 1e3, (double)hist_quantile(late, 0.99) / 1e3);
 		midi_out_close(a->midi_out);
 	}
 	midi_clock_free(a->midi_clock);
