@@ -18,8 +18,9 @@
  * Wake-ups.  There is no fixed period: the deadline is the earliest of the
  * engine's next unit (engine_next_due(): a step, a mutation, a fade tick,
  * the idle timeout) one look-ahead before its time, so every sequenced
- * event is handed out exactly one look-ahead early; a sink's own wish (the
- * LED port's next frame); and the heartbeat (heartbeat_ns, the longest
+ * event is handed out exactly one look-ahead early; a sink's own wish
+ * (next_due(): the LED port's next frame, a MIDI out byte due at its exact
+ * time); and the heartbeat (heartbeat_ns, the longest
  * sleep, which the systemd watchdog's feeder reads).  Inputs, commands, a
  * reload and a snapshot request ring the doorbell, and the deadline is
  * computed again after every loop, so a tempo change or a press that makes
@@ -58,6 +59,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -577,6 +579,8 @@ static void *worker_main(void *arg)
 	struct worker *w = arg;
 	if (w->opt.realtime)
 		become_realtime(w);
+	/* timers fire on time, not up to 50 us late (the default slack) */
+	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
 	prefault(w);
 
 	int64_t deadline = rtclock_mono_ns();

@@ -37,11 +37,12 @@ struct worker_sink {
 	void (*fill)(void *ctx, struct snapshot *snap);
 	/* the worker is stopping: silence everything now */
 	void (*shutdown)(void *ctx);
-	void *ctx;
-	/* optional: CLOCK_MONOTONIC ns at which the sink wants its next events
-	 * call (with n = 0, e.g. a rate-limited frame still queued), INT64_MAX
-	 * for none; asked after every events call */
+	/* optional: the next CLOCK_MONOTONIC time the sink has something to do
+	 * (a MIDI byte due, a rate-limited LED frame still queued), INT64_MAX
+	 * if none; the worker then calls events (n = 0) at the latest; asked
+	 * after every loop */
 	int64_t (*next_due)(void *ctx);
+	void *ctx;
 };
 
 enum worker_producer {
@@ -49,6 +50,7 @@ enum worker_producer {
 	WORKER_CMD_CONSOLE,
 	WORKER_CMD_HTTP,
 	WORKER_CMD_HTTP_PRESET,	/* presets loaded over HTTP (the server's preset thread) */
+	WORKER_CMD_OSC,		/* the OSC surface's thread (its commands and presets) */
 	WORKER_CMD_COUNT
 };
 
