@@ -636,6 +636,27 @@ static void test_next_due(void)
 	CU_ASSERT(wakes < steps + steps / 2);
 	engine_free(a);
 	engine_free(b);
+
+	/* With MIDI clock out, every pulse (24 a beat) is due too. */
+	cfg.clock_out = true;
+	end = 60 * S;
+	a = engine_new(&cfg, 22);
+	b = engine_new(&cfg, 22);
+	na = run_chunked(a, end, 10 * MS, ins, n_ins, evs, CAP);
+	nb = run_due(b, end, ins, n_ins, due_log, CAP, &wakes);
+	CU_ASSERT_EQUAL(na, nb);
+	same = 0;
+	size_t pulses = 0;
+	for (size_t i = 0; i < na && i < nb; i++) {
+		same += evs[i].type == due_log[i].type && evs[i].t == due_log[i].t &&
+		    memcmp(&evs[i].u, &due_log[i].u, sizeof evs[i].u) == 0;
+		pulses += due_log[i].type == EV_CLOCK;
+	}
+	CU_ASSERT_EQUAL(same, na);
+	CU_ASSERT(pulses > 1000);
+	CU_ASSERT(wakes >= pulses);
+	engine_free(a);
+	engine_free(b);
 }
 
 /* A tempo change makes the next step come sooner, and engine_next_due()
