@@ -206,7 +206,10 @@ me_sets=(--set sequencer.bpm=120 --set sequencer.steps=1 --set sequencer.steps_p
 start_me() {	# start_me LOG BINARY [--set ...]
 	local log=$1 bin=$2
 	shift 2
-	spawn "$log" "$bin" --daemon -c "$top_srcdir/conf/mystery-engine.conf" \
+	# an empty configuration: the built-in one, which is the shipped one, for
+	# any build (an older one may not know today's keys)
+	: >"$tmp/empty.conf"
+	spawn "$log" "$bin" --daemon -c "$tmp/empty.conf" \
 		--synth "supercollider:127.0.0.1:$AUDIO_PORT" --midi-in none --led none \
 		--http "127.0.0.1:$(audio_free_port)" --seed 5 "${me_sets[@]}" "$@"
 	wait_for "$log" 'synth.ready' 20 "$PID" || return 1
