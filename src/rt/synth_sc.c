@@ -81,6 +81,7 @@
  */
 #define STACK_RT_PRIORITY 1
 #define HEALTH_TICK_NS (100 * MS)
+#define OWN_STALL_NS (1000 * MS)	/* the control thread away this long: our own stall */
 /* A note counts as audible when amp x volume x its filter's attenuation
  * reaches -60 dBFS: 40 dB above the detector's floor. */
 #define AUDIBLE_LEVEL 1e-3
@@ -153,6 +154,7 @@ struct sc {
 	int64_t probed_lead_ns;		/* the largest lead the probes measured, 0 none yet */
 	struct synth_health health;
 	int64_t next_tick;
+	int64_t last_call_ns;		/* the previous health_tick(), 0 none */
 	int64_t answered_ns;		/* when /status was last answered */
 };
 
@@ -680,6 +682,18 @@ static void on_go(void *ud, int32_t node, int64_t arrived)
 /* Runs the detector and takes the step it asks for. */
 static void health_tick(struct sc *sc, int64_t now)
 {
+	int64_t gap = sc->last_call_ns ? now - sc->last_call_ns : 0;
+	sc->last_call_ns = now;
+	if (gap > OWN_STALL_NS) {
+		/* This thread did not run for a while: the engine was stopped or
+		 * starved (or a set-up blocked).  The meter's replies of that time
+		 * wait in the socket: take them in and judge the server on the
+		 * next tick, not on our own absence (a stopped engine used to
+		 * restart a healthy scsynth as soon as it went on). */
+		sc_link_poll(sc->l, 0);
+		sc->next_tick = now + HEALTH_TICK_NS;
+		return;
+	}
 	if (now < sc->next_tick)
 		return;
 	sc->next_tick = now + HEALTH_TICK_NS;

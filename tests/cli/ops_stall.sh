@@ -54,6 +54,9 @@ attempt() {
 	[ "$skipped" -ge 6 ] && [ "$skipped" -le 9 ] ||
 		e2e_fail "skipped_steps_total $skipped after a 4 s stall of a 0.5 s grid"
 	grep -q '"event":"stall"' "$log" || e2e_fail "the stall is not in the log"
+	# the engine's own stall is no fault of the server (synth_sc.c health_tick)
+	! grep -q '"event":"synth.health"' "$log" ||
+		e2e_fail "the sound check acted on the engine's own stall: $(grep '"event":"synth.health"' "$log" | head -1)"
 	$analyse --events "$ev" --grid-ms 20 "$wav" "$E2E_STEP_S"
 }
 
