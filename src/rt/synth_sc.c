@@ -675,12 +675,14 @@ static void health_tick(struct sc *sc, int64_t now)
 {
 	int64_t gap = sc->last_call_ns ? now - sc->last_call_ns : 0;
 	sc->last_call_ns = now;
-	if (gap > OWN_STALL_NS) {
-		/* This thread did not run for a while: the engine was stopped or
-		 * starved (or a set-up blocked).  The meter's replies of that time
-		 * wait in the socket: take them in and judge the server on the
-		 * next tick, not on our own absence (a stopped engine used to
-		 * restart a healthy scsynth as soon as it went on). */
+	if (gap > OWN_STALL_NS && atomic_load(&sc->link) == SYNTH_LINK_READY) {
+		/* This thread did not run for a while although nothing of ours
+		 * blocked it (a set-up, which may wait seconds, runs only while
+		 * the link is not ready): the engine was stopped or starved.  The
+		 * meter's replies of that time wait in the socket: take them in
+		 * and judge the server on the next tick, not on our own absence
+		 * (a stopped engine used to restart a healthy scsynth as soon as
+		 * it went on). */
 		sc_link_poll(sc->l, 0);
 		sc->next_tick = now + HEALTH_TICK_NS;
 		return;
