@@ -72,15 +72,6 @@
 #define DEFS_RETRY_NS (10000 * MS)
 #define REC_FRAMES 65536
 #define MISSING_RETRY_NS (1000 * MS)	/* how often a missing jackd/scsynth is looked for */
-/*
- * jackd and scsynth run SCHED_FIFO at this priority where the service may
- * (LimitRTPRIO), all their threads: below their own audio threads (which
- * they raise themselves) and the worker (60), above every normal process.
- * scsynth's network thread then takes a bundle in when it arrives, not
- * when two CPU hogs let it, and a replacement scsynth starts in its own
- * time, not the hogs'.
- */
-#define STACK_RT_PRIORITY 1
 #define HEALTH_TICK_NS (100 * MS)
 /* A pass of the control loop takes at most a heartbeat's wait (300 ms)
  * and a poll; a gap this long means this process did not run. */
@@ -1043,7 +1034,6 @@ static enum synth_err start_jackd(struct sc *sc)
 		.on_exit = jack_on_exit,
 		.on_line = jack_on_line,
 		.missing_retry_ns = MISSING_RETRY_NS,
-		.rt_priority = STACK_RT_PRIORITY,
 		.ud = sc,
 	};
 	struct supervise *sv = supervise_start(&js, &e);
@@ -1090,7 +1080,6 @@ static enum synth_err start_stack(struct sc *sc)
 		.on_exit = sc_on_exit,
 		.on_line = sc_on_line,
 		.missing_retry_ns = MISSING_RETRY_NS,
-		.rt_priority = STACK_RT_PRIORITY,
 		.ud = sc,
 	};
 	sc->sc_sv = supervise_start(&ss, &e);
