@@ -127,6 +127,19 @@ static void synth_sink_fill(void *ctx, struct snapshot *s)
 	s->server_cpu_avg = st.cpu_avg;
 	s->server_cpu_peak = st.cpu_peak;
 	s->server_synths = st.synths;
+	s->out_peak = st.out_peak;
+	s->out_rms = st.out_rms;
+	s->out_meter_age_ns = st.meter_ns > 0 ? rtclock_mono_ns() - st.meter_ns : -1;
+	s->meter_replies = st.meter_replies;
+	s->sound_faults = st.health_faults;
+	s->late_sent = st.late_sent;
+	s->synth_dropped = st.dropped;
+	s->health_restarts = st.health_restarts;
+	s->stack_restarts = st.stack_restarts;
+	s->sound = (uint8_t)st.sound;
+	s->watchdog_ok = st.watchdog_ok;
+	snprintf(s->synth_fault, sizeof s->synth_fault, "%s", synth_fault_text(st.fault));
+	snprintf(s->synth_fault_short, sizeof s->synth_fault_short, "%s", synth_fault_name(st.fault));
 	struct audio_card_status ac;
 	audio_card_current(&ac);
 	s->audio_state = ac.state;
@@ -724,7 +737,8 @@ int app_run(const struct config *cfg, const struct cli_options *opts)
 	sdnotify_ready("playing");
 
 	/* The main thread feeds systemd's watchdog only while the worker's
-	 * heartbeat moves, at half the watchdog period. */
+	 * heartbeat moves and the sound path is healthy (the synth backend's
+	 * detector has not given up), at half the watchdog period. */
 	struct sdnotify_watchdog wd = {0};
 	int64_t wd_period = sdnotify_watchdog_period_ns();
 	int64_t wait_ns = wd_period > 0 && wd_period / 2 < NS_PER_SEC ? wd_period / 2 : NS_PER_SEC;
@@ -732,8 +746,12 @@ int app_run(const struct config *cfg, const struct cli_options *opts)
 	for (;;) {
 		struct timespec tick = rtclock_timespec(wait_ns);
 		sig = sigtimedwait(&sigs, NULL, &tick);
-		if (wd_period > 0)
-			sdnotify_watchdog_feed(&wd, worker_heartbeat(a->worker));
+		if (wd_period > 0) {
+			struct synth_status sst;
+			synth_status(a->synth, &sst);
+			if (sst.watchdog_ok)
+				sdnotify_watchdog_feed(&wd, worker_heartbeat(a->worker));
+		}
 		if (sig == SIGHUP) {
 			reload(a);
 		} else if (sig == SIGTERM || sig == SIGINT) {

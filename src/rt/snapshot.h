@@ -69,6 +69,17 @@ struct snapshot {
 	double server_cpu_avg, server_cpu_peak;
 	int server_synths;
 
+	/* sound health: the server's output meter and the detector (synth_health.h) */
+	float out_peak, out_rms;		/* last meter reading, full scale 1 */
+	int64_t out_meter_age_ns;		/* since the last meter reply, -1 never */
+	uint64_t meter_replies, sound_faults, late_sent;
+	uint64_t synth_dropped;			/* events not sent to the server */
+	uint32_t health_restarts, stack_restarts;
+	uint8_t sound;				/* enum synth_sound */
+	uint8_t watchdog_ok;			/* systemd's watchdog is fed */
+	char synth_fault[128];			/* why there is no sound, "" when none */
+	char synth_fault_short[24];		/* the same in a few words, for the console */
+
 	/* LEDs and the rest */
 	uint64_t led_frames, led_dropped;
 	uint64_t events_dropped, commands_dropped, log_dropped;

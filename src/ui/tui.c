@@ -236,6 +236,9 @@ static void draw_header(struct pen *p)
 	x = pen_put(p, 1, x, link_role(s->link_midi), snap_link_name(s->link_midi)) + 2;
 	x = pen_put(p, 1, x, R_DIM, "scsynth ");
 	x = pen_put(p, 1, x, link_role(s->link_synth), snap_link_name(s->link_synth)) + 2;
+	if (s->synth_fault_short[0])
+		x = pen_printf(p, 1, x - 1, R_WARN, "(%.*s)", (int)sizeof s->synth_fault_short,
+			       s->synth_fault_short) + 2;
 	if (s->audio_state != AUDIO_CARD_UNUSED) {
 		bool ok = s->audio_state == AUDIO_CARD_CHOSEN;
 		x = pen_put(p, 1, x, R_DIM, "card ");
@@ -375,11 +378,12 @@ static void draw_meters(struct pen *p)
 	fmt_duration(a, sizeof a, s->lateness_p50);
 	fmt_duration(b, sizeof b, s->lateness_p99);
 	pen_printf(p, 2, 0, R_NORMAL, "lateness p50 %-7s p99 %s", a, b);
-	int lx = pen_printf(p, 3, 0, s->late_bundles ? R_WARN : R_NORMAL,
-			    "late bundles %llu of %llu", (unsigned long long)s->late_bundles,
-			    (unsigned long long)s->bundles_sent);
+	int xl = pen_printf(p, 3, 0, s->late_bundles ? R_WARN : R_NORMAL, "late bundles %llu of %llu",
+			    (unsigned long long)s->late_bundles, (unsigned long long)s->bundles_sent);
+	fmt_level(a, sizeof a, s->out_peak, s->out_meter_age_ns >= 0);
+	xl = pen_printf(p, 3, xl + 2, s->synth_fault_short[0] ? R_WARN : R_NORMAL, "out %s", a);
 	if (s->stalls)	/* the engine could not run for a while (see synth.late_drop_ms) */
-		pen_printf(p, 3, lx + 1, R_WARN, "stalls %llu", (unsigned long long)s->stalls);
+		pen_printf(p, 3, xl + 2, R_WARN, "stalls %llu", (unsigned long long)s->stalls);
 	int vmax = s->voices_max > 0 ? s->voices_max : c->opt.voices_max;
 	int x = pen_printf(p, 4, 0, vmax > 0 && s->voices_active >= vmax ? R_WARN : R_NORMAL,
 			   "voices %d/%d", s->voices_active, vmax);
