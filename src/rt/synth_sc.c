@@ -62,6 +62,7 @@
 #include "rt/sc_plan.h"
 #include "rt/supervise.h"
 #include "rt/synth_health.h"
+#include "rt/wav.h"
 #include "rt/synthdef.h"
 
 #define MS INT64_C(1000000)
@@ -73,20 +74,20 @@
  * is awaited this long at most. */
 #define EXIT_FADE_WAIT_MS 1000
 #define HEARTBEAT_MISSES 3		/* unanswered /status before the server counts as lost */
-#define CTL_NAP_MAX_MS 1000		/* the control thread's longest sleep while all is well */
+#define CTL_NAP_MAX_MS 500		/* the control thread's longest sleep while all is well */
 #define DEFS_RETRY_NS (10000 * MS)
 #define REC_FRAMES 65536
 #define MISSING_RETRY_NS (1000 * MS)	/* how often a missing jackd/scsynth is looked for */
-/*
- * jackd and scsynth run SCHED_FIFO at this priority where the service may
- * (LimitRTPRIO), all their threads: below their own audio threads (which
- * they raise themselves) and the worker (60), above every normal process.
- * scsynth's network thread then takes a bundle in when it arrives, not
- * when two CPU hogs let it, and a replacement scsynth starts in its own
- * time, not the hogs'.
- */
-#define STACK_RT_PRIORITY 1
 #define HEALTH_TICK_NS (250 * MS)		/* the detector works in seconds */
+#define STATUS_WAIT_MS 300		/* a heartbeat's wait for /status.reply */
+/* A pass of the control loop takes at most a heartbeat's wait and a nap
+ * (until the next health tick, CTL_NAP_MAX_MS at most); a gap this long
+ * means this process did not run, not that it meant to sleep. */
+#define SELF_STALL_NS (1000 * MS)
+_Static_assert((CTL_NAP_MAX_MS + STATUS_WAIT_MS) * MS < SELF_STALL_NS,
+    "an intended sleep of the control thread must not count as a stall");
+_Static_assert(HEALTH_TICK_NS <= CTL_NAP_MAX_MS * MS,
+    "the nap ends at the health tick");
 /* A note counts as audible when amp x volume x its filter's attenuation
  * reaches -60 dBFS: 40 dB above the detector's floor. */
 #define AUDIBLE_LEVEL 1e-3
@@ -368,6 +369,17 @@ static void record_file(const struct sc *sc, unsigned part, char *buf, size_t n)
 static void start_recording(struct sc *sc, unsigned part)
 {
 	char file[SYNTH_STR_MAX + 16];
+	if (part > 0 && sc->managed) {
+		/* The part before ends where its server died, never closed:
+		 * its header still says it is empty. */
+		char err[SYNTH_STR_MAX + 80];
+		record_file(sc, part - 1, file, sizeof file);
+		int r = wav_seal(file, err, sizeof err);
+		if (r > 0)
+			log_info("synth.record", "%s: sealed (its server ended without closing it)", file);
+		else if (r < 0)
+			log_warn("synth.record", "cannot seal the recording cut short: %s", err);
+	}
 	record_file(sc, part, file, sizeof file);
 	enum sc_link_err e = sc_link_send_args(sc->l, "/b_alloc", "iii", SYNTH_SC_REC_BUF, REC_FRAMES, 2);
 	if (!e)
@@ -635,7 +647,7 @@ static void update_stats(struct sc *sc)
 static bool heartbeat(struct sc *sc)
 {
 	struct sc_status st;
-	if (sc_link_status(sc->l, &st, 300) != SC_LINK_OK)
+	if (sc_link_status(sc->l, &st, STATUS_WAIT_MS) != SC_LINK_OK)
 		return false;
 	sc->answered_ns = rtclock_mono_ns();
 	atomic_store(&sc->cpu_avg, st.avg_cpu);
@@ -783,13 +795,25 @@ static void free_nodes_after_sent(struct sc *sc, bool fx)
 static void *ctl_main(void *arg)
 {
 	struct sc *sc = arg;
-	int64_t retry_at = 0, next_hb = 0;
+	int64_t retry_at = 0, next_hb = 0, prev = 0;
+	bool prev_quick = false;	/* the previous pass neither set up nor replaced a server */
 	int misses = 0;
 
 	sc_link_on_node_reply(sc->l, SYNTHDEF_METER_PATH, on_meter, sc);
 	sc_link_on_go(sc->l, on_go, sc);
 	while (!stopping(sc)) {
 		int64_t now = rtclock_mono_ns();
+		if (prev_quick && now - prev > SELF_STALL_NS) {
+			/* This process was stopped or starved, not the server: what
+			 * it could not read meanwhile is no sign of a hung server. */
+			log_warn("synth.stall", "the control thread did not run for %.1f s: the server's "
+			    "health is judged afresh from now", (double)(now - prev) / 1e9);
+			synth_health_resume(&sc->health, now);
+			misses = 0;
+			next_hb = 0;
+		}
+		prev = now;
+		prev_quick = true;
 		update_stats(sc);
 		health_tick(sc, now);
 		if (atomic_exchange(&sc->jack_restarted, 0) && sc->sc_sv) {
@@ -802,6 +826,7 @@ static void *ctl_main(void *arg)
 				continue;
 			}
 			enum setup_result r = setup(sc);
+			prev_quick = false;
 			if (r == SETUP_OK && sc->managed && atomic_load(&sc->died_pid) == sc->setup_pid)
 				r = SETUP_NO_ANSWER;	/* it died during the set-up */
 			if (r == SETUP_OK) {
@@ -1056,7 +1081,6 @@ static enum synth_err start_jackd(struct sc *sc)
 		.on_exit = jack_on_exit,
 		.on_line = jack_on_line,
 		.missing_retry_ns = MISSING_RETRY_NS,
-		.rt_priority = STACK_RT_PRIORITY,
 		.ud = sc,
 	};
 	struct supervise *sv = supervise_start(&js, &e);
@@ -1103,7 +1127,6 @@ static enum synth_err start_stack(struct sc *sc)
 		.on_exit = sc_on_exit,
 		.on_line = sc_on_line,
 		.missing_retry_ns = MISSING_RETRY_NS,
-		.rt_priority = STACK_RT_PRIORITY,
 		.ud = sc,
 	};
 	sc->sc_sv = supervise_start(&ss, &e);
