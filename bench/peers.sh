@@ -113,6 +113,7 @@ fi
 
 # --- the stack ---------------------------------------------------------------
 export top_builddir
+AUDIO_JACK_PREFIX=${AUDIO_JACK_PREFIX:-peers}
 . "$top_srcdir/tests/lib/audio.sh"
 tmp=$(mktemp -d)
 chmod 755 "$tmp"

@@ -3,8 +3,9 @@
 # Source it, then:
 #   audio_require               fail (exit 1) naming any missing tool
 #   audio_start DIR             start jackd (dummy driver, 48 kHz, period 256)
-#                               under a private name and scsynth on a free
-#                               private UDP port; logs go to DIR
+#                               under a private name (AUDIO_JACK_PREFIX-PID-N,
+#                               prefix me-test unless set) and scsynth on a
+#                               free private UDP port; logs go to DIR
 #   audio_free_port, audio_free_tcp_port
 #                               a UDP (TCP) port nothing listens on now
 #   audio_stop                  stop both, remove scsynth's shared memory;
@@ -89,7 +90,7 @@ audio_free_tcp_port() {
 audio_start() {
 	local dir=$1 i try
 	[ -d "$dir" ] || audio_fail "audio_start: no directory $dir"
-	AUDIO_JACK="me-test-$$-$RANDOM"
+	AUDIO_JACK="${AUDIO_JACK_PREFIX:-me-test}-$$-$RANDOM"
 	jackd -n "$AUDIO_JACK" -d dummy -r "$AUDIO_RATE" -p "$AUDIO_PERIOD" \
 		>"$dir/jackd.log" 2>&1 9>&- &
 	AUDIO_JACK_PID=$!
