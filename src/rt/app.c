@@ -679,9 +679,9 @@ static void reload(struct app *a)
  * twice as often; 1 s without a watchdog.  Everything else wakes it when it
  * is due (doc/performance.md).
  */
-static int64_t worker_heartbeat_ns(int64_t wait_ns)
+static int64_t worker_heartbeat_ns(int64_t wd_period, int64_t wait_ns)
 {
-	return wait_ns / 2 < NS_PER_SEC ? wait_ns / 2 : NS_PER_SEC;
+	return wd_period > 0 && wait_ns / 2 < NS_PER_SEC ? wait_ns / 2 : NS_PER_SEC;
 }
 
 /* The run's timing and queue figures in log lines (benches read them). */
@@ -803,7 +803,7 @@ int app_run(const struct config *cfg, const struct cli_options *opts)
 	a->inq = inq_new(APP_INQ_CAP);
 	struct worker_options wo = {
 		.lookahead_ns = (int64_t)a->cfg->synth.lookahead_ms * NS_PER_MS,
-		.heartbeat_ns = worker_heartbeat_ns(wait_ns),
+		.heartbeat_ns = worker_heartbeat_ns(wd_period, wait_ns),
 		.realtime = true,
 		.late_drop_ns = (int64_t)a->cfg->synth.late_drop_ms * NS_PER_MS,
 	};
@@ -885,12 +885,13 @@ int app_run(const struct config *cfg, const struct cli_options *opts)
 
 	/* The watchdog is fed (every wait_ns, set above) only while the
 	 * worker's heartbeat moves and the sound path is healthy (the synth
-	 * backend's detector has not given up). */
+	 * backend's detector has not given up).  Without a watchdog this
+	 * thread sleeps until a signal. */
 	struct sdnotify_watchdog wd = {0};
 	int sig = 0;
 	for (;;) {
 		struct timespec tick = rtclock_timespec(wait_ns);
-		sig = sigtimedwait(&sigs, NULL, &tick);
+		sig = sigtimedwait(&sigs, NULL, wd_period > 0 ? &tick : NULL);
 		if (wd_period > 0) {
 			struct synth_status sst;
 			synth_status(a->synth, &sst);
