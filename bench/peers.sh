@@ -114,6 +114,9 @@ fi
 # --- the stack ---------------------------------------------------------------
 export top_builddir
 AUDIO_JACK_PREFIX=${AUDIO_JACK_PREFIX:-peers}
+# a client killed before it unregisters (/notify 0) keeps its login for the
+# server's life: room for every run of the bench
+AUDIO_SC_LOGINS=64
 . "$top_srcdir/tests/lib/audio.sh"
 tmp=$(mktemp -d)
 chmod 755 "$tmp"

@@ -5,7 +5,9 @@
 #   audio_start DIR             start jackd (dummy driver, 48 kHz, period 256)
 #                               under a private name (AUDIO_JACK_PREFIX-PID-N,
 #                               prefix me-test unless set) and scsynth on a
-#                               free private UDP port; logs go to DIR
+#                               free private UDP port (AUDIO_SC_LOGINS
+#                               clients may /notify, 4 unless set); logs go
+#                               to DIR
 #   audio_free_port, audio_free_tcp_port
 #                               a UDP (TCP) port nothing listens on now
 #   audio_stop                  stop both, remove scsynth's shared memory;
@@ -103,7 +105,7 @@ audio_start() {
 		AUDIO_SC_LOG="$dir/scsynth.log"
 		JACK_DEFAULT_SERVER="$AUDIO_JACK" JACK_NO_START_SERVER=1 \
 			SC_JACK_DEFAULT_OUTPUTS= SC_JACK_DEFAULT_INPUTS= \
-			scsynth -u "$AUDIO_PORT" -i 0 -o 2 -D 0 -R 0 -l 4 \
+			scsynth -u "$AUDIO_PORT" -i 0 -o 2 -D 0 -R 0 -l "${AUDIO_SC_LOGINS:-4}" \
 			>"$AUDIO_SC_LOG" 2>&1 </dev/null 9>&- &
 		AUDIO_SC_PID=$!
 		for i in $(seq 1 50); do
