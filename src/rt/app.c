@@ -45,6 +45,7 @@
 #include "ui/tui.h"
 
 #define APP_INQ_CAP 1024
+#define APP_CLOCK_INQ_CAP 256	/* a clock port's queue: pulses and transport only */
 
 /* The LED port can be replaced on reload while the worker runs: the sink
  * reads the current port through an atomic pointer. */
@@ -66,6 +67,9 @@ struct app {
 	struct evout *evout;
 	_Atomic(struct midi_in *) midi;	/* read by the worker's snapshot */
 	char midi_spec[CONFIG_STR_MAX];
+	struct inq *clock_inq;		/* from the clock port's thread to the worker */
+	_Atomic(struct midi_in *) clock_midi;	/* the clock port, NULL: none of its own */
+	char clock_spec[CONFIG_STR_MAX];	/* "input": the clock comes on the MIDI input */
 	char led_spec[CONFIG_STR_MAX];
 	struct console *console;
 	struct http *http;
@@ -192,6 +196,13 @@ static void midi_sink_fill(void *ctx, struct snapshot *s)
 	memcpy(s->midi_in, st.messages, sizeof s->midi_in);
 	s->midi_parse_errors = st.parse_errors;
 	s->midi_reconnects = st.disconnects;
+	struct midi_in *ci = atomic_load(&a->clock_midi);
+	s->link_clock_in = SNAP_LINK_OFF;
+	if (ci) {
+		midi_in_get_stats(ci, &st);
+		s->link_clock_in = (uint8_t)link_of_devlink(midi_in_state(ci));
+		s->clock_in_reconnects = st.disconnects;
+	}
 }
 
 /* --- devices -------------------------------------------------------------- */
@@ -246,6 +257,51 @@ static void stop_midi(struct app *a)
 	midi_in_stop(mi);
 }
 
+/* Where MIDI clock comes from: "input" (the MIDI input) or a port of its own,
+ * which only matters while the steps follow MIDI clock. */
+static const char *clock_spec_of(const struct app *a, const struct config *c)
+{
+	if (c->engine.clock_source != CLOCK_SOURCE_MIDI)
+		return "input";
+	return a->opts->clock_in ? a->opts->clock_in : c->midi.clock_input_port;
+}
+
+/* The MIDI input passes the clock on unless a port of its own brings it. */
+static enum midi_in_filter input_filter(const struct app *a)
+{
+	return strcmp(a->clock_spec, "input") == 0 ? MIDI_IN_ALL : MIDI_IN_NO_CLOCK;
+}
+
+static void stop_clock_in(struct app *a)
+{
+	struct midi_in *ci = atomic_exchange(&a->clock_midi, NULL);
+	if (!ci)
+		return;
+	wait_worker_loops(a);
+	midi_in_stop(ci);
+}
+
+/* The clock port, when it is not the MIDI input: a second input thread that
+ * passes clock and transport only, into a queue of its own. */
+static void start_clock_in(struct app *a, const char *spec)
+{
+	if (spec != a->clock_spec)
+		snprintf(a->clock_spec, sizeof a->clock_spec, "%s", spec);
+	midi_in_set_filter(atomic_load(&a->midi), input_filter(a));
+	if (strcmp(spec, "input") == 0)
+		return;
+	struct midi_in_options o = {.filter = MIDI_IN_CLOCK_ONLY};
+	enum midi_in_err err;
+	struct midi_in *ci = midi_in_start(spec, a->clock_inq, &o, &err);
+	atomic_store(&a->clock_midi, ci);
+	if (!ci)
+		log_error("clock_in", "MIDI clock input %s: %s; running without it", spec,
+			  midi_in_strerror(err));
+	else
+		log_info("clock_in", "MIDI clock input %s (the MIDI input's clock ignored; "
+			 "waiting for the device if absent)", spec);
+}
+
 static void start_midi(struct app *a, const char *spec)
 {
 	snprintf(a->midi_spec, sizeof a->midi_spec, "%s", spec);
@@ -254,7 +310,8 @@ static void start_midi(struct app *a, const char *spec)
 		return;
 	}
 	enum midi_in_err err;
-	struct midi_in *mi = midi_in_start(spec, a->inq, NULL, &err);
+	struct midi_in_options o = {.filter = input_filter(a)};
+	struct midi_in *mi = midi_in_start(spec, a->inq, &o, &err);
 	atomic_store(&a->midi, mi);
 	if (!mi)
 		log_error("midi_in", "MIDI input %s: %s; running without it", spec,
@@ -647,6 +704,11 @@ static void reload(struct app *a)
 		stop_midi(a);
 		start_midi(a, midi_spec);
 	}
+	const char *clock_spec = clock_spec_of(a, next);
+	if (strcmp(clock_spec, a->clock_spec) != 0) {
+		stop_clock_in(a);
+		start_clock_in(a, clock_spec);
+	}
 
 	if (a->http)
 		http_set_control(a->http, next->api.allow_control, next->api.max_writes_per_s);
@@ -722,6 +784,7 @@ static void teardown(struct app *a)
 		console_stop(a->console);
 		log_to_terminal(a, true);
 	}
+	stop_clock_in(a);
 	stop_midi(a);
 	if (a->worker) {
 		worker_stop(a->worker);
@@ -766,6 +829,7 @@ static void teardown(struct app *a)
 	worker_free(a->worker);
 	engine_free(a->engine);
 	inq_free(a->inq);
+	inq_free(a->clock_inq);
 	free(a->cfg);
 }
 
@@ -802,14 +866,17 @@ int app_run(const struct config *cfg, const struct cli_options *opts)
 	set_clock_out(a, a->cfg);
 	a->engine = engine_new(&a->cfg->engine, opts->seed);
 	a->inq = inq_new(APP_INQ_CAP);
+	a->clock_inq = inq_new(APP_CLOCK_INQ_CAP);
 	struct worker_options wo = {
 		.lookahead_ns = (int64_t)a->cfg->synth.lookahead_ms * NS_PER_MS,
 		.period_ns = worker_period(a->cfg, opts),
 		.realtime = true,
 		.late_drop_ns = (int64_t)a->cfg->synth.late_drop_ms * NS_PER_MS,
 	};
-	if (a->engine && a->inq)
+	if (a->engine && a->inq && a->clock_inq)
 		a->worker = worker_new(a->engine, &a->cfg->engine, a->inq, &wo);
+	if (a->worker)
+		worker_add_clock_input(a->worker, a->clock_inq);
 	if (!a->worker) {
 		log_error("start", "out of memory");
 		goto out;
@@ -874,7 +941,9 @@ int app_run(const struct config *cfg, const struct cli_options *opts)
 		goto out;
 	}
 	atomic_store(&a->worker_running, true);
+	snprintf(a->clock_spec, sizeof a->clock_spec, "%s", clock_spec_of(a, a->cfg));
 	start_midi(a, opts->midi_in ? opts->midi_in : a->cfg->midi.input_port);
+	start_clock_in(a, a->clock_spec);
 	log_info("started", "mystery-engine playing (configuration %s, seed %llu)",
 		 a->cfg->source, (unsigned long long)opts->seed);
 	start_http(a);

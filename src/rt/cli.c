@@ -44,6 +44,7 @@ enum {
 	OPT_WAV,
 	OPT_PAUSE_AT,
 	OPT_MIDI_OUT,
+	OPT_CLOCK_IN,
 };
 
 #define COMMON_OPTIONS                                                                  \
@@ -63,6 +64,7 @@ static const struct option run_options[] = {
 	{"record", required_argument, NULL, OPT_RECORD},
 	{"midi-in", required_argument, NULL, OPT_MIDI_IN},
 	{"midi-out", required_argument, NULL, OPT_MIDI_OUT},
+	{"clock-in", required_argument, NULL, OPT_CLOCK_IN},
 	{"led", required_argument, NULL, OPT_LED},
 	{"http", required_argument, NULL, OPT_HTTP},
 	{"preset", required_argument, NULL, OPT_PRESET},
@@ -99,7 +101,9 @@ void cli_usage(FILE *out)
 	      "      --synth BACKEND    none | supercollider | supercollider:HOST:PORT | midi\n"
 	      "      --record FILE.wav  record the sound to FILE.wav\n"
 	      "      --midi-in SPEC     auto | none | portmidi:NAME | raw:PATH[@BAUD]\n"
-	      "      --midi-out SPEC    none | raw:PATH[@BAUD]: MIDI clock and notes out\n"
+	      "      --midi-out SPEC    none | portmidi:NAME | raw:PATH[@BAUD]: MIDI clock and notes out\n"
+	      "      --clock-in SPEC    input | portmidi:NAME | raw:PATH[@BAUD]: where MIDI clock\n"
+	      "                         comes from (with sequencer.clock_source = \"midi\")\n"
 	      "      --led SPEC         none | serial:PATH[@BAUD] | udp:HOST:PORT\n"
 	      "      --http ADDR:PORT   where the HTTP API listens, or off\n"
 	      "      --preset NAME      load the preset NAME at start\n"
@@ -225,8 +229,14 @@ static int take(struct cli_options *o, int c, const char *arg, FILE *err)
 	case OPT_MIDI_OUT:
 		if (config_check_midi_out_spec(arg) != 0)
 			return fail(err, "--midi-out: `%s` is not allowed (allowed: %s)", arg,
-				    "none, raw:PATH[@BAUD]");
+				    "none, portmidi:NAME, raw:PATH[@BAUD]");
 		o->midi_out = arg;
+		return 0;
+	case OPT_CLOCK_IN:
+		if (config_check_clock_in_spec(arg) != 0)
+			return fail(err, "--clock-in: `%s` is not allowed (allowed: %s)", arg,
+				    "input, portmidi:NAME, raw:PATH[@BAUD]");
+		o->clock_in = arg;
 		return 0;
 	case OPT_LED:
 		if (config_check_led_spec(arg) != 0)

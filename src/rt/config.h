@@ -33,6 +33,7 @@ struct config {
 		bool clock_out;			/* send MIDI clock on the output */
 		bool notes_out;			/* send the notes on the output */
 		int out_channel;		/* 1..16 */
+		char clock_input_port[CONFIG_STR_MAX];	/* input | portmidi:NAME | raw:PATH[@BAUD] */
 	} midi;
 	struct {
 		int backend;			/* enum config_synth_backend */
@@ -113,7 +114,8 @@ extern const char config_default_text[];
 
 /* Checks of the string forms the command line shares; 0 if fine, else -1. */
 int config_check_midi_spec(const char *s);	/* auto | none | portmidi:NAME | raw:PATH[@BAUD] */
-int config_check_midi_out_spec(const char *s);	/* none | raw:PATH[@BAUD] */
+int config_check_midi_out_spec(const char *s);	/* none | portmidi:NAME | raw:PATH[@BAUD] */
+int config_check_clock_in_spec(const char *s);	/* input | portmidi:NAME | raw:PATH[@BAUD] */
 int config_check_led_spec(const char *s);	/* none | serial:PATH[@BAUD] | udp:HOST:PORT */
 int config_check_host_port(const char *s);	/* HOST:PORT or [IPV6]:PORT, port 1..65535 */
 

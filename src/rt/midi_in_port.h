@@ -40,6 +40,7 @@ struct midi_in {
 	int stop_fd;			/* eventfd: readable once a stop is asked */
 	_Atomic int stop;
 	_Atomic int state;		/* enum devlink_state */
+	_Atomic int filter;		/* enum midi_in_filter */
 
 	/* the input thread's own */
 	struct midi_parser parser;

@@ -100,6 +100,9 @@ struct snapshot {
 	uint8_t audio_state;		/* enum audio_card_state */
 	char audio_card[80];		/* its id when chosen, else what synth.audio_device asks */
 	char audio_seen[160];		/* the cards seen: "0 vc4hdmi0 (hdmi), 2 Headphones (headphones)" */
+	/* MIDI clock on a port of its own (midi.clock_input_port) */
+	uint8_t link_clock_in;			/* enum snap_link; OFF: the MIDI input's */
+	uint64_t clock_in_reconnects;
 };
 
 #endif

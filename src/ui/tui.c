@@ -252,6 +252,11 @@ static void draw_header(struct pen *p)
 	}
 	x = pen_put(p, 1, x, R_DIM, "leds ");
 	x = pen_put(p, 1, x, link_role(s->link_led), snap_link_name(s->link_led)) + 2;
+	if (s->link_clock_in != SNAP_LINK_OFF) {
+		x = pen_put(p, 1, x, R_DIM, "clock in ");
+		x = pen_put(p, 1, x, link_role(s->link_clock_in),
+			    snap_link_name(s->link_clock_in)) + 2;
+	}
 	fmt_percent(buf, sizeof buf, s->worker_cpu);
 	x = pen_put(p, 1, x, R_DIM, "cpu ");
 	x = pen_put(p, 1, x, R_NORMAL, buf) + 2;
