@@ -185,17 +185,7 @@ static void led_sink_fill(void *ctx, struct snapshot *s)
 static void midi_sink_fill(void *ctx, struct snapshot *s)
 {
 	struct app *a = ctx;
-	struct midi_in *mi = atomic_load(&a->midi);
-	if (!mi) {
-		s->link_midi = SNAP_LINK_OFF;
-		return;
-	}
 	struct midi_in_stats st;
-	midi_in_get_stats(mi, &st);
-	s->link_midi = (uint8_t)link_of_devlink(midi_in_state(mi));
-	memcpy(s->midi_in, st.messages, sizeof s->midi_in);
-	s->midi_parse_errors = st.parse_errors;
-	s->midi_reconnects = st.disconnects;
 	struct midi_in *ci = atomic_load(&a->clock_midi);
 	s->link_clock_in = SNAP_LINK_OFF;
 	if (ci) {
@@ -203,6 +193,16 @@ static void midi_sink_fill(void *ctx, struct snapshot *s)
 		s->link_clock_in = (uint8_t)link_of_devlink(midi_in_state(ci));
 		s->clock_in_reconnects = st.disconnects;
 	}
+	struct midi_in *mi = atomic_load(&a->midi);
+	if (!mi) {
+		s->link_midi = SNAP_LINK_OFF;
+		return;
+	}
+	midi_in_get_stats(mi, &st);
+	s->link_midi = (uint8_t)link_of_devlink(midi_in_state(mi));
+	memcpy(s->midi_in, st.messages, sizeof s->midi_in);
+	s->midi_parse_errors = st.parse_errors;
+	s->midi_reconnects = st.disconnects;
 }
 
 /* --- devices -------------------------------------------------------------- */
@@ -818,11 +818,13 @@ static void teardown(struct app *a)
 		struct hist *late = midi_out_lateness(a->midi_out);
 		log_info("midi_out_stats",
 			 "messages %llu bytes %llu dropped_offline %llu dropped_full %llu "
-			 "port_full %llu reconnects %llu late_p50_us %.1f late_p99_us %.1f",
+			 "port_full %llu reconnects %llu late_p50_us %.1f late_p99_us %.1f "
+			 "attempts %llu",
 			 (unsigned long long)st.messages, (unsigned long long)st.bytes,
 			 (unsigned long long)st.dropped_offline, (unsigned long long)st.dropped_full,
 			 (unsigned long long)st.port_full, (unsigned long long)st.reconnects,
-			 (double)hist_quantile(late, 0.5) / 1e3, (double)hist_quantile(late, 0.99) / 1e3);
+			 (double)hist_quantile(late, 0.5) / 1e3, (double)hist_quantile(late, 0.99) / 1e3,
+			 (unsigned long long)st.attempts);
 		midi_out_close(a->midi_out);
 	}
 	midi_clock_free(a->midi_clock);

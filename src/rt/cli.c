@@ -96,7 +96,7 @@ void cli_usage(FILE *out)
 	      "  -q, --quiet            log less (repeatable)\n"
 	      "      --daemon           run as a service: JSON log lines, no console\n"
 	      "      --check-config     validate the configuration, print the effective one, exit\n"
-	      "      --list-midi        list the MIDI inputs and exit\n"
+	      "      --list-midi        list the MIDI inputs and outputs and exit\n"
 	      "      --list-audio       list the sound cards, show synth.audio_device's choice, exit\n"
 	      "      --synth BACKEND    none | supercollider | supercollider:HOST:PORT | midi\n"
 	      "      --record FILE.wav  record the sound to FILE.wav\n"
