@@ -27,14 +27,15 @@ stop_helpers() {
 }
 trap stop_helpers EXIT
 teensy_start --midi "$tmp/midi"
-for _ in $(seq 1 100); do [ -L "$tmp/clk" ] && break; sleep 0.02; done
+for _ in $(seq 1 500); do [ -L "$tmp/clk" ] && break; sleep 0.02; done
+[ -L "$tmp/clk" ] || dev_fail "the clock player made no pty: $(cat "$tmp/clock1.err")"
 engine_start --midi-in "raw:$tmp/midi" --clock-in "raw:$tmp/clk" --led none \
 	--set sequencer.clock_source=midi --set sequencer.clock_timeout_ms=1000 \
 	--set sequencer.swing=0 --set sequencer.bpm=100 --set mutation.enabled=false \
 	--set sequencer.density=1.0
 teensy_do 6 '^(connected|timeout)' wait_connected 5 | grep -q '^connected' ||
 	dev_fail "the engine never opened the notes pty"
-dev_wait_line "$tmp/ev.jsonl" '"type":"clock_sync","state":"following"' 3 ||
+dev_wait_line "$tmp/ev.jsonl" '"type":"clock_sync","state":"following"' 10 ||
 	dev_fail "the steps never followed the clock port"
 sleep 1
 teensy_do 2 '^sent' cc 1 21 127 >/dev/null
