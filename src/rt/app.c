@@ -946,6 +946,10 @@ int app_run(const struct config *cfg, const struct cli_options *opts)
 	snprintf(a->clock_spec, sizeof a->clock_spec, "%s", clock_spec_of(a, a->cfg));
 	start_midi(a, opts->midi_in ? opts->midi_in : a->cfg->midi.input_port);
 	start_clock_in(a, a->clock_spec);
+	if (a->cfg->engine.clock_source != CLOCK_SOURCE_MIDI &&
+	    strcmp(opts->clock_in ? opts->clock_in : a->cfg->midi.clock_input_port, "input") != 0)
+		log_info("clock_in", "MIDI clock input not opened: sequencer.clock_source is "
+			 "\"internal\"");
 	log_info("started", "mystery-engine playing (configuration %s, seed %llu)",
 		 a->cfg->source, (unsigned long long)opts->seed);
 	start_http(a);
