@@ -124,6 +124,16 @@ static int n_devices;
 static int64_t scan_t;			/* mono ns of the last scan, 0: none */
 static struct timespec snd_mtime;	/* /dev/snd at that scan */
 static struct midi_pm_port *ports[MIDI_PM_PORTS];
+static char seq_path[128] = "/dev/snd/seq";	/* present: an ALSA sequencer */
+static char snd_path[128] = "/dev/snd";		/* its mtime moves when devices come */
+
+void midi_pm_set_paths(const char *seq, const char *snd_dir)
+{
+	pthread_mutex_lock(&lock);
+	snprintf(seq_path, sizeof seq_path, "%s", seq);
+	snprintf(snd_path, sizeof snd_path, "%s", snd_dir);
+	pthread_mutex_unlock(&lock);
+}
 
 typedef void (*alsa_error_handler)(const char *file, int line, const char *func, int err,
 				   const char *fmt, ...);
@@ -164,7 +174,7 @@ static bool any_open(void)
 static bool snd_changed(void)
 {
 	struct stat st;
-	if (stat("/dev/snd", &st) != 0)
+	if (stat(snd_path, &st) != 0)
 		memset(&st, 0, sizeof st);
 	return st.st_mtim.tv_sec != snd_mtime.tv_sec || st.st_mtim.tv_nsec != snd_mtime.tv_nsec;
 }
@@ -173,8 +183,8 @@ static bool snd_changed(void)
 static bool worth_scanning(char *why, size_t cap)
 {
 	struct stat st;
-	if (stat("/dev/snd/seq", &st) != 0) {
-		snprintf(why, cap, "no ALSA sequencer (/dev/snd/seq: %s), so no PortMidi devices",
+	if (stat(seq_path, &st) != 0) {
+		snprintf(why, cap, "no ALSA sequencer (%s: %s), so no PortMidi devices", seq_path,
 			 strerror(errno));
 		return false;
 	}
@@ -216,7 +226,7 @@ static bool scan(char *why, size_t cap)
 	n_devices = 0;
 	scan_t = rtclock_mono_ns();
 	struct stat st;
-	if (stat("/dev/snd", &st) != 0)
+	if (stat(snd_path, &st) != 0)
 		memset(&st, 0, sizeof st);
 	snd_mtime = st.st_mtim;
 	PmError e = Pm_Initialize();
@@ -265,7 +275,7 @@ struct midi_pm_port *midi_pm_open(bool output, const char *pattern, char *name, 
 		goto out;
 	}
 	int id = initialized ? midi_pm_pick(devices, n_devices, output, pattern) : -1;
-	char no_scan[200] = "";
+	char no_scan[512] = "";
 	/* a device of the last scan may be gone: scan again when /dev/snd moved */
 	if ((id < 0 || snd_changed()) && worth_scanning(no_scan, sizeof no_scan)) {
 		if (!scan(why, why_cap))

@@ -63,4 +63,8 @@ int midi_pm_read(struct midi_pm_port *p, uint32_t *msgs, int max, char *why, siz
 int midi_pm_write(struct midi_pm_port *p, const uint8_t *b, size_t n, char *why, size_t why_cap);
 void midi_pm_close(struct midi_pm_port *p);
 
+/* Tests: the ALSA sequencer's node (default /dev/snd/seq) and the directory
+ * whose change means a device came or went (default /dev/snd). */
+void midi_pm_set_paths(const char *seq, const char *snd_dir);
+
 #endif
