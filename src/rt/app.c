@@ -16,6 +16,7 @@
 #include "rt/app.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -26,6 +27,7 @@
 
 #include "core/engine.h"
 #include "core/scale.h"
+#include "rt/ctl_server.h"
 #include "rt/evout.h"
 #include "rt/http.h"
 #include "rt/inq.h"
@@ -47,6 +49,9 @@ struct app_led {
 	_Atomic(struct led *) led;
 };
 
+/* Who stopped the instrument, when not a plain signal. */
+enum app_stop_by { APP_STOP_SIGNAL, APP_STOP_ATTACHED, APP_STOP_HANGUP };
+
 struct app {
 	const struct cli_options *opts;
 	struct config *cfg;		/* the active configuration (owned) */
@@ -61,6 +66,9 @@ struct app {
 	char led_spec[CONFIG_STR_MAX];
 	struct console *console;
 	struct http *http;
+	struct ctl_server *ctl;
+	atomic_uint reloads;		/* reloads done (the control socket waits on it) */
+	atomic_int stop_by;		/* enum app_stop_by when not a plain signal */
 	pthread_t main_thread;
 	atomic_bool quit_requested;
 	atomic_bool worker_running;
@@ -362,6 +370,12 @@ static void console_request(void *ctx, enum console_request r, const char *arg)
 		atomic_store(&a->quit_requested, true);
 		pthread_kill(a->main_thread, SIGTERM);
 		break;
+	case CONSOLE_HANGUP:	/* the terminal is gone (an SSH link closed) */
+		atomic_store(&a->stop_by, APP_STOP_HANGUP);
+		pthread_kill(a->main_thread, SIGTERM);
+		break;
+	default:	/* detach and stop are an attached console's */
+		break;
 	}
 }
 
@@ -475,6 +489,129 @@ static void start_console(struct app *a)
 		log_to_terminal(a, true);
 		log_warn("console", "no console (%s): running headless", console_strerror(err));
 	}
+}
+
+/* --- the control socket ---------------------------------------------------- */
+
+static bool ctl_command(void *ctx, const struct command *c)
+{
+	struct app *a = ctx;
+	return worker_command(a->worker, WORKER_CMD_SOCKET, c);
+}
+
+/* A reload asked over the socket: checked here first, so the reply carries
+ * the errors; applied by the main thread like SIGHUP. */
+static void ctl_reload(struct app *a, struct ctl_reply *out)
+{
+	struct config *next = calloc(1, sizeof *next);
+	struct config_errors errs = {0};
+	if (!next) {
+		snprintf(out->text, sizeof out->text, "out of memory");
+		return;
+	}
+	const char *path = a->opts->config_path;
+	if (!path && strcmp(a->cfg->source, CONFIG_BUILTIN) != 0)
+		path = a->cfg->source;
+	enum config_status st = config_load(next, path, a->opts->sets, a->opts->n_sets, &errs);
+	if (st != CONFIG_OK) {
+		snprintf(out->text, sizeof out->text, "%.200s: %s; keeping the running configuration%s%.240s",
+			 path ? path : CONFIG_BUILTIN, config_strerror(st), errs.n ? ": " : "",
+			 errs.n ? errs.msg[0] : "");
+		config_errors_free(&errs);
+		free(next);
+		return;
+	}
+	config_errors_free(&errs);
+	free(next);
+	unsigned before = atomic_load(&a->reloads);
+	pthread_kill(a->main_thread, SIGHUP);
+	for (int i = 0; i < 1000 && atomic_load(&a->reloads) == before; i++) {
+		struct timespec ts = {0, 10 * 1000000};
+		nanosleep(&ts, NULL);
+	}
+	if (atomic_load(&a->reloads) == before) {
+		snprintf(out->text, sizeof out->text, "the reload did not finish within 10 s");
+		return;
+	}
+	out->rc = CTL_OK;
+	snprintf(out->text, sizeof out->text, "configuration %.400s applied",
+		 path ? path : CONFIG_BUILTIN);
+}
+
+static void ctl_request(void *ctx, const struct ctl_request *r, struct ctl_reply *out)
+{
+	struct app *a = ctx;
+	char err[CTL_TEXT_MAX - 64];
+	out->rc = CTL_FAILED;
+	switch (r->req) {
+	case CTL_REQ_RELOAD:
+		ctl_reload(a, out);
+		break;
+	case CTL_REQ_PRESET_SAVE:
+	case CTL_REQ_PRESET_LOAD: {
+		bool save = r->req == CTL_REQ_PRESET_SAVE;
+		if (!preset_name_ok(r->name)) {
+			out->rc = CTL_USAGE;
+			snprintf(out->text, sizeof out->text, "%s", preset_strerror(PRESET_ERR_NAME));
+			break;
+		}
+		int rc = save ? save_preset(a, r->name, err, sizeof err)
+			      : load_preset_err(a, r->name, WORKER_CMD_SOCKET, err, sizeof err);
+		if (rc == 0) {
+			out->rc = CTL_OK;
+			snprintf(out->text, sizeof out->text, "preset %s %s", r->name,
+				 save ? "saved" : "loaded");
+		} else {
+			snprintf(out->text, sizeof out->text, "preset %s not %s: %.380s", r->name,
+				 save ? "saved" : "loaded", err);
+		}
+		break;
+	}
+	case CTL_REQ_STOP:
+		log_info("control", "stop asked by an attached console");
+		atomic_store(&a->stop_by, APP_STOP_ATTACHED);
+		pthread_kill(a->main_thread, SIGTERM);
+		out->rc = CTL_OK;
+		snprintf(out->text, sizeof out->text, "stopping");
+		break;
+	default:
+		snprintf(out->text, sizeof out->text, "%s is not available",
+			 ctl_req_name((enum ctl_req)r->req));
+	}
+}
+
+static void start_ctl(struct app *a)
+{
+	char path[CTL_PATH_MAX];
+	const char *p = a->opts->socket ? a->opts->socket : a->cfg->control.socket;
+	if (strlen(p) >= sizeof path) {
+		log_error("control", "no control socket: %s is longer than 107 bytes", p);
+		return;
+	} else if (p[0])
+		snprintf(path, sizeof path, "%.*s", CTL_PATH_MAX - 1, p);
+	else if (ctl_default_path(path, sizeof path) != 0) {
+		log_error("control", "no control socket: the runtime folder's path is too long");
+		return;
+	}
+	struct ctl_server_options o = {.path = path, .group = a->cfg->control.group,
+				       .config = a->cfg->source};
+	struct ctl_server_link link = {.snapshot = console_snapshot, .command = ctl_command,
+				       .request = ctl_request, .ctx = a};
+	int err;
+	char why[512];
+	a->ctl = ctl_server_start(&o, &link, &err, why, sizeof why);
+	if (!a->ctl)
+		log_error("control", "no control socket (%s): %s", ctl_server_strerror(err), why);
+	else
+		log_info("control", "control socket %s (mystery-engine attach, mystery-engine ctl)",
+			 path);
+}
+
+/* True when the console's terminal has hung up (its SSH link closed). */
+static bool terminal_hung_up(void)
+{
+	struct pollfd pf = {.fd = STDIN_FILENO, .events = POLLIN};
+	return poll(&pf, 1, 0) > 0 && (pf.revents & (POLLHUP | POLLERR | POLLNVAL));
 }
 
 /* --- reload --------------------------------------------------------------- */
@@ -591,6 +728,7 @@ static void log_stats(struct worker *w, struct inq *q)
 static void teardown(struct app *a)
 {
 	sdnotify_stopping();
+	ctl_server_stop(a->ctl);
 	if (a->http)
 		http_stop(a->http);
 	if (a->console) {
@@ -712,6 +850,7 @@ int app_run(const struct config *cfg, const struct cli_options *opts)
 	log_info("started", "mystery-engine playing (configuration %s, seed %llu)",
 		 a->cfg->source, (unsigned long long)opts->seed);
 	start_http(a);
+	start_ctl(a);
 	if (!opts->daemon && console_possible(STDIN_FILENO, STDOUT_FILENO))
 		start_console(a);
 	sdnotify_ready("playing");
@@ -727,14 +866,23 @@ int app_run(const struct config *cfg, const struct cli_options *opts)
 		sig = sigtimedwait(&sigs, NULL, &tick);
 		if (wd_period > 0)
 			sdnotify_watchdog_feed(&wd, worker_heartbeat(a->worker));
+		if (sig == SIGHUP && a->console && terminal_hung_up()) {
+			/* the SSH link closed: a reload means nothing now */
+			atomic_store(&a->stop_by, APP_STOP_HANGUP);
+			break;
+		}
 		if (sig == SIGHUP) {
 			reload(a);
+			atomic_fetch_add(&a->reloads, 1);
 		} else if (sig == SIGTERM || sig == SIGINT) {
 			break;
 		}
 	}
+	int by = atomic_load(&a->stop_by);
 	log_info("stopping", "stopped by %s",
-		 atomic_load(&a->quit_requested) ? "the console (q)"
+		 by == APP_STOP_ATTACHED		 ? "an attached console (Q)"
+		 : by == APP_STOP_HANGUP		 ? "the terminal's hang-up (SIGHUP)"
+		 : atomic_load(&a->quit_requested) ? "the console (q)"
 		 : sig == SIGINT			 ? "SIGINT"
 							 : "SIGTERM");
 	rc = 0;

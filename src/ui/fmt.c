@@ -290,6 +290,10 @@ struct fmt_action fmt_key_action(int key, int selected)
 		return (struct fmt_action){.act = FMT_ACT_PRESET};
 	case 'q':
 		return (struct fmt_action){.act = FMT_ACT_QUIT};
+	case 'd':
+		return (struct fmt_action){.act = FMT_ACT_DETACH};
+	case 'Q':
+		return (struct fmt_action){.act = FMT_ACT_STOP};
 	case FMT_KEY_F1:
 	case '?':
 		return (struct fmt_action){.act = FMT_ACT_HELP};
@@ -329,6 +333,8 @@ const struct fmt_help fmt_help[] = {
 	{"p", "save a preset"},
 	{"Ctrl-L", "repaint the screen"},
 	{"F1 ?", "this help (any key closes it)"},
-	{"q", "quit, restoring the terminal"},
+	{"q", "quit (attached: detach, it plays on)"},
+	{"d", "detach an attached console"},
+	{"Q", "stop the instrument (asks first)"},
 	{NULL, NULL},
 };

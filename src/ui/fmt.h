@@ -70,6 +70,8 @@ enum fmt_act {
 	FMT_ACT_PRESET,
 	FMT_ACT_QUIT,
 	FMT_ACT_REDRAW,		/* repaint the whole screen (Ctrl-L) */
+	FMT_ACT_DETACH,		/* leave an attached console */
+	FMT_ACT_STOP,		/* stop the instrument (asks first) */
 };
 
 struct fmt_action {

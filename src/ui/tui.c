@@ -94,6 +94,7 @@ struct console {
 	bool have_snap;
 	int selected, param_first;
 	bool help, force;
+	bool confirm_stop;	/* Q was pressed: the next key answers */
 	char status[160];
 	int64_t status_until;
 };
@@ -397,7 +398,18 @@ static void draw_footer(struct pen *p)
 	    {"m", "Mode"}, {"l", "Lock"}, {"i", "Idle"}, {"r", "Reload"},
 	    {"p", "Preset"}, {"q", "Quit"},
 	};
+	static const char *const attached_keys[][2] = {
+	    {"F1", "Help"}, {"Spc", "Pause"}, {"+-", "Adjust"}, {"s", "Scale"},
+	    {"m", "Mode"}, {"l", "Lock"}, {"r", "Reload"}, {"p", "Preset"},
+	    {"q", "Detach"}, {"Q", "Stop"},
+	};
 	struct console *c = p->c;
+	if (c->confirm_stop) {
+		pen_put(p, 0, 0, R_WARN,
+			c->opt.attached ? "Stop the instrument for everyone? y = stop, any other key = no"
+					: "Stop the instrument? y = stop, any other key = no");
+		return;
+	}
 	if (c->status[0]) {
 		pen_put(p, 0, 0, R_WARN, c->status);
 		return;
@@ -409,8 +421,9 @@ static void draw_footer(struct pen *p)
 	}
 	int x = 0;
 	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-		x = pen_put(p, 0, x, R_NORMAL, keys[i][0]);
-		x = pen_put(p, 0, x, R_HOTKEY, keys[i][1]) + 1;
+		const char *const *k = c->opt.attached ? attached_keys[i] : keys[i];
+		x = pen_put(p, 0, x, R_NORMAL, k[0]);
+		x = pen_put(p, 0, x, R_HOTKEY, k[1]) + 1;
 	}
 }
 
@@ -509,6 +522,8 @@ static void frame(struct console *c)
 		c->next = t;
 		c->have_snap = true;
 	}
+	if (c->link.message && c->link.message(c->link.ctx, c->status, sizeof c->status))
+		c->status_until = mono_ns() + STATUS_NS;
 	if (c->status[0] && mono_ns() >= c->status_until)
 		c->status[0] = '\0';
 	int n_steps = c->have_snap ? c->snap->eng.n_steps : 8;
@@ -554,11 +569,31 @@ static void set_status(struct console *c, const char *f, ...)
 	c->status_until = mono_ns() + STATUS_NS;
 }
 
+/* Closes the help overlay: cells no panel covers are cleared too, so
+ * nothing of it stays behind. */
+static void close_help(struct console *c)
+{
+	c->help = false;
+	werase(stdscr);
+	wnoutrefresh(stdscr);
+	c->force = true;
+}
+
 static void on_key(struct console *c, int key)
 {
 	if (c->help) {
-		c->help = false;	/* any key closes the help */
+		close_help(c);	/* any key closes the help */
+		return;
+	}
+	if (c->confirm_stop) {
+		c->confirm_stop = false;
 		c->force = true;
+		if (key == 'y' || key == 'Y') {
+			c->link.request(c->link.ctx, c->opt.attached ? CONSOLE_STOP : CONSOLE_QUIT, NULL);
+			set_status(c, "stopping the instrument");
+		} else {
+			set_status(c, "not stopped");
+		}
 		return;
 	}
 	struct fmt_action a = fmt_key_action(key, c->selected);
@@ -611,8 +646,25 @@ static void on_key(struct console *c, int key)
 		set_status(c, "saving preset %s", name);
 		break;
 	case FMT_ACT_QUIT:
+		if (c->opt.attached) {
+			c->link.request(c->link.ctx, CONSOLE_DETACH, NULL);
+			set_status(c, "detaching");
+			break;
+		}
 		c->link.request(c->link.ctx, CONSOLE_QUIT, NULL);
 		set_status(c, "quitting");
+		break;
+	case FMT_ACT_DETACH:
+		if (c->opt.attached) {
+			c->link.request(c->link.ctx, CONSOLE_DETACH, NULL);
+			set_status(c, "detaching");
+		} else {
+			set_status(c, "this console runs the instrument: q stops it (see attach)");
+		}
+		break;
+	case FMT_ACT_STOP:
+		c->confirm_stop = true;
+		c->force = true;
 		break;
 	case FMT_ACT_REDRAW:
 		clearok(curscr, TRUE);
@@ -798,7 +850,7 @@ static void *console_main(void *arg)
 			break;
 		if (pf[0].revents & (POLLHUP | POLLERR | POLLNVAL)) {
 			/* the terminal went away: nothing left to draw on */
-			c->link.request(c->link.ctx, CONSOLE_QUIT, NULL);
+			c->link.request(c->link.ctx, CONSOLE_HANGUP, NULL);
 			while (!atomic_load(&c->stop))
 				poll(&pf[1], 1, 1000);
 			break;

@@ -17,7 +17,14 @@
 #include "core/engine.h"
 #include "rt/snapshot.h"
 
-enum console_request { CONSOLE_RELOAD, CONSOLE_SAVE_PRESET, CONSOLE_QUIT };
+enum console_request {
+	CONSOLE_RELOAD,
+	CONSOLE_SAVE_PRESET,
+	CONSOLE_QUIT,
+	CONSOLE_DETACH,		/* attached: leave, the instrument plays on */
+	CONSOLE_STOP,		/* attached: stop the instrument (confirmed) */
+	CONSOLE_HANGUP,		/* the terminal went away */
+};
 
 struct console_link {
 	bool (*snapshot)(void *ctx, struct snapshot *out);	/* latest snapshot; false if none yet */
@@ -27,6 +34,9 @@ struct console_link {
 	/* Saves preset NAME: 0, or nonzero with the reason in err; the console
 	 * shows either.  NULL: `p` only sends CONSOLE_SAVE_PRESET. */
 	int (*save_preset)(void *ctx, const char *name, char *err, size_t errlen);
+	/* A message for the key bar (the outcome of a request, a notice from
+	 * the instrument); false when none.  May be NULL. */
+	bool (*message)(void *ctx, char *buf, size_t n);
 };
 
 enum console_colour {
@@ -43,6 +53,7 @@ struct console_options {
 	int voices_max;			/* synth.voices, when the snapshot has none */
 	const char *preset_name;	/* `p` saves under it; NULL: console-YYYYmmdd-HHMMSS */
 	int in_fd, out_fd;		/* the terminal; both 0 means stdin and stdout */
+	bool attached;			/* q and d detach, Q stops the instrument */
 };
 
 enum console_error {

@@ -77,12 +77,12 @@ static bool demo_command(void *ctx, const struct command *c)
 static void demo_request(void *ctx, enum console_request r, const char *arg)
 {
 	struct demo *d = ctx;
-	static const char *const names[] = {"reload", "preset", "quit"};
+	static const char *const names[] = {"reload", "preset", "quit", "detach", "stop", "hangup"};
 	if (d->log) {
 		fprintf(d->log, "request %s%s%s\n", names[r], arg ? " " : "", arg ? arg : "");
 		fflush(d->log);
 	}
-	if (r == CONSOLE_QUIT)
+	if (r == CONSOLE_QUIT || r == CONSOLE_HANGUP)
 		atomic_store(&d->quit, true);
 }
 
