@@ -118,11 +118,6 @@ static bool link_message(void *ctx, char *buf, size_t n)
 /* Runs the console on the instance at path until it ends; exit status. */
 static int attach_path(const char *path)
 {
-	if (!console_possible(STDIN_FILENO, STDOUT_FILENO)) {
-		fprintf(stderr, "mystery-engine attach: not a terminal (use mystery-engine ctl for "
-				"scripts)\n");
-		return CTL_FAILED;
-	}
 	struct attach a = {0};
 	atomic_init(&a.end, ATTACH_ON);
 	int status;
@@ -131,6 +126,12 @@ static int attach_path(const char *path)
 	if (!a.cl) {
 		fprintf(stderr, "mystery-engine attach: %s\n", why);
 		return status;
+	}
+	if (!console_possible(STDIN_FILENO, STDOUT_FILENO)) {
+		ctl_client_close(a.cl);
+		fprintf(stderr, "mystery-engine attach: not a terminal (use mystery-engine ctl for "
+				"scripts)\n");
+		return CTL_FAILED;
 	}
 	int pid = ctl_client_welcome(a.cl)->pid;
 
