@@ -38,6 +38,7 @@
 #include "rt/rtclock.h"
 #include "rt/sdnotify.h"
 #include "rt/synth.h"
+#include "rt/synth_sc.h"
 #include "rt/worker.h"
 #include "ui/tui.h"
 
@@ -69,6 +70,7 @@ struct app {
 	struct ctl_server *ctl;
 	atomic_uint reloads;		/* reloads done (the control socket waits on it) */
 	atomic_int stop_by;		/* enum app_stop_by when not a plain signal */
+	bool audio_dummy;		/* the managed stack on JACK's dummy driver */
 	pthread_t main_thread;
 	atomic_bool quit_requested;
 	atomic_bool worker_running;
@@ -259,6 +261,9 @@ static int open_synth(struct app *a)
 	}
 	if (a->opts->record)
 		snprintf(set.record_path, sizeof set.record_path, "%s", a->opts->record);
+	a->audio_dummy = ops == &synth_sc_ops && strcmp(set.server, "managed") == 0 &&
+			 (set.jack_driver == SYNTH_JACK_DUMMY ||
+			  (set.jack_driver == SYNTH_JACK_AUTO && !synth_sc_sound_card()));
 	enum synth_err err;
 	a->synth = synth_open(ops, &set, &err);
 	if (!a->synth) {
@@ -340,10 +345,23 @@ static int save_preset(struct app *a, const char *name, char *err, size_t errlen
 	return rc;
 }
 
+/* The worker's snapshot, and what only this side knows: the last problem
+ * logged and where the sound goes (readers' threads). */
 static bool console_snapshot(void *ctx, struct snapshot *out)
 {
 	struct app *a = ctx;
-	return worker_snapshot(a->worker, out);
+	if (!worker_snapshot(a->worker, out))
+		return false;
+	struct log_record r;
+	if (log_last_problem(&r)) {
+		snprintf(out->problem, sizeof out->problem, "%.40s: %.*s", r.event,
+			 (int)sizeof out->problem - 44, r.msg);
+		out->problem_at_ns = r.ts_ns;
+		out->problem_error = r.level == LOG_ERROR;
+	}
+	out->audio_dummy = a->audio_dummy;
+	out->recording = a->opts->record != NULL;
+	return true;
 }
 
 static bool console_command(void *ctx, const struct command *c)
@@ -487,7 +505,10 @@ static void start_console(struct app *a)
 	a->console = console_start(&link, &o, &err);
 	if (!a->console) {
 		log_to_terminal(a, true);
-		log_warn("console", "no console (%s): running headless", console_strerror(err));
+		const char *term = getenv("TERM");
+		log_warn("console", "no console: %s (TERM=%s); running headless, "
+			 "mystery-engine attach opens it from another terminal",
+			 console_strerror(err), term ? term : "");
 	}
 }
 

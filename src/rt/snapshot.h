@@ -80,6 +80,15 @@ struct snapshot {
 
 	struct snap_mutation mut[SNAP_MUT_MAX];
 	int n_mut;
+
+	/* Filled by the reader's side, not the worker: the last warning or
+	 * error logged ("event: message") and when (CLOCK_REALTIME ns, 0 none),
+	 * and whether the sound goes to no sound card (JACK's dummy driver). */
+	char problem[160];
+	int64_t problem_at_ns;
+	uint8_t audio_dummy;
+	uint8_t recording;		/* --record: the sound goes to a file too */
+	uint8_t problem_error;		/* the problem was an error, not a warning */
 };
 
 #endif

@@ -469,7 +469,7 @@ static bool jack_running(const char *name)
 	return strncmp(out, "running", 7) == 0;
 }
 
-static bool have_sound_card(void)
+bool synth_sc_sound_card(void)
 {
 	return access("/dev/snd/controlC0", F_OK) == 0;
 }
@@ -561,7 +561,7 @@ static enum synth_err start_stack(struct sc *sc)
 		log_info("synth.jack", "using the running JACK server '%s'", sc->jack_name);
 	} else {
 		bool alsa = set->jack_driver == SYNTH_JACK_ALSA ||
-			    (set->jack_driver == SYNTH_JACK_AUTO && have_sound_card());
+			    (set->jack_driver == SYNTH_JACK_AUTO && synth_sc_sound_card());
 		const char *alsa_argv[] = {"jackd", "-n", sc->jack_name, "-d", "alsa", "-d", "hw:0",
 		    "-r", rate, "-p", period, "-n", "3", NULL};
 		const char *dummy_argv[] = {"jackd", "-n", sc->jack_name, "-d", "dummy", "-r", rate,

@@ -23,6 +23,7 @@
 #include "ui/tui.h"
 
 #include <curses.h>
+#include <term.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <langinfo.h>
@@ -128,6 +129,8 @@ const char *console_strerror(int err)
 		return "incomplete link to the engine";
 	case CONSOLE_ERR_SYSTEM:
 		return "out of system resources";
+	case CONSOLE_ERR_NOCURSOR:
+		return "this terminal cannot move the cursor";
 	default:
 		return "unknown console error";
 	}
@@ -238,6 +241,10 @@ static void draw_header(struct pen *p)
 	x = pen_put(p, 1, x, link_role(s->link_synth), snap_link_name(s->link_synth)) + 2;
 	x = pen_put(p, 1, x, R_DIM, "leds ");
 	x = pen_put(p, 1, x, link_role(s->link_led), snap_link_name(s->link_led)) + 2;
+	if (s->audio_dummy)	/* JACK's dummy driver: nothing reaches a speaker */
+		x = pen_put(p, 1, x, R_WARN,
+			    s->recording ? "no sound card: recording to the file"
+					 : "no sound card: --record F.wav to listen") + 2;
 	fmt_percent(buf, sizeof buf, s->worker_cpu);
 	x = pen_put(p, 1, x, R_DIM, "cpu ");
 	x = pen_put(p, 1, x, R_NORMAL, buf) + 2;
@@ -391,6 +398,27 @@ static void draw_meters(struct pen *p)
 			   (unsigned long long)s->late_notes_dropped);
 }
 
+#define PROBLEM_NS (30 * NS_PER_SEC)	/* a warning stays in the key bar this long */
+
+/* The last problem logged is shown while a link is failing, and an error
+ * for a while after it was logged. */
+static bool problem_shown(const struct console *c)
+{
+	const struct snapshot *s = c->snap;
+	if (!c->have_snap || !s->problem[0] || s->problem_at_ns <= 0)
+		return false;
+	uint8_t links[3] = {s->link_midi, s->link_synth, s->link_led};
+	for (int i = 0; i < 3; i++)
+		if (links[i] == SNAP_LINK_ERROR || links[i] == SNAP_LINK_RECONNECTING)
+			return true;
+	if (!s->problem_error)
+		return false;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	int64_t now = (int64_t)ts.tv_sec * NS_PER_SEC + ts.tv_nsec;
+	return now - s->problem_at_ns < PROBLEM_NS;
+}
+
 static void draw_footer(struct pen *p)
 {
 	static const char *const keys[][2] = {
@@ -417,6 +445,12 @@ static void draw_footer(struct pen *p)
 	if (c->lay.too_small) {
 		pen_printf(p, 0, 0, R_WARN, "terminal %dx%d: the console needs 80x24",
 			   c->lay.cols, c->lay.rows);
+		return;
+	}
+	if (problem_shown(c)) {	/* its reason, not only "error" in the header */
+		int x = pen_put(p, 0, 0, R_NORMAL, "F1");
+		x = pen_put(p, 0, x, R_HOTKEY, "Help") + 1;
+		pen_printf(p, 0, x, R_WARN, "! %s", c->snap->problem);
 		return;
 	}
 	int x = 0;
@@ -782,6 +816,18 @@ static int tui_init(struct console *c)
 		return CONSOLE_ERR_TERM;
 	}
 	set_term(c->screen);
+	/* a terminal that cannot address the cursor would get every frame as
+	 * one long line: no console on it */
+	const char *cup = tigetstr("cup");
+	if (!cup || cup == (const char *)-1 || tigetflag("hc") > 0) {
+		endwin();
+		delscreen(c->screen);
+		c->screen = NULL;
+		fclose(c->in);
+		fclose(c->out);
+		c->in = c->out = NULL;
+		return CONSOLE_ERR_NOCURSOR;
+	}
 	set_escdelay(25);
 	cbreak();
 	noecho();

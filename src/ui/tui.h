@@ -62,6 +62,7 @@ enum console_error {
 	CONSOLE_ERR_TERM,	/* curses cannot drive this terminal (TERM) */
 	CONSOLE_ERR_LINK,	/* a link callback is missing */
 	CONSOLE_ERR_SYSTEM,	/* out of memory, pipe or thread creation failed */
+	CONSOLE_ERR_NOCURSOR,	/* the terminal cannot move the cursor (TERM=dumb) */
 };
 
 const char *console_strerror(int err);
