@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -26,11 +27,14 @@
 #include <unistd.h>
 
 #include "core/engine.h"
+#include "core/midi.h"
+#include "core/param.h"
 #include "core/scale.h"
 #include "rt/ctl_server.h"
 #include "rt/evout.h"
 #include "rt/http.h"
 #include "rt/inq.h"
+#include "rt/learn.h"
 #include "rt/led.h"
 #include "rt/log.h"
 #include "rt/midi_in.h"
@@ -48,6 +52,23 @@
  * reads the current port through an atomic pointer. */
 struct app_led {
 	_Atomic(struct led *) led;
+};
+
+/* MIDI learn: the worker's sink notes the last CC that arrived; a thread
+ * of its own waits for one while a console learns, records it in the map
+ * (saved to the state folder) and asks the main thread for a reload, which
+ * lays the map over the configuration. */
+struct app_learn {
+	atomic_int param;		/* being learned, -1 none */
+	atomic_uint seen;		/* CCs that reached the engine */
+	atomic_int cc;			/* the last one's number */
+	atomic_int owner[128];		/* the parameter each CC moves now, -1 none */
+	pthread_mutex_t lock;		/* map, msg (never the worker) */
+	struct learn_map map;
+	char msg[160];
+	int64_t msg_at_ns;		/* CLOCK_REALTIME */
+	pthread_t thread;
+	bool thread_on;
 };
 
 /* Who stopped the instrument, when not a plain signal. */
@@ -71,6 +92,7 @@ struct app {
 	atomic_uint reloads;		/* reloads done (the control socket waits on it) */
 	atomic_int stop_by;		/* enum app_stop_by when not a plain signal */
 	bool audio_dummy;		/* the managed stack on JACK's dummy driver */
+	struct app_learn learn;
 	pthread_t main_thread;
 	atomic_bool quit_requested;
 	atomic_bool worker_running;
@@ -78,6 +100,9 @@ struct app {
 	const char *mode_names[ENGINE_MAX_PROFILES + 1];
 	const char *palette_names[ENGINE_MAX_PALETTES + 1];
 };
+
+static int learn_request(struct app *a, int param, char *msg, size_t n);
+static void learn_say(struct app_learn *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* --- sinks ---------------------------------------------------------------- */
 
@@ -360,6 +385,11 @@ static bool console_snapshot(void *ctx, struct snapshot *out)
 		out->problem_error = r.level == LOG_ERROR;
 	}
 	out->audio_dummy = a->audio_dummy;
+	out->learning = (int8_t)atomic_load(&a->learn.param);
+	pthread_mutex_lock(&a->learn.lock);
+	memcpy(out->learned, a->learn.msg, sizeof out->learned);
+	out->learned_at_ns = a->learn.msg_at_ns;
+	pthread_mutex_unlock(&a->learn.lock);
 	out->recording = a->opts->record != NULL;
 	return true;
 }
@@ -388,6 +418,14 @@ static void console_request(void *ctx, enum console_request r, const char *arg)
 		atomic_store(&a->quit_requested, true);
 		pthread_kill(a->main_thread, SIGTERM);
 		break;
+	case CONSOLE_LEARN:
+	case CONSOLE_LEARN_CANCEL: {
+		char msg[160];
+		learn_request(a, r == CONSOLE_LEARN && arg ? param_find(arg) : -1, msg, sizeof msg);
+		if (r == CONSOLE_LEARN && !atomic_load(&a->midi))
+			learn_say(&a->learn, "%s", msg);
+		break;
+	}
 	case CONSOLE_HANGUP:	/* the terminal is gone (an SSH link closed) */
 		atomic_store(&a->stop_by, APP_STOP_HANGUP);
 		pthread_kill(a->main_thread, SIGTERM);
@@ -588,6 +626,17 @@ static void ctl_request(void *ctx, const struct ctl_request *r, struct ctl_reply
 		}
 		break;
 	}
+	case CTL_REQ_LEARN:
+	case CTL_REQ_LEARN_CANCEL: {
+		int p = r->req == CTL_REQ_LEARN ? (int)r->param : -1;
+		if (r->req == CTL_REQ_LEARN && (r->param >= P_COUNT)) {
+			out->rc = CTL_USAGE;
+			snprintf(out->text, sizeof out->text, "no such parameter");
+			break;
+		}
+		out->rc = learn_request(a, p, out->text, sizeof out->text) == 0 ? CTL_OK : CTL_FAILED;
+		break;
+	}
 	case CTL_REQ_STOP:
 		log_info("control", "stop asked by an attached console");
 		atomic_store(&a->stop_by, APP_STOP_ATTACHED);
@@ -628,6 +677,133 @@ static void start_ctl(struct app *a)
 			 path);
 }
 
+/* --- MIDI learn ----------------------------------------------------------- */
+
+static void learn_sink_events(void *ctx, const struct event *ev, size_t n, int64_t now)
+{
+	struct app_learn *l = ctx;
+	(void)now;
+	for (size_t i = 0; i < n; i++)
+		if (ev[i].type == EV_INPUT && ev[i].u.input.kind == MIDI_CC) {
+			atomic_store_explicit(&l->cc, ev[i].u.input.number, memory_order_relaxed);
+			atomic_fetch_add_explicit(&l->seen, 1, memory_order_release);
+		}
+}
+
+static void learn_owners(struct app_learn *l, const struct engine_config *c)
+{
+	for (int cc = 0; cc < 128; cc++)
+		atomic_store(&l->owner[cc], learn_owner(c, cc));
+}
+
+static void learn_say(struct app_learn *l, const char *fmt, ...)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	pthread_mutex_lock(&l->lock);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(l->msg, sizeof l->msg, fmt, ap);
+	va_end(ap);
+	l->msg_at_ns = (int64_t)ts.tv_sec * NS_PER_SEC + ts.tv_nsec;
+	pthread_mutex_unlock(&l->lock);
+	log_info("learn", "%s", l->msg);
+}
+
+/* Waits (20 s at most) for the next CC and maps it to the parameter being
+ * learned; the main thread's reload then applies it. */
+static void *learn_main(void *arg)
+{
+	struct app *a = arg;
+	struct app_learn *l = &a->learn;
+	unsigned seen = atomic_load_explicit(&l->seen, memory_order_acquire);
+	int p = -1;
+	for (int i = 0; i < 2000; i++) {
+		p = atomic_load(&l->param);
+		if (p < 0)
+			return NULL;	/* cancelled */
+		if (atomic_load_explicit(&l->seen, memory_order_acquire) != seen) {
+			int cc = atomic_load(&l->cc), before = atomic_load(&l->owner[cc]);
+			char err[512];
+			pthread_mutex_lock(&l->lock);
+			struct learn_map m = l->map;
+			learn_map_set(&m, p, cc);
+			int rc = learn_save(a->state_dir, &m, err, sizeof err);
+			if (rc == 0)
+				l->map = m;
+			pthread_mutex_unlock(&l->lock);
+			atomic_store(&l->param, -1);
+			if (rc != 0) {
+				learn_say(l, "CC %d not learned for %s: %.100s", cc, param_table[p].name, err);
+				return NULL;
+			}
+			pthread_kill(a->main_thread, SIGHUP);
+			if (before == p)
+				learn_say(l, "CC %d already moves %s", cc, param_table[p].name);
+			else
+				learn_say(l, "CC %d now moves %s (before: %s)", cc, param_table[p].name,
+					  before >= 0 ? param_table[before].name : "nothing");
+			return NULL;
+		}
+		struct timespec ts = {0, 10 * 1000000};
+		nanosleep(&ts, NULL);
+	}
+	if (atomic_exchange(&l->param, -1) >= 0)
+		learn_say(l, "no controller moved within 20 s: nothing learned for %s",
+			  param_table[p].name);
+	return NULL;
+}
+
+/* Starts learning a controller for param (or cancels with -1); any
+ * control-side thread.  0, or -1 with the reason in msg. */
+static int learn_request(struct app *a, int param, char *msg, size_t n)
+{
+	struct app_learn *l = &a->learn;
+	static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
+	if (param < 0 || param >= P_COUNT) {
+		bool was = atomic_exchange(&l->param, -1) >= 0;
+		if (was)
+			learn_say(l, "learning cancelled");
+		snprintf(msg, n, "%s", was ? "learning cancelled" : "not learning");
+		return 0;
+	}
+	if (!atomic_load(&a->midi)) {
+		snprintf(msg, n, "no MIDI input: nothing to learn from (see midi.input_port)");
+		return -1;
+	}
+	pthread_mutex_lock(&start_lock);
+	if (atomic_exchange(&l->param, param) < 0) {
+		if (l->thread_on)
+			pthread_join(l->thread, NULL);
+		l->thread_on = pthread_create(&l->thread, NULL, learn_main, a) == 0;
+		if (!l->thread_on)
+			atomic_store(&l->param, -1);
+	}
+	pthread_mutex_unlock(&start_lock);
+	if (atomic_load(&l->param) < 0) {
+		snprintf(msg, n, "cannot start learning: out of threads");
+		return -1;
+	}
+	snprintf(msg, n, "learning %s: move a controller", param_table[param].name);
+	log_info("learn", "learning %s: waiting for a controller", param_table[param].name);
+	return 0;
+}
+
+/* The learned controllers, laid over the starting configuration. */
+static void start_learn(struct app *a)
+{
+	struct app_learn *l = &a->learn;
+	char err[1024];
+	config_state_dir(a->cfg, a->state_dir, sizeof a->state_dir);
+	if (learn_load(a->state_dir, &l->map, err, sizeof err) != 0)
+		log_error("learn", "%s: starting with the configuration's mapping only", err);
+	else if (learn_map_count(&l->map) > 0)
+		log_info("learn", "%d learned controller%s from %s/%s", learn_map_count(&l->map),
+			 learn_map_count(&l->map) == 1 ? "" : "s", a->state_dir, LEARN_FILE);
+	learn_apply(&a->cfg->engine, &l->map);
+	learn_owners(l, &a->cfg->engine);
+}
+
 /* True when the console's terminal has hung up (its SSH link closed). */
 static bool terminal_hung_up(void)
 {
@@ -660,6 +836,10 @@ static void reload(struct app *a)
 		return;
 	}
 	config_errors_free(&errs);
+	pthread_mutex_lock(&a->learn.lock);	/* learned controllers over mapping.ccs */
+	learn_apply(&next->engine, &a->learn.map);
+	pthread_mutex_unlock(&a->learn.lock);
+	learn_owners(&a->learn, &next->engine);
 
 	/* engine: mapping, scales, sequencer, mutation, idle */
 	worker_reconfigure(a->worker, &next->engine);
@@ -757,6 +937,9 @@ static void teardown(struct app *a)
 		log_to_terminal(a, true);
 	}
 	stop_midi(a);
+	atomic_store(&a->learn.param, -1);
+	if (a->learn.thread_on)
+		pthread_join(a->learn.thread, NULL);
 	if (a->worker) {
 		worker_stop(a->worker);
 		atomic_store(&a->worker_running, false);
@@ -793,6 +976,9 @@ int app_run(const struct config *cfg, const struct cli_options *opts)
 	struct app app = {.opts = opts};
 	struct app *a = &app;
 	int rc = 1;
+	atomic_init(&a->learn.param, -1);
+	pthread_mutex_init(&a->learn.lock, NULL);
+	learn_map_clear(&a->learn.map);
 
 	if (geteuid() == 0)
 		log_warn("root", "running as root: run the instrument as an unprivileged user "
@@ -815,6 +1001,7 @@ int app_run(const struct config *cfg, const struct cli_options *opts)
 	if (!a->cfg)
 		goto out;
 	*a->cfg = *cfg;
+	start_learn(a);
 
 	a->engine = engine_new(&a->cfg->engine, opts->seed);
 	a->inq = inq_new(APP_INQ_CAP);
@@ -846,6 +1033,8 @@ int app_run(const struct config *cfg, const struct cli_options *opts)
 
 	struct worker_sink ms = {.name = "midi", .fill = midi_sink_fill, .ctx = a};
 	worker_add_sink(a->worker, &ms);
+	struct worker_sink lrn = {.name = "learn", .events = learn_sink_events, .ctx = &a->learn};
+	worker_add_sink(a->worker, &lrn);
 
 	if (opts->events_path) {
 		a->evout = evout_open(opts->events_path, &a->cfg->engine, worker_base(a->worker));

@@ -89,6 +89,9 @@ struct snapshot {
 	uint8_t audio_dummy;
 	uint8_t recording;		/* --record: the sound goes to a file too */
 	uint8_t problem_error;		/* the problem was an error, not a warning */
+	int8_t learning;		/* MIDI learn: the parameter waiting for a CC, -1 none */
+	char learned[160];		/* what the last learn did */
+	int64_t learned_at_ns;		/* when (CLOCK_REALTIME ns, 0 never) */
 };
 
 #endif

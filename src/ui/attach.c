@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/param.h"
 #include "rt/ctl_client.h"
 #include "ui/ctl_cmd.h"
 #include "ui/tui.h"
@@ -87,6 +88,18 @@ static void link_request(void *ctx, enum console_request r, const char *arg)
 	case CONSOLE_HANGUP:
 		atomic_compare_exchange_strong(&a->end, &on, ATTACH_HANGUP);
 		break;
+	case CONSOLE_LEARN:
+	case CONSOLE_LEARN_CANCEL: {
+		struct ctl_request q;
+		struct ctl_reply rep;
+		memset(&q, 0, sizeof q);
+		q.req = r == CONSOLE_LEARN ? CTL_REQ_LEARN : CTL_REQ_LEARN_CANCEL;
+		q.param = arg && param_find(arg) >= 0 ? (uint32_t)param_find(arg) : 0;
+		if (ctl_client_request(a->cl, &q, &rep, 3000) != CTL_OK)
+			snprintf(a->message, sizeof a->message, "%.*s", (int)sizeof a->message - 1,
+				 rep.text);
+		break;
+	}
 	}
 }
 

@@ -419,6 +419,22 @@ static bool problem_shown(const struct console *c)
 	return now - s->problem_at_ns < PROBLEM_NS;
 }
 
+#define LEARNED_NS (10 * NS_PER_SEC)	/* what a MIDI learn did stays this long */
+
+static int64_t real_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * NS_PER_SEC + ts.tv_nsec;
+}
+
+static bool learned_shown(const struct console *c)
+{
+	const struct snapshot *s = c->snap;
+	return c->have_snap && s->learned[0] && s->learned_at_ns > 0 &&
+	       real_ns() - s->learned_at_ns < LEARNED_NS;
+}
+
 static void draw_footer(struct pen *p)
 {
 	static const char *const keys[][2] = {
@@ -440,6 +456,15 @@ static void draw_footer(struct pen *p)
 	}
 	if (c->status[0]) {
 		pen_put(p, 0, 0, R_WARN, c->status);
+		return;
+	}
+	if (c->have_snap && c->snap->learning >= 0 && c->snap->learning < P_COUNT) {
+		pen_printf(p, 0, 0, R_WARN, "Learning %s: move a controller (Esc cancels)",
+			   param_table[c->snap->learning].name);
+		return;
+	}
+	if (learned_shown(c)) {
+		pen_put(p, 0, 0, R_GOOD, c->snap->learned);
 		return;
 	}
 	if (c->lay.too_small) {
@@ -619,6 +644,11 @@ static void on_key(struct console *c, int key)
 		close_help(c);	/* any key closes the help */
 		return;
 	}
+	if (key == FMT_KEY_ESC && c->have_snap && c->snap->learning >= 0) {
+		c->link.request(c->link.ctx, CONSOLE_LEARN_CANCEL, NULL);
+		set_status(c, "learning cancelled");
+		return;
+	}
 	if (c->confirm_stop) {
 		c->confirm_stop = false;
 		c->force = true;
@@ -699,6 +729,9 @@ static void on_key(struct console *c, int key)
 	case FMT_ACT_STOP:
 		c->confirm_stop = true;
 		c->force = true;
+		break;
+	case FMT_ACT_LEARN:
+		c->link.request(c->link.ctx, CONSOLE_LEARN, param_table[c->selected].name);
 		break;
 	case FMT_ACT_REDRAW:
 		clearok(curscr, TRUE);

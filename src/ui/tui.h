@@ -24,6 +24,8 @@ enum console_request {
 	CONSOLE_DETACH,		/* attached: leave, the instrument plays on */
 	CONSOLE_STOP,		/* attached: stop the instrument (confirmed) */
 	CONSOLE_HANGUP,		/* the terminal went away */
+	CONSOLE_LEARN,		/* MIDI learn for the parameter named arg */
+	CONSOLE_LEARN_CANCEL,
 };
 
 struct console_link {

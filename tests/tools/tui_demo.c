@@ -77,7 +77,8 @@ static bool demo_command(void *ctx, const struct command *c)
 static void demo_request(void *ctx, enum console_request r, const char *arg)
 {
 	struct demo *d = ctx;
-	static const char *const names[] = {"reload", "preset", "quit", "detach", "stop", "hangup"};
+	static const char *const names[] = {"reload", "preset", "quit",  "detach",
+					     "stop",   "hangup", "learn", "learn_cancel"};
 	if (d->log) {
 		fprintf(d->log, "request %s%s%s\n", names[r], arg ? " " : "", arg ? arg : "");
 		fflush(d->log);
