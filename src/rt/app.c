@@ -385,6 +385,7 @@ static bool console_snapshot(void *ctx, struct snapshot *out)
 		out->problem_error = r.level == LOG_ERROR;
 	}
 	out->audio_dummy = a->audio_dummy;
+	out->clock_base_ns = worker_base(a->worker);
 	out->learning = (int8_t)atomic_load(&a->learn.param);
 	pthread_mutex_lock(&a->learn.lock);
 	memcpy(out->learned, a->learn.msg, sizeof out->learned);

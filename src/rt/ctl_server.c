@@ -40,7 +40,16 @@
 #include "rt/rtclock.h"
 
 #define REPLY_QUEUE 4
-#define TICK_NS (NS_PER_SEC / 30)
+/*
+ * When consoles are attached the thread wakes just after the worker's next
+ * publication is due (the last one's time plus the last spacing seen, plus
+ * WAKE_LATE_NS), so each snapshot costs about one wake-up for all consoles;
+ * when none has come by then it looks again every RETRY_NS.
+ */
+#define WAKE_LATE_NS (1 * NS_PER_MS)
+#define RETRY_NS (5 * NS_PER_MS)
+#define GAP_DEFAULT_NS (33 * NS_PER_MS)
+#define FRESH_NS (5 * NS_PER_MS)	/* a copy younger than this is reused */
 
 struct pending_reply {
 	struct ctl_header h;
@@ -78,6 +87,9 @@ struct ctl_server {
 	struct snapshot *snap;	/* in msg, after the header */
 	bool have_snap;
 	int64_t snap_ns;	/* when snap was copied */
+	uint64_t seen_seq;	/* the newest publication seen */
+	int64_t pub_ns;		/* when it was published (CLOCK_MONOTONIC) */
+	int64_t gap_ns;		/* spacing of the last two publications */
 };
 
 const char *ctl_server_strerror(int err)
@@ -341,11 +353,21 @@ static void reply(struct ctl_server *s, struct client *c, uint32_t id, int rc, c
 
 static bool fresh_snapshot(struct ctl_server *s, int64_t now)
 {
-	if (s->have_snap && now - s->snap_ns < TICK_NS / 2)
+	if (s->have_snap && now - s->snap_ns < FRESH_NS)
 		return true;
 	if (s->link.snapshot(s->link.ctx, s->snap)) {
 		s->have_snap = true;
 		s->snap_ns = now;
+		if (s->snap->seq != s->seen_seq) {
+			/* the publication's own time when the link gives the clock */
+			int64_t pub = s->snap->clock_base_ns ? s->snap->clock_base_ns + s->snap->uptime_ns
+							     : now;
+			int64_t gap = pub - s->pub_ns;
+			if (s->seen_seq && gap > NS_PER_MS && gap < 10 * GAP_DEFAULT_NS)
+				s->gap_ns = gap;
+			s->seen_seq = s->snap->seq;
+			s->pub_ns = pub;
+		}
 	}
 	return s->have_snap;
 }
@@ -584,6 +606,7 @@ static void *server_main(void *arg)
 	struct pollfd pf[CTL_SERVER_CLIENTS + 2];
 	int who[CTL_SERVER_CLIENTS + 2];
 	int64_t next_tick = rtclock_mono_ns();
+	s->gap_ns = GAP_DEFAULT_NS;
 	while (!atomic_load(&s->stop)) {
 		int n = 0;
 		pf[n++] = (struct pollfd){.fd = s->wake[0], .events = POLLIN};
@@ -616,10 +639,12 @@ static void *server_main(void *arg)
 		now = rtclock_mono_ns();
 		bool tick = consoles && now >= next_tick;
 		if (tick) {
-			next_tick += TICK_NS;
-			if (next_tick < now)
-				next_tick = now + TICK_NS;
+			uint64_t seen = s->seen_seq;
 			fresh_snapshot(s, now);
+			next_tick = s->seen_seq != seen ? s->pub_ns + s->gap_ns + WAKE_LATE_NS
+							: now + RETRY_NS;
+			if (next_tick < now + NS_PER_MS)
+				next_tick = now + RETRY_NS;
 		}
 		for (int k = 2; k < n; k++) {
 			struct client *c = &s->clients[who[k]];
@@ -642,7 +667,7 @@ static void *server_main(void *arg)
 			if (c->console && s->have_snap && now >= c->next_ns &&
 			    s->snap->seq != c->sent_seq) {
 				c->want_snapshot = true;
-				c->next_ns = now + c->period_ns - NS_PER_MS;
+				c->next_ns = now + c->period_ns - RETRY_NS;
 			}
 			if (!c->blocked && (c->n_replies || c->want_snapshot))
 				flush_client(s, c, now);

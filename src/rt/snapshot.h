@@ -92,6 +92,7 @@ struct snapshot {
 	int8_t learning;		/* MIDI learn: the parameter waiting for a CC, -1 none */
 	char learned[160];		/* what the last learn did */
 	int64_t learned_at_ns;		/* when (CLOCK_REALTIME ns, 0 never) */
+	int64_t clock_base_ns;		/* CLOCK_MONOTONIC of engine time 0 (event log t) */
 };
 
 #endif
