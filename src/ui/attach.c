@@ -11,6 +11,7 @@
  */
 #include "ui/attach.h"
 
+#include <limits.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -210,6 +211,15 @@ int attach_main(const struct config *cfg, const struct cli_options *opts)
 	return rc ? rc : attach_path(path);
 }
 
+/* The same configuration: the same name, or the same file by another path. */
+static bool same_file(const char *a, const char *b)
+{
+	if (strcmp(a, b) == 0)
+		return true;
+	char ra[PATH_MAX], rb[PATH_MAX];
+	return realpath(a, ra) && realpath(b, rb) && strcmp(ra, rb) == 0;
+}
+
 bool attach_if_running(const struct config *cfg, const struct cli_options *opts, int *rc)
 {
 	if (opts->daemon || !console_possible(STDIN_FILENO, STDOUT_FILENO))
@@ -230,7 +240,7 @@ bool attach_if_running(const struct config *cfg, const struct cli_options *opts,
 		if (!c)
 			continue;
 		const struct ctl_welcome *w = ctl_client_welcome(c);
-		bool same = named[0] || strcmp(w->config, cfg->source) == 0;
+		bool same = named[0] || same_file(w->config, cfg->source);
 		int pid = w->pid;
 		char config[sizeof w->config];
 		snprintf(config, sizeof config, "%s", w->config);
