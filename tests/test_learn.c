@@ -42,13 +42,13 @@ static void test_apply_moves_the_knob(void)
 	learn_map_set(&m, P_FILTER_CUTOFF, 30);
 	learn_apply(&c, &m);
 	CU_ASSERT_EQUAL(c.cc_param[30], P_FILTER_CUTOFF);
-	CU_ASSERT_EQUAL(c.cc_param[21], CC_UNMAPPED);	/* the old CC is free */
-	CU_ASSERT(c.cc_range[30].set);			/* the knob's range came along */
+	CU_ASSERT_EQUAL(c.cc_param[21], CC_UNMAPPED); /* the old CC is free */
+	CU_ASSERT(c.cc_range[30].set);                /* the knob's range came along */
 	CU_ASSERT_DOUBLE_EQUAL(c.cc_range[30].min, 300, 1e-9);
 	CU_ASSERT_DOUBLE_EQUAL(c.cc_range[30].max, 8000, 1e-9);
-	CU_ASSERT_EQUAL(c.cc_param[20], P_TEMPO);	/* the others stay */
+	CU_ASSERT_EQUAL(c.cc_param[20], P_TEMPO); /* the others stay */
 	CU_ASSERT_EQUAL(learn_owner(&c, 30), P_FILTER_CUTOFF);
-	CU_ASSERT_EQUAL(learn_owner(&c, 53), -1);	/* reserved moves nothing */
+	CU_ASSERT_EQUAL(learn_owner(&c, 53), -1); /* reserved moves nothing */
 	CU_ASSERT_EQUAL(learn_owner(&c, 128), -1);
 }
 
@@ -62,7 +62,7 @@ static void test_learning_a_taken_cc_replaces(void)
 	learn_map_set(&m, P_REVERB_MIX, 20);
 	learn_apply(&c, &m);
 	CU_ASSERT_EQUAL(c.cc_param[20], P_REVERB_MIX);
-	CU_ASSERT(!c.cc_range[20].set);	/* reverb_mix had no knob: its whole range */
+	CU_ASSERT(!c.cc_range[20].set); /* reverb_mix had no knob: its whole range */
 	for (int cc = 0; cc < 128; cc++)
 		CU_ASSERT_NOT_EQUAL(c.cc_param[cc], P_TEMPO);
 	/* in the map, one CC belongs to one parameter */
@@ -70,7 +70,7 @@ static void test_learning_a_taken_cc_replaces(void)
 	CU_ASSERT_EQUAL(m.cc[P_REVERB_MIX], -1);
 	CU_ASSERT_EQUAL(m.cc[P_SWING], 20);
 	CU_ASSERT_EQUAL(learn_map_count(&m), 1);
-	learn_map_set(&m, P_SWING, 200);	/* not a CC: ignored */
+	learn_map_set(&m, P_SWING, 200); /* not a CC: ignored */
 	learn_map_set(&m, P_COUNT, 5);
 	CU_ASSERT_EQUAL(m.cc[P_SWING], 20);
 	CU_ASSERT_EQUAL(learn_map_count(&m), 1);
@@ -90,7 +90,7 @@ static void write_text(const char *dir, const char *text)
 	snprintf(path, sizeof path, "%s/%s", dir, LEARN_FILE);
 	struct learn_map m;
 	learn_map_clear(&m);
-	CU_ASSERT_EQUAL_FATAL(learn_save(dir, &m, err, sizeof err), 0);	/* makes the folder */
+	CU_ASSERT_EQUAL_FATAL(learn_save(dir, &m, err, sizeof err), 0); /* makes the folder */
 	FILE *f = fopen(path, "w");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
 	fputs(text, f);
@@ -102,7 +102,7 @@ static void test_save_and_load(void)
 	const char *d = state_dir("learn-ok");
 	char err[512];
 	struct learn_map m, back;
-	CU_ASSERT_EQUAL(learn_load(d, &back, err, sizeof err), 0);	/* no file: empty */
+	CU_ASSERT_EQUAL(learn_load(d, &back, err, sizeof err), 0); /* no file: empty */
 	CU_ASSERT_EQUAL(learn_map_count(&back), 0);
 	learn_map_clear(&m);
 	learn_map_set(&m, P_TEMPO, 21);
@@ -111,7 +111,7 @@ static void test_save_and_load(void)
 	CU_ASSERT_EQUAL_FATAL(learn_save(d, &m, err, sizeof err), 0);
 	CU_ASSERT_EQUAL_FATAL(learn_load(d, &back, err, sizeof err), 0);
 	CU_ASSERT_EQUAL(memcmp(&m, &back, sizeof m), 0);
-	char tmp[600];	/* nothing temporary is left */
+	char tmp[600]; /* nothing temporary is left */
 	snprintf(tmp, sizeof tmp, "%s/.learned.tmp.%ld", d, (long)getpid());
 	CU_ASSERT_NOT_EQUAL(access(tmp, F_OK), 0);
 }
@@ -124,11 +124,11 @@ static void test_damaged_file(void)
 	static const struct {
 		const char *text, *want;
 	} cases[] = {
-		{"learned = { tempo = 21;\n", "learned.conf:2: "},
-		{"learned = { tempo = 21;\n  tempoo = 3; };\n", "learned.conf:2: learned.tempoo"},
-		{"learned = { tempo = 300; };\n", "learned.conf:1: learned.tempo"},
-		{"learned = { tempo = \"x\"; };\n", "learned.conf:1: learned.tempo"},
-		{"mapping = { };\n", "expected learned = {"},
+	    {"learned = { tempo = 21;\n", "learned.conf:2: "},
+	    {"learned = { tempo = 21;\n  tempoo = 3; };\n", "learned.conf:2: learned.tempoo"},
+	    {"learned = { tempo = 300; };\n", "learned.conf:1: learned.tempo"},
+	    {"learned = { tempo = \"x\"; };\n", "learned.conf:1: learned.tempo"},
+	    {"mapping = { };\n", "expected learned = {"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		write_text(d, cases[i].text);
@@ -161,7 +161,7 @@ static void test_socket_paths(void)
 	setenv("XDG_RUNTIME_DIR", "/run/user/1000", 1);
 	CU_ASSERT_EQUAL(ctl_default_path(p, sizeof p), 0);
 	CU_ASSERT_STRING_EQUAL(p, "/run/user/1000/mystery-engine/control.sock");
-	setenv("XDG_RUNTIME_DIR", "relative", 1);	/* not absolute: ignored */
+	setenv("XDG_RUNTIME_DIR", "relative", 1); /* not absolute: ignored */
 	CU_ASSERT_EQUAL(ctl_default_path(p, sizeof p), 0);
 	char want[CTL_PATH_MAX];
 	snprintf(want, sizeof want, "/tmp/mystery-engine-%u/control.sock", (unsigned)getuid());
@@ -201,9 +201,6 @@ static void test_socket_paths(void)
 	CU_ASSERT_EQUAL(ctl_payload_size(CTL_MSG_COUNT), 0);
 }
 
-TEST_SUITE(learn, NULL, NULL,
-    TEST_CASE(test_apply_moves_the_knob),
-    TEST_CASE(test_learning_a_taken_cc_replaces),
-    TEST_CASE(test_save_and_load),
-    TEST_CASE(test_damaged_file),
-    TEST_CASE(test_socket_paths))
+TEST_SUITE(learn, NULL, NULL, TEST_CASE(test_apply_moves_the_knob),
+           TEST_CASE(test_learning_a_taken_cc_replaces), TEST_CASE(test_save_and_load),
+           TEST_CASE(test_damaged_file), TEST_CASE(test_socket_paths))

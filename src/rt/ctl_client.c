@@ -28,8 +28,8 @@ struct ctl_client {
 	char path[CTL_PATH_MAX];
 	struct ctl_welcome welcome;
 	uint32_t next_id;
-	unsigned char *buf;		/* CTL_MSG_MAX */
-	struct snapshot *snap;		/* the newest received */
+	unsigned char *buf;    /* CTL_MSG_MAX */
+	struct snapshot *snap; /* the newest received */
 	bool have_snap, snap_new;
 	/* the reply being waited for */
 	uint32_t wait_id;
@@ -67,10 +67,10 @@ static void explain_denied(const char *path, char *why, size_t n)
 	struct group *g = getgrgid(st.st_gid);
 	struct passwd *u = getpwuid(st.st_uid);
 	snprintf(why, n,
-		 "%s: permission denied: the socket belongs to %s, group %s, mode %04o; "
-		 "ask to be added to the group %s",
-		 path, u ? u->pw_name : "?", g ? g->gr_name : "?", (unsigned)(st.st_mode & 07777),
-		 g ? g->gr_name : "?");
+	         "%s: permission denied: the socket belongs to %s, group %s, mode %04o; "
+	         "ask to be added to the group %s",
+	         path, u ? u->pw_name : "?", g ? g->gr_name : "?", (unsigned)(st.st_mode & 07777),
+	         g ? g->gr_name : "?");
 }
 
 static bool send_msg(struct ctl_client *c, uint32_t type, uint32_t id, const void *p, size_t len)
@@ -151,7 +151,7 @@ bool ctl_client_poll(struct ctl_client *c, int timeout_ms)
 }
 
 struct ctl_client *ctl_client_connect(const char *path, bool console, int fps, int *status,
-				      char *why, size_t whylen)
+                                      char *why, size_t whylen)
 {
 	int dummy;
 	if (!status)
@@ -189,14 +189,14 @@ struct ctl_client *ctl_client_connect(const char *path, bool console, int fps, i
 			explain_denied(path, why, whylen);
 		} else {
 			snprintf(why, whylen, "%s: %s", path,
-				 e == ENOENT || e == ECONNREFUSED ? "no instance is running there"
-								  : strerror(e));
+			         e == ENOENT || e == ECONNREFUSED ? "no instance is running there"
+			                                          : strerror(e));
 		}
 		ctl_client_close(c);
 		return NULL;
 	}
 	struct ctl_hello h = {CTL_MAGIC, CTL_VERSION, (uint32_t)sizeof(struct snapshot),
-			      console ? CTL_HELLO_CONSOLE : 0, fps};
+	                      console ? CTL_HELLO_CONSOLE : 0, fps};
 	send_msg(c, CTL_HELLO, 0, &h, sizeof h);
 	int64_t until = rtclock_mono_ns() + 3 * NS_PER_SEC;
 	while (!c->gone && c->welcome.magic != CTL_MAGIC && rtclock_mono_ns() < until)
@@ -204,8 +204,8 @@ struct ctl_client *ctl_client_connect(const char *path, bool console, int fps, i
 	if (c->welcome.magic != CTL_MAGIC || c->welcome.refused) {
 		*status = c->welcome.refused ? CTL_FAILED : CTL_UNAVAILABLE;
 		snprintf(why, whylen, "%s: %s", path,
-			 c->welcome.refused ? c->welcome.text
-					    : "the instance did not answer (is it stopped?)");
+		         c->welcome.refused ? c->welcome.text
+		                            : "the instance did not answer (is it stopped?)");
 		ctl_client_close(c);
 		return NULL;
 	}
@@ -240,7 +240,7 @@ bool ctl_client_command(struct ctl_client *c, const struct command *cmd)
 }
 
 int ctl_client_request(struct ctl_client *c, const struct ctl_request *r, struct ctl_reply *out,
-		       int timeout_ms)
+                       int timeout_ms)
 {
 	memset(out, 0, sizeof *out);
 	c->wait_id = ++c->next_id ? c->next_id : ++c->next_id;
@@ -261,7 +261,8 @@ int ctl_client_request(struct ctl_client *c, const struct ctl_request *r, struct
 	if (!c->got_reply) {
 		out->rc = CTL_UNAVAILABLE;
 		snprintf(out->text, sizeof out->text, "%s",
-			 c->gone ? "the instrument went away" : "the instrument did not answer in time");
+		         c->gone ? "the instrument went away"
+		                 : "the instrument did not answer in time");
 		return out->rc;
 	}
 	*out = c->reply;
@@ -314,7 +315,7 @@ bool ctl_client_gone(const struct ctl_client *c)
 }
 
 int ctl_client_find(const char *configured, char found[][CTL_PATH_MAX], int max, char *denied,
-		    size_t deniedlen)
+                    size_t deniedlen)
 {
 	char paths[8][CTL_PATH_MAX];
 	int n = ctl_candidate_paths(configured, paths, 8), k = 0;

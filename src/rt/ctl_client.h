@@ -24,7 +24,7 @@ struct ctl_client;
  * out, CTL_FAILED when it refuses us) and the reason in why.
  */
 struct ctl_client *ctl_client_connect(const char *path, bool console, int fps, int *status,
-				      char *why, size_t whylen);
+                                      char *why, size_t whylen);
 const struct ctl_welcome *ctl_client_welcome(const struct ctl_client *c);
 const char *ctl_client_path(const struct ctl_client *c);
 void ctl_client_close(struct ctl_client *c);
@@ -35,7 +35,7 @@ bool ctl_client_command(struct ctl_client *c, const struct command *cmd);
  * CTL_UNAVAILABLE (text says why) when the instrument went away or did not
  * answer in time. */
 int ctl_client_request(struct ctl_client *c, const struct ctl_request *r, struct ctl_reply *out,
-		       int timeout_ms);
+                       int timeout_ms);
 /* Reads whatever has arrived, waiting up to timeout_ms for the first
  * message; false once the connection is gone. */
 bool ctl_client_poll(struct ctl_client *c, int timeout_ms);
@@ -55,8 +55,8 @@ bool ctl_client_gone(const struct ctl_client *c);
  * returns how many.  A socket we may not open (permission) is reported in
  * denied (the first one) and not counted.
  */
-int ctl_client_find(const char *configured, char found[][CTL_PATH_MAX], int max,
-		    char *denied, size_t deniedlen);
+int ctl_client_find(const char *configured, char found[][CTL_PATH_MAX], int max, char *denied,
+                    size_t deniedlen);
 
 /* The words of a status for the operator ("no running instance" ...). */
 const char *ctl_status_name(int status);

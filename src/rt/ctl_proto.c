@@ -32,11 +32,16 @@ size_t ctl_payload_size(uint32_t type)
 const char *ctl_req_name(enum ctl_req r)
 {
 	static const char *const names[CTL_REQ_COUNT] = {
-		[CTL_REQ_SNAPSHOT] = "snapshot", [CTL_REQ_RELOAD] = "reload",
-		[CTL_REQ_PRESET_SAVE] = "preset save", [CTL_REQ_PRESET_LOAD] = "preset load",
-		[CTL_REQ_PAUSE] = "pause", [CTL_REQ_RESUME] = "resume", [CTL_REQ_SET] = "set",
-		[CTL_REQ_STOP] = "stop", [CTL_REQ_LEARN] = "learn",
-		[CTL_REQ_LEARN_CANCEL] = "learn cancel",
+	    [CTL_REQ_SNAPSHOT] = "snapshot",
+	    [CTL_REQ_RELOAD] = "reload",
+	    [CTL_REQ_PRESET_SAVE] = "preset save",
+	    [CTL_REQ_PRESET_LOAD] = "preset load",
+	    [CTL_REQ_PAUSE] = "pause",
+	    [CTL_REQ_RESUME] = "resume",
+	    [CTL_REQ_SET] = "set",
+	    [CTL_REQ_STOP] = "stop",
+	    [CTL_REQ_LEARN] = "learn",
+	    [CTL_REQ_LEARN_CANCEL] = "learn cancel",
 	};
 	return (unsigned)r < CTL_REQ_COUNT ? names[r] : "unknown request";
 }

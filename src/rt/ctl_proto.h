@@ -26,12 +26,12 @@
 #include "core/engine.h"
 #include "rt/snapshot.h"
 
-#define CTL_MAGIC 0x4d45434cu	/* "MECL" */
+#define CTL_MAGIC 0x4d45434cu /* "MECL" */
 #define CTL_VERSION 1u
 #define CTL_SOCKET_NAME "control.sock"
-#define CTL_TEXT_MAX 512	/* a reply's text */
-#define CTL_NAME_MAX 80		/* a preset name or a path fragment */
-#define CTL_PATH_MAX 108	/* sockaddr_un's sun_path */
+#define CTL_TEXT_MAX 512 /* a reply's text */
+#define CTL_NAME_MAX 80  /* a preset name or a path fragment */
+#define CTL_PATH_MAX 108 /* sockaddr_un's sun_path */
 
 enum ctl_msg_type {
 	CTL_HELLO = 1,
@@ -44,43 +44,43 @@ enum ctl_msg_type {
 };
 
 struct ctl_header {
-	uint32_t type;		/* enum ctl_msg_type */
-	uint32_t id;		/* a request's id, echoed by its reply */
+	uint32_t type; /* enum ctl_msg_type */
+	uint32_t id;   /* a request's id, echoed by its reply */
 };
 
-#define CTL_HELLO_CONSOLE 1u	/* stream snapshots to this client */
+#define CTL_HELLO_CONSOLE 1u /* stream snapshots to this client */
 
 struct ctl_hello {
 	uint32_t magic, version, snapshot_size, flags;
-	int32_t fps;		/* consoles: snapshots a second wanted, 1..30 */
+	int32_t fps; /* consoles: snapshots a second wanted, 1..30 */
 };
 
 struct ctl_welcome {
 	uint32_t magic, version, snapshot_size;
 	int32_t pid;
-	int32_t clients;	/* connected now, this one included */
-	int32_t refused;	/* nonzero: the hello was refused, text says why */
-	char config[256];	/* the configuration the instance runs */
+	int32_t clients;  /* connected now, this one included */
+	int32_t refused;  /* nonzero: the hello was refused, text says why */
+	char config[256]; /* the configuration the instance runs */
 	char text[CTL_TEXT_MAX];
 };
 
 enum ctl_req {
-	CTL_REQ_SNAPSHOT,	/* send one snapshot now */
-	CTL_REQ_RELOAD,		/* reload the configuration (errors in the reply) */
-	CTL_REQ_PRESET_SAVE,	/* name */
-	CTL_REQ_PRESET_LOAD,	/* name */
-	CTL_REQ_PAUSE,		/* pause (nothing if paused) */
-	CTL_REQ_RESUME,		/* resume (nothing if playing) */
-	CTL_REQ_SET,		/* param = value, source api, checked */
-	CTL_REQ_STOP,		/* stop the instrument */
-	CTL_REQ_LEARN,		/* map the next controller moved to param */
+	CTL_REQ_SNAPSHOT,    /* send one snapshot now */
+	CTL_REQ_RELOAD,      /* reload the configuration (errors in the reply) */
+	CTL_REQ_PRESET_SAVE, /* name */
+	CTL_REQ_PRESET_LOAD, /* name */
+	CTL_REQ_PAUSE,       /* pause (nothing if paused) */
+	CTL_REQ_RESUME,      /* resume (nothing if playing) */
+	CTL_REQ_SET,         /* param = value, source api, checked */
+	CTL_REQ_STOP,        /* stop the instrument */
+	CTL_REQ_LEARN,       /* map the next controller moved to param */
 	CTL_REQ_LEARN_CANCEL,
 	CTL_REQ_COUNT
 };
 
 struct ctl_request {
-	uint32_t req;		/* enum ctl_req */
-	uint32_t param;		/* enum param_id */
+	uint32_t req;   /* enum ctl_req */
+	uint32_t param; /* enum param_id */
 	double value;
 	char name[CTL_NAME_MAX];
 };
@@ -88,14 +88,14 @@ struct ctl_request {
 /* Exit statuses of `ctl` and `attach` (sysexits where one fits). */
 enum ctl_status {
 	CTL_OK = 0,
-	CTL_FAILED = 1,		/* the instrument refused or could not do it */
+	CTL_FAILED = 1, /* the instrument refused or could not do it */
 	CTL_USAGE = 2,
-	CTL_UNAVAILABLE = 69,	/* no running instance answers */
-	CTL_NOPERM = 77,	/* the socket's owner, group or mode keep us out */
+	CTL_UNAVAILABLE = 69, /* no running instance answers */
+	CTL_NOPERM = 77,      /* the socket's owner, group or mode keep us out */
 };
 
 struct ctl_reply {
-	int32_t rc;		/* enum ctl_status */
+	int32_t rc; /* enum ctl_status */
 	char text[CTL_TEXT_MAX];
 };
 

@@ -49,7 +49,7 @@
 #define WAKE_LATE_NS (1 * NS_PER_MS)
 #define RETRY_NS (5 * NS_PER_MS)
 #define GAP_DEFAULT_NS (33 * NS_PER_MS)
-#define FRESH_NS (5 * NS_PER_MS)	/* a copy younger than this is reused */
+#define FRESH_NS (5 * NS_PER_MS) /* a copy younger than this is reused */
 
 struct pending_reply {
 	struct ctl_header h;
@@ -58,10 +58,10 @@ struct pending_reply {
 
 struct client {
 	int fd;
-	bool hello;		/* the hello has been answered */
-	bool console;		/* streams snapshots */
-	bool want_snapshot;	/* the newest snapshot is owed */
-	bool blocked;		/* its buffer was full: wait for POLLOUT */
+	bool hello;         /* the hello has been answered */
+	bool console;       /* streams snapshots */
+	bool want_snapshot; /* the newest snapshot is owed */
+	bool blocked;       /* its buffer was full: wait for POLLOUT */
 	int64_t period_ns, next_ns;
 	uint64_t sent_seq;
 	pid_t pid;
@@ -82,14 +82,14 @@ struct ctl_server {
 	atomic_bool stop;
 	atomic_int n_clients;
 	struct client clients[CTL_SERVER_CLIENTS];
-	unsigned char *msg;	/* CTL_MSG_MAX: the outgoing snapshot message */
-	unsigned char *in;	/* CTL_MSG_MAX: an incoming message */
-	struct snapshot *snap;	/* in msg, after the header */
+	unsigned char *msg;    /* CTL_MSG_MAX: the outgoing snapshot message */
+	unsigned char *in;     /* CTL_MSG_MAX: an incoming message */
+	struct snapshot *snap; /* in msg, after the header */
 	bool have_snap;
-	int64_t snap_ns;	/* when snap was copied */
-	uint64_t seen_seq;	/* the newest publication seen */
-	int64_t pub_ns;		/* when it was published (CLOCK_MONOTONIC) */
-	int64_t gap_ns;		/* spacing of the last two publications */
+	int64_t snap_ns;   /* when snap was copied */
+	uint64_t seen_seq; /* the newest publication seen */
+	int64_t pub_ns;    /* when it was published (CLOCK_MONOTONIC) */
+	int64_t gap_ns;    /* spacing of the last two publications */
 };
 
 const char *ctl_server_strerror(int err)
@@ -143,19 +143,20 @@ static int ensure_dir(const char *path, char *why, size_t n)
 		return 0;
 	*slash = '\0';
 	if (mkdir(dir, 0750) != 0 && errno != EEXIST)
-		return fail(CTL_SERVER_ERR_PATH, why, n, "%s: cannot create: %s", dir, strerror(errno));
+		return fail(CTL_SERVER_ERR_PATH, why, n, "%s: cannot create: %s", dir,
+		            strerror(errno));
 	struct stat st;
 	if (lstat(dir, &st) != 0)
 		return fail(CTL_SERVER_ERR_PATH, why, n, "%s: %s", dir, strerror(errno));
 	if (!S_ISDIR(st.st_mode))
 		return fail(CTL_SERVER_ERR_PATH, why, n, "%s: %s", dir,
-			    "not a folder (a symbolic link or a file is refused)");
+		            "not a folder (a symbolic link or a file is refused)");
 	if (st.st_uid != getuid() && st.st_uid != 0)
 		return fail(CTL_SERVER_ERR_PATH, why, n, "%s: %s", dir,
-			    "owned by another user: refusing to put the control socket there");
+		            "owned by another user: refusing to put the control socket there");
 	if ((st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX))
 		return fail(CTL_SERVER_ERR_PATH, why, n, "%s: %s", dir,
-			    "writable by everyone: refusing to put the control socket there");
+		            "writable by everyone: refusing to put the control socket there");
 	return 0;
 }
 
@@ -175,11 +176,12 @@ static int clear_stale(const char *path, char *why, size_t n)
 {
 	struct stat st;
 	if (lstat(path, &st) != 0)
-		return errno == ENOENT ? 0 : fail(CTL_SERVER_ERR_PATH, why, n, "%s: %s", path,
-						  strerror(errno));
+		return errno == ENOENT
+		           ? 0
+		           : fail(CTL_SERVER_ERR_PATH, why, n, "%s: %s", path, strerror(errno));
 	if (!S_ISSOCK(st.st_mode))
 		return fail(CTL_SERVER_ERR_NOT_SOCKET, why, n, "%s: %s", path,
-			    "exists and is not a socket: remove it or set control.socket");
+		            "exists and is not a socket: remove it or set control.socket");
 	struct sockaddr_un sa;
 	unix_address(path, &sa);
 	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
@@ -190,11 +192,11 @@ static int clear_stale(const char *path, char *why, size_t n)
 	close(fd);
 	if (rc == 0 || e == EACCES)
 		return fail(CTL_SERVER_ERR_RUNNING, why, n, "%s: %s", path,
-			    rc == 0 ? "another instance answers there (mystery-engine attach)"
-				    : "another instance's socket (permission denied)");
+		            rc == 0 ? "another instance answers there (mystery-engine attach)"
+		                    : "another instance's socket (permission denied)");
 	if (unlink(path) != 0 && errno != ENOENT)
 		return fail(CTL_SERVER_ERR_PATH, why, n, "%s: cannot remove the stale socket: %s",
-			    path, strerror(errno));
+		            path, strerror(errno));
 	log_info("control", "removed the stale control socket %s", path);
 	return 0;
 }
@@ -209,18 +211,18 @@ static int group_id(const char *name, gid_t *gid, char *why, size_t n)
 	struct group gr, *res = NULL;
 	if (getgrnam_r(name, &gr, buf, sizeof buf, &res) != 0 || !res)
 		return fail(CTL_SERVER_ERR_GROUP, why, n, "control.group: %s: %s", name,
-			    "no such group");
+		            "no such group");
 	*gid = res->gr_gid;
 	return 0;
 }
 
 static int open_socket(struct ctl_server *s, const struct ctl_server_options *o, char *why,
-		       size_t n)
+                       size_t n)
 {
 	struct sockaddr_un sa;
 	if (unix_address(s->path, &sa) != 0)
 		return fail(CTL_SERVER_ERR_PATH, why, n, "%s: %s", s->path,
-			    "too long for a socket path (at most 107 bytes)");
+		            "too long for a socket path (at most 107 bytes)");
 	gid_t gid;
 	int rc = group_id(o->group, &gid, why, n);
 	if (rc == 0)
@@ -231,17 +233,19 @@ static int open_socket(struct ctl_server *s, const struct ctl_server_options *o,
 		return rc;
 	s->listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (s->listen_fd < 0)
-		return fail(CTL_SERVER_ERR_SOCKET, why, n, "%s: socket: %s", s->path, strerror(errno));
+		return fail(CTL_SERVER_ERR_SOCKET, why, n, "%s: socket: %s", s->path,
+		            strerror(errno));
 	if (bind(s->listen_fd, (struct sockaddr *)&sa, sizeof sa) != 0)
-		return fail(CTL_SERVER_ERR_SOCKET, why, n, "%s: bind: %s", s->path, strerror(errno));
+		return fail(CTL_SERVER_ERR_SOCKET, why, n, "%s: bind: %s", s->path,
+		            strerror(errno));
 	/* Nobody can connect before listen(): the owner, group and mode are
 	 * right before the first client can come. */
 	unsigned mode = o->mode ? o->mode : 0660;
 	if (chown(s->path, (uid_t)-1, gid) != 0) {
 		int e = errno;
 		unlink(s->path);
-		return fail(CTL_SERVER_ERR_GROUP, why, n, "%s: cannot give the socket to the group: %s",
-			    s->path, strerror(e));
+		return fail(CTL_SERVER_ERR_GROUP, why, n,
+		            "%s: cannot give the socket to the group: %s", s->path, strerror(e));
 	}
 	if (chmod(s->path, mode) != 0) {
 		int e = errno;
@@ -273,8 +277,9 @@ static void client_close(struct ctl_server *s, struct client *c, const char *why
 	/* consoles come and go at info; one-shot commands at debug; probes
 	 * that only look for a running instance not at all */
 	if (c->hello)
-		log_write(c->console ? LOG_INFO : LOG_DEBUG, "control", "%s (pid %d, uid %u) %s; %d connected",
-			  c->console ? "console" : "client", (int)c->pid, (unsigned)c->uid, why, left);
+		log_write(c->console ? LOG_INFO : LOG_DEBUG, "control",
+		          "%s (pid %d, uid %u) %s; %d connected", c->console ? "console" : "client",
+		          (int)c->pid, (unsigned)c->uid, why, left);
 }
 
 static void on_accept(struct ctl_server *s)
@@ -291,7 +296,7 @@ static void on_accept(struct ctl_server *s)
 			}
 		if (!c) {
 			log_warn("control", "refused a client: %d already connected",
-				 CTL_SERVER_CLIENTS);
+			         CTL_SERVER_CLIENTS);
 			close(fd);
 			continue;
 		}
@@ -322,7 +327,7 @@ static int send_msg(int fd, const void *m, size_t len)
 }
 
 static void queue_reply(struct ctl_server *s, struct client *c, uint32_t id,
-			const struct ctl_reply *r)
+                        const struct ctl_reply *r)
 {
 	if (c->n_replies >= REPLY_QUEUE) {
 		client_close(s, c, "closed: it does not read its replies");
@@ -335,11 +340,10 @@ static void queue_reply(struct ctl_server *s, struct client *c, uint32_t id,
 	p->r = *r;
 }
 
-static void reply(struct ctl_server *s, struct client *c, uint32_t id, int rc, const char *fmt,
-		  ...) __attribute__((format(printf, 5, 6)));
+static void reply(struct ctl_server *s, struct client *c, uint32_t id, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
-static void reply(struct ctl_server *s, struct client *c, uint32_t id, int rc, const char *fmt,
-		  ...)
+static void reply(struct ctl_server *s, struct client *c, uint32_t id, int rc, const char *fmt, ...)
 {
 	struct ctl_reply r;
 	memset(&r, 0, sizeof r);
@@ -360,8 +364,9 @@ static bool fresh_snapshot(struct ctl_server *s, int64_t now)
 		s->snap_ns = now;
 		if (s->snap->seq != s->seen_seq) {
 			/* the publication's own time when the link gives the clock */
-			int64_t pub = s->snap->clock_base_ns ? s->snap->clock_base_ns + s->snap->uptime_ns
-							     : now;
+			int64_t pub = s->snap->clock_base_ns
+			                  ? s->snap->clock_base_ns + s->snap->uptime_ns
+			                  : now;
 			int64_t gap = pub - s->pub_ns;
 			if (s->seen_seq && gap > NS_PER_MS && gap < 10 * GAP_DEFAULT_NS)
 				s->gap_ns = gap;
@@ -385,7 +390,8 @@ static void flush_client(struct ctl_server *s, struct client *c, int64_t now)
 			c->blocked = true;
 			return;
 		}
-		memmove(&c->replies[0], &c->replies[1], (size_t)(c->n_replies - 1) * sizeof c->replies[0]);
+		memmove(&c->replies[0], &c->replies[1],
+		        (size_t)(c->n_replies - 1) * sizeof c->replies[0]);
 		c->n_replies--;
 	}
 	if (c->fd < 0 || !c->want_snapshot || !fresh_snapshot(s, now))
@@ -418,9 +424,9 @@ static void on_hello(struct ctl_server *s, struct client *c, const struct ctl_he
 	    h->snapshot_size != sizeof(struct snapshot)) {
 		w.refused = 1;
 		snprintf(w.text, sizeof w.text,
-			 "this instance (pid %d) runs another build of mystery-engine: attach "
-			 "with the same program that runs it",
-			 (int)getpid());
+		         "this instance (pid %d) runs another build of mystery-engine: attach "
+		         "with the same program that runs it",
+		         (int)getpid());
 	}
 	memcpy(out, &hd, sizeof hd);
 	memcpy(out + sizeof hd, &w, sizeof w);
@@ -435,7 +441,7 @@ static void on_hello(struct ctl_server *s, struct client *c, const struct ctl_he
 	if (c->console) {
 		c->want_snapshot = true;
 		log_info("control", "console attached (pid %d, uid %u); %d connected", (int)c->pid,
-			 (unsigned)c->uid, atomic_load(&s->n_clients));
+		         (unsigned)c->uid, atomic_load(&s->n_clients));
 	}
 }
 
@@ -478,7 +484,7 @@ static void pause_to(struct ctl_server *s, struct client *c, uint32_t id, bool p
 }
 
 static void set_param(struct ctl_server *s, struct client *c, uint32_t id,
-		      const struct ctl_request *r)
+                      const struct ctl_request *r)
 {
 	if (r->param >= P_COUNT) {
 		reply(s, c, id, CTL_USAGE, "no such parameter (number %u)", r->param);
@@ -509,7 +515,7 @@ static void set_param(struct ctl_server *s, struct client *c, uint32_t id,
 }
 
 static void on_request(struct ctl_server *s, struct client *c, uint32_t id,
-		       const struct ctl_request *rq)
+                       const struct ctl_request *rq)
 {
 	struct ctl_request r = *rq;
 	r.name[sizeof r.name - 1] = '\0';
@@ -569,8 +575,7 @@ static void on_readable(struct ctl_server *s, struct client *c)
 			memcpy(&h, s->in, sizeof h);
 			want = ctl_payload_size(h.type);
 		}
-		if (!want || (size_t)n != sizeof h + want ||
-		    (!c->hello && h.type != CTL_HELLO) ||
+		if (!want || (size_t)n != sizeof h + want || (!c->hello && h.type != CTL_HELLO) ||
 		    (h.type != CTL_HELLO && h.type != CTL_COMMAND && h.type != CTL_REQUEST)) {
 			client_close(s, c, "closed: malformed message");
 			return;
@@ -618,13 +623,15 @@ static void *server_main(void *arg)
 				continue;
 			consoles |= c->console;
 			who[n] = i;
-			pf[n++] = (struct pollfd){.fd = c->fd,
-						  .events = (short)(POLLIN | (c->blocked ? POLLOUT : 0))};
+			pf[n++] = (struct pollfd){
+			    .fd = c->fd, .events = (short)(POLLIN | (c->blocked ? POLLOUT : 0))};
 		}
 		int64_t now = rtclock_mono_ns();
 		int timeout = -1;
 		if (consoles)
-			timeout = next_tick > now ? (int)((next_tick - now + NS_PER_MS - 1) / NS_PER_MS) : 0;
+			timeout = next_tick > now
+			              ? (int)((next_tick - now + NS_PER_MS - 1) / NS_PER_MS)
+			              : 0;
 		if (poll(pf, (nfds_t)n, timeout) < 0 && errno != EINTR)
 			break;
 		if (pf[0].revents) {
@@ -642,7 +649,7 @@ static void *server_main(void *arg)
 			uint64_t seen = s->seen_seq;
 			fresh_snapshot(s, now);
 			next_tick = s->seen_seq != seen ? s->pub_ns + s->gap_ns + WAKE_LATE_NS
-							: now + RETRY_NS;
+			                                : now + RETRY_NS;
 			if (next_tick < now + NS_PER_MS)
 				next_tick = now + RETRY_NS;
 		}
@@ -693,8 +700,8 @@ static void server_free(struct ctl_server *s)
 }
 
 struct ctl_server *ctl_server_start(const struct ctl_server_options *o,
-				    const struct ctl_server_link *link, int *err, char *why,
-				    size_t whylen)
+                                    const struct ctl_server_link *link, int *err, char *why,
+                                    size_t whylen)
 {
 	int dummy;
 	char none[8];

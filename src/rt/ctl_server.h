@@ -25,7 +25,7 @@
 #include "rt/ctl_proto.h"
 #include "rt/snapshot.h"
 
-#define CTL_SERVER_CLIENTS 32	/* connected at once; more are refused */
+#define CTL_SERVER_CLIENTS 32 /* connected at once; more are refused */
 
 struct ctl_server_link {
 	/* Copies the latest snapshot; false when there is none yet. */
@@ -40,20 +40,20 @@ struct ctl_server_link {
 };
 
 struct ctl_server_options {
-	const char *path;	/* the socket file */
-	const char *group;	/* group allowed to connect; NULL or "": the process's */
-	unsigned mode;		/* of the socket file; 0: 0660 */
-	const char *config;	/* the configuration's source, told to clients */
+	const char *path;   /* the socket file */
+	const char *group;  /* group allowed to connect; NULL or "": the process's */
+	unsigned mode;      /* of the socket file; 0: 0660 */
+	const char *config; /* the configuration's source, told to clients */
 };
 
 enum ctl_server_err {
 	CTL_SERVER_OK,
-	CTL_SERVER_ERR_PATH,	/* the folder cannot be made or is not ours */
-	CTL_SERVER_ERR_RUNNING,	/* another instance answers on the socket */
-	CTL_SERVER_ERR_NOT_SOCKET,	/* something else has the socket's name */
-	CTL_SERVER_ERR_GROUP,	/* unknown group, or not one of ours */
-	CTL_SERVER_ERR_SOCKET,	/* socket, bind or listen failed */
-	CTL_SERVER_ERR_SYSTEM,	/* memory or thread */
+	CTL_SERVER_ERR_PATH,       /* the folder cannot be made or is not ours */
+	CTL_SERVER_ERR_RUNNING,    /* another instance answers on the socket */
+	CTL_SERVER_ERR_NOT_SOCKET, /* something else has the socket's name */
+	CTL_SERVER_ERR_GROUP,      /* unknown group, or not one of ours */
+	CTL_SERVER_ERR_SOCKET,     /* socket, bind or listen failed */
+	CTL_SERVER_ERR_SYSTEM,     /* memory or thread */
 };
 
 const char *ctl_server_strerror(int err);
@@ -63,8 +63,8 @@ struct ctl_server;
 /* Listens on o->path and starts the thread; NULL with *err (enum
  * ctl_server_err) and the reason in why. */
 struct ctl_server *ctl_server_start(const struct ctl_server_options *o,
-				    const struct ctl_server_link *link, int *err, char *why,
-				    size_t whylen);
+                                    const struct ctl_server_link *link, int *err, char *why,
+                                    size_t whylen);
 /* Closes every client, removes the socket file and frees s; NULL is fine. */
 void ctl_server_stop(struct ctl_server *s);
 /* Clients connected now (any thread). */

@@ -89,7 +89,7 @@ int learn_load(const char *state_dir, struct learn_map *m, char *err, size_t err
 	int ret = 0;
 	if (memchr(text, '\0', len) || config_read_string(&cfg, text) != CONFIG_TRUE) {
 		snprintf(err, errlen, "%s:%d: %s", path, config_error_line(&cfg),
-			 config_error_text(&cfg) ? config_error_text(&cfg) : "not a learned map");
+		         config_error_text(&cfg) ? config_error_text(&cfg) : "not a learned map");
 		ret = -1;
 	}
 	config_setting_t *g = ret ? NULL : config_lookup(&cfg, "learned");
@@ -103,8 +103,9 @@ int learn_load(const char *state_dir, struct learn_map *m, char *err, size_t err
 		int p = name ? param_find(name) : -1;
 		int cc = config_setting_type(e) == CONFIG_TYPE_INT ? config_setting_get_int(e) : -1;
 		if (p < 0 || cc < 0 || cc > 127) {
-			snprintf(err, errlen, "%s:%d: learned.%s: expected a parameter = a CC 0..127", path,
-				 config_setting_source_line(e), name ? name : "?");
+			snprintf(err, errlen,
+			         "%s:%d: learned.%s: expected a parameter = a CC 0..127", path,
+			         config_setting_source_line(e), name ? name : "?");
 			ret = -1;
 			break;
 		}
@@ -121,14 +122,15 @@ int learn_save(const char *state_dir, const struct learn_map *m, char *err, size
 {
 	char text[4096];
 	size_t o = (size_t)snprintf(text, sizeof text,
-				    "# written by mystery-engine (MIDI learn in the console); "
-				    "applied over mapping.ccs\nlearned = {");
+	                            "# written by mystery-engine (MIDI learn in the console); "
+	                            "applied over mapping.ccs\nlearned = {");
 	for (int p = 0; p < P_COUNT && o < sizeof text - 64; p++)
 		if (m->cc[p] >= 0)
 			o += (size_t)snprintf(text + o, sizeof text - o, " %s = %d;",
-					      param_table[p].name, m->cc[p]);
+			                      param_table[p].name, m->cc[p]);
 	snprintf(text + o, sizeof text - o, " };\n");
 	if (preset_dir_ensure(state_dir, err, errlen) != 0)
 		return -1;
-	return preset_write_atomic(state_dir, "learned", LEARN_FILE, text, err, errlen) == 0 ? 0 : -1;
+	return preset_write_atomic(state_dir, "learned", LEARN_FILE, text, err, errlen) == 0 ? 0
+	                                                                                     : -1;
 }

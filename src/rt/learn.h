@@ -25,7 +25,7 @@
 #define LEARN_FILE "learned.conf"
 
 struct learn_map {
-	int cc[P_COUNT];	/* learned CC per parameter, -1 none */
+	int cc[P_COUNT]; /* learned CC per parameter, -1 none */
 };
 
 void learn_map_clear(struct learn_map *m);

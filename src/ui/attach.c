@@ -26,17 +26,17 @@
 #include "ui/tui.h"
 
 enum attach_end {
-	ATTACH_ON,		/* still attached */
-	ATTACH_DETACHED,	/* q or d */
-	ATTACH_STOPPED,		/* Q, confirmed */
-	ATTACH_HANGUP,		/* the terminal went away */
-	ATTACH_GONE,		/* the instrument went away */
+	ATTACH_ON,       /* still attached */
+	ATTACH_DETACHED, /* q or d */
+	ATTACH_STOPPED,  /* Q, confirmed */
+	ATTACH_HANGUP,   /* the terminal went away */
+	ATTACH_GONE,     /* the instrument went away */
 };
 
 struct attach {
 	struct ctl_client *cl;
-	atomic_int end;		/* enum attach_end */
-	char message[160];	/* for the key bar, console thread only */
+	atomic_int end;    /* enum attach_end */
+	char message[160]; /* for the key bar, console thread only */
 };
 
 static bool link_snapshot(void *ctx, struct snapshot *out)
@@ -98,7 +98,7 @@ static void link_request(void *ctx, enum console_request r, const char *arg)
 		q.param = arg && param_find(arg) >= 0 ? (uint32_t)param_find(arg) : 0;
 		if (ctl_client_request(a->cl, &q, &rep, 3000) != CTL_OK)
 			snprintf(a->message, sizeof a->message, "%.*s", (int)sizeof a->message - 1,
-				 rep.text);
+			         rep.text);
 		break;
 	}
 	}
@@ -144,7 +144,7 @@ static int attach_path(const char *path)
 	if (!console_possible(STDIN_FILENO, STDOUT_FILENO)) {
 		ctl_client_close(a.cl);
 		fprintf(stderr, "mystery-engine attach: not a terminal (use mystery-engine ctl for "
-				"scripts)\n");
+		                "scripts)\n");
 		return CTL_FAILED;
 	}
 	int pid = ctl_client_welcome(a.cl)->pid;
@@ -160,18 +160,22 @@ static int attach_path(const char *path)
 	sigaddset(&block, SIGWINCH);
 	pthread_sigmask(SIG_BLOCK, &block, &prev);
 
-	struct console_link link = {.snapshot = link_snapshot, .command = link_command,
-				    .request = link_request, .ctx = &a,
-				    .save_preset = link_save_preset, .message = link_message};
+	struct console_link link = {.snapshot = link_snapshot,
+	                            .command = link_command,
+	                            .request = link_request,
+	                            .ctx = &a,
+	                            .save_preset = link_save_preset,
+	                            .message = link_message};
 	struct console_options o = {.attached = true};
 	int err = 0;
 	struct console *con = console_start(&link, &o, &err);
 	if (!con) {
 		ctl_client_close(a.cl);
 		pthread_sigmask(SIG_SETMASK, &prev, NULL);
-		fprintf(stderr, "mystery-engine attach: no console: %s (TERM=%s); use mystery-engine "
-				"ctl instead\n",
-			console_strerror(err), getenv("TERM") ? getenv("TERM") : "");
+		fprintf(stderr,
+		        "mystery-engine attach: no console: %s (TERM=%s); use mystery-engine "
+		        "ctl instead\n",
+		        console_strerror(err), getenv("TERM") ? getenv("TERM") : "");
 		return CTL_FAILED;
 	}
 	int sig = 0;
@@ -195,11 +199,13 @@ static int attach_path(const char *path)
 		fprintf(stderr, "mystery-engine attach: the instrument (pid %d) went away\n", pid);
 		return CTL_UNAVAILABLE;
 	case ATTACH_HANGUP:
-		return CTL_OK;	/* nobody is left to read a line */
+		return CTL_OK; /* nobody is left to read a line */
 	default:
 		fprintf(stderr, "detached from mystery-engine (pid %d)%s: it keeps playing\n", pid,
-			sig == SIGHUP ? " on SIGHUP" : sig == SIGINT ? " on SIGINT"
-				    : sig == SIGTERM ? " on SIGTERM" : "");
+		        sig == SIGHUP    ? " on SIGHUP"
+		        : sig == SIGINT  ? " on SIGINT"
+		        : sig == SIGTERM ? " on SIGTERM"
+		                         : "");
 		return CTL_OK;
 	}
 }
@@ -227,7 +233,7 @@ bool attach_if_running(const struct config *cfg, const struct cli_options *opts,
 	char paths[8][CTL_PATH_MAX];
 	const char *named = opts->socket ? opts->socket : cfg->control.socket;
 	int n;
-	if (named[0]) {	/* a socket named: only that one is ours */
+	if (named[0]) { /* a socket named: only that one is ours */
 		snprintf(paths[0], sizeof paths[0], "%.*s", CTL_PATH_MAX - 1, named);
 		n = 1;
 	} else {
@@ -236,7 +242,8 @@ bool attach_if_running(const struct config *cfg, const struct cli_options *opts,
 	for (int i = 0; i < n; i++) {
 		int status;
 		char why[1024];
-		struct ctl_client *c = ctl_client_connect(paths[i], false, 0, &status, why, sizeof why);
+		struct ctl_client *c =
+		    ctl_client_connect(paths[i], false, 0, &status, why, sizeof why);
 		if (!c)
 			continue;
 		const struct ctl_welcome *w = ctl_client_welcome(c);
@@ -247,9 +254,10 @@ bool attach_if_running(const struct config *cfg, const struct cli_options *opts,
 		ctl_client_close(c);
 		if (!same)
 			continue;
-		fprintf(stderr, "mystery-engine is already running (pid %d, configuration %s, "
-				"socket %s): attaching; q detaches and leaves it playing\n",
-			pid, config, paths[i]);
+		fprintf(stderr,
+		        "mystery-engine is already running (pid %d, configuration %s, "
+		        "socket %s): attaching; q detaches and leaves it playing\n",
+		        pid, config, paths[i]);
 		*rc = attach_path(paths[i]);
 		return true;
 	}

@@ -28,7 +28,7 @@
 #include "ui/fmt.h"
 #include "ui/glyphs.h"
 
-#define CTL_WAIT_MS 2000	/* a change must show in the published state */
+#define CTL_WAIT_MS 2000 /* a change must show in the published state */
 
 struct ctl_run {
 	const struct cli_options *opts;
@@ -82,7 +82,7 @@ static int print_json(json_t *o)
 }
 
 int ctl_cmd_locate(const struct config *cfg, const struct cli_options *opts, const char *what,
-		   char *path, size_t n)
+                   char *path, size_t n)
 {
 	if (opts->socket) {
 		snprintf(path, n, "%s", opts->socket);
@@ -95,8 +95,9 @@ int ctl_cmd_locate(const struct config *cfg, const struct cli_options *opts, con
 		return 0;
 	}
 	if (k > 1) {
-		fprintf(stderr, "mystery-engine %s: %d instances are running; choose one with --socket:\n",
-			what, k);
+		fprintf(stderr,
+		        "mystery-engine %s: %d instances are running; choose one with --socket:\n",
+		        what, k);
 		for (int i = 0; i < k; i++)
 			fprintf(stderr, "  %s\n", found[i]);
 		return CTL_USAGE;
@@ -121,7 +122,7 @@ static int param_of(const struct ctl_run *r, const char *name, int *id)
 	size_t o = 0;
 	for (int i = 0; i < P_COUNT && o + 40 < sizeof list; i++)
 		o += (size_t)snprintf(list + o, sizeof list - o, "%s%s", i ? ", " : "",
-				      param_table[i].name);
+		                      param_table[i].name);
 	return failure(r, CTL_USAGE, "no parameter `%s` (parameters: %s)", name, list);
 }
 
@@ -134,9 +135,9 @@ static json_t *param_json(const struct snapshot *s, int id)
 {
 	const struct param_info *pi = &param_table[id];
 	return json_pack("{s:s, s:f, s:f, s:f, s:f, s:s, s:s}", "param", pi->name, "value",
-			 s->eng.value[id], "min", pi->min, "max", pi->max, "default", pi->def,
-			 "unit", pi->unit, "source",
-			 param_source_name((enum param_source)s->eng.source[id]));
+	                 s->eng.value[id], "min", pi->min, "max", pi->max, "default", pi->def,
+	                 "unit", pi->unit, "source",
+	                 param_source_name((enum param_source)s->eng.source[id]));
 }
 
 static int cmd_status(struct ctl_run *r)
@@ -192,7 +193,7 @@ static int cmd_get(struct ctl_run *r)
 
 /* Waits until the published state satisfies done(); false after the wait. */
 static bool wait_state(struct ctl_run *r, bool (*done)(const struct snapshot *, const void *),
-		       const void *arg)
+                       const void *arg)
 {
 	int64_t until = rtclock_mono_ns() + CTL_WAIT_MS * NS_PER_MS;
 	char why[CTL_TEXT_MAX];
@@ -232,8 +233,8 @@ static int cmd_set(struct ctl_run *r)
 	if (!r->argv[2][0] || *end || errno || !isfinite(v))
 		return failure(r, CTL_USAGE, "%s: `%s` is not a number", pi->name, r->argv[2]);
 	if (v < pi->min || v > pi->max)
-		return failure(r, CTL_USAGE, "%s: %g is out of range (allowed: %g..%g)", pi->name, v,
-			       pi->min, pi->max);
+		return failure(r, CTL_USAGE, "%s: %g is out of range (allowed: %g..%g)", pi->name,
+		               v, pi->min, pi->max);
 	if (pi->curve == CURVE_STEPPED && v != floor(v))
 		return failure(r, CTL_USAGE, "%s: %g is not a whole number", pi->name, v);
 	struct ctl_request q = {.req = CTL_REQ_SET, .param = (uint32_t)id, .value = v};
@@ -242,8 +243,9 @@ static int cmd_set(struct ctl_run *r)
 		return failure(r, rc, "%s", rep.text);
 	struct want_value w = {id, v};
 	if (!wait_state(r, value_shown, &w))
-		return failure(r, CTL_FAILED, "%s: sent, but the instrument still shows %g after %d ms",
-			       pi->name, r->snap->eng.value[id], CTL_WAIT_MS);
+		return failure(r, CTL_FAILED,
+		               "%s: sent, but the instrument still shows %g after %d ms", pi->name,
+		               r->snap->eng.value[id], CTL_WAIT_MS);
 	if (r->json)
 		return print_json(param_json(r->snap, id));
 	char val[96];
@@ -262,7 +264,7 @@ static int cmd_pause(struct ctl_run *r, bool paused)
 		return failure(r, rc, "%s", rep.text);
 	if (!wait_state(r, pause_shown, &paused))
 		return failure(r, CTL_FAILED, "sent, but the instrument is still %s after %d ms",
-			       paused ? "playing" : "paused", CTL_WAIT_MS);
+		               paused ? "playing" : "paused", CTL_WAIT_MS);
 	if (r->json)
 		return print_json(json_pack("{s:b}", "paused", paused));
 	printf("%s\n", paused ? "paused" : "playing");
@@ -277,9 +279,10 @@ static int cmd_simple(struct ctl_run *r, struct ctl_request *q, int timeout_ms)
 		return failure(r, rc, "%s", rep.text);
 	if (r->json) {
 		if (q->req == CTL_REQ_RELOAD)
-			return print_json(json_pack("{s:b, s:s}", "reloaded", 1, "message", rep.text));
+			return print_json(
+			    json_pack("{s:b, s:s}", "reloaded", 1, "message", rep.text));
 		return print_json(json_pack("{s:s, s:b}", "preset", q->name,
-					    q->req == CTL_REQ_PRESET_SAVE ? "saved" : "loaded", 1));
+		                            q->req == CTL_REQ_PRESET_SAVE ? "saved" : "loaded", 1));
 	}
 	printf("%s\n", rep.text);
 	return CTL_OK;
@@ -305,12 +308,14 @@ static int check_usage(struct ctl_run *r)
 		return failure(r, CTL_USAGE, "unknown command `%s`", v);
 	if (r->argc != want)
 		return failure(r, CTL_USAGE, "`%s` takes %d argument%s", v, want - 1,
-			       want == 2 ? "" : "s");
+		               want == 2 ? "" : "s");
 	if (!strcmp(v, "preset")) {
 		if (strcmp(r->argv[1], "save") && strcmp(r->argv[1], "load"))
-			return failure(r, CTL_USAGE, "preset: `%s` is neither save nor load", r->argv[1]);
+			return failure(r, CTL_USAGE, "preset: `%s` is neither save nor load",
+			               r->argv[1]);
 		if (!preset_name_ok(r->argv[2]))
-			return failure(r, CTL_USAGE, "preset: %s", preset_strerror(PRESET_ERR_NAME));
+			return failure(r, CTL_USAGE, "preset: %s",
+			               preset_strerror(PRESET_ERR_NAME));
 	}
 	if (!strcmp(v, "get") || !strcmp(v, "set")) {
 		int id;

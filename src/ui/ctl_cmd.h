@@ -24,6 +24,6 @@ int ctl_cmd_main(const struct config *cfg, const struct cli_options *opts);
  * WHAT: ").
  */
 int ctl_cmd_locate(const struct config *cfg, const struct cli_options *opts, const char *what,
-		   char *path, size_t n);
+                   char *path, size_t n);
 
 #endif

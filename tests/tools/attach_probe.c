@@ -29,7 +29,7 @@
 static int usage(void)
 {
 	fprintf(stderr, "usage: attach_probe keys SOCKET N [GAP_MS] | watch SOCKET SECONDS | "
-			"hold SOCKET\n");
+	                "hold SOCKET\n");
 	return 2;
 }
 
@@ -68,7 +68,7 @@ int main(int argc, char **argv)
 				break;
 			}
 			printf("sent %lld\n", (long long)t);
-			ctl_client_poll(c, 0);	/* keep reading, as a console does */
+			ctl_client_poll(c, 0); /* keep reading, as a console does */
 			struct timespec ts = {gap / 1000, (gap % 1000) * 1000000L};
 			nanosleep(&ts, NULL);
 			ctl_client_poll(c, 0);

@@ -179,7 +179,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tui_demo: cannot start the worker\n");
 		return 1;
 	}
-	struct console_link link = {demo_snapshot, demo_command, demo_request, &d, NULL};
+	struct console_link link = {demo_snapshot, demo_command, demo_request, &d, NULL, NULL};
 	int err;
 	struct console *con = console_start(&link, &co, &err);
 	int status = 0;
