@@ -386,7 +386,7 @@ static bool console_snapshot(void *ctx, struct snapshot *out)
 	}
 	out->audio_dummy = a->audio_dummy;
 	out->clock_base_ns = worker_base(a->worker);
-	out->learning = (int8_t)atomic_load(&a->learn.param);
+	out->learning = (uint8_t)(atomic_load(&a->learn.param) + 1);
 	pthread_mutex_lock(&a->learn.lock);
 	memcpy(out->learned, a->learn.msg, sizeof out->learned);
 	out->learned_at_ns = a->learn.msg_at_ns;

@@ -89,7 +89,7 @@ struct snapshot {
 	uint8_t audio_dummy;
 	uint8_t recording;		/* --record: the sound goes to a file too */
 	uint8_t problem_error;		/* the problem was an error, not a warning */
-	int8_t learning;		/* MIDI learn: the parameter waiting for a CC, -1 none */
+	uint8_t learning;		/* MIDI learn: 1 + the parameter waiting for a CC, 0 none */
 	char learned[160];		/* what the last learn did */
 	int64_t learned_at_ns;		/* when (CLOCK_REALTIME ns, 0 never) */
 	int64_t clock_base_ns;		/* CLOCK_MONOTONIC of engine time 0 (event log t) */

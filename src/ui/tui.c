@@ -458,9 +458,9 @@ static void draw_footer(struct pen *p)
 		pen_put(p, 0, 0, R_WARN, c->status);
 		return;
 	}
-	if (c->have_snap && c->snap->learning >= 0 && c->snap->learning < P_COUNT) {
+	if (c->have_snap && c->snap->learning > 0 && c->snap->learning <= P_COUNT) {
 		pen_printf(p, 0, 0, R_WARN, "Learning %s: move a controller (Esc cancels)",
-			   param_table[c->snap->learning].name);
+			   param_table[c->snap->learning - 1].name);
 		return;
 	}
 	if (learned_shown(c)) {
@@ -644,7 +644,7 @@ static void on_key(struct console *c, int key)
 		close_help(c);	/* any key closes the help */
 		return;
 	}
-	if (key == FMT_KEY_ESC && c->have_snap && c->snap->learning >= 0) {
+	if (key == FMT_KEY_ESC && c->have_snap && c->snap->learning > 0) {
 		c->link.request(c->link.ctx, CONSOLE_LEARN_CANCEL, NULL);
 		set_status(c, "learning cancelled");
 		return;

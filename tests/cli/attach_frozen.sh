@@ -2,10 +2,11 @@
 # A console whose terminal freezes (its attach process stopped with SIGSTOP
 # for 4 s, as when an SSH link stalls) changes nothing for anyone else: the
 # daemon's notes are exactly those of an offline render of the same seed
-# (same times from the first note to the microsecond, none skipped, no stall counted), a second
-# console keeps refreshing during the freeze, `ctl` keeps answering within
-# a second, and the frozen console is kept: once it runs again it shows the
-# present (its uptime within a second of the daemon's), not a backlog.
+# (same times from the first note to the microsecond, none skipped, no
+# stall counted), a second console keeps refreshing during the freeze, `ctl`
+# answers as fast as before it (within twice its time then, plus a second),
+# and the frozen console is kept: once it runs again it shows the present
+# (its uptime within a second of the daemon's), not a backlog.
 . "$(dirname "$0")/tui_lib.sh"
 . "$(dirname "$0")/ops_lib.sh"
 ops_init
@@ -30,22 +31,31 @@ pane=$(tmux -L "$sock" display -p -t t '#{pane_pid}')
 frozen=$(pgrep -P "$pane" -f 'attach -S' || pgrep -f "attach -S $ctl_sock" | head -n 1)
 [ -n "$frozen" ] || fail "cannot find the first console's process"
 
-sleep 1
+ctl_ms() {	# the milliseconds one `ctl get` takes
+	local t0
+	t0=$(date +%s%N)
+	"$ME_BIN" ctl -S "$ctl_sock" get tempo >/dev/null || fail "ctl failed"
+	echo $((($(date +%s%N) - t0) / 1000000))
+}
+base=0
+for _ in 1 2 3; do
+	ms=$(ctl_ms)
+	[ "$ms" -gt "$base" ] && base=$ms
+done
 kill -STOP "$frozen"
 seen=() slow=0
 for ((i = 0; i < 8; i++)); do
 	sleep 0.5
 	seen+=("$(uptime_of u)")
-	t0=$(date +%s%N)
-	"$ME_BIN" ctl -S "$ctl_sock" get tempo >/dev/null || fail "ctl failed during the freeze"
-	ms=$((($(date +%s%N) - t0) / 1000000))
+	ms=$(ctl_ms)
 	[ "$ms" -gt "$slow" ] && slow=$ms
 done
 kill -CONT "$frozen"
 distinct=$(printf '%s\n' "${seen[@]}" | sort -u | wc -l)
-echo "second console's uptime during the freeze: ${seen[*]}; slowest ctl ${slow} ms"
+echo "second console's uptime during the freeze: ${seen[*]}; slowest ctl ${slow} ms (${base} ms before)"
 [ "$distinct" -ge 3 ] || fail "the second console stopped refreshing while the first was frozen"
-[ "$slow" -lt 1000 ] || fail "ctl took $slow ms while a console was frozen"
+# the machine's load slows every process alike: against the same calls before the freeze
+[ "$slow" -lt $((2 * base + 1000)) ] || fail "ctl took $slow ms while a console was frozen (${base} ms before)"
 
 # the thawed console shows the present
 ok=
