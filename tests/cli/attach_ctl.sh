@@ -10,12 +10,13 @@
 # group (77, naming the group to join) and lets a member in.
 set -euo pipefail
 . "$(dirname "$0")/ops_lib.sh"
+. "$(dirname "$0")/attach_lib.sh"
 ops_init
 sock=$OPS_WORK/control.sock
 conf=$OPS_WORK/me.conf
 printf 'sequencer = { bpm = 110.0; };\n' >"$conf"
 chmod 644 "$conf"
-ops_start -c "$conf" --socket "$sock"
+ops_start -c "$conf" --socket "$sock" --set mutation.enabled=false --set idle.timeout_ms=86400000
 
 ctl() { "$ME_BIN" ctl -S "$sock" "$@"; }
 status_of() {	# status_of CMD...: the exit status, output in $OPS_WORK/o and e
@@ -111,6 +112,6 @@ else
 	echo "not root: the refusal of another user is checked by the mode only"
 fi
 
-ops_stop
+attach_stop
 [ ! -e "$sock" ] || ops_fail "the socket is left behind after SIGTERM"
 echo "attach_ctl: ok"

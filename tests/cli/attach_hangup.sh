@@ -23,7 +23,11 @@ tmux -L "$tsock" -f "$E2E_TMP/tmux.conf" new-session -d -s fg -x 80 -y 24 \
 e2e_wait_log "$log" '"event":"control"' 20
 E2E_PID=$(pgrep -f -- "--socket $ctl_sock" | head -n 1)
 [ -n "$E2E_PID" ] || e2e_fail "the foreground instance is not running"
-e2e_wait_log "$log" '"event":"started"' 20
+e2e_wait_log "$log" '"event":"started"' 30
+for _ in $(seq 300); do
+	[ -e "/dev/shm/SuperColliderServer_$E2E_PORT" ] && break
+	sleep 0.1
+done
 [ -e "/dev/shm/SuperColliderServer_$E2E_PORT" ] || e2e_fail "scsynth's shared memory never appeared"
 
 # an attached console's terminal closes: the instance plays on

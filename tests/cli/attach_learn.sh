@@ -8,6 +8,7 @@
 # learned); learning a CC another parameter has replaces that mapping.
 . "$(dirname "$0")/tui_lib.sh"
 . "$(dirname "$0")/ops_lib.sh"
+. "$(dirname "$0")/attach_lib.sh"
 ops_init
 midi_pid=
 trap '[ -z "$midi_pid" ] || kill "$midi_pid" 2>/dev/null; tmux -L "$sock" kill-server 2>/dev/null || true; rm -rf "$work"; ops_cleanup' EXIT
@@ -83,7 +84,7 @@ tui_keys q
 for ((i = 0; i < 100; i++)); do [ "$(tui_dead)" = 1 ] && break; sleep 0.05; done
 
 # a restart keeps it
-ops_stop
+attach_stop
 ops_start --socket "$ctl_sock" --midi-in "raw:$OPS_WORK/midi" --set mutation.enabled=false
 grep -q "1 learned controller from $OPS_WORK/state/learned.conf" "$OPS_WORK/err" ||
 	fail "the restart does not say it applies the learned controller"
@@ -93,5 +94,5 @@ for _ in $(seq 40); do
 done
 cc 30 0
 wait_cutoff "filter_cutoff 300 Hz (source midi)"
-ops_stop
+attach_stop
 echo "attach_learn: ok"
