@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "rt/app.h"
+#include "rt/audio_card.h"
 #include "rt/cli.h"
 #include "rt/config.h"
 #include "rt/log.h"
@@ -94,6 +95,8 @@ static int run(int argc, char **argv, struct cli_options *opts, struct config *c
 	}
 	if (opts->mode == CLI_LIST_MIDI)
 		return portmidi_list_inputs(stdout, stderr) < 0 ? 1 : 0;
+	if (opts->mode == CLI_LIST_AUDIO)
+		return audio_card_list_print(stdout, NULL, cfg->synth.audio_device);
 
 	/* 3b. clients of a running instance, and a second start on a terminal */
 	if (opts->mode == CLI_ATTACH)

@@ -149,6 +149,8 @@ static void test_specs(void)
 /* A note, a parameter and a mode reach the Teensy as the decoder's cues. */
 static void test_serial_frames_decode(void)
 {
+	if (testlib_emulator_lacks(TESTLIB_LACK_TCGETS2, __func__))
+		return;
 	char path[512];
 	int m;
 	struct led *l = open_on_pty("leds-decode", 200, &m, path, sizeof path);
@@ -207,6 +209,8 @@ static void test_serial_frames_decode(void)
  */
 static void test_rate_limit_and_coalescing(void)
 {
+	if (testlib_emulator_lacks(TESTLIB_LACK_TCGETS2, __func__))
+		return;
 	char path[512];
 	int m;
 	const int rate = 200;
@@ -280,6 +284,8 @@ static void test_rate_limit_and_coalescing(void)
  */
 static void test_port_full_never_blocks(void)
 {
+	if (testlib_emulator_lacks(TESTLIB_LACK_TCGETS2, __func__))
+		return;
 	char path[512];
 	int m;
 	struct led *l = open_on_pty("leds-full", LED_RATE_MAX, &m, path, sizeof path);
@@ -326,6 +332,8 @@ static void test_port_full_never_blocks(void)
 /* Unplugged: notes are dropped while away, the port reopens, state catches up. */
 static void test_serial_reconnect(void)
 {
+	if (testlib_emulator_lacks(TESTLIB_LACK_TCGETS2, __func__))
+		return;
 	char path[512];
 	int m;
 	struct led *l = open_on_pty("leds-replug", 200, &m, path, sizeof path);
@@ -376,6 +384,8 @@ static void test_serial_reconnect(void)
 /* led_close() leaves the Teensy in its idle animation. */
 static void test_close_sends_idle(void)
 {
+	if (testlib_emulator_lacks(TESTLIB_LACK_TCGETS2, __func__))
+		return;
 	char path[512];
 	int m;
 	struct led *l = open_on_pty("leds-close", 200, &m, path, sizeof path);
