@@ -499,8 +499,11 @@ bool log_last_problem(struct log_record *out)
 static void emit(struct sink *s, const struct log_record *r)
 {
 	if (r->level <= LOG_WARN) {
+		/* a warning does not hide an error of the last 30 s */
 		pthread_mutex_lock(&last_problem_lock);
-		last_problem = *r;
+		if (r->level == LOG_ERROR || last_problem.level != LOG_ERROR ||
+		    r->ts_ns - last_problem.ts_ns > 30 * INT64_C(1000000000))
+			last_problem = *r;
 		pthread_mutex_unlock(&last_problem_lock);
 	}
 	char line[LOG_LINE_MAX];

@@ -254,8 +254,7 @@ static void draw_header(struct pen *p)
 	x = pen_put(p, 1, x, link_role(s->link_led), snap_link_name(s->link_led)) + 2;
 	if (s->audio_dummy)	/* JACK's dummy driver: nothing reaches a speaker */
 		x = pen_put(p, 1, x, R_WARN,
-			    s->recording ? "no sound card: recording to the file"
-					 : "no sound card: --record F.wav to listen") + 2;
+			    s->recording ? "no sound card: recording" : "no sound card: --record F.wav") + 2;
 	fmt_percent(buf, sizeof buf, s->worker_cpu);
 	x = pen_put(p, 1, x, R_DIM, "cpu ");
 	x = pen_put(p, 1, x, R_NORMAL, buf) + 2;

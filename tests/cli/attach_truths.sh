@@ -20,7 +20,7 @@ tui_start "LANG=C.UTF-8 TERM=xterm-256color $E2E_BIN -c $E2E_CONF --set synth.ja
 	--set synth.port=$E2E_PORT --set synth.jack_driver=dummy --midi-in none --led none \
 	--http off --socket $work/ctl.sock --set logging.file=$work/me.log 2>$work/err"
 tui_wait 'latency +p50' 20
-tui_wait '^midi .* no sound card: --record F\.wav to listen' 20
+tui_wait '^midi .* no sound card: --record F\.wav' 20
 tui_wait "! synth\.port: UDP port $E2E_PORT is taken" 20
 tui_wait 'scsynth error' 20
 kill "$holder"
