@@ -33,7 +33,7 @@ done
 # an attached console's terminal closes: the instance plays on
 tmux -L "$tsock" new-session -d -s at -x 80 -y 24 \
 	"LANG=C.UTF-8 TERM=xterm-256color $E2E_BIN attach -S $ctl_sock"
-for _ in $(seq 100); do
+for _ in $(seq 400); do
 	grep -q '"console attached' "$log" && break
 	sleep 0.05
 done
