@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/clock_follow.h"
 #include "core/idle.h"
 #include "core/mutate.h"
 #include "core/rng.h"
@@ -73,6 +74,20 @@ struct engine {
 	int play_step;
 	int64_t step_fired_t[ENGINE_MAX_STEPS];
 	bool paused;
+
+	/* MIDI clock out: EV_CLOCK pulses between the unswung step times */
+	int64_t pulse_next;	/* index of the next pulse (24 a beat from step 0) */
+	int64_t pulse_last_t;	/* time of the last pulse, INT64_MIN before */
+	int64_t base_k, base_t;	/* the last step played and its unswung time */
+
+	/* MIDI clock in (cfg.clock_source == CLOCK_SOURCE_MIDI) */
+	struct clock_follow follow;
+	bool following;		/* steps are anchored to the pulses' fit */
+	bool ext_armed;		/* Start or Continue came: steps wait for the next pulse */
+	bool ext_restart;	/* that was a Start: the pattern begins again at step 1 */
+	bool ext_mapped;	/* ext_k0 holds */
+	int64_t ext_k0;		/* step index at external pulse 0 */
+	uint64_t pulses_in, clock_gaps;
 
 	int scale, root;			/* active */
 	int scale_prev, root_prev;		/* active before scale_since */
@@ -163,6 +178,10 @@ static void sanitize(struct engine_config *c)
 	if (c->drift_period_s > 3600)
 		c->drift_period_s = 3600;
 	c->steps_per_beat = clampi(c->steps_per_beat, 1, 16);
+	if (c->clock_source != CLOCK_SOURCE_MIDI)
+		c->clock_source = CLOCK_SOURCE_INTERNAL;
+	if (c->clock_timeout_ms < 50)
+		c->clock_timeout_ms = 50;
 	c->beats_per_bar = clampi(c->beats_per_bar, 1, 16);
 	c->root = clampi(c->root, 0, 127);
 	c->octaves = clampi(c->octaves, 1, 4);
@@ -397,9 +416,12 @@ static void slew_drift(struct engine *e)
 	e->drift_depth = fabs(d) <= most ? want : e->drift_depth + (d > 0 ? most : -most);
 }
 
-/* Gives the clock the current tempo from the next step on. */
+/* Gives the clock the current tempo from the next step on (an external
+ * clock being followed sets it instead). */
 static void retempo(struct engine *e)
 {
+	if (e->following)
+		return;
 	double bpm = effective_tempo(e, e->k_next);
 	if (bpm != e->clock.bpm)
 		clock_set_tempo(&e->clock, e->k_next, bpm);
@@ -655,6 +677,171 @@ static void trigger(struct engine *e, int k, int velocity, int64_t t)
 		e->last_note_t = t;
 }
 
+/* ---- MIDI clock in and out ---- */
+
+static double pulses_per_step(const struct engine *e)
+{
+	return (double)CLOCK_FOLLOW_PPQN / e->cfg.steps_per_beat;
+}
+
+/* The clock out's next pulse is the first at or after the next step. */
+static void pulse_rewind(struct engine *e)
+{
+	e->pulse_next = (int64_t)ceil((double)e->k_next * pulses_per_step(e) - 1e-9);
+}
+
+static void set_paused(struct engine *e, bool paused, int64_t t)
+{
+	if (e->paused == paused)
+		return;
+	e->paused = paused;
+	if (!paused) {
+		clock_restart(&e->clock, e->k_next, after_played(e, t));
+		pulse_rewind(e);
+	}
+	emit(e, EV_TRANSPORT, t, true)->u.transport.running = !paused;
+	if (!paused && e->scale_pending)
+		apply_scale(e, after_played(e, t), true);
+}
+
+static void emit_sync(struct engine *e, int64_t t, bool on, double bpm)
+{
+	struct event *ev = emit(e, EV_CLOCK_SYNC, t, true);
+	ev->u.sync.on = on;
+	ev->u.sync.bpm = bpm;
+}
+
+/* Binds the next step to the external pulse (a multiple of a step's pulses)
+ * nearest to where the internal clock would play it, and after t. */
+static void map_nearest(struct engine *e, int64_t t)
+{
+	double pps = pulses_per_step(e);
+	double step = e->follow.period * pps;
+	double x = (double)(clock_base_time(&e->clock, e->k_next) - clock_follow_time(&e->follow, 0));
+	int64_t m = llround(x / step);
+	while (clock_follow_time(&e->follow, (double)m * pps) <= t)
+		m++;
+	e->ext_k0 = e->k_next - m;
+	e->ext_mapped = true;
+}
+
+/* The next step sounds at its pulse's ideal time, at the followed tempo. */
+static void anchor(struct engine *e, int64_t t)
+{
+	double pps = pulses_per_step(e);
+	if (!e->ext_mapped)
+		map_nearest(e, t);
+	int64_t k = e->k_next;
+	int64_t tk = clock_follow_time(&e->follow, (double)(k - e->ext_k0) * pps);
+	/* more than half a step behind (a pause, a lost pulse): bind anew */
+	if (tk < t - (int64_t)(e->follow.period * pps / 2)) {
+		map_nearest(e, t);
+		tk = clock_follow_time(&e->follow, (double)(k - e->ext_k0) * pps);
+	}
+	double bpm = clock_follow_bpm(&e->follow);
+	clock_restart(&e->clock, k, after_played(e, tk));
+	e->clock.bpm = bpm;
+	e->clock.step_ns = clock_step_ns(bpm, e->clock.steps_per_beat);
+}
+
+static void clock_pulse_in(struct engine *e, int64_t t)
+{
+	e->pulses_in++;
+	if (e->ext_armed) {
+		/* the first pulse after Start or Continue is step k_next's */
+		e->ext_armed = false;
+		clock_follow_restart(&e->follow);
+		if (e->ext_restart)
+			e->seq.pos = 0;
+		e->ext_k0 = e->k_next;
+		e->ext_mapped = true;
+		set_paused(e, false, t);
+		clock_restart(&e->clock, e->k_next, after_played(e, t));
+		pulse_rewind(e);
+	}
+	clock_follow_pulse(&e->follow, t);
+	if (!e->follow.valid)
+		return;
+	if (!e->following) {
+		e->following = true;
+		emit_sync(e, t, true, clock_follow_bpm(&e->follow));
+	}
+	if (!e->paused)
+		anchor(e, t);
+}
+
+/* Start, Continue, Stop and the pulses, when the clock source is MIDI. */
+static void clock_input(struct engine *e, const struct midi_msg *m, int64_t t)
+{
+	if (e->cfg.clock_source != CLOCK_SOURCE_MIDI)
+		return;
+	switch (m->kind) {
+	case MIDI_CLOCK:
+		clock_pulse_in(e, t);
+		break;
+	case MIDI_START:
+	case MIDI_CONTINUE:
+		e->ext_armed = true;
+		e->ext_restart = m->kind == MIDI_START;
+		break;
+	case MIDI_STOP:
+		e->ext_armed = false;
+		set_paused(e, true, t);
+		break;
+	default:
+		break;
+	}
+}
+
+/* No pulse for clock_timeout_ms: the internal clock goes on at the tempo
+ * followed last, and the tempo parameter takes it. */
+static void clock_gap(struct engine *e, int64_t t)
+{
+	double bpm = clock_follow_bpm(&e->follow);
+	e->following = false;
+	e->ext_mapped = false;
+	e->clock_gaps++;
+	clock_follow_restart(&e->follow);
+	e->follow.last_t = INT64_MIN;
+	emit_sync(e, t, false, bpm);
+	if (bpm > 0)
+		set_param(e, P_TEMPO, bpm, SRC_MIDI, t, true);
+}
+
+static int64_t clock_gap_due(const struct engine *e)
+{
+	if (!e->following || e->follow.last_t == INT64_MIN)
+		return INT64_MAX;
+	return e->follow.last_t + e->cfg.clock_timeout_ms * NS_PER_MS;
+}
+
+/* Time of the clock out's next pulse: between the unswung times of the
+ * step it falls in and the next, so tempo changes and drift are in it and
+ * swing is not. */
+static int64_t pulse_time(struct engine *e)
+{
+	double pps = pulses_per_step(e);
+	int64_t k = (int64_t)floor((double)e->pulse_next / pps + 1e-9);
+	if (k < e->k_next - 1) {	/* behind the steps (a skip): catch up */
+		pulse_rewind(e);
+		k = e->k_next;
+	}
+	double frac = (double)e->pulse_next / pps - (double)k;
+	if (frac < 1e-9)
+		frac = 0;
+	int64_t a = k == e->base_k ? e->base_t : clock_base_time(&e->clock, k);
+	int64_t b = clock_base_time(&e->clock, k + 1);
+	int64_t t = a + llround((double)(b - a) * frac);
+	return t < e->pulse_last_t ? e->pulse_last_t : t;
+}
+
+static void run_pulse(struct engine *e, int64_t t)
+{
+	emit(e, EV_CLOCK, t, false)->u.clock.pulse = e->pulse_next;
+	e->pulse_last_t = t;
+	e->pulse_next++;
+}
+
 static void midi_input(struct engine *e, const struct midi_msg *m, int64_t t)
 {
 	struct route r;
@@ -677,8 +864,11 @@ static void midi_input(struct engine *e, const struct midi_msg *m, int64_t t)
 	case ROUTE_UNMAPPED:
 		e->unmapped++;
 		break;
+	case ROUTE_REALTIME:
+		clock_input(e, m, t);
+		break;
 	default:
-		break;		/* release, reserved, realtime: nothing to do */
+		break;		/* release, reserved: nothing to do */
 	}
 }
 
@@ -703,7 +893,8 @@ static void command(struct engine *e, const struct command *c, int64_t t)
 	bool step_ok = c->step >= 0 && c->step < ENGINE_MAX_STEPS;
 	if (c->type >= CMD_TYPE_COUNT ||
 	    ((c->type == CMD_SET_PARAM || c->type == CMD_NUDGE_PARAM) && !param_ok) ||
-	    ((c->type == CMD_SET_STEP || c->type == CMD_TOGGLE_STEP) && !step_ok)) {
+	    ((c->type == CMD_SET_STEP || c->type == CMD_TOGGLE_STEP || c->type == CMD_STEP_ON) &&
+		!step_ok)) {
 		e->rejected++;
 		return;
 	}
@@ -729,12 +920,18 @@ static void command(struct engine *e, const struct command *c, int64_t t)
 		break;
 	}
 	case CMD_PAUSE:
-		e->paused = !e->paused;
-		if (!e->paused)
-			clock_restart(&e->clock, e->k_next, after_played(e, t));
-		emit(e, EV_TRANSPORT, t, true)->u.transport.running = !e->paused;
-		if (!e->paused && e->scale_pending)
-			apply_scale(e, after_played(e, t), true);
+		set_paused(e, !e->paused, t);
+		break;
+	case CMD_STEP_ON: {
+		struct engine_step was = e->seq.step[c->step];
+		e->seq.step[c->step].on = c->value != 0;
+		if (e->seq.step[c->step].on != was.on)
+			edited(e, c->step, &was, src, t);
+		break;
+	}
+	case CMD_SET_PAUSE:
+		if ((c->value != 0) != e->paused)
+			set_paused(e, c->value != 0, t);
 		break;
 	case CMD_NEXT_SCALE:
 		set_param(e, P_SCALE_SELECT, ((int)e->value[P_SCALE_SELECT] + 1) % e->cfg.n_scales,
@@ -856,6 +1053,8 @@ static void run_step(struct engine *e)
 {
 	int64_t k = e->k_next;
 	int64_t t = clock_step_time(&e->clock, k, e->value[P_SWING]);
+	e->base_k = k;
+	e->base_t = clock_base_time(&e->clock, k);
 	if (e->scale_pending && k % steps_per_boundary(e) == 0)
 		apply_scale(e, t, false);
 	if (e->idle.on)
@@ -989,14 +1188,15 @@ static void run_move(struct engine *e)
 	}
 }
 
-enum unit { U_NONE, U_INPUT, U_IDLE, U_FADE, U_MUTATION, U_MOVE, U_STEP };
+enum unit { U_NONE, U_INPUT, U_IDLE, U_FADE, U_MUTATION, U_MOVE, U_CLOCK_GAP, U_PULSE, U_STEP };
 
 /* Runs the earliest unit due before `to`; false when none is. */
 static bool run_one(struct engine *e, int64_t to)
 {
 	enum unit u = U_NONE;
 	int64_t best = to;
-	/* Ties go to the earlier line: inputs, idle, fades, mutation, moves, steps. */
+	/* Ties go to the earlier line: inputs, idle, fades, mutation, moves,
+	 * clock gap, clock pulses, steps. */
 	if (e->in_count > 0 && e->in[e->in_head].t < best) {
 		best = e->in[e->in_head].t;
 		u = U_INPUT;
@@ -1018,7 +1218,19 @@ static bool run_one(struct engine *e, int64_t to)
 		best = e->move_next;
 		u = U_MOVE;
 	}
-	if (!e->paused) {
+	due = clock_gap_due(e);
+	if (due < best) {
+		best = due;
+		u = U_CLOCK_GAP;
+	}
+	if (e->cfg.clock_out && !e->paused && !e->ext_armed) {
+		int64_t tp = pulse_time(e);
+		if (tp < best) {
+			best = tp;
+			u = U_PULSE;
+		}
+	}
+	if (!e->paused && !e->ext_armed) {
 		int64_t ts = clock_step_time(&e->clock, e->k_next, e->value[P_SWING]);
 		if (ts < best) {
 			best = ts;
@@ -1045,6 +1257,12 @@ static bool run_one(struct engine *e, int64_t to)
 		break;
 	case U_MOVE:
 		run_move(e);
+		break;
+	case U_CLOCK_GAP:
+		clock_gap(e, best);
+		break;
+	case U_PULSE:
+		run_pulse(e, best);
 		break;
 	case U_STEP:
 		run_step(e);
@@ -1096,6 +1314,9 @@ struct engine *engine_new(const struct engine_config *cfg, uint64_t seed)
 	clock_init(&e->clock, 0, effective_tempo(e, 0), e->cfg.steps_per_beat);
 	e->last_step_t = INT64_MIN;
 	e->last_note_t = 0;
+	e->pulse_last_t = INT64_MIN;
+	e->base_k = -1;
+	clock_follow_reset(&e->follow);
 	e->play_step = -1;
 	for (int k = 0; k < ENGINE_MAX_STEPS; k++)
 		e->step_fired_t[k] = -1;
@@ -1207,6 +1428,12 @@ void engine_get_state(const struct engine *e, struct engine_state *st)
 	else if (e->mode_applied >= 0 && e->mode_applied < e->cfg.n_modes)
 		playing = e->cfg.profiles[e->cfg.modes[e->mode_applied]].name;
 	snprintf(st->playing, sizeof st->playing, "%s", playing);
+	st->clock_source = (uint8_t)e->cfg.clock_source;
+	st->clock_following = e->following;
+	st->clock_bpm = clock_follow_bpm(&e->follow);
+	st->clock_jitter_ns = e->follow.jitter;
+	st->clock_pulses = e->pulses_in;
+	st->clock_gaps = e->clock_gaps;
 }
 
 void engine_reconfigure(struct engine *e, const struct engine_config *cfg)
@@ -1220,7 +1447,18 @@ void engine_reconfigure(struct engine *e, const struct engine_config *cfg)
 		clock_set_tempo(&e->clock, e->k_next, e->clock.bpm);
 		e->clock.steps_per_beat = e->cfg.steps_per_beat;
 		e->clock.step_ns = clock_step_ns(e->clock.bpm, e->clock.steps_per_beat);
+		e->base_k = -1;
+		e->ext_mapped = false;
 	}
+	if (e->cfg.steps_per_beat != old.steps_per_beat || (e->cfg.clock_out && !old.clock_out))
+		pulse_rewind(e);
+	if (e->cfg.clock_source != CLOCK_SOURCE_MIDI && e->following) {
+		e->following = false;
+		e->ext_mapped = false;
+		emit_sync(e, e->horizon, false, e->clock.bpm);
+	}
+	if (e->cfg.clock_source != CLOCK_SOURCE_MIDI)
+		e->ext_armed = false;
 	/* What the performer set stays; what came from the config follows it. */
 	for (int k = 0; k < P_COUNT; k++) {
 		if (e->source[k] == SRC_CONFIG)
@@ -1276,5 +1514,6 @@ int64_t engine_resync(struct engine *e, int64_t late, int64_t at)
 	e->seq.pos = (int)((e->seq.pos + skipped % e->seq.len) % e->seq.len);
 	e->k_next = k;
 	retempo(e);
+	pulse_rewind(e);
 	return skipped;
 }

@@ -91,6 +91,9 @@ void engine_config_default(struct engine_config *cfg)
 	cfg->release = 0.3;
 	cfg->max_gap_ms = 10000;
 	cfg->drift_period_s = 30;
+	cfg->clock_out = false;
+	cfg->clock_source = CLOCK_SOURCE_INTERNAL;
+	cfg->clock_timeout_ms = 1000;
 
 	cfg->scales[0] = SCALE_MAJOR;
 	cfg->scales[1] = SCALE_MINOR;

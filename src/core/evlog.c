@@ -160,7 +160,7 @@ static const char *param_name(int id)
 
 int evlog_logged(enum event_type t)
 {
-	return t != EV_STEP && (unsigned)t < EV_TYPE_COUNT;
+	return t != EV_STEP && t != EV_CLOCK && (unsigned)t < EV_TYPE_COUNT;
 }
 
 size_t evlog_format(const struct event *ev, const struct engine_config *cfg, int64_t t0,
@@ -297,6 +297,12 @@ size_t evlog_format(const struct event *ev, const struct engine_config *cfg, int
 		put(&o, "]", 1);
 		break;
 	}
+	case EV_CLOCK_SYNC:
+		put_key(&o, "state");
+		put_str(&o, ev->u.sync.on ? "following" : "internal");
+		put_key(&o, "bpm");
+		put_num(&o, ev->u.sync.bpm);
+		break;
 	}
 	puts_(&o, "}\n");
 	return o.ok ? o.len : 0;

@@ -35,11 +35,14 @@
 #include "rt/ctl_server.h"
 #include "rt/evout.h"
 #include "rt/http.h"
+#include "rt/osc_ctl.h"
 #include "rt/inq.h"
 #include "rt/learn.h"
 #include "rt/led.h"
 #include "rt/log.h"
+#include "rt/midi_clock.h"
 #include "rt/midi_in.h"
+#include "rt/midi_out.h"
 #include "rt/preset.h"
 #include "rt/rtclock.h"
 #include "rt/sdnotify.h"
@@ -83,6 +86,9 @@ struct app {
 	struct inq *inq;
 	struct worker *worker;
 	struct synth *synth;
+	struct midi_out *midi_out;	/* NULL: no MIDI output */
+	struct synth *notes;		/* notes to the MIDI output beside scsynth, or NULL */
+	struct midi_clock *midi_clock;	/* the MIDI output's sink (clock out, pump) */
 	struct app_led led;
 	struct evout *evout;
 	_Atomic(struct midi_in *) midi;	/* read by the worker's snapshot */
@@ -90,6 +96,7 @@ struct app {
 	char led_spec[CONFIG_STR_MAX];
 	struct console *console;
 	struct http *http;
+	struct osc_ctl *osc;		/* the OSC control surface, NULL when off */
 	struct ctl_server *ctl;
 	atomic_uint reloads;		/* reloads done (the control socket waits on it) */
 	atomic_int stop_by;		/* enum app_stop_by when not a plain signal */
@@ -291,12 +298,58 @@ static void start_midi(struct app *a, const char *spec)
 		log_info("midi_in", "MIDI input %s (waiting for the device if absent)", spec);
 }
 
+/* The MIDI output (clock and notes), before the engine: whether the
+ * engine emits clock pulses depends on it.  0, or -1 on error. */
+static int open_midi_out(struct app *a)
+{
+	const char *spec = a->opts->midi_out ? a->opts->midi_out : a->cfg->midi.output_port;
+	if (strcmp(spec, "none") == 0)
+		return 0;
+	enum midi_out_err err;
+	a->midi_out = midi_out_open(spec, NULL, &err);
+	if (!a->midi_out) {
+		log_error("midi_out", "MIDI output %s: %s", spec, midi_out_strerror(err));
+		return -1;
+	}
+	log_info("midi_out", "MIDI output %s: clock %s, notes %s (waiting for the device if "
+		 "absent)", spec, a->cfg->midi.clock_out ? "on" : "off",
+		 a->cfg->midi.notes_out ? "on" : "off");
+	return 0;
+}
+
+/* The engine emits clock pulses only when they have somewhere to go. */
+static void set_clock_out(const struct app *a, struct config *c)
+{
+	c->engine.clock_out = a->midi_out && c->midi.clock_out;
+}
+
+/* Notes to the MIDI output beside another backend: a second synth. */
+static int open_notes_out(struct app *a)
+{
+	if (!a->midi_out || !a->cfg->midi.notes_out || a->synth->ops == &synth_midi_ops)
+		return 0;
+	struct synth_settings set;
+	synth_settings_from_config(&set, a->cfg);
+	set.midi_out = a->midi_out;
+	enum synth_err err;
+	a->notes = synth_open(&synth_midi_ops, &set, &err);
+	if (!a->notes) {
+		log_error("midi_out", "cannot send notes to the MIDI output: %s",
+			  synth_strerror(err));
+		return -1;
+	}
+	return 0;
+}
+
 static int open_synth(struct app *a)
 {
 	struct synth_settings set;
 	synth_settings_from_config(&set, a->cfg);
+	set.midi_out = a->midi_out;
 	const struct synth_ops *ops =
-	    synth_find(a->cfg->synth.backend == CONFIG_SYNTH_NONE ? "none" : "supercollider");
+	    synth_find(a->cfg->synth.backend == CONFIG_SYNTH_NONE ? "none"
+		       : a->cfg->synth.backend == CONFIG_SYNTH_MIDI ? "midi"
+								   : "supercollider");
 	if (a->opts->synth) {
 		ops = synth_parse_spec(a->opts->synth, &set);
 		if (!ops) {
@@ -306,6 +359,11 @@ static int open_synth(struct app *a)
 	}
 	if (a->opts->record)
 		snprintf(set.record_path, sizeof set.record_path, "%s", a->opts->record);
+	if (ops == &synth_midi_ops && !a->midi_out) {
+		log_error("synth", "the midi synth backend needs a MIDI output "
+			  "(midi.output_port or --midi-out)");
+		return -1;
+	}
 	a->audio_dummy = ops == &synth_sc_ops && strcmp(set.server, "managed") == 0 &&
 			 (set.jack_driver == SYNTH_JACK_DUMMY ||
 			  (set.jack_driver == SYNTH_JACK_AUTO && !synth_sc_sound_card()));
@@ -536,6 +594,38 @@ static void start_http(struct app *a)
 	else
 		log_info("http", "HTTP API on %s:%d (control %s)", o.address, http_port(a->http),
 			 o.allow_control ? "allowed" : "off");
+}
+
+static bool osc_command(void *ctx, const struct command *c)
+{
+	struct app *a = ctx;
+	return worker_command(a->worker, WORKER_CMD_OSC, c);
+}
+
+/* On the surface's own thread, through its own ring like its commands. */
+static int osc_preset_load(void *ctx, const char *name, char *err, size_t errlen)
+{
+	return load_preset_err(ctx, name, WORKER_CMD_OSC, err, errlen);
+}
+
+static void start_osc(struct app *a)
+{
+	const struct config *c = a->cfg;
+	if (!c->osc.enabled)
+		return;
+	struct osc_ctl_options o = {.address = c->osc.address, .port = c->osc.port,
+				    .allowed_hosts = c->osc.allowed_hosts,
+				    .reply_port = c->osc.reply_port,
+				    .max_writes_per_s = c->osc.max_writes_per_s};
+	struct osc_ctl_link link = {.snapshot = http_snapshot, .command = osc_command,
+				    .preset_load = osc_preset_load, .ctx = a};
+	char err[256];
+	a->osc = osc_ctl_start(&o, &link, err, sizeof err);
+	if (!a->osc)
+		log_error("osc", "no OSC control surface on %s:%d: %s", o.address, o.port, err);
+	else
+		log_info("osc", "OSC control surface on %s:%d (from %s)", o.address,
+			 osc_ctl_port(a->osc), o.allowed_hosts);
 }
 
 /* While the console owns the terminal, log lines go only to the log file. */
@@ -857,6 +947,9 @@ static void reload(struct app *a)
 		return;
 	}
 	config_errors_free(&errs);
+	set_clock_out(a, next);
+	if (a->midi_clock)	/* before the engine: its first pulses find the sink on */
+		midi_clock_set(a->midi_clock, next->engine.clock_out);
 	pthread_mutex_lock(&a->learn.lock);	/* learned controllers over mapping.ccs */
 	learn_apply(&next->engine, &a->learn.map);
 	pthread_mutex_unlock(&a->learn.lock);
@@ -896,7 +989,17 @@ static void reload(struct app *a)
 
 	if (a->http)
 		http_set_control(a->http, next->api.allow_control, next->api.max_writes_per_s);
+	if (memcmp(&old->osc, &next->osc, sizeof old->osc) != 0) {
+		osc_ctl_stop(a->osc);	/* its senders are forgotten: they get the state anew */
+		a->osc = NULL;
+		start_osc(a);
+	}
 
+	if (strcmp(old->midi.output_port, next->midi.output_port) != 0 ||
+	    old->midi.notes_out != next->midi.notes_out ||
+	    old->midi.out_channel != next->midi.out_channel)
+		log_warn("reload", "MIDI output settings changed: they apply at the next start "
+				   "(midi.clock_out applies now)");
 	if (memcmp(&old->synth, &next->synth, sizeof old->synth) != 0)
 		log_warn("reload", "synth settings changed: they apply at the next start "
 				   "(the audio stack keeps running)");
@@ -953,6 +1056,8 @@ static void teardown(struct app *a)
 	ctl_server_stop(a->ctl);
 	if (a->http)
 		http_stop(a->http);
+	osc_ctl_stop(a->osc);
+	a->osc = NULL;
 	if (a->console) {
 		console_stop(a->console);
 		log_to_terminal(a, true);
@@ -986,6 +1091,21 @@ static void teardown(struct app *a)
 			 (unsigned long long)st.steals, st.restarts, st.synths_peak);
 		synth_close(a->synth);
 	}
+	synth_close(a->notes);
+	if (a->midi_out) {
+		struct midi_out_stats st;
+		midi_out_get_stats(a->midi_out, &st);
+		struct hist *late = midi_out_lateness(a->midi_out);
+		log_info("midi_out_stats",
+			 "messages %llu bytes %llu dropped_offline %llu dropped_full %llu "
+			 "port_full %llu reconnects %llu late_p50_us %.1f late_p99_us %.1f",
+			 (unsigned long long)st.messages, (unsigned long long)st.bytes,
+			 (unsigned long long)st.dropped_offline, (unsigned long long)st.dropped_full,
+			 (unsigned long long)st.port_full, (unsigned long long)st.reconnects,
+			 (double)hist_quantile(late, 0.5) / 1e3, (double)hist_quantile(late, 0.99) / 1e3);
+		midi_out_close(a->midi_out);
+	}
+	midi_clock_free(a->midi_clock);
 	worker_free(a->worker);
 	engine_free(a->engine);
 	inq_free(a->inq);
@@ -1024,6 +1144,9 @@ int app_run(const struct config *cfg, const struct cli_options *opts)
 	*a->cfg = *cfg;
 	start_learn(a);
 
+	if (open_midi_out(a) != 0)
+		goto out;
+	set_clock_out(a, a->cfg);
 	a->engine = engine_new(&a->cfg->engine, opts->seed);
 	a->inq = inq_new(APP_INQ_CAP);
 	struct worker_options wo = {
@@ -1046,6 +1169,25 @@ int app_run(const struct config *cfg, const struct cli_options *opts)
 				 .ctx = a->synth};
 	worker_add_sink(a->worker, &ss);
 
+	/* the notes out, then the MIDI output's own sink (clock out, and the
+	 * pump that writes what both scheduled) */
+	if (open_notes_out(a) != 0)
+		goto out;
+	if (a->notes) {
+		struct worker_sink ns = {.name = "notes_out", .events = synth_sink_events,
+					 .shutdown = synth_sink_shutdown, .ctx = a->notes};
+		worker_add_sink(a->worker, &ns);
+	}
+	if (a->midi_out) {
+		a->midi_clock = midi_clock_new(a->midi_out, a->cfg->engine.clock_out);
+		if (!a->midi_clock) {
+			log_error("start", "out of memory");
+			goto out;
+		}
+		struct worker_sink cs = midi_clock_sink(a->midi_clock);
+		worker_add_sink(a->worker, &cs);
+	}
+
 	snprintf(a->led_spec, sizeof a->led_spec, "%s", opts->led ? opts->led : a->cfg->led.transport);
 	atomic_store(&a->led.led, open_led(a, a->led_spec));
 	struct worker_sink ls = {.name = "led", .events = led_sink_events,
@@ -1063,6 +1205,10 @@ int app_run(const struct config *cfg, const struct cli_options *opts)
 			goto out;
 		struct worker_sink es = evout_sink(a->evout);
 		worker_add_sink(a->worker, &es);
+		/* lets a reader of the event log place its times on the clock
+		 * other programs stamp with (MIDI gear, tests, benches) */
+		log_info("events_base", "event log time 0 is CLOCK_MONOTONIC %lld ns",
+			 (long long)worker_base(a->worker));
 	}
 
 	/* The music starts once the audio stack answers (or after 10 s without
@@ -1081,6 +1227,7 @@ int app_run(const struct config *cfg, const struct cli_options *opts)
 	log_info("started", "mystery-engine playing (configuration %s, seed %llu)",
 		 a->cfg->source, (unsigned long long)opts->seed);
 	start_http(a);
+	start_osc(a);
 	start_ctl(a);
 	if (!opts->daemon && console_possible(STDIN_FILENO, STDOUT_FILENO))
 		start_console(a);

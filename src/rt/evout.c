@@ -51,7 +51,7 @@ static void evout_events(void *ctx, const struct event *ev, size_t n, int64_t no
 	struct evout *o = ctx;
 	(void)now;
 	for (size_t i = 0; i < n; i++) {
-		if (ev[i].type == EV_STEP)
+		if (!evlog_logged((enum event_type)ev[i].type))
 			continue;
 		if (!ring_push(o->ring, &ev[i]))
 			atomic_fetch_add(&o->dropped, 1);

@@ -92,6 +92,10 @@ struct snapshot {
 	struct snap_mutation mut[SNAP_MUT_MAX];
 	int n_mut;
 
+	/* MIDI out (clock and notes) */
+	uint8_t link_midi_out;			/* enum snap_link */
+	uint64_t midi_out_messages, midi_out_dropped;
+	int64_t midi_out_late_p99;		/* written after their time, ns */
 	/* Filled by the reader's side, not the worker: the last warning or
 	 * error logged ("event: message") and when (CLOCK_REALTIME ns, 0 none),
 	 * and whether the sound goes to no sound card (JACK's dummy driver). */

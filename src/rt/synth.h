@@ -19,6 +19,7 @@
 #include "core/event.h"
 
 struct config;
+struct midi_out;
 
 #define SYNTH_STR_MAX 1024
 
@@ -39,6 +40,9 @@ struct synth_settings {
 	double cutoff, reverb_mix, volume;	/* starting values of the parameters */
 	double attack, release;		/* starting voice attack and release, s */
 	int heartbeat_ms;		/* /status period; 1000 */
+	/* the "midi" backend: the port it schedules on (not owned) and the channel */
+	struct midi_out *midi_out;
+	int midi_channel;		/* 1..16 */
 	int server_latency_ms;		/* the server's lead added to timetags; 0 = learn it */
 };
 
@@ -129,6 +133,7 @@ struct synth {
 };
 
 extern const struct synth_ops synth_none_ops;
+extern const struct synth_ops synth_midi_ops;	/* notes to an external synth (synth_midi.c) */
 
 /* The backend called name ("none", "supercollider"), or NULL. */
 const struct synth_ops *synth_find(const char *name);

@@ -57,6 +57,7 @@
 #include "rt/sc_plan.h"
 #include "rt/supervise.h"
 #include "rt/synth_health.h"
+#include "rt/wav.h"
 #include "rt/synthdef.h"
 
 #define MS INT64_C(1000000)
@@ -72,6 +73,9 @@
 #define REC_FRAMES 65536
 #define MISSING_RETRY_NS (1000 * MS)	/* how often a missing jackd/scsynth is looked for */
 #define HEALTH_TICK_NS (100 * MS)
+/* A pass of the control loop takes at most a heartbeat's wait (300 ms)
+ * and a poll; a gap this long means this process did not run. */
+#define SELF_STALL_NS (1000 * MS)
 /* A note counts as audible when amp x volume x its filter's attenuation
  * reaches -60 dBFS: 40 dB above the detector's floor. */
 #define AUDIBLE_LEVEL 1e-3
@@ -324,6 +328,17 @@ static void record_file(const struct sc *sc, unsigned part, char *buf, size_t n)
 static void start_recording(struct sc *sc, unsigned part)
 {
 	char file[SYNTH_STR_MAX + 16];
+	if (part > 0 && sc->managed) {
+		/* The part before ends where its server died, never closed:
+		 * its header still says it is empty. */
+		char err[SYNTH_STR_MAX + 80];
+		record_file(sc, part - 1, file, sizeof file);
+		int r = wav_seal(file, err, sizeof err);
+		if (r > 0)
+			log_info("synth.record", "%s: sealed (its server ended without closing it)", file);
+		else if (r < 0)
+			log_warn("synth.record", "cannot seal the recording cut short: %s", err);
+	}
 	record_file(sc, part, file, sizeof file);
 	enum sc_link_err e = sc_link_send_args(sc->l, "/b_alloc", "iii", SYNTH_SC_REC_BUF, REC_FRAMES, 2);
 	if (!e)
@@ -739,13 +754,25 @@ static void free_nodes_after_sent(struct sc *sc, bool fx)
 static void *ctl_main(void *arg)
 {
 	struct sc *sc = arg;
-	int64_t retry_at = 0, next_hb = 0;
+	int64_t retry_at = 0, next_hb = 0, prev = 0;
+	bool prev_quick = false;	/* the previous pass neither set up nor replaced a server */
 	int misses = 0;
 
 	sc_link_on_node_reply(sc->l, SYNTHDEF_METER_PATH, on_meter, sc);
 	sc_link_on_go(sc->l, on_go, sc);
 	while (!stopping(sc)) {
 		int64_t now = rtclock_mono_ns();
+		if (prev_quick && now - prev > SELF_STALL_NS) {
+			/* This process was stopped or starved, not the server: what
+			 * it could not read meanwhile is no sign of a hung server. */
+			log_warn("synth.stall", "the control thread did not run for %.1f s: the server's "
+			    "health is judged afresh from now", (double)(now - prev) / 1e9);
+			synth_health_resume(&sc->health, now);
+			misses = 0;
+			next_hb = 0;
+		}
+		prev = now;
+		prev_quick = true;
 		update_stats(sc);
 		health_tick(sc, now);
 		if (atomic_exchange(&sc->jack_restarted, 0) && sc->sc_sv) {
@@ -758,6 +785,7 @@ static void *ctl_main(void *arg)
 				continue;
 			}
 			enum setup_result r = setup(sc);
+			prev_quick = false;
 			if (r == SETUP_OK && sc->managed && atomic_load(&sc->died_pid) == sc->setup_pid)
 				r = SETUP_NO_ANSWER;	/* it died during the set-up */
 			if (r == SETUP_OK) {

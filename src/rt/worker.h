@@ -36,6 +36,9 @@ struct worker_sink {
 	void (*fill)(void *ctx, struct snapshot *snap);
 	/* the worker is stopping: silence everything now */
 	void (*shutdown)(void *ctx);
+	/* the next CLOCK_MONOTONIC time the sink has something to do (a MIDI
+	 * byte due), INT64_MAX if none; the worker wakes then at the latest */
+	int64_t (*next_due)(void *ctx);
 	void *ctx;
 };
 
@@ -44,6 +47,7 @@ enum worker_producer {
 	WORKER_CMD_CONSOLE,
 	WORKER_CMD_HTTP,
 	WORKER_CMD_HTTP_PRESET,	/* presets loaded over HTTP (the server's preset thread) */
+	WORKER_CMD_OSC,		/* the OSC surface's thread (its commands and presets) */
 	WORKER_CMD_SOCKET,	/* the control socket's thread (attached consoles, ctl) */
 	WORKER_CMD_COUNT
 };
