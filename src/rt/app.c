@@ -590,7 +590,7 @@ static void start_http(struct app *a)
 	char err[256];
 	a->http = http_start(&o, &link, err, sizeof err);
 	if (!a->http)
-		log_error("http", "no HTTP API on %s:%d: %s", o.address, o.port, err);
+		log_error("http", "no HTTP API: %s", err);	/* err names the address and port */
 	else
 		log_info("http", "HTTP API on %s:%d (control %s)", o.address, http_port(a->http),
 			 o.allow_control ? "allowed" : "off");

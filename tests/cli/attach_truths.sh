@@ -1,8 +1,11 @@
 #!/bin/bash
 # What the console says is true, at 80x24 in tmux:
 #  - on JACK's dummy driver the header says there is no sound card and how
-#    to listen (--record); when scsynth's UDP port is taken, the key bar
-#    gives that reason, not only "scsynth error";
+#    to listen (--record);
+#  - a fault shows its reason on screen, not only "scsynth error": another
+#    program on scsynth's UDP port (as a second instance on the same ports),
+#    scsynth missing, the HTTP port taken (which once appeared only after
+#    quitting); each fault lasts until the test ends it;
 #  - closing the help overlay leaves none of its text behind (the screen
 #    equals a full repaint of itself);
 #  - TERM=dumb gets one clear line and a headless instrument, not a
@@ -11,21 +14,57 @@
 . "${top_srcdir:-.}/tests/cli/e2e_live_lib.sh"
 e2e_require
 e2e_init truths
-trap 'tmux -L "$sock" kill-server 2>/dev/null || true; rm -rf "$work"; e2e_cleanup' EXIT
+holder=
+unhold() {
+	[ -z "$holder" ] || { kill "$holder" 2>/dev/null || true; wait "$holder" 2>/dev/null || true; }
+	holder=
+}
+trap 'unhold; tmux -L "$sock" kill-server 2>/dev/null || true; rm -rf "$work"; e2e_cleanup' EXIT
+# hold PROTO PORT: a program holds 127.0.0.1:PORT (udp or tcp) until unhold
+hold() {
+	/usr/bin/python3 -c "
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM if sys.argv[1] == 'udp' else socket.SOCK_STREAM)
+s.bind(('127.0.0.1', int(sys.argv[2])))
+if sys.argv[1] == 'tcp':
+    s.listen(1)
+print('held', flush=True)
+time.sleep(3600)" "$1" "$2" >"$work/held" 9>&- &
+	holder=$!
+	for _ in $(seq 300); do grep -q held "$work/held" && return 0; sleep 0.1; done
+	fail "nothing could hold $1 port $2"
+}
+run="LANG=C.UTF-8 TERM=xterm-256color"
+stack="-c $E2E_CONF --set synth.jack_name=$E2E_JACK --set synth.port=$E2E_PORT \
+	--set synth.jack_driver=dummy --midi-in none --led none --socket $work/ctl.sock"
 
-# 1. the dummy driver and a taken port
-/usr/bin/python3 -c "import socket, time; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('127.0.0.1', $E2E_PORT)); time.sleep(60)" &
-holder=$!
-tui_start "LANG=C.UTF-8 TERM=xterm-256color $E2E_BIN -c $E2E_CONF --set synth.jack_name=$E2E_JACK \
-	--set synth.port=$E2E_PORT --set synth.jack_driver=dummy --midi-in none --led none \
-	--http off --socket $work/ctl.sock --set logging.file=$work/me.log 2>$work/err"
-tui_wait 'latency +p50' 20
-tui_wait '^midi .* no sound card: --record F\.wav' 20
-tui_wait "! synth\.port: UDP port $E2E_PORT is taken" 20
-tui_wait 'scsynth error' 20
-kill "$holder"
-wait "$holder" 2>/dev/null || true
+# 1. the dummy driver, and another program on scsynth's UDP port
+hold udp "$E2E_PORT"
+tui_start "$run $E2E_BIN $stack --http off --set logging.file=$work/me.log 2>$work/err"
+tui_wait 'latency +p50' 60
+tui_wait '^midi .* no sound card: --record F\.wav' 60
+tui_wait '^midi off  scsynth error \(port taken\)' 60
+tui_wait '^F1Help ! synth\.[a-z]+: .*UDP port' 60
 tui_quit
+unhold
+
+# scsynth not installed (not on PATH; jackd is)
+mkdir "$work/bin"
+for t in jackd jack_lsp jack_wait; do ln -s "$(command -v "$t")" "$work/bin/$t"; done
+tui_start "$run PATH=$work/bin $E2E_BIN $stack --http off 2>$work/err"
+tui_wait '^midi off  scsynth error \(no scsynth\)' 60
+tui_wait '^F1Help ! synth\.[a-z]+: .*scsynth is not installed' 60
+tui_quit
+
+# the HTTP API's port taken: its reason on screen while the instrument plays
+hport=$(audio_free_tcp_port) || fail "no free TCP port"
+hold tcp "$hport"
+tui_start "$run $E2E_BIN --synth none --midi-in none --led none --socket $work/ctl.sock \
+	--http 127.0.0.1:$hport 2>$work/err"
+tui_wait 'latency +p50' 60
+tui_wait "^F1Help ! http: no HTTP API: 127\.0\.0\.1 port $hport: Address already in use" 60
+tui_quit
+unhold
 
 # 2. the help overlay leaves nothing behind (on the demo console, paused)
 tui_start "LANG=C.UTF-8 TERM=xterm-256color $demo"
