@@ -2,7 +2,8 @@
 # mystery-engine attach against the real daemon, driven by tmux at 80x24:
 # the panels show; + raises the daemon's tempo (its event log has the value
 # with source "key"); a second console attached at the same time shows the
-# change; `ctl status` counts both; q detaches with status 0 and the daemon
+# change; `ctl status` counts both; p in a console saves a preset into the
+# daemon's state folder, r reloads the daemon's configuration; q detaches with status 0 and the daemon
 # keeps playing; starting the instrument on a terminal while it runs says
 # so in one line and attaches instead of starting a second one; Q asks
 # first (any other key keeps it playing), then y stops the daemon, which
@@ -67,6 +68,18 @@ tui_wait "^[^a-z]* tempo +$logged BPM .*K"
 got=$("$ME_BIN" ctl -S "$ctl_sock" get tempo)
 [[ "$got" == "tempo $logged BPM (source key)" ]] || fail "ctl get tempo says '$got', not $logged from a key"
 
+# 3b. p in a console saves a preset into the daemon's own state folder; r
+# asks the daemon to reload its configuration, and the answer shows
+tmux -L "$sock" send-keys -t u p
+wait_u 'preset console-[0-9-]+ saved'
+name=$(screen_u | sed -nE 's/.*preset (console-[0-9-]+) saved.*/\1/p' | head -n 1)
+[ -f "$OPS_WORK/state/presets/$name.preset" ] ||
+	fail "the console's preset $name is not in the daemon's state folder: $(ls -R "$OPS_WORK/state")"
+tmux -L "$sock" send-keys -t u r
+wait_u 'configuration .*applied'
+grep -q 'configuration .* applied' "$OPS_WORK/err" ||
+	fail "the daemon did not log the reload: $(tail -3 "$OPS_WORK/err")"
+
 # 4. q detaches; the daemon keeps playing
 tui_keys q
 for ((i = 0; i < 100; i++)); do [ "$(tui_dead)" = 1 ] && break; sleep 0.05; done
@@ -76,7 +89,7 @@ grep -q 'detached from mystery-engine (pid [0-9]*): it keeps playing' "$work/err
 	fail "no detach line: $(cat "$work/err1")"
 kill -0 "$OPS_PID" 2>/dev/null || fail "the daemon stopped when a console detached"
 n0=$(notes)
-sleep 1
+for ((i = 0; i < 400; i++)); do [ "$(notes)" -gt "$n0" ] && break; sleep 0.05; done
 [ "$(notes)" -gt "$n0" ] || fail "no new notes after the console detached"
 tmux -L "$sock" kill-session -t t
 
