@@ -241,21 +241,30 @@ static int open_socket(struct ctl_server *s, const struct ctl_server_options *o,
 	/* Nobody can connect before listen(): the owner, group and mode are
 	 * right before the first client can come. */
 	unsigned mode = o->mode ? o->mode : 0660;
-	if (chown(s->path, (uid_t)-1, gid) != 0) {
+	struct stat st;
+	if (stat(s->path, &st) != 0) {
 		int e = errno;
 		unlink(s->path);
+		return fail(CTL_SERVER_ERR_SOCKET, why, n, "%s: stat: %s", s->path, strerror(e));
+	}
+	s->ino = st.st_ino;
+	s->dev = st.st_dev;
+	/* The socket is born with the program's group (systemd's Group=): no
+	 * chown then, which the unit's system call filter (~@privileged)
+	 * refuses.  Another group asked for needs it. */
+	if (st.st_gid != gid && chown(s->path, (uid_t)-1, gid) != 0) {
+		int e = errno;
+		unlink(s->path);
+		char reason[160];
+		snprintf(reason, sizeof reason, "%s%s", strerror(e),
+		         e == EPERM ? " (run the program in that group: the unit's Group=)" : "");
 		return fail(CTL_SERVER_ERR_GROUP, why, n,
-		            "%s: cannot give the socket to the group: %s", s->path, strerror(e));
+		            "%s: cannot give the socket to the group: %s", s->path, reason);
 	}
 	if (chmod(s->path, mode) != 0) {
 		int e = errno;
 		unlink(s->path);
 		return fail(CTL_SERVER_ERR_SOCKET, why, n, "%s: chmod: %s", s->path, strerror(e));
-	}
-	struct stat st;
-	if (stat(s->path, &st) == 0) {
-		s->ino = st.st_ino;
-		s->dev = st.st_dev;
 	}
 	if (listen(s->listen_fd, 16) != 0) {
 		int e = errno;
