@@ -46,6 +46,8 @@ static int check_server(const char *s);
 static int check_address(const char *s);
 static int check_hosts(const char *s);
 static int check_state_dir(const char *s);
+static int check_socket_path(const char *s);
+static int check_group_name(const char *s);
 static int check_jack_name(const char *s);
 
 const struct config_key config_schema[] = {
@@ -235,6 +237,13 @@ const struct config_key config_schema[] = {
 	    "presets live in DIR/presets; \"\" = $STATE_DIRECTORY, else "
 	    "$XDG_STATE_HOME/mystery-engine, else ~/.local/state/mystery-engine",
 	    OFF(state.dir), check_state_dir},
+	{"control.socket", CONFIG_T_STRING, 0, 0, "\"\", an absolute path of at most 107 bytes", "",
+	    "the control socket (attach, ctl); \"\" = $RUNTIME_DIRECTORY/control.sock, else "
+	    "$XDG_RUNTIME_DIR/mystery-engine/control.sock, else /tmp/mystery-engine-UID/control.sock",
+	    OFF(control.socket), check_socket_path},
+	{"control.group", CONFIG_T_STRING, 0, 0, "\"\", a group name", "",
+	    "group allowed to connect to the control socket (mode 0660); \"\" = the program's group",
+	    OFF(control.group), check_group_name},
 };
 
 const size_t config_schema_count = sizeof config_schema / sizeof config_schema[0];
@@ -2237,4 +2246,23 @@ static int check_hosts(const char *s)
 static int check_state_dir(const char *s)
 {
 	return s[0] == '\0' || s[0] == '/' ? 0 : -1;
+}
+
+static int check_socket_path(const char *s)
+{
+	return s[0] == '\0' || (s[0] == '/' && strlen(s) <= 107) ? 0 : -1;
+}
+
+/* A POSIX portable user or group name: letters, digits, . _ -, not first -. */
+static int check_group_name(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0)
+		return 0;
+	if (n > 32 || s[0] == '-')
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("._-", s[i]))
+			return -1;
+	return 0;
 }

@@ -73,6 +73,10 @@ struct config {
 	struct {
 		char dir[CONFIG_STR_MAX];	/* "" = the default (see config_state_dir) */
 	} state;
+	struct {
+		char socket[CONFIG_STR_MAX];	/* "" = the runtime folder's (ctl_default_path) */
+		char group[CONFIG_STR_MAX];	/* "" = the process's group */
+	} control;
 
 	char source[CONFIG_STR_MAX];	/* file it came from, or CONFIG_BUILTIN */
 };

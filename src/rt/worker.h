@@ -48,6 +48,7 @@ enum worker_producer {
 	WORKER_CMD_HTTP,
 	WORKER_CMD_HTTP_PRESET,	/* presets loaded over HTTP (the server's preset thread) */
 	WORKER_CMD_OSC,		/* the OSC surface's thread (its commands and presets) */
+	WORKER_CMD_SOCKET,	/* the control socket's thread (attached consoles, ctl) */
 	WORKER_CMD_COUNT
 };
 
