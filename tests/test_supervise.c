@@ -382,8 +382,13 @@ static void test_missing_program_appears(void)
 	sp.missing_retry_ns = 20 * MS;
 	struct supervise *sv = supervise_start(&sp, &err);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(sv);
-	sleep_ms(150);
-	supervise_get_stats(sv, &st);
+	/* polled (at most 5 s): a busy machine may not run the supervisor soon */
+	for (int i = 0; i < 500; i++) {
+		supervise_get_stats(sv, &st);
+		if (st.missing && st.state == SUPERVISE_ERROR)
+			break;
+		sleep_ms(10);
+	}
 	CU_ASSERT_TRUE(st.missing);
 	CU_ASSERT_EQUAL(st.state, SUPERVISE_ERROR);
 	CU_ASSERT_EQUAL(st.starts, 0);
@@ -392,7 +397,7 @@ static void test_missing_program_appears(void)
 	fputs("#!/bin/sh\nexec sleep 30\n", f);
 	fclose(f);
 	chmod(prog, 0755);
-	for (int i = 0; i < 100 && !r.starts; i++)
+	for (int i = 0; i < 1000 && !r.starts; i++)
 		sleep_ms(10);
 	supervise_get_stats(sv, &st);
 	CU_ASSERT_FALSE(st.missing);

@@ -85,7 +85,11 @@ static void test_plays_ahead(void)
 	struct engine *e;
 	struct engine_config cfg;
 	struct worker *w = start(&e, &cfg, NULL);
+	/* 400 ms of playing, or longer on a machine too busy to run the
+	 * worker: until it has handed out a note (at most 10 s) */
 	sleep_ms(400);
+	for (int i = 0; i < 960 && count(EV_NOTE) == 0; i++)
+		sleep_ms(10);
 	size_t n = atomic_load(&cap.n);
 	int64_t now = rtclock_mono_ns();
 	worker_stop(w);
@@ -108,8 +112,12 @@ static void test_command_and_snapshot(void)
 	struct worker *w = start(&e, &cfg, NULL);
 	struct command c = {.type = CMD_SET_PARAM, .source = SRC_KEY, .param = P_TEMPO, .value = 133};
 	CU_ASSERT(worker_command(w, WORKER_CMD_CONSOLE, &c));
-	sleep_ms(100);
+	/* polled (at most 5 s), not timed: a busy machine may not run the
+	 * worker within 100 ms */
 	struct snapshot s;
+	for (int i = 0; i < 500 && !(worker_snapshot(w, &s) && s.eng.value[P_TEMPO] == 133 &&
+	    atomic_load(&cap.fills) > 0); i++)
+		sleep_ms(10);
 	CU_ASSERT(worker_snapshot(w, &s));
 	CU_ASSERT_DOUBLE_EQUAL(s.eng.value[P_TEMPO], 133, 1e-9);
 	CU_ASSERT_EQUAL(s.eng.source[P_TEMPO], SRC_KEY);
@@ -138,9 +146,11 @@ static void test_midi_path(void)
 	struct midi_msg m = {.kind = MIDI_CC, .channel = 1, .number = 20, .value = 127};
 	CU_ASSERT(inq_push(q, &m, rtclock_mono_ns()));
 	worker_doorbell(w);
-	sleep_ms(50);
 	struct snapshot s;
+	for (int i = 0; i < 500 && !(worker_snapshot(w, &s) && s.eng.source[P_TEMPO] == SRC_MIDI); i++)
+		sleep_ms(10);
 	CU_ASSERT(worker_snapshot(w, &s));
+	CU_ASSERT_EQUAL(s.eng.source[P_TEMPO], SRC_MIDI);
 	worker_stop(w);
 	CU_ASSERT(hist_count(worker_latency(w)) >= 1);
 	int found = 0;

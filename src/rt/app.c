@@ -16,6 +16,8 @@
 #include "rt/app.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -26,12 +28,16 @@
 #include <unistd.h>
 
 #include "core/engine.h"
+#include "core/midi.h"
+#include "core/param.h"
 #include "core/scale.h"
 #include "rt/audio_card.h"
+#include "rt/ctl_server.h"
 #include "rt/evout.h"
 #include "rt/http.h"
 #include "rt/osc_ctl.h"
 #include "rt/inq.h"
+#include "rt/learn.h"
 #include "rt/led.h"
 #include "rt/log.h"
 #include "rt/midi_clock.h"
@@ -41,16 +47,38 @@
 #include "rt/rtclock.h"
 #include "rt/sdnotify.h"
 #include "rt/synth.h"
+#include "rt/synth_sc.h"
 #include "rt/worker.h"
 #include "ui/tui.h"
 
 #define APP_INQ_CAP 1024
+#define APP_CLOCK_INQ_CAP 256	/* a clock port's queue: pulses and transport only */
 
 /* The LED port can be replaced on reload while the worker runs: the sink
  * reads the current port through an atomic pointer. */
 struct app_led {
 	_Atomic(struct led *) led;
 };
+
+/* MIDI learn: the worker's sink notes the last CC that arrived; a thread
+ * of its own waits for one while a console learns, records it in the map
+ * (saved to the state folder) and asks the main thread for a reload, which
+ * lays the map over the configuration. */
+struct app_learn {
+	atomic_int param;		/* being learned, -1 none */
+	atomic_uint seen;		/* CCs that reached the engine */
+	atomic_int cc;			/* the last one's number */
+	atomic_int owner[128];		/* the parameter each CC moves now, -1 none */
+	pthread_mutex_t lock;		/* map, msg (never the worker) */
+	struct learn_map map;
+	char msg[160];
+	int64_t msg_at_ns;		/* CLOCK_REALTIME */
+	pthread_t thread;
+	bool thread_on;
+};
+
+/* Who stopped the instrument, when not a plain signal. */
+enum app_stop_by { APP_STOP_SIGNAL, APP_STOP_ATTACHED, APP_STOP_HANGUP };
 
 struct app {
 	const struct cli_options *opts;
@@ -66,10 +94,18 @@ struct app {
 	struct evout *evout;
 	_Atomic(struct midi_in *) midi;	/* read by the worker's snapshot */
 	char midi_spec[CONFIG_STR_MAX];
+	struct inq *clock_inq;		/* from the clock port's thread to the worker */
+	_Atomic(struct midi_in *) clock_midi;	/* the clock port, NULL: none of its own */
+	char clock_spec[CONFIG_STR_MAX];	/* "input": the clock comes on the MIDI input */
 	char led_spec[CONFIG_STR_MAX];
 	struct console *console;
 	struct http *http;
 	struct osc_ctl *osc;		/* the OSC control surface, NULL when off */
+	struct ctl_server *ctl;
+	atomic_uint reloads;		/* reloads done (the control socket waits on it) */
+	atomic_int stop_by;		/* enum app_stop_by when not a plain signal */
+	bool audio_dummy;		/* the managed stack on JACK's dummy driver */
+	struct app_learn learn;
 	pthread_t main_thread;
 	atomic_bool quit_requested;
 	atomic_bool worker_running;
@@ -77,6 +113,9 @@ struct app {
 	const char *mode_names[ENGINE_MAX_PROFILES + 1];
 	const char *palette_names[ENGINE_MAX_PALETTES + 1];
 };
+
+static int learn_request(struct app *a, int param, char *msg, size_t n);
+static void learn_say(struct app_learn *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* --- sinks ---------------------------------------------------------------- */
 
@@ -188,12 +227,19 @@ static void led_sink_fill(void *ctx, struct snapshot *s)
 static void midi_sink_fill(void *ctx, struct snapshot *s)
 {
 	struct app *a = ctx;
+	struct midi_in_stats st;
+	struct midi_in *ci = atomic_load(&a->clock_midi);
+	s->link_clock_in = SNAP_LINK_OFF;
+	if (ci) {
+		midi_in_get_stats(ci, &st);
+		s->link_clock_in = (uint8_t)link_of_devlink(midi_in_state(ci));
+		s->clock_in_reconnects = st.disconnects;
+	}
 	struct midi_in *mi = atomic_load(&a->midi);
 	if (!mi) {
 		s->link_midi = SNAP_LINK_OFF;
 		return;
 	}
-	struct midi_in_stats st;
 	midi_in_get_stats(mi, &st);
 	s->link_midi = (uint8_t)link_of_devlink(midi_in_state(mi));
 	memcpy(s->midi_in, st.messages, sizeof s->midi_in);
@@ -249,6 +295,51 @@ static void stop_midi(struct app *a)
 	midi_in_stop(mi);
 }
 
+/* Where MIDI clock comes from: "input" (the MIDI input) or a port of its own,
+ * which only matters while the steps follow MIDI clock. */
+static const char *clock_spec_of(const struct app *a, const struct config *c)
+{
+	if (c->engine.clock_source != CLOCK_SOURCE_MIDI)
+		return "input";
+	return a->opts->clock_in ? a->opts->clock_in : c->midi.clock_input_port;
+}
+
+/* The MIDI input passes the clock on unless a port of its own brings it. */
+static enum midi_in_filter input_filter(const struct app *a)
+{
+	return strcmp(a->clock_spec, "input") == 0 ? MIDI_IN_ALL : MIDI_IN_NO_CLOCK;
+}
+
+static void stop_clock_in(struct app *a)
+{
+	struct midi_in *ci = atomic_exchange(&a->clock_midi, NULL);
+	if (!ci)
+		return;
+	wait_worker_loops(a);
+	midi_in_stop(ci);
+}
+
+/* The clock port, when it is not the MIDI input: a second input thread that
+ * passes clock and transport only, into a queue of its own. */
+static void start_clock_in(struct app *a, const char *spec)
+{
+	if (spec != a->clock_spec)
+		snprintf(a->clock_spec, sizeof a->clock_spec, "%s", spec);
+	midi_in_set_filter(atomic_load(&a->midi), input_filter(a));
+	if (strcmp(spec, "input") == 0)
+		return;
+	struct midi_in_options o = {.filter = MIDI_IN_CLOCK_ONLY};
+	enum midi_in_err err;
+	struct midi_in *ci = midi_in_start(spec, a->clock_inq, &o, &err);
+	atomic_store(&a->clock_midi, ci);
+	if (!ci)
+		log_error("clock_in", "MIDI clock input %s: %s; running without it", spec,
+			  midi_in_strerror(err));
+	else
+		log_info("clock_in", "MIDI clock input %s (the MIDI input's clock ignored; "
+			 "waiting for the device if absent)", spec);
+}
+
 static void start_midi(struct app *a, const char *spec)
 {
 	snprintf(a->midi_spec, sizeof a->midi_spec, "%s", spec);
@@ -257,7 +348,8 @@ static void start_midi(struct app *a, const char *spec)
 		return;
 	}
 	enum midi_in_err err;
-	struct midi_in *mi = midi_in_start(spec, a->inq, NULL, &err);
+	struct midi_in_options o = {.filter = input_filter(a)};
+	struct midi_in *mi = midi_in_start(spec, a->inq, &o, &err);
 	atomic_store(&a->midi, mi);
 	if (!mi)
 		log_error("midi_in", "MIDI input %s: %s; running without it", spec,
@@ -332,6 +424,9 @@ static int open_synth(struct app *a)
 			  "(midi.output_port or --midi-out)");
 		return -1;
 	}
+	a->audio_dummy = ops == &synth_sc_ops && strcmp(set.server, "managed") == 0 &&
+			 (set.jack_driver == SYNTH_JACK_DUMMY ||
+			  (set.jack_driver == SYNTH_JACK_AUTO && !synth_sc_sound_card()));
 	enum synth_err err;
 	a->synth = synth_open(ops, &set, &err);
 	if (!a->synth) {
@@ -413,10 +508,29 @@ static int save_preset(struct app *a, const char *name, char *err, size_t errlen
 	return rc;
 }
 
+/* The worker's snapshot, and what only this side knows: the last problem
+ * logged and where the sound goes (readers' threads). */
 static bool console_snapshot(void *ctx, struct snapshot *out)
 {
 	struct app *a = ctx;
-	return worker_snapshot(a->worker, out);
+	if (!worker_snapshot(a->worker, out))
+		return false;
+	struct log_record r;
+	if (log_last_problem(&r)) {
+		snprintf(out->problem, sizeof out->problem, "%.40s: %.*s", r.event,
+			 (int)sizeof out->problem - 44, r.msg);
+		out->problem_at_ns = r.ts_ns;
+		out->problem_error = r.level == LOG_ERROR;
+	}
+	out->audio_dummy = a->audio_dummy;
+	out->clock_base_ns = worker_base(a->worker);
+	out->learning = (uint8_t)(atomic_load(&a->learn.param) + 1);
+	pthread_mutex_lock(&a->learn.lock);
+	memcpy(out->learned, a->learn.msg, sizeof out->learned);
+	out->learned_at_ns = a->learn.msg_at_ns;
+	pthread_mutex_unlock(&a->learn.lock);
+	out->recording = a->opts->record != NULL;
+	return true;
 }
 
 static bool console_command(void *ctx, const struct command *c)
@@ -442,6 +556,20 @@ static void console_request(void *ctx, enum console_request r, const char *arg)
 	case CONSOLE_QUIT:
 		atomic_store(&a->quit_requested, true);
 		pthread_kill(a->main_thread, SIGTERM);
+		break;
+	case CONSOLE_LEARN:
+	case CONSOLE_LEARN_CANCEL: {
+		char msg[160];
+		learn_request(a, r == CONSOLE_LEARN && arg ? param_find(arg) : -1, msg, sizeof msg);
+		if (r == CONSOLE_LEARN && !atomic_load(&a->midi))
+			learn_say(&a->learn, "%s", msg);
+		break;
+	}
+	case CONSOLE_HANGUP:	/* the terminal is gone (an SSH link closed) */
+		atomic_store(&a->stop_by, APP_STOP_HANGUP);
+		pthread_kill(a->main_thread, SIGTERM);
+		break;
+	default:	/* detach and stop are an attached console's */
 		break;
 	}
 }
@@ -522,7 +650,7 @@ static void start_http(struct app *a)
 	char err[256];
 	a->http = http_start(&o, &link, err, sizeof err);
 	if (!a->http)
-		log_error("http", "no HTTP API on %s:%d: %s", o.address, o.port, err);
+		log_error("http", "no HTTP API: %s", err);	/* err names the address and port */
 	else
 		log_info("http", "HTTP API on %s:%d (control %s)", o.address, http_port(a->http),
 			 o.allow_control ? "allowed" : "off");
@@ -586,8 +714,272 @@ static void start_console(struct app *a)
 	a->console = console_start(&link, &o, &err);
 	if (!a->console) {
 		log_to_terminal(a, true);
-		log_warn("console", "no console (%s): running headless", console_strerror(err));
+		const char *term = getenv("TERM");
+		log_warn("console", "no console: %s (TERM=%s); running headless, "
+			 "mystery-engine attach opens it from another terminal",
+			 console_strerror(err), term ? term : "");
 	}
+}
+
+/* --- the control socket ---------------------------------------------------- */
+
+static bool ctl_command(void *ctx, const struct command *c)
+{
+	struct app *a = ctx;
+	return worker_command(a->worker, WORKER_CMD_SOCKET, c);
+}
+
+/* A reload asked over the socket: checked here first, so the reply carries
+ * the errors; applied by the main thread like SIGHUP. */
+static void ctl_reload(struct app *a, struct ctl_reply *out)
+{
+	struct config *next = calloc(1, sizeof *next);
+	struct config_errors errs = {0};
+	if (!next) {
+		snprintf(out->text, sizeof out->text, "out of memory");
+		return;
+	}
+	const char *path = a->opts->config_path;
+	if (!path && strcmp(a->cfg->source, CONFIG_BUILTIN) != 0)
+		path = a->cfg->source;
+	enum config_status st = config_load(next, path, a->opts->sets, a->opts->n_sets, &errs);
+	if (st != CONFIG_OK) {
+		snprintf(out->text, sizeof out->text, "%.200s: %s; keeping the running configuration%s%.240s",
+			 path ? path : CONFIG_BUILTIN, config_strerror(st), errs.n ? ": " : "",
+			 errs.n ? errs.msg[0] : "");
+		config_errors_free(&errs);
+		free(next);
+		return;
+	}
+	config_errors_free(&errs);
+	free(next);
+	unsigned before = atomic_load(&a->reloads);
+	pthread_kill(a->main_thread, SIGHUP);
+	for (int i = 0; i < 1000 && atomic_load(&a->reloads) == before; i++) {
+		struct timespec ts = {0, 10 * 1000000};
+		nanosleep(&ts, NULL);
+	}
+	if (atomic_load(&a->reloads) == before) {
+		snprintf(out->text, sizeof out->text, "the reload did not finish within 10 s");
+		return;
+	}
+	out->rc = CTL_OK;
+	snprintf(out->text, sizeof out->text, "configuration %.400s applied",
+		 path ? path : CONFIG_BUILTIN);
+}
+
+static void ctl_request(void *ctx, const struct ctl_request *r, struct ctl_reply *out)
+{
+	struct app *a = ctx;
+	char err[CTL_TEXT_MAX - 64];
+	out->rc = CTL_FAILED;
+	switch (r->req) {
+	case CTL_REQ_RELOAD:
+		ctl_reload(a, out);
+		break;
+	case CTL_REQ_PRESET_SAVE:
+	case CTL_REQ_PRESET_LOAD: {
+		bool save = r->req == CTL_REQ_PRESET_SAVE;
+		if (!preset_name_ok(r->name)) {
+			out->rc = CTL_USAGE;
+			snprintf(out->text, sizeof out->text, "%s", preset_strerror(PRESET_ERR_NAME));
+			break;
+		}
+		int rc = save ? save_preset(a, r->name, err, sizeof err)
+			      : load_preset_err(a, r->name, WORKER_CMD_SOCKET, err, sizeof err);
+		if (rc == 0) {
+			out->rc = CTL_OK;
+			snprintf(out->text, sizeof out->text, "preset %s %s", r->name,
+				 save ? "saved" : "loaded");
+		} else {
+			snprintf(out->text, sizeof out->text, "preset %s not %s: %.380s", r->name,
+				 save ? "saved" : "loaded", err);
+		}
+		break;
+	}
+	case CTL_REQ_LEARN:
+	case CTL_REQ_LEARN_CANCEL: {
+		int p = r->req == CTL_REQ_LEARN ? (int)r->param : -1;
+		if (r->req == CTL_REQ_LEARN && (r->param >= P_COUNT)) {
+			out->rc = CTL_USAGE;
+			snprintf(out->text, sizeof out->text, "no such parameter");
+			break;
+		}
+		out->rc = learn_request(a, p, out->text, sizeof out->text) == 0 ? CTL_OK : CTL_FAILED;
+		break;
+	}
+	case CTL_REQ_STOP:
+		log_info("control", "stop asked by an attached console");
+		atomic_store(&a->stop_by, APP_STOP_ATTACHED);
+		pthread_kill(a->main_thread, SIGTERM);
+		out->rc = CTL_OK;
+		snprintf(out->text, sizeof out->text, "stopping");
+		break;
+	default:
+		snprintf(out->text, sizeof out->text, "%s is not available",
+			 ctl_req_name((enum ctl_req)r->req));
+	}
+}
+
+static void start_ctl(struct app *a)
+{
+	char path[CTL_PATH_MAX];
+	const char *p = a->opts->socket ? a->opts->socket : a->cfg->control.socket;
+	if (strlen(p) >= sizeof path) {
+		log_error("control", "no control socket: %s is longer than 107 bytes", p);
+		return;
+	} else if (p[0])
+		snprintf(path, sizeof path, "%.*s", CTL_PATH_MAX - 1, p);
+	else if (ctl_default_path(path, sizeof path) != 0) {
+		log_error("control", "no control socket: the runtime folder's path is too long");
+		return;
+	}
+	struct ctl_server_options o = {.path = path, .group = a->cfg->control.group,
+				       .config = a->cfg->source};
+	struct ctl_server_link link = {.snapshot = console_snapshot, .command = ctl_command,
+				       .request = ctl_request, .ctx = a};
+	int err;
+	char why[512];
+	a->ctl = ctl_server_start(&o, &link, &err, why, sizeof why);
+	if (!a->ctl)
+		log_error("control", "no control socket (%s): %s", ctl_server_strerror(err), why);
+	else
+		log_info("control", "control socket %s (mystery-engine attach, mystery-engine ctl)",
+			 path);
+}
+
+/* --- MIDI learn ----------------------------------------------------------- */
+
+static void learn_sink_events(void *ctx, const struct event *ev, size_t n, int64_t now)
+{
+	struct app_learn *l = ctx;
+	(void)now;
+	for (size_t i = 0; i < n; i++)
+		if (ev[i].type == EV_INPUT && ev[i].u.input.kind == MIDI_CC) {
+			atomic_store_explicit(&l->cc, ev[i].u.input.number, memory_order_relaxed);
+			atomic_fetch_add_explicit(&l->seen, 1, memory_order_release);
+		}
+}
+
+static void learn_owners(struct app_learn *l, const struct engine_config *c)
+{
+	for (int cc = 0; cc < 128; cc++)
+		atomic_store(&l->owner[cc], learn_owner(c, cc));
+}
+
+static void learn_say(struct app_learn *l, const char *fmt, ...)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	pthread_mutex_lock(&l->lock);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(l->msg, sizeof l->msg, fmt, ap);
+	va_end(ap);
+	l->msg_at_ns = (int64_t)ts.tv_sec * NS_PER_SEC + ts.tv_nsec;
+	pthread_mutex_unlock(&l->lock);
+	log_info("learn", "%s", l->msg);
+}
+
+/* Waits (20 s at most) for the next CC and maps it to the parameter being
+ * learned; the main thread's reload then applies it. */
+static void *learn_main(void *arg)
+{
+	struct app *a = arg;
+	struct app_learn *l = &a->learn;
+	unsigned seen = atomic_load_explicit(&l->seen, memory_order_acquire);
+	int p = -1;
+	for (int i = 0; i < 2000; i++) {
+		p = atomic_load(&l->param);
+		if (p < 0)
+			return NULL;	/* cancelled */
+		if (atomic_load_explicit(&l->seen, memory_order_acquire) != seen) {
+			int cc = atomic_load(&l->cc), before = atomic_load(&l->owner[cc]);
+			char err[512];
+			pthread_mutex_lock(&l->lock);
+			struct learn_map m = l->map;
+			learn_map_set(&m, p, cc);
+			int rc = learn_save(a->state_dir, &m, err, sizeof err);
+			if (rc == 0)
+				l->map = m;
+			pthread_mutex_unlock(&l->lock);
+			atomic_store(&l->param, -1);
+			if (rc != 0) {
+				learn_say(l, "CC %d not learned for %s: %.100s", cc, param_table[p].name, err);
+				return NULL;
+			}
+			pthread_kill(a->main_thread, SIGHUP);
+			if (before == p)
+				learn_say(l, "CC %d already moves %s", cc, param_table[p].name);
+			else
+				learn_say(l, "CC %d now moves %s (before: %s)", cc, param_table[p].name,
+					  before >= 0 ? param_table[before].name : "nothing");
+			return NULL;
+		}
+		struct timespec ts = {0, 10 * 1000000};
+		nanosleep(&ts, NULL);
+	}
+	if (atomic_exchange(&l->param, -1) >= 0)
+		learn_say(l, "no controller moved within 20 s: nothing learned for %s",
+			  param_table[p].name);
+	return NULL;
+}
+
+/* Starts learning a controller for param (or cancels with -1); any
+ * control-side thread.  0, or -1 with the reason in msg. */
+static int learn_request(struct app *a, int param, char *msg, size_t n)
+{
+	struct app_learn *l = &a->learn;
+	static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
+	if (param < 0 || param >= P_COUNT) {
+		bool was = atomic_exchange(&l->param, -1) >= 0;
+		if (was)
+			learn_say(l, "learning cancelled");
+		snprintf(msg, n, "%s", was ? "learning cancelled" : "not learning");
+		return 0;
+	}
+	if (!atomic_load(&a->midi)) {
+		snprintf(msg, n, "no MIDI input: nothing to learn from (see midi.input_port)");
+		return -1;
+	}
+	pthread_mutex_lock(&start_lock);
+	if (atomic_exchange(&l->param, param) < 0) {
+		if (l->thread_on)
+			pthread_join(l->thread, NULL);
+		l->thread_on = pthread_create(&l->thread, NULL, learn_main, a) == 0;
+		if (!l->thread_on)
+			atomic_store(&l->param, -1);
+	}
+	pthread_mutex_unlock(&start_lock);
+	if (atomic_load(&l->param) < 0) {
+		snprintf(msg, n, "cannot start learning: out of threads");
+		return -1;
+	}
+	snprintf(msg, n, "learning %s: move a controller", param_table[param].name);
+	log_info("learn", "learning %s: waiting for a controller", param_table[param].name);
+	return 0;
+}
+
+/* The learned controllers, laid over the starting configuration. */
+static void start_learn(struct app *a)
+{
+	struct app_learn *l = &a->learn;
+	char err[1024];
+	config_state_dir(a->cfg, a->state_dir, sizeof a->state_dir);
+	if (learn_load(a->state_dir, &l->map, err, sizeof err) != 0)
+		log_error("learn", "%s: starting with the configuration's mapping only", err);
+	else if (learn_map_count(&l->map) > 0)
+		log_info("learn", "%d learned controller%s from %s/%s", learn_map_count(&l->map),
+			 learn_map_count(&l->map) == 1 ? "" : "s", a->state_dir, LEARN_FILE);
+	learn_apply(&a->cfg->engine, &l->map);
+	learn_owners(l, &a->cfg->engine);
+}
+
+/* True when the console's terminal has hung up (its SSH link closed). */
+static bool terminal_hung_up(void)
+{
+	struct pollfd pf = {.fd = STDIN_FILENO, .events = POLLIN};
+	return poll(&pf, 1, 0) > 0 && (pf.revents & (POLLHUP | POLLERR | POLLNVAL));
 }
 
 /* --- reload --------------------------------------------------------------- */
@@ -618,6 +1010,10 @@ static void reload(struct app *a)
 	set_clock_out(a, next);
 	if (a->midi_clock)	/* before the engine: its first pulses find the sink on */
 		midi_clock_set(a->midi_clock, next->engine.clock_out);
+	pthread_mutex_lock(&a->learn.lock);	/* learned controllers over mapping.ccs */
+	learn_apply(&next->engine, &a->learn.map);
+	pthread_mutex_unlock(&a->learn.lock);
+	learn_owners(&a->learn, &next->engine);
 
 	/* engine: mapping, scales, sequencer, mutation, idle */
 	worker_reconfigure(a->worker, &next->engine);
@@ -649,6 +1045,11 @@ static void reload(struct app *a)
 	if (strcmp(midi_spec, a->midi_spec) != 0) {
 		stop_midi(a);
 		start_midi(a, midi_spec);
+	}
+	const char *clock_spec = clock_spec_of(a, next);
+	if (strcmp(clock_spec, a->clock_spec) != 0) {
+		stop_clock_in(a);
+		start_clock_in(a, clock_spec);
 	}
 
 	if (a->http)
@@ -708,6 +1109,7 @@ static void log_stats(struct worker *w, struct inq *q)
 static void teardown(struct app *a)
 {
 	sdnotify_stopping();
+	ctl_server_stop(a->ctl);
 	if (a->http)
 		http_stop(a->http);
 	osc_ctl_stop(a->osc);
@@ -716,7 +1118,11 @@ static void teardown(struct app *a)
 		console_stop(a->console);
 		log_to_terminal(a, true);
 	}
+	stop_clock_in(a);
 	stop_midi(a);
+	atomic_store(&a->learn.param, -1);
+	if (a->learn.thread_on)
+		pthread_join(a->learn.thread, NULL);
 	if (a->worker) {
 		worker_stop(a->worker);
 		atomic_store(&a->worker_running, false);
@@ -749,17 +1155,20 @@ static void teardown(struct app *a)
 		struct hist *late = midi_out_lateness(a->midi_out);
 		log_info("midi_out_stats",
 			 "messages %llu bytes %llu dropped_offline %llu dropped_full %llu "
-			 "port_full %llu reconnects %llu late_p50_us %.1f late_p99_us %.1f",
+			 "port_full %llu reconnects %llu late_p50_us %.1f late_p99_us %.1f "
+			 "attempts %llu",
 			 (unsigned long long)st.messages, (unsigned long long)st.bytes,
 			 (unsigned long long)st.dropped_offline, (unsigned long long)st.dropped_full,
 			 (unsigned long long)st.port_full, (unsigned long long)st.reconnects,
-			 (double)hist_quantile(late, 0.5) / 1e3, (double)hist_quantile(late, 0.99) / 1e3);
+			 (double)hist_quantile(late, 0.5) / 1e3, (double)hist_quantile(late, 0.99) / 1e3,
+			 (unsigned long long)st.attempts);
 		midi_out_close(a->midi_out);
 	}
 	midi_clock_free(a->midi_clock);
 	worker_free(a->worker);
 	engine_free(a->engine);
 	inq_free(a->inq);
+	inq_free(a->clock_inq);
 	free(a->cfg);
 }
 
@@ -768,6 +1177,9 @@ int app_run(const struct config *cfg, const struct cli_options *opts)
 	struct app app = {.opts = opts};
 	struct app *a = &app;
 	int rc = 1;
+	atomic_init(&a->learn.param, -1);
+	pthread_mutex_init(&a->learn.lock, NULL);
+	learn_map_clear(&a->learn.map);
 
 	if (geteuid() == 0)
 		log_warn("root", "running as root: run the instrument as an unprivileged user "
@@ -790,6 +1202,7 @@ int app_run(const struct config *cfg, const struct cli_options *opts)
 	if (!a->cfg)
 		goto out;
 	*a->cfg = *cfg;
+	start_learn(a);
 
 	/* The main thread feeds systemd's watchdog only while the worker's
 	 * heartbeat moves, at half the watchdog period (at most every 1 s). */
@@ -801,14 +1214,17 @@ int app_run(const struct config *cfg, const struct cli_options *opts)
 	set_clock_out(a, a->cfg);
 	a->engine = engine_new(&a->cfg->engine, opts->seed);
 	a->inq = inq_new(APP_INQ_CAP);
+	a->clock_inq = inq_new(APP_CLOCK_INQ_CAP);
 	struct worker_options wo = {
 		.lookahead_ns = (int64_t)a->cfg->synth.lookahead_ms * NS_PER_MS,
 		.heartbeat_ns = worker_heartbeat_ns(wd_period, wait_ns),
 		.realtime = true,
 		.late_drop_ns = (int64_t)a->cfg->synth.late_drop_ms * NS_PER_MS,
 	};
-	if (a->engine && a->inq)
+	if (a->engine && a->inq && a->clock_inq)
 		a->worker = worker_new(a->engine, &a->cfg->engine, a->inq, &wo);
+	if (a->worker)
+		worker_add_clock_input(a->worker, a->clock_inq);
 	if (!a->worker) {
 		log_error("start", "out of memory");
 		goto out;
@@ -849,6 +1265,8 @@ int app_run(const struct config *cfg, const struct cli_options *opts)
 
 	struct worker_sink ms = {.name = "midi", .fill = midi_sink_fill, .ctx = a};
 	worker_add_sink(a->worker, &ms);
+	struct worker_sink lrn = {.name = "learn", .events = learn_sink_events, .ctx = &a->learn};
+	worker_add_sink(a->worker, &lrn);
 
 	if (opts->events_path) {
 		a->evout = evout_open(opts->events_path, &a->cfg->engine, worker_base(a->worker));
@@ -874,11 +1292,18 @@ int app_run(const struct config *cfg, const struct cli_options *opts)
 		goto out;
 	}
 	atomic_store(&a->worker_running, true);
+	snprintf(a->clock_spec, sizeof a->clock_spec, "%s", clock_spec_of(a, a->cfg));
 	start_midi(a, opts->midi_in ? opts->midi_in : a->cfg->midi.input_port);
+	start_clock_in(a, a->clock_spec);
+	if (a->cfg->engine.clock_source != CLOCK_SOURCE_MIDI &&
+	    strcmp(opts->clock_in ? opts->clock_in : a->cfg->midi.clock_input_port, "input") != 0)
+		log_info("clock_in", "MIDI clock input not opened: sequencer.clock_source is "
+			 "\"internal\"");
 	log_info("started", "mystery-engine playing (configuration %s, seed %llu)",
 		 a->cfg->source, (unsigned long long)opts->seed);
 	start_http(a);
 	start_osc(a);
+	start_ctl(a);
 	if (!opts->daemon && console_possible(STDIN_FILENO, STDOUT_FILENO))
 		start_console(a);
 	sdnotify_ready("playing");
@@ -898,14 +1323,23 @@ int app_run(const struct config *cfg, const struct cli_options *opts)
 			if (sst.watchdog_ok)
 				sdnotify_watchdog_feed(&wd, worker_heartbeat(a->worker));
 		}
+		if (sig == SIGHUP && !opts->daemon && terminal_hung_up()) {
+			/* the SSH link closed: a reload means nothing now */
+			atomic_store(&a->stop_by, APP_STOP_HANGUP);
+			break;
+		}
 		if (sig == SIGHUP) {
 			reload(a);
+			atomic_fetch_add(&a->reloads, 1);
 		} else if (sig == SIGTERM || sig == SIGINT) {
 			break;
 		}
 	}
+	int by = atomic_load(&a->stop_by);
 	log_info("stopping", "stopped by %s",
-		 atomic_load(&a->quit_requested) ? "the console (q)"
+		 by == APP_STOP_ATTACHED		 ? "an attached console (Q)"
+		 : by == APP_STOP_HANGUP		 ? "the terminal's hang-up (SIGHUP)"
+		 : atomic_load(&a->quit_requested) ? "the console (q)"
 		 : sig == SIGINT			 ? "SIGINT"
 							 : "SIGTERM");
 	rc = 0;

@@ -787,7 +787,8 @@ struct http *http_start(const struct http_options *o, const struct http_link *li
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (!h->d || !h->threads) {
-		snprintf(err, errlen, "cannot listen on %s port %d: %s", addr, o->port,
+		/* short: the console's key bar shows it at 80 columns */
+		snprintf(err, errlen, "%s port %d: %s", addr, o->port,
 			 !h->d && e ? strerror(e)
 			 : h->d	    ? "cannot start a thread"
 				    : "libmicrohttpd refused to start");

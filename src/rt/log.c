@@ -482,8 +482,31 @@ static void write_file(struct sink *s, const char *line, size_t n)
 	s->size += (long)n;
 }
 
+/* The last warning or error, for the console (logger thread writes,
+ * readers copy; the real-time worker never takes this lock). */
+static pthread_mutex_t last_problem_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct log_record last_problem;
+
+bool log_last_problem(struct log_record *out)
+{
+	pthread_mutex_lock(&last_problem_lock);
+	bool have = last_problem.ts_ns != 0;
+	if (have)
+		*out = last_problem;
+	pthread_mutex_unlock(&last_problem_lock);
+	return have;
+}
+
 static void emit(struct sink *s, const struct log_record *r)
 {
+	if (r->level <= LOG_WARN) {
+		/* a warning does not hide an error of the last 30 s */
+		pthread_mutex_lock(&last_problem_lock);
+		if (r->level == LOG_ERROR || last_problem.level != LOG_ERROR ||
+		    r->ts_ns - last_problem.ts_ns > 30 * INT64_C(1000000000))
+			last_problem = *r;
+		pthread_mutex_unlock(&last_problem_lock);
+	}
 	char line[LOG_LINE_MAX];
 	size_t n = 0;
 	bool json_done = false;

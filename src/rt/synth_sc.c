@@ -917,7 +917,7 @@ static bool jack_running(const char *name)
 	return supervise_run(argv, env, NULL, 0, 2000 * MS) == 0;
 }
 
-static bool have_sound_card(void)
+bool synth_sc_sound_card(void)
 {
 	return access("/dev/snd/controlC0", F_OK) == 0;
 }
@@ -1060,7 +1060,7 @@ static enum synth_err start_jackd(struct sc *sc)
 	snprintf(rate, sizeof rate, "%d", set->sample_rate);
 	snprintf(period, sizeof period, "%d", set->jack_period);
 	bool alsa = set->jack_driver == SYNTH_JACK_ALSA ||
-		    (set->jack_driver == SYNTH_JACK_AUTO && have_sound_card());
+		    (set->jack_driver == SYNTH_JACK_AUTO && synth_sc_sound_card());
 	sc->jack_wait_card = alsa && audio_card_select(NULL,
 	    set->audio_device[0] ? set->audio_device : "auto", sc->jack_card,
 	    sizeof sc->jack_card) != AUDIO_CARD_OK;

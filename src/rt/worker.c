@@ -98,6 +98,7 @@ struct worker {
 	struct engine *engine;
 	struct engine_config cfg;		/* the active one, for names */
 	struct inq *inq;
+	struct inq *clock_inq;			/* a clock input port of its own, or NULL */
 	struct worker_options opt;
 
 	struct worker_sink sinks[WORKER_MAX_SINKS];
@@ -186,6 +187,14 @@ int worker_add_sink(struct worker *w, const struct worker_sink *s)
 	if (w->n_sinks >= WORKER_MAX_SINKS || atomic_load(&w->started))
 		return -1;
 	w->sinks[w->n_sinks++] = *s;
+	return 0;
+}
+
+int worker_add_clock_input(struct worker *w, struct inq *q)
+{
+	if (w->clock_inq || atomic_load(&w->started))
+		return -1;
+	w->clock_inq = q;
 	return 0;
 }
 
@@ -397,7 +406,21 @@ static size_t take_inputs(struct worker *w, int64_t now, int64_t *arrivals, size
 {
 	size_t n_midi = 0;
 	if (w->inq) {
-		size_t n = inq_drain(w->inq, w->in, cap < WORKER_IN_CAP ? cap : WORKER_IN_CAP);
+		if (cap > WORKER_IN_CAP)
+			cap = WORKER_IN_CAP;
+		size_t n = inq_drain(w->inq, w->in, cap);
+		if (w->clock_inq && n < cap) {
+			/* the clock port's messages in arrival order among the others
+			 * (both runs are in order; a short insertion merge) */
+			size_t m = inq_drain(w->clock_inq, w->in + n, cap - n);
+			for (size_t i = n; m && i < n + m; i++)
+				for (size_t j = i; j > 0 && w->in[j].t < w->in[j - 1].t; j--) {
+					struct engine_input x = w->in[j];
+					w->in[j] = w->in[j - 1];
+					w->in[j - 1] = x;
+				}
+			n += m;
+		}
 		for (size_t i = 0; i < n; i++) {
 			arrivals[n_midi++] = w->in[i].t;
 			int64_t t = w->in[i].t - w->base;
@@ -519,20 +542,28 @@ static void sleep_until(struct worker *w, int64_t deadline)
 		return;
 	if (w->inq && !inq_arm(w->inq))
 		return;			/* messages are already waiting */
+	if (w->clock_inq && !inq_arm(w->clock_inq)) {
+		if (w->inq)
+			inq_disarm(w->inq);
+		return;
+	}
 	if (deadline != w->armed) {	/* after a doorbell it often still holds it */
 		struct itimerspec its = {.it_value = ns_to_ts(deadline)};
 		timerfd_settime(w->timer_fd, TFD_TIMER_ABSTIME, &its, NULL);
 		w->armed = deadline;
 	}
-	struct pollfd pf[3] = {
+	struct pollfd pf[4] = {
 		{.fd = w->timer_fd, .events = POLLIN},
 		{.fd = w->bell_fd, .events = POLLIN},
 		{.fd = w->inq ? inq_wake_fd(w->inq) : -1, .events = POLLIN},
+		{.fd = w->clock_inq ? inq_wake_fd(w->clock_inq) : -1, .events = POLLIN},
 	};
-	while (ppoll(pf, 3, NULL, NULL) < 0 && errno == EINTR)
+	while (ppoll(pf, 4, NULL, NULL) < 0 && errno == EINTR)
 		;
 	if (w->inq)
 		inq_disarm(w->inq);
+	if (w->clock_inq)
+		inq_disarm(w->clock_inq);
 	if (pf[0].revents) {
 		drain_fd(w->timer_fd);
 		w->armed = 0;

@@ -51,6 +51,7 @@ enum worker_producer {
 	WORKER_CMD_HTTP,
 	WORKER_CMD_HTTP_PRESET,	/* presets loaded over HTTP (the server's preset thread) */
 	WORKER_CMD_OSC,		/* the OSC surface's thread (its commands and presets) */
+	WORKER_CMD_SOCKET,	/* the control socket's thread (attached consoles, ctl) */
 	WORKER_CMD_COUNT
 };
 
@@ -76,6 +77,10 @@ struct worker;
 struct worker *worker_new(struct engine *e, const struct engine_config *cfg,
 			  struct inq *inq, const struct worker_options *o);
 int worker_add_sink(struct worker *w, const struct worker_sink *s);
+/* Before worker_start(), beside the inq given to worker_new(): the queue of
+ * a MIDI clock port of its own; its messages reach the engine in arrival
+ * order among the others.  -1 when one is set already or too late. */
+int worker_add_clock_input(struct worker *w, struct inq *q);
 int worker_start(struct worker *w);
 void worker_stop(struct worker *w);
 void worker_free(struct worker *w);

@@ -23,6 +23,7 @@
 #include "ui/tui.h"
 
 #include <curses.h>
+#include <term.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <langinfo.h>
@@ -95,6 +96,7 @@ struct console {
 	bool have_snap;
 	int selected, param_first;
 	bool help, force;
+	bool confirm_stop;	/* Q was pressed: the next key answers */
 	char status[160];
 	int64_t status_until;
 };
@@ -128,6 +130,8 @@ const char *console_strerror(int err)
 		return "incomplete link to the engine";
 	case CONSOLE_ERR_SYSTEM:
 		return "out of system resources";
+	case CONSOLE_ERR_NOCURSOR:
+		return "this terminal cannot move the cursor";
 	default:
 		return "unknown console error";
 	}
@@ -252,6 +256,14 @@ static void draw_header(struct pen *p)
 	}
 	x = pen_put(p, 1, x, R_DIM, "leds ");
 	x = pen_put(p, 1, x, link_role(s->link_led), snap_link_name(s->link_led)) + 2;
+	if (s->link_clock_in != SNAP_LINK_OFF) {
+		x = pen_put(p, 1, x, R_DIM, "clock in ");
+		x = pen_put(p, 1, x, link_role(s->link_clock_in),
+			    snap_link_name(s->link_clock_in)) + 2;
+	}
+	if (s->audio_dummy)	/* JACK's dummy driver: nothing reaches a speaker */
+		x = pen_put(p, 1, x, R_WARN,
+			    s->recording ? "no sound card: recording" : "no sound card: --record F.wav") + 2;
 	fmt_percent(buf, sizeof buf, s->worker_cpu);
 	x = pen_put(p, 1, x, R_DIM, "cpu ");
 	x = pen_put(p, 1, x, R_NORMAL, buf) + 2;
@@ -406,6 +418,43 @@ static void draw_meters(struct pen *p)
 			   (unsigned long long)s->late_notes_dropped);
 }
 
+#define PROBLEM_NS (30 * NS_PER_SEC)	/* a warning stays in the key bar this long */
+
+/* The last problem logged is shown while a link is failing, and an error
+ * for a while after it was logged. */
+static bool problem_shown(const struct console *c)
+{
+	const struct snapshot *s = c->snap;
+	if (!c->have_snap || !s->problem[0] || s->problem_at_ns <= 0)
+		return false;
+	uint8_t links[3] = {s->link_midi, s->link_synth, s->link_led};
+	for (int i = 0; i < 3; i++)
+		if (links[i] == SNAP_LINK_ERROR || links[i] == SNAP_LINK_RECONNECTING)
+			return true;
+	if (!s->problem_error)
+		return false;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	int64_t now = (int64_t)ts.tv_sec * NS_PER_SEC + ts.tv_nsec;
+	return now - s->problem_at_ns < PROBLEM_NS;
+}
+
+#define LEARNED_NS (10 * NS_PER_SEC)	/* what a MIDI learn did stays this long */
+
+static int64_t real_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * NS_PER_SEC + ts.tv_nsec;
+}
+
+static bool learned_shown(const struct console *c)
+{
+	const struct snapshot *s = c->snap;
+	return c->have_snap && s->learned[0] && s->learned_at_ns > 0 &&
+	       real_ns() - s->learned_at_ns < LEARNED_NS;
+}
+
 static void draw_footer(struct pen *p)
 {
 	static const char *const keys[][2] = {
@@ -413,9 +462,29 @@ static void draw_footer(struct pen *p)
 	    {"m", "Mode"}, {"l", "Lock"}, {"i", "Idle"}, {"r", "Reload"},
 	    {"p", "Preset"}, {"q", "Quit"},
 	};
+	static const char *const attached_keys[][2] = {
+	    {"F1", "Help"}, {"Spc", "Pause"}, {"+-", "Adjust"}, {"s", "Scale"},
+	    {"m", "Mode"}, {"l", "Lock"}, {"r", "Reload"}, {"p", "Preset"},
+	    {"q", "Detach"}, {"Q", "Stop"},
+	};
 	struct console *c = p->c;
+	if (c->confirm_stop) {
+		pen_put(p, 0, 0, R_WARN,
+			c->opt.attached ? "Stop the instrument for everyone? y = stop, any other key = no"
+					: "Stop the instrument? y = stop, any other key = no");
+		return;
+	}
 	if (c->status[0]) {
 		pen_put(p, 0, 0, R_WARN, c->status);
+		return;
+	}
+	if (c->have_snap && c->snap->learning > 0 && c->snap->learning <= P_COUNT) {
+		pen_printf(p, 0, 0, R_WARN, "Learning %s: move a controller (Esc cancels)",
+			   param_table[c->snap->learning - 1].name);
+		return;
+	}
+	if (learned_shown(c)) {
+		pen_put(p, 0, 0, R_GOOD, c->snap->learned);
 		return;
 	}
 	if (c->lay.too_small) {
@@ -423,10 +492,17 @@ static void draw_footer(struct pen *p)
 			   c->lay.cols, c->lay.rows);
 		return;
 	}
+	if (problem_shown(c)) {	/* its reason, not only "error" in the header */
+		int x = pen_put(p, 0, 0, R_NORMAL, "F1");
+		x = pen_put(p, 0, x, R_HOTKEY, "Help") + 1;
+		pen_printf(p, 0, x, R_WARN, "! %s", c->snap->problem);
+		return;
+	}
 	int x = 0;
 	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-		x = pen_put(p, 0, x, R_NORMAL, keys[i][0]);
-		x = pen_put(p, 0, x, R_HOTKEY, keys[i][1]) + 1;
+		const char *const *k = c->opt.attached ? attached_keys[i] : keys[i];
+		x = pen_put(p, 0, x, R_NORMAL, k[0]);
+		x = pen_put(p, 0, x, R_HOTKEY, k[1]) + 1;
 	}
 }
 
@@ -546,6 +622,8 @@ static void frame(struct console *c)
 		c->next = t;
 		c->have_snap = true;
 	}
+	if (c->link.message && c->link.message(c->link.ctx, c->status, sizeof c->status))
+		c->status_until = mono_ns() + STATUS_NS;
 	if (c->status[0] && mono_ns() >= c->status_until)
 		c->status[0] = '\0';
 	int n_steps = c->have_snap ? c->snap->eng.n_steps : 8;
@@ -591,11 +669,36 @@ static void set_status(struct console *c, const char *f, ...)
 	c->status_until = mono_ns() + STATUS_NS;
 }
 
+/* Closes the help overlay: cells no panel covers are cleared too, so
+ * nothing of it stays behind. */
+static void close_help(struct console *c)
+{
+	c->help = false;
+	werase(stdscr);
+	wnoutrefresh(stdscr);
+	c->force = true;
+}
+
 static void on_key(struct console *c, int key)
 {
 	if (c->help) {
-		c->help = false;	/* any key closes the help */
+		close_help(c);	/* any key closes the help */
+		return;
+	}
+	if (key == FMT_KEY_ESC && c->have_snap && c->snap->learning > 0) {
+		c->link.request(c->link.ctx, CONSOLE_LEARN_CANCEL, NULL);
+		set_status(c, "learning cancelled");
+		return;
+	}
+	if (c->confirm_stop) {
+		c->confirm_stop = false;
 		c->force = true;
+		if (key == 'y' || key == 'Y') {
+			c->link.request(c->link.ctx, c->opt.attached ? CONSOLE_STOP : CONSOLE_QUIT, NULL);
+			set_status(c, "stopping the instrument");
+		} else {
+			set_status(c, "not stopped");
+		}
 		return;
 	}
 	struct fmt_action a = fmt_key_action(key, c->selected);
@@ -648,8 +751,28 @@ static void on_key(struct console *c, int key)
 		set_status(c, "saving preset %s", name);
 		break;
 	case FMT_ACT_QUIT:
+		if (c->opt.attached) {
+			c->link.request(c->link.ctx, CONSOLE_DETACH, NULL);
+			set_status(c, "detaching");
+			break;
+		}
 		c->link.request(c->link.ctx, CONSOLE_QUIT, NULL);
 		set_status(c, "quitting");
+		break;
+	case FMT_ACT_DETACH:
+		if (c->opt.attached) {
+			c->link.request(c->link.ctx, CONSOLE_DETACH, NULL);
+			set_status(c, "detaching");
+		} else {
+			set_status(c, "this console runs the instrument: q stops it (see attach)");
+		}
+		break;
+	case FMT_ACT_STOP:
+		c->confirm_stop = true;
+		c->force = true;
+		break;
+	case FMT_ACT_LEARN:
+		c->link.request(c->link.ctx, CONSOLE_LEARN, param_table[c->selected].name);
 		break;
 	case FMT_ACT_REDRAW:
 		clearok(curscr, TRUE);
@@ -767,6 +890,18 @@ static int tui_init(struct console *c)
 		return CONSOLE_ERR_TERM;
 	}
 	set_term(c->screen);
+	/* a terminal that cannot address the cursor would get every frame as
+	 * one long line: no console on it */
+	const char *cup = tigetstr("cup");
+	if (!cup || cup == (const char *)-1 || tigetflag("hc") > 0) {
+		endwin();
+		delscreen(c->screen);
+		c->screen = NULL;
+		fclose(c->in);
+		fclose(c->out);
+		c->in = c->out = NULL;
+		return CONSOLE_ERR_NOCURSOR;
+	}
 	set_escdelay(25);
 	cbreak();
 	noecho();
@@ -835,7 +970,7 @@ static void *console_main(void *arg)
 			break;
 		if (pf[0].revents & (POLLHUP | POLLERR | POLLNVAL)) {
 			/* the terminal went away: nothing left to draw on */
-			c->link.request(c->link.ctx, CONSOLE_QUIT, NULL);
+			c->link.request(c->link.ctx, CONSOLE_HANGUP, NULL);
 			while (!atomic_load(&c->stop))
 				poll(&pf[1], 1, 1000);
 			break;

@@ -49,6 +49,9 @@ cat >"$E2E_TMP/sandboxed" <<EOF
 #!/bin/sh
 ASAN_OPTIONS="\${ASAN_OPTIONS:+\$ASAN_OPTIONS:}detect_leaks=0"
 export ASAN_OPTIONS
+# the unit's Environment=HOME= (its state folder), applied by hand too
+HOME=$E2E_TMP
+export HOME
 exec ${as_service[*]} $sandbox "$(cd "$(dirname "$unit")" && pwd)/$(basename "$unit")" -- \
 	"$(cd "$(dirname "$E2E_BIN")" && pwd)/$(basename "$E2E_BIN")" "\$@"
 EOF
@@ -67,6 +70,8 @@ grep -q 'unit_sandbox: .* calls allowed, others fail with EPERM; MemoryDenyWrite
 	e2e_fail "the sandbox was not applied"
 grep -q '"event":"synth.ready"' "$log" || e2e_fail "scsynth never became ready in the sandbox"
 grep -q 'worker runs SCHED_FIFO' "$log" || e2e_fail "the worker did not get SCHED_FIFO"
+grep -q '"event":"control","msg":"control socket ' "$log" ||
+	e2e_fail "no control socket inside the sandbox (mystery-engine attach cannot reach it)"
 grep -Eq '"msg":"(memory locked|memory not locked: AddressSanitizer build)"' "$log" ||
 	e2e_fail "the memory was not locked"
 grep -q 'JACK server starting in realtime mode' "$log" || e2e_fail "jackd is not real-time"

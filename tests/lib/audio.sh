@@ -33,8 +33,11 @@
 #                               created when missing, in the audio group,
 #                               through prlimit and setpriv; otherwise the
 #                               caller itself), with no real-time priority and
-#                               64 KiB of lockable memory; DIR becomes the
-#                               user's, and its HOME.
+#                               64 KiB of lockable memory, at the niceness
+#                               the unit gives (Nice=-10; ME_TEST_NICE
+#                               chooses another; as root only: a user
+#                               cannot lower it); DIR becomes the user's,
+#                               and its HOME.
 
 AUDIO_RATE=48000
 AUDIO_PERIOD=256
@@ -45,6 +48,7 @@ AUDIO_SC_PID=
 AUDIO_SC_LOG=
 AUDIO_PROBE="${top_builddir:-.}/tests/tools/sc_probe"
 AUDIO_USER=
+AUDIO_NICE=
 AUDIO_AS=()
 
 audio_fail() {
@@ -238,7 +242,10 @@ audio_user() {
 	id -u "$name" >/dev/null 2>&1 || audio_fail "cannot create the test user $name (useradd)"
 	chown "$name:" "$dir" || audio_fail "cannot give $dir to $name"
 	AUDIO_USER=$name
-	AUDIO_AS=(prlimit "${lim[@]}"
+	# the unit's Nice=-10 (absolute), set before the privileges are
+	# dropped, as systemd does
+	AUDIO_NICE=${ME_TEST_NICE:--10}
+	AUDIO_AS=(nice -n $((AUDIO_NICE - $(nice))) prlimit "${lim[@]}"
 		setpriv --reuid="$name" --regid="$name" --init-groups
 		env HOME="$dir" XDG_STATE_HOME="$dir/state")
 }
