@@ -32,8 +32,16 @@ tui_wait 'latency +p50'
 tmux -L "$sock" new-session -d -s u -x 80 -y 24 "LANG=C.UTF-8 TERM=xterm-256color $ME_BIN attach -S $ctl_sock"
 for ((i = 0; i < 100; i++)); do screen_of u | grep -Eq 'latency +p50' && break; sleep 0.05; done
 pane=$(tmux -L "$sock" display -p -t t '#{pane_pid}')
-frozen=$(pgrep -P "$pane" -f 'attach -S' || pgrep -f "attach -S $ctl_sock" | head -n 1)
-[ -n "$frozen" ] || fail "cannot find the first console's process"
+# the first console: the child of its pane's shell (a looser pattern would
+# also match the tmux server, whose command line holds the same command,
+# and stopping the server would hang every capture-pane)
+frozen=
+for ((i = 0; i < 200; i++)); do
+	frozen=$(pgrep -P "$pane" -f "^$ME_BIN attach -S " | head -n 1)
+	[ -n "$frozen" ] && break
+	sleep 0.05
+done
+[ -n "$frozen" ] || fail "cannot find the first console's process (a child of pane $pane)"
 
 ctl_ms() {	# the milliseconds one `ctl get` takes
 	local t0

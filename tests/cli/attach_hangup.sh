@@ -66,7 +66,7 @@ wait_for 60 "the console never attached" in_log '"console attached'
 tmux -L "$tsock" kill-session -t at
 wait_for 30 "the instance did not see the console go" \
 	in_log '"console (pid [0-9]*, uid [0-9]*) \(detached\|went away\)'
-attached() { pgrep -f -- "attach -S $ctl_sock" >/dev/null; }
+attached() { pgrep -f -- "^$E2E_BIN attach -S $ctl_sock" >/dev/null; }
 wait_for 30 "the attached console outlived its terminal" eval '! attached'
 n0=$(notes_played)
 [ -n "$n0" ] || e2e_fail "ctl status gives no note count after the console went"
