@@ -485,6 +485,8 @@ static void test_next_due_drains_at_rate(void)
 	char path[512];
 	int m;
 	const int rate = 100;			/* one frame per 10 ms */
+	if (testlib_emulator_lacks(TESTLIB_LACK_TCGETS2, __func__))
+		return;
 	struct led *l = open_on_pty("leds-due", rate, &m, path, sizeof path);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(l);
 	int64_t now = T0;
