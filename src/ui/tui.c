@@ -751,14 +751,13 @@ static void on_key(struct console *c, int key)
 		set_status(c, "saving preset %s", name);
 		break;
 	case FMT_ACT_QUIT:
-		if (c->opt.attached) {
-			c->link.request(c->link.ctx, CONSOLE_DETACH, NULL);
-			set_status(c, "detaching");
+		if (!c->opt.attached) {
+			c->link.request(c->link.ctx, CONSOLE_QUIT, NULL);
+			set_status(c, "quitting");
 			break;
 		}
-		c->link.request(c->link.ctx, CONSOLE_QUIT, NULL);
-		set_status(c, "quitting");
-		break;
+		/* an attached console's q detaches: */
+		/* fall through */
 	case FMT_ACT_DETACH:
 		if (c->opt.attached) {
 			c->link.request(c->link.ctx, CONSOLE_DETACH, NULL);
