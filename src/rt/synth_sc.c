@@ -19,8 +19,9 @@
  * the next health tick or heartbeat and takes the replies that came
  * meanwhile in one go (the supervisor's news, the stop and the first
  * notes after a quiet spell ring its eventfd, so they are seen at once).
- * While nothing sounds it runs only when the meter could go stale or a
- * heartbeat is due (synth_health_next_tick(): one wake-up a second).  When the server dies (the supervisor reports it) or
+ * While nothing sounds it runs only when the meter could go stale
+ * (synth_health_next_tick(): about every 2 s), and the heartbeat goes
+ * along.  When the server dies (the supervisor reports it) or
  * stops answering, the link goes to RESTARTING
  * and the set-up runs again on the new server; a generation counter tells
  * the real-time side to forget its voices.  A death notice counts only for
@@ -165,6 +166,7 @@ struct sc {
 	uint64_t status_seen;		/* /status.reply count at the last look */
 	uint64_t status_asked;		/* that count when the last /status went out */
 	bool status_out;		/* a heartbeat's /status went out */
+	int64_t status_sent_ns;		/* when */
 };
 
 static void ctl_ring(struct sc *sc);
@@ -690,6 +692,7 @@ static bool heartbeat(struct sc *sc)
 	bool answered = !sc->status_out || sc->status_seen > sc->status_asked;
 	sc->status_asked = sc->status_seen;
 	sc->status_out = sc_link_send_args(sc->l, "/status", "") == SC_LINK_OK;
+	sc->status_sent_ns = rtclock_mono_ns();
 	return answered;
 }
 
@@ -761,6 +764,19 @@ static void on_go(void *ud, int32_t node, int64_t arrived)
 
 static void health_step(struct sc *sc, int64_t now, int link);
 
+/* Why the meter went quiet, as far as the heartbeat tells: the last
+ * /status, sent when the meter's next reply was already due, was answered
+ * or not.  While the instrument is silent the heartbeat goes along with
+ * the detector's runs, about every 2 s, so there may be none such. */
+static const char *meter_why(const struct sc *sc)
+{
+	int64_t due = atomic_load(&sc->meter_ns) + INT64_C(1000000000) / SYNTHDEF_METER_HZ + 50 * MS;
+	if (!sc->status_out || sc->status_sent_ns <= due)
+		return "stopped metering its output";
+	return sc->status_seen > sc->status_asked ? "answers but its audio does not run"
+						   : "stopped answering";
+}
+
 /* Runs the detector and takes the step it asks for: at every pass of the
  * control loop while the link is ready (a pass comes when a tick or a
  * heartbeat is due, or news rang), at its own pace while the set-up loops;
@@ -804,8 +820,7 @@ static void health_step(struct sc *sc, int64_t now, int link)
 	atomic_fetch_add(&sc->health_faults, 1);
 	const char *why = !ready ? "does not come back"
 			  : sc->health.sound == SYNTH_SOUND_SILENT ? "is silent while notes should sound"
-			  : now - sc->answered_ns > 1500 * MS	   ? "stopped answering"
-								   : "answers but its audio does not run";
+								   : meter_why(sc);
 	switch (a) {
 	case SYNTH_HEALTH_RESTART_SERVER:
 		log_error("synth.health", "the server %s: restarting scsynth", why);
@@ -933,7 +948,10 @@ static void *ctl_main(void *arg)
 		 * replies that came meanwhile (meter, /status, /n_go with their
 		 * kernel receive times) are then taken in one go, not one wake
 		 * each. */
-		due = ctl_nap(sc, next_hb < sc->next_tick ? next_hb : sc->next_tick);
+		int64_t until = sc->next_tick;
+		if (next_hb < until && !atomic_load(&sc->ctl_quiet))
+			until = next_hb;	/* quiet: the heartbeat goes along with the tick */
+		due = ctl_nap(sc, until);
 		sc_link_poll(sc->l, 0);
 		take_status(sc);
 	}
