@@ -457,7 +457,8 @@ if [ -n "${PEERS_DOC:-}" ]; then
 	grep -q '^<!-- peers.sh begin -->$' "$PEERS_DOC" && grep -q '^<!-- peers.sh end -->$' "$PEERS_DOC" ||
 		fail "$PEERS_DOC has no <!-- peers.sh begin/end --> lines"
 	awk -v t="$table" '
-		/^<!-- peers.sh begin -->$/ { print; while ((getline l < t) > 0) print l; skip = 1; next }
+		/^<!-- peers.sh begin -->$/ && !done { print; while ((getline l < t) > 0) print l; skip = done = 1; next }
+		/^<!-- peers.sh begin -->$/ && skip { next }
 		/^<!-- peers.sh end -->$/ { skip = 0 }
 		!skip' "$PEERS_DOC" >"$tmp/doc" && cat "$tmp/doc" >"$PEERS_DOC"
 	say "tables written into $PEERS_DOC"
