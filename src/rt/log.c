@@ -43,9 +43,7 @@
 #include "rt/rtclock.h"
 
 #define NS_PER_S INT64_C(1000000000)
-/* A safety net only: every push, reopen, hold and stop posts the semaphore
- * (a silent instrument should not wake for nothing every second). */
-#define IDLE_WAKE_NS (10000 * INT64_C(1000000))
+#define IDLE_WAKE_NS (1000 * INT64_C(1000000))	/* a safety net: pushes post the semaphore */
 #define HOLD_POLL_NS (10 * INT64_C(1000000))
 #define TRUNC_MARK "..."
 
