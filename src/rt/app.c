@@ -9,9 +9,17 @@
  * (whose sinks release every voice), then the LED port (which sends the idle
  * cue), the event log, and the audio stack with its child processes.
  *
+ * A reload has one way in: the worker takes the new configuration between
+ * two loops and hands it to the engine and to every sink (LED names, event
+ * log names, the preset directory readers see in the snapshot); only then
+ * does the main thread reopen what has a new address (LED port, MIDI port)
+ * and set the HTTP server's control switch.  a->cfg belongs to the main
+ * thread: the console and HTTP threads read the snapshot, never it.
+ *
  * The handled signals are blocked in every thread (the mask is inherited)
  * and taken with sigtimedwait() here, so no handler runs inside a library
- * call.  Main thread only.
+ * call.  Main thread only, but for the sink callbacks (worker thread) and
+ * the console and HTTP callbacks (their threads), which say so.
  */
 #include "rt/app.h"
 
@@ -49,7 +57,7 @@ struct app_led {
 
 struct app {
 	const struct cli_options *opts;
-	struct config *cfg;		/* the active configuration (owned) */
+	struct config *cfg;		/* the active configuration (owned; main thread) */
 	struct engine *engine;
 	struct inq *inq;
 	struct worker *worker;
@@ -67,6 +75,8 @@ struct app {
 	char state_dir[CONFIG_STR_MAX];
 	const char *mode_names[ENGINE_MAX_PROFILES + 1];
 	const char *palette_names[ENGINE_MAX_PALETTES + 1];
+	/* the worker's side (sink callbacks): where presets live, for readers */
+	char wk_preset_dir[SNAP_PATH_MAX];
 };
 
 /* --- sinks ---------------------------------------------------------------- */
@@ -135,6 +145,27 @@ static void led_sink_events(void *ctx, const struct event *ev, size_t n, int64_t
 		led_events(l, ev, n, now);
 }
 
+/* Worker: the LED cues name modes and palettes as the new configuration
+ * does from the same point of the event list as the engine and the log. */
+static void led_sink_reconfigure(void *ctx, const struct engine_config *c,
+				 const struct config *cfg)
+{
+	struct app_led *al = ctx;
+	struct led *l = atomic_load(&al->led);
+	const char *modes[ENGINE_MAX_PROFILES + 1], *palettes[ENGINE_MAX_PALETTES + 1];
+	int i;
+	(void)cfg;
+	if (!l)
+		return;
+	for (i = 0; i < c->n_modes; i++)
+		modes[i] = c->profiles[c->modes[i]].name;
+	modes[i] = NULL;
+	for (i = 0; i < c->n_palettes; i++)
+		palettes[i] = c->palettes[i];
+	palettes[i] = NULL;
+	led_set_names(l, modes, palettes);
+}
+
 static void led_sink_fill(void *ctx, struct snapshot *s)
 {
 	struct app_led *al = ctx;
@@ -150,10 +181,30 @@ static void led_sink_fill(void *ctx, struct snapshot *s)
 	s->led_dropped = st.dropped_param + st.dropped_note;
 }
 
-/* MIDI input counters come from the input thread's atomics. */
-static void midi_sink_fill(void *ctx, struct snapshot *s)
+static char *preset_dir(const struct config *cfg, char *buf, size_t n)
+{
+	char state[CONFIG_STR_MAX];
+	config_state_dir(cfg, state, sizeof state);
+	snprintf(buf, n, "%.*s/presets", (int)(n > 9 ? n - 9 : 0), state);
+	return buf;
+}
+
+/* Worker: the program's own sink.  A reload sets where presets live; the
+ * snapshot carries it to the console and HTTP threads. */
+static void app_sink_reconfigure(void *ctx, const struct engine_config *c,
+				 const struct config *cfg)
 {
 	struct app *a = ctx;
+	(void)c;
+	if (cfg)
+		preset_dir(cfg, a->wk_preset_dir, sizeof a->wk_preset_dir);
+}
+
+/* Worker: MIDI input counters come from the input thread's atomics. */
+static void app_sink_fill(void *ctx, struct snapshot *s)
+{
+	struct app *a = ctx;
+	memcpy(s->preset_dir, a->wk_preset_dir, sizeof s->preset_dir);
 	struct midi_in *mi = atomic_load(&a->midi);
 	if (!mi) {
 		s->link_midi = SNAP_LINK_OFF;
@@ -262,27 +313,19 @@ static int open_synth(struct app *a)
 
 /* --- presets and the console --------------------------------------------- */
 
-static char *preset_dir(struct app *a, char *buf, size_t n)
+/* Loads preset name from dir and hands it to the worker as commands from
+ * producer via (the caller must be that producer's thread); 0 or a
+ * preset_err with err. */
+static int load_preset_from(struct app *a, const char *dir, const char *name,
+			    enum worker_producer via, char *err, size_t errlen)
 {
-	char state[CONFIG_STR_MAX];
-	config_state_dir(a->cfg, state, sizeof state);
-	snprintf(buf, n, "%.*s/presets", (int)(n > 9 ? n - 9 : 0), state);
-	return buf;
-}
-
-/* Loads a preset and hands it to the worker as commands from producer via
- * (the caller must be that producer's thread); 0 or a preset_err with err. */
-static int load_preset_err(struct app *a, const char *name, enum worker_producer via, char *err,
-			   size_t errlen)
-{
-	char dir[CONFIG_STR_MAX];
 	struct preset *p = calloc(1, sizeof *p);
 	struct command cmds[ENGINE_MAX_STEPS + P_COUNT + 4];
 	if (!p) {
 		snprintf(err, errlen, "out of memory");
 		return PRESET_ERR_NOMEM;
 	}
-	int rc = preset_load(preset_dir(a, dir, sizeof dir), name, p, err, errlen);
+	int rc = preset_load(dir, name, p, err, errlen);
 	if (rc != 0) {
 		log_error("preset", "preset %s not applied: %s", name, err);
 		free(p);
@@ -302,16 +345,20 @@ static int load_preset_err(struct app *a, const char *name, enum worker_producer
 	return 0;
 }
 
-static int load_preset(struct app *a, const char *name, enum worker_producer via)
+/* Main thread, before the worker starts: the preset asked for on the
+ * command line. */
+static int load_first_preset(struct app *a, const char *name)
 {
-	char err[512];
-	return load_preset_err(a, name, via, err, sizeof err) == 0 ? 0 : -1;
+	char err[512], dir[SNAP_PATH_MAX];
+	preset_dir(a->cfg, dir, sizeof dir);
+	return load_preset_from(a, dir, name, WORKER_CMD_CONTROL, err, sizeof err) == 0 ? 0 : -1;
 }
 
-/* Saves the engine's state as a preset; 0 or a preset_err with err. */
-static int save_preset(struct app *a, const char *name, char *err, size_t errlen)
+/* A reader's thread (HTTP): loads a preset from the directory the running
+ * configuration names, as the snapshot tells; 0 or a preset_err with err. */
+static int load_preset(struct app *a, const char *name, enum worker_producer via, char *err,
+		       size_t errlen)
 {
-	char dir[CONFIG_STR_MAX];
 	struct snapshot *s = malloc(sizeof *s);
 	if (!s) {
 		snprintf(err, errlen, "out of memory");
@@ -321,7 +368,26 @@ static int save_preset(struct app *a, const char *name, char *err, size_t errlen
 	if (!worker_snapshot(a->worker, s))
 		snprintf(err, errlen, "the engine has not started");
 	else
-		rc = preset_dir_ensure(preset_dir(a, dir, sizeof dir), err, errlen);
+		rc = load_preset_from(a, s->preset_dir, name, via, err, errlen);
+	free(s);
+	return rc;
+}
+
+/* A reader's thread (console, HTTP): saves the engine's state as a preset
+ * in the directory of the same snapshot; 0 or a preset_err with err. */
+static int save_preset(struct app *a, const char *name, char *err, size_t errlen)
+{
+	struct snapshot *s = malloc(sizeof *s);
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return PRESET_ERR_NOMEM;
+	}
+	const char *dir = s->preset_dir;
+	int rc = PRESET_ERR_IO;
+	if (!worker_snapshot(a->worker, s))
+		snprintf(err, errlen, "the engine has not started");
+	else
+		rc = preset_dir_ensure(dir, err, errlen);
 	if (rc == 0)
 		rc = preset_save(dir, name, &s->eng, err, errlen);
 	if (rc == 0)
@@ -383,7 +449,7 @@ static bool http_command(void *ctx, const struct command *c)
 
 static int http_preset_load(void *ctx, const char *name, char *err, size_t errlen)
 {
-	return load_preset_err(ctx, name, WORKER_CMD_HTTP_PRESET, err, errlen);
+	return load_preset(ctx, name, WORKER_CMD_HTTP_PRESET, err, errlen);
 }
 
 static int http_preset_save(void *ctx, const char *name, char *err, size_t errlen)
@@ -479,6 +545,37 @@ static void start_console(struct app *a)
 
 /* --- reload --------------------------------------------------------------- */
 
+/* Main thread, after the worker has taken next: what needs the control
+ * thread.  A port with a new address is reopened (the LED port is swapped
+ * in, the old one closed once the worker has looped past it), the HTTP
+ * server's control switch set; synth settings wait for the next start. */
+static void reopen_changed(struct app *a, const struct config *old, const struct config *next)
+{
+	const struct cli_options *opts = a->opts;
+	const char *led_spec = opts->led ? opts->led : next->led.transport;
+	if (strcmp(led_spec, a->led_spec) != 0 || next->led.max_rate != old->led.max_rate) {
+		struct led *nl = open_led(a, led_spec);
+		struct led *ol = atomic_exchange(&a->led.led, nl);
+		wait_worker_loops(a);
+		if (ol)
+			led_close(ol);
+		snprintf(a->led_spec, sizeof a->led_spec, "%s", led_spec);
+	}
+
+	const char *midi_spec = opts->midi_in ? opts->midi_in : next->midi.input_port;
+	if (strcmp(midi_spec, a->midi_spec) != 0) {
+		stop_midi(a);
+		start_midi(a, midi_spec);
+	}
+
+	if (a->http)
+		http_set_control(a->http, next->api.allow_control, next->api.max_writes_per_s);
+
+	if (memcmp(&old->synth, &next->synth, sizeof old->synth) != 0)
+		log_warn("reload", "synth settings changed: they apply at the next start "
+				   "(the audio stack keeps running)");
+}
+
 static void reload(struct app *a)
 {
 	const struct cli_options *opts = a->opts;
@@ -503,44 +600,15 @@ static void reload(struct app *a)
 	}
 	config_errors_free(&errs);
 
-	/* engine: mapping, scales, sequencer, mutation, idle */
-	worker_reconfigure(a->worker, &next->engine);
-	if (a->evout)
-		evout_set_config(a->evout, &next->engine);
+	log_set_level((enum log_level)log_level_clamp(next->logging.level + opts->verbosity));
 
-	/* logging */
-	int level = next->logging.level + opts->verbosity;
-	level = log_level_clamp(level);
-	log_set_level((enum log_level)level);
+	/* the engine (mapping, scales, sequencer, mutation, idle), the
+	 * snapshot's names and every sink, at one point of the event list */
+	worker_reconfigure(a->worker, &next->engine, next);
 
 	struct config *old = a->cfg;
 	a->cfg = next;
-
-	/* LED port: swap in the new one, then close the old once the worker
-	 * has looped past it */
-	const char *led_spec = opts->led ? opts->led : next->led.transport;
-	if (strcmp(led_spec, a->led_spec) != 0 || next->led.max_rate != old->led.max_rate) {
-		struct led *nl = open_led(a, led_spec);
-		struct led *ol = atomic_exchange(&a->led.led, nl);
-		wait_worker_loops(a);
-		if (ol)
-			led_close(ol);
-		snprintf(a->led_spec, sizeof a->led_spec, "%s", led_spec);
-	}
-
-	/* MIDI input */
-	const char *midi_spec = opts->midi_in ? opts->midi_in : next->midi.input_port;
-	if (strcmp(midi_spec, a->midi_spec) != 0) {
-		stop_midi(a);
-		start_midi(a, midi_spec);
-	}
-
-	if (a->http)
-		http_set_control(a->http, next->api.allow_control, next->api.max_writes_per_s);
-
-	if (memcmp(&old->synth, &next->synth, sizeof old->synth) != 0)
-		log_warn("reload", "synth settings changed: they apply at the next start "
-				   "(the audio stack keeps running)");
+	reopen_changed(a, old, next);
 	free(old);
 	log_info("reload", "configuration %s applied", next->source);
 }
@@ -682,11 +750,14 @@ int app_run(const struct config *cfg, const struct cli_options *opts)
 	snprintf(a->led_spec, sizeof a->led_spec, "%s", opts->led ? opts->led : a->cfg->led.transport);
 	atomic_store(&a->led.led, open_led(a, a->led_spec));
 	struct worker_sink ls = {.name = "led", .events = led_sink_events,
-				 .fill = led_sink_fill, .ctx = &a->led};
+				 .fill = led_sink_fill, .reconfigure = led_sink_reconfigure,
+				 .ctx = &a->led};
 	worker_add_sink(a->worker, &ls);
 
-	struct worker_sink ms = {.name = "midi", .fill = midi_sink_fill, .ctx = a};
-	worker_add_sink(a->worker, &ms);
+	preset_dir(a->cfg, a->wk_preset_dir, sizeof a->wk_preset_dir);
+	struct worker_sink as = {.name = "app", .fill = app_sink_fill,
+				 .reconfigure = app_sink_reconfigure, .ctx = a};
+	worker_add_sink(a->worker, &as);
 
 	if (opts->events_path) {
 		a->evout = evout_open(opts->events_path, &a->cfg->engine, worker_base(a->worker));
@@ -701,7 +772,7 @@ int app_run(const struct config *cfg, const struct cli_options *opts)
 	if (synth_wait_ready(a->synth, 10000) != 0)
 		log_warn("synth", "the audio stack is not ready yet: playing on, sound follows when it is");
 
-	if (opts->preset && load_preset(a, opts->preset, WORKER_CMD_CONTROL) != 0)
+	if (opts->preset && load_first_preset(a, opts->preset) != 0)
 		log_warn("preset", "starting without preset %s", opts->preset);
 	if (worker_start(a->worker) != 0) {
 		log_error("start", "cannot start the worker thread");

@@ -312,6 +312,13 @@ static void copy_names(struct led *l, int which, const char *const *names)
 	l->name_ptr[which][n] = NULL;
 }
 
+void led_set_names(struct led *l, const char *const *mode_names,
+		   const char *const *palette_names)
+{
+	copy_names(l, 0, mode_names);
+	copy_names(l, 1, palette_names);
+}
+
 static void led_free(struct led *l)
 {
 	if (l->wake_fd >= 0)

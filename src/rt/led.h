@@ -81,6 +81,10 @@ struct led *led_open(const char *spec, int max_rate, const struct led_options *o
  * now_mono_ns.  Call it every cycle, with n = 0 when there are no events.
  */
 void led_events(struct led *l, const struct event *ev, size_t n, int64_t now_mono_ns);
+/* Worker only, between two led_events(): the names JSON cues carry from now
+ * on (NULL-terminated lists, copied), as led_options gave them at the open. */
+void led_set_names(struct led *l, const char *const *mode_names,
+		   const char *const *palette_names);
 /* Sends the idle cue when the port takes it within 100 ms, then closes. */
 void led_close(struct led *l);
 

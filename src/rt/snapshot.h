@@ -17,6 +17,7 @@
 #include "core/midi.h"
 
 #define SNAP_MUT_MAX 32		/* mutation changes kept, newest first */
+#define SNAP_PATH_MAX 1040	/* a configured directory, with room for a subfolder */
 
 struct snap_mutation {
 	int64_t t;		/* ns since start */
@@ -80,6 +81,10 @@ struct snapshot {
 
 	struct snap_mutation mut[SNAP_MUT_MAX];
 	int n_mut;
+
+	/* where presets are loaded from and saved to, as the running
+	 * configuration says (it changes with a reload) */
+	char preset_dir[SNAP_PATH_MAX];
 };
 
 #endif
