@@ -4,6 +4,7 @@
 
 #include "core/engine.h"
 #include "core/evlog.h"
+#include "core/jw.h"
 #include "core/scale.h"
 #include "testlib.h"
 
@@ -137,17 +138,17 @@ static void test_types(void)
 static void test_numbers(void)
 {
 	char b[32];
-	evlog_number(0.30000000000000004, 4, b);
+	jw_number(0.30000000000000004, 4, b);
 	CU_ASSERT_STRING_EQUAL(b, "0.3");
-	evlog_number(-0.00004, 4, b);
+	jw_number(-0.00004, 4, b);
 	CU_ASSERT_STRING_EQUAL(b, "0");
-	evlog_number(-1.23456, 4, b);
+	jw_number(-1.23456, 4, b);
 	CU_ASSERT_STRING_EQUAL(b, "-1.2346");
-	evlog_number(12000, 4, b);
+	jw_number(12000, 4, b);
 	CU_ASSERT_STRING_EQUAL(b, "12000");
-	evlog_number(0.99999, 4, b);
+	jw_number(0.99999, 4, b);
 	CU_ASSERT_STRING_EQUAL(b, "1");
-	evlog_number(1.0 / 0.0, 4, b);
+	jw_number(1.0 / 0.0, 4, b);
 	CU_ASSERT_STRING_EQUAL(b, "null");
 	/* Before the start: negative seconds, still six decimals. */
 	engine_config_default(&cfg);
