@@ -20,7 +20,7 @@ static const char *fmt(const struct event *ev, int64_t t0)
 
 static void test_types(void)
 {
-	engine_config_default(&cfg);
+	testlib_default_config(&cfg);
 	struct event ev = {.type = EV_NOTE, .t = 1500000000};
 	ev.u.note.pitch = 62;
 	ev.u.note.velocity = 90;
@@ -151,7 +151,7 @@ static void test_numbers(void)
 	jw_number(1.0 / 0.0, 4, b);
 	CU_ASSERT_STRING_EQUAL(b, "null");
 	/* Before the start: negative seconds, still six decimals. */
-	engine_config_default(&cfg);
+	testlib_default_config(&cfg);
 	struct event ev = {.type = EV_IDLE, .t = -1500};
 	CU_ASSERT_STRING_EQUAL(fmt(&ev, 0), "{\"t\":-0.000002,\"type\":\"idle\",\"state\":\"exit\"}\n");
 }
@@ -159,7 +159,7 @@ static void test_numbers(void)
 /* Names from the config are escaped; no config gives numbers; short buffers give 0. */
 static void test_edges(void)
 {
-	engine_config_default(&cfg);
+	testlib_default_config(&cfg);
 	strcpy(cfg.profiles[0].name, "say \"hi\"\\");
 	struct event ev = {.type = EV_MODE};
 	CU_ASSERT_STRING_EQUAL(fmt(&ev, 0),
@@ -182,7 +182,7 @@ static void test_edges(void)
 /* A comma decimal locale changes nothing. */
 static void test_locale(void)
 {
-	engine_config_default(&cfg);
+	testlib_default_config(&cfg);
 	struct event ev = {.type = EV_PARAM, .t = 1500000};
 	ev.u.param.id = P_REVERB_MIX;
 	ev.u.param.value = 0.25;
@@ -205,7 +205,7 @@ static void test_log_determinism(void)
 	static struct event evs[4096];
 	char *logs[2] = {log_a, log_b};
 	size_t len[2] = {0, 0};
-	engine_config_default(&cfg);
+	testlib_default_config(&cfg);
 	cfg.interval_min_s = 2;
 	cfg.interval_max_s = 4;
 	for (int r = 0; r < 2; r++) {

@@ -60,7 +60,7 @@ static void sleep_ms(int ms)
 static struct worker *start(struct engine **e, struct engine_config *cfg, struct inq *q)
 {
 	memset(&cap, 0, sizeof cap);
-	engine_config_default(cfg);
+	testlib_default_config(cfg);
 	cfg->mutation_enabled = false;
 	*e = engine_new(cfg, 42);
 	struct worker_options o = {.lookahead_ns = 50 * NS_PER_MS, .period_ns = 2 * NS_PER_MS};
@@ -196,7 +196,7 @@ static void cap_reconfigure(void *ctx, const struct engine_config *eng, const st
 static void test_reconfigure_sinks(void)
 {
 	struct engine_config cfg, next;
-	engine_config_default(&cfg);
+	testlib_default_config(&cfg);
 	struct engine *e = engine_new(&cfg, 42);
 	struct worker_options o = {.lookahead_ns = 50 * NS_PER_MS, .period_ns = 2 * NS_PER_MS};
 	struct worker *w = worker_new(e, &cfg, NULL, &o);
