@@ -20,6 +20,7 @@
 #include "../contrib/teensy/me_cue_decoder.h"
 #include "core/engine.h"
 #include "core/param.h"
+#include "rt/config.h"
 #include "rt/led.h"
 #include "rt/rtclock.h"
 #include "testlib.h"
@@ -125,12 +126,12 @@ static void test_specs(void)
 	const char *good[] = {"none", "serial:/dev/ttyACM0", "serial:/dev/ttyACM0@9600",
 			      "udp:127.0.0.1:9000", "udp:[::1]:9000", "udp:teensy.local:7000"};
 	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
-		CU_ASSERT_EQUAL(led_check_spec(good[i]), LED_OK);
+		CU_ASSERT_EQUAL(config_check_led_spec(good[i]), 0);
 	const char *bad[] = {"", "serial:", "serial:/dev/x@fast", "udp:host", "udp::9000",
 			     "udp:h:0", "udp:h:70000", "udp:h:9x", "udp:[::1:9000", "tcp:x:1",
 			     "Serial:/dev/ttyACM0"};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-		CU_ASSERT_EQUAL(led_check_spec(bad[i]), LED_ERR_SPEC);
+		CU_ASSERT_EQUAL(config_check_led_spec(bad[i]), -1);
 	enum led_err err;
 	CU_ASSERT_PTR_NULL(led_open("none", 0, NULL, &err));
 	CU_ASSERT_EQUAL(err, LED_ERR_RATE);

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rt/config.h"
 #include "rt/midi_in.h"
 #include "rt/rtclock.h"
 #include "testlib.h"
@@ -69,16 +70,16 @@ static void link_path(char *buf, size_t cap, const char *name)
 
 static void test_specs(void)
 {
-	CU_ASSERT_EQUAL(midi_in_check_spec("auto"), MIDI_IN_OK);
-	CU_ASSERT_EQUAL(midi_in_check_spec("none"), MIDI_IN_OK);
-	CU_ASSERT_EQUAL(midi_in_check_spec("portmidi:Teensy MIDI"), MIDI_IN_OK);
-	CU_ASSERT_EQUAL(midi_in_check_spec("raw:/dev/snd/midiC1D0"), MIDI_IN_OK);
-	CU_ASSERT_EQUAL(midi_in_check_spec("raw:/dev/ttyAMA0@38400"), MIDI_IN_OK);
+	CU_ASSERT_EQUAL(config_check_midi_spec("auto"), 0);
+	CU_ASSERT_EQUAL(config_check_midi_spec("none"), 0);
+	CU_ASSERT_EQUAL(config_check_midi_spec("portmidi:Teensy MIDI"), 0);
+	CU_ASSERT_EQUAL(config_check_midi_spec("raw:/dev/snd/midiC1D0"), 0);
+	CU_ASSERT_EQUAL(config_check_midi_spec("raw:/dev/ttyAMA0@38400"), 0);
 	const char *bad[] = {"", "portmidi:", "raw:", "raw:/dev/x@fast", "alsa:hw:1",
 			     "Auto", "raw"};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-		CU_ASSERT_EQUAL(midi_in_check_spec(bad[i]), MIDI_IN_ERR_SPEC);
-	CU_ASSERT_EQUAL(midi_in_check_spec(NULL), MIDI_IN_ERR_SPEC);
+		CU_ASSERT_EQUAL(config_check_midi_spec(bad[i]), -1);
+	CU_ASSERT_EQUAL(config_check_midi_spec(NULL), -1);
 
 	struct inq *q = inq_new(16);
 	enum midi_in_err err;

@@ -34,6 +34,7 @@
 
 #include "core/engine.h"
 #include "core/scale.h"
+#include "rt/devspec.h"
 #include "rt/evout.h"
 #include "rt/http.h"
 #include "rt/inq.h"
@@ -457,29 +458,6 @@ static int http_preset_save(void *ctx, const char *name, char *err, size_t errle
 	return save_preset(ctx, name, err, errlen);
 }
 
-/* "ADDR:PORT" or "[V6]:PORT" into address and port; -1 if malformed. */
-static int split_host_port(const char *spec, char *addr, size_t n, int *port)
-{
-	const char *colon = strrchr(spec, ':');
-	if (!colon || colon == spec)
-		return -1;
-	const char *a0 = spec, *a1 = colon;
-	if (*a0 == '[' && a1[-1] == ']') {
-		a0++;
-		a1--;
-	}
-	if ((size_t)(a1 - a0) >= n)
-		return -1;
-	memcpy(addr, a0, (size_t)(a1 - a0));
-	addr[a1 - a0] = '\0';
-	char *end;
-	long p = strtol(colon + 1, &end, 10);
-	if (*end || p < 1 || p > 65535)
-		return -1;
-	*port = (int)p;
-	return 0;
-}
-
 static void start_http(struct app *a)
 {
 	const struct config *c = a->cfg;
@@ -493,7 +471,7 @@ static void start_http(struct app *a)
 	if (!spec && !c->api.enabled)
 		return;
 	if (spec) {
-		if (split_host_port(spec, addr, sizeof addr, &o.port) != 0) {
+		if (devspec_host_port(spec, addr, sizeof addr, &o.port) != 0) {
 			log_error("http", "bad --http %s (ADDR:PORT or off): no HTTP API", spec);
 			return;
 		}

@@ -21,6 +21,7 @@
 
 #include "config.h"
 #include "rt/config.h"
+#include "rt/devspec.h"
 #include "rt/preset.h"
 #include "rt/render.h"
 
@@ -141,7 +142,10 @@ static bool valid_synth(const char *s)
 {
 	if (strcmp(s, "none") == 0 || strcmp(s, "supercollider") == 0)
 		return true;
-	return strncmp(s, "supercollider:", 14) == 0 && config_check_host_port(s + 14) == 0;
+	char host[DEVSPEC_HOST_MAX];
+	int port;
+	return strncmp(s, "supercollider:", 14) == 0 &&
+	       devspec_host_port(s + 14, host, sizeof host, &port) == 0;
 }
 
 /* ADDR:PORT with ADDR an IPv4 address or a bracketed IPv6 one, or "off". */
@@ -149,18 +153,12 @@ static bool valid_http(const char *s)
 {
 	if (strcmp(s, "off") == 0)
 		return true;
-	if (config_check_host_port(s) != 0)
-		return false;
-	char host[64];
-	size_t hl = (size_t)(strrchr(s, ':') - s);
+	char host[DEVSPEC_HOST_MAX];
+	int port;
 	unsigned char a[16];
-	if (hl >= sizeof host)
+	if (devspec_host_port(s, host, sizeof host, &port) != 0)
 		return false;
-	memcpy(host, s, hl);
-	host[hl] = '\0';
-	if (host[0] == '[')
-		return true;	/* already checked as IPv6 */
-	return inet_pton(AF_INET, host, a) == 1;
+	return s[0] == '[' || inet_pton(AF_INET, host, a) == 1;	/* [V6] is checked */
 }
 
 /* Checks and stores one option's value; returns 0 or the usage status. */

@@ -23,6 +23,7 @@
 #include "core/event.h"
 #include "core/scale.h"
 #include "rt/config_loader.h"
+#include "rt/devspec.h"
 
 #define OFF(field) offsetof(struct config, field)
 
@@ -224,83 +225,24 @@ void config_state_dir(const struct config *cfg, char *buf, size_t n)
 		buf[0] = '\0';
 }
 
-/* Checks of string forms */
-
-static bool all_digits(const char *s, size_t n)
-{
-	if (n == 0)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!isdigit((unsigned char)s[i]))
-			return false;
-	return true;
-}
-
-/* PATH[@BAUD]: a non-empty path, and a baud rate 1..4000000 if given. */
-static int check_device(const char *s)
-{
-	const char *at = strrchr(s, '@');
-	if (!*s || at == s)
-		return -1;
-	if (!at)
-		return 0;
-	size_t l = strlen(at + 1);
-	if (!all_digits(at + 1, l) || l > 7)
-		return -1;
-	long baud = strtol(at + 1, NULL, 10);
-	return baud >= 1 && baud <= 4000000 ? 0 : -1;
-}
+/* Checks of string forms: devices and addresses in devspec's grammar */
 
 int config_check_midi_spec(const char *s)
 {
-	if (strcmp(s, "auto") == 0 || strcmp(s, "none") == 0)
-		return 0;
-	if (strncmp(s, "portmidi:", 9) == 0)
-		return s[9] ? 0 : -1;
-	if (strncmp(s, "raw:", 4) == 0)
-		return check_device(s + 4);
-	return -1;
+	return devspec_check(s, 1u << DEVSPEC_NONE | 1u << DEVSPEC_AUTO | 1u << DEVSPEC_PORTMIDI |
+				    1u << DEVSPEC_RAW);
 }
 
 int config_check_host_port(const char *s)
 {
-	const char *colon = strrchr(s, ':');
-	if (!colon || colon == s)
-		return -1;
-	size_t pl = strlen(colon + 1);
-	if (!all_digits(colon + 1, pl) || pl > 5)
-		return -1;
-	long port = strtol(colon + 1, NULL, 10);
-	if (port < 1 || port > 65535)
-		return -1;
-	size_t hl = (size_t)(colon - s);
-	char host[256];
-	if (hl >= sizeof host)
-		return -1;
-	memcpy(host, s, hl);
-	host[hl] = '\0';
-	if (host[0] == '[') {
-		unsigned char a[16];
-		if (hl < 3 || host[hl - 1] != ']')
-			return -1;
-		host[hl - 1] = '\0';
-		return inet_pton(AF_INET6, host + 1, a) == 1 ? 0 : -1;
-	}
-	for (size_t i = 0; i < hl; i++)
-		if (!isalnum((unsigned char)host[i]) && host[i] != '.' && host[i] != '-')
-			return -1;
-	return 0;
+	char host[DEVSPEC_HOST_MAX];
+	int port;
+	return devspec_host_port(s, host, sizeof host, &port);
 }
 
 int config_check_led_spec(const char *s)
 {
-	if (strcmp(s, "none") == 0)
-		return 0;
-	if (strncmp(s, "serial:", 7) == 0)
-		return check_device(s + 7);
-	if (strncmp(s, "udp:", 4) == 0)
-		return config_check_host_port(s + 4);
-	return -1;
+	return devspec_check(s, 1u << DEVSPEC_NONE | 1u << DEVSPEC_SERIAL | 1u << DEVSPEC_UDP);
 }
 
 static int check_server(const char *s)

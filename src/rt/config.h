@@ -80,8 +80,8 @@ const char *config_strerror(enum config_status s);
 /*
  * Loads the configuration: the built-in default, then path (NULL: the first
  * that exists of $XDG_CONFIG_HOME/mystery-engine/mystery-engine.conf,
- * ~/.config/..., SYSCONFDIR/mystery-engine/mystery-engine.conf), then each
- * "KEY=VALUE" of sets in order.  Every error is appended to errs (which the
+ * ~/.config/..., SYSCONFDIR/mystery-engine/mystery-engine.conf; CONFIG_BUILTIN:
+ * no file), then each "KEY=VALUE" of sets in order.  Every error is appended to errs (which the
  * caller frees with config_errors_free); *out is written only on success.
  */
 enum config_status config_load(struct config *out, const char *path, const char *const *sets,

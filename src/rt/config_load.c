@@ -504,7 +504,9 @@ enum config_status config_load(struct config *out, const char *path, const char 
 	snprintf(cfg->source, sizeof cfg->source, "%s", CONFIG_BUILTIN);
 
 	char found[CONFIG_STR_MAX];
-	if (!path && config_search(found, sizeof found))
+	if (path && strcmp(path, CONFIG_BUILTIN) == 0)
+		path = NULL;	/* the built-in default alone */
+	else if (!path && config_search(found, sizeof found))
 		path = found;
 	if (path && st == CONFIG_OK) {
 		char why[128];

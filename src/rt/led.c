@@ -46,6 +46,7 @@
 #include "rt/led.h"
 #include "rt/log.h"
 #include "rt/rtclock.h"
+#include "rt/devspec.h"
 #include "rt/serial.h"
 
 #define OUT_MAX (CUE_JSON_MAX > CUE_FRAME_MAX ? CUE_JSON_MAX : CUE_FRAME_MAX)
@@ -167,67 +168,31 @@ static const struct led_ops none_ops = {
 	.name = "none",
 };
 
-/* Splits "HOST:PORT" ("[v6]:PORT" too). */
-static int split_host_port(const char *s, char *host, size_t hcap, char *port, size_t pcap)
-{
-	const char *colon = strrchr(s, ':');
-	if (!colon || colon == s || !colon[1] || strlen(colon + 1) >= pcap)
-		return -1;
-	for (const char *p = colon + 1; *p; p++)
-		if (*p < '0' || *p > '9')
-			return -1;
-	long pn = strtol(colon + 1, NULL, 10);
-	if (pn < 1 || pn > 65535)
-		return -1;
-	const char *h = s;
-	size_t hl = (size_t)(colon - s);
-	if (h[0] == '[') {
-		if (hl < 3 || h[hl - 1] != ']')
-			return -1;
-		h++;
-		hl -= 2;
-	}
-	if (hl == 0 || hl >= hcap)
-		return -1;
-	memcpy(host, h, hl);
-	host[hl] = '\0';
-	strcpy(port, colon + 1);
-	return 0;
-}
-
+/* Fills l's ops, path and baud, or host and port (devspec's grammar). */
 static enum led_err parse_spec(const char *spec, struct led *l, char *host, size_t hcap,
 			       char *port, size_t pcap)
 {
-	if (!spec)
-		return LED_ERR_SPEC;
-	if (strcmp(spec, "none") == 0) {
-		l->ops = &none_ops;
-		return LED_OK;
-	}
-	if (strncmp(spec, "serial:", 7) == 0) {
-		if (serial_parse_spec(spec + 7, l->path, sizeof l->path, &l->baud,
-				      LED_SERIAL_BAUD) != SERIAL_OK)
-			return LED_ERR_SPEC;
-		l->ops = &serial_ops;
-		return LED_OK;
-	}
-	if (strncmp(spec, "udp:", 4) == 0) {
-		if (split_host_port(spec + 4, host, hcap, port, pcap) < 0)
-			return LED_ERR_SPEC;
-		l->ops = &udp_ops;
-		return LED_OK;
-	}
-	return LED_ERR_SPEC;
-}
-
-enum led_err led_check_spec(const char *spec)
-{
-	struct led *l = malloc(sizeof *l);
-	if (!l)
+	struct devspec *d = malloc(sizeof *d);
+	enum led_err e = LED_ERR_SPEC;
+	if (!d)
 		return LED_ERR_NOMEM;
-	char host[256], port[8];
-	enum led_err e = parse_spec(spec, l, host, sizeof host, port, sizeof port);
-	free(l);
+	if (devspec_parse(spec, d) == 0) {
+		e = LED_OK;
+		if (d->kind == DEVSPEC_NONE) {
+			l->ops = &none_ops;
+		} else if (d->kind == DEVSPEC_SERIAL && strlen(d->path) < sizeof l->path) {
+			strcpy(l->path, d->path);
+			l->baud = d->baud ? d->baud : LED_SERIAL_BAUD;
+			l->ops = &serial_ops;
+		} else if (d->kind == DEVSPEC_UDP && strlen(d->host) < hcap) {
+			strcpy(host, d->host);
+			snprintf(port, pcap, "%d", d->port);
+			l->ops = &udp_ops;
+		} else {
+			e = LED_ERR_SPEC;
+		}
+	}
+	free(d);
 	return e;
 }
 

@@ -90,7 +90,5 @@ void led_close(struct led *l);
 
 enum devlink_state led_state(const struct led *l);
 void led_get_stats(const struct led *l, struct led_stats *st);
-/* SPEC check without opening anything: LED_OK or LED_ERR_SPEC. */
-enum led_err led_check_spec(const char *spec);
 
 #endif

@@ -28,6 +28,7 @@
 #include "rt/log.h"
 #include "rt/midi_in.h"
 #include "rt/midi_in_port.h"
+#include "rt/devspec.h"
 #include "rt/serial.h"
 
 const char *midi_in_strerror(enum midi_in_err e)
@@ -63,46 +64,36 @@ static const struct midi_in_ops none_ops = {
 	.close = close_none,
 };
 
-/* Fills mi's ops, target and baud from spec. */
+/* Fills mi's ops, target and baud from spec (devspec's grammar). */
 static enum midi_in_err parse_spec(const char *spec, struct midi_in *mi)
 {
-	if (!spec)
-		return MIDI_IN_ERR_SPEC;
+	struct devspec *d = malloc(sizeof *d);
+	enum midi_in_err e = MIDI_IN_ERR_SPEC;
+	if (!d)
+		return MIDI_IN_ERR_NOMEM;
 	mi->target[0] = '\0';
 	mi->baud = MIDI_IN_RAW_BAUD;
-	if (strcmp(spec, "none") == 0) {
-		mi->ops = &none_ops;
-		return MIDI_IN_OK;
+	if (devspec_parse(spec, d) == 0 && strlen(d->path) < sizeof mi->target) {
+		e = MIDI_IN_OK;
+		strcpy(mi->target, d->path);
+		if (d->baud)
+			mi->baud = d->baud;
+		switch (d->kind) {
+		case DEVSPEC_NONE:
+			mi->ops = &none_ops;
+			break;
+		case DEVSPEC_AUTO:
+		case DEVSPEC_PORTMIDI:
+			mi->ops = &midi_in_pm_ops;
+			break;
+		case DEVSPEC_RAW:
+			mi->ops = &midi_in_raw_ops;
+			break;
+		default:
+			e = MIDI_IN_ERR_SPEC;
+		}
 	}
-	if (strcmp(spec, "auto") == 0) {
-		mi->ops = &midi_in_pm_ops;
-		return MIDI_IN_OK;
-	}
-	if (strncmp(spec, "portmidi:", 9) == 0) {
-		const char *name = spec + 9;
-		if (!*name || strlen(name) >= sizeof mi->target)
-			return MIDI_IN_ERR_SPEC;
-		strcpy(mi->target, name);
-		mi->ops = &midi_in_pm_ops;
-		return MIDI_IN_OK;
-	}
-	if (strncmp(spec, "raw:", 4) == 0) {
-		if (serial_parse_spec(spec + 4, mi->target, sizeof mi->target, &mi->baud,
-				      MIDI_IN_RAW_BAUD) != SERIAL_OK)
-			return MIDI_IN_ERR_SPEC;
-		mi->ops = &midi_in_raw_ops;
-		return MIDI_IN_OK;
-	}
-	return MIDI_IN_ERR_SPEC;
-}
-
-enum midi_in_err midi_in_check_spec(const char *spec)
-{
-	struct midi_in *mi = malloc(sizeof *mi);
-	if (!mi)
-		return MIDI_IN_ERR_NOMEM;
-	enum midi_in_err e = parse_spec(spec, mi);
-	free(mi);
+	free(d);
 	return e;
 }
 

@@ -78,8 +78,6 @@ void midi_in_get_stats(const struct midi_in *mi, struct midi_in_stats *st);
 /* The name of the device connected now, or "" ; returns its length. */
 size_t midi_in_port_name(struct midi_in *mi, char *buf, size_t cap);
 
-/* SPEC check without starting anything: MIDI_IN_OK or MIDI_IN_ERR_SPEC. */
-enum midi_in_err midi_in_check_spec(const char *spec);
 
 /*
  * PortMidi input selection: true when a device called name fits pattern

@@ -23,42 +23,11 @@ const char *serial_strerror(enum serial_err e)
 {
 	static const char *const msg[SERIAL_ERR_COUNT] = {
 		[SERIAL_OK] = "no error",
-		[SERIAL_ERR_SPEC] = "malformed port (expected PATH[@BAUD], BAUD 50..4000000)",
 		[SERIAL_ERR_OPEN] = "cannot open the device",
 		[SERIAL_ERR_TERMIOS] = "cannot put the tty in raw mode",
 		[SERIAL_ERR_BAUD] = "the tty refused the baud rate",
 	};
 	return (unsigned)e < SERIAL_ERR_COUNT ? msg[e] : "unknown serial error";
-}
-
-enum serial_err serial_parse_spec(const char *spec, char *path, size_t cap, int *baud,
-				  int default_baud)
-{
-	if (!spec || !*spec || cap == 0)
-		return SERIAL_ERR_SPEC;
-	size_t len = strlen(spec);
-	const char *at = strrchr(spec, '@');
-	*baud = default_baud;
-	if (at) {
-		const char *d = at + 1;
-		if (!*d)
-			return SERIAL_ERR_SPEC;
-		for (const char *p = d; *p; p++)
-			if (*p < '0' || *p > '9')
-				return SERIAL_ERR_SPEC;
-		if (strlen(d) > 7)
-			return SERIAL_ERR_SPEC;
-		long b = strtol(d, NULL, 10);
-		if (b < 50 || b > 4000000)
-			return SERIAL_ERR_SPEC;
-		*baud = (int)b;
-		len = (size_t)(at - spec);
-	}
-	if (len == 0 || len >= cap)
-		return SERIAL_ERR_SPEC;
-	memcpy(path, spec, len);
-	path[len] = '\0';
-	return SERIAL_OK;
 }
 
 enum serial_err serial_configure(int fd, int baud)

@@ -11,7 +11,6 @@
 
 enum serial_err {
 	SERIAL_OK,
-	SERIAL_ERR_SPEC,	/* "PATH[@BAUD]" malformed */
 	SERIAL_ERR_OPEN,	/* open() failed (errno kept) */
 	SERIAL_ERR_TERMIOS,	/* the tty refused raw mode (errno kept) */
 	SERIAL_ERR_BAUD,	/* the tty refused the baud rate */
@@ -21,14 +20,6 @@ enum serial_err {
 const char *serial_strerror(enum serial_err e);
 
 enum serial_dir { SERIAL_READ, SERIAL_WRITE };
-
-/*
- * Splits "PATH[@BAUD]" into path and baud (default_baud without "@BAUD").
- * BAUD is 50..4000000.  Returns SERIAL_ERR_SPEC for an empty path, a path
- * that does not fit, or a bad rate.
- */
-enum serial_err serial_parse_spec(const char *spec, char *path, size_t cap, int *baud,
-				  int default_baud);
 
 /*
  * Opens path non-blocking and close-on-exec.  A tty is put in raw 8N1 mode
