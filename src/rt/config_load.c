@@ -28,6 +28,7 @@
 
 #include "core/param.h"
 #include "rt/config_loader.h"
+#include "rt/config_read.h"
 
 void config_errors_add(struct config_errors *e, const char *msg)
 {
@@ -205,26 +206,6 @@ static void range_text(const struct config_key *k, char *buf, size_t n)
 		 k->unit);
 }
 
-bool config_get_number(const config_setting_t *s, double *v, bool *integral)
-{
-	switch (config_setting_type(s)) {
-	case CONFIG_TYPE_INT:
-		*v = config_setting_get_int(s);
-		*integral = true;
-		return true;
-	case CONFIG_TYPE_INT64:
-		*v = (double)config_setting_get_int64(s);
-		*integral = true;
-		return true;
-	case CONFIG_TYPE_FLOAT:
-		*v = config_setting_get_float(s);
-		*integral = false;
-		return true;
-	default:
-		return false;
-	}
-}
-
 /* Checks a number against a key's range; reports and returns false if bad. */
 bool config_number_ok(struct config_loader *L, const config_setting_t *s, const struct config_key *k,
 		      const char *full, double *out)
@@ -234,7 +215,7 @@ bool config_number_ok(struct config_loader *L, const config_setting_t *s, const 
 	char range[128];
 	range_text(k, range, sizeof range);
 	bool want_int = k->type != CONFIG_T_FLOAT;
-	if (!config_get_number(s, &v, &integral) || (want_int && !integral)) {
+	if (!config_read_number(s, &v, &integral) || (want_int && !integral)) {
 		config_errf(L, config_origin_of(L, s), full, "expected %s from %s", want_int ? "an integer" : "a number",
 		     range);
 		return false;

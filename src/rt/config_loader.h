@@ -92,7 +92,6 @@ struct config_num {
 	char s[40];
 };
 struct config_num config_num(double v);
-bool config_get_number(const config_setting_t *s, double *v, bool *integral);
 /* Checks a number against a key's range; reports and returns false if bad. */
 bool config_number_ok(struct config_loader *L, const config_setting_t *s,
 		      const struct config_key *k, const char *full, double *out);

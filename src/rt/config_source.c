@@ -21,6 +21,7 @@
 
 #include "rt/config.h"
 #include "rt/config_loader.h"
+#include "rt/config_read.h"
 
 static bool key_char_ok(char c, bool first)
 {
@@ -185,11 +186,7 @@ const char *config_not_regular(const char *path, char *buf, size_t n)
 	else if (S_ISREG(sb.st_mode))
 		return NULL;
 	else
-		snprintf(buf, n, "%s, not a regular file",
-			 S_ISFIFO(sb.st_mode)			? "a FIFO"
-			 : S_ISDIR(sb.st_mode)			? "a directory"
-			 : S_ISCHR(sb.st_mode) || S_ISBLK(sb.st_mode) ? "a device"
-								      : "a special file");
+		snprintf(buf, n, "%s, not a regular file", config_read_file_kind(sb.st_mode));
 	return buf;
 }
 

@@ -14,6 +14,7 @@
 #include "core/scale.h"
 #include "rt/config.h"
 #include "rt/config_loader.h"
+#include "rt/config_read.h"
 
 bool config_is_seq(const config_setting_t *s)
 {
@@ -61,7 +62,7 @@ static bool cc_number(struct config_loader *L, const config_setting_t *s, const 
 {
 	double v;
 	bool integral;
-	if (!config_get_number(s, &v, &integral) || !integral) {
+	if (!config_read_number(s, &v, &integral) || !integral) {
 		config_err_at(L, s, full, "expected a MIDI CC number from 0 to 127");
 		return false;
 	}
@@ -373,7 +374,7 @@ void config_apply_buttons(struct config_loader *L, const config_setting_t *g, co
 			double v;
 			bool integral;
 			const config_setting_t *el = config_setting_get_elem(m, (unsigned)j);
-			ok = config_get_number(el, &v, &integral) && integral;
+			ok = config_read_number(el, &v, &integral) && integral;
 			if (ok && (v < 0 || v > 127)) {
 				config_errf(L, config_origin_of(L, m), full, "note %s is out of range (allowed: 0 to 127)",
 				     config_num(v).s);

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "core/param.h"
+#include "rt/config_read.h"
 
 #define STEP_DEGREE_MIN (-128)
 #define STEP_DEGREE_MAX 127
@@ -301,47 +302,14 @@ static int bad(const struct ctx *c, const config_setting_t *s, const char *key, 
 	return PRESET_ERR_INVALID;
 }
 
-static bool number(const config_setting_t *s, double *v)
-{
-	switch (config_setting_type(s)) {
-	case CONFIG_TYPE_INT:
-		*v = config_setting_get_int(s);
-		return true;
-	case CONFIG_TYPE_INT64:
-		*v = (double)config_setting_get_int64(s);
-		return true;
-	case CONFIG_TYPE_FLOAT:
-		*v = config_setting_get_float(s);
-		return isfinite(*v);
-	default:
-		return false;
-	}
-}
-
-static const char *type_name(const config_setting_t *s)
-{
-	switch (config_setting_type(s)) {
-	case CONFIG_TYPE_GROUP:
-		return "a group";
-	case CONFIG_TYPE_LIST:
-	case CONFIG_TYPE_ARRAY:
-		return "a list";
-	case CONFIG_TYPE_STRING:
-		return "a string";
-	case CONFIG_TYPE_BOOL:
-		return "a boolean";
-	default:
-		return "a number";
-	}
-}
-
 /* A number in [lo, hi] (integral when integral is set). */
 static int get_number(const struct ctx *c, const config_setting_t *s, const char *key, double lo,
 		      double hi, bool integral, double *out)
 {
 	double v;
-	if (!number(s, &v))
-		return bad(c, s, key, "expected a number, found %s", type_name(s));
+	bool whole;
+	if (!config_read_number(s, &v, &whole) || !isfinite(v))
+		return bad(c, s, key, "expected a number, found %s", config_read_type_name(s));
 	if (integral && v != floor(v))
 		return bad(c, s, key, "%g is not a whole number", v);
 	if (v < lo || v > hi)
@@ -354,7 +322,7 @@ static int load_params(const struct ctx *c, const config_setting_t *g, struct pr
 {
 	if (config_setting_type(g) != CONFIG_TYPE_GROUP)
 		return bad(c, g, "params", "expected a group { name = value; ... }, found %s",
-			   type_name(g));
+			   config_read_type_name(g));
 	int n = config_setting_length(g);
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
@@ -384,7 +352,7 @@ static int load_step(const struct ctx *c, const config_setting_t *g, int k,
 	snprintf(key, sizeof key, "steps[%d]", k);
 	if (config_setting_type(g) != CONFIG_TYPE_GROUP)
 		return bad(c, g, key, "expected a group { prob = ...; ... }, found %s",
-			   type_name(g));
+			   config_read_type_name(g));
 	int n = config_setting_length(g);
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
@@ -445,7 +413,7 @@ static int load_steps(const struct ctx *c, const config_setting_t *l, struct pre
 	int t = config_setting_type(l);
 	if (t != CONFIG_TYPE_LIST && !(t == CONFIG_TYPE_ARRAY && config_setting_length(l) == 0))
 		return bad(c, l, "steps", "expected a list ( { ... }, ... ), found %s",
-			   type_name(l));
+			   config_read_type_name(l));
 	int n = config_setting_length(l);
 	if (n > ENGINE_MAX_STEPS)
 		return bad(c, l, "steps", "%d steps (at most %d)", n, ENGINE_MAX_STEPS);
@@ -502,17 +470,6 @@ static int load_root(const struct ctx *c, const config_t *cfg, struct preset *p)
 	return PRESET_OK;
 }
 
-/* Why a file that exists is not a preset, or NULL when it is a regular file. */
-static const char *not_regular(mode_t m)
-{
-	return S_ISREG(m)    ? NULL
-	       : S_ISFIFO(m) ? "a FIFO"
-	       : S_ISDIR(m)  ? "a directory"
-	       : S_ISCHR(m) || S_ISBLK(m) ? "a device"
-	       : S_ISSOCK(m) ? "a socket"
-				  : "not a regular file";
-}
-
 /*
  * Reads a whole regular file (at most PRESET_FILE_MAX bytes) into a
  * NUL-terminated buffer.  Opened with O_NONBLOCK (a FIFO must not wait for a
@@ -536,7 +493,7 @@ static int slurp(const char *path, char **text, size_t *len, char *err, size_t e
 		close(fd);
 		return fail(PRESET_ERR_IO, err, errlen, "%s: %s", path, strerror(e));
 	}
-	const char *why = not_regular(sb.st_mode);
+	const char *why = config_read_file_kind(sb.st_mode);
 	if (why) {
 		close(fd);
 		return fail(PRESET_ERR_NOT_REGULAR, err, errlen,
