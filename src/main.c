@@ -130,7 +130,7 @@ static int run(int argc, char **argv, struct cli_options *opts, struct config *c
 
 	/* 6. the mode */
 	if (opts->mode == CLI_RENDER)
-		rc = render_main(opts->render_argc, opts->render_argv, cfg, opts);
+		rc = render_main(cfg, opts);
 	else
 		rc = app_run(cfg, opts);
 	log_close();

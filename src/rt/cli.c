@@ -253,16 +253,25 @@ static int take(struct cli_options *o, int c, const char *arg, FILE *err)
 		  : c == OPT_SCORE ? &o->render_score
 				   : &o->render_wav) = arg;
 		return 0;
-	case OPT_PAUSE_AT:
-		/* checked and kept by render_main(), which re-reads render_argv */
+	case OPT_PAUSE_AT: {
+		char *end;
+		errno = 0;
+		double v = strtod(arg, &end);
+		if (o->n_render_pauses == CLI_PAUSES_MAX)
+			return fail(err, "--pause-at given more than %d times", CLI_PAUSES_MAX);
+		if (!*arg || *end || errno || !isfinite(v) || v < 0 || v > RENDER_MAX_SECONDS)
+			return fail(err, "--pause-at '%s': expected a number of seconds from 0 to %.0f",
+				    arg, RENDER_MAX_SECONDS);
+		/* kept in time order (insertion: there are few) */
+		int64_t t = (int64_t)llround(v * (double)NS_PER_SEC);
+		int i = o->n_render_pauses++;
+		for (; i > 0 && o->render_pauses[i - 1] > t; i--)
+			o->render_pauses[i] = o->render_pauses[i - 1];
+		o->render_pauses[i] = t;
 		return 0;
 	}
+	}
 	return fail(err, "internal: unhandled option");
-}
-
-static bool common_only(int c)
-{
-	return c == 'c' || c == 's' || c == 'v' || c == 'q';
 }
 
 int cli_parse(struct cli_options *o, int argc, char **argv, FILE *err)
@@ -279,10 +288,6 @@ int cli_parse(struct cli_options *o, int argc, char **argv, FILE *err)
 		o->mode = CLI_RENDER;
 		first = 1;
 		table = render_options;
-		o->render_argv = calloc((size_t)argc + 1, sizeof *o->render_argv);
-		if (!o->render_argv)
-			return fail(err, "out of memory");
-		o->render_argv[o->render_argc++] = argv[1];
 	} else {
 		first = 0;
 	}
@@ -294,7 +299,6 @@ int cli_parse(struct cli_options *o, int argc, char **argv, FILE *err)
 	opterr = 0;
 	optind = 0;	/* GNU: full re-initialisation */
 	for (;;) {
-		int last = optind ? optind : 1;
 		int c = getopt_long(n, av, "+:c:s:vqh", table, NULL);
 		if (c == -1)
 			break;
@@ -326,9 +330,6 @@ int cli_parse(struct cli_options *o, int argc, char **argv, FILE *err)
 		}
 		if (r)
 			return r;
-		if (o->render_argv && !common_only(c))
-			for (int i = last; i < optind; i++)
-				o->render_argv[o->render_argc++] = av[i];
 	}
 	if (optind < n) {
 		if (strcmp(av[optind], "render") == 0)
@@ -345,14 +346,14 @@ int cli_parse(struct cli_options *o, int argc, char **argv, FILE *err)
 	}
 	if (modes > 1)
 		return fail(err, "--check-config and --list-midi exclude each other");
+	if (o->mode == CLI_RENDER && o->render_seconds <= 0)
+		return fail(err, "render: --seconds is required");
 	return 0;
 }
 
 void cli_free(struct cli_options *o)
 {
 	free(o->sets);
-	free(o->render_argv);
 	o->sets = NULL;
-	o->render_argv = NULL;
-	o->n_sets = o->render_argc = 0;
+	o->n_sets = 0;
 }

@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #define CLI_EX_USAGE 2	/* exit status of a wrong option or value */
+#define CLI_PAUSES_MAX 64	/* most --pause-at of one render */
 
 enum cli_mode {
 	CLI_RUN,		/* the instrument */
@@ -51,13 +52,8 @@ struct cli_options {
 	const char *render_input;	/* --input FILE.mid */
 	const char *render_score;	/* --score OUT.osc */
 	const char *render_wav;		/* --wav OUT.wav */
-	/*
-	 * The render subcommand's own arguments: argv[0] = "render", then every
-	 * argument after it except the common-only options (-c, -s, -v, -q);
-	 * --seed and --events stay.  NULL-terminated.
-	 */
-	int render_argc;
-	char **render_argv;
+	int64_t render_pauses[CLI_PAUSES_MAX];	/* --pause-at S, ns, ascending */
+	int n_render_pauses;
 };
 
 /*

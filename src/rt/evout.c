@@ -196,26 +196,17 @@ struct evout *evout_open(const char *path, const struct engine_config *cfg, int6
 	}
 	o->ring = ring_new(EVOUT_RING, sizeof(struct event));
 	o->cfgs = ring_new(EVOUT_CFG_RING, sizeof(struct evout_cfg));
-	if (!o->ring || !o->cfgs) {
-		ring_free(o->ring);
-		ring_free(o->cfgs);
-		if (o->own)
-			fclose(o->f);
-		free(o);
-		return NULL;
-	}
 	o->cfg = *cfg;
 	o->base = base;
 	atomic_store(&o->running, true);
-	if (pthread_create(&o->thread, NULL, evout_main, o) != 0) {
-		ring_free(o->ring);
-		ring_free(o->cfgs);
-		if (o->own)
-			fclose(o->f);
-		free(o);
-		return NULL;
-	}
-	return o;
+	if (o->ring && o->cfgs && pthread_create(&o->thread, NULL, evout_main, o) == 0)
+		return o;
+	ring_free(o->ring);
+	ring_free(o->cfgs);
+	if (o->own)
+		fclose(o->f);
+	free(o);
+	return NULL;
 }
 
 struct worker_sink evout_sink(struct evout *o)

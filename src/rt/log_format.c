@@ -55,15 +55,25 @@ enum log_level log_level_clamp(int l)
 	return l < LOG_ERROR ? LOG_ERROR : l > LOG_DEBUG ? LOG_DEBUG : (enum log_level)l;
 }
 
+/* The record's time as calendar fields (UTC or local); returns the ms. */
+static int record_time(const struct log_record *r, bool utc, struct tm *tm)
+{
+	time_t sec;
+	int ms;
+	split_time(r->ts_ns, &sec, &ms);
+	if (utc)
+		gmtime_r(&sec, tm);
+	else
+		localtime_r(&sec, tm);
+	return ms;
+}
+
 size_t log_format_json(const struct log_record *r, char *buf, size_t size)
 {
 	struct jw o = jw_init(buf, size);
 	char head[64];
-	time_t sec;
-	int ms;
 	struct tm tm;
-	split_time(r->ts_ns, &sec, &ms);
-	gmtime_r(&sec, &tm);
+	int ms = record_time(r, true, &tm);
 	snprintf(head, sizeof head, "{\"ts\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03dZ\",\"level\":\"",
 		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
 		 ms);
@@ -81,11 +91,8 @@ size_t log_format_human(const struct log_record *r, char *buf, size_t size)
 {
 	struct jw o = jw_init(buf, size);
 	char head[48];
-	time_t sec;
-	int ms;
 	struct tm tm;
-	split_time(r->ts_ns, &sec, &ms);
-	localtime_r(&sec, &tm);
+	int ms = record_time(r, false, &tm);
 	snprintf(head, sizeof head, "%02d:%02d:%02d.%03d %-5s ", tm.tm_hour, tm.tm_min, tm.tm_sec,
 		 ms, level_upper[log_level_clamp(r->level)]);
 	jw_text(&o, head);

@@ -594,32 +594,15 @@ int preset_load(const char *dir, const char *name, struct preset *out, char *err
 size_t preset_commands(const struct preset *p, struct command *out, size_t cap)
 {
 	size_t n = 0;
-	struct command c;
 	/* The mode first: choosing one applies its profile, the values after it win. */
-	for (int pass = 0; pass < 2; pass++) {
-		for (int i = 0; i < P_COUNT; i++) {
-			if (!(p->mask & 1u << i) || (pass == 0) != (i == P_MODE))
-				continue;
-			if (n == cap)
-				return n;
-			memset(&c, 0, sizeof c);
-			c.type = CMD_SET_PARAM;
-			c.source = SRC_PRESET;
-			c.param = (uint8_t)i;
-			c.value = p->value[i];
-			out[n++] = c;
-		}
-	}
-	for (int k = 0; k < p->n_steps && k < ENGINE_MAX_STEPS; k++) {
-		if (n == cap)
-			return n;
-		memset(&c, 0, sizeof c);
-		c.type = CMD_SET_STEP;
-		c.source = SRC_PRESET;
-		c.step = (int16_t)k;
-		c.step_data = p->steps[k];
-		out[n++] = c;
-	}
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; i < P_COUNT && n < cap; i++)
+			if ((p->mask & 1u << i) && (pass == 0) == (i == P_MODE))
+				out[n++] = (struct command){.type = CMD_SET_PARAM, .source = SRC_PRESET,
+							    .param = (uint8_t)i, .value = p->value[i]};
+	for (int k = 0; k < p->n_steps && k < ENGINE_MAX_STEPS && n < cap; k++)
+		out[n++] = (struct command){.type = CMD_SET_STEP, .source = SRC_PRESET,
+					    .step = (int16_t)k, .step_data = p->steps[k]};
 	return n;
 }
 

@@ -16,7 +16,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <math.h>
 #include <spawn.h>
 #include <stdbool.h>
@@ -359,186 +358,6 @@ static const struct render_sink_ops score_sink_ops = {
 
 #define PROG "mystery-engine"
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-	    "usage: " PROG " render --seconds N [--seed S]\n"
-	    "           [--input FILE.mid] [--events OUT.jsonl] [--score OUT.osc]\n"
-	    "           [--wav OUT.wav] [--pause-at S]... [-c FILE] [--set KEY=VALUE]...\n"
-	    "Runs the engine on virtual time as fast as it can for N seconds\n"
-	    "of music.  --input plays a Standard MIDI File as the controller;\n"
-	    "--events writes the JSON-lines event log (- for standard output);\n"
-	    "--score writes an scsynth non-realtime score; --wav renders the\n"
-	    "audio with scsynth -N; --pause-at presses pause (to pause or\n"
-	    "resume) at S seconds.  The same seed, input and configuration\n"
-	    "give byte-identical output.\n");
-}
-
-struct render_opts {
-	double seconds;
-	bool have_seconds;
-	uint64_t seed;
-	bool seed_set;
-	const char *input, *events, *score, *wav;
-	int64_t pauses[RENDER_PAUSES_MAX];	/* --pause-at, ns, sorted */
-	size_t n_pauses;
-};
-
-static int parse_seconds(const char *s, double *out)
-{
-	char *end;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (errno != 0 || end == s || *end != '\0' || !isfinite(v) || v <= 0 ||
-	    v > RENDER_MAX_SECONDS)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-/* A time in seconds from 0 (0 allowed). */
-static int parse_time(const char *s, double *out)
-{
-	char *end;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (errno != 0 || end == s || *end != '\0' || !isfinite(v) || v < 0 ||
-	    v > RENDER_MAX_SECONDS)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-/* Keeps the pause times sorted (insertion: there are few). */
-static void add_pause(struct render_opts *o, int64_t t)
-{
-	size_t i = o->n_pauses++;
-	while (i > 0 && o->pauses[i - 1] > t) {
-		o->pauses[i] = o->pauses[i - 1];
-		i--;
-	}
-	o->pauses[i] = t;
-}
-
-static int parse_seed(const char *s, uint64_t *out)
-{
-	char *end;
-	if (*s == '-' || *s == '\0')
-		return -1;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 0);
-	if (errno != 0 || *end != '\0')
-		return -1;
-	*out = v;
-	return 0;
-}
-
-/* Parses the subcommand's options; returns -1 after printing a usage error. */
-static int parse_args(int argc, char **argv, struct render_opts *o)
-{
-	enum { O_SECONDS = 256, O_SEED, O_INPUT, O_EVENTS, O_SCORE, O_WAV,
-		O_PAUSE_AT };
-	static const struct option longopts[] = {
-		{"seconds", required_argument, NULL, O_SECONDS},
-		{"seed", required_argument, NULL, O_SEED},
-		{"input", required_argument, NULL, O_INPUT},
-		{"events", required_argument, NULL, O_EVENTS},
-		{"score", required_argument, NULL, O_SCORE},
-		{"wav", required_argument, NULL, O_WAV},
-		{"pause-at", required_argument, NULL, O_PAUSE_AT},
-		/* Common options cli_parse() has already applied. */
-		{"config", required_argument, NULL, 'c'},
-		{"set", required_argument, NULL, 's'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"quiet", no_argument, NULL, 'q'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	int c;
-
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":c:s:vqh", longopts, NULL)) != -1) {
-		switch (c) {
-		case O_SECONDS:
-			if (parse_seconds(optarg, &o->seconds) < 0) {
-				fprintf(stderr, PROG ": render: --seconds "
-				    "'%s': expected a number of seconds "
-				    "above 0 and at most %.0f\n", optarg,
-				    RENDER_MAX_SECONDS);
-				return -1;
-			}
-			o->have_seconds = true;
-			break;
-		case O_SEED:
-			if (parse_seed(optarg, &o->seed) < 0) {
-				fprintf(stderr, PROG ": render: --seed '%s': "
-				    "expected a whole number 0..2^64-1\n",
-				    optarg);
-				return -1;
-			}
-			o->seed_set = true;
-			break;
-		case O_INPUT:
-			o->input = optarg;
-			break;
-		case O_EVENTS:
-			o->events = optarg;
-			break;
-		case O_SCORE:
-			o->score = optarg;
-			break;
-		case O_WAV:
-			o->wav = optarg;
-			break;
-		case O_PAUSE_AT: {
-			double at;
-			if (o->n_pauses == RENDER_PAUSES_MAX) {
-				fprintf(stderr, PROG ": render: --pause-at "
-				    "given more than %d times\n",
-				    RENDER_PAUSES_MAX);
-				return -1;
-			}
-			if (parse_time(optarg, &at) < 0) {
-				fprintf(stderr, PROG ": render: --pause-at "
-				    "'%s': expected a number of seconds from "
-				    "0 to %.0f\n", optarg,
-				    RENDER_MAX_SECONDS);
-				return -1;
-			}
-			add_pause(o, (int64_t)llround(at * (double)NS_PER_SEC));
-			break;
-		}
-		case 'c':
-		case 's':
-		case 'v':
-		case 'q':
-			break;
-		case 'h':
-			usage(stdout);
-			exit(0);
-		case ':':
-			fprintf(stderr, PROG ": render: %s needs a value\n",
-			    argv[optind - 1]);
-			return -1;
-		default:
-			fprintf(stderr, PROG ": render: unknown option '%s'\n",
-			    argv[optind - 1]);
-			return -1;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, PROG ": render: unexpected argument '%s'\n",
-		    argv[optind]);
-		return -1;
-	}
-	if (!o->have_seconds) {
-		fprintf(stderr, PROG ": render: --seconds is required\n");
-		return -1;
-	}
-	return 0;
-}
-
 /* Renders the score into a WAV file with scsynth's non-realtime mode. */
 static int run_scsynth(const char *score, const char *wav, int rate,
     bool quiet)
@@ -586,10 +405,8 @@ static double cpu_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-int render_main(int argc, char **argv, const struct config *cfg0,
-    const struct cli_options *opts)
+int render_main(const struct config *cfg0, const struct cli_options *opts)
 {
-	struct render_opts o = {0};
 	struct render_sink sinks[2];
 	struct render_sink *evsink = NULL;
 	struct score_sink *score = NULL;
@@ -604,20 +421,14 @@ int render_main(int argc, char **argv, const struct config *cfg0,
 	size_t failed = 0;
 	int rc = 1;
 
-	o.seed = opts->seed;
-	o.seed_set = opts->seed_set;
-	o.events = opts->events_path;
-	o.seconds = opts->render_seconds;
-	o.have_seconds = opts->render_seconds > 0;
-	o.input = opts->render_input;
-	o.score = opts->render_score;
-	o.wav = opts->render_wav;
-	if (parse_args(argc, argv, &o) < 0) {
-		usage(stderr);
-		return 2;
-	}
-	if (!o.seed_set)
-		o.seed = (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32;
+	/* the command line, checked by cli_parse() */
+	const struct {
+		double seconds;
+		uint64_t seed;
+		const char *input, *events, *score, *wav;
+	} o = {opts->render_seconds, opts->seed_set ? opts->seed
+				      : (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32,
+	       opts->render_input, opts->events_path, opts->render_score, opts->render_wav};
 
 	cfg = malloc(sizeof(*cfg));
 	if (cfg == NULL) {
@@ -705,8 +516,8 @@ int render_main(int argc, char **argv, const struct config *cfg0,
 	p.seed = o.seed;
 	p.input = input;
 	p.sinks = sinks;
-	p.pauses = o.pauses;
-	p.n_pauses = o.n_pauses;
+	p.pauses = opts->render_pauses;
+	p.n_pauses = (size_t)opts->n_render_pauses;
 
 	double cpu0 = cpu_seconds();
 	enum render_error err = render_run(&cfg->engine, &p, &st, &failed);

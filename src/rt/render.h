@@ -26,8 +26,6 @@ struct smf_input;
 #define RENDER_CHUNK_NS (100 * NS_PER_MS)
 /* Events fetched from the core per engine_advance() call. */
 #define RENDER_EVENT_BUF 256
-/* Most --pause-at options of one render. */
-#define RENDER_PAUSES_MAX 64
 /* Longest render accepted, in seconds (a year). */
 #define RENDER_MAX_SECONDS (366.0 * 24 * 3600)
 
@@ -90,11 +88,10 @@ struct render_sink *render_evlog_new(FILE *out, const char *name,
 void render_evlog_free(struct render_sink *s);
 
 /*
- * `mystery-engine render ...`: argv[0] is "render"; cfg and opts hold what
- * the common options before it gave.  Returns the process exit status: 0,
- * 1 (runtime error), 2 (usage) or 78 (configuration error).
+ * `mystery-engine render ...` with the configuration and the options
+ * cli_parse() checked.  Returns the process exit status: 0, or 1 (runtime
+ * error).
  */
-int render_main(int argc, char **argv, const struct config *cfg,
-    const struct cli_options *opts);
+int render_main(const struct config *cfg, const struct cli_options *opts);
 
 #endif
