@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rt/wav.h"
+#include "lib/wav.h"
 #include "testlib.h"
 
 /* --- building WAV bytes by hand ---------------------------------------- */

@@ -17,7 +17,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <poll.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,23 +185,9 @@ static void set_state(struct midi_in *mi, enum devlink_state s)
 	atomic_store(&mi->state, (int)s);
 }
 
-static void set_priority(struct midi_in *mi)
-{
-	int prio = mi->opt.rt_priority;
-	if (prio <= 0)
-		return;
-	struct sched_param sp = {.sched_priority = prio > 99 ? 99 : prio};
-	int e = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
-	if (e != 0)
-		log_warn("midi_priority",
-			 "MIDI input thread keeps normal scheduling: SCHED_FIFO %d refused (%s)",
-			 sp.sched_priority, strerror(e));
-}
-
 static void *input_thread(void *arg)
 {
 	struct midi_in *mi = arg;
-	set_priority(mi);
 	struct devlink_backoff b;
 	devlink_backoff_init(&b, mi->opt.backoff_first_ns, mi->opt.backoff_max_ns);
 	char why[MIDI_IN_WHY_MAX];

@@ -45,8 +45,6 @@ struct midi_in_options {
 	int64_t backoff_first_ns;	/* first reconnect delay; 0: 50 ms */
 	int64_t backoff_max_ns;		/* cap of the doubling delays; 0: 2 s */
 	int64_t pm_poll_ns;		/* PortMidi has no wake-up: poll period; 0: 500 us */
-	int rt_priority;		/* >0: the input thread asks for SCHED_FIFO at this
-					   priority (1..99); refused = a log line, no error */
 };
 
 struct midi_in_stats {

@@ -27,7 +27,7 @@
 #include "rt/log.h"
 #include "rt/rtclock.h"
 #include "rt/synth.h"
-#include "rt/wav.h"
+#include "../lib/wav.h"
 
 #define MS INT64_C(1000000)
 #define MAX_NOTES 20000

@@ -11,8 +11,8 @@
  * positions of isolated notes (silence between them); it is not a general
  * onset detector for overlapping music.
  */
-#ifndef ME_RT_WAV_H
-#define ME_RT_WAV_H
+#ifndef ME_TESTS_WAV_H
+#define ME_TESTS_WAV_H
 
 #include <stddef.h>
 #include <stdint.h>

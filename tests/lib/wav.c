@@ -10,7 +10,7 @@
  *
  * Threads: any; no shared state.
  */
-#include "rt/wav.h"
+#include "wav.h"
 
 #include <math.h>
 #include <stdio.h>
