@@ -12,7 +12,10 @@
 #     the sequenced notes around it define, tests/tools/onset_match.py
 #     --local 4): spread and share within +-1 sample;
 #   * the worker's midi_to_send latency (worker_stats at exit).
-# Usage: bench/live_latency.sh [SECONDS]   (top_builddir = a build tree)
+# With "external" the engine plays on a scsynth it did not start (a private
+# one from tests/lib/audio.sh, --synth supercollider:127.0.0.1:PORT): its
+# lead is then measured, and late bundles are read from that server's log.
+# Usage: bench/live_latency.sh [SECONDS [external]]   (top_builddir = a build tree)
 set -euo pipefail
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 top_builddir=${top_builddir:-.}
@@ -20,7 +23,14 @@ export top_srcdir top_builddir
 . "$top_srcdir/tests/cli/e2e_live_lib.sh"
 e2e_require
 secs=${1:-60}
+server=${2:-managed}
 e2e_init bench-lat
+ext=()
+if [ "$server" = external ]; then
+	audio_require
+	audio_start "$E2E_TMP"
+	ext=(--synth "supercollider:127.0.0.1:$AUDIO_PORT")
+fi
 
 e2e_isolated 50 0
 seed=$(e2e_pick_seed)
@@ -33,7 +43,7 @@ python3 "$top_srcdir/tests/tools/e2e_pty.py" "$pty" "$ev" "$E2E_TMP/presses.txt"
 ptypid=$!
 for _ in $(seq 1 100); do [ -L "$pty" ] && break; sleep 0.05; done
 # --midi-in given last wins over e2e_start's "none"
-e2e_start "$log" --seed "$seed" --record "$wav" --events "$ev" --midi-in "raw:$pty"
+e2e_start "$log" --seed "$seed" --record "$wav" --events "$ev" --midi-in "raw:$pty" "${ext[@]}"
 e2e_wait_log "$log" '"event":"started"'
 wait "$ptypid" || { cat "$E2E_TMP/pty.out" >&2; e2e_fail "the pty keyboard failed"; }
 sleep 1.5
@@ -41,7 +51,8 @@ e2e_stop
 [ "$E2E_RC" -eq 0 ] || e2e_fail "exit status $E2E_RC"
 
 echo "live latency: $(date -u +%Y-%m-%d), $(nproc) cores, $(uname -r), JACK dummy 48 kHz / 256"
-echo "run: ${secs} s, seed $seed, synth.latency_ms 10, notes every 1.2 s, presses at random moments"
+echo "run: ${secs} s, seed $seed, synth.latency_ms 10, notes every 1.2 s, presses at random moments, $server server"
+grep '"event":"synth.lead"' "$log" | sed 's/.*"msg":"\(.*\)"}/lead: \1/' 
 cat "$E2E_TMP/pty.out"
 python3 - "$E2E_TMP/presses.txt" "$ev" <<'PY'
 import json, sys
@@ -68,5 +79,9 @@ if errs:
           "within +-1 sample: %d" % (len(errs), min(errs), max(errs), max(errs) - min(errs),
                                       sum(abs(e) <= 1.0 for e in errs)))
 PY
-echo "late bundles: $(e2e_late "$log")"
+if [ "$server" = external ]; then
+	echo "late bundles (the external scsynth's log): $(audio_late_count)"
+else
+	echo "late bundles: $(e2e_late "$log")"
+fi
 grep '"event":"worker_stats"' "$log" | sed 's/.*"msg":"\(.*\)"}/worker_stats: \1/'

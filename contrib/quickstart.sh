@@ -91,12 +91,18 @@ test)
     fail=$(awk '/^# (FAIL|ERROR|XPASS):/ { n += $3 } END { print n + 0 }' "$log")
     echo "mystery-engine: ${pass:-0} passed, ${fail:-0} failed"
   }
+  failures() {	# the log of every test that failed, wherever it lives in the tree
+    local trs log n
+    while IFS= read -r trs; do
+      grep -q '^:test-result: \(FAIL\|ERROR\|XPASS\)' "$trs" || continue
+      log=${trs%.trs}.log
+      n=$(wc -l <"$log" 2>/dev/null || echo 0)
+      echo "==== ${log#"$top"/}: $(sed -n 's/^:test-result: //p' "$trs" | sort -u | tr '\n' ' ')($n lines$([ "$n" -gt 150 ] && echo ", the last 150"))"
+      tail -n 150 "$log" 2>/dev/null || echo "(no log)"
+    done < <(find "$top/build-test" -name '*.trs' -newer "$top/build-test/Makefile" | sort)
+  }
   if ! make -C "$top/build-test" -j"$(nproc)" check; then
-    for f in "$top"/build-test/tests/*.log "$top"/build-test/tests/cli/*.log; do
-      [ -f "$f" ] || continue
-      case "$f" in */test-suite.log) continue ;; esac
-      grep -q '^FAIL\|^ERROR' "${f%.log}.trs" 2>/dev/null && { echo "==== $f"; tail -n 60 "$f"; }
-    done
+    failures
     summary
     exit 1
   fi

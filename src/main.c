@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "rt/app.h"
+#include "rt/audio_card.h"
 #include "rt/cli.h"
 #include "rt/config.h"
 #include "rt/log.h"
@@ -92,6 +93,8 @@ static int run(int argc, char **argv, struct cli_options *opts, struct config *c
 	}
 	if (opts->mode == CLI_LIST_MIDI)
 		return portmidi_list_inputs(stdout, stderr) < 0 ? 1 : 0;
+	if (opts->mode == CLI_LIST_AUDIO)
+		return audio_card_list_print(stdout, NULL, cfg->synth.audio_device);
 
 	/* 4. the command line's overrides: -v/-q move the log level */
 	int level = cfg->logging.level + opts->verbosity;

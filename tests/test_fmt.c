@@ -139,6 +139,20 @@ static void test_tempo_drift(void)
 	CU_ASSERT_STRING_EQUAL(b, "110.0 BPM");
 }
 
+/* The output level as the meters panel shows it. */
+static void test_level(void)
+{
+	char b[BUF];
+	fmt_level(b, sizeof b, 0.2, true);
+	CU_ASSERT_STRING_EQUAL(b, "-14dB");
+	fmt_level(b, sizeof b, 1.0, true);
+	CU_ASSERT_STRING_EQUAL(b, "0dB");
+	fmt_level(b, sizeof b, 0.0, true);
+	CU_ASSERT_STRING_EQUAL(b, "-inf");
+	fmt_level(b, sizeof b, 0.5, false);
+	CU_ASSERT_STRING_EQUAL(b, "--");
+}
+
 static void test_steps_and_log(void)
 {
 	char b[BUF];
@@ -333,5 +347,6 @@ TEST_SUITE(fmt, NULL, NULL,
     TEST_CASE(test_keys),
     TEST_CASE(test_help_lists_keys),
     TEST_CASE(test_glyphs),
+    TEST_CASE(test_level),
     TEST_CASE(test_notes_spelled),
     TEST_CASE(test_step_key_beyond))

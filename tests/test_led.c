@@ -150,6 +150,8 @@ static void test_specs(void)
 /* A note, a parameter and a mode reach the Teensy as the decoder's cues. */
 static void test_serial_frames_decode(void)
 {
+	if (testlib_emulator_lacks(TESTLIB_LACK_TCGETS2, __func__))
+		return;
 	char path[512];
 	int m;
 	struct led *l = open_on_pty("leds-decode", 200, &m, path, sizeof path);
@@ -208,6 +210,8 @@ static void test_serial_frames_decode(void)
  */
 static void test_rate_limit_and_coalescing(void)
 {
+	if (testlib_emulator_lacks(TESTLIB_LACK_TCGETS2, __func__))
+		return;
 	char path[512];
 	int m;
 	const int rate = 200;
@@ -281,6 +285,8 @@ static void test_rate_limit_and_coalescing(void)
  */
 static void test_port_full_never_blocks(void)
 {
+	if (testlib_emulator_lacks(TESTLIB_LACK_TCGETS2, __func__))
+		return;
 	char path[512];
 	int m;
 	struct led *l = open_on_pty("leds-full", LED_RATE_MAX, &m, path, sizeof path);
@@ -327,6 +333,8 @@ static void test_port_full_never_blocks(void)
 /* Unplugged: notes are dropped while away, the port reopens, state catches up. */
 static void test_serial_reconnect(void)
 {
+	if (testlib_emulator_lacks(TESTLIB_LACK_TCGETS2, __func__))
+		return;
 	char path[512];
 	int m;
 	struct led *l = open_on_pty("leds-replug", 200, &m, path, sizeof path);
@@ -377,6 +385,8 @@ static void test_serial_reconnect(void)
 /* led_close() leaves the Teensy in its idle animation. */
 static void test_close_sends_idle(void)
 {
+	if (testlib_emulator_lacks(TESTLIB_LACK_TCGETS2, __func__))
+		return;
 	char path[512];
 	int m;
 	struct led *l = open_on_pty("leds-close", 200, &m, path, sizeof path);

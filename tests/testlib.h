@@ -13,6 +13,7 @@
 #define ME_TESTLIB_H
 
 #include <CUnit/CUnit.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 struct test_suite {
@@ -44,5 +45,24 @@ void testlib_default_config(struct engine_config *out);
 const char *testlib_srcdir(void);
 /* A fresh private temporary directory, removed by the runner at exit. */
 const char *testlib_tmpdir(void);
+
+/*
+ * What a user-mode emulator (qemu-user, as contrib/cross-check.sh runs the
+ * arm64 and armhf builds) does not emulate.  A test that needs one of these
+ * starts with
+ *
+ *   if (testlib_emulator_lacks(TESTLIB_LACK_TCGETS2, __func__)) return;
+ *
+ * which answers true only when the runner was told it runs under an
+ * emulator (ME_EMULATOR set in the environment) AND the probe finds the
+ * limit now; it then prints "SKIP[emulator:RULE] TEST: why" on stdout.
+ * Natively and on the hardware it answers false, and the test runs: there,
+ * a missing TCGETS2 is a failure like any other.
+ */
+enum testlib_lack {
+	TESTLIB_LACK_TCGETS2,	/* ioctl(TCGETS2) on a pty answers ENOSYS (termios2, BOTHER) */
+	TESTLIB_LACK_RSS,	/* /proc/self/stat reports 0 resident pages */
+};
+bool testlib_emulator_lacks(enum testlib_lack what, const char *test);
 
 #endif

@@ -9,9 +9,13 @@
  * Exit status is 0 only when every test passed.
  */
 #include <CUnit/Basic.h>
+#include <asm/termbits.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "testlib.h"
@@ -45,6 +49,57 @@ const char *testlib_tmpdir(void)
 		}
 	}
 	return tmpdir;
+}
+
+/* Does TCGETS2 answer ENOSYS on a fresh pty? */
+static bool lacks_tcgets2(void)
+{
+	int fd = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	struct termios2 t;
+	bool lacks = ioctl(fd, TCGETS2, &t) < 0 && errno == ENOSYS;
+	close(fd);
+	return lacks;
+}
+
+/* Does /proc/self/stat report no resident pages (field 24), which no
+ * running process has? */
+static bool lacks_rss(void)
+{
+	FILE *f = fopen("/proc/self/stat", "re");
+	if (!f)
+		return false;
+	char buf[1024];
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')');
+	int field = 2;
+	while (p && field < 24)
+		if ((p = strchr(p + 1, ' ')))
+			field++;
+	return p && strtoll(p + 1, NULL, 10) == 0;
+}
+
+bool testlib_emulator_lacks(enum testlib_lack what, const char *test)
+{
+	static const struct {
+		const char *rule, *why;
+		bool (*probe)(void);
+	} lack[] = {
+		[TESTLIB_LACK_TCGETS2] = {"tcgets2",
+		    "ioctl(TCGETS2) answers ENOSYS: the emulator lacks termios2", lacks_tcgets2},
+		[TESTLIB_LACK_RSS] = {"rss",
+		    "/proc/self/stat shows 0 resident pages: the emulator does not report them",
+		    lacks_rss},
+	};
+	const char *emu = getenv("ME_EMULATOR");
+	if (!emu || !*emu || !lack[what].probe())
+		return false;
+	printf("SKIP[emulator:%s] %s: %s (%s)\n", lack[what].rule, test, lack[what].why, emu);
+	fflush(stdout);
+	return true;
 }
 
 static void remove_tmpdir(void)

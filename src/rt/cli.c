@@ -29,6 +29,7 @@ enum {
 	OPT_DAEMON = 256,
 	OPT_CHECK_CONFIG,
 	OPT_LIST_MIDI,
+	OPT_LIST_AUDIO,
 	OPT_VERSION,
 	OPT_SEED,
 	OPT_EVENTS,
@@ -57,6 +58,7 @@ static const struct option run_options[] = {
 	{"daemon", no_argument, NULL, OPT_DAEMON},
 	{"check-config", no_argument, NULL, OPT_CHECK_CONFIG},
 	{"list-midi", no_argument, NULL, OPT_LIST_MIDI},
+	{"list-audio", no_argument, NULL, OPT_LIST_AUDIO},
 	{"synth", required_argument, NULL, OPT_SYNTH},
 	{"record", required_argument, NULL, OPT_RECORD},
 	{"midi-in", required_argument, NULL, OPT_MIDI_IN},
@@ -92,6 +94,7 @@ void cli_usage(FILE *out)
 	      "      --daemon           run as a service: JSON log lines, no console\n"
 	      "      --check-config     validate the configuration, print the effective one, exit\n"
 	      "      --list-midi        list the MIDI inputs and exit\n"
+	      "      --list-audio       list the sound cards, show synth.audio_device's choice, exit\n"
 	      "      --synth BACKEND    none | supercollider | supercollider:HOST:PORT\n"
 	      "      --record FILE.wav  record the sound to FILE.wav\n"
 	      "      --midi-in SPEC     auto | none | portmidi:NAME | raw:PATH[@BAUD]\n"
@@ -325,6 +328,10 @@ int cli_parse(struct cli_options *o, int argc, char **argv, FILE *err)
 			o->mode = CLI_LIST_MIDI;
 			modes++;
 			break;
+		case OPT_LIST_AUDIO:
+			o->mode = CLI_LIST_AUDIO;
+			modes++;
+			break;
 		default:
 			r = take(o, c, optarg, err);
 		}
@@ -345,7 +352,7 @@ int cli_parse(struct cli_options *o, int argc, char **argv, FILE *err)
 		return 0;
 	}
 	if (modes > 1)
-		return fail(err, "--check-config and --list-midi exclude each other");
+		return fail(err, "--check-config, --list-midi and --list-audio exclude each other");
 	if (o->mode == CLI_RENDER && o->render_seconds <= 0)
 		return fail(err, "render: --seconds is required");
 	return 0;

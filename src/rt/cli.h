@@ -22,6 +22,7 @@ enum cli_mode {
 	CLI_RENDER,		/* `render`: offline, virtual time */
 	CLI_CHECK_CONFIG,	/* --check-config: print the effective configuration */
 	CLI_LIST_MIDI,		/* --list-midi */
+	CLI_LIST_AUDIO,		/* --list-audio */
 	CLI_VERSION,
 	CLI_HELP,
 };

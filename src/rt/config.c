@@ -22,6 +22,7 @@
 
 #include "core/event.h"
 #include "core/scale.h"
+#include "rt/audio_card.h"
 #include "rt/config_loader.h"
 #include "rt/devspec.h"
 
@@ -136,8 +137,11 @@ const struct config_key config_schema[] = {
 	    OFF(synth.voices), NULL},
 	{"synth.lookahead_ms", CONFIG_T_INT, 10, 500, NULL, "ms",
 	    "how far ahead notes are scheduled", OFF(synth.lookahead_ms), NULL},
-	{"synth.latency_ms", CONFIG_T_INT, 1, 10, NULL, "ms", "extra OSC bundle latency",
-	    OFF(synth.latency_ms), NULL},
+	{"synth.latency_ms", CONFIG_T_INT, 1, 250, NULL, "ms",
+	    "how long after a live action it sounds", OFF(synth.latency_ms), NULL},
+	{"synth.server_latency_ms", CONFIG_T_INT, 0, 1000, NULL, "ms",
+	    "how far ahead the server needs its bundles (0 = learn it)",
+	    OFF(synth.server_latency_ms), NULL},
 	{"synth.late_drop_ms", CONFIG_T_INT, 5, 5000, NULL, "ms",
 	    "after a stall, notes later than this are dropped and the sequencer skips ahead",
 	    OFF(synth.late_drop_ms), NULL},
@@ -149,6 +153,10 @@ const struct config_key config_schema[] = {
 	    "JACK backend (dummy: no sound card)", OFF(synth.jack_driver), NULL},
 	{"synth.jack_name", CONFIG_T_STRING, 0, 0, "1..63 of A-Z a-z 0-9 _ . -", "",
 	    "name of the JACK server used or started", OFF(synth.jack_name), check_jack_name},
+	{"synth.audio_device", CONFIG_T_STRING, 0, 0,
+	    "\"auto\", a card's id or name, \"hw:CARD=ID\", \"hw:N\"", "",
+	    "ALSA card of a managed JACK server (auto: USB, then HAT, then the headphone jack; "
+	    "never HDMI unless named)", OFF(synth.audio_device), audio_card_check_spec},
 	{"led.transport", CONFIG_T_STRING, 0, 0,
 	    "\"none\", \"serial:PATH[@BAUD]\", \"udp:HOST:PORT\"", "", "where LED cues go",
 	    OFF(led.transport), config_check_led_spec},

@@ -34,9 +34,11 @@ struct config {
 		int backend;			/* enum config_synth_backend */
 		char server[CONFIG_STR_MAX];	/* "managed" or HOST:PORT */
 		int port, voices, lookahead_ms, latency_ms, sample_rate, jack_period;
+		int server_latency_ms;		/* 0 = learn it */
 		int late_drop_ms;		/* stall tolerance (see worker.h) */
 		int jack_driver;		/* enum config_jack_driver */
 		char jack_name[CONFIG_STR_MAX];	/* JACK server used or started */
+		char audio_device[CONFIG_STR_MAX];	/* ALSA card: auto | id | name | hw:... */
 	} synth;
 	struct {
 		char transport[CONFIG_STR_MAX];	/* none | serial:PATH[@BAUD] | udp:HOST:PORT */

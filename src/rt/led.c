@@ -204,7 +204,7 @@ static int thread_wait(struct led *l, int64_t ns)
 	if (atomic_load(&l->stop))
 		return 1;
 	struct pollfd pfd = {.fd = l->wake_fd, .events = POLLIN};
-	struct timespec ts = {.tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000};
+	struct timespec ts = rtclock_timespec(ns);
 	if (ppoll(&pfd, 1, ns < 0 ? NULL : &ts, NULL) > 0) {
 		uint64_t v;
 		if (read(l->wake_fd, &v, sizeof v) < 0 && errno != EAGAIN)

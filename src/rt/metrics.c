@@ -23,6 +23,8 @@
 
 #include "core/param.h"
 #include "core/scale.h"
+#include "rt/synth_health.h"
+#include "rt/audio_card.h"
 
 /* ---- process figures ---- */
 
@@ -184,6 +186,44 @@ static void histogram(FILE *f, const char *name, const char *help, const struct 
 	fprintf(f, "%s%s_count %" PRIu64 "\n", METRICS_PREFIX, name, count);
 }
 
+/* The server's output meter and the sound detector (synth_health.h). */
+static void sound_metrics(FILE *f, const struct snapshot *s)
+{
+	char lab[64];
+	gauge(f, "output_peak_ratio",
+	      "Peak of the synth server's output over the last meter window (full scale 1).",
+	      s->out_peak);
+	gauge(f, "output_rms_ratio",
+	      "RMS of the synth server's output over the last meter window (full scale 1).",
+	      s->out_rms);
+	gauge(f, "output_meter_age_seconds", "Time since the server's output meter last replied.",
+	      s->out_meter_age_ns < 0 ? NAN : (double)s->out_meter_age_ns / 1e9);
+	counter(f, "output_meter_replies_total", "Replies of the server's output meter.",
+		s->meter_replies);
+	family(f, "sound_state", "gauge",
+	       "What the sound check says: 1 for the current state, 0 for the others.");
+	for (int st = 0; st < SYNTH_SOUND_COUNT; st++) {
+		label(lab, sizeof lab, "state", synth_sound_name((enum synth_sound)st));
+		sample(f, "sound_state", lab, s->sound == st ? 1 : 0);
+	}
+	counter(f, "sound_faults_total",
+		"Faults the sound check acted on (silent output, stopped audio, a server that "
+		"does not come back).",
+		s->sound_faults);
+	family(f, "sound_restarts_total", "counter", "Restarts the sound check asked for, by what.");
+	label(lab, sizeof lab, "what", "server");
+	sample_u64(f, "sound_restarts_total", lab, s->health_restarts);
+	label(lab, sizeof lab, "what", "stack");
+	sample_u64(f, "sound_restarts_total", lab, s->stack_restarts);
+	gauge(f, "watchdog_fed", "1 while systemd's watchdog is fed (the sound path is healthy).",
+	      s->watchdog_ok ? 1 : 0);
+	counter(f, "bundles_sent_late_total", "Bundles the worker sent after their time.",
+		s->late_sent);
+	counter(f, "synth_dropped_events_total",
+		"Notes and changes not sent to the synth server (not ready, or the send failed).",
+		s->synth_dropped);
+}
+
 static void engine_metrics(FILE *f, const struct snapshot *s)
 {
 	char lab[160], l2[96];
@@ -250,6 +290,8 @@ static void engine_metrics(FILE *f, const struct snapshot *s)
 	gauge(f, "synth_server_cpu_peak_ratio", "Synth server CPU load, peak.",
 	      s->server_cpu_peak / 100.0);
 	gauge(f, "synth_server_synths", "Synth nodes running on the server.", s->server_synths);
+
+	sound_metrics(f, s);
 
 	counter(f, "mutations_total", "Mutations of the pattern and parameters.",
 		s->eng.mutations);
@@ -507,7 +549,20 @@ char *metrics_state_json(const struct snapshot *s, size_t *len)
 	json_t *links = child(root, "links");
 	ok = ok && put(links, "midi", link_json(s->link_midi, port)) &&
 	     put(links, "synth", link_json(s->link_synth, NULL)) &&
+	     put(json_object_get(links, "synth"), "reason", jname(s->synth_fault)) &&
 	     put(links, "led", link_json(s->link_led, NULL));
+	json_t *card = ok ? child(links, "sound_card") : NULL;
+	ok = ok && put(card, "state", json_string(audio_card_state_name(s->audio_state))) &&
+	     put(card, "card", jname(s->audio_card)) && put(card, "seen", jname(s->audio_seen));
+
+	json_t *sound = child(root, "sound");
+	ok = ok && put(sound, "state", json_string(synth_sound_name((enum synth_sound)s->sound))) &&
+	     put(sound, "fault", jname(s->synth_fault)) && put(sound, "peak", jnum(s->out_peak)) &&
+	     put(sound, "rms", jnum(s->out_rms)) &&
+	     put(sound, "meter_age_s", s->out_meter_age_ns < 0
+					   ? json_null()
+					   : jnum((double)s->out_meter_age_ns / 1e9)) &&
+	     put(sound, "watchdog_fed", json_boolean(s->watchdog_ok));
 
 	json_t *voices = child(root, "voices");
 	ok = ok && put(voices, "active", json_integer(s->voices_active)) &&

@@ -28,6 +28,7 @@
 #include "rt/midi_in.h"
 #include "rt/midi_in_port.h"
 #include "rt/devspec.h"
+#include "rt/rtclock.h"
 #include "rt/serial.h"
 
 const char *midi_in_strerror(enum midi_in_err e)
@@ -158,7 +159,7 @@ int midi_in_wait(struct midi_in *mi, int64_t ns)
 	if (ns <= 0)
 		return 0;
 	struct pollfd pfd = {.fd = mi->stop_fd, .events = POLLIN};
-	struct timespec ts = {.tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000};
+	struct timespec ts = rtclock_timespec(ns);
 	int r = ppoll(&pfd, 1, &ts, NULL);
 	return (r > 0 || atomic_load(&mi->stop)) ? 1 : 0;
 }

@@ -30,14 +30,17 @@ int64_t rtclock_real_ns(void)
 	return read_ns(CLOCK_REALTIME);
 }
 
+struct timespec rtclock_timespec(int64_t ns)
+{
+	struct timespec ts = {.tv_sec = (time_t)(ns / NS_PER_S), .tv_nsec = (long)(ns % NS_PER_S)};
+	return ts;
+}
+
 void rtclock_sleep_until(int64_t mono_ns)
 {
 	if (mono_ns < 0)
 		return;
-	struct timespec ts = {
-		.tv_sec = (time_t)(mono_ns / NS_PER_S),
-		.tv_nsec = (long)(mono_ns % NS_PER_S),
-	};
+	struct timespec ts = rtclock_timespec(mono_ns);
 	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
 		;
 }

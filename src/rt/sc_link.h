@@ -2,7 +2,9 @@
  * sc_link: a client connection to a running scsynth over UDP (liblo).
  *
  * Sends commands and bundles, and waits for the replies that matter
- * (/done, /synced, /n_go, /status.reply, /fail) on its own reply socket.
+ * (/done, /synced, /n_go, /status.reply, /fail) on its own reply socket;
+ * hands node replies and /n_go to listeners; measures how far ahead of
+ * its timetag the server needs a bundle (sc_link_lead).
  * Used by the live synth backend and by the test tools; see doc/synth.md.
  */
 #ifndef ME_RT_SC_LINK_H
@@ -41,6 +43,10 @@ enum sc_link_err sc_link_send(struct sc_link *l, const char *path, lo_message m)
 #define sc_link_send_args(l, path, ...) sc_link_send_args_(l, path, __VA_ARGS__, LO_ARGS_END)
 enum sc_link_err sc_link_send_args_(struct sc_link *l, const char *path, const char *types, ...);
 enum sc_link_err sc_link_send_bundle(struct sc_link *l, lo_bundle b);
+/* Sends one bundle timetagged tt with the n messages msgs to paths, and
+ * frees the messages (NULL ones make it fail with SC_LINK_E_NOMEM). */
+enum sc_link_err sc_link_send_timed(struct sc_link *l, lo_timetag tt, int n,
+                                    const char *const *paths, lo_message *msgs);
 
 /* Waits until a message with this path arrives whose first argument is the
  * string key (when key is not NULL) or the int32 ikey (when key is NULL and
@@ -50,7 +56,26 @@ enum sc_link_err sc_link_send_bundle(struct sc_link *l, lo_bundle b);
 enum sc_link_err sc_link_wait(struct sc_link *l, const char *path, const char *key, int32_t ikey,
                               const char *fail_cmd, int timeout_ms);
 
-/* /notify on (1) or off (0), waiting for its /done. */
+/* Handles the replies that arrive within timeout_ms (node replies go to
+ * their listener, the rest is dropped); returns how many arrived. */
+int sc_link_poll(struct sc_link *l, int timeout_ms);
+
+/* Node replies (SendReply, SendPeakRMS: "PATH node id float...") with this
+ * path go to fn, during waits and polls, on the thread that owns the link.
+ * At most SC_LINK_REPLY_MAX values; path NULL removes the listener. */
+#define SC_LINK_REPLY_MAX 16
+typedef void (*sc_link_node_reply_fn)(void *ud, int32_t node, int32_t id, const float *v, int n);
+void sc_link_on_node_reply(struct sc_link *l, const char *path, sc_link_node_reply_fn fn,
+                           void *ud);
+
+/* Every /n_go (a node started; needs /notify 1) goes to fn with the node
+ * and its arrival time (CLOCK_MONOTONIC ns, when the kernel received it),
+ * during waits and polls. */
+typedef void (*sc_link_go_fn)(void *ud, int32_t node, int64_t arrived_ns);
+void sc_link_on_go(struct sc_link *l, sc_link_go_fn fn, void *ud);
+
+/* /notify on (1) or off (0), waiting for its /done.  Already registered
+ * (or already unregistered) counts as done: re-registering is idempotent. */
 enum sc_link_err sc_link_notify(struct sc_link *l, int on, int timeout_ms);
 /* /status, waiting for /status.reply (st may be NULL). */
 enum sc_link_err sc_link_status(struct sc_link *l, struct sc_status *st, int timeout_ms);
@@ -65,6 +90,23 @@ enum sc_link_err sc_link_load_defs(struct sc_link *l, int timeout_ms);
  * (e.g. "SynthDef not found"). */
 enum sc_link_err sc_link_trial(struct sc_link *l, const char *def, int32_t node, int32_t group,
                                int timeout_ms);
+
+/*
+ * How far ahead of its timetag a bundle must reach the server: sends
+ * SC_LINK_LEAD_PROBES silent trial notes of def (amp 0, nodes first_node
+ * and up, head of group; needs /notify 1) timetagged 60 ms ahead at phases
+ * spread over 11 ms, and times each /n_go.  The server acts on a bundle its
+ * output latency plus up to one period before the timetag.
+ */
+#define SC_LINK_LEAD_PROBES 16
+struct sc_lead {
+	int64_t lead_ns;	/* latest_ns + rtt_ns: the lead a bundle needs */
+	int64_t earliest_ns;	/* smallest timetag - /n_go arrival: where on-time notes start */
+	int64_t latest_ns;	/* largest timetag - /n_go arrival */
+	int64_t rtt_ns;		/* the best round trip of /status */
+};
+enum sc_link_err sc_link_lead(struct sc_link *l, const char *def, int32_t first_node, int32_t group,
+                              struct sc_lead *out, int timeout_ms);
 
 /* Text of the last /fail received ("" when none). */
 const char *sc_link_last_fail(const struct sc_link *l);

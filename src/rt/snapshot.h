@@ -70,6 +70,17 @@ struct snapshot {
 	double server_cpu_avg, server_cpu_peak;
 	int server_synths;
 
+	/* sound health: the server's output meter and the detector (synth_health.h) */
+	float out_peak, out_rms;		/* last meter reading, full scale 1 */
+	int64_t out_meter_age_ns;		/* since the last meter reply, -1 never */
+	uint64_t meter_replies, sound_faults, late_sent;
+	uint64_t synth_dropped;			/* events not sent to the server */
+	uint32_t health_restarts, stack_restarts;
+	uint8_t sound;				/* enum synth_sound */
+	uint8_t watchdog_ok;			/* systemd's watchdog is fed */
+	char synth_fault[128];			/* why there is no sound, "" when none */
+	char synth_fault_short[24];		/* the same in a few words, for the console */
+
 	/* LEDs and the rest */
 	uint64_t led_frames, led_dropped;
 	uint64_t events_dropped, commands_dropped, log_dropped;
@@ -81,6 +92,11 @@ struct snapshot {
 
 	struct snap_mutation mut[SNAP_MUT_MAX];
 	int n_mut;
+
+	/* the sound card of a JACK server the program started (audio_card.h) */
+	uint8_t audio_state;		/* enum audio_card_state */
+	char audio_card[80];		/* its id when chosen, else what synth.audio_device asks */
+	char audio_seen[160];		/* the cards seen: "0 vc4hdmi0 (hdmi), 2 Headphones (headphones)" */
 
 	/* where presets are loaded from and saved to, as the running
 	 * configuration says (it changes with a reload) */

@@ -22,6 +22,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -397,6 +398,23 @@ static int64_t backoff_for(const struct supervise_spec *sp, unsigned failures)
 	return d < sp->backoff_max_ns ? d : sp->backoff_max_ns;
 }
 
+/* Looks for the program on PATH again (it may have been installed or
+ * removed since); false (stats: missing, error) while it is absent. */
+static bool find_program(struct supervise *sv)
+{
+	char *path = resolve(sv->argv[0]);
+	free(sv->path);
+	sv->path = path;
+	pthread_mutex_lock(&sv->lock);
+	sv->st.missing = path == NULL;
+	if (!path) {
+		sv->st.state = SUPERVISE_ERROR;
+		sv->st.next_start_ns = mono_ns() + sv->spec.missing_retry_ns;
+	}
+	pthread_mutex_unlock(&sv->lock);
+	return path != NULL;
+}
+
 static void *supervise_thread(void *arg)
 {
 	struct supervise *sv = arg;
@@ -407,6 +425,11 @@ static void *supervise_thread(void *arg)
 		int kicked = 0;
 		int64_t started = mono_ns();
 
+		if (sp->missing_retry_ns && !find_program(sv)) {
+			if (nap(sv, sp->missing_retry_ns))
+				break;
+			continue;
+		}
 		set_state(sv, SUPERVISE_STARTING);
 		if (!sp->before_start || sp->before_start(sp->ud) == 0) {
 			pid_t pid = spawn(sv->path, sv->argv, sv->envp, &sv->out.fd, &sv->err.fd);
@@ -439,8 +462,8 @@ static void *supervise_thread(void *arg)
 		pthread_mutex_lock(&sv->lock);
 		sv->st.failures = failed ? sv->st.failures + 1 : 0;
 		unsigned f = sv->st.failures;
-		if (kicked)
-			delay = 0;
+		if (kicked || f == 0)
+			delay = 0;	/* asked for, or it had run stably: at once */
 		else if ((int)f >= sp->error_after)
 			delay = sp->error_retry_ns;
 		else
@@ -538,10 +561,11 @@ struct supervise *supervise_start(const struct supervise_spec *spec, enum superv
 		goto out;
 	}
 	sv->path = resolve(spec->argv[0]);
-	if (!sv->path) {
+	if (!sv->path && !sp->missing_retry_ns) {
 		e = SUPERVISE_E_NOTFOUND;
 		goto out;
 	}
+	sv->st.missing = sv->path == NULL;
 	sv->envp = build_env(spec->env);
 	if (!sv->envp || pipe2(sv->wake, O_CLOEXEC | O_NONBLOCK) < 0) {
 		e = SUPERVISE_E_NOMEM;

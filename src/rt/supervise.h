@@ -7,8 +7,10 @@
  * waitpid() and starts it again after a back-off that doubles from
  * backoff_min to backoff_max while it keeps failing.  After error_after
  * consecutive failures the state is SUPERVISE_ERROR and it retries every
- * error_retry.  supervise_stop() sends SIGTERM, then SIGKILL, and removes
- * the child's leftover file (cleanup_path).  Any thread may call the
+ * error_retry.  A program not on PATH is either an error of
+ * supervise_start() or, with missing_retry_ns, looked for again until it
+ * appears (stats.missing meanwhile).  supervise_stop() sends SIGTERM, then
+ * SIGKILL, and removes the child's leftover file (cleanup_path).  Any thread may call the
  * functions here; the callbacks run on the supervisor thread.
  */
 #ifndef ME_RT_SUPERVISE_H
@@ -49,12 +51,18 @@ struct supervise_spec {
 	const char *const *env;			/* "NAME=value" added to the environment */
 	const char *count_prefix;		/* lines starting with it are counted, or NULL */
 	const char *cleanup_path;		/* removed after each death and at stop, or NULL */
-	int64_t backoff_min_ns;			/* 0: 100 ms */
+	int64_t backoff_min_ns;			/* after a quick failure; 0: 100 ms (a
+						 * process that ran stable_ns is
+						 * restarted at once) */
 	int64_t backoff_max_ns;			/* 0: 5 s */
 	int64_t stable_ns;			/* a run this long resets the failures; 0: 2 s */
 	int error_after;			/* 0: 5 consecutive failures */
 	int64_t error_retry_ns;			/* 0: 10 s */
 	int64_t stop_grace_ns;			/* SIGTERM to SIGKILL; 0: 2 s */
+	/* A program not on PATH: 0 fails supervise_start() (SUPERVISE_E_NOTFOUND);
+	 * otherwise the supervisor looks for it again this often (each look a
+	 * failed attempt, stats.missing set) and starts it once it appears. */
+	int64_t missing_retry_ns;
 	/* Called before each start; nonzero skips this attempt as a failure. */
 	int (*before_start)(void *ud);
 	/* Called after each start with the child's pid and the start number (0 first). */
@@ -76,6 +84,7 @@ struct supervise_stats {
 	uint64_t counted;		/* lines starting with count_prefix */
 	int last_status;		/* waitpid() status of the last death */
 	int64_t next_start_ns;		/* CLOCK_MONOTONIC of the next attempt when waiting */
+	int missing;			/* the program was not on PATH at the last look */
 };
 
 struct supervise *supervise_start(const struct supervise_spec *spec, enum supervise_err *err);

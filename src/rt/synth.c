@@ -29,6 +29,45 @@ const char *synth_link_name(enum synth_link l)
 	return "?";
 }
 
+const char *synth_fault_text(enum synth_fault f)
+{
+	switch (f) {
+	case SYNTH_FAULT_NONE: return "";
+	case SYNTH_FAULT_NO_SCSYNTH:
+		return "scsynth is not installed (Debian package supercollider-server): "
+		       "checking again every second";
+	case SYNTH_FAULT_NO_JACKD:
+		return "no JACK server runs and jackd is not installed (Debian package jackd2)";
+	case SYNTH_FAULT_JACK_DOWN: return "the JACK server does not run";
+	case SYNTH_FAULT_PORT_TAKEN: return "another program holds the server's UDP port";
+	case SYNTH_FAULT_SERVER_EXITS: return "scsynth keeps exiting (see its lines in the log)";
+	case SYNTH_FAULT_NO_ANSWER: return "the server does not answer";
+	case SYNTH_FAULT_DEFS: return "the server refuses the synth defs";
+	case SYNTH_FAULT_SILENT: return "notes should sound but the output is silent";
+	case SYNTH_FAULT_NO_METER: return "the server answers but its audio does not run";
+	case SYNTH_FAULT_COUNT: break;
+	}
+	return "?";
+}
+
+const char *synth_fault_name(enum synth_fault f)
+{
+	switch (f) {
+	case SYNTH_FAULT_NONE: return "";
+	case SYNTH_FAULT_NO_SCSYNTH: return "no scsynth";
+	case SYNTH_FAULT_NO_JACKD: return "no jackd";
+	case SYNTH_FAULT_JACK_DOWN: return "JACK down";
+	case SYNTH_FAULT_PORT_TAKEN: return "port taken";
+	case SYNTH_FAULT_SERVER_EXITS: return "scsynth exits";
+	case SYNTH_FAULT_NO_ANSWER: return "no answer";
+	case SYNTH_FAULT_DEFS: return "defs refused";
+	case SYNTH_FAULT_SILENT: return "silent";
+	case SYNTH_FAULT_NO_METER: return "audio stopped";
+	case SYNTH_FAULT_COUNT: break;
+	}
+	return "?";
+}
+
 const char *synth_strerror(enum synth_err e)
 {
 	switch (e) {
@@ -83,6 +122,7 @@ static void none_status(struct synth *s, struct synth_status *out)
 	out->link = SYNTH_LINK_OFF;
 	out->voices = s->set.voices;
 	out->notes = atomic_load(&ns->notes);
+	out->watchdog_ok = true;
 }
 
 static void none_close(struct synth *s)
@@ -140,12 +180,14 @@ void synth_settings_from_config(struct synth_settings *set, const struct config 
 	set->voices = cfg->synth.voices;
 	set->lookahead_ms = cfg->synth.lookahead_ms;
 	set->latency_ms = cfg->synth.latency_ms;
+	set->server_latency_ms = cfg->synth.server_latency_ms;
 	set->sample_rate = cfg->synth.sample_rate;
 	set->jack_period = cfg->synth.jack_period;
 	set->jack_driver = cfg->synth.jack_driver == CONFIG_JACK_ALSA    ? SYNTH_JACK_ALSA
 			   : cfg->synth.jack_driver == CONFIG_JACK_DUMMY ? SYNTH_JACK_DUMMY
 									 : SYNTH_JACK_AUTO;
 	snprintf(set->jack_name, sizeof set->jack_name, "%.63s", cfg->synth.jack_name);
+	snprintf(set->audio_device, sizeof set->audio_device, "%.79s", cfg->synth.audio_device);
 	set->cutoff = cfg->engine.filter_cutoff;
 	set->reverb_mix = cfg->engine.reverb_mix;
 	set->volume = cfg->engine.master_volume;
@@ -190,7 +232,8 @@ struct synth *synth_open(const struct synth_ops *ops, const struct synth_setting
 	}
 	if (set->voices < 1 || set->voices > 64 || set->latency_ms < 0 || set->latency_ms > 1000 ||
 	    set->port < 1 || set->port > 65535 || set->sample_rate < 8000 ||
-	    set->jack_period < 16 || set->heartbeat_ms < 0) {
+	    set->jack_period < 16 || set->heartbeat_ms < 0 || set->server_latency_ms < 0 ||
+	    set->server_latency_ms > 1000) {
 		e = SYNTH_E_SETTINGS;
 		goto out;
 	}

@@ -12,6 +12,7 @@
 #ifndef ME_RT_SYNTH_H
 #define ME_RT_SYNTH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,10 +34,12 @@ struct synth_settings {
 	int sample_rate, jack_period;
 	int jack_driver;		/* enum synth_jack_driver */
 	char jack_name[64];		/* JACK server name; "" = "default" */
+	char audio_device[80];		/* ALSA card of a started jackd (audio_card.h); "" = auto */
 	char record_path[SYNTH_STR_MAX];	/* record the master output here; "" = no */
 	double cutoff, reverb_mix, volume;	/* starting values of the parameters */
 	double attack, release;		/* starting voice attack and release, s */
 	int heartbeat_ms;		/* /status period; 1000 */
+	int server_latency_ms;		/* the server's lead added to timetags; 0 = learn it */
 };
 
 enum synth_err {
@@ -59,6 +62,21 @@ enum synth_link {
 	SYNTH_LINK_ERROR	/* repeated failures: still retrying, slowly */
 };
 
+/* Why there is no sound, as the snapshot shows it next to the link state. */
+enum synth_fault {
+	SYNTH_FAULT_NONE,
+	SYNTH_FAULT_NO_SCSYNTH,		/* scsynth is not installed (not on PATH) */
+	SYNTH_FAULT_NO_JACKD,		/* no JACK server runs and jackd is not installed */
+	SYNTH_FAULT_JACK_DOWN,		/* the JACK server does not run */
+	SYNTH_FAULT_PORT_TAKEN,		/* another program holds the server's UDP port */
+	SYNTH_FAULT_SERVER_EXITS,	/* scsynth keeps exiting */
+	SYNTH_FAULT_NO_ANSWER,		/* the server does not answer */
+	SYNTH_FAULT_DEFS,		/* the server refuses the synth defs */
+	SYNTH_FAULT_SILENT,		/* notes should sound, the output stays silent */
+	SYNTH_FAULT_NO_METER,		/* the server answers, its audio does not run */
+	SYNTH_FAULT_COUNT
+};
+
 struct synth_status {
 	const char *backend;		/* "none", "supercollider" */
 	enum synth_link link;
@@ -74,8 +92,21 @@ struct synth_status {
 	int64_t ready_ns;		/* CLOCK_MONOTONIC when the link last became ready */
 	int64_t down_ns;		/* when the server was last found gone, 0 never */
 	int64_t first_note_ns;		/* when the first note after ready_ns sounds, 0 none yet */
-	int64_t out_latency_ns;		/* the server's output latency, added to every timetag */
+	int64_t out_latency_ns;		/* the server's lead (output latency + a period), added to
+					   every timetag */
 	unsigned record_part;		/* recording file number: 0 = the given path, n = PATH-n.wav */
+
+	/* sound health: the server's output meter and the detector (synth_health.h) */
+	float out_peak, out_rms;	/* last meter reply, full scale 1, the louder channel */
+	int64_t meter_ns;		/* CLOCK_MONOTONIC of the last meter reply, 0 none */
+	uint64_t meter_replies;
+	int sound;			/* enum synth_sound */
+	enum synth_fault fault;		/* why there is no sound now, SYNTH_FAULT_NONE */
+	uint64_t health_faults;		/* faults the detector acted on */
+	unsigned health_restarts;	/* server restarts it asked for */
+	unsigned stack_restarts;	/* audio stack restarts it asked for */
+	bool watchdog_ok;		/* systemd's watchdog may be fed */
+	uint64_t late_sent;		/* bundles that left after the server needed them */
 };
 
 struct synth;
@@ -129,6 +160,10 @@ void synth_status(struct synth *s, struct synth_status *out);
 void synth_close(struct synth *s);
 
 const char *synth_link_name(enum synth_link l);
+/* What an operator reads for a fault ("scsynth is not installed ..."); "" for none. */
+const char *synth_fault_text(enum synth_fault f);
+/* The same in a few words ("no scsynth"); "" for none. */
+const char *synth_fault_name(enum synth_fault f);
 const char *synth_strerror(enum synth_err e);
 
 #endif

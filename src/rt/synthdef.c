@@ -335,13 +335,40 @@ enum synthdef_err synthdef_build_voice(struct synthdef *d)
 }
 
 /*
+ * The output meter: SendPeakRMS.ar([l, r], SYNTHDEF_METER_HZ, 0,
+ * SYNTHDEF_METER_ID, SYNTHDEF_METER_PATH).  scsynth sends every notified
+ * client "PATH node id peakL rmsL peakR rmsR" that many times a second,
+ * each over the samples since the previous reply (no peak lag).  Its
+ * inputs: rate, lag, reply id, channel count, the channels, then the
+ * path's length and its characters, one constant each.
+ */
+static void synthdef_meter(struct synthdef *d, int left, int right)
+{
+	static const char path[] = SYNTHDEF_METER_PATH;
+	struct synthdef_in in[SYNTHDEF_MAX_INPUTS];
+	int n = 0;
+	in[n++] = synthdef_const(d, (float)SYNTHDEF_METER_HZ);
+	in[n++] = synthdef_const(d, 0.0f);
+	in[n++] = synthdef_const(d, (float)SYNTHDEF_METER_ID);
+	in[n++] = synthdef_const(d, 2.0f);
+	in[n++] = synthdef_out(left, 0);
+	in[n++] = synthdef_out(right, 0);
+	in[n++] = synthdef_const(d, (float)(sizeof path - 1));
+	for (size_t i = 0; i + 1 < sizeof path && n < SYNTHDEF_MAX_INPUTS; i++)
+		in[n++] = synthdef_const(d, (float)(unsigned char)path[i]);
+	synthdef_ugen(d, "SendPeakRMS", SYNTHDEF_AUDIO, 0, 0, n, in);
+}
+
+/*
  * me_fx: the master effect after all voices.
  *   dry    = In.ar(in, 2)
  *   wet    = FreeVerb2.ar(dry[0], dry[1], 1, room, damp)
  *   m      = VarLag.kr(Clip.kr(mix, 0, 1), lag)
  *   v      = VarLag.kr(Clip.kr(volume, 0, 1), lag)
  *          * EnvGen.kr(gate, doneAction 2, Env([1, 1, 0], [0, lag], releaseNode 1))
- *   Out.ar(out, softclip(((wet - dry) * m + dry) * v))
+ *   o      = softclip(((wet - dry) * m + dry) * v)
+ *   Out.ar(out, o)
+ *   the output meter on o, after the fade (synthdef_meter)
  * FreeVerb2 reads its own mix once per control block, so a change would
  * step every 64 samples: the reverb runs fully wet and the dry/wet blend is
  * made here, where a control-rate factor is interpolated across each block.
@@ -413,6 +440,7 @@ enum synthdef_err synthdef_build_fx(struct synthdef *d)
 	struct synthdef_in in_out[] = {param_in(d, c, "out"), synthdef_out(ch[0], 0),
 	                               synthdef_out(ch[1], 0)};
 	synthdef_ugen(d, "Out", SYNTHDEF_AUDIO, 0, 0, 3, in_out);
+	synthdef_meter(d, ch[0], ch[1]);
 	return d->err;
 }
 

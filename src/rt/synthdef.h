@@ -129,6 +129,12 @@ enum synthdef_err synthdef_write_file(const char *path);
 #define SYNTHDEF_NODE_FX 901
 #define SYNTHDEF_NODE_REC 902
 
+/* The output meter in me_fx: replies PATH node id peakL rmsL peakR rmsR to
+ * every notified client METER_HZ times a second. */
+#define SYNTHDEF_METER_PATH "/me_meter"
+#define SYNTHDEF_METER_HZ 5
+#define SYNTHDEF_METER_ID 1001
+
 /* Equal temperament, A4 = MIDI 69 = 440 Hz. */
 double synthdef_freq_of(int pitch);
 /* Amplitude of one voice for a MIDI velocity 0..127 (0 for 0). */

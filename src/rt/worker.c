@@ -116,8 +116,7 @@ struct worker {
 
 static struct timespec ns_to_ts(int64_t ns)
 {
-	struct timespec ts = {.tv_sec = ns / NS_PER_SEC, .tv_nsec = ns % NS_PER_SEC};
-	return ts;
+	return rtclock_timespec(ns);
 }
 
 struct worker *worker_new(struct engine *e, const struct engine_config *cfg,

@@ -208,6 +208,16 @@ void fmt_percent(char *buf, size_t n, double frac)
 	snprintf(buf, n, "%.1f%%", frac * 100);
 }
 
+void fmt_level(char *buf, size_t n, double peak, bool measured)
+{
+	if (!measured || !isfinite(peak))
+		snprintf(buf, n, "--");
+	else if (peak < 1e-5)
+		snprintf(buf, n, "-inf");
+	else	/* + 0.0: no "-0dB" just under full scale */
+		snprintf(buf, n, "%.0fdB", round(20 * log10(peak)) + 0.0);
+}
+
 void fmt_mutation(char *buf, size_t n, const struct snap_mutation *m)
 {
 	char t[16], from[32], to[32];

@@ -42,6 +42,8 @@ void fmt_gate(char *buf, size_t n, double prob);
 void fmt_note(char *buf, size_t n, int scale, int root, int pitch, const struct glyphs *g);
 /* A fraction as a percentage with one decimal: "3.1%". */
 void fmt_percent(char *buf, size_t n, double frac);
+/* An output level (full scale 1) in dBFS: "-14dB", "-inf" for silence, "--" when not measured. */
+void fmt_level(char *buf, size_t n, double peak, bool measured);
 /* A mutation log line: "12:31 filter_cutoff 2400 -> 2650". */
 void fmt_mutation(char *buf, size_t n, const struct snap_mutation *m);
 /* "PAUSED", "IDLE" or "PLAYING". */

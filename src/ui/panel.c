@@ -12,6 +12,7 @@
 
 #include "core/param.h"
 #include "core/scale.h"
+#include "rt/audio_card.h"
 #include "ui/fmt.h"
 
 static void hash_bytes(uint64_t *h, const void *p, size_t n)
@@ -112,6 +113,16 @@ static void draw_header(struct pen *p)
 	x = pen_put(p, 1, x, link_role(s->link_midi), snap_link_name(s->link_midi)) + 2;
 	x = pen_put(p, 1, x, R_DIM, "scsynth ");
 	x = pen_put(p, 1, x, link_role(s->link_synth), snap_link_name(s->link_synth)) + 2;
+	if (s->synth_fault_short[0])
+		x = pen_printf(p, 1, x - 1, R_WARN, "(%.*s)", (int)sizeof s->synth_fault_short,
+			       s->synth_fault_short) + 2;
+	if (s->audio_state != AUDIO_CARD_UNUSED) {
+		bool ok = s->audio_state == AUDIO_CARD_CHOSEN;
+		x = pen_put(p, 1, x, R_DIM, "card ");
+		x = pen_printf(p, 1, x, ok ? R_GOOD : R_WARN, "%.*s%s", (int)sizeof s->audio_card,
+			       s->audio_card, ok ? "" : s->audio_state == AUDIO_CARD_NO_CARD ?
+			       ": none to play on" : " missing") + 2;
+	}
 	x = pen_put(p, 1, x, R_DIM, "leds ");
 	x = pen_put(p, 1, x, link_role(s->link_led), snap_link_name(s->link_led)) + 2;
 	fmt_percent(buf, sizeof buf, s->worker_cpu);
@@ -244,11 +255,12 @@ static void draw_meters(struct pen *p)
 	fmt_duration(a, sizeof a, s->lateness_p50);
 	fmt_duration(b, sizeof b, s->lateness_p99);
 	pen_printf(p, 2, 0, R_NORMAL, "lateness p50 %-7s p99 %s", a, b);
-	int lx = pen_printf(p, 3, 0, s->late_bundles ? R_WARN : R_NORMAL,
-			    "late bundles %llu of %llu", (unsigned long long)s->late_bundles,
-			    (unsigned long long)s->bundles_sent);
+	int xl = pen_printf(p, 3, 0, s->late_bundles ? R_WARN : R_NORMAL, "late bundles %llu of %llu",
+			    (unsigned long long)s->late_bundles, (unsigned long long)s->bundles_sent);
+	fmt_level(a, sizeof a, s->out_peak, s->out_meter_age_ns >= 0);
+	xl = pen_printf(p, 3, xl + 2, s->synth_fault_short[0] ? R_WARN : R_NORMAL, "out %s", a);
 	if (s->stalls)	/* the engine could not run for a while (see synth.late_drop_ms) */
-		pen_printf(p, 3, lx + 1, R_WARN, "stalls %llu", (unsigned long long)s->stalls);
+		pen_printf(p, 3, xl + 2, R_WARN, "stalls %llu", (unsigned long long)s->stalls);
 	int vmax = s->voices_max > 0 ? s->voices_max : c->opt.voices_max;
 	int x = pen_printf(p, 4, 0, vmax > 0 && s->voices_active >= vmax ? R_WARN : R_NORMAL,
 			   "voices %d/%d", s->voices_active, vmax);
@@ -324,11 +336,32 @@ void panel_draw_help(struct pen *p)
 		pen_put(p, y++, 2, R_DIM, "K beside a value: held by the keyboard");
 	if (y < p->h - 1)
 		pen_put(p, y++, 2, R_DIM, "until its control moves on the controller");
+	/* The sound cards seen (when the program chose one), on the lines
+	 * panel_help_lines() keeps for them, broken after the commas. */
+	const struct snapshot *s = p->c->snap;
+	if (!p->c->have_snap || s->audio_state == AUDIO_CARD_UNUSED)
+		return;
+	char line[PANEL_LINE_MAX] = "sound cards:";
+	int width = p->wd - 4 < (int)sizeof line - 1 ? p->wd - 4 : (int)sizeof line - 1;
+	for (const char *c = s->audio_seen; *c && y < p->h - 1;) {
+		const char *comma = strstr(c, ", ");
+		int n = comma ? (int)(comma - c) + 1 : (int)strnlen(c, sizeof s->audio_seen);
+		int len = (int)strlen(line);
+		if (len > 2 && len + 1 + n > width) {
+			pen_put(p, y++, 2, R_DIM, line);
+			snprintf(line, sizeof line, " ");
+			len = 1;
+		}
+		snprintf(line + len, sizeof line - (size_t)len, " %.*s", n, c);
+		c += comma ? n + 1 : n;
+	}
+	if (y < p->h - 1)
+		pen_put(p, y, 2, R_DIM, line);
 }
 
 int panel_help_lines(void)
 {
-	int n = 2;
+	int n = 2 + 2;	/* the box, and two lines for the sound cards */
 	for (const struct fmt_help *h = fmt_help; h->keys; h++)
 		n++;
 	return n;

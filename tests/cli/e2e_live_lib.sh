@@ -5,7 +5,15 @@
 #
 #   e2e_require                 fail naming any missing tool
 #   e2e_init NAME               private temp dir E2E_TMP, JACK server name
-#                               E2E_JACK and UDP port E2E_PORT; EXIT trap
+#                               E2E_JACK and UDP port E2E_PORT; EXIT trap;
+#                               E2E_AS: how e2e_start runs the binary: as the
+#                               unprivileged test user (tests/lib/audio.sh
+#                               audio_user) unless E2E_AS_ROOT=1; takes the
+#                               audio lock (audio.sh audio_exclusive)
+#   e2e_attempts N FUNC ARGS... run FUNC up to N times until it succeeds
+#                               (each in a subshell: its e2e_fail ends that
+#                               attempt only; E2E_TRY is its number); on
+#                               failure E2E_FAILS holds each one's reason
 #   E2E_SETS=(...)              --set options of the run (e2e_isolated,
 #                               e2e_dense fill it)
 #   e2e_pick_seed               a seed whose first step lasts at most half a
@@ -38,17 +46,21 @@ E2E_PORT=
 E2E_RC=
 E2E_STOP_MS=
 E2E_SETS=()
+E2E_AS=()
 E2E_STEP_S=
+E2E_TRY=1
+E2E_FAILS=
 
 e2e_fail() {
 	echo "FAIL: $*" >&2
+	[ -z "$E2E_TMP" ] || echo "$*" >>"$E2E_TMP/fails" 2>/dev/null || true
 	exit 1
 }
 
 e2e_require() {
 	local t
-	for t in jackd:jackd2 jack_wait:jackd2 scsynth:supercollider-server sox:sox \
-		python3:python3 pgrep:procps; do
+	for t in jackd:jackd2 jack_wait:jackd2 jack_lsp:jackd2 scsynth:supercollider-server sox:sox \
+		python3:python3 pgrep:procps curl:curl; do
 		command -v "${t%%:*}" >/dev/null 2>&1 ||
 			e2e_fail "${t%%:*} not found: install the Debian package ${t#*:}"
 	done
@@ -64,7 +76,8 @@ e2e_require() {
 . "${top_srcdir:-.}/tests/lib/audio.sh"
 e2e_free_port() { audio_free_port; }
 
-e2e_cleanup() {
+# The engine and the managed stack it started (a killed engine leaves them).
+e2e_kill_all() {
 	local p
 	if [ -n "$E2E_PID" ]; then
 		kill -9 "$E2E_PID" 2>/dev/null || true
@@ -82,6 +95,10 @@ e2e_cleanup() {
 			kill -9 "$p" 2>/dev/null || true
 		done
 	fi
+}
+
+e2e_cleanup() {
+	e2e_kill_all
 	if declare -F audio_stop >/dev/null; then
 		audio_stop
 	fi
@@ -94,6 +111,12 @@ e2e_init() {
 	E2E_JACK="me-$1-$$"
 	E2E_PORT=$(e2e_free_port) || e2e_fail "no free UDP port"
 	trap e2e_cleanup EXIT
+	audio_exclusive
+	E2E_AS=()
+	if [ "${E2E_AS_ROOT:-0}" != 1 ]; then
+		audio_user "$E2E_TMP"
+		E2E_AS=("${AUDIO_AS[@]}")
+	fi
 }
 
 # Sequenced notes separated by silence: a one-step pattern that always
@@ -135,10 +158,31 @@ for l in sys.stdin:
 e2e_start() {
 	local log=$1
 	shift
-	"$E2E_BIN" --daemon -v -c "$E2E_CONF" --set synth.jack_name="$E2E_JACK" \
+	"${E2E_AS[@]}" "$E2E_BIN" --daemon -v -c "$E2E_CONF" --set synth.jack_name="$E2E_JACK" \
 		--set synth.port="$E2E_PORT" --midi-in none --led none --http off \
-		"${E2E_SETS[@]}" "$@" >"$log" 2>&1 </dev/null &
+		"${E2E_SETS[@]}" "$@" >"$log" 2>&1 </dev/null 9>&- &
 	E2E_PID=$!
+}
+
+# A timing check on a shared machine: a fault fails every attempt, a
+# machine too busy for one run rarely fails N in a row.  Each attempt's
+# figures stay in the log; after N failures the caller's e2e_fail names
+# the check.
+e2e_attempts() {
+	local n=$1 k why
+	shift
+	E2E_FAILS=
+	for k in $(seq 1 "$n"); do
+		echo "-- attempt $k of $n: $* (load $(cut -d' ' -f1-3 /proc/loadavg))"
+		rm -f "$E2E_TMP/fails"
+		if (trap e2e_kill_all EXIT; E2E_TRY=$k; "$@"); then
+			return 0
+		fi
+		why=$(tail -1 "$E2E_TMP/fails" 2>/dev/null || true)
+		E2E_FAILS="${E2E_FAILS:+$E2E_FAILS; }attempt $k: ${why:-failed (see above)}"
+		echo "-- attempt $k of $n failed: ${why:-see above}" >&2
+	done
+	return 1
 }
 
 # Is the process running (not exited, not a zombie waiting to be reaped)?

@@ -9,7 +9,7 @@ set -euo pipefail
 
 . "${top_srcdir:-.}/tests/lib/audio.sh"
 drive="${top_builddir:-.}/tests/tools/synth_drive"
-for t in jackd:jackd2 jack_wait:jackd2 scsynth:supercollider-server sox:sox; do
+for t in jackd:jackd2 jack_wait:jackd2 jack_lsp:jackd2 scsynth:supercollider-server sox:sox; do
 	command -v "${t%%:*}" >/dev/null 2>&1 || audio_fail "${t%%:*} not found: install the Debian package ${t#*:}"
 done
 [ -x "$drive" ] || audio_fail "$drive not built"
@@ -21,16 +21,30 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
+audio_exclusive
 
-# 1. Play, burst, kill -9, record.
-port=$(audio_free_port) || audio_fail "no free UDP port"
-if ! "$drive" --port "$port" --jack "me-live-$$" --record "$tmp/take.wav" --seconds 8 \
-	--swing 0.2 --kill-at 4 --burst --check >"$tmp/run.txt" 2>"$tmp/run.err"; then
-	cat "$tmp/run.txt" "$tmp/run.err" >&2
-	audio_fail "synth_drive checks failed"
-fi
-grep '^check' "$tmp/run.txt"
-grep -E '^(kill|recovery|onset)' "$tmp/run.txt"
+# 1. Play, burst, kill -9, record.  The timing checks (onsets, late
+# bundles, recovery, the synth count while stolen voices fade) depend on
+# the machine: a fault fails every run, a busy machine seldom three in a
+# row, so up to three runs; each run's figures stay in the log.
+run=1
+while :; do
+	port=$(audio_free_port) || audio_fail "no free UDP port"
+	rm -f "$tmp"/take*.wav
+	echo "-- run $run of 3 (load $(cut -d' ' -f1-3 /proc/loadavg))"
+	if "$drive" --port "$port" --jack "me-live-$$-$run" --record "$tmp/take.wav" --seconds 8 \
+		--swing 0.2 --kill-at 4 --burst --check >"$tmp/run.txt" 2>"$tmp/run.err" 9>&-; then
+		grep '^check' "$tmp/run.txt"
+		grep -E '^(kill|recovery|onset|part)' "$tmp/run.txt"
+		break
+	fi
+	cat "$tmp/run.txt" "$tmp/run.err"
+	failed=$(grep '^check.* FAIL ' "$tmp/run.txt" | sed 's/^check //; s/  */ /g' | paste -sd';' -)
+	[ -n "$failed" ] || failed="synth_drive exited without a verdict (see above)"
+	[ "$run" -lt 3 ] || audio_fail "synth_drive, 3 runs of 3: $failed"
+	echo "-- run $run failed: $failed"
+	run=$((run + 1))
+done
 # The recording after the restart, read by an independent tool.
 rms=$(sox "$tmp/take-1.wav" -n stat 2>&1 | awk '/RMS +amplitude/ {print $3}')
 awk -v r="$rms" 'BEGIN { exit !(r > 0.001) }' || audio_fail "take-1.wav is silent (RMS $rms)"
@@ -38,7 +52,7 @@ awk -v r="$rms" 'BEGIN { exit !(r > 0.001) }' || audio_fail "take-1.wav is silen
 
 # 2. SIGTERM mid-run: clean close, nothing left running.
 port=$(audio_free_port) || audio_fail "no free UDP port"
-"$drive" --port "$port" --jack "me-live-t$$" --seconds 30 >"$tmp/term.txt" 2>"$tmp/term.err" &
+"$drive" --port "$port" --jack "me-live-t$$" --seconds 30 >"$tmp/term.txt" 2>"$tmp/term.err" 9>&- &
 pid=$!
 for _ in $(seq 1 100); do
 	grep -q '^ready_after_ms' "$tmp/term.txt" 2>/dev/null && break

@@ -27,6 +27,8 @@ user=mystery-test
 id -u "$user" >/dev/null 2>&1 ||
 	useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin \
 		"$user" 2>/dev/null || id -u "$user" >/dev/null 2>&1 || e2e_fail "cannot create $user"
+# The wrapper below drops to the service user itself: no second drop.
+E2E_AS_ROOT=1
 e2e_init unit-live
 chown "$user:" "$E2E_TMP"
 as_service=(setpriv --reuid="$user" --regid="$user" --init-groups
@@ -56,7 +58,8 @@ log=$E2E_TMP/run.log
 wav=$E2E_TMP/take.wav
 e2e_start "$log" --seed 3 --record "$wav"
 e2e_wait_log "$log" '"event":"started"' 30
-sleep 4
+e2e_wait_log "$log" "\"event\":\"synth.ready\"" 60
+sleep 3
 e2e_stop
 [ "$E2E_RC" -eq 0 ] || { grep -v '"debug"' "$log" >&2; e2e_fail "exit status $E2E_RC"; }
 [ -z "$(e2e_leftovers)" ] || e2e_fail "$(e2e_leftovers)"

@@ -5,8 +5,12 @@
 #   audio_start DIR             start jackd (dummy driver, 48 kHz, period 256)
 #                               under a private name and scsynth on a free
 #                               private UDP port; logs go to DIR
+#   audio_free_port, audio_free_tcp_port
+#                               a UDP (TCP) port nothing listens on now
 #   audio_stop                  stop both, remove scsynth's shared memory;
 #                               safe to call twice and from an EXIT trap
+#   audio_exclusive             wait until no other audio test of this build
+#                               tree runs, and hold that until exit (below)
 # After audio_start: AUDIO_PORT (scsynth's UDP port), AUDIO_JACK (the JACK
 # server name), AUDIO_SC_LOG (scsynth's stdout and stderr), AUDIO_PROBE
 # (the sc_probe tool).  Typical use:
@@ -14,6 +18,18 @@
 #   audio_require; audio_start "$tmp"
 # A missing tool or a stack that does not come up fails the test: CI must
 # not skip silently.
+#
+# The installation runs as its own unprivileged user, without memory locking
+# or real-time rights; root hides bugs (JACK's per-user sockets, what libjack
+# prints).  So the live tests run the engine that way:
+#   audio_user DIR              AUDIO_USER, and AUDIO_AS: a command prefix that
+#                               runs a program as that user (as root: a system
+#                               user ME_TEST_USER, default mystery-test,
+#                               created when missing, in the audio group,
+#                               through prlimit and setpriv; otherwise the
+#                               caller itself), with no real-time priority and
+#                               64 KiB of lockable memory; DIR becomes the
+#                               user's, and its HOME.
 
 AUDIO_RATE=48000
 AUDIO_PERIOD=256
@@ -23,6 +39,8 @@ AUDIO_JACK_PID=
 AUDIO_SC_PID=
 AUDIO_SC_LOG=
 AUDIO_PROBE="${top_builddir:-.}/tests/tools/sc_probe"
+AUDIO_USER=
+AUDIO_AS=()
 
 audio_fail() {
 	echo "FAIL: $*" >&2
@@ -31,7 +49,7 @@ audio_fail() {
 
 audio_require() {
 	local t pkg
-	for t in jackd:jackd2 jack_wait:jackd2 scsynth:supercollider-server sox:sox; do
+	for t in jackd:jackd2 jack_wait:jackd2 jack_lsp:jackd2 scsynth:supercollider-server sox:sox; do
 		pkg=${t#*:}
 		t=${t%%:*}
 		command -v "$t" >/dev/null 2>&1 ||
@@ -53,12 +71,25 @@ audio_free_port() {
 	return 1
 }
 
+# A TCP port on 127.0.0.1 that nothing listens on now (for --http).
+audio_free_tcp_port() {
+	local p i
+	for i in $(seq 1 50); do
+		p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+		if ! ss -Hltn 2>/dev/null | awk '{print $4}' | grep -q ":$p\$"; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
 audio_start() {
 	local dir=$1 i try
 	[ -d "$dir" ] || audio_fail "audio_start: no directory $dir"
 	AUDIO_JACK="me-test-$$-$RANDOM"
 	jackd -n "$AUDIO_JACK" -d dummy -r "$AUDIO_RATE" -p "$AUDIO_PERIOD" \
-		>"$dir/jackd.log" 2>&1 &
+		>"$dir/jackd.log" 2>&1 9>&- &
 	AUDIO_JACK_PID=$!
 	if ! JACK_DEFAULT_SERVER="$AUDIO_JACK" timeout 15 jack_wait -w -t 10 >/dev/null 2>&1; then
 		cat "$dir/jackd.log" >&2
@@ -70,7 +101,7 @@ audio_start() {
 		JACK_DEFAULT_SERVER="$AUDIO_JACK" JACK_NO_START_SERVER=1 \
 			SC_JACK_DEFAULT_OUTPUTS= SC_JACK_DEFAULT_INPUTS= \
 			scsynth -u "$AUDIO_PORT" -i 0 -o 2 -D 0 -R 0 -l 4 \
-			>"$AUDIO_SC_LOG" 2>&1 </dev/null &
+			>"$AUDIO_SC_LOG" 2>&1 </dev/null 9>&- &
 		AUDIO_SC_PID=$!
 		for i in $(seq 1 50); do
 			if ! kill -0 "$AUDIO_SC_PID" 2>/dev/null; then
@@ -102,6 +133,10 @@ audio_stop_sc() {
 		AUDIO_SC_PID=
 	fi
 	if [ -n "$AUDIO_PORT" ]; then
+		# one started again on the same port (a test standing in for its supervisor)
+		for i in $(pgrep -f "^scsynth -u $AUDIO_PORT " || true); do
+			kill -9 "$i" 2>/dev/null || true
+		done
 		rm -f "/dev/shm/SuperColliderServer_$AUDIO_PORT"
 	fi
 }
@@ -121,7 +156,54 @@ audio_stop() {
 	fi
 }
 
+# make -j2 check runs two tests at once; two audio stacks (each a JACK
+# dummy driver waking every 5 ms and a scsynth, at real-time priority when
+# root) on a 2-core machine disturb each other's timing, which the
+# installation, with one stack, never sees.  So each live audio test holds
+# an exclusive lock (flock on fd 9, tests/.audio.lock in the build tree)
+# from here until it exits; the other tests go on in parallel.  Long-lived
+# processes the test starts get fd 9 closed (9>&-), so one left behind
+# cannot keep the lock.
+audio_exclusive() {
+	local lock="${top_builddir:-.}/tests/.audio.lock" t0
+	command -v flock >/dev/null 2>&1 || audio_fail "flock not found: install the Debian package util-linux"
+	exec 9>>"$lock" || audio_fail "cannot open $lock"
+	t0=$(date +%s)
+	flock -w 1200 9 || audio_fail "another audio test held $lock for 20 minutes"
+	[ $(($(date +%s) - t0)) -lt 2 ] || echo "audio_exclusive: waited $(($(date +%s) - t0)) s for $lock"
+}
+
 # Number of "late" lines scsynth printed (bundles that arrived too late).
 audio_late_count() {
 	grep -c '^late ' "$AUDIO_SC_LOG" 2>/dev/null || true
+}
+
+audio_user() {
+	local dir=$1 name=${ME_TEST_USER:-mystery-test} i groups=()
+	local lim=(--rtprio=0:0 --memlock=65536:65536)
+	[ -d "$dir" ] || audio_fail "audio_user: no directory $dir"
+	if [ "$(id -u)" -ne 0 ]; then
+		AUDIO_USER=$(id -un)
+		AUDIO_AS=(prlimit "${lim[@]}" env HOME="$dir")
+		return 0
+	fi
+	local t
+	for t in setpriv:util-linux prlimit:util-linux useradd:passwd; do
+		command -v "${t%%:*}" >/dev/null 2>&1 ||
+			audio_fail "${t%%:*} not found: install the Debian package ${t#*:}"
+	done
+	getent group audio >/dev/null && groups=(--groups audio)
+	# Parallel tests may race to create it: whoever loses finds it made.
+	for i in 1 2 3 4 5 6; do
+		id -u "$name" >/dev/null 2>&1 && break
+		useradd --system --user-group "${groups[@]}" --no-create-home \
+			--home-dir /nonexistent --shell /usr/sbin/nologin "$name" 2>/dev/null ||
+			sleep 0.5
+	done
+	id -u "$name" >/dev/null 2>&1 || audio_fail "cannot create the test user $name (useradd)"
+	chown "$name:" "$dir" || audio_fail "cannot give $dir to $name"
+	AUDIO_USER=$name
+	AUDIO_AS=(prlimit "${lim[@]}"
+		setpriv --reuid="$name" --regid="$name" --init-groups
+		env HOME="$dir" XDG_STATE_HOME="$dir/state")
 }

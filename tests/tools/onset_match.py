@@ -41,6 +41,8 @@ Checks (exit status 1 when one fails, with the reason on stderr):
   --min-notes N   at least N sequenced notes expected inside the recording
   --min-share X   share of those expected notes on time (local grid, or
                   exact with --offline), 0..1
+  --tol N         for --min-share, on time means within N samples of the
+                  local grid (default 1: within one sample)
   --live-within   every measured live note on time
 With --log, "first_sound" gives the wall-clock time (seconds since the
 epoch) of the take's first onset: when its note was meant to sound.
@@ -184,6 +186,7 @@ def main():
     ap.add_argument("--period-ms", type=float, default=2.0)
     ap.add_argument("--min-notes", type=int, default=0)
     ap.add_argument("--min-share", type=float, default=0.0)
+    ap.add_argument("--tol", type=float, default=1.0)
     ap.add_argument("--live-within", action="store_true")
     ap.add_argument("--verbose", action="store_true")
     a = ap.parse_args()
@@ -315,7 +318,7 @@ def main():
             return a_off + b_rate * t
         return my + b * (t - mx)
 
-    glob, loc, on_time, g_on_time = [], [], 0, 0
+    glob, loc, on_time, g_on_time, near = [], [], 0, 0, 0
     for tk, o, ln in pairs:
         g = o - (a_off + b_rate * tk)
         g_on_time += abs(o - round(a_off + b_rate * tk)) <= 1.0
@@ -323,6 +326,7 @@ def main():
         e = o - ideal
         ok = abs(o - round(ideal)) <= 1.0
         on_time += ok
+        near += abs(o - round(ideal)) <= a.tol
         glob.append(g)
         loc.append(e)
         if a.verbose:
@@ -331,8 +335,12 @@ def main():
     if not a.offline:
         print("global " + stats(glob) + " on_time %d" % g_on_time)
     print("local " + stats(loc))
-    share = on_time / expected if expected else 0.0
-    print("on_time %d of %d expected (%.1f %%)" % (on_time, expected, 100 * share))
+    share = (near if a.tol > 1 else on_time) / expected if expected else 0.0
+    print("on_time %d of %d expected (%.1f %%)" % (on_time, expected,
+                                                   100 * on_time / max(expected, 1)))
+    if a.tol > 1:
+        print("within_tol %d of %d expected (%.1f %%, +-%g samples)" %
+              (near, expected, 100 * share, a.tol))
 
     def around_ideal(t):
         """The line through the two sequenced notes before t and the two
@@ -381,8 +389,9 @@ def main():
         fails.append("only %d notes expected in the recording (want >= %d)" %
                      (expected, a.min_notes))
     if share < a.min_share:
-        fails.append("only %d of %d notes within +-1 sample (want >= %.0f %%)" %
-                     (on_time, expected, 100 * a.min_share))
+        fails.append("only %d of %d notes within +-%g sample%s (want >= %.0f %%; %d within "
+                     "+-1 sample)" % (near if a.tol > 1 else on_time, expected, a.tol,
+                                      "s" if a.tol > 1 else "", 100 * a.min_share, on_time))
     if a.live_within and lwithin != len(lerr):
         fails.append("%d of %d live notes off by more than 1 sample" %
                      (len(lerr) - lwithin, len(lerr)))

@@ -1,0 +1,121 @@
+#!/bin/bash
+# e2e_live_external: the engine on a scsynth it did not start (--synth
+# supercollider:127.0.0.1:PORT, a private one from tests/lib/audio.sh), run
+# as the unprivileged test user.  An operator would notice:
+#  1. The engine killed with SIGKILL while it plays, then started again with
+#     another reverb mix: the new one clears what the old one left (the
+#     server never answers "duplicate node ID"), its effects synth has the
+#     new mix (/s_get), and it sounds (its meter, /state).
+#  2. Visitors press buttons (live notes, tests/tools/visitor.py on a pty):
+#     the server prints no "late" line, and the engine's count of late
+#     bundles, which for such a server comes from each note's /n_go, is 0.
+#     Up to three runs (e2e_attempts): a busy machine can make a bundle of
+#     an unprivileged engine late once; a fault makes each run fail.
+#  3. Told a lead far too short (synth.server_latency_ms=1, 10 ms of
+#     look-ahead) for a server with JACK periods of 1024 frames (it needs
+#     bundles some 40 ms ahead): the server prints "late" lines and the
+#     engine counts them too, at least half as many (notes late by less
+#     than a period and the margin go unseen) and not many more.
+set -euo pipefail
+. "${top_srcdir:-.}/tests/lib/audio.sh"
+. "${top_srcdir:-.}/tests/cli/e2e_live_lib.sh"
+e2e_require
+audio_require
+e2e_init e2e-ext
+ask="${top_srcdir:-.}/tests/tools/osc_ask.py"
+audio_start "$E2E_TMP"
+ext=(--synth "supercollider:127.0.0.1:$AUDIO_PORT")
+E2E_SETS=(--set sequencer.density=1 --set idle.timeout_ms=86400000)
+
+state() {
+	curl -s --max-time 2 "http://127.0.0.1:$http/state" | python3 -c "import json, sys; d = json.load(sys.stdin); print($1)"
+}
+metric() {
+	curl -s --max-time 2 "http://127.0.0.1:$http/metrics" | awk -v k="mystery_engine_$1" '$1 == k { print $2 }'
+}
+wait_sound() {
+	local i s
+	for i in $(seq 1 100); do
+		s=$(state "d['sound']['state'], d['sound']['peak'] > 1e-5" 2>/dev/null) || true
+		[ "$s" = "ok True" ] && return 0
+		sleep 0.1
+	done
+	e2e_fail "no sound by the engine's meter ($s)"
+}
+
+# 1. killed, then started again
+http=$(audio_free_tcp_port) || e2e_fail "no free TCP port"
+e2e_start "$E2E_TMP/run1.log" --http "127.0.0.1:$http" "${ext[@]}" --set sound.reverb_mix=0.5
+e2e_wait_log "$E2E_TMP/run1.log" '"event":"started"' 20
+wait_sound
+kill -9 "$E2E_PID"
+wait "$E2E_PID" 2>/dev/null || true
+E2E_PID=
+echo "killed the first engine: server $("$E2E_TOOLS/sc_probe" -p "$AUDIO_PORT" -t 500 status)"
+http=$(audio_free_tcp_port) || e2e_fail "no free TCP port"
+e2e_start "$E2E_TMP/run2.log" --http "127.0.0.1:$http" "${ext[@]}" --set sound.reverb_mix=0.125
+e2e_wait_log "$E2E_TMP/run2.log" '"event":"started"' 20
+wait_sound
+mix=$(python3 "$ask" "$AUDIO_PORT" /s_get is 901 mix | awk '$1 == "/n_set" { print $4 }')
+echo "the effects synth after the restart: mix $mix"
+[ "$mix" = 0.125 ] || e2e_fail "the effects synth has mix '$mix', not the new engine's 0.125"
+grep -q 'duplicate node' "$AUDIO_SC_LOG" && e2e_fail "the server answered 'duplicate node ID'"
+e2e_stop
+[ "$E2E_RC" -eq 0 ] || e2e_fail "exit status $E2E_RC"
+
+# 2. live notes arrive on time
+live_run() {
+	local n=$E2E_TRY pty="$E2E_TMP/midi$E2E_TRY" owner=() vpid late0 live counted sent_late printed
+	[ "$(id -u)" -eq 0 ] && owner=(--owner "$AUDIO_USER")
+	python3 "${top_srcdir:-.}/tests/tools/visitor.py" "$pty" 16 --seed 3 --idle-max 2 --presses 0.9 \
+		"${owner[@]}" >"$E2E_TMP/visitor$n.out" 9>&- &
+	vpid=$!
+	for _ in $(seq 1 100); do [ -L "$pty" ] && break; sleep 0.05; done
+	late0=$(audio_late_count)
+	http=$(audio_free_tcp_port) || e2e_fail "no free TCP port"
+	e2e_start "$E2E_TMP/run3-$n.log" --http "127.0.0.1:$http" "${ext[@]}" --midi-in "raw:$pty" \
+		--events "$E2E_TMP/ev$n.jsonl"
+	e2e_wait_log "$E2E_TMP/run3-$n.log" '"event":"started"' 20
+	wait "$vpid"
+	sleep 0.5
+	cat "$E2E_TMP/visitor$n.out"
+	# a live note has the time of the input that played it (onset_match.py)
+	live=$(python3 -c '
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+ins = {e["t"] for e in ev if e["type"] == "input" and e.get("kind") == "note_on"}
+print(sum(1 for e in ev if e["type"] == "note" and e["t"] in ins))' "$E2E_TMP/ev$n.jsonl")
+	counted=$(metric late_bundles_total)
+	sent_late=$(metric bundles_sent_late_total)
+	e2e_stop
+	printed=$(($(audio_late_count) - late0))
+	grep '"event":"synth.lead"' "$E2E_TMP/run3-$n.log" | sed 's/.*"msg":"\(.*\)"}/lead: \1/'
+	grep '"event":"synth.late"' "$E2E_TMP/run3-$n.log" | sed 's/.*"msg":"\(.*\)"}/late: \1/' || true
+	echo "live notes $live; late: the server printed $printed, the engine counted $counted" \
+		"($sent_late bundles sent after their time by the worker)"
+	[ "$live" -ge 3 ] || e2e_fail "only $live live notes were played"
+	[ "$printed" -eq 0 ] || e2e_fail "$printed bundles reached the server late"
+	[ "$counted" = 0 ] || e2e_fail "the engine counted $counted late bundles, the server printed 0"
+}
+e2e_attempts 3 live_run || e2e_fail "live notes on an external server, 3 runs of 3: $E2E_FAILS"
+
+# 3. a lead far too short: counted as the server sees it
+audio_stop
+AUDIO_PERIOD=1024 audio_start "$E2E_TMP"
+ext=(--synth "supercollider:127.0.0.1:$AUDIO_PORT")
+late0=$(audio_late_count)
+http=$(audio_free_tcp_port) || e2e_fail "no free TCP port"
+e2e_start "$E2E_TMP/run4.log" --http "127.0.0.1:$http" "${ext[@]}" \
+	--set synth.server_latency_ms=1 --set synth.lookahead_ms=10
+e2e_wait_log "$E2E_TMP/run4.log" '"event":"started"' 20
+sleep 6
+counted=$(metric late_bundles_total)
+e2e_stop
+printed=$(($(audio_late_count) - late0))
+echo "lead 1 ms, JACK period 1024: the server printed $printed late, the engine counted $counted"
+[ "$printed" -ge 5 ] || e2e_fail "the server printed only $printed late lines with a 1 ms lead"
+# A /n_go tells lateness only beyond the spread of on-time starts (about a
+# period) plus the 5 ms margin: some notes late by less go unseen.
+awk -v c="$counted" -v p="$printed" 'BEGIN { exit !(c >= 0.5 * p && c <= 1.2 * p + 2) }' ||
+	e2e_fail "the engine counted $counted late bundles, the server printed $printed (want 0.5x .. 1.2x + 2)"
+echo "e2e_live_external: ok"

@@ -1,0 +1,85 @@
+#!/bin/bash
+# live_user: the live path as the installation runs it: an unprivileged
+# user (the test creates one when it runs as root) with no real-time
+# priority and no memory locking.
+#  1. A JACK server of that user already runs: the engine finds it (libjack
+#     prints "Cannot lock down ..." for such a user, which once read as "not
+#     running"), uses it instead of starting another, and sounds: its meter
+#     reads sound in /state, the recording is audible (sox).
+#  2. No JACK server runs: the engine starts its own, as that user, plays,
+#     and SIGTERM leaves no jackd, no scsynth and no /dev/shm segment.
+set -euo pipefail
+. "${top_srcdir:-.}/tests/lib/audio.sh"
+. "${top_srcdir:-.}/tests/cli/e2e_live_lib.sh"
+e2e_require
+e2e_init live-user
+echo "running as user $AUDIO_USER (uid $(id -u "$AUDIO_USER"))"
+E2E_SETS=(--set sequencer.density=1 --set idle.timeout_ms=86400000)
+jpid=
+stop_jack() {
+	[ -n "$jpid" ] || return 0
+	kill "$jpid" 2>/dev/null || true
+	wait "$jpid" 2>/dev/null || true
+	jpid=
+}
+trap 'stop_jack; e2e_cleanup' EXIT
+
+uid_of() { awk '/^Uid:/ { print $2 }' "/proc/$1/status"; }
+
+# Waits (up to 10 s) for a fresh meter reading above the floor in /state.
+wait_sound() {
+	local i s
+	for i in $(seq 1 100); do
+		s=$(curl -s --max-time 1 "http://127.0.0.1:$1/state" | python3 -c "
+import json, sys
+d = json.load(sys.stdin)['sound']
+print('yes' if d['state'] == 'ok' and (d['meter_age_s'] or 9) < 0.5 and d['peak'] > 1e-5
+      else 'no', d['peak'])" 2>/dev/null) || true
+		if [ "${s%% *}" = yes ]; then
+			echo "sound by the meter: peak ${s#* }"
+			return 0
+		fi
+		sleep 0.1
+	done
+	e2e_fail "no sound by the engine's meter within 10 s ($s)"
+}
+
+# 1. the user's own JACK server runs already
+"${E2E_AS[@]}" jackd -n "$E2E_JACK" -d dummy -r 48000 -p 256 >"$E2E_TMP/jackd.log" 2>&1 &
+jpid=$!
+"${E2E_AS[@]}" env JACK_DEFAULT_SERVER="$E2E_JACK" timeout 15 jack_wait -w -t 10 >/dev/null 2>&1 ||
+	{ cat "$E2E_TMP/jackd.log" >&2; e2e_fail "the user's jackd did not start"; }
+http=$(audio_free_tcp_port) || e2e_fail "no free TCP port"
+log="$E2E_TMP/run1.log"
+e2e_start "$log" --http "127.0.0.1:$http" --record "$E2E_TMP/take.wav"
+e2e_wait_log "$log" '"event":"started"' 20
+[ "$(uid_of "$E2E_PID")" = "$(id -u "$AUDIO_USER")" ] || e2e_fail "the engine does not run as $AUDIO_USER"
+grep -q "using the running JACK server '$E2E_JACK'" "$log" ||
+	{ grep -v '"debug"' "$log" >&2; e2e_fail "the running JACK server of the user was not found"; }
+grep -q '"event":"synth.ready"' "$log" || e2e_fail "scsynth not ready at the start"
+[ "$(pgrep -cf "^jackd -n $E2E_JACK " || true)" -eq 1 ] || e2e_fail "a second jackd was started"
+wait_sound "$http"
+sleep 1
+e2e_stop
+[ "$E2E_RC" -eq 0 ] || e2e_fail "exit status $E2E_RC after SIGTERM"
+rms=$(e2e_rms "$E2E_TMP/take.wav")
+echo "recording RMS $rms (sox)"
+awk -v r="$rms" 'BEGIN { exit !(r > 0.001) }' || e2e_fail "the recording is silent (RMS $rms)"
+kill -0 "$jpid" || e2e_fail "the user's own jackd was stopped by the engine"
+stop_jack
+
+# 2. the engine starts its own JACK server, as the user
+http=$(audio_free_tcp_port) || e2e_fail "no free TCP port"
+log="$E2E_TMP/run2.log"
+e2e_start "$log" --http "127.0.0.1:$http"
+e2e_wait_log "$log" '"event":"started"' 20
+grep -q "started jackd '$E2E_JACK'" "$log" || e2e_fail "the engine did not start its jackd"
+j=$(pgrep -f "^jackd -n $E2E_JACK " || true)
+[ -n "$j" ] || e2e_fail "no jackd named $E2E_JACK"
+[ "$(uid_of "$j")" = "$(id -u "$AUDIO_USER")" ] || e2e_fail "jackd does not run as $AUDIO_USER"
+wait_sound "$http"
+e2e_stop
+[ "$E2E_RC" -eq 0 ] || e2e_fail "exit status $E2E_RC after SIGTERM"
+left=$(e2e_leftovers)
+[ -z "$left" ] || e2e_fail "$left"
+echo "live_user: ok"

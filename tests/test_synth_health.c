@@ -1,0 +1,297 @@
+/* Tests of the sound detector: silence while notes should sound is a fault,
+ * a musician's silence never is, and the steps escalate from restarting
+ * scsynth to the audio stack to systemd's watchdog, each after the previous
+ * one had its time, and start over once the sound is healthy again. */
+#include "rt/synth_health.h"
+#include "testlib.h"
+
+#define MS 1000000LL
+#define S 1000000000LL
+
+/* A simulated run: meter replies every 200 ms with `peak`, the detector
+ * ticking every 100 ms, the link ready (since ready_ns) or not. */
+struct sim {
+	struct synth_health h;
+	int64_t now, ready_ns, meter_ns;
+	bool ready, curable, meter_on;
+	float peak;
+	int64_t span_start, span_end;	/* audible notes scheduled */
+	int actions[8];			/* how many of each action */
+	int64_t last_action_at;
+	enum synth_health_action last;
+	int64_t down_until;		/* a restart brings the link back then */
+};
+
+static void sim_init(struct sim *s)
+{
+	memset(s, 0, sizeof *s);
+	synth_health_init(&s->h, NULL);
+	s->ready = true;
+	s->curable = true;
+	s->meter_on = true;
+	s->span_end = -1;
+	s->last = SYNTH_HEALTH_NONE;
+	s->down_until = -1;
+}
+
+/* Notes sound continuously from now on (the span keeps growing). */
+static void notes_on(struct sim *s)
+{
+	s->span_start = s->now;
+	s->span_end = INT64_MAX / 2;
+}
+
+static void notes_off(struct sim *s)
+{
+	s->span_end = s->now;
+}
+
+/* Runs until `until`; actions are counted (a restart takes the link down
+ * for 300 ms when restart_down is set). */
+static void sim_run(struct sim *s, int64_t until, bool restart_down)
+{
+	while (s->now < until) {
+		s->now += 100 * MS;
+		if (s->down_until >= 0 && s->now >= s->down_until) {
+			s->ready = true;
+			s->ready_ns = s->now;
+			s->down_until = -1;
+		}
+		if (s->ready && s->meter_on && s->now % (200 * MS) == 0) {
+			bool exp = synth_health_expected(&s->h, s->span_start, s->span_end, s->now);
+			s->meter_ns = s->now;
+			synth_health_meter(&s->h, s->now, s->peak, exp);
+		}
+		enum synth_health_action a = synth_health_tick(&s->h, s->now, s->ready, s->ready_ns,
+		    s->meter_ns, s->curable);
+		if (a != SYNTH_HEALTH_NONE) {
+			s->actions[a]++;
+			s->last = a;
+			s->last_action_at = s->now;
+			if (restart_down && a != SYNTH_HEALTH_WITHHOLD_WATCHDOG) {
+				s->ready = false;
+				s->down_until = s->now + 300 * MS;
+			}
+		}
+	}
+}
+
+static int total_actions(const struct sim *s)
+{
+	int n = 0;
+	for (int i = 1; i < 8; i++)
+		n += s->actions[i];
+	return n;
+}
+
+static void test_sound_is_healthy(void)
+{
+	struct sim s;
+	sim_init(&s);
+	s.peak = 0.2f;
+	notes_on(&s);
+	sim_run(&s, 600 * S, true);
+	CU_ASSERT_EQUAL(total_actions(&s), 0);
+	CU_ASSERT_EQUAL(s.h.sound, SYNTH_SOUND_OK);
+	CU_ASSERT_TRUE(synth_health_watchdog_ok(&s.h));
+}
+
+/* Density 0, volume 0 or a pause schedule no audible notes: a silent output
+ * for ten minutes is right, not a fault. */
+static void test_musicians_silence_is_no_fault(void)
+{
+	struct sim s;
+	sim_init(&s);
+	s.peak = 0.0f;
+	sim_run(&s, 600 * S, true);
+	CU_ASSERT_EQUAL(total_actions(&s), 0);
+	CU_ASSERT_EQUAL(s.h.sound, SYNTH_SOUND_OK);
+	/* notes, then a pause: the silence after the last note is fine too */
+	s.peak = 0.2f;
+	notes_on(&s);
+	sim_run(&s, 610 * S, true);
+	notes_off(&s);
+	s.peak = 0.0f;
+	sim_run(&s, 1200 * S, true);
+	CU_ASSERT_EQUAL(total_actions(&s), 0);
+	CU_ASSERT_TRUE(synth_health_watchdog_ok(&s.h));
+}
+
+static void test_silent_output_restarts_scsynth(void)
+{
+	struct sim s;
+	sim_init(&s);
+	s.peak = 0.2f;
+	notes_on(&s);
+	sim_run(&s, 10 * S, false);
+	s.peak = 0.0f;	/* the output goes dead while notes play */
+	sim_run(&s, 12800 * MS, false);
+	CU_ASSERT_EQUAL(total_actions(&s), 0);	/* 2.8 s of silence: not yet */
+	sim_run(&s, 14 * S, false);
+	CU_ASSERT_EQUAL(s.actions[SYNTH_HEALTH_RESTART_SERVER], 1);
+	CU_ASSERT_EQUAL(s.h.sound, SYNTH_SOUND_SILENT);
+	CU_ASSERT_TRUE(s.last_action_at >= 13 * S && s.last_action_at <= 13400 * MS);
+	CU_ASSERT_TRUE(synth_health_watchdog_ok(&s.h));
+}
+
+static void test_short_silence_is_no_fault(void)
+{
+	struct sim s;
+	sim_init(&s);
+	notes_on(&s);
+	for (int i = 0; i < 100; i++) {
+		s.peak = 0.0f;	/* 2.6 s of silence ... */
+		sim_run(&s, s.now + 2600 * MS, false);
+		s.peak = 0.1f;	/* ... then sound again */
+		sim_run(&s, s.now + 400 * MS, false);
+	}
+	CU_ASSERT_EQUAL(total_actions(&s), 0);
+}
+
+/* The ladder: scsynth, then the stack, then the watchdog, each after the
+ * previous step had its grace; without systemd the stack keeps being
+ * restarted every retry_ns. */
+static void test_escalation_ladder(void)
+{
+	struct sim s;
+	sim_init(&s);
+	notes_on(&s);
+	s.peak = 0.0f;
+	sim_run(&s, 3400 * MS, true);
+	CU_ASSERT_EQUAL(s.actions[SYNTH_HEALTH_RESTART_SERVER], 1);
+	int64_t t1 = s.last_action_at;
+	sim_run(&s, t1 + 9 * S, true);
+	CU_ASSERT_EQUAL(total_actions(&s), 1);	/* within the grace */
+	sim_run(&s, t1 + 11 * S, true);
+	CU_ASSERT_EQUAL(s.actions[SYNTH_HEALTH_RESTART_STACK], 1);
+	CU_ASSERT_TRUE(synth_health_watchdog_ok(&s.h));
+	int64_t t2 = s.last_action_at;
+	CU_ASSERT_TRUE(t2 - t1 >= 10 * S);
+	sim_run(&s, t2 + 11 * S, true);
+	CU_ASSERT_EQUAL(s.actions[SYNTH_HEALTH_WITHHOLD_WATCHDOG], 1);
+	CU_ASSERT_FALSE(synth_health_watchdog_ok(&s.h));
+	int64_t t3 = s.last_action_at;
+	CU_ASSERT_TRUE(t3 - t2 >= 10 * S);
+	sim_run(&s, t3 + 95 * S, true);
+	CU_ASSERT_EQUAL(s.actions[SYNTH_HEALTH_RESTART_STACK], 1 + 3);
+	CU_ASSERT_EQUAL(s.actions[SYNTH_HEALTH_RESTART_SERVER], 1);
+	CU_ASSERT_FALSE(synth_health_watchdog_ok(&s.h));
+}
+
+/* Sound back after a step: 30 s of health start the ladder over, and the
+ * watchdog is fed again. */
+static void test_recovery_starts_over(void)
+{
+	struct sim s;
+	sim_init(&s);
+	notes_on(&s);
+	s.peak = 0.0f;
+	sim_run(&s, 40 * S, true);
+	CU_ASSERT_FALSE(synth_health_watchdog_ok(&s.h));
+	s.peak = 0.2f;
+	sim_run(&s, 60 * S, true);
+	CU_ASSERT_FALSE(synth_health_watchdog_ok(&s.h));	/* 20 s: not yet */
+	sim_run(&s, 75 * S, true);
+	CU_ASSERT_TRUE(synth_health_watchdog_ok(&s.h));
+	CU_ASSERT_EQUAL(s.h.step, 0);
+	int before = s.actions[SYNTH_HEALTH_RESTART_SERVER];
+	s.peak = 0.0f;
+	sim_run(&s, 80 * S, true);
+	CU_ASSERT_EQUAL(s.actions[SYNTH_HEALTH_RESTART_SERVER], before + 1);
+	CU_ASSERT_EQUAL(s.last, SYNTH_HEALTH_RESTART_SERVER);
+}
+
+/* A step that worked (the sound came back) needs no grace: a new fault a
+ * few seconds later is acted on at once, one step further (the ladder
+ * starts over only after 30 s of health). */
+static void test_new_fault_after_recovery(void)
+{
+	struct sim s;
+	sim_init(&s);
+	notes_on(&s);
+	s.peak = 0.2f;
+	sim_run(&s, 5 * S, true);
+	s.meter_on = false;	/* hung */
+	sim_run(&s, 7500 * MS, true);
+	CU_ASSERT_EQUAL(s.actions[SYNTH_HEALTH_RESTART_SERVER], 1);
+	int64_t t1 = s.last_action_at;
+	s.meter_on = true;	/* the restart worked */
+	sim_run(&s, t1 + 3 * S, true);
+	CU_ASSERT_EQUAL(s.h.sound, SYNTH_SOUND_OK);
+	s.meter_on = false;	/* hung again */
+	sim_run(&s, t1 + 5500 * MS, true);
+	CU_ASSERT_EQUAL(s.actions[SYNTH_HEALTH_RESTART_STACK], 1);
+	CU_ASSERT_TRUE(s.last_action_at - t1 < 6 * S);
+	s.meter_on = true;
+	sim_run(&s, t1 + 40 * S, true);
+	CU_ASSERT_EQUAL(s.h.step, 0);
+	CU_ASSERT_EQUAL(total_actions(&s), 2);
+}
+
+/* A hung server: no meter reply for 2 s while the link is ready. */
+static void test_meter_stops(void)
+{
+	struct sim s;
+	sim_init(&s);
+	s.peak = 0.2f;
+	sim_run(&s, 5 * S, false);
+	s.meter_on = false;
+	sim_run(&s, 6900 * MS, false);
+	CU_ASSERT_EQUAL(total_actions(&s), 0);
+	sim_run(&s, 7200 * MS, false);
+	CU_ASSERT_EQUAL(s.actions[SYNTH_HEALTH_RESTART_SERVER], 1);
+	CU_ASSERT_EQUAL(s.h.sound, SYNTH_SOUND_NO_METER);
+}
+
+/* A link that stays down: a fault after 10 s when a restart can cure it,
+ * never when it cannot (scsynth not installed): then the watchdog is fed. */
+static void test_link_down(void)
+{
+	struct sim s;
+	sim_init(&s);
+	s.ready = false;
+	sim_run(&s, 9800 * MS, false);
+	CU_ASSERT_EQUAL(total_actions(&s), 0);
+	CU_ASSERT_EQUAL(s.h.sound, SYNTH_SOUND_DOWN);
+	sim_run(&s, 10200 * MS, false);
+	CU_ASSERT_EQUAL(s.actions[SYNTH_HEALTH_RESTART_SERVER], 1);
+
+	sim_init(&s);
+	s.ready = false;
+	s.curable = false;
+	sim_run(&s, 3600 * S, false);
+	CU_ASSERT_EQUAL(total_actions(&s), 0);
+	CU_ASSERT_TRUE(synth_health_watchdog_ok(&s.h));
+}
+
+/* A reply covers 200 ms and travels up to 50 ms; notes less than 100 ms
+ * apart make one span: a span counts when it covers more than 150 ms of
+ * the 250 ms before the reply, so that some note sounds in the window
+ * measured, wherever it lies. */
+static void test_expected_window(void)
+{
+	struct synth_health h;
+	synth_health_init(&h, NULL);
+	int64_t now = 10 * S;
+	CU_ASSERT_TRUE(synth_health_expected(&h, now - 250 * MS, now, now));
+	CU_ASSERT_TRUE(synth_health_expected(&h, now - 160 * MS, now + 5 * S, now));
+	CU_ASSERT_TRUE(synth_health_expected(&h, now - 5 * S, now - 90 * MS, now));
+	CU_ASSERT_FALSE(synth_health_expected(&h, now - 159 * MS, now, now));
+	CU_ASSERT_FALSE(synth_health_expected(&h, now - 5 * S, now - 91 * MS, now));
+	CU_ASSERT_FALSE(synth_health_expected(&h, now + 1 * MS, now + 5 * S, now));	/* not yet */
+	CU_ASSERT_FALSE(synth_health_expected(&h, now - 1 * S, now - 2 * S, now));	/* none */
+	CU_ASSERT_STRING_EQUAL(synth_sound_name(SYNTH_SOUND_NO_METER), "no_meter");
+	CU_ASSERT_STRING_EQUAL(synth_health_action_name(SYNTH_HEALTH_RESTART_STACK), "restart_stack");
+}
+
+TEST_SUITE(synth_health, NULL, NULL,
+    TEST_CASE(test_sound_is_healthy),
+    TEST_CASE(test_musicians_silence_is_no_fault),
+    TEST_CASE(test_silent_output_restarts_scsynth),
+    TEST_CASE(test_short_silence_is_no_fault),
+    TEST_CASE(test_escalation_ladder),
+    TEST_CASE(test_recovery_starts_over),
+    TEST_CASE(test_new_fault_after_recovery),
+    TEST_CASE(test_meter_stops),
+    TEST_CASE(test_link_down),
+    TEST_CASE(test_expected_window))
