@@ -9,7 +9,6 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "rt/app.h"
@@ -19,6 +18,7 @@
 #include "rt/log.h"
 #include "rt/portmidi_list.h"
 #include "rt/render.h"
+#include "rt/rtclock.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 const char *__lsan_default_suppressions(void);
@@ -51,9 +51,7 @@ static int print_config_errors(const struct config_errors *errs, enum config_sta
 /* A seed nobody chose: the wall clock's nanoseconds mixed with the pid. */
 static uint64_t seed_from_time(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	uint64_t x = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	uint64_t x = (uint64_t)rtclock_real_ns();
 	x ^= (uint64_t)getpid() << 32;
 	x ^= x >> 33;
 	x *= UINT64_C(0xff51afd7ed558ccd);

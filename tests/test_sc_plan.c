@@ -55,14 +55,16 @@ static struct event pause_at(int64_t t, int running)
 
 static void plan_with(struct sc_plan *p, int voices, int lookahead_ms)
 {
-	struct sc_plan_settings s;
-	sc_plan_settings_default(&s);
-	s.voices = voices;
-	s.lookahead_ns = lookahead_ms * MS;
-	s.latency_ns = 10 * MS;
-	s.cutoff = 2400;
-	s.mix = 0.3;
-	s.volume = 0.8;
+	struct sc_plan_settings s = {
+		.voices = voices,
+		.lookahead_ns = lookahead_ms * MS,
+		.latency_ns = 10 * MS,
+		.cutoff = 2400,
+		.mix = 0.3,
+		.volume = 0.8,
+		.attack = param_table[P_ATTACK].def,
+		.release = param_table[P_RELEASE].def,
+	};
 	sc_plan_init(p, &s);
 }
 

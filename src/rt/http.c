@@ -230,11 +230,7 @@ static void conn_answering(struct http *h, struct MHD_Connection *c, bool on)
 
 static void wait_ns(struct http *h, int64_t ns)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	int64_t t = (int64_t)ts.tv_sec * NS_PER_SEC + ts.tv_nsec + ns;
-	ts.tv_sec = (time_t)(t / NS_PER_SEC);
-	ts.tv_nsec = (long)(t % NS_PER_SEC);
+	struct timespec ts = rtclock_timespec(rtclock_mono_ns() + ns);
 	pthread_cond_timedwait(&h->wake, &h->conn_lock, &ts);
 }
 

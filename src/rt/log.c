@@ -42,7 +42,6 @@
 #include "rt/ring.h"
 #include "rt/rtclock.h"
 
-#define NS_PER_S INT64_C(1000000000)
 #define IDLE_WAKE_NS (250 * INT64_C(1000000))
 
 /* Where the logger writes; owned by the logger thread once started. */
@@ -315,8 +314,7 @@ static void drain(struct sink *s)
 
 static void wait_wake(int64_t ns)
 {
-	int64_t t = rtclock_mono_ns() + ns;
-	struct timespec ts = {.tv_sec = (time_t)(t / NS_PER_S), .tv_nsec = (long)(t % NS_PER_S)};
+	struct timespec ts = rtclock_timespec(rtclock_mono_ns() + ns);
 	while (sem_clockwait(&log_wake, CLOCK_MONOTONIC, &ts) < 0 && errno == EINTR)
 		;
 }

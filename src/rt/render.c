@@ -31,6 +31,7 @@
 #include "rt/osc_score.h"
 #include "rt/sc_plan.h"
 #include "rt/smf_input.h"
+#include "rt/synth.h"
 
 extern char **environ;
 
@@ -490,15 +491,9 @@ int render_main(const struct config *cfg0, const struct cli_options *opts)
 			goto out;
 		}
 		/* What the live backend would play with this configuration. */
-		sc_plan_settings_default(&ps);
-		ps.voices = cfg->synth.voices;
-		ps.lookahead_ns = (int64_t)cfg->synth.lookahead_ms * NS_PER_MS;
-		ps.latency_ns = (int64_t)cfg->synth.latency_ms * NS_PER_MS;
-		ps.cutoff = cfg->engine.filter_cutoff;
-		ps.mix = cfg->engine.reverb_mix;
-		ps.volume = cfg->engine.master_volume;
-		ps.attack = cfg->engine.attack;
-		ps.release = cfg->engine.release;
+		struct synth_settings set;
+		synth_settings_from_config(&set, cfg);
+		synth_plan_settings(&set, &ps);
 		sc_plan_init(&score->plan, &ps);
 		score->name = score_path;
 		score->score = osc_score_open(score_path, rate, ps.mix,

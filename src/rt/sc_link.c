@@ -29,6 +29,7 @@
 
 #include <linux/sockios.h>
 
+#include "rt/rtclock.h"
 #include "rt/synthdef.h"
 
 #define NTP_UNIX_OFFSET 2208988800u
@@ -137,13 +138,12 @@ static void take_status(struct sc_link *l, const char *types, lo_arg **argv, int
  */
 static int64_t arrival_ns(const struct sc_link *l)
 {
-	int64_t now = sc_link_now_ns();
-	struct timespec ts, real;
+	int64_t now = rtclock_mono_ns();
+	struct timespec ts;
 	int fd = lo_server_get_socket_fd(l->srv);
-	if (fd < 0 || ioctl(fd, SIOCGSTAMPNS, &ts) < 0 || clock_gettime(CLOCK_REALTIME, &real) < 0)
+	if (fd < 0 || ioctl(fd, SIOCGSTAMPNS, &ts) < 0)
 		return now;
-	int64_t age = ((int64_t)real.tv_sec - (int64_t)ts.tv_sec) * 1000000000 +
-	              ((int64_t)real.tv_nsec - (int64_t)ts.tv_nsec);
+	int64_t age = rtclock_real_ns() - ((int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec);
 	return age >= 0 && age < 1000000000 ? now - age : now;
 }
 
@@ -192,28 +192,19 @@ static int on_reply(const char *path, const char *types, lo_arg **argv, int argc
 	return 0;
 }
 
-int64_t sc_link_now_ns(void)
+uint64_t sc_link_ntp(int64_t real_ns)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	if (real_ns < 0)
+		real_ns = 0;
+	uint64_t sec = (uint64_t)(real_ns / 1000000000) + NTP_UNIX_OFFSET;
+	uint64_t ns = (uint64_t)(real_ns % 1000000000);
+	return sec << 32 | ((ns << 32) / 1000000000u);
 }
 
 lo_timetag sc_link_timetag(int64_t target_ns)
 {
-	struct timespec wall;
-	clock_gettime(CLOCK_REALTIME, &wall);
-	int64_t ahead = target_ns - sc_link_now_ns();
-	int64_t ns = (int64_t)wall.tv_nsec + ahead;
-	int64_t sec = (int64_t)wall.tv_sec + ns / 1000000000;
-	ns %= 1000000000;
-	if (ns < 0) {
-		ns += 1000000000;
-		sec--;
-	}
-	lo_timetag tt;
-	tt.sec = (uint32_t)(sec + NTP_UNIX_OFFSET);
-	tt.frac = (uint32_t)(((uint64_t)ns << 32) / 1000000000u);
+	uint64_t ntp = sc_link_ntp(rtclock_real_ns() + (target_ns - rtclock_mono_ns()));
+	lo_timetag tt = {.sec = (uint32_t)(ntp >> 32), .frac = (uint32_t)ntp};
 	return tt;
 }
 
@@ -299,10 +290,10 @@ enum sc_link_err sc_link_send_timed(struct sc_link *l, lo_timetag tt, int n,
 static enum sc_link_err wait_for(struct sc_link *l, struct matcher *mp, int timeout_ms)
 {
 	struct matcher m = *mp;
-	int64_t deadline = sc_link_now_ns() + (int64_t)timeout_ms * 1000000;
+	int64_t deadline = rtclock_mono_ns() + (int64_t)timeout_ms * 1000000;
 	l->m = &m;
 	while (!m.done && !m.failed) {
-		int64_t left = (deadline - sc_link_now_ns()) / 1000000;
+		int64_t left = (deadline - rtclock_mono_ns()) / 1000000;
 		if (left < 0)
 			break;
 		lo_server_recv_noblock(l->srv, (int)left);
@@ -322,10 +313,10 @@ enum sc_link_err sc_link_wait(struct sc_link *l, const char *path, const char *k
 
 int sc_link_poll(struct sc_link *l, int timeout_ms)
 {
-	int64_t deadline = sc_link_now_ns() + (int64_t)timeout_ms * 1000000;
+	int64_t deadline = rtclock_mono_ns() + (int64_t)timeout_ms * 1000000;
 	int n = 0;
 	for (;;) {
-		int64_t left = (deadline - sc_link_now_ns()) / 1000000;
+		int64_t left = (deadline - rtclock_mono_ns()) / 1000000;
 		if (left < 0)
 			break;
 		if (lo_server_recv_noblock(l->srv, (int)left) > 0)
@@ -437,14 +428,14 @@ enum sc_link_err sc_link_lead(struct sc_link *l, const char *def, int32_t first_
 	/* The network's round trip: the best of five /status (each may also
 	 * wait up to a period for the server's audio thread). */
 	for (int i = 0; i < 5 && !e; i++) {
-		int64_t t0 = sc_link_now_ns();
+		int64_t t0 = rtclock_mono_ns();
 		e = sc_link_status(l, NULL, timeout_ms);
-		if (!e && sc_link_now_ns() - t0 < rtt)
-			rtt = sc_link_now_ns() - t0;
+		if (!e && rtclock_mono_ns() - t0 < rtt)
+			rtt = rtclock_mono_ns() - t0;
 	}
 	if (e)
 		return e;
-	int64_t base = sc_link_now_ns() + 60 * 1000000;
+	int64_t base = rtclock_mono_ns() + 60 * 1000000;
 	for (int i = 0; i < go.n && !e; i++) {
 		/* phases spread over 11 ms: more than a period of 256 frames at 48 kHz */
 		target[i] = base + (int64_t)i * 700000;
@@ -459,7 +450,7 @@ enum sc_link_err sc_link_lead(struct sc_link *l, const char *def, int32_t first_
 	l->go = &go;
 	int64_t deadline = base + (int64_t)go.n * 700000 + (int64_t)timeout_ms * 1000000;
 	while (!e && go.got < go.n) {
-		int64_t left = (deadline - sc_link_now_ns()) / 1000000;
+		int64_t left = (deadline - rtclock_mono_ns()) / 1000000;
 		if (left < 0)
 			break;
 		lo_server_recv_noblock(l->srv, (int)left);

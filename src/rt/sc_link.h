@@ -116,8 +116,9 @@ const char *sc_link_last_fail(const struct sc_link *l);
  * distance, so a step of the wall clock between now and then does not move
  * the event. */
 lo_timetag sc_link_timetag(int64_t target_ns);
-/* CLOCK_MONOTONIC now, in nanoseconds. */
-int64_t sc_link_now_ns(void);
+/* The NTP timetag (32.32 seconds since 1900) of a CLOCK_REALTIME time, as
+ * OSC bundles carry it; the one conversion the live side uses. */
+uint64_t sc_link_ntp(int64_t real_ns);
 
 const char *sc_link_strerror(enum sc_link_err e);
 

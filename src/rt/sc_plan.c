@@ -29,19 +29,6 @@
 
 #define NS_PER_S 1000000000.0
 
-void sc_plan_settings_default(struct sc_plan_settings *set)
-{
-	memset(set, 0, sizeof *set);
-	set->voices = 8;
-	set->lookahead_ns = 50 * SC_PLAN_MS;
-	set->latency_ns = 10 * SC_PLAN_MS;
-	set->cutoff = param_table[P_FILTER_CUTOFF].def;
-	set->mix = param_table[P_REVERB_MIX].def;
-	set->volume = param_table[P_MASTER_VOLUME].def;
-	set->attack = param_table[P_ATTACK].def;
-	set->release = param_table[P_RELEASE].def;
-}
-
 void sc_plan_init(struct sc_plan *p, const struct sc_plan_settings *set)
 {
 	memset(p, 0, sizeof *p);

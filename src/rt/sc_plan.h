@@ -76,8 +76,6 @@ struct sc_plan {
 	uint64_t notes, steals;
 };
 
-/* Defaults equal to me_voice's and the configuration's starting values. */
-void sc_plan_settings_default(struct sc_plan_settings *set);
 void sc_plan_init(struct sc_plan *p, const struct sc_plan_settings *set);
 /*
  * The commands for one event (nothing for events the sound ignores), in

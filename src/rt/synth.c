@@ -15,6 +15,8 @@
 
 #include "core/param.h"
 #include "rt/config.h"
+#include "rt/devspec.h"
+#include "rt/sc_plan.h"
 #include "rt/synth_sc.h"
 
 const char *synth_link_name(enum synth_link l)
@@ -153,28 +155,10 @@ const struct synth_ops *synth_find(const char *name)
 	return NULL;
 }
 
-void synth_settings_default(struct synth_settings *set)
-{
-	memset(set, 0, sizeof *set);
-	snprintf(set->server, sizeof set->server, "managed");
-	set->port = 57110;
-	set->voices = 8;
-	set->lookahead_ms = 50;
-	set->latency_ms = 10;
-	set->sample_rate = 48000;
-	set->jack_period = 256;
-	set->jack_driver = SYNTH_JACK_AUTO;
-	set->cutoff = param_table[P_FILTER_CUTOFF].def;
-	set->reverb_mix = param_table[P_REVERB_MIX].def;
-	set->volume = param_table[P_MASTER_VOLUME].def;
-	set->attack = param_table[P_ATTACK].def;
-	set->release = param_table[P_RELEASE].def;
-	set->heartbeat_ms = 1000;
-}
-
 void synth_settings_from_config(struct synth_settings *set, const struct config *cfg)
 {
-	synth_settings_default(set);
+	memset(set, 0, sizeof *set);
+	set->heartbeat_ms = SYNTH_HEARTBEAT_MS;
 	snprintf(set->server, sizeof set->server, "%s", cfg->synth.server);
 	set->port = cfg->synth.port;
 	set->voices = cfg->synth.voices;
@@ -195,6 +179,19 @@ void synth_settings_from_config(struct synth_settings *set, const struct config 
 	set->release = cfg->engine.release;
 }
 
+void synth_plan_settings(const struct synth_settings *set, struct sc_plan_settings *ps)
+{
+	memset(ps, 0, sizeof *ps);
+	ps->voices = set->voices;
+	ps->lookahead_ns = (int64_t)set->lookahead_ms * NS_PER_MS;
+	ps->latency_ns = (int64_t)set->latency_ms * NS_PER_MS;
+	ps->cutoff = set->cutoff;
+	ps->mix = set->reverb_mix;
+	ps->volume = set->volume;
+	ps->attack = set->attack;
+	ps->release = set->release;
+}
+
 const struct synth_ops *synth_parse_spec(const char *spec, struct synth_settings *set)
 {
 	static const char sc[] = "supercollider";
@@ -208,12 +205,10 @@ const struct synth_ops *synth_parse_spec(const char *spec, struct synth_settings
 	}
 	if (strncmp(spec, sc, sizeof sc - 1) == 0 && spec[sizeof sc - 1] == ':') {
 		const char *hp = spec + sizeof sc;
-		const char *colon = strrchr(hp, ':');
-		if (!colon || colon == hp || strlen(hp) >= sizeof set->server)
-			return NULL;
-		char *end;
-		long port = strtol(colon + 1, &end, 10);
-		if (*end || colon[1] == '\0' || port < 1 || port > 65535)
+		char host[DEVSPEC_HOST_MAX];
+		int port;
+		if (devspec_host_port(hp, host, sizeof host, &port) != 0 ||
+		    strlen(hp) >= sizeof set->server)
 			return NULL;
 		snprintf(set->server, sizeof set->server, "%s", hp);
 		return &synth_sc_ops;

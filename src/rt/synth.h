@@ -19,8 +19,10 @@
 #include "core/event.h"
 
 struct config;
+struct sc_plan_settings;
 
 #define SYNTH_STR_MAX 1024
+#define SYNTH_HEARTBEAT_MS 1000	/* /status period */
 
 enum synth_jack_driver { SYNTH_JACK_AUTO, SYNTH_JACK_ALSA, SYNTH_JACK_DUMMY };
 
@@ -38,7 +40,7 @@ struct synth_settings {
 	char record_path[SYNTH_STR_MAX];	/* record the master output here; "" = no */
 	double cutoff, reverb_mix, volume;	/* starting values of the parameters */
 	double attack, release;		/* starting voice attack and release, s */
-	int heartbeat_ms;		/* /status period; 1000 */
+	int heartbeat_ms;		/* /status period; SYNTH_HEARTBEAT_MS */
 	int server_latency_ms;		/* the server's lead added to timetags; 0 = learn it */
 };
 
@@ -132,10 +134,13 @@ extern const struct synth_ops synth_none_ops;
 
 /* The backend called name ("none", "supercollider"), or NULL. */
 const struct synth_ops *synth_find(const char *name);
-/* Defaults equal to the shipped configuration (managed, port 57110, 8 voices ...). */
-void synth_settings_default(struct synth_settings *set);
-/* The settings of a loaded configuration (synth section and starting parameters). */
+/* The settings of a loaded configuration (synth section and starting
+ * parameters); the built-in one (config_load(CONFIG_BUILTIN)) gives the
+ * defaults. */
 void synth_settings_from_config(struct synth_settings *set, const struct config *cfg);
+/* What the scsynth mapping plays with these settings: the live backend and
+ * the offline score alike. */
+void synth_plan_settings(const struct synth_settings *set, struct sc_plan_settings *ps);
 /*
  * Applies a --synth argument: "none", "supercollider" (managed) or
  * "supercollider:HOST:PORT".  Returns the backend, or NULL when spec is

@@ -51,6 +51,7 @@
 
 #include "core/param.h"
 #include "rt/audio_card.h"
+#include "rt/devspec.h"
 #include "rt/log.h"
 #include "rt/rtclock.h"
 #include "rt/sc_link.h"
@@ -1065,29 +1066,6 @@ static enum synth_err start_stack(struct sc *sc)
 /* --- open / close ---------------------------------------------------------- */
 
 /* Splits "HOST:PORT" or "[V6]:PORT". */
-static int parse_host_port(const char *s, char *host, size_t n, int *port)
-{
-	const char *colon = strrchr(s, ':');
-	if (!colon || colon == s)
-		return -1;
-	char *end;
-	long p = strtol(colon + 1, &end, 10);
-	if (*end || colon[1] == '\0' || p < 1 || p > 65535)
-		return -1;
-	const char *h = s;
-	size_t len = (size_t)(colon - s);
-	if (h[0] == '[' && len >= 2 && h[len - 1] == ']') {
-		h++;
-		len -= 2;
-	}
-	if (len == 0 || len >= n)
-		return -1;
-	memcpy(host, h, len);
-	host[len] = '\0';
-	*port = (int)p;
-	return 0;
-}
-
 /* The real-time side's socket: UDP, connected to the server, non-blocking sends. */
 static enum synth_err open_socket(struct sc *sc)
 {
@@ -1135,15 +1113,7 @@ static enum synth_err sc_open(struct synth *s)
 	atomic_store(&sc->watchdog_ok, true);
 	synth_health_init(&sc->health, NULL);
 	struct sc_plan_settings ps;
-	sc_plan_settings_default(&ps);
-	ps.voices = set->voices;
-	ps.lookahead_ns = (int64_t)set->lookahead_ms * MS;
-	ps.latency_ns = (int64_t)set->latency_ms * MS;
-	ps.cutoff = set->cutoff;
-	ps.mix = set->reverb_mix;
-	ps.volume = set->volume;
-	ps.attack = set->attack;
-	ps.release = set->release;
+	synth_plan_settings(set, &ps);
 	sc_plan_init(&sc->plan, &ps);
 	snprintf(sc->jack_name, sizeof sc->jack_name, "%s",
 	    set->jack_name[0] ? set->jack_name : "default");
@@ -1153,7 +1123,7 @@ static enum synth_err sc_open(struct synth *s)
 		sc->managed = true;
 		snprintf(sc->host, sizeof sc->host, "127.0.0.1");
 		sc->port = set->port;
-	} else if (parse_host_port(set->server, sc->host, sizeof sc->host, &sc->port) != 0) {
+	} else if (devspec_host_port(set->server, sc->host, sizeof sc->host, &sc->port) != 0) {
 		log_error("synth.server", "synth.server \"%s\": expected \"managed\" or HOST:PORT",
 		    set->server);
 		e = SYNTH_E_SETTINGS;

@@ -27,6 +27,7 @@
 
 #include "rt/log.h"
 #include "rt/rtclock.h"
+#include "rt/config.h"
 #include "rt/synth.h"
 #include "../lib/wav.h"
 
@@ -256,7 +257,14 @@ static int alive(int pid)
 int main(int argc, char **argv)
 {
 	struct synth_settings set;
-	synth_settings_default(&set);
+	struct config builtin;
+	struct config_errors errs = {0};
+	if (config_load(&builtin, CONFIG_BUILTIN, NULL, 0, &errs) != CONFIG_OK) {
+		fprintf(stderr, "synth_drive: the built-in configuration does not load\n");
+		return 2;
+	}
+	config_errors_free(&errs);
+	synth_settings_from_config(&set, &builtin);
 	double seconds = 10, step_ms = 500, swing = 0, kill_every = 0;
 	double kill_at[MAX_KILLS];
 	int n_kill_at = 0, live_every = 4, do_check = 0, burst = 0;
