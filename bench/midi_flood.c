@@ -222,7 +222,7 @@ static int one_run(int seconds, int cc_rate, int64_t period_ns, struct result *r
 		fprintf(stderr, "midi_flood: %s\n", midi_in_strerror(err));
 		return -1;
 	}
-	while (midi_in_state(mi) != DEVLINK_CONNECTED)
+	while (midi_in_state(mi) != LINK_CONNECTED)
 		rtclock_sleep_until(rtclock_mono_ns() + NS_PER_MS);
 
 	atomic_store(&r.producing, 1);

@@ -94,41 +94,11 @@ static void synth_sink_shutdown(void *ctx)
 	synth_release_all(ctx);
 }
 
-static enum snap_link link_of_devlink(enum devlink_state s)
-{
-	switch (s) {
-	case DEVLINK_OFF:
-		return SNAP_LINK_OFF;
-	case DEVLINK_WAITING:
-		return SNAP_LINK_WAITING;
-	case DEVLINK_CONNECTED:
-		return SNAP_LINK_CONNECTED;
-	default:
-		return SNAP_LINK_RECONNECTING;
-	}
-}
-
-static enum snap_link link_of_synth(enum synth_link l)
-{
-	switch (l) {
-	case SYNTH_LINK_OFF:
-		return SNAP_LINK_OFF;
-	case SYNTH_LINK_STARTING:
-		return SNAP_LINK_WAITING;
-	case SYNTH_LINK_READY:
-		return SNAP_LINK_CONNECTED;
-	case SYNTH_LINK_RESTARTING:
-		return SNAP_LINK_RECONNECTING;
-	default:
-		return SNAP_LINK_ERROR;
-	}
-}
-
 static void synth_sink_fill(void *ctx, struct snapshot *s)
 {
 	struct synth_status st;
 	synth_status(ctx, &st);
-	s->link_synth = (uint8_t)link_of_synth(st.link);
+	s->link_synth = (uint8_t)st.link;
 	s->notes_played = st.notes;
 	s->bundles_sent = st.bundles;
 	s->late_bundles = st.late;
@@ -187,19 +157,17 @@ static void led_sink_reconfigure(void *ctx, const struct engine_config *c,
 	led_set_names(l, modes, palettes);
 }
 
+/* Worker: the LED port's state and counters (kept while there is none). */
 static void led_sink_fill(void *ctx, struct snapshot *s)
 {
-	struct app_led *al = ctx;
-	struct led *l = atomic_load(&al->led);
-	if (!l) {
-		s->link_led = SNAP_LINK_OFF;
-		return;
-	}
+	struct led *l = atomic_load(&((struct app_led *)ctx)->led);
 	struct led_stats st;
-	led_get_stats(l, &st);
-	s->link_led = (uint8_t)link_of_devlink(led_state(l));
-	s->led_frames = st.frames;
-	s->led_dropped = st.dropped_param + st.dropped_note;
+	s->link_led = (uint8_t)(l ? led_state(l) : LINK_OFF);
+	if (l) {
+		led_get_stats(l, &st);
+		s->led_frames = st.frames;
+		s->led_dropped = st.dropped_param + st.dropped_note;
+	}
 }
 
 static char *preset_dir(const struct config *cfg, char *buf, size_t n)
@@ -221,22 +189,21 @@ static void app_sink_reconfigure(void *ctx, const struct engine_config *c,
 		preset_dir(cfg, a->wk_preset_dir, sizeof a->wk_preset_dir);
 }
 
-/* Worker: MIDI input counters come from the input thread's atomics. */
+/* Worker: where presets live, and the MIDI input's state and counters (the
+ * input thread's atomics; kept while there is none). */
 static void app_sink_fill(void *ctx, struct snapshot *s)
 {
 	struct app *a = ctx;
-	memcpy(s->preset_dir, a->wk_preset_dir, sizeof s->preset_dir);
 	struct midi_in *mi = atomic_load(&a->midi);
-	if (!mi) {
-		s->link_midi = SNAP_LINK_OFF;
-		return;
-	}
 	struct midi_in_stats st;
-	midi_in_get_stats(mi, &st);
-	s->link_midi = (uint8_t)link_of_devlink(midi_in_state(mi));
-	memcpy(s->midi_in, st.messages, sizeof s->midi_in);
-	s->midi_parse_errors = st.parse_errors;
-	s->midi_reconnects = st.disconnects;
+	memcpy(s->preset_dir, a->wk_preset_dir, sizeof s->preset_dir);
+	s->link_midi = (uint8_t)(mi ? midi_in_state(mi) : LINK_OFF);
+	if (mi) {
+		midi_in_get_stats(mi, &st);
+		memcpy(s->midi_in, st.messages, sizeof s->midi_in);
+		s->midi_parse_errors = st.parse_errors;
+		s->midi_reconnects = st.disconnects;
+	}
 }
 
 /* --- devices -------------------------------------------------------------- */

@@ -1,22 +1,11 @@
 /*
- * devlink: link states and the reconnect backoff shared by the MIDI input
+ * devlink: the reconnect backoff shared by the MIDI input
  * and the LED cue bus.  The schedule is first, 2 x first, 4 x first ... capped
  * at max (default 50 ms doubling to 2 s): a replugged Teensy is found within
  * about 2 s, and a missing one costs one open() attempt every 2 s.  Pure
  * arithmetic; the thread that owns a struct devlink_backoff calls it.
  */
 #include "rt/devlink.h"
-
-const char *devlink_state_name(enum devlink_state s)
-{
-	static const char *const names[DEVLINK_STATE_COUNT] = {
-		[DEVLINK_OFF] = "off",
-		[DEVLINK_WAITING] = "waiting",
-		[DEVLINK_CONNECTED] = "connected",
-		[DEVLINK_RECONNECTING] = "reconnecting",
-	};
-	return (unsigned)s < DEVLINK_STATE_COUNT ? names[s] : "unknown";
-}
 
 void devlink_backoff_init(struct devlink_backoff *b, int64_t first_ns, int64_t max_ns)
 {

@@ -8,16 +8,8 @@
 
 #include <stdint.h>
 
-enum devlink_state {
-	DEVLINK_OFF,		/* no device configured ("none") */
-	DEVLINK_WAITING,	/* configured, never connected yet */
-	DEVLINK_CONNECTED,
-	DEVLINK_RECONNECTING,	/* was connected, lost the device, retrying */
-	DEVLINK_STATE_COUNT
-};
+#include "rt/link.h"
 
-/* "off", "waiting", "connected", "reconnecting". */
-const char *devlink_state_name(enum devlink_state s);
 
 #define DEVLINK_BACKOFF_FIRST_NS INT64_C(50000000)	/* 50 ms */
 #define DEVLINK_BACKOFF_MAX_NS INT64_C(2000000000)	/* 2 s */

@@ -90,7 +90,7 @@ struct led {
 	pthread_t thread;
 	int thread_started;
 
-	_Atomic int state;	/* enum devlink_state */
+	_Atomic int state;	/* enum link_state */
 	_Atomic uint64_t cues, frames, coalesced, dropped_param, dropped_note, dropped_offline,
 	    port_full, send_errors, reconnects;
 	_Atomic uint32_t queued;
@@ -250,7 +250,7 @@ static void *reconnect_thread(void *arg)
 			ever = 1;
 			last_why[0] = '\0';
 			atomic_store(&l->fresh_fd, fd);
-			atomic_store(&l->state, DEVLINK_CONNECTED);
+			atomic_store(&l->state, LINK_CONNECTED);
 			log_info("led_connected", "LED port %s open at %d baud", l->path, l->baud);
 			continue;
 		}
@@ -333,7 +333,7 @@ struct led *led_open(const char *spec, int max_rate, const struct led_options *o
 	l->next_ok = INT64_MIN;
 
 	if (l->ops == &none_ops) {
-		atomic_store(&l->state, DEVLINK_OFF);
+		atomic_store(&l->state, LINK_OFF);
 		return l;
 	}
 	if (l->ops == &udp_ops) {
@@ -354,10 +354,10 @@ struct led *led_open(const char *spec, int max_rate, const struct led_options *o
 			return NULL;
 		}
 		snprintf(l->path, sizeof l->path, "%s:%s", host, port);
-		atomic_store(&l->state, DEVLINK_CONNECTED);
+		atomic_store(&l->state, LINK_CONNECTED);
 		return l;
 	}
-	atomic_store(&l->state, DEVLINK_WAITING);
+	atomic_store(&l->state, LINK_WAITING);
 	l->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (l->wake_fd < 0 || pthread_create(&l->thread, NULL, reconnect_thread, l) != 0) {
 		*err = LED_ERR_THREAD;
@@ -476,7 +476,7 @@ static void lose_port(struct led *l, int err)
 	atomic_store(&l->dead_fd, l->fd);
 	l->fd = -1;
 	l->pend_len = l->pend_off = 0;
-	atomic_store(&l->state, DEVLINK_RECONNECTING);
+	atomic_store(&l->state, LINK_RECONNECTING);
 	uint64_t one = 1;
 	if (write(l->wake_fd, &one, sizeof one) < 0)
 		bump(&l->send_errors);
@@ -573,9 +573,9 @@ void led_events(struct led *l, const struct event *ev, size_t n, int64_t now)
 	atomic_store_explicit(&l->queued, (uint32_t)l->qlen, memory_order_relaxed);
 }
 
-enum devlink_state led_state(const struct led *l)
+enum link_state led_state(const struct led *l)
 {
-	return (enum devlink_state)atomic_load(&((struct led *)l)->state);
+	return (enum link_state)atomic_load(&((struct led *)l)->state);
 }
 
 void led_get_stats(const struct led *cl, struct led_stats *st)

@@ -88,7 +88,7 @@ void led_set_names(struct led *l, const char *const *mode_names,
 /* Sends the idle cue when the port takes it within 100 ms, then closes. */
 void led_close(struct led *l);
 
-enum devlink_state led_state(const struct led *l);
+enum link_state led_state(const struct led *l);
 void led_get_stats(const struct led *l, struct led_stats *st);
 
 #endif

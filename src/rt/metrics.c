@@ -307,9 +307,9 @@ static void engine_metrics(FILE *f, const struct snapshot *s)
 	static const char *const links[] = {"midi", "synth", "led"};
 	const uint8_t state[] = {s->link_midi, s->link_synth, s->link_led};
 	for (size_t i = 0; i < 3; i++)
-		for (int st = 0; st < SNAP_LINK_COUNT; st++) {
+		for (int st = 0; st < LINK_STATE_COUNT; st++) {
 			label(lab, sizeof lab, "link", links[i]);
-			label(l2, sizeof l2, "state", snap_link_name((enum snap_link)st));
+			label(l2, sizeof l2, "state", link_state_name((enum link_state)st));
 			strncat(lab, ",", sizeof lab - strlen(lab) - 1);
 			strncat(lab, l2, sizeof lab - strlen(lab) - 1);
 			sample(f, "link_state", lab, state[i] == st ? 1 : 0);
@@ -496,7 +496,7 @@ static json_t *steps_json(const struct snapshot *s)
 static json_t *link_json(uint8_t state, const char *port)
 {
 	json_t *o = json_object();
-	if (!put(o, "state", json_string(snap_link_name((enum snap_link)state))) ||
+	if (!put(o, "state", json_string(link_state_name((enum link_state)state))) ||
 	    (port && !put(o, "port", jname(port)))) {
 		json_decref(o);
 		return NULL;

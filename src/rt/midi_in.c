@@ -181,7 +181,7 @@ size_t midi_in_port_name(struct midi_in *mi, char *buf, size_t cap)
 	return strlen(buf);
 }
 
-static void set_state(struct midi_in *mi, enum devlink_state s)
+static void set_state(struct midi_in *mi, enum link_state s)
 {
 	atomic_store(&mi->state, (int)s);
 }
@@ -202,7 +202,7 @@ static void *input_thread(void *arg)
 			char name[256];
 			midi_in_port_name(mi, name, sizeof name);
 			add(&mi->connects, 1);
-			set_state(mi, DEVLINK_CONNECTED);
+			set_state(mi, LINK_CONNECTED);
 			log_info("midi_connected", "MIDI input %s: connected to %s", mi->ops->name,
 				 name);
 			devlink_backoff_reset(&b);
@@ -214,7 +214,7 @@ static void *input_thread(void *arg)
 			if (stopped)
 				break;
 			add(&mi->disconnects, 1);
-			set_state(mi, DEVLINK_RECONNECTING);
+			set_state(mi, LINK_RECONNECTING);
 			log_warn("midi_lost", "MIDI input %s %s: lost (%s), reconnecting",
 				 mi->ops->name, what, why[0] ? why : "device gone");
 			continue;	/* first retry after the first backoff delay */
@@ -260,10 +260,10 @@ struct midi_in *midi_in_start(const char *spec, struct inq *q, const struct midi
 	pthread_mutex_init(&mi->name_lock, NULL);
 	mi->stop_fd = -1;
 	if (mi->ops == &none_ops) {
-		set_state(mi, DEVLINK_OFF);
+		set_state(mi, LINK_OFF);
 		return mi;
 	}
-	set_state(mi, DEVLINK_WAITING);
+	set_state(mi, LINK_WAITING);
 	mi->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (mi->stop_fd < 0) {
 		*err = MIDI_IN_ERR_THREAD;
@@ -298,9 +298,9 @@ void midi_in_stop(struct midi_in *mi)
 	free(mi);
 }
 
-enum devlink_state midi_in_state(const struct midi_in *mi)
+enum link_state midi_in_state(const struct midi_in *mi)
 {
-	return (enum devlink_state)atomic_load(&((struct midi_in *)mi)->state);
+	return (enum link_state)atomic_load(&((struct midi_in *)mi)->state);
 }
 
 void midi_in_get_stats(const struct midi_in *cmi, struct midi_in_stats *st)

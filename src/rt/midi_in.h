@@ -64,14 +64,14 @@ struct midi_in;
  * Checks spec and starts the input thread feeding q.  Never fails because
  * the device is missing (the thread waits for it); NULL only for a
  * malformed spec, no memory or no thread, with *err saying which.  o may be
- * NULL for the defaults.  "none" starts no thread and stays DEVLINK_OFF.
+ * NULL for the defaults.  "none" starts no thread and stays LINK_OFF.
  */
 struct midi_in *midi_in_start(const char *spec, struct inq *q, const struct midi_in_options *o,
 			      enum midi_in_err *err);
 /* Stops and joins the input thread, closes the device, frees mi. */
 void midi_in_stop(struct midi_in *mi);
 
-enum devlink_state midi_in_state(const struct midi_in *mi);
+enum link_state midi_in_state(const struct midi_in *mi);
 void midi_in_get_stats(const struct midi_in *mi, struct midi_in_stats *st);
 /* The name of the device connected now, or "" ; returns its length. */
 size_t midi_in_port_name(struct midi_in *mi, char *buf, size_t cap);

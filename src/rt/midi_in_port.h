@@ -39,7 +39,7 @@ struct midi_in {
 	int thread_started;
 	int stop_fd;			/* eventfd: readable once a stop is asked */
 	_Atomic int stop;
-	_Atomic int state;		/* enum devlink_state */
+	_Atomic int state;		/* enum link_state */
 
 	/* the input thread's own */
 	struct midi_parser parser;

@@ -15,6 +15,7 @@
 
 #include "core/engine.h"
 #include "core/midi.h"
+#include "rt/link.h"
 
 #define SNAP_MUT_MAX 32		/* mutation changes kept, newest first */
 #define SNAP_PATH_MAX 1040	/* a configured directory, with room for a subfolder */
@@ -24,18 +25,6 @@ struct snap_mutation {
 	uint8_t param;		/* enum param_id */
 	double from, to;
 };
-
-/* Link states shared by MIDI in, the synth server and the LED port. */
-enum snap_link {
-	SNAP_LINK_OFF,		/* not configured */
-	SNAP_LINK_WAITING,	/* configured, not yet connected */
-	SNAP_LINK_CONNECTED,
-	SNAP_LINK_RECONNECTING,
-	SNAP_LINK_ERROR,	/* repeated failures; still retrying slowly */
-	SNAP_LINK_COUNT
-};
-
-const char *snap_link_name(enum snap_link l);
 
 struct snapshot {
 	uint64_t seq;			/* increments with every publication */
@@ -51,7 +40,7 @@ struct snapshot {
 	int n_palettes;
 
 	/* links */
-	uint8_t link_midi, link_synth, link_led;	/* enum snap_link */
+	uint8_t link_midi, link_synth, link_led;	/* enum link_state */
 	char midi_port[64];
 
 	/* MIDI input */

@@ -19,18 +19,6 @@
 #include "rt/sc_plan.h"
 #include "rt/synth_sc.h"
 
-const char *synth_link_name(enum synth_link l)
-{
-	switch (l) {
-	case SYNTH_LINK_OFF: return "off";
-	case SYNTH_LINK_STARTING: return "starting";
-	case SYNTH_LINK_READY: return "ready";
-	case SYNTH_LINK_RESTARTING: return "restarting";
-	case SYNTH_LINK_ERROR: return "error";
-	}
-	return "?";
-}
-
 const char *synth_fault_text(enum synth_fault f)
 {
 	switch (f) {
@@ -121,7 +109,7 @@ static void none_status(struct synth *s, struct synth_status *out)
 	struct none_state *ns = s->priv;
 	memset(out, 0, sizeof *out);
 	out->backend = "none";
-	out->link = SYNTH_LINK_OFF;
+	out->link = LINK_OFF;
 	out->voices = s->set.voices;
 	out->notes = atomic_load(&ns->notes);
 	out->watchdog_ok = true;

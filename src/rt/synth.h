@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "core/event.h"
+#include "rt/link.h"
 
 struct config;
 struct sc_plan_settings;
@@ -55,15 +56,6 @@ enum synth_err {
 	SYNTH_E_NOMEM
 };
 
-/* State of the link to the server, as the snapshot shows it. */
-enum synth_link {
-	SYNTH_LINK_OFF,		/* the "none" backend */
-	SYNTH_LINK_STARTING,	/* waiting for the server, loading the defs */
-	SYNTH_LINK_READY,	/* notes are sent */
-	SYNTH_LINK_RESTARTING,	/* the server died or stopped answering; coming back */
-	SYNTH_LINK_ERROR	/* repeated failures: still retrying, slowly */
-};
-
 /* Why there is no sound, as the snapshot shows it next to the link state. */
 enum synth_fault {
 	SYNTH_FAULT_NONE,
@@ -81,7 +73,7 @@ enum synth_fault {
 
 struct synth_status {
 	const char *backend;		/* "none", "supercollider" */
-	enum synth_link link;
+	enum link_state link;
 	float cpu_avg, cpu_peak;	/* server CPU, percent (last /status.reply) */
 	int synths, synths_peak;	/* synths on the server now, and the most seen */
 	int voices, voices_in_use;
@@ -164,7 +156,6 @@ void synth_status(struct synth *s, struct synth_status *out);
 /* Releases the voices, stops the audio stack it started and frees s. */
 void synth_close(struct synth *s);
 
-const char *synth_link_name(enum synth_link l);
 /* What an operator reads for a fault ("scsynth is not installed ..."); "" for none. */
 const char *synth_fault_text(enum synth_fault f);
 /* The same in a few words ("no scsynth"); "" for none. */

@@ -101,7 +101,7 @@ struct sc {
 	uint8_t pkt[PKT_MAX];
 
 	/* shared, lock-free */
-	atomic_int link;		/* enum synth_link */
+	atomic_int link;		/* enum link_state */
 	atomic_uint gen;		/* bumped on every (re)set-up of the server */
 	_Atomic double cutoff, mix, volume;
 	atomic_uint_fast64_t notes, bundles, dropped, steals, late;
@@ -247,7 +247,7 @@ static void sc_events(struct synth *s, const struct event *ev, size_t n, int64_t
 {
 	struct sc *sc = s->priv;
 	struct sc_cmd cmd[SC_PLAN_CMD_MAX];
-	if (atomic_load_explicit(&sc->link, memory_order_acquire) != SYNTH_LINK_READY) {
+	if (atomic_load_explicit(&sc->link, memory_order_acquire) != LINK_CONNECTED) {
 		/* The plan follows the parameters, kept for the next set-up of
 		 * the server; its voices are forgotten when the link is ready. */
 		for (size_t i = 0; i < n; i++) {
@@ -288,7 +288,7 @@ static void sc_release_all(struct synth *s)
 	struct sc *sc = s->priv;
 	int64_t mono = rtclock_mono_ns();
 	int64_t real = rtclock_real_ns() + atomic_load(&sc->out_latency_ns);
-	if (atomic_load_explicit(&sc->link, memory_order_acquire) == SYNTH_LINK_READY) {
+	if (atomic_load_explicit(&sc->link, memory_order_acquire) == LINK_CONNECTED) {
 		struct sc_cmd cmd[SC_PLAN_CMD_MAX];
 		size_t k = sc_plan_release_all(&sc->plan, mono, SC_PLAN_STOP_FADE_S, cmd,
 		    SC_PLAN_CMD_MAX);
@@ -529,7 +529,7 @@ static enum setup_result setup(struct sc *sc)
 /* Why there is no sound now (the link state and the detector's verdict). */
 static enum synth_fault current_fault(struct sc *sc, int link)
 {
-	if (link == SYNTH_LINK_READY) {
+	if (link == LINK_CONNECTED) {
 		int snd = atomic_load(&sc->sound);
 		return snd == SYNTH_SOUND_SILENT    ? SYNTH_FAULT_SILENT
 		       : snd == SYNTH_SOUND_NO_METER ? SYNTH_FAULT_NO_METER
@@ -551,7 +551,7 @@ static enum synth_fault current_fault(struct sc *sc, int link)
 		if (st.state == SUPERVISE_ERROR)
 			return SYNTH_FAULT_SERVER_EXITS;
 	}
-	if (link == SYNTH_LINK_ERROR || !sc->managed)
+	if (link == LINK_ERROR || !sc->managed)
 		return (enum synth_fault)sc->setup_fault;
 	return SYNTH_FAULT_NONE;
 }
@@ -578,8 +578,8 @@ static void update_stats(struct sc *sc)
 		atomic_store(&sc->jack_pid, st.pid);
 		error |= st.state == SUPERVISE_ERROR;
 	}
-	if (error && atomic_load(&sc->link) != SYNTH_LINK_READY)
-		atomic_store(&sc->link, SYNTH_LINK_ERROR);
+	if (error && atomic_load(&sc->link) != LINK_CONNECTED)
+		atomic_store(&sc->link, LINK_ERROR);
 	int link = atomic_load(&sc->link);
 	enum synth_fault f = current_fault(sc, link);
 	enum synth_fault was = (enum synth_fault)atomic_exchange(&sc->fault, (int)f);
@@ -605,7 +605,7 @@ static bool heartbeat(struct sc *sc)
 
 static void lost(struct sc *sc, const char *why)
 {
-	atomic_store(&sc->link, SYNTH_LINK_RESTARTING);
+	atomic_store(&sc->link, LINK_RECONNECTING);
 	atomic_store(&sc->sound, SYNTH_SOUND_DOWN);
 	if (atomic_load(&sc->down_ns) < atomic_load(&sc->ready_ns))
 		atomic_store(&sc->down_ns, rtclock_mono_ns());
@@ -637,7 +637,7 @@ static void on_meter(void *ud, int32_t node, int32_t id, const float *v, int n)
 	atomic_store(&sc->out_rms, rms);
 	atomic_store(&sc->meter_ns, now);
 	atomic_fetch_add(&sc->meter_replies, 1);
-	if (atomic_load(&sc->link) != SYNTH_LINK_READY)
+	if (atomic_load(&sc->link) != LINK_CONNECTED)
 		return;
 	int64_t e1 = atomic_load_explicit(&sc->exp_end, memory_order_acquire);
 	int64_t s0 = atomic_load_explicit(&sc->exp_start, memory_order_acquire);
@@ -676,7 +676,7 @@ static void health_tick(struct sc *sc, int64_t now)
 		return;
 	sc->next_tick = now + HEALTH_TICK_NS;
 	int link = atomic_load(&sc->link);
-	bool ready = link == SYNTH_LINK_READY;
+	bool ready = link == LINK_CONNECTED;
 	enum synth_fault f = (enum synth_fault)atomic_load(&sc->fault);
 	int step = sc->health.step;
 	enum synth_health_action a = synth_health_tick(&sc->health, now, ready,
@@ -753,7 +753,7 @@ static void *ctl_main(void *arg)
 			/* scsynth lost its JACK server: start it again on the new one. */
 			replace_server(sc, "lost its JACK server");
 		}
-		if (atomic_load(&sc->link) != SYNTH_LINK_READY) {
+		if (atomic_load(&sc->link) != LINK_CONNECTED) {
 			if (now < retry_at || server_for_setup(sc) == 0) {
 				sc_link_poll(sc->l, 10);
 				continue;
@@ -769,13 +769,13 @@ static void *ctl_main(void *arg)
 				atomic_fetch_add(&sc->gen, 1);
 				if (sc->lost_once)
 					atomic_fetch_add(&sc->restarts, 1);
-				atomic_store_explicit(&sc->link, SYNTH_LINK_READY, memory_order_release);
+				atomic_store_explicit(&sc->link, LINK_CONNECTED, memory_order_release);
 				log_info("synth.ready", "scsynth at %s:%d ready (%u restarts)", sc->host,
 				    sc->port, atomic_load(&sc->restarts));
 				misses = 0;
 				next_hb = 0;
 			} else if (r == SETUP_FAILED) {
-				atomic_store(&sc->link, SYNTH_LINK_ERROR);
+				atomic_store(&sc->link, LINK_ERROR);
 				retry_at = now + DEFS_RETRY_NS;
 			} else {
 				retry_at = now + 100 * MS;
@@ -808,7 +808,7 @@ static void *ctl_main(void *arg)
 	 * time: a starved server cannot be cut short by our clock); then free
 	 * the voices, now unheard, close the recording, free the group after
 	 * the last bundle sent, unregister. */
-	if (atomic_load(&sc->link) == SYNTH_LINK_READY) {
+	if (atomic_load(&sc->link) == LINK_CONNECTED) {
 		sc_link_send_args(sc->l, "/n_set", "isf", SYNTH_SC_FX_NODE, "gate", 0.0f);
 		bool faded = sc_link_wait(sc->l, "/n_end", NULL, SYNTH_SC_FX_NODE, NULL,
 		    EXIT_FADE_WAIT_MS) == SC_LINK_OK;
@@ -820,7 +820,7 @@ static void *ctl_main(void *arg)
 		free_nodes_after_sent(sc, !faded);
 		sc_link_notify(sc->l, 0, 500);
 	}
-	atomic_store(&sc->link, SYNTH_LINK_STARTING);
+	atomic_store(&sc->link, LINK_WAITING);
 	return NULL;
 }
 
@@ -1105,7 +1105,7 @@ static enum synth_err sc_open(struct synth *s)
 	sc->s = s;
 	sc->fd = -1;
 	const struct synth_settings *set = &s->set;
-	atomic_store(&sc->link, SYNTH_LINK_STARTING);
+	atomic_store(&sc->link, LINK_WAITING);
 	atomic_store(&sc->cutoff, set->cutoff);
 	atomic_store(&sc->mix, set->reverb_mix);
 	atomic_store(&sc->volume, set->volume);
@@ -1164,9 +1164,9 @@ static int sc_wait_ready(struct synth *s, int timeout_ms)
 {
 	struct sc *sc = s->priv;
 	int64_t until = rtclock_mono_ns() + (int64_t)timeout_ms * MS;
-	while (atomic_load(&sc->link) != SYNTH_LINK_READY) {
+	while (atomic_load(&sc->link) != LINK_CONNECTED) {
 		/* In the error state (scsynth not installed, say) it will not be soon. */
-		if (rtclock_mono_ns() >= until || atomic_load(&sc->link) == SYNTH_LINK_ERROR)
+		if (rtclock_mono_ns() >= until || atomic_load(&sc->link) == LINK_ERROR)
 			return -1;
 		nap_ms(5);
 	}

@@ -64,15 +64,6 @@
 #define WORKER_CMD_CAP 64	/* commands per ring per loop */
 #define WORKER_CMD_RING 256	/* command ring capacity */
 
-static const char *const link_names[SNAP_LINK_COUNT] = {
-	"off", "waiting", "connected", "reconnecting", "error",
-};
-
-const char *snap_link_name(enum snap_link l)
-{
-	return (unsigned)l < SNAP_LINK_COUNT ? link_names[l] : "unknown";
-}
-
 struct worker {
 	struct engine *engine;
 	struct engine_config cfg;		/* the active one, for names */

@@ -74,10 +74,10 @@ static int pen_printf(struct pen *p, int y, int x, enum role r, const char *f, .
 static enum role link_role(int state)
 {
 	switch (state) {
-	case SNAP_LINK_CONNECTED:
+	case LINK_CONNECTED:
 		return R_GOOD;
-	case SNAP_LINK_ERROR:
-	case SNAP_LINK_RECONNECTING:
+	case LINK_ERROR:
+	case LINK_RECONNECTING:
 		return R_WARN;
 	default:
 		return R_DIM;
@@ -110,9 +110,9 @@ static void draw_header(struct pen *p)
 		pen_put(p, 0, x, R_WARN, "LOCKED");
 
 	x = pen_put(p, 1, 0, R_DIM, "midi ");
-	x = pen_put(p, 1, x, link_role(s->link_midi), snap_link_name(s->link_midi)) + 2;
+	x = pen_put(p, 1, x, link_role(s->link_midi), link_state_name(s->link_midi)) + 2;
 	x = pen_put(p, 1, x, R_DIM, "scsynth ");
-	x = pen_put(p, 1, x, link_role(s->link_synth), snap_link_name(s->link_synth)) + 2;
+	x = pen_put(p, 1, x, link_role(s->link_synth), link_state_name(s->link_synth)) + 2;
 	if (s->synth_fault_short[0])
 		x = pen_printf(p, 1, x - 1, R_WARN, "(%.*s)", (int)sizeof s->synth_fault_short,
 			       s->synth_fault_short) + 2;
@@ -124,7 +124,7 @@ static void draw_header(struct pen *p)
 			       ": none to play on" : " missing") + 2;
 	}
 	x = pen_put(p, 1, x, R_DIM, "leds ");
-	x = pen_put(p, 1, x, link_role(s->link_led), snap_link_name(s->link_led)) + 2;
+	x = pen_put(p, 1, x, link_role(s->link_led), link_state_name(s->link_led)) + 2;
 	fmt_percent(buf, sizeof buf, s->worker_cpu);
 	x = pen_put(p, 1, x, R_DIM, "cpu ");
 	x = pen_put(p, 1, x, R_NORMAL, buf) + 2;

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rt/rtclock.h"
 #include "rt/sc_link.h"
 #include "rt/synthdef.h"
 
@@ -165,14 +166,14 @@ static int cmd_record(struct sc_link *l, const char *path, int n, int interval_m
 
 	int64_t interval = (int64_t)interval_ms * 1000000;
 	int64_t lead = (int64_t)lead_ms * 1000000;
-	int64_t t0 = sc_link_now_ns() + lead + 200000000;
+	int64_t t0 = rtclock_mono_ns() + lead + 200000000;
 	int64_t min_ahead = INT64_MAX;
 	for (int k = 0; k < n && !rc; k++) {
 		int64_t target = t0 + k * interval;
 		sleep_until(target - lead);
 		lo_bundle b = lo_bundle_new(sc_link_timetag(target));
 		lo_message m = lo_message_new();
-		int64_t ahead = target - sc_link_now_ns();
+		int64_t ahead = target - rtclock_mono_ns();
 		if (ahead < min_ahead)
 			min_ahead = ahead;
 		if (!b || !m) {

@@ -422,7 +422,7 @@ int main(int argc, char **argv)
 		uint64_t dropped = st.dropped;
 		synth_events(s, &ev, 1, now);
 		synth_status(s, &st);
-		if (st.dropped == dropped && st.link == SYNTH_LINK_READY)
+		if (st.dropped == dropped && st.link == LINK_CONNECTED)
 			nt->part = (int)st.record_part;
 		nt->at = ev.t + (nt->live ? lat : 0);
 		if (pending && st.restarts > restarts_at_kill &&
@@ -438,7 +438,7 @@ int main(int argc, char **argv)
 		for (int w = 0; w < 500 && pending && !got_signal; w++) {
 			rtclock_sleep_until(rtclock_mono_ns() + 10 * MS);
 			synth_status(s, &st);
-			if (st.link == SYNTH_LINK_READY && st.restarts > restarts_at_kill) {
+			if (st.link == LINK_CONNECTED && st.restarts > restarts_at_kill) {
 				ready_ms[n_kills] = (st.ready_ns - kill_t[n_kills]) / 1000;
 				sound_ms[n_kills] = -1;
 				n_kills++;
