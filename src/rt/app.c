@@ -22,6 +22,7 @@
  * the console and HTTP callbacks (their threads), which say so.
  */
 #include "rt/app.h"
+#include "rt/app_impl.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -36,51 +37,17 @@
 #include "core/engine.h"
 #include "core/scale.h"
 #include "rt/audio_card.h"
-#include "rt/devspec.h"
 #include "rt/evout.h"
 #include "rt/http.h"
 #include "rt/inq.h"
 #include "rt/led.h"
 #include "rt/log.h"
 #include "rt/midi_in.h"
-#include "rt/preset.h"
 #include "rt/rtclock.h"
 #include "rt/sdnotify.h"
 #include "rt/synth.h"
 #include "rt/worker.h"
 #include "ui/tui.h"
-
-#define APP_INQ_CAP 1024
-
-/* The LED port can be replaced on reload while the worker runs: the sink
- * reads the current port through an atomic pointer. */
-struct app_led {
-	_Atomic(struct led *) led;
-};
-
-struct app {
-	const struct cli_options *opts;
-	struct config *cfg;		/* the active configuration (owned; main thread) */
-	struct engine *engine;
-	struct inq *inq;
-	struct worker *worker;
-	struct synth *synth;
-	struct app_led led;
-	struct evout *evout;
-	_Atomic(struct midi_in *) midi;	/* read by the worker's snapshot */
-	char midi_spec[CONFIG_STR_MAX];
-	char led_spec[CONFIG_STR_MAX];
-	struct console *console;
-	struct http *http;
-	pthread_t main_thread;
-	atomic_bool quit_requested;
-	atomic_bool worker_running;
-	char state_dir[CONFIG_STR_MAX];
-	const char *mode_names[ENGINE_MAX_PROFILES + 1];
-	const char *palette_names[ENGINE_MAX_PALETTES + 1];
-	/* the worker's side (sink callbacks): where presets live, for readers */
-	char wk_preset_dir[SNAP_PATH_MAX];
-};
 
 /* --- sinks ---------------------------------------------------------------- */
 
@@ -170,14 +137,6 @@ static void led_sink_fill(void *ctx, struct snapshot *s)
 	}
 }
 
-static char *preset_dir(const struct config *cfg, char *buf, size_t n)
-{
-	char state[CONFIG_STR_MAX];
-	config_state_dir(cfg, state, sizeof state);
-	snprintf(buf, n, "%.*s/presets", (int)(n > 9 ? n - 9 : 0), state);
-	return buf;
-}
-
 /* Worker: the program's own sink.  A reload sets where presets live; the
  * snapshot carries it to the console and HTTP threads. */
 static void app_sink_reconfigure(void *ctx, const struct engine_config *c,
@@ -186,7 +145,7 @@ static void app_sink_reconfigure(void *ctx, const struct engine_config *c,
 	struct app *a = ctx;
 	(void)c;
 	if (cfg)
-		preset_dir(cfg, a->wk_preset_dir, sizeof a->wk_preset_dir);
+		app_preset_dir(cfg, a->wk_preset_dir, sizeof a->wk_preset_dir);
 }
 
 /* Worker: where presets live, and the MIDI input's state and counters (the
@@ -297,215 +256,6 @@ static int open_synth(struct app *a)
 		return -1;
 	}
 	return 0;
-}
-
-/* --- presets and the console --------------------------------------------- */
-
-/* Loads preset name from dir and hands it to the worker as commands from
- * producer via (the caller must be that producer's thread); 0 or a
- * preset_err with err. */
-static int load_preset_from(struct app *a, const char *dir, const char *name,
-			    enum worker_producer via, char *err, size_t errlen)
-{
-	struct preset *p = calloc(1, sizeof *p);
-	struct command cmds[ENGINE_MAX_STEPS + P_COUNT + 4];
-	if (!p) {
-		snprintf(err, errlen, "out of memory");
-		return PRESET_ERR_NOMEM;
-	}
-	int rc = preset_load(dir, name, p, err, errlen);
-	if (rc != 0) {
-		log_error("preset", "preset %s not applied: %s", name, err);
-		free(p);
-		return rc;
-	}
-	size_t n = preset_commands(p, cmds, sizeof cmds / sizeof cmds[0]);
-	size_t sent = 0;
-	for (size_t i = 0; i < n; i++)
-		sent += worker_command(a->worker, via, &cmds[i]);
-	free(p);
-	if (sent != n) {
-		snprintf(err, errlen, "%zu of %zu commands did not fit the engine's queue", n - sent, n);
-		log_error("preset", "preset %s: %s", name, err);
-		return PRESET_ERR_IO;
-	}
-	log_info("preset", "preset %s loaded (%zu commands)", name, n);
-	return 0;
-}
-
-/* Main thread, before the worker starts: the preset asked for on the
- * command line. */
-static int load_first_preset(struct app *a, const char *name)
-{
-	char err[512], dir[SNAP_PATH_MAX];
-	preset_dir(a->cfg, dir, sizeof dir);
-	return load_preset_from(a, dir, name, WORKER_CMD_CONTROL, err, sizeof err) == 0 ? 0 : -1;
-}
-
-/* A reader's thread (HTTP): loads a preset from the directory the running
- * configuration names, as the snapshot tells; 0 or a preset_err with err. */
-static int load_preset(struct app *a, const char *name, enum worker_producer via, char *err,
-		       size_t errlen)
-{
-	struct snapshot *s = malloc(sizeof *s);
-	if (!s) {
-		snprintf(err, errlen, "out of memory");
-		return PRESET_ERR_NOMEM;
-	}
-	int rc = PRESET_ERR_IO;
-	if (!worker_snapshot(a->worker, s))
-		snprintf(err, errlen, "the engine has not started");
-	else
-		rc = load_preset_from(a, s->preset_dir, name, via, err, errlen);
-	free(s);
-	return rc;
-}
-
-/* A reader's thread (console, HTTP): saves the engine's state as a preset
- * in the directory of the same snapshot; 0 or a preset_err with err. */
-static int save_preset(struct app *a, const char *name, char *err, size_t errlen)
-{
-	struct snapshot *s = malloc(sizeof *s);
-	if (!s) {
-		snprintf(err, errlen, "out of memory");
-		return PRESET_ERR_NOMEM;
-	}
-	const char *dir = s->preset_dir;
-	int rc = PRESET_ERR_IO;
-	if (!worker_snapshot(a->worker, s))
-		snprintf(err, errlen, "the engine has not started");
-	else
-		rc = preset_dir_ensure(dir, err, errlen);
-	if (rc == 0)
-		rc = preset_save(dir, name, &s->eng, err, errlen);
-	if (rc == 0)
-		log_info("preset", "preset %s saved in %s", name, dir);
-	else
-		log_error("preset", "preset %s not saved: %s", name, err);
-	free(s);
-	return rc;
-}
-
-static bool console_snapshot(void *ctx, struct snapshot *out)
-{
-	struct app *a = ctx;
-	return worker_snapshot(a->worker, out);
-}
-
-static bool console_command(void *ctx, const struct command *c)
-{
-	struct app *a = ctx;
-	return worker_command(a->worker, WORKER_CMD_CONSOLE, c);
-}
-
-/* Reload and quit go through the main thread's signal loop, like SIGHUP and
- * SIGTERM; a preset is saved on the console's own thread. */
-static void console_request(void *ctx, enum console_request r, const char *arg)
-{
-	struct app *a = ctx;
-	switch (r) {
-	case CONSOLE_RELOAD:
-		pthread_kill(a->main_thread, SIGHUP);
-		break;
-	case CONSOLE_SAVE_PRESET: {
-		char err[512];
-		save_preset(a, arg, err, sizeof err);
-		break;
-	}
-	case CONSOLE_QUIT:
-		atomic_store(&a->quit_requested, true);
-		pthread_kill(a->main_thread, SIGTERM);
-		break;
-	}
-}
-
-static int console_save_preset(void *ctx, const char *name, char *err, size_t errlen)
-{
-	return save_preset(ctx, name, err, errlen);
-}
-
-static bool http_snapshot(void *ctx, struct snapshot *out)
-{
-	return console_snapshot(ctx, out);
-}
-
-static bool http_command(void *ctx, const struct command *c)
-{
-	struct app *a = ctx;
-	return worker_command(a->worker, WORKER_CMD_HTTP, c);
-}
-
-static int http_preset_load(void *ctx, const char *name, char *err, size_t errlen)
-{
-	return load_preset(ctx, name, WORKER_CMD_HTTP_PRESET, err, errlen);
-}
-
-static int http_preset_save(void *ctx, const char *name, char *err, size_t errlen)
-{
-	return save_preset(ctx, name, err, errlen);
-}
-
-static void start_http(struct app *a)
-{
-	const struct config *c = a->cfg;
-	struct http_options o = {.address = c->api.address, .port = c->api.port,
-				 .allow_control = c->api.allow_control,
-				 .max_writes_per_s = c->api.max_writes_per_s};
-	char addr[CONFIG_STR_MAX];
-	const char *spec = a->opts->http;
-	if (spec && strcmp(spec, "off") == 0)
-		return;
-	if (!spec && !c->api.enabled)
-		return;
-	if (spec) {
-		if (devspec_host_port(spec, addr, sizeof addr, &o.port) != 0) {
-			log_error("http", "bad --http %s (ADDR:PORT or off): no HTTP API", spec);
-			return;
-		}
-		o.address = addr;
-	}
-	struct http_link link = {.snapshot = http_snapshot, .command = http_command,
-				 .latency = worker_latency(a->worker),
-				 .lateness = worker_lateness(a->worker),
-				 .preset_load = http_preset_load, .preset_save = http_preset_save,
-				 .ctx = a};
-	char err[256];
-	a->http = http_start(&o, &link, err, sizeof err);
-	if (!a->http)
-		log_error("http", "no HTTP API on %s:%d: %s", o.address, o.port, err);
-	else
-		log_info("http", "HTTP API on %s:%d (control %s)", o.address, http_port(a->http),
-			 o.allow_control ? "allowed" : "off");
-}
-
-/* While the console owns the terminal, log lines go only to the log file. */
-static void log_to_terminal(const struct app *a, bool on)
-{
-	const struct config *c = a->cfg;
-	struct log_options lo = {
-		.level = log_get_level(),
-		.file = c->logging.file[0] ? c->logging.file : NULL,
-		.max_size = (long)c->logging.max_size,
-		.keep = c->logging.keep,
-		.json = false,
-		.to_stderr = on,
-	};
-	log_reopen(&lo);
-}
-
-static void start_console(struct app *a)
-{
-	struct console_link link = {.snapshot = console_snapshot, .command = console_command,
-				    .request = console_request, .ctx = a,
-				    .save_preset = console_save_preset};
-	struct console_options o = {.voices_max = a->cfg->synth.voices};
-	int err = 0;
-	log_to_terminal(a, false);
-	a->console = console_start(&link, &o, &err);
-	if (!a->console) {
-		log_to_terminal(a, true);
-		log_warn("console", "no console (%s): running headless", console_strerror(err));
-	}
 }
 
 /* --- reload --------------------------------------------------------------- */
@@ -628,7 +378,7 @@ static void teardown(struct app *a)
 		http_stop(a->http);
 	if (a->console) {
 		console_stop(a->console);
-		log_to_terminal(a, true);
+		app_log_to_terminal(a, true);
 	}
 	stop_midi(a);
 	if (a->worker) {
@@ -719,7 +469,7 @@ int app_run(const struct config *cfg, const struct cli_options *opts)
 				 .ctx = &a->led};
 	worker_add_sink(a->worker, &ls);
 
-	preset_dir(a->cfg, a->wk_preset_dir, sizeof a->wk_preset_dir);
+	app_preset_dir(a->cfg, a->wk_preset_dir, sizeof a->wk_preset_dir);
 	struct worker_sink as = {.name = "app", .fill = app_sink_fill,
 				 .reconfigure = app_sink_reconfigure, .ctx = a};
 	worker_add_sink(a->worker, &as);
@@ -737,7 +487,7 @@ int app_run(const struct config *cfg, const struct cli_options *opts)
 	if (synth_wait_ready(a->synth, 10000) != 0)
 		log_warn("synth", "the audio stack is not ready yet: playing on, sound follows when it is");
 
-	if (opts->preset && load_first_preset(a, opts->preset) != 0)
+	if (opts->preset && app_load_first_preset(a, opts->preset) != 0)
 		log_warn("preset", "starting without preset %s", opts->preset);
 	if (worker_start(a->worker) != 0) {
 		log_error("start", "cannot start the worker thread");
@@ -747,9 +497,9 @@ int app_run(const struct config *cfg, const struct cli_options *opts)
 	start_midi(a, opts->midi_in ? opts->midi_in : a->cfg->midi.input_port);
 	log_info("started", "mystery-engine playing (configuration %s, seed %llu)",
 		 a->cfg->source, (unsigned long long)opts->seed);
-	start_http(a);
+	app_start_http(a);
 	if (!opts->daemon && console_possible(STDIN_FILENO, STDOUT_FILENO))
-		start_console(a);
+		app_start_console(a);
 	sdnotify_ready("playing");
 
 	/* The main thread feeds systemd's watchdog only while the worker's
