@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rt/sc_plan.h"
 #include "rt/synthdef.h"
 
 struct osc_score {
@@ -185,20 +186,12 @@ static enum osc_score_err write_header(struct osc_score *s, double mix, double v
 		e = flush(s);
 	if (!e)
 		e = at(s, 0);
-	if (!e) {
-		lo_message m = lo_message_new();
-		if (m)
-			lo_message_add(m, "iii", SYNTHDEF_GROUP_VOICES, 0, 0);
-		e = add(s, "/g_new", m);
-	}
-	if (!e) {
-		lo_message m = lo_message_new();
-		if (m)
-			lo_message_add(m, "siiisisfsfsi", synthdef_names[1], SYNTHDEF_NODE_FX, 3,
-			               SYNTHDEF_GROUP_VOICES, "in", SYNTHDEF_FX_BUS, "mix", (float)mix,
-			               "volume", (float)volume, "out", 0);
-		e = add(s, "/s_new", m);
-	}
+	/* the node layout, as the live backend makes it (sc_plan_layout) */
+	struct sc_cmd layout[SC_PLAN_LAYOUT];
+	uint8_t msg[SC_PLAN_MSG_MAX];
+	sc_plan_layout(mix, volume, layout);
+	for (int i = 0; i < SC_PLAN_LAYOUT && !e; i++)
+		e = osc_score_message(s, 0, msg, sc_plan_message(&layout[i], msg, sizeof msg));
 	return e;
 }
 

@@ -355,6 +355,39 @@ static const struct render_sink_ops score_sink_ops = {
 	.error = score_sink_error,
 };
 
+struct render_sink *render_score_new(const char *path, int sample_rate,
+    const struct sc_plan_settings *ps, enum osc_score_err *err)
+{
+	struct render_sink *rs = calloc(1, sizeof(*rs));
+	struct score_sink *s = calloc(1, sizeof(*s));
+	*err = OSC_SCORE_E_NOMEM;
+	if (rs != NULL && s != NULL) {
+		sc_plan_init(&s->plan, ps);
+		s->name = path;
+		s->score = osc_score_open(path, sample_rate, ps->mix, ps->volume,
+		    err);
+	}
+	if (s == NULL || s->score == NULL) {
+		free(s);
+		free(rs);
+		return NULL;
+	}
+	rs->ops = &score_sink_ops;
+	rs->ctx = s;
+	return rs;
+}
+
+void render_score_free(struct render_sink *rs)
+{
+	if (rs == NULL)
+		return;
+	struct score_sink *s = rs->ctx;
+	if (s->score != NULL)
+		osc_score_close(s->score, 0);
+	free(s);
+	free(rs);
+}
+
 /* ---- render_main --------------------------------------------------------- */
 
 #define PROG "mystery-engine"
@@ -410,7 +443,7 @@ int render_main(const struct config *cfg0, const struct cli_options *opts)
 {
 	struct render_sink sinks[2];
 	struct render_sink *evsink = NULL;
-	struct score_sink *score = NULL;
+	struct render_sink *score = NULL;
 	struct render_params p = {0};
 	struct render_stats st;
 	struct smf_input *input = NULL;
@@ -485,26 +518,17 @@ int render_main(const struct config *cfg0, const struct cli_options *opts)
 	if (score_path != NULL) {
 		enum osc_score_err e;
 		struct sc_plan_settings ps;
-		score = calloc(1, sizeof(*score));
-		if (score == NULL) {
-			fprintf(stderr, PROG ": render: out of memory\n");
-			goto out;
-		}
 		/* What the live backend would play with this configuration. */
 		struct synth_settings set;
 		synth_settings_from_config(&set, cfg);
 		synth_plan_settings(&set, &ps);
-		sc_plan_init(&score->plan, &ps);
-		score->name = score_path;
-		score->score = osc_score_open(score_path, rate, ps.mix,
-		    ps.volume, &e);
-		if (score->score == NULL) {
+		score = render_score_new(score_path, rate, &ps, &e);
+		if (score == NULL) {
 			fprintf(stderr, PROG ": render: cannot write %s: %s\n",
 			    score_path, osc_score_strerror(e));
 			goto out;
 		}
-		sinks[p.n_sinks].ops = &score_sink_ops;
-		sinks[p.n_sinks++].ctx = score;
+		sinks[p.n_sinks++] = *score;
 	}
 
 	p.duration = (int64_t)llround(o.seconds * (double)NS_PER_SEC);
@@ -538,9 +562,7 @@ int render_main(const struct config *cfg0, const struct cli_options *opts)
 		goto out;
 	rc = 0;
 out:
-	if (score != NULL && score->score != NULL)
-		osc_score_close(score->score, 0);
-	free(score);
+	render_score_free(score);
 	if (score_is_tmp)
 		unlink(score_tmp);
 	if (events != NULL && events != stdout && fclose(events) != 0 &&

@@ -17,9 +17,11 @@
 
 #include "core/engine.h"
 #include "core/event.h"
+#include "rt/osc_score.h"
 
 struct config;
 struct cli_options;
+struct sc_plan_settings;
 struct smf_input;
 
 /* Virtual time the renderer advances at once. */
@@ -86,6 +88,18 @@ enum render_error render_run(const struct engine_config *cfg,
 struct render_sink *render_evlog_new(FILE *out, const char *name,
     const struct engine_config *cfg);
 void render_evlog_free(struct render_sink *s);
+
+/*
+ * The scsynth score sink: each event becomes the commands of the scsynth
+ * mapping (sc_plan) with ps, encoded by sc_plan_message() as the live
+ * backend encodes them, written at their times into the score at path
+ * (osc_score) with its node layout at 0.  finish() closes the score two
+ * seconds after the end (the last releases, the reverb's tail).  NULL with
+ * *err set when the score cannot be written; free with render_score_free().
+ */
+struct render_sink *render_score_new(const char *path, int sample_rate,
+    const struct sc_plan_settings *ps, enum osc_score_err *err);
+void render_score_free(struct render_sink *s);
 
 /*
  * `mystery-engine render ...` with the configuration and the options

@@ -255,6 +255,17 @@ enum sc_link_err sc_link_send(struct sc_link *l, const char *path, lo_message m)
 	return lo_send_message_from(l->addr, l->srv, path, m) < 0 ? SC_LINK_E_SEND : SC_LINK_OK;
 }
 
+enum sc_link_err sc_link_send_raw(struct sc_link *l, const void *msg, size_t len)
+{
+	int r = 0;
+	lo_message m = lo_message_deserialise((void *)msg, len, &r);
+	if (!m)
+		return SC_LINK_E_ARG;
+	enum sc_link_err e = sc_link_send(l, (const char *)msg, m);
+	lo_message_free(m);
+	return e;
+}
+
 enum sc_link_err sc_link_send_bundle(struct sc_link *l, lo_bundle b)
 {
 	return lo_send_bundle_from(l->addr, l->srv, b) < 0 ? SC_LINK_E_SEND : SC_LINK_OK;

@@ -42,6 +42,8 @@ enum sc_link_err sc_link_send(struct sc_link *l, const char *path, lo_message m)
  * macro adds the end marker liblo's varargs functions need). */
 #define sc_link_send_args(l, path, ...) sc_link_send_args_(l, path, __VA_ARGS__, LO_ARGS_END)
 enum sc_link_err sc_link_send_args_(struct sc_link *l, const char *path, const char *types, ...);
+/* An OSC message already serialised (sc_plan_message), sent as it is. */
+enum sc_link_err sc_link_send_raw(struct sc_link *l, const void *msg, size_t len);
 enum sc_link_err sc_link_send_bundle(struct sc_link *l, lo_bundle b);
 /* Sends one bundle timetagged tt with the n messages msgs to paths, and
  * frees the messages (NULL ones make it fail with SC_LINK_E_NOMEM). */

@@ -295,9 +295,38 @@ static void w_message(struct oscw *w, const struct sc_cmd *c)
 		else
 			w_named(w, "gate", -1.0f - c->value);
 		break;
+	case SC_CMD_GROUP:
+		w_str(w, "/g_new");
+		w_str(w, ",iii");
+		w_i32(w, c->node);
+		w_i32(w, 0);			/* add to the head of ... */
+		w_i32(w, 0);			/* ... the root node */
+		break;
+	case SC_CMD_FX:
+		w_str(w, "/s_new");
+		w_str(w, ",siiisisfsfsi");
+		w_str(w, synthdef_names[1]);
+		w_i32(w, c->node);
+		w_i32(w, 3);			/* add after ... */
+		w_i32(w, SYNTHDEF_GROUP_VOICES);	/* ... the voices' group */
+		w_str(w, "in");
+		w_i32(w, SYNTHDEF_FX_BUS);
+		w_named(w, "mix", c->value);
+		w_named(w, "volume", c->note.amp);
+		w_str(w, "out");
+		w_i32(w, 0);
+		break;
 	default:
 		w->bad = true;
 	}
+}
+
+size_t sc_plan_layout(double mix, double volume, struct sc_cmd *out)
+{
+	out[0] = (struct sc_cmd){.type = SC_CMD_GROUP, .node = SYNTHDEF_GROUP_VOICES};
+	out[1] = (struct sc_cmd){.type = SC_CMD_FX, .node = SYNTHDEF_NODE_FX, .value = (float)mix,
+				 .note.amp = (float)volume};
+	return SC_PLAN_LAYOUT;
 }
 
 size_t sc_plan_message(const struct sc_cmd *c, uint8_t *buf, size_t cap)

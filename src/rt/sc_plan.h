@@ -9,7 +9,8 @@
  * offline renderer (render.c) writes the same messages into the NRT score
  * (osc_score.c).  Both encode with sc_plan_message(), so the server hears
  * the same bytes at the same engine times, and an offline render stays the
- * reference for what plays live.  See doc/synth.md.
+ * reference for what plays live; the node layout they start from
+ * (sc_plan_layout) is the same too.  See doc/synth.md.
  *
  * Pure logic on injected times: no I/O, no allocation, no lock; one owner
  * thread (the real-time worker live, the render loop offline).
@@ -45,7 +46,10 @@
 enum sc_cmd_type {
 	SC_CMD_NOTE,	/* /s_new me_voice node, head of the voices' group */
 	SC_CMD_SET,	/* /n_set node name value */
-	SC_CMD_RELEASE	/* /n_set node gate -1-fade: a voice, or the group (every voice) */
+	SC_CMD_RELEASE,	/* /n_set node gate -1-fade: a voice, or the group (every voice) */
+	SC_CMD_GROUP,	/* /g_new node, head of the root: the voices' group */
+	SC_CMD_FX	/* /s_new me_fx node after the group, reading the voices' bus;
+			   value: the reverb mix, note.amp: the volume */
 };
 
 struct sc_note {
@@ -92,6 +96,14 @@ size_t sc_plan_event(struct sc_plan *p, const struct event *ev, struct sc_cmd *o
  */
 size_t sc_plan_release_all(struct sc_plan *p, int64_t t, double fade_s, struct sc_cmd *out,
     size_t cap);
+/*
+ * The node layout a server needs before the first note, the same live (at
+ * every server start) and in the score (at time 0): the voices' group at
+ * the head of the root node, then me_fx with this reverb mix and volume.
+ * Writes SC_PLAN_LAYOUT commands (time 0) to out.
+ */
+#define SC_PLAN_LAYOUT 2
+size_t sc_plan_layout(double mix, double volume, struct sc_cmd *out);
 /* Forgets the voices (the server was restarted); values are kept. */
 void sc_plan_reset(struct sc_plan *p);
 /* Voices sounding at t, fades included. */

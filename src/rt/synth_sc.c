@@ -505,10 +505,12 @@ static enum setup_result setup(struct sc *sc)
 	}
 	if (learn_lead(sc))
 		return SETUP_NO_ANSWER;
-	sc_link_send_args(sc->l, "/g_new", "iii", SYNTH_SC_GROUP, 0, 0);
-	sc_link_send_args(sc->l, "/s_new", "siiisisfsfsi", synthdef_names[1], SYNTH_SC_FX_NODE, 3,
-	    SYNTH_SC_GROUP, "in", SYNTHDEF_FX_BUS, "mix", (float)atomic_load(&sc->mix), "volume",
-	    (float)atomic_load(&sc->volume), "out", 0);
+	/* the node layout, as the score starts from it (sc_plan_layout) */
+	struct sc_cmd layout[SC_PLAN_LAYOUT];
+	uint8_t msg[SC_PLAN_MSG_MAX];
+	sc_plan_layout(atomic_load(&sc->mix), atomic_load(&sc->volume), layout);
+	for (int i = 0; i < SC_PLAN_LAYOUT; i++)
+		sc_link_send_raw(sc->l, msg, sc_plan_message(&layout[i], msg, sizeof msg));
 	e = sc_link_wait(sc->l, "/n_go", NULL, SYNTH_SC_FX_NODE, "/s_new", 1000);
 	if (e == SC_LINK_E_FAIL) {
 		log_error("synth.fx", "the server refused the effects synth: %s",
