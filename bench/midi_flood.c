@@ -31,7 +31,7 @@
 
 #include "rt/hist.h"
 #include "rt/inq.h"
-#include "rt/midi_in.h"
+#include "dev/midi_in.h"
 #include "rt/rtclock.h"
 
 #define KEYS 128		/* 16 channels x 8 controllers */

@@ -11,13 +11,13 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "rt/app.h"
-#include "rt/audio_card.h"
-#include "rt/cli.h"
-#include "rt/config.h"
+#include "app.h"
+#include "dev/audio_card.h"
+#include "cfg/cli.h"
+#include "cfg/config.h"
 #include "rt/log.h"
-#include "rt/portmidi_list.h"
-#include "rt/render.h"
+#include "dev/portmidi_list.h"
+#include "render/render.h"
 #include "rt/rtclock.h"
 
 #if defined(__SANITIZE_ADDRESS__)

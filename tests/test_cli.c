@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "core/engine.h"
-#include "rt/cli.h"
-#include "rt/preset.h"
+#include "cfg/cli.h"
+#include "ops/preset.h"
 #include "testlib.h"
 
 #define ARGV(...) ((char *[]){"mystery-engine", __VA_ARGS__, NULL})

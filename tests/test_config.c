@@ -13,7 +13,7 @@
 #include "core/engine.h"
 #include "core/param.h"
 #include "core/scale.h"
-#include "rt/config.h"
+#include "cfg/config.h"
 #include "testlib.h"
 
 static char path_buf[2048];

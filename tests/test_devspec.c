@@ -6,8 +6,8 @@
  */
 #include <string.h>
 
-#include "rt/config.h"
-#include "rt/devspec.h"
+#include "cfg/config.h"
+#include "dev/devspec.h"
 #include "testlib.h"
 
 static void test_path_baud(void)

@@ -20,8 +20,8 @@
 #include "../contrib/teensy/me_cue_decoder.h"
 #include "core/engine.h"
 #include "core/param.h"
-#include "rt/config.h"
-#include "rt/led.h"
+#include "cfg/config.h"
+#include "dev/led.h"
 #include "rt/rtclock.h"
 #include "testlib.h"
 

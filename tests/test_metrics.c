@@ -15,8 +15,8 @@
 #include "core/param.h"
 #include "core/scale.h"
 #include "rt/hist.h"
-#include "rt/metrics.h"
-#include "rt/synth_health.h"
+#include "ops/metrics.h"
+#include "synth/synth_health.h"
 #include "testlib.h"
 
 static void sample_snapshot(struct snapshot *s)

@@ -12,8 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "rt/config.h"
-#include "rt/midi_in.h"
+#include "cfg/config.h"
+#include "dev/midi_in.h"
 #include "rt/rtclock.h"
 #include "testlib.h"
 

@@ -16,7 +16,7 @@
 
 #include "core/engine.h"
 #include "core/param.h"
-#include "rt/preset.h"
+#include "ops/preset.h"
 #include "testlib.h"
 
 /* A state unlike the defaults: every parameter and step differs. */

@@ -11,9 +11,9 @@
 #include <string.h>
 
 #include "core/param.h"
-#include "rt/render.h"
-#include "rt/sc_plan.h"
-#include "rt/synthdef.h"
+#include "render/render.h"
+#include "synth/sc_plan.h"
+#include "synth/synthdef.h"
 #include "testlib.h"
 
 #define MS SC_PLAN_MS

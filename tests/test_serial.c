@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "rt/serial.h"
+#include "dev/serial.h"
 #include "testlib.h"
 
 static int open_master(char *slave, size_t cap)

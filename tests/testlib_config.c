@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "rt/config.h"
+#include "cfg/config.h"
 #include "testlib.h"
 
 void testlib_default_config(struct engine_config *out)

@@ -12,7 +12,7 @@
 
 #include "core/param.h"
 #include "core/scale.h"
-#include "rt/audio_card.h"
+#include "dev/audio_card.h"
 #include "ui/fmt.h"
 
 static void hash_bytes(uint64_t *h, const void *p, size_t n)

@@ -20,9 +20,9 @@
 
 #include "core/param.h"
 #include "rt/hist.h"
-#include "rt/http.h"
+#include "ops/http.h"
 #include "rt/log.h"
-#include "rt/preset.h"
+#include "ops/preset.h"
 
 struct fake {
 	pthread_mutex_t lock;

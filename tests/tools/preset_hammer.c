@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "core/param.h"
-#include "rt/preset.h"
+#include "ops/preset.h"
 
 static void content(struct engine_state *st, int which)
 {

@@ -23,8 +23,8 @@
 #include <unistd.h>
 
 #include "rt/rtclock.h"
-#include "rt/sc_link.h"
-#include "rt/synthdef.h"
+#include "synth/sc_link.h"
+#include "synth/synthdef.h"
 
 #define TRIAL_GROUP 2000
 #define TRIAL_NODE 2001

@@ -27,8 +27,8 @@
 
 #include "rt/log.h"
 #include "rt/rtclock.h"
-#include "rt/config.h"
-#include "rt/synth.h"
+#include "cfg/config.h"
+#include "synth/synth.h"
 #include "../lib/wav.h"
 
 #define MS INT64_C(1000000)

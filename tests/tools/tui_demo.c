@@ -26,7 +26,7 @@
 
 #include "core/engine.h"
 #include "core/param.h"
-#include "rt/config.h"
+#include "cfg/config.h"
 #include "rt/evout.h"
 #include "rt/hist.h"
 #include "rt/worker.h"
