@@ -266,7 +266,7 @@ enum sc_link_err sc_link_send_raw(struct sc_link *l, const void *msg, size_t len
 	return e;
 }
 
-enum sc_link_err sc_link_send_bundle(struct sc_link *l, lo_bundle b)
+static enum sc_link_err send_bundle(struct sc_link *l, lo_bundle b)
 {
 	return lo_send_bundle_from(l->addr, l->srv, b) < 0 ? SC_LINK_E_SEND : SC_LINK_OK;
 }
@@ -284,7 +284,7 @@ enum sc_link_err sc_link_send_timed(struct sc_link *l, lo_timetag tt, int n,
 			added++;
 	}
 	if (!e)
-		e = sc_link_send_bundle(l, b);
+		e = send_bundle(l, b);
 	/* The bundle frees what it holds (the paths it copied too); the rest
 	 * is freed here. */
 	if (b)

@@ -44,7 +44,6 @@ enum sc_link_err sc_link_send(struct sc_link *l, const char *path, lo_message m)
 enum sc_link_err sc_link_send_args_(struct sc_link *l, const char *path, const char *types, ...);
 /* An OSC message already serialised (sc_plan_message), sent as it is. */
 enum sc_link_err sc_link_send_raw(struct sc_link *l, const void *msg, size_t len);
-enum sc_link_err sc_link_send_bundle(struct sc_link *l, lo_bundle b);
 /* Sends one bundle timetagged tt with the n messages msgs to paths, and
  * frees the messages (NULL ones make it fail with SC_LINK_E_NOMEM). */
 enum sc_link_err sc_link_send_timed(struct sc_link *l, lo_timetag tt, int n,
