@@ -2,7 +2,8 @@
  * app: running the instrument (the default mode, and --daemon).
  *
  * Reads like the life of a performance: build the core and its worker, open
- * the sound, the LED port and the event log as the worker's sinks, start the
+ * the MIDI output, the sound, the LED port and the event log as the worker's
+ * sinks (notes and clock out are a sink of their own), start the
  * worker, connect the MIDI input, then wait for signals in the main thread.
  * SIGHUP reloads the configuration (validated first; a bad file changes
  * nothing); SIGTERM and SIGINT stop: the MIDI input first, then the worker
@@ -12,9 +13,10 @@
  * A reload has one way in: the worker takes the new configuration between
  * two loops and hands it to the engine and to every sink (LED names, event
  * log names, the preset directory readers see in the snapshot); only then
- * does the main thread reopen what has a new address (LED port, MIDI port)
- * and set the HTTP server's control switch.  a->cfg belongs to the main
- * thread: the console and HTTP threads read the snapshot, never it.
+ * does the main thread reopen what has a new address (LED port, MIDI port,
+ * OSC surface) and set the HTTP server's control switch.  a->cfg belongs to
+ * the main thread: the console, HTTP and OSC threads read the snapshot,
+ * never it.
  *
  * The handled signals are blocked in every thread (the mask is inherited)
  * and taken with sigtimedwait() here, so no handler runs inside a library
@@ -39,10 +41,13 @@
 #include "dev/audio_card.h"
 #include "rt/evout.h"
 #include "ops/http.h"
+#include "ops/osc_ctl.h"
 #include "rt/inq.h"
 #include "dev/led.h"
 #include "rt/log.h"
+#include "dev/midi_clock.h"
 #include "dev/midi_in.h"
+#include "dev/midi_out.h"
 #include "rt/rtclock.h"
 #include "ops/sdnotify.h"
 #include "synth/synth.h"
@@ -234,12 +239,58 @@ static void start_midi(struct app *a, const char *spec)
 		log_info("midi_in", "MIDI input %s (waiting for the device if absent)", spec);
 }
 
+/* The MIDI output (clock and notes), before the engine: whether the
+ * engine emits clock pulses depends on it.  0, or -1 on error. */
+static int open_midi_out(struct app *a)
+{
+	const char *spec = a->opts->midi_out ? a->opts->midi_out : a->cfg->midi.output_port;
+	if (strcmp(spec, "none") == 0)
+		return 0;
+	enum midi_out_err err;
+	a->midi_out = midi_out_open(spec, NULL, &err);
+	if (!a->midi_out) {
+		log_error("midi_out", "MIDI output %s: %s", spec, midi_out_strerror(err));
+		return -1;
+	}
+	log_info("midi_out", "MIDI output %s: clock %s, notes %s (waiting for the device if "
+		 "absent)", spec, a->cfg->midi.clock_out ? "on" : "off",
+		 a->cfg->midi.notes_out ? "on" : "off");
+	return 0;
+}
+
+/* The engine emits clock pulses only when they have somewhere to go. */
+static void set_clock_out(const struct app *a, struct config *c)
+{
+	c->engine.clock_out = a->midi_out && c->midi.clock_out;
+}
+
+/* Notes to the MIDI output beside another backend: a second synth. */
+static int open_notes_out(struct app *a)
+{
+	if (!a->midi_out || !a->cfg->midi.notes_out || a->synth->ops == &synth_midi_ops)
+		return 0;
+	struct synth_settings set;
+	synth_settings_from_config(&set, a->cfg);
+	set.midi_out = a->midi_out;
+	enum synth_err err;
+	a->notes = synth_open(&synth_midi_ops, &set, &err);
+	if (!a->notes) {
+		log_error("midi_out", "cannot send notes to the MIDI output: %s",
+			  synth_strerror(err));
+		return -1;
+	}
+	return 0;
+}
+
 static int open_synth(struct app *a)
 {
 	struct synth_settings set;
 	synth_settings_from_config(&set, a->cfg);
+	set.midi_out = a->midi_out;
 	const struct synth_ops *ops =
-	    synth_find(a->cfg->synth.backend == CONFIG_SYNTH_NONE ? "none" : "supercollider");
+	    synth_find(a->cfg->synth.backend == CONFIG_SYNTH_NONE ? "none"
+		       : a->cfg->synth.backend == CONFIG_SYNTH_MIDI ? "midi"
+								   : "supercollider");
 	if (a->opts->synth) {
 		ops = synth_parse_spec(a->opts->synth, &set);
 		if (!ops) {
@@ -249,6 +300,11 @@ static int open_synth(struct app *a)
 	}
 	if (a->opts->record)
 		snprintf(set.record_path, sizeof set.record_path, "%s", a->opts->record);
+	if (ops == &synth_midi_ops && !a->midi_out) {
+		log_error("synth", "the midi synth backend needs a MIDI output "
+			  "(midi.output_port or --midi-out)");
+		return -1;
+	}
 	enum synth_err err;
 	a->synth = synth_open(ops, &set, &err);
 	if (!a->synth) {
@@ -263,7 +319,8 @@ static int open_synth(struct app *a)
 /* Main thread, after the worker has taken next: what needs the control
  * thread.  A port with a new address is reopened (the LED port is swapped
  * in, the old one closed once the worker has looped past it), the HTTP
- * server's control switch set; synth settings wait for the next start. */
+ * server's control switch set, the OSC surface restarted when its settings
+ * changed; MIDI output and synth settings wait for the next start. */
 static void reopen_changed(struct app *a, const struct config *old, const struct config *next)
 {
 	const struct cli_options *opts = a->opts;
@@ -285,7 +342,17 @@ static void reopen_changed(struct app *a, const struct config *old, const struct
 
 	if (a->http)
 		http_set_control(a->http, next->api.allow_control, next->api.max_writes_per_s);
+	if (memcmp(&old->osc, &next->osc, sizeof old->osc) != 0) {
+		osc_ctl_stop(a->osc);	/* its senders are forgotten: they get the state anew */
+		a->osc = NULL;
+		app_start_osc(a);
+	}
 
+	if (strcmp(old->midi.output_port, next->midi.output_port) != 0 ||
+	    old->midi.notes_out != next->midi.notes_out ||
+	    old->midi.out_channel != next->midi.out_channel)
+		log_warn("reload", "MIDI output settings changed: they apply at the next start "
+				   "(midi.clock_out applies now)");
 	if (memcmp(&old->synth, &next->synth, sizeof old->synth) != 0)
 		log_warn("reload", "synth settings changed: they apply at the next start "
 				   "(the audio stack keeps running)");
@@ -314,6 +381,9 @@ static void reload(struct app *a)
 		return;
 	}
 	config_errors_free(&errs);
+	set_clock_out(a, next);
+	if (a->midi_clock)	/* before the engine: its first pulses find the sink on */
+		midi_clock_set(a->midi_clock, next->engine.clock_out);
 
 	log_set_level((enum log_level)log_level_clamp(next->logging.level + opts->verbosity));
 
@@ -376,6 +446,8 @@ static void teardown(struct app *a)
 	sdnotify_stopping();
 	if (a->http)
 		http_stop(a->http);
+	osc_ctl_stop(a->osc);
+	a->osc = NULL;
 	if (a->console) {
 		console_stop(a->console);
 		app_log_to_terminal(a, true);
@@ -406,6 +478,21 @@ static void teardown(struct app *a)
 			 (unsigned long long)st.steals, st.restarts, st.synths_peak);
 		synth_close(a->synth);
 	}
+	synth_close(a->notes);
+	if (a->midi_out) {
+		struct midi_out_stats st;
+		midi_out_get_stats(a->midi_out, &st);
+		struct hist *late = midi_out_lateness(a->midi_out);
+		log_info("midi_out_stats",
+			 "messages %llu bytes %llu dropped_offline %llu dropped_full %llu "
+			 "port_full %llu reconnects %llu late_p50_us %.1f late_p99_us %.1f",
+			 (unsigned long long)st.messages, (unsigned long long)st.bytes,
+			 (unsigned long long)st.dropped_offline, (unsigned long long)st.dropped_full,
+			 (unsigned long long)st.port_full, (unsigned long long)st.reconnects,
+			 (double)hist_quantile(late, 0.5) / 1e3, (double)hist_quantile(late, 0.99) / 1e3);
+		midi_out_close(a->midi_out);
+	}
+	midi_clock_free(a->midi_clock);
 	worker_free(a->worker);
 	engine_free(a->engine);
 	inq_free(a->inq);
@@ -440,6 +527,9 @@ int app_run(const struct config *cfg, const struct cli_options *opts)
 		goto out;
 	*a->cfg = *cfg;
 
+	if (open_midi_out(a) != 0)
+		goto out;
+	set_clock_out(a, a->cfg);
 	a->engine = engine_new(&a->cfg->engine, opts->seed);
 	a->inq = inq_new(APP_INQ_CAP);
 	struct worker_options wo = {
@@ -462,6 +552,25 @@ int app_run(const struct config *cfg, const struct cli_options *opts)
 				 .ctx = a->synth};
 	worker_add_sink(a->worker, &ss);
 
+	/* the notes out, then the MIDI output's own sink (clock out, and the
+	 * pump that writes what both scheduled) */
+	if (open_notes_out(a) != 0)
+		goto out;
+	if (a->notes) {
+		struct worker_sink ns = {.name = "notes_out", .events = synth_sink_events,
+					 .shutdown = synth_sink_shutdown, .ctx = a->notes};
+		worker_add_sink(a->worker, &ns);
+	}
+	if (a->midi_out) {
+		a->midi_clock = midi_clock_new(a->midi_out, a->cfg->engine.clock_out);
+		if (!a->midi_clock) {
+			log_error("start", "out of memory");
+			goto out;
+		}
+		struct worker_sink cs = midi_clock_sink(a->midi_clock);
+		worker_add_sink(a->worker, &cs);
+	}
+
 	snprintf(a->led_spec, sizeof a->led_spec, "%s", opts->led ? opts->led : a->cfg->led.transport);
 	atomic_store(&a->led.led, open_led(a, a->led_spec));
 	struct worker_sink ls = {.name = "led", .events = led_sink_events,
@@ -480,6 +589,10 @@ int app_run(const struct config *cfg, const struct cli_options *opts)
 			goto out;
 		struct worker_sink es = evout_sink(a->evout);
 		worker_add_sink(a->worker, &es);
+		/* lets a reader of the event log place its times on the clock
+		 * other programs stamp with (MIDI gear, tests, benches) */
+		log_info("events_base", "event log time 0 is CLOCK_MONOTONIC %lld ns",
+			 (long long)worker_base(a->worker));
 	}
 
 	/* The music starts once the audio stack answers (or after 10 s without
@@ -498,6 +611,7 @@ int app_run(const struct config *cfg, const struct cli_options *opts)
 	log_info("started", "mystery-engine playing (configuration %s, seed %llu)",
 		 a->cfg->source, (unsigned long long)opts->seed);
 	app_start_http(a);
+	app_start_osc(a);
 	if (!opts->daemon && console_possible(STDIN_FILENO, STDOUT_FILENO))
 		app_start_console(a);
 	sdnotify_ready("playing");

@@ -1,7 +1,7 @@
 /*
  * app_impl: the running program's state, shared by app.c (start, sinks,
- * devices, reload, stop) and app_readers.c (the console, the HTTP API and
- * the presets they load and save).  Private to the program.
+ * devices, reload, stop) and app_readers.c (the console, the HTTP API, the
+ * OSC control surface and the presets they load and save).  Private to the program.
  */
 #ifndef ME_SRC_APP_IMPL_H
 #define ME_SRC_APP_IMPL_H
@@ -21,7 +21,10 @@ struct evout;
 struct http;
 struct inq;
 struct led;
+struct midi_clock;
 struct midi_in;
+struct midi_out;
+struct osc_ctl;
 struct synth;
 struct worker;
 
@@ -40,6 +43,9 @@ struct app {
 	struct inq *inq;
 	struct worker *worker;
 	struct synth *synth;
+	struct midi_out *midi_out;	/* NULL: no MIDI output */
+	struct synth *notes;		/* notes to the MIDI output beside scsynth, or NULL */
+	struct midi_clock *midi_clock;	/* the MIDI output's sink (clock out, pump) */
 	struct app_led led;
 	struct evout *evout;
 	_Atomic(struct midi_in *) midi;	/* read by the worker's snapshot */
@@ -47,6 +53,7 @@ struct app {
 	char led_spec[CONFIG_STR_MAX];
 	struct console *console;
 	struct http *http;
+	struct osc_ctl *osc;		/* the OSC control surface, NULL when off */
 	pthread_t main_thread;
 	atomic_bool quit_requested;
 	atomic_bool worker_running;
@@ -65,6 +72,8 @@ char *app_preset_dir(const struct config *cfg, char *buf, size_t n);
 int app_load_first_preset(struct app *a, const char *name);
 /* The HTTP API, when the configuration or --http asks for it. */
 void app_start_http(struct app *a);
+/* The OSC control surface, when the configuration turns it on. */
+void app_start_osc(struct app *a);
 /* The console on the terminal (log lines then go to the file only). */
 void app_start_console(struct app *a);
 /* Log lines to the terminal again (on), or to the log file only. */

@@ -1,12 +1,12 @@
 /*
- * app_readers: the console and the HTTP API as the running program wires
- * them, and the presets they load and save (see app_impl.h).  Both read the
- * worker's snapshot and push commands through its rings, never the main
- * thread's configuration: a preset goes where the snapshot says presets
- * live.  Reload and quit from the console go through the main thread's
- * signal loop, like SIGHUP and SIGTERM.  Each callback runs on its reader's
- * thread (console, HTTP, the HTTP preset thread); the start functions on
- * the main thread.
+ * app_readers: the console, the HTTP API and the OSC control surface as the
+ * running program wires them, and the presets they load and save (see
+ * app_impl.h).  They read the worker's snapshot and push commands through
+ * its rings, never the main thread's configuration: a preset goes where the
+ * snapshot says presets live.  Reload and quit from the console go through
+ * the main thread's signal loop, like SIGHUP and SIGTERM.  Each callback
+ * runs on its reader's thread (console, HTTP, the HTTP preset thread, the
+ * OSC surface); the start functions on the main thread.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -16,6 +16,7 @@
 #include "app_impl.h"
 #include "dev/devspec.h"
 #include "ops/http.h"
+#include "ops/osc_ctl.h"
 #include "rt/log.h"
 #include "ops/preset.h"
 #include "rt/worker.h"
@@ -204,6 +205,38 @@ void app_start_http(struct app *a)
 	else
 		log_info("http", "HTTP API on %s:%d (control %s)", o.address, http_port(a->http),
 			 o.allow_control ? "allowed" : "off");
+}
+
+static bool osc_command(void *ctx, const struct command *c)
+{
+	struct app *a = ctx;
+	return worker_command(a->worker, WORKER_CMD_OSC, c);
+}
+
+/* On the surface's own thread, through its own ring like its commands. */
+static int osc_preset_load(void *ctx, const char *name, char *err, size_t errlen)
+{
+	return load_preset(ctx, name, WORKER_CMD_OSC, err, errlen);
+}
+
+void app_start_osc(struct app *a)
+{
+	const struct config *c = a->cfg;
+	if (!c->osc.enabled)
+		return;
+	struct osc_ctl_options o = {.address = c->osc.address, .port = c->osc.port,
+				    .allowed_hosts = c->osc.allowed_hosts,
+				    .reply_port = c->osc.reply_port,
+				    .max_writes_per_s = c->osc.max_writes_per_s};
+	struct osc_ctl_link link = {.snapshot = http_snapshot, .command = osc_command,
+				    .preset_load = osc_preset_load, .ctx = a};
+	char err[256];
+	a->osc = osc_ctl_start(&o, &link, err, sizeof err);
+	if (!a->osc)
+		log_error("osc", "no OSC control surface on %s:%d: %s", o.address, o.port, err);
+	else
+		log_info("osc", "OSC control surface on %s:%d (from %s)", o.address,
+			 osc_ctl_port(a->osc), o.allowed_hosts);
 }
 
 /* While the console owns the terminal, log lines go only to the log file. */

@@ -414,6 +414,46 @@ static void test_pause(void)
 	engine_free(e);
 }
 
+/* A remote surface's pause and step toggles say what they want, so a
+ * repeated message (a resend, two surfaces) leaves the state as wanted
+ * rather than flipping it back. */
+static void test_set_pause_and_step_on(void)
+{
+	struct engine_config cfg;
+	plain(&cfg);
+	struct engine *e = engine_new(&cfg, 8);
+	engine_advance(e, S, evs, CAP);
+	struct engine_input in = cmd_in(S, CMD_SET_PAUSE, 0, 1);
+	engine_input(e, &in);
+	engine_input(e, &in);
+	in = cmd_in(S, CMD_STEP_ON, 0, 0);
+	in.u.cmd.step = 2;
+	engine_input(e, &in);
+	engine_input(e, &in);
+	size_t n = engine_advance(e, 2 * S, evs, CAP);
+	int transport = 0;
+	for (size_t i = 0; i < n; i++)
+		transport += evs[i].type == EV_TRANSPORT;
+	CU_ASSERT_EQUAL(transport, 1);
+	struct engine_state st;
+	engine_get_state(e, &st);
+	CU_ASSERT(st.paused);
+	CU_ASSERT_EQUAL(st.steps[2].on, 0);
+	in = cmd_in(2 * S, CMD_SET_PAUSE, 0, 0);
+	engine_input(e, &in);
+	in = cmd_in(2 * S, CMD_STEP_ON, 0, 1);
+	in.u.cmd.step = 2;
+	engine_input(e, &in);
+	in.u.cmd.step = ENGINE_MAX_STEPS;
+	engine_input(e, &in);
+	engine_advance(e, 3 * S, evs, CAP);
+	engine_get_state(e, &st);
+	CU_ASSERT(!st.paused);
+	CU_ASSERT_EQUAL(st.steps[2].on, 1);
+	CU_ASSERT_EQUAL(st.rejected, 1);
+	engine_free(e);
+}
+
 /* Drift keeps the tempo within +-drift % of the set tempo, moving smoothly. */
 static void test_drift(void)
 {
@@ -499,6 +539,7 @@ TEST_SUITE(engine, NULL, NULL,
     TEST_CASE(test_lookahead_input),
     TEST_CASE(test_commands),
     TEST_CASE(test_pause),
+    TEST_CASE(test_set_pause_and_step_on),
     TEST_CASE(test_drift),
     TEST_CASE(test_reconfigure),
     TEST_CASE(test_ten_hours_run))

@@ -89,8 +89,8 @@ static double value_of(const char *text, const char *series)
 static void check_structure(const char *text)
 {
 	char *copy = strdup(text), *save = NULL;
-	char fam[64][96];
-	char type[64][16];
+	char fam[128][96];
+	char type[128][16];
 	int nf = 0;
 	char help_for[96] = "";
 	for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -103,7 +103,7 @@ static void check_structure(const char *text)
 		}
 		if (sscanf(line, "# TYPE %95s %15s", name, kind) == 2) {
 			CU_ASSERT_STRING_EQUAL(name, help_for);
-			CU_ASSERT_FATAL(nf < 64);
+			CU_ASSERT_FATAL(nf < 128);
 			snprintf(fam[nf], sizeof fam[nf], "%s", name);
 			snprintf(type[nf], sizeof type[nf], "%s", kind);
 			nf++;

@@ -4,6 +4,8 @@
  * leaves nothing running. */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -342,6 +344,59 @@ static void test_stable_death_restarts_at_once(void)
 	pthread_mutex_destroy(&r.lock);
 }
 
+/* Can a process of ours run SCHED_FIFO (root, or RLIMIT_RTPRIO)? */
+static bool fifo_allowed(void)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct sched_param sp = {.sched_priority = 1};
+		_exit(sched_setscheduler(0, SCHED_FIFO, &sp) == 0 ? 0 : 1);
+	}
+	int status = 0;
+	return pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	       WEXITSTATUS(status) == 0;
+}
+
+/* rt_priority: the child runs SCHED_FIFO where that is allowed, and runs
+ * all the same (normal scheduling) where it is not. */
+static void test_rt_priority(void)
+{
+	const char *argv[] = {"/bin/sh", "-c", "exec sleep 30", NULL};
+	struct supervise_spec sp;
+	struct record r;
+	spec_init(&sp, &r, argv);
+	sp.rt_priority = 1;
+	struct supervise *sv = supervise_start(&sp, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sv);
+	CU_ASSERT_TRUE_FATAL(wait_starts(&r, 1, 2000));
+	/* the child sets its policy between fork and exec: wait for the exec */
+	char path[64], comm[32] = "";
+	snprintf(path, sizeof path, "/proc/%d/comm", (int)r.pids[0]);
+	for (int i = 0; i < 400 && strncmp(comm, "sleep", 5) != 0; i++) {
+		FILE *f = fopen(path, "r");
+		if (f) {
+			if (!fgets(comm, sizeof comm, f))
+				comm[0] = '\0';
+			fclose(f);
+		}
+		struct timespec nap = {0, 5 * 1000000L};
+		nanosleep(&nap, NULL);
+	}
+	CU_ASSERT_EQUAL_FATAL(strncmp(comm, "sleep", 5), 0);
+	int policy = sched_getscheduler(r.pids[0]);
+	struct sched_param prio = {0};
+	sched_getparam(r.pids[0], &prio);
+	if (fifo_allowed()) {
+		CU_ASSERT_EQUAL(policy, SCHED_FIFO);
+		CU_ASSERT_EQUAL(prio.sched_priority, 1);
+	} else {
+		CU_ASSERT_EQUAL(policy, SCHED_OTHER);
+	}
+	CU_ASSERT_TRUE(alive(r.pids[0]));
+	supervise_stop(sv);
+	pthread_mutex_destroy(&r.lock);
+}
+
 static void test_bad_specs(void)
 {
 	const char *missing[] = {"me-no-such-program-here", NULL};
@@ -426,6 +481,7 @@ TEST_SUITE(supervise, NULL, NULL,
     TEST_CASE(test_child_gets_fresh_signal_mask),
     TEST_CASE(test_requested_restart),
     TEST_CASE(test_stable_death_restarts_at_once),
+    TEST_CASE(test_rt_priority),
     TEST_CASE(test_bad_specs),
     TEST_CASE(test_missing_program_appears),
     TEST_CASE(test_run_captures_output))

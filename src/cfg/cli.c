@@ -44,6 +44,7 @@ enum {
 	OPT_SCORE,
 	OPT_WAV,
 	OPT_PAUSE_AT,
+	OPT_MIDI_OUT,
 };
 
 #define COMMON_OPTIONS                                                                  \
@@ -62,6 +63,7 @@ static const struct option run_options[] = {
 	{"synth", required_argument, NULL, OPT_SYNTH},
 	{"record", required_argument, NULL, OPT_RECORD},
 	{"midi-in", required_argument, NULL, OPT_MIDI_IN},
+	{"midi-out", required_argument, NULL, OPT_MIDI_OUT},
 	{"led", required_argument, NULL, OPT_LED},
 	{"http", required_argument, NULL, OPT_HTTP},
 	{"preset", required_argument, NULL, OPT_PRESET},
@@ -95,9 +97,10 @@ void cli_usage(FILE *out)
 	      "      --check-config     validate the configuration, print the effective one, exit\n"
 	      "      --list-midi        list the MIDI inputs and exit\n"
 	      "      --list-audio       list the sound cards, show synth.audio_device's choice, exit\n"
-	      "      --synth BACKEND    none | supercollider | supercollider:HOST:PORT\n"
+	      "      --synth BACKEND    none | supercollider | supercollider:HOST:PORT | midi\n"
 	      "      --record FILE.wav  record the sound to FILE.wav\n"
 	      "      --midi-in SPEC     auto | none | portmidi:NAME | raw:PATH[@BAUD]\n"
+	      "      --midi-out SPEC    none | raw:PATH[@BAUD]: MIDI clock and notes out\n"
 	      "      --led SPEC         none | serial:PATH[@BAUD] | udp:HOST:PORT\n"
 	      "      --http ADDR:PORT   where the HTTP API listens, or off\n"
 	      "      --preset NAME      load the preset NAME at start\n"
@@ -143,7 +146,7 @@ static bool parse_u64(const char *s, uint64_t *out)
 
 static bool valid_synth(const char *s)
 {
-	if (strcmp(s, "none") == 0 || strcmp(s, "supercollider") == 0)
+	if (strcmp(s, "none") == 0 || strcmp(s, "supercollider") == 0 || strcmp(s, "midi") == 0)
 		return true;
 	char host[DEVSPEC_HOST_MAX];
 	int port;
@@ -203,7 +206,7 @@ static int take(struct cli_options *o, int c, const char *arg, FILE *err)
 	case OPT_SYNTH:
 		if (!valid_synth(arg))
 			return fail(err, "--synth: `%s` is not allowed (allowed: %s)", arg,
-				    "none, supercollider, supercollider:HOST:PORT");
+				    "none, supercollider, supercollider:HOST:PORT, midi");
 		o->synth = arg;
 		return 0;
 	case OPT_RECORD:
@@ -216,6 +219,12 @@ static int take(struct cli_options *o, int c, const char *arg, FILE *err)
 			return fail(err, "--midi-in: `%s` is not allowed (allowed: %s)", arg,
 				    "auto, none, portmidi:NAME, raw:PATH[@BAUD]");
 		o->midi_in = arg;
+		return 0;
+	case OPT_MIDI_OUT:
+		if (config_check_midi_out_spec(arg) != 0)
+			return fail(err, "--midi-out: `%s` is not allowed (allowed: %s)", arg,
+				    "none, raw:PATH[@BAUD]");
+		o->midi_out = arg;
 		return 0;
 	case OPT_LED:
 		if (config_check_led_spec(arg) != 0)

@@ -44,6 +44,7 @@ struct cli_options {
 	const char *synth;		/* --synth none|supercollider|supercollider:HOST:PORT */
 	const char *record;		/* --record FILE.wav */
 	const char *midi_in;		/* --midi-in SPEC (as midi.input_port) */
+	const char *midi_out;		/* --midi-out SPEC (as midi.output_port) */
 	const char *led;		/* --led SPEC (as led.transport) */
 	const char *http;		/* --http ADDR:PORT or "off" */
 	const char *preset;		/* --preset NAME */

@@ -25,11 +25,13 @@
 #include "dev/audio_card.h"
 #include "cfg/config_loader.h"
 #include "dev/devspec.h"
+#include "ops/osc_ctl.h"
 
 #define OFF(field) offsetof(struct config, field)
 
 static int check_server(const char *s);
 static int check_address(const char *s);
+static int check_hosts(const char *s);
 static int check_state_dir(const char *s);
 static int check_jack_name(const char *s);
 
@@ -40,6 +42,18 @@ const struct config_key config_schema[] = {
 	    "or a raw MIDI serial device", OFF(midi.input_port), config_check_midi_spec},
 	{"midi.channel", CONFIG_T_INT, 0, 16, NULL, "", "MIDI channel listened to, 0 = omni",
 	    OFF(engine.midi_channel), NULL},
+	{"midi.output_port", CONFIG_T_STRING, 0, 0,
+	    "\"none\", \"raw:PATH[@BAUD]\"", "",
+	    "where MIDI clock and notes go: nowhere, or a raw MIDI device (ALSA rawmidi node, "
+	    "serial tty, pty)", OFF(midi.output_port), config_check_midi_out_spec},
+	{"midi.clock_out", CONFIG_T_BOOL, 0, 0, NULL, "",
+	    "send MIDI clock (24 a beat, Start, Stop, Continue) on the output",
+	    OFF(midi.clock_out), NULL},
+	{"midi.notes_out", CONFIG_T_BOOL, 0, 0, NULL, "",
+	    "send the notes (and volume, cutoff as CC 7, CC 74) on the output",
+	    OFF(midi.notes_out), NULL},
+	{"midi.out_channel", CONFIG_T_INT, 1, 16, NULL, "", "MIDI channel of the notes sent",
+	    OFF(midi.out_channel), NULL},
 	{"mapping.ccs", CONFIG_T_CCS, 0, 127, NULL, "CC number",
 	    "parameter name = MIDI CC number, or { cc; min; max; curve; } for a knob with its "
 	    "own range; reserved = CC number(s) ignored on purpose", 0, NULL},
@@ -74,6 +88,12 @@ const struct config_key config_schema[] = {
 	    OFF(engine.max_gap_ms), NULL},
 	{"sequencer.drift_period_s", CONFIG_T_FLOAT, 1, 3600, NULL, "s",
 	    "time of one move of the drift's tempo wander", OFF(engine.drift_period_s), NULL},
+	{"sequencer.clock_source", CONFIG_T_CHOICE, 0, 0, "internal|midi", "",
+	    "the steps' clock: the engine's own, or MIDI clock from the MIDI input",
+	    OFF(engine.clock_source), NULL},
+	{"sequencer.clock_timeout_ms", CONFIG_T_INT64, 100, 60000, NULL, "ms",
+	    "no MIDI clock for this long: the internal clock goes on at the last tempo",
+	    OFF(engine.clock_timeout_ms), NULL},
 	{"sound.filter_cutoff", CONFIG_T_FLOAT, 80, 12000, NULL, "Hz", "low-pass filter cutoff",
 	    OFF(engine.filter_cutoff), NULL},
 	{"sound.reverb_mix", CONFIG_T_FLOAT, 0, 1, NULL, "", "reverb wet share",
@@ -126,7 +146,8 @@ const struct config_key config_schema[] = {
 	    "length of an idle phrase, 0 = no phrases", OFF(engine.phrase_bars), NULL},
 	{"idle.velocity", CONFIG_T_FLOAT, 0.05, 1, NULL, "",
 	    "loudness of idle notes, a share of their velocity", OFF(engine.idle_velocity), NULL},
-	{"synth.backend", CONFIG_T_CHOICE, 0, 0, "supercollider|none", "", "the sound engine",
+	{"synth.backend", CONFIG_T_CHOICE, 0, 0, "supercollider|none|midi", "",
+	    "the sound engine (midi: notes to midi.output_port only)",
 	    OFF(synth.backend), NULL},
 	{"synth.server", CONFIG_T_STRING, 0, 0, "\"managed\", \"HOST:PORT\"", "",
 	    "managed (start jackd and scsynth) or the address of a running scsynth",
@@ -179,6 +200,20 @@ const struct config_key config_schema[] = {
 	    "accept requests that change parameters", OFF(api.allow_control), NULL},
 	{"api.max_writes_per_s", CONFIG_T_INT, 1, 1000, NULL, "requests/s",
 	    "accepted control requests per second", OFF(api.max_writes_per_s), NULL},
+	{"osc.enabled", CONFIG_T_BOOL, 0, 0, NULL, "", "serve the OSC control surface",
+	    OFF(osc.enabled), NULL},
+	{"osc.address", CONFIG_T_STRING, 0, 0, "an IPv4 or IPv6 address", "",
+	    "address to listen on", OFF(osc.address), check_address},
+	{"osc.port", CONFIG_T_INT, 1, 65535, NULL, "", "UDP port", OFF(osc.port), NULL},
+	{"osc.allowed_hosts", CONFIG_T_STRING, 0, 0,
+	    "IP addresses or networks (ADDR/PREFIX), comma separated", "",
+	    "senders whose messages are read; all others are dropped", OFF(osc.allowed_hosts),
+	    check_hosts},
+	{"osc.reply_port", CONFIG_T_INT, 0, 65535, NULL, "",
+	    "UDP port the state is echoed to, 0 = the port each sender sends from",
+	    OFF(osc.reply_port), NULL},
+	{"osc.max_writes_per_s", CONFIG_T_INT, 1, 1000, NULL, "messages/s",
+	    "accepted control messages per second", OFF(osc.max_writes_per_s), NULL},
 	{"state.dir", CONFIG_T_STRING, 0, 0, "\"\", an absolute path", "",
 	    "presets live in DIR/presets; \"\" = $STATE_DIRECTORY, else "
 	    "$XDG_STATE_HOME/mystery-engine, else ~/.local/state/mystery-engine",
@@ -241,6 +276,11 @@ int config_check_midi_spec(const char *s)
 				    1u << DEVSPEC_RAW);
 }
 
+int config_check_midi_out_spec(const char *s)
+{
+	return devspec_check(s, 1u << DEVSPEC_NONE | 1u << DEVSPEC_RAW);
+}
+
 int config_check_host_port(const char *s)
 {
 	char host[DEVSPEC_HOST_MAX];
@@ -273,6 +313,13 @@ static int check_address(const char *s)
 {
 	unsigned char a[16];
 	return inet_pton(AF_INET, s, a) == 1 || inet_pton(AF_INET6, s, a) == 1 ? 0 : -1;
+}
+
+static int check_hosts(const char *s)
+{
+	struct osc_ctl_host h[OSC_CTL_HOSTS_MAX];
+	char err[160];
+	return osc_ctl_hosts_parse(s, h, OSC_CTL_HOSTS_MAX, err, sizeof err) > 0 ? 0 : -1;
 }
 
 static int check_state_dir(const char *s)

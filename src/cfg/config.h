@@ -21,7 +21,7 @@
 #define CONFIG_BUILTIN "<built-in>"	/* source name of the embedded default */
 #define CONFIG_EX_CONFIG 78		/* exit status on a configuration error */
 
-enum config_synth_backend { CONFIG_SYNTH_SUPERCOLLIDER, CONFIG_SYNTH_NONE };
+enum config_synth_backend { CONFIG_SYNTH_SUPERCOLLIDER, CONFIG_SYNTH_NONE, CONFIG_SYNTH_MIDI };
 enum config_jack_driver { CONFIG_JACK_AUTO, CONFIG_JACK_ALSA, CONFIG_JACK_DUMMY };
 
 struct config {
@@ -29,6 +29,10 @@ struct config {
 
 	struct {
 		char input_port[CONFIG_STR_MAX];	/* auto | portmidi:NAME | raw:PATH[@BAUD] | none */
+		char output_port[CONFIG_STR_MAX];	/* none | raw:PATH[@BAUD] */
+		bool clock_out;			/* send MIDI clock on the output */
+		bool notes_out;			/* send the notes on the output */
+		int out_channel;		/* 1..16 */
 	} midi;
 	struct {
 		int backend;			/* enum config_synth_backend */
@@ -57,6 +61,14 @@ struct config {
 		bool allow_control;
 		int max_writes_per_s;
 	} api;
+	struct {
+		bool enabled;
+		char address[CONFIG_STR_MAX];	/* IPv4 or IPv6 literal */
+		int port;
+		char allowed_hosts[CONFIG_STR_MAX];	/* see osc_ctl_hosts_parse */
+		int reply_port;			/* 0: the sender's port */
+		int max_writes_per_s;
+	} osc;
 	struct {
 		char dir[CONFIG_STR_MAX];	/* "" = the default (see config_state_dir) */
 	} state;
@@ -101,6 +113,7 @@ extern const char config_default_text[];
 
 /* Checks of the string forms the command line shares; 0 if fine, else -1. */
 int config_check_midi_spec(const char *s);	/* auto | none | portmidi:NAME | raw:PATH[@BAUD] */
+int config_check_midi_out_spec(const char *s);	/* none | raw:PATH[@BAUD] */
 int config_check_led_spec(const char *s);	/* none | serial:PATH[@BAUD] | udp:HOST:PORT */
 int config_check_host_port(const char *s);	/* HOST:PORT or [IPV6]:PORT, port 1..65535 */
 

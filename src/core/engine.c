@@ -165,9 +165,12 @@ void engine_slew_drift(struct engine *e)
 	e->drift_depth = fabs(d) <= most ? want : e->drift_depth + (d > 0 ? most : -most);
 }
 
-/* Gives the clock the current tempo from the next step on. */
+/* Gives the clock the current tempo from the next step on (an external
+ * clock being followed sets it instead). */
 void engine_retempo(struct engine *e)
 {
+	if (e->following)
+		return;
 	double bpm = effective_tempo(e, e->k_next);
 	if (bpm != e->clock.bpm)
 		clock_set_tempo(&e->clock, e->k_next, bpm);
@@ -392,6 +395,9 @@ struct engine *engine_new(const struct engine_config *cfg, uint64_t seed)
 	clock_init(&e->clock, 0, effective_tempo(e, 0), e->cfg.steps_per_beat);
 	e->last_step_t = INT64_MIN;
 	e->last_note_t = 0;
+	e->pulse_last_t = INT64_MIN;
+	e->base_k = -1;
+	clock_follow_reset(&e->follow);
 	e->play_step = -1;
 	for (int k = 0; k < ENGINE_MAX_STEPS; k++)
 		e->step_fired_t[k] = -1;
@@ -503,6 +509,12 @@ void engine_get_state(const struct engine *e, struct engine_state *st)
 	else if (e->mode_applied >= 0 && e->mode_applied < e->cfg.n_modes)
 		playing = e->cfg.profiles[e->cfg.modes[e->mode_applied]].name;
 	snprintf(st->playing, sizeof st->playing, "%s", playing);
+	st->clock_source = (uint8_t)e->cfg.clock_source;
+	st->clock_following = e->following;
+	st->clock_bpm = clock_follow_bpm(&e->follow);
+	st->clock_jitter_ns = e->follow.jitter;
+	st->clock_pulses = e->pulses_in;
+	st->clock_gaps = e->clock_gaps;
 }
 
 void engine_reconfigure(struct engine *e, const struct engine_config *cfg)
@@ -516,7 +528,20 @@ void engine_reconfigure(struct engine *e, const struct engine_config *cfg)
 		clock_set_tempo(&e->clock, e->k_next, e->clock.bpm);
 		e->clock.steps_per_beat = e->cfg.steps_per_beat;
 		e->clock.step_ns = clock_step_ns(e->clock.bpm, e->clock.steps_per_beat);
+		e->base_k = -1;
+		e->ext_mapped = false;
 	}
+	if (e->cfg.steps_per_beat != old.steps_per_beat || (e->cfg.clock_out && !old.clock_out))
+		engine_pulse_rewind(e);
+	if (e->cfg.clock_source != CLOCK_SOURCE_MIDI && e->following) {
+		e->following = false;
+		e->ext_mapped = false;
+		struct event *ev = engine_emit(e, EV_CLOCK_SYNC, e->horizon, true);
+		ev->u.sync.on = false;
+		ev->u.sync.bpm = e->clock.bpm;
+	}
+	if (e->cfg.clock_source != CLOCK_SOURCE_MIDI)
+		e->ext_armed = false;
 	/* What the performer set stays; what came from the config follows it. */
 	for (int k = 0; k < P_COUNT; k++) {
 		if (e->source[k] == SRC_CONFIG)
@@ -572,5 +597,6 @@ int64_t engine_resync(struct engine *e, int64_t late, int64_t at)
 	e->seq.pos = (int)((e->seq.pos + skipped % e->seq.len) % e->seq.len);
 	e->k_next = k;
 	engine_retempo(e);
+	engine_pulse_rewind(e);
 	return skipped;
 }

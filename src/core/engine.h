@@ -42,6 +42,9 @@ enum quantize_when { QUANTIZE_IMMEDIATE, QUANTIZE_BEAT, QUANTIZE_BAR };
 
 enum button_action { BUTTON_TRIGGER_STEP };
 
+/* Where the steps take their time from (sequencer.clock_source). */
+enum clock_source { CLOCK_SOURCE_INTERNAL, CLOCK_SOURCE_MIDI };
+
 /* What a trigger_step press does to its step (it always sounds it). */
 enum button_press {
 	PRESS_ACCENT,		/* on, probability 1, louder: the default */
@@ -93,6 +96,9 @@ struct engine_config {
 	double attack, release;		/* voice envelope, s */
 	int64_t max_gap_ms;		/* longest silence between note onsets, 0 = any */
 	double drift_period_s;		/* time of one move of the drift wander */
+	bool clock_out;			/* emit EV_CLOCK pulses, 24 a beat (MIDI clock out) */
+	int clock_source;		/* enum clock_source */
+	int64_t clock_timeout_ms;	/* no pulse for this long: back to the internal clock */
 
 	/* scales the scale_select control chooses among (scale_id values) */
 	int scales[ENGINE_MAX_SCALES];
@@ -141,6 +147,8 @@ enum command_type {
 	CMD_NEXT_MODE,
 	CMD_CHAOS_TOGGLE,	/* chaos_lock between 1 and its previous value */
 	CMD_IDLE_TOGGLE,	/* enter or leave idle now */
+	CMD_STEP_ON,		/* step on (value != 0) or off: a remote surface's toggle */
+	CMD_SET_PAUSE,		/* pause (value != 0) or play, whatever the state */
 	CMD_TYPE_COUNT
 };
 
@@ -201,6 +209,13 @@ struct engine_state {
 	 * the mode last chosen, or "default" (the configuration's own values)
 	 * before any mode was chosen. */
 	char playing[ENGINE_NAME_MAX];
+	/* Following an external MIDI clock (sequencer.clock_source = "midi"): */
+	uint8_t clock_source;			/* enum clock_source */
+	bool clock_following;			/* the steps follow the external pulses now */
+	double clock_bpm;			/* tempo the pulses give, 0 before any */
+	double clock_jitter_ns;			/* rms deviation of the pulses from their fit */
+	uint64_t clock_pulses;			/* pulses received */
+	uint64_t clock_gaps;			/* times the pulses stopped and the clock fell back */
 };
 
 struct engine;

@@ -63,6 +63,10 @@ void engine_config_sanitize(struct engine_config *c)
 	if (c->drift_period_s > 3600)
 		c->drift_period_s = 3600;
 	c->steps_per_beat = clampi(c->steps_per_beat, 1, 16);
+	if (c->clock_source != CLOCK_SOURCE_MIDI)
+		c->clock_source = CLOCK_SOURCE_INTERNAL;
+	if (c->clock_timeout_ms < 50)
+		c->clock_timeout_ms = 50;
 	c->beats_per_bar = clampi(c->beats_per_bar, 1, 16);
 	c->root = clampi(c->root, 0, 127);
 	c->octaves = clampi(c->octaves, 1, 4);

@@ -2,9 +2,10 @@
  * engine_impl: the engine's state and the pieces its files share; not for
  * use outside src/core.  engine.c holds the output ring, the scale, the
  * parameters, idle and its fades, and the API; engine_input.c what an input
- * does (a MIDI message, a command, a step button); engine_step.c the
+ * does (a MIDI message, a command, a step button); engine_clock.c MIDI clock
+ * in (following an external clock) and out (the pulses); engine_step.c the
  * sequenced units (steps, idle phrases, the mutation walk, scale and root
- * moves) and the loop that runs them in time order.  Single-threaded, like
+ * moves, clock pulses) and the loop that runs them in time order.  Single-threaded, like
  * the engine.
  */
 #ifndef ME_CORE_ENGINE_IMPL_H
@@ -14,6 +15,7 @@
 #include <stdint.h>
 
 #include "core/clock.h"
+#include "core/clock_follow.h"
 #include "core/engine.h"
 #include "core/idle.h"
 #include "core/rng.h"
@@ -57,6 +59,20 @@ struct engine {
 	int play_step;
 	int64_t step_fired_t[ENGINE_MAX_STEPS];
 	bool paused;
+
+	/* MIDI clock out: EV_CLOCK pulses between the unswung step times */
+	int64_t pulse_next;	/* index of the next pulse (24 a beat from step 0) */
+	int64_t pulse_last_t;	/* time of the last pulse, INT64_MIN before */
+	int64_t base_k, base_t;	/* the last step played and its unswung time */
+
+	/* MIDI clock in (cfg.clock_source == CLOCK_SOURCE_MIDI) */
+	struct clock_follow follow;
+	bool following;		/* steps are anchored to the pulses' fit */
+	bool ext_armed;		/* Start or Continue came: steps wait for the next pulse */
+	bool ext_restart;	/* that was a Start: the pattern begins again at step 1 */
+	bool ext_mapped;	/* ext_k0 holds */
+	int64_t ext_k0;		/* step index at external pulse 0 */
+	uint64_t pulses_in, clock_gaps;
 
 	int scale, root;			/* active */
 	int scale_prev, root_prev;		/* active before scale_since */
@@ -125,6 +141,23 @@ void engine_enter_idle(struct engine *e, int64_t t, bool live);
 void engine_leave_idle(struct engine *e, int64_t t, bool live);
 /* A semantic action at t: restarts the idle timeout, may wake. */
 void engine_action(struct engine *e, int64_t t, bool deliberate);
+
+/* --- engine_clock.c ------------------------------------------------------ */
+
+/* Pauses or plays at t (a clock or a command's transport). */
+void engine_set_paused(struct engine *e, bool paused, int64_t t);
+/* The clock out's next pulse is the first at or after the next step. */
+void engine_pulse_rewind(struct engine *e);
+/* Start, Continue, Stop and the pulses, when the clock source is MIDI. */
+void engine_clock_input(struct engine *e, const struct midi_msg *m, int64_t t);
+/* When the external clock counts as gone (INT64_MAX: not following). */
+int64_t engine_clock_gap_due(const struct engine *e);
+/* No pulse for clock_timeout_ms: the internal clock goes on at the tempo
+ * followed last. */
+void engine_clock_gap(struct engine *e, int64_t t);
+/* Time of the clock out's next pulse. */
+int64_t engine_pulse_time(struct engine *e);
+void engine_run_pulse(struct engine *e, int64_t t);
 
 /* --- engine_input.c ------------------------------------------------------ */
 

@@ -106,8 +106,11 @@ static void midi_input(struct engine *e, const struct midi_msg *m, int64_t t)
 	case ROUTE_UNMAPPED:
 		e->unmapped++;
 		break;
+	case ROUTE_REALTIME:
+		engine_clock_input(e, m, t);
+		break;
 	default:
-		break;		/* release, reserved, realtime: nothing to do */
+		break;		/* release, reserved: nothing to do */
 	}
 }
 
@@ -132,7 +135,8 @@ static void command(struct engine *e, const struct command *c, int64_t t)
 	bool step_ok = c->step >= 0 && c->step < ENGINE_MAX_STEPS;
 	if (c->type >= CMD_TYPE_COUNT ||
 	    ((c->type == CMD_SET_PARAM || c->type == CMD_NUDGE_PARAM) && !param_ok) ||
-	    ((c->type == CMD_SET_STEP || c->type == CMD_TOGGLE_STEP) && !step_ok)) {
+	    ((c->type == CMD_SET_STEP || c->type == CMD_TOGGLE_STEP || c->type == CMD_STEP_ON) &&
+		!step_ok)) {
 		e->rejected++;
 		return;
 	}
@@ -158,12 +162,18 @@ static void command(struct engine *e, const struct command *c, int64_t t)
 		break;
 	}
 	case CMD_PAUSE:
-		e->paused = !e->paused;
-		if (!e->paused)
-			clock_restart(&e->clock, e->k_next, engine_after_played(e, t));
-		engine_emit(e, EV_TRANSPORT, t, true)->u.transport.running = !e->paused;
-		if (!e->paused && e->scale_pending)
-			engine_apply_scale(e, engine_after_played(e, t), true);
+		engine_set_paused(e, !e->paused, t);
+		break;
+	case CMD_STEP_ON: {
+		struct engine_step was = e->seq.step[c->step];
+		e->seq.step[c->step].on = c->value != 0;
+		if (e->seq.step[c->step].on != was.on)
+			edited(e, c->step, &was, src, t);
+		break;
+	}
+	case CMD_SET_PAUSE:
+		if ((c->value != 0) != e->paused)
+			engine_set_paused(e, c->value != 0, t);
 		break;
 	case CMD_NEXT_SCALE:
 		engine_set_param(e, P_SCALE_SELECT, ((int)e->value[P_SCALE_SELECT] + 1) % e->cfg.n_scales,

@@ -95,6 +95,8 @@ static void run_step(struct engine *e)
 {
 	int64_t k = e->k_next;
 	int64_t t = clock_step_time(&e->clock, k, e->value[P_SWING]);
+	e->base_k = k;
+	e->base_t = clock_base_time(&e->clock, k);
 	if (e->scale_pending && k % engine_steps_per_boundary(e) == 0)
 		engine_apply_scale(e, t, false);
 	if (e->idle.on)
@@ -228,14 +230,15 @@ static void run_move(struct engine *e)
 	}
 }
 
-enum unit { U_NONE, U_INPUT, U_IDLE, U_FADE, U_MUTATION, U_MOVE, U_STEP };
+enum unit { U_NONE, U_INPUT, U_IDLE, U_FADE, U_MUTATION, U_MOVE, U_CLOCK_GAP, U_PULSE, U_STEP };
 
 /* Runs the earliest unit due before `to`; false when none is. */
 bool engine_run_one(struct engine *e, int64_t to)
 {
 	enum unit u = U_NONE;
 	int64_t best = to;
-	/* Ties go to the earlier line: inputs, idle, fades, mutation, moves, steps. */
+	/* Ties go to the earlier line: inputs, idle, fades, mutation, moves,
+	 * clock gap, clock pulses, steps. */
 	if (e->in_count > 0 && e->in[e->in_head].t < best) {
 		best = e->in[e->in_head].t;
 		u = U_INPUT;
@@ -257,7 +260,19 @@ bool engine_run_one(struct engine *e, int64_t to)
 		best = e->move_next;
 		u = U_MOVE;
 	}
-	if (!e->paused) {
+	due = engine_clock_gap_due(e);
+	if (due < best) {
+		best = due;
+		u = U_CLOCK_GAP;
+	}
+	if (e->cfg.clock_out && !e->paused && !e->ext_armed) {
+		int64_t tp = engine_pulse_time(e);
+		if (tp < best) {
+			best = tp;
+			u = U_PULSE;
+		}
+	}
+	if (!e->paused && !e->ext_armed) {
 		int64_t ts = clock_step_time(&e->clock, e->k_next, e->value[P_SWING]);
 		if (ts < best) {
 			best = ts;
@@ -284,6 +299,12 @@ bool engine_run_one(struct engine *e, int64_t to)
 		break;
 	case U_MOVE:
 		run_move(e);
+		break;
+	case U_CLOCK_GAP:
+		engine_clock_gap(e, best);
+		break;
+	case U_PULSE:
+		engine_run_pulse(e, best);
 		break;
 	case U_STEP:
 		run_step(e);

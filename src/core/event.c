@@ -16,6 +16,8 @@ static const char *const type_names[EV_TYPE_COUNT] = {
 	[EV_TRANSPORT] = "transport",
 	[EV_STEP_EDIT] = "step_edit",
 	[EV_PATTERN] = "pattern",
+	[EV_CLOCK] = "clock",
+	[EV_CLOCK_SYNC] = "clock_sync",
 };
 
 static const char *const cause_names[PATTERN_CAUSE_COUNT] = {

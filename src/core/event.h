@@ -28,6 +28,8 @@ enum event_type {
 	EV_TRANSPORT,	/* sequencer paused (running = 0) or resumed */
 	EV_STEP_EDIT,	/* a step of the pattern was changed */
 	EV_PATTERN,	/* the pattern as it now plays (start, rewrite, length, phrase) */
+	EV_CLOCK,	/* a MIDI clock pulse (24 a beat) when clock out is on; not logged */
+	EV_CLOCK_SYNC,	/* following an external MIDI clock began (on = 1) or ended */
 	EV_TYPE_COUNT
 };
 
@@ -98,6 +100,13 @@ struct event {
 			uint64_t off;		/* bit k: step k is off */
 			int8_t degree[EVENT_PATTERN_STEPS];	/* written degree of each step */
 		} pattern;
+		struct {
+			int64_t pulse;		/* pulses from the start, 24 a beat; 0 is step 0 */
+		} clock;
+		struct {
+			uint8_t on;		/* 1: the steps follow the external clock */
+			double bpm;		/* the tempo followed (on) or held (off) */
+		} sync;
 	} u;
 };
 

@@ -47,7 +47,7 @@ static const char *param_name(int id)
 
 int evlog_logged(enum event_type t)
 {
-	return t != EV_STEP && (unsigned)t < EV_TYPE_COUNT;
+	return t != EV_STEP && t != EV_CLOCK && (unsigned)t < EV_TYPE_COUNT;
 }
 
 size_t evlog_format(const struct event *ev, const struct engine_config *cfg, int64_t t0,
@@ -184,6 +184,12 @@ size_t evlog_format(const struct event *ev, const struct engine_config *cfg, int
 		jw_raw(&o, "]", 1);
 		break;
 	}
+	case EV_CLOCK_SYNC:
+		jw_key(&o, "state");
+		jw_string(&o, ev->u.sync.on ? "following" : "internal");
+		jw_key(&o, "bpm");
+		jw_num(&o, ev->u.sync.bpm, VALUE_DECIMALS);
+		break;
 	}
 	jw_text(&o, "}\n");
 	return jw_end(&o);

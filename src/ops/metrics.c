@@ -321,6 +321,23 @@ static void engine_metrics(FILE *f, const struct snapshot *s)
 		sample(f, "parameter", lab, s->eng.value[i]);
 	}
 	gauge(f, "tempo_bpm", "Tempo now, including drift.", s->eng.tempo_now);
+	gauge(f, "midi_clock_following", "1 while the steps follow an external MIDI clock.",
+	      s->eng.clock_following ? 1 : 0);
+	gauge(f, "midi_clock_bpm", "Tempo of the external MIDI clock (0 before any pulse).",
+	      s->eng.clock_bpm);
+	gauge(f, "midi_clock_jitter_seconds",
+	      "Rms deviation of the MIDI clock pulses from their fitted line.",
+	      s->eng.clock_jitter_ns / 1e9);
+	counter(f, "midi_clock_pulses_total", "MIDI clock pulses received.", s->eng.clock_pulses);
+	counter(f, "midi_clock_gaps_total",
+		"Times the MIDI clock stopped and the internal clock took over.", s->eng.clock_gaps);
+	counter(f, "midi_out_messages_total", "MIDI messages written to the MIDI output.",
+		s->midi_out_messages);
+	counter(f, "midi_out_dropped_total",
+		"MIDI messages not written (port away, schedule full).", s->midi_out_dropped);
+	gauge(f, "midi_out_late_p99_seconds",
+	      "99th percentile of the MIDI output's write time after the due time.",
+	      (double)s->midi_out_late_p99 / 1e9);
 	gauge(f, "uptime_seconds", "Time since the worker started.",
 	      (double)s->uptime_ns / 1e9);
 }

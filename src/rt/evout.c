@@ -74,7 +74,7 @@ static void evout_events(void *ctx, const struct event *ev, size_t n, int64_t no
 	if (o->has_waiting && ring_push(o->cfgs, &o->waiting))
 		o->has_waiting = false;
 	for (size_t i = 0; i < n; i++) {
-		if (ev[i].type == EV_STEP)
+		if (!evlog_logged((enum event_type)ev[i].type))
 			continue;
 		if (ring_push(o->ring, &ev[i]))
 			o->pushed++;

@@ -82,6 +82,10 @@ struct snapshot {
 	struct snap_mutation mut[SNAP_MUT_MAX];
 	int n_mut;
 
+	/* MIDI out (clock and notes) */
+	uint8_t link_midi_out;			/* enum link_state */
+	uint64_t midi_out_messages, midi_out_dropped;
+	int64_t midi_out_late_p99;		/* written after their time, ns */
 	/* the sound card of a JACK server the program started (audio_card.h) */
 	uint8_t audio_state;		/* enum audio_card_state */
 	char audio_card[80];		/* its id when chosen, else what synth.audio_device asks */

@@ -13,7 +13,9 @@
  * rings into the engine, advance the engine to now + look-ahead, hand the
  * events to every sink, record latencies, and every snapshot_period_ns
  * publish a snapshot.  Engine time is CLOCK_MONOTONIC minus the start time
- * (base); events leave the worker in monotonic time.
+ * (base); events leave the worker in monotonic time.  A sink with bytes to
+ * write at exact times (MIDI out) tells its next one through next_due();
+ * the worker sleeps until the earlier of that and its deadline.
  *
  * Stalls.  When the process could not run for a while (stopped, starved,
  * swapping), the steps it missed are not caught up in one burst: before
@@ -40,6 +42,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -479,6 +482,18 @@ static void sleep_until(struct worker *w, int64_t deadline)
 		drain_fd(w->bell_fd);
 }
 
+/* The worker wakes at its deadline or when a sink has something due. */
+static int64_t next_wake(const struct worker *w, int64_t deadline)
+{
+	for (int s = 0; s < w->n_sinks; s++)
+		if (w->sinks[s].next_due) {
+			int64_t due = w->sinks[s].next_due(w->sinks[s].ctx);
+			if (due < deadline)
+				deadline = due;
+		}
+	return deadline;
+}
+
 /* Touches every page of the worker's state and of 256 KiB of its stack
  * (keeping their contents), so no page fault waits on the real-time path. */
 static void prefault(struct worker *w)
@@ -496,14 +511,17 @@ static void *worker_main(void *arg)
 	struct worker *w = arg;
 	if (w->opt.realtime)
 		become_realtime(w);
+	/* timers fire on time, not up to 50 us late (the default slack) */
+	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
 	prefault(w);
 
 	int64_t deadline = rtclock_mono_ns();
 	int64_t next_snap = deadline;
 	while (atomic_load(&w->running)) {
 		int64_t now = rtclock_mono_ns();
-		if (now < deadline) {
-			sleep_until(w, deadline);
+		int64_t wake = next_wake(w, deadline);
+		if (now < wake) {
+			sleep_until(w, wake);
 			now = rtclock_mono_ns();
 		}
 		atomic_store(&w->bell, 0);

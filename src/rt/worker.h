@@ -37,6 +37,9 @@ struct worker_sink {
 	void (*fill)(void *ctx, struct snapshot *snap);
 	/* the worker is stopping: silence everything now */
 	void (*shutdown)(void *ctx);
+	/* the next CLOCK_MONOTONIC time the sink has something to do (a MIDI
+	 * byte due), INT64_MAX if none; the worker wakes then at the latest */
+	int64_t (*next_due)(void *ctx);
 	/* A reload: from this loop on the engine plays eng, and cfg is the
 	 * whole configuration it came with (NULL when the caller has none).
 	 * Called between two event lists, before the first one made with the
@@ -50,6 +53,7 @@ enum worker_producer {
 	WORKER_CMD_CONSOLE,
 	WORKER_CMD_HTTP,
 	WORKER_CMD_HTTP_PRESET,	/* presets loaded over HTTP (the server's preset thread) */
+	WORKER_CMD_OSC,		/* the OSC surface's thread (its commands and presets) */
 	WORKER_CMD_COUNT
 };
 

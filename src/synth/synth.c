@@ -133,7 +133,8 @@ const struct synth_ops synth_none_ops = {
 
 /* --- table and settings --------------------------------------------------- */
 
-static const struct synth_ops *const backends[] = {&synth_sc_ops, &synth_none_ops};
+static const struct synth_ops *const backends[] = {&synth_sc_ops, &synth_none_ops,
+						   &synth_midi_ops};
 
 const struct synth_ops *synth_find(const char *name)
 {
@@ -165,6 +166,7 @@ void synth_settings_from_config(struct synth_settings *set, const struct config 
 	set->volume = cfg->engine.master_volume;
 	set->attack = cfg->engine.attack;
 	set->release = cfg->engine.release;
+	set->midi_channel = cfg->midi.out_channel;
 }
 
 void synth_plan_settings(const struct synth_settings *set, struct sc_plan_settings *ps)
@@ -187,6 +189,8 @@ const struct synth_ops *synth_parse_spec(const char *spec, struct synth_settings
 		return NULL;
 	if (strcmp(spec, "none") == 0)
 		return &synth_none_ops;
+	if (strcmp(spec, "midi") == 0)
+		return &synth_midi_ops;
 	if (strcmp(spec, sc) == 0) {
 		snprintf(set->server, sizeof set->server, "managed");
 		return &synth_sc_ops;

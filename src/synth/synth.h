@@ -20,6 +20,7 @@
 #include "rt/link.h"
 
 struct config;
+struct midi_out;
 struct sc_plan_settings;
 
 #define SYNTH_STR_MAX 1024
@@ -42,6 +43,9 @@ struct synth_settings {
 	double cutoff, reverb_mix, volume;	/* starting values of the parameters */
 	double attack, release;		/* starting voice attack and release, s */
 	int heartbeat_ms;		/* /status period; SYNTH_HEARTBEAT_MS */
+	/* the "midi" backend: the port it schedules on (not owned) and the channel */
+	struct midi_out *midi_out;
+	int midi_channel;		/* 1..16 */
 	int server_latency_ms;		/* the server's lead added to timetags; 0 = learn it */
 };
 
@@ -123,6 +127,7 @@ struct synth {
 };
 
 extern const struct synth_ops synth_none_ops;
+extern const struct synth_ops synth_midi_ops;	/* notes to an external synth (synth_midi.c) */
 
 /* The backend called name ("none", "supercollider"), or NULL. */
 const struct synth_ops *synth_find(const char *name);

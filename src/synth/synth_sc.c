@@ -72,6 +72,15 @@
 #define DEFS_RETRY_NS (10000 * MS)
 #define REC_FRAMES 65536
 #define MISSING_RETRY_NS (1000 * MS)	/* how often a missing jackd/scsynth is looked for */
+/*
+ * jackd and scsynth run SCHED_FIFO at this priority where the service may
+ * (LimitRTPRIO), all their threads: below their own audio threads (which
+ * they raise themselves) and the worker (60), above every normal process.
+ * scsynth's network thread then takes a bundle in when it arrives, not
+ * when two CPU hogs let it, and a replacement scsynth starts in its own
+ * time, not the hogs'.
+ */
+#define STACK_RT_PRIORITY 1
 #define HEALTH_TICK_NS (100 * MS)
 /* A note counts as audible when amp x volume x its filter's attenuation
  * reaches -60 dBFS: 40 dB above the detector's floor. */
@@ -1009,6 +1018,7 @@ static enum synth_err start_jackd(struct sc *sc)
 		.on_exit = jack_on_exit,
 		.on_line = jack_on_line,
 		.missing_retry_ns = MISSING_RETRY_NS,
+		.rt_priority = STACK_RT_PRIORITY,
 		.ud = sc,
 	};
 	struct supervise *sv = supervise_start(&js, &e);
@@ -1055,6 +1065,7 @@ static enum synth_err start_stack(struct sc *sc)
 		.on_exit = sc_on_exit,
 		.on_line = sc_on_line,
 		.missing_retry_ns = MISSING_RETRY_NS,
+		.rt_priority = STACK_RT_PRIORITY,
 		.ud = sc,
 	};
 	sc->sc_sv = supervise_start(&ss, &e);

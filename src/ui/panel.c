@@ -97,6 +97,10 @@ static void draw_header(struct pen *p)
 	const struct engine_state *e = &s->eng;
 	fmt_tempo(buf, sizeof buf, e->value[P_TEMPO], e->tempo_now);
 	x = pen_put(p, 0, x, R_NORMAL, buf) + 2;
+	if (e->clock_source == CLOCK_SOURCE_MIDI)	/* the external clock and its jitter */
+		x = pen_printf(p, 0, x, e->clock_following ? R_GOOD : R_WARN,
+			       e->clock_following ? "midi clock %.1f +-%.2fms" : "midi clock lost",
+			       e->clock_bpm, e->clock_jitter_ns / 1e6) + 2;
 	fmt_note(name, sizeof name, e->scale, e->root, e->root, c->g);
 	x = pen_printf(p, 0, x, R_NORMAL, "%s %s", name, scale_name(e->scale));
 	if (e->pending_scale >= 0)

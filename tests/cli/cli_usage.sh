@@ -33,7 +33,7 @@ for bad in --bogus "--synth fluidsynth" "--seed many" "--http nowhere" "--midi-i
 	[ ! -s "$work/out" ] || fail "'$bad' wrote to stdout"
 done
 run "$ME_BIN" --synth fluidsynth
-grep -q -- "--synth: \`fluidsynth\` is not allowed (allowed: none, supercollider, supercollider:HOST:PORT)" "$work/err" ||
+grep -q -- "--synth: \`fluidsynth\` is not allowed (allowed: none, supercollider, supercollider:HOST:PORT, midi)" "$work/err" ||
 	fail "--synth error does not say what is allowed: $(cat "$work/err")"
 
 run "$ME_BIN" --list-midi

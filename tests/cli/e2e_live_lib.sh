@@ -94,6 +94,7 @@ e2e_kill_all() {
 		for p in $(pgrep -f "^jackd -n $E2E_JACK " || true); do
 			kill -9 "$p" 2>/dev/null || true
 		done
+		audio_jack_forget "$E2E_JACK"
 	fi
 }
 

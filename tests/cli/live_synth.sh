@@ -17,7 +17,12 @@ done
 tmp=$(mktemp -d)
 pid=
 cleanup() {
+	local r
 	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true
+	for r in 1 2 3 t; do
+		[ "$r" = t ] && r="me-live-t$$" || r="me-live-$$-$r"
+		audio_jack_forget "$r"
+	done
 	rm -rf "$tmp"
 }
 trap cleanup EXIT

@@ -18,7 +18,7 @@ trap 'audio_stop; rm -rf "$tmp"' EXIT
 ONSETS="${top_builddir:-.}/tests/tools/wav_onsets"
 NOTES=12
 INTERVAL_MS=250
-LEAD_MS=55
+LEAD_MS=120	# sent this far ahead, so a busy machine still leaves >= 50 ms
 
 fail() {
 	echo "FAIL: $*" >&2

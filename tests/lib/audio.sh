@@ -11,6 +11,8 @@
 #                               safe to call twice and from an EXIT trap
 #   audio_exclusive             wait until no other audio test of this build
 #                               tree runs, and hold that until exit (below)
+#   audio_jack_forget NAME      free the JACK registry entry a killed server
+#                               NAME left (below)
 # After audio_start: AUDIO_PORT (scsynth's UDP port), AUDIO_JACK (the JACK
 # server name), AUDIO_SC_LOG (scsynth's stdout and stderr), AUDIO_PROBE
 # (the sc_probe tool).  Typical use:
@@ -153,7 +155,37 @@ audio_stop() {
 		kill -9 "$AUDIO_JACK_PID" 2>/dev/null || true
 		wait "$AUDIO_JACK_PID" 2>/dev/null || true
 		AUDIO_JACK_PID=
+		audio_jack_forget "$AUDIO_JACK"
 	fi
+}
+
+# A JACK server that ended without unregistering (SIGKILL) keeps its entry
+# in libjack's registry of servers (/dev/shm/jack-shm-registry: 8 entries
+# for the whole machine, every user's), and only a server started later
+# under the same name takes it back.  Tests name their servers uniquely, so
+# a few such leftovers and no JACK server starts anywhere on the machine
+# ("Too many servers already active").  So when the registry still holds
+# NAME and no jackd of that name runs: start one under that name, which
+# reclaims the entry, and stop it properly.
+audio_jack_forget() {
+	local name=$1 pid i
+	[ -n "$name" ] || return 0
+	grep -qaF ":$name:" /dev/shm/jack-shm-registry 2>/dev/null || return 0
+	! pgrep -f "^jackd -n $name " >/dev/null || return 0
+	jackd -n "$name" -d dummy -r "$AUDIO_RATE" -p "$AUDIO_PERIOD" >/dev/null 2>&1 </dev/null 9>&- &
+	pid=$!
+	for i in $(seq 1 50); do
+		JACK_DEFAULT_SERVER=$name JACK_NO_START_SERVER=1 jack_lsp >/dev/null 2>&1 && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -TERM "$pid" 2>/dev/null || true
+	for i in $(seq 1 30); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -9 "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
 }
 
 # make -j2 check runs two tests at once; two audio stacks (each a JACK

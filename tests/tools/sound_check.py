@@ -183,8 +183,10 @@ def cycle(a, k):
         start, since = restarted, "the new server answered (%.0f ms after detection)" % (
             (restarted - detected) * 1000)
     ms = (back - start) * 1000
-    print("cycle %d: %s: detected after %.0f ms, sound back %.0f ms after %s" % (
-        k, what, (detected - t0) * 1000, ms, since))
+    with open("/proc/loadavg") as f:
+        load = f.read().split()[0]
+    print("cycle %d: %s: detected after %.0f ms, sound back %.0f ms after %s (load %s)" % (
+        k, what, (detected - t0) * 1000, ms, since, load))
     return ms
 
 
