@@ -18,6 +18,8 @@
 # new incident: the sound check starts its ladder over after 30 s of
 # health (a hang soon after the last one is met one step further, with a
 # restart of the whole stack; doc/live.md).
+# CASES=managed or CASES=external runs only those.  The engine and its
+# stack run at the unit's Nice=-10 (as root; ME_TEST_NICE=0 for comparison).
 # Usage: bench/stop_recovery.sh [TIMES [STOP]]   (top_builddir = a build tree)
 set -euo pipefail
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -34,8 +36,11 @@ E2E_SETS=(--set sequencer.density=1 --set idle.timeout_ms=86400000)
 check=(python3 "$top_srcdir/tests/tools/sound_check.py" --bound 2 --settle 31 --times "$times")
 echo "stop_recovery: $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(uname -r)," \
 	"load $(cut -d' ' -f1-3 /proc/loadavg), JACK dummy 48 kHz / 256, engine as" \
-	"$([ -n "${E2E_AS[*]}" ] && echo "$AUDIO_USER" || echo root)"
+	"$([ -n "${E2E_AS[*]}" ] && echo "$AUDIO_USER" || echo root), nice ${AUDIO_NICE:-$(nice)}"
+cases=${CASES:-all}
+case $cases in all | managed | external) ;; *) e2e_fail "CASES=$cases: all, managed or external" ;; esac
 
+if [ "$cases" != external ]; then
 http=$(audio_free_tcp_port) || e2e_fail "no free TCP port"
 e2e_start "$E2E_TMP/managed.log" --http "127.0.0.1:$http"
 e2e_wait_log "$E2E_TMP/managed.log" '"event":"started"' 30
@@ -45,6 +50,8 @@ echo "== managed, SIGKILL"
 "${check[@]}" --http "$http" --sc-port "$E2E_PORT" --kill || true
 e2e_stop
 echo "'already registered' lines in the log: $(grep -c 'already registered' "$E2E_TMP/managed.log" || true)"
+fi
+[ "$cases" != managed ] || exit 0
 
 audio_start "$E2E_TMP"
 http=$(audio_free_tcp_port) || e2e_fail "no free TCP port"

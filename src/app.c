@@ -27,6 +27,8 @@
 #include "app_impl.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -39,6 +41,7 @@
 #include "core/engine.h"
 #include "core/scale.h"
 #include "dev/audio_card.h"
+#include "ops/ctl_server.h"
 #include "rt/evout.h"
 #include "ops/http.h"
 #include "ops/osc_ctl.h"
@@ -51,6 +54,7 @@
 #include "rt/rtclock.h"
 #include "ops/sdnotify.h"
 #include "synth/synth.h"
+#include "synth/synth_sc.h"
 #include "rt/worker.h"
 #include "ui/tui.h"
 
@@ -108,6 +112,13 @@ static void led_sink_events(void *ctx, const struct event *ev, size_t n, int64_t
 		led_events(l, ev, n, now);
 }
 
+static int64_t led_sink_next_due(void *ctx)
+{
+	struct app_led *al = ctx;
+	struct led *l = atomic_load(&al->led);
+	return l ? led_next_due(l) : INT64_MAX;
+}
+
 /* Worker: the LED cues name modes and palettes as the new configuration
  * does from the same point of the event list as the engine and the log. */
 static void led_sink_reconfigure(void *ctx, const struct engine_config *c,
@@ -153,14 +164,21 @@ static void app_sink_reconfigure(void *ctx, const struct engine_config *c,
 		app_preset_dir(cfg, a->wk_preset_dir, sizeof a->wk_preset_dir);
 }
 
-/* Worker: where presets live, and the MIDI input's state and counters (the
- * input thread's atomics; kept while there is none). */
+/* Worker: where presets live, and the MIDI input's and the clock port's
+ * states and counters (the input threads' atomics; kept while there is none). */
 static void app_sink_fill(void *ctx, struct snapshot *s)
 {
 	struct app *a = ctx;
-	struct midi_in *mi = atomic_load(&a->midi);
 	struct midi_in_stats st;
+	struct midi_in *mi = atomic_load(&a->midi);
 	memcpy(s->preset_dir, a->wk_preset_dir, sizeof s->preset_dir);
+	struct midi_in *ci = atomic_load(&a->clock_midi);
+	s->link_clock_in = LINK_OFF;
+	if (ci) {
+		midi_in_get_stats(ci, &st);
+		s->link_clock_in = (uint8_t)midi_in_state(ci);
+		s->clock_in_reconnects = st.disconnects;
+	}
 	s->link_midi = (uint8_t)(mi ? midi_in_state(mi) : LINK_OFF);
 	if (mi) {
 		midi_in_get_stats(mi, &st);
@@ -206,11 +224,7 @@ static void wait_worker_loops(struct app *a)
 {
 	if (!a->worker || !atomic_load(&a->worker_running))
 		return;
-	uint64_t hb = worker_heartbeat(a->worker);
-	while (worker_heartbeat(a->worker) < hb + 2) {
-		struct timespec ts = {0, 1000000};
-		nanosleep(&ts, NULL);
-	}
+	worker_wait_loops(a->worker, 2);
 }
 
 static void stop_midi(struct app *a)
@@ -222,6 +236,51 @@ static void stop_midi(struct app *a)
 	midi_in_stop(mi);
 }
 
+/* Where MIDI clock comes from: "input" (the MIDI input) or a port of its own,
+ * which only matters while the steps follow MIDI clock. */
+static const char *clock_spec_of(const struct app *a, const struct config *c)
+{
+	if (c->engine.clock_source != CLOCK_SOURCE_MIDI)
+		return "input";
+	return a->opts->clock_in ? a->opts->clock_in : c->midi.clock_input_port;
+}
+
+/* The MIDI input passes the clock on unless a port of its own brings it. */
+static enum midi_in_filter input_filter(const struct app *a)
+{
+	return strcmp(a->clock_spec, "input") == 0 ? MIDI_IN_ALL : MIDI_IN_NO_CLOCK;
+}
+
+static void stop_clock_in(struct app *a)
+{
+	struct midi_in *ci = atomic_exchange(&a->clock_midi, NULL);
+	if (!ci)
+		return;
+	wait_worker_loops(a);
+	midi_in_stop(ci);
+}
+
+/* The clock port, when it is not the MIDI input: a second input thread that
+ * passes clock and transport only, into a queue of its own. */
+static void start_clock_in(struct app *a, const char *spec)
+{
+	if (spec != a->clock_spec)
+		snprintf(a->clock_spec, sizeof a->clock_spec, "%s", spec);
+	midi_in_set_filter(atomic_load(&a->midi), input_filter(a));
+	if (strcmp(spec, "input") == 0)
+		return;
+	struct midi_in_options o = {.filter = MIDI_IN_CLOCK_ONLY};
+	enum midi_in_err err;
+	struct midi_in *ci = midi_in_start(spec, a->clock_inq, &o, &err);
+	atomic_store(&a->clock_midi, ci);
+	if (!ci)
+		log_error("clock_in", "MIDI clock input %s: %s; running without it", spec,
+			  midi_in_strerror(err));
+	else
+		log_info("clock_in", "MIDI clock input %s (the MIDI input's clock ignored; "
+			 "waiting for the device if absent)", spec);
+}
+
 static void start_midi(struct app *a, const char *spec)
 {
 	snprintf(a->midi_spec, sizeof a->midi_spec, "%s", spec);
@@ -230,7 +289,8 @@ static void start_midi(struct app *a, const char *spec)
 		return;
 	}
 	enum midi_in_err err;
-	struct midi_in *mi = midi_in_start(spec, a->inq, NULL, &err);
+	struct midi_in_options o = {.filter = input_filter(a)};
+	struct midi_in *mi = midi_in_start(spec, a->inq, &o, &err);
 	atomic_store(&a->midi, mi);
 	if (!mi)
 		log_error("midi_in", "MIDI input %s: %s; running without it", spec,
@@ -305,6 +365,9 @@ static int open_synth(struct app *a)
 			  "(midi.output_port or --midi-out)");
 		return -1;
 	}
+	a->audio_dummy = ops == &synth_sc_ops && strcmp(set.server, "managed") == 0 &&
+			 (set.jack_driver == SYNTH_JACK_DUMMY ||
+			  (set.jack_driver == SYNTH_JACK_AUTO && !synth_sc_sound_card()));
 	enum synth_err err;
 	a->synth = synth_open(ops, &set, &err);
 	if (!a->synth) {
@@ -312,6 +375,13 @@ static int open_synth(struct app *a)
 		return -1;
 	}
 	return 0;
+}
+
+/* True when the console's terminal has hung up (its SSH link closed). */
+static bool terminal_hung_up(void)
+{
+	struct pollfd pf = {.fd = STDIN_FILENO, .events = POLLIN};
+	return poll(&pf, 1, 0) > 0 && (pf.revents & (POLLHUP | POLLERR | POLLNVAL));
 }
 
 /* --- reload --------------------------------------------------------------- */
@@ -339,6 +409,11 @@ static void reopen_changed(struct app *a, const struct config *old, const struct
 		stop_midi(a);
 		start_midi(a, midi_spec);
 	}
+	const char *clock_spec = clock_spec_of(a, next);
+	if (strcmp(clock_spec, a->clock_spec) != 0) {
+		stop_clock_in(a);
+		start_clock_in(a, clock_spec);
+	}
 
 	if (a->http)
 		http_set_control(a->http, next->api.allow_control, next->api.max_writes_per_s);
@@ -358,6 +433,20 @@ static void reopen_changed(struct app *a, const struct config *old, const struct
 				   "(the audio stack keeps running)");
 }
 
+/* What the last reload did, for the control socket's reply (ok: applied). */
+static void reload_said(struct app *a, bool ok, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void reload_said(struct app *a, bool ok, const char *fmt, ...)
+{
+	va_list ap;
+	pthread_mutex_lock(&a->reload_lock);
+	va_start(ap, fmt);
+	vsnprintf(a->reload_text, sizeof a->reload_text, fmt, ap);
+	va_end(ap);
+	a->reload_ok = ok;
+	pthread_mutex_unlock(&a->reload_lock);
+}
+
 static void reload(struct app *a)
 {
 	const struct cli_options *opts = a->opts;
@@ -365,6 +454,7 @@ static void reload(struct app *a)
 	struct config_errors errs = {0};
 	if (!next) {
 		log_error("reload", "out of memory");
+		reload_said(a, false, "out of memory");
 		return;
 	}
 	const char *path = opts->config_path;
@@ -376,6 +466,9 @@ static void reload(struct app *a)
 			log_error("reload", "%s", errs.msg[i]);
 		log_error("reload", "%s: %s; keeping the running configuration",
 			  path ? path : CONFIG_BUILTIN, config_strerror(st));
+		reload_said(a, false, "%.200s: %s; keeping the running configuration%s%.240s",
+			    path ? path : CONFIG_BUILTIN, config_strerror(st), errs.n ? ": " : "",
+			    errs.n ? errs.msg[0] : "");
 		config_errors_free(&errs);
 		free(next);
 		return;
@@ -384,6 +477,7 @@ static void reload(struct app *a)
 	set_clock_out(a, next);
 	if (a->midi_clock)	/* before the engine: its first pulses find the sink on */
 		midi_clock_set(a->midi_clock, next->engine.clock_out);
+	app_learn_apply(a, &next->engine);	/* learned controllers over mapping.ccs */
 
 	log_set_level((enum log_level)log_level_clamp(next->logging.level + opts->verbosity));
 
@@ -396,28 +490,20 @@ static void reload(struct app *a)
 	reopen_changed(a, old, next);
 	free(old);
 	log_info("reload", "configuration %s applied", next->source);
+	reload_said(a, true, "configuration %.400s applied", path ? path : CONFIG_BUILTIN);
 }
 
 /* --- the run -------------------------------------------------------------- */
 
 /*
- * How often the worker wakes when nothing rings it.  MIDI and commands wake
- * it at once, so the period only bounds how early sequenced events go out
- * (at least look-ahead minus one period) and how often LED frames can leave
- * (one per wake): 10 ms at most, a quarter of the look-ahead, and the LED
- * frame spacing when LEDs are on.  Fewer wakes is less CPU (see
- * doc/performance.md).
+ * The worker's longest sleep: the main thread feeds systemd's watchdog
+ * every wait_ns when the heartbeat moved, so the worker loops at least
+ * twice as often; 1 s without a watchdog.  Everything else wakes it when it
+ * is due (doc/performance.md).
  */
-static int64_t worker_period(const struct config *c, const struct cli_options *opts)
+static int64_t worker_heartbeat_ns(int64_t wd_period, int64_t wait_ns)
 {
-	int64_t p = 10 * NS_PER_MS;
-	int64_t quarter = (int64_t)c->synth.lookahead_ms * NS_PER_MS / 4;
-	if (quarter < p)
-		p = quarter;
-	const char *led = opts->led ? opts->led : c->led.transport;
-	if (strcmp(led, "none") != 0 && c->led.max_rate > 0 && NS_PER_SEC / c->led.max_rate < p)
-		p = NS_PER_SEC / c->led.max_rate;
-	return p < NS_PER_MS / 2 ? NS_PER_MS / 2 : p;
+	return wd_period > 0 && wait_ns / 2 < NS_PER_SEC ? wait_ns / 2 : NS_PER_SEC;
 }
 
 /* The run's timing and queue figures in log lines (benches read them). */
@@ -444,6 +530,7 @@ static void log_stats(struct worker *w, struct inq *q)
 static void teardown(struct app *a)
 {
 	sdnotify_stopping();
+	ctl_server_stop(a->ctl);
 	if (a->http)
 		http_stop(a->http);
 	osc_ctl_stop(a->osc);
@@ -452,7 +539,9 @@ static void teardown(struct app *a)
 		console_stop(a->console);
 		app_log_to_terminal(a, true);
 	}
+	stop_clock_in(a);
 	stop_midi(a);
+	app_learn_stop(a);
 	if (a->worker) {
 		worker_stop(a->worker);
 		atomic_store(&a->worker_running, false);
@@ -485,17 +574,20 @@ static void teardown(struct app *a)
 		struct hist *late = midi_out_lateness(a->midi_out);
 		log_info("midi_out_stats",
 			 "messages %llu bytes %llu dropped_offline %llu dropped_full %llu "
-			 "port_full %llu reconnects %llu late_p50_us %.1f late_p99_us %.1f",
+			 "port_full %llu reconnects %llu late_p50_us %.1f late_p99_us %.1f "
+			 "attempts %llu",
 			 (unsigned long long)st.messages, (unsigned long long)st.bytes,
 			 (unsigned long long)st.dropped_offline, (unsigned long long)st.dropped_full,
 			 (unsigned long long)st.port_full, (unsigned long long)st.reconnects,
-			 (double)hist_quantile(late, 0.5) / 1e3, (double)hist_quantile(late, 0.99) / 1e3);
+			 (double)hist_quantile(late, 0.5) / 1e3, (double)hist_quantile(late, 0.99) / 1e3,
+			 (unsigned long long)st.attempts);
 		midi_out_close(a->midi_out);
 	}
 	midi_clock_free(a->midi_clock);
 	worker_free(a->worker);
 	engine_free(a->engine);
 	inq_free(a->inq);
+	inq_free(a->clock_inq);
 	free(a->cfg);
 }
 
@@ -504,6 +596,10 @@ int app_run(const struct config *cfg, const struct cli_options *opts)
 	struct app app = {.opts = opts};
 	struct app *a = &app;
 	int rc = 1;
+	atomic_init(&a->learn.param, -1);
+	pthread_mutex_init(&a->learn.lock, NULL);
+	pthread_mutex_init(&a->reload_lock, NULL);
+	learn_map_clear(&a->learn.map);
 
 	if (geteuid() == 0)
 		log_warn("root", "running as root: run the instrument as an unprivileged user "
@@ -526,20 +622,29 @@ int app_run(const struct config *cfg, const struct cli_options *opts)
 	if (!a->cfg)
 		goto out;
 	*a->cfg = *cfg;
+	app_learn_start(a);
+
+	/* The main thread feeds systemd's watchdog only while the worker's
+	 * heartbeat moves, at half the watchdog period (at most every 1 s). */
+	int64_t wd_period = sdnotify_watchdog_period_ns();
+	int64_t wait_ns = wd_period > 0 && wd_period / 2 < NS_PER_SEC ? wd_period / 2 : NS_PER_SEC;
 
 	if (open_midi_out(a) != 0)
 		goto out;
 	set_clock_out(a, a->cfg);
 	a->engine = engine_new(&a->cfg->engine, opts->seed);
 	a->inq = inq_new(APP_INQ_CAP);
+	a->clock_inq = inq_new(APP_CLOCK_INQ_CAP);
 	struct worker_options wo = {
 		.lookahead_ns = (int64_t)a->cfg->synth.lookahead_ms * NS_PER_MS,
-		.period_ns = worker_period(a->cfg, opts),
+		.heartbeat_ns = worker_heartbeat_ns(wd_period, wait_ns),
 		.realtime = true,
 		.late_drop_ns = (int64_t)a->cfg->synth.late_drop_ms * NS_PER_MS,
 	};
-	if (a->engine && a->inq)
+	if (a->engine && a->inq && a->clock_inq)
 		a->worker = worker_new(a->engine, &a->cfg->engine, a->inq, &wo);
+	if (a->worker)
+		worker_add_clock_input(a->worker, a->clock_inq);
 	if (!a->worker) {
 		log_error("start", "out of memory");
 		goto out;
@@ -575,13 +680,16 @@ int app_run(const struct config *cfg, const struct cli_options *opts)
 	atomic_store(&a->led.led, open_led(a, a->led_spec));
 	struct worker_sink ls = {.name = "led", .events = led_sink_events,
 				 .fill = led_sink_fill, .reconfigure = led_sink_reconfigure,
-				 .ctx = &a->led};
+				 .next_due = led_sink_next_due, .ctx = &a->led};
 	worker_add_sink(a->worker, &ls);
 
 	app_preset_dir(a->cfg, a->wk_preset_dir, sizeof a->wk_preset_dir);
 	struct worker_sink as = {.name = "app", .fill = app_sink_fill,
 				 .reconfigure = app_sink_reconfigure, .ctx = a};
 	worker_add_sink(a->worker, &as);
+	struct worker_sink lrn = {.name = "learn", .events = app_learn_sink_events,
+				  .ctx = &a->learn};
+	worker_add_sink(a->worker, &lrn);
 
 	if (opts->events_path) {
 		a->evout = evout_open(opts->events_path, &a->cfg->engine, worker_base(a->worker));
@@ -607,39 +715,54 @@ int app_run(const struct config *cfg, const struct cli_options *opts)
 		goto out;
 	}
 	atomic_store(&a->worker_running, true);
+	snprintf(a->clock_spec, sizeof a->clock_spec, "%s", clock_spec_of(a, a->cfg));
 	start_midi(a, opts->midi_in ? opts->midi_in : a->cfg->midi.input_port);
+	start_clock_in(a, a->clock_spec);
+	if (a->cfg->engine.clock_source != CLOCK_SOURCE_MIDI &&
+	    strcmp(opts->clock_in ? opts->clock_in : a->cfg->midi.clock_input_port, "input") != 0)
+		log_info("clock_in", "MIDI clock input not opened: sequencer.clock_source is "
+			 "\"internal\"");
 	log_info("started", "mystery-engine playing (configuration %s, seed %llu)",
 		 a->cfg->source, (unsigned long long)opts->seed);
 	app_start_http(a);
 	app_start_osc(a);
+	app_start_ctl(a);
 	if (!opts->daemon && console_possible(STDIN_FILENO, STDOUT_FILENO))
 		app_start_console(a);
 	sdnotify_ready("playing");
 
-	/* The main thread feeds systemd's watchdog only while the worker's
-	 * heartbeat moves and the sound path is healthy (the synth backend's
-	 * detector has not given up), at half the watchdog period. */
+	/* The watchdog is fed (every wait_ns, set above) only while the
+	 * worker's heartbeat moves and the sound path is healthy (the synth
+	 * backend's detector has not given up).  Without a watchdog this
+	 * thread sleeps until a signal. */
 	struct sdnotify_watchdog wd = {0};
-	int64_t wd_period = sdnotify_watchdog_period_ns();
-	int64_t wait_ns = wd_period > 0 && wd_period / 2 < NS_PER_SEC ? wd_period / 2 : NS_PER_SEC;
 	int sig = 0;
 	for (;;) {
 		struct timespec tick = rtclock_timespec(wait_ns);
-		sig = sigtimedwait(&sigs, NULL, &tick);
+		sig = sigtimedwait(&sigs, NULL, wd_period > 0 ? &tick : NULL);
 		if (wd_period > 0) {
 			struct synth_status sst;
 			synth_status(a->synth, &sst);
 			if (sst.watchdog_ok)
 				sdnotify_watchdog_feed(&wd, worker_heartbeat(a->worker));
 		}
+		if (sig == SIGHUP && !opts->daemon && terminal_hung_up()) {
+			/* the SSH link closed: a reload means nothing now */
+			atomic_store(&a->stop_by, APP_STOP_HANGUP);
+			break;
+		}
 		if (sig == SIGHUP) {
 			reload(a);
+			atomic_fetch_add(&a->reloads, 1);
 		} else if (sig == SIGTERM || sig == SIGINT) {
 			break;
 		}
 	}
+	int by = atomic_load(&a->stop_by);
 	log_info("stopping", "stopped by %s",
-		 atomic_load(&a->quit_requested) ? "the console (q)"
+		 by == APP_STOP_ATTACHED		 ? "an attached console (Q)"
+		 : by == APP_STOP_HANGUP		 ? "the terminal's hang-up (SIGHUP)"
+		 : atomic_load(&a->quit_requested) ? "the console (q)"
 		 : sig == SIGINT			 ? "SIGINT"
 							 : "SIGTERM");
 	rc = 0;

@@ -1,7 +1,8 @@
 /*
  * app_impl: the running program's state, shared by app.c (start, sinks,
- * devices, reload, stop) and app_readers.c (the console, the HTTP API, the
- * OSC control surface and the presets they load and save).  Private to the program.
+ * devices, reload, stop), app_readers.c (the console, the HTTP API, the
+ * OSC control surface, the control socket and the presets they load and
+ * save) and app_learn.c (MIDI learn).  Private to the program.
  */
 #ifndef ME_SRC_APP_IMPL_H
 #define ME_SRC_APP_IMPL_H
@@ -14,9 +15,11 @@
 #include "core/engine.h"
 #include "cfg/cli.h"
 #include "cfg/config.h"
+#include "ops/learn.h"
 #include "rt/snapshot.h"
 
 struct console;
+struct ctl_server;
 struct evout;
 struct http;
 struct inq;
@@ -29,12 +32,33 @@ struct synth;
 struct worker;
 
 #define APP_INQ_CAP 1024
+#define APP_CLOCK_INQ_CAP 256	/* a clock port's queue: pulses and transport only */
 
 /* The LED port can be replaced on reload while the worker runs: the sink
  * reads the current port through an atomic pointer. */
 struct app_led {
 	_Atomic(struct led *) led;
 };
+
+/* MIDI learn: the worker's sink notes the last CC that arrived; a thread
+ * of its own waits for one while a console learns, records it in the map
+ * (saved to the state folder) and asks the main thread for a reload, which
+ * lays the map over the configuration (app_learn.c). */
+struct app_learn {
+	atomic_int param;		/* being learned, -1 none */
+	atomic_uint seen;		/* CCs that reached the engine */
+	atomic_int cc;			/* the last one's number */
+	atomic_int owner[128];		/* the parameter each CC moves now, -1 none */
+	pthread_mutex_t lock;		/* map, msg (never the worker) */
+	struct learn_map map;
+	char msg[160];
+	int64_t msg_at_ns;		/* CLOCK_REALTIME */
+	pthread_t thread;
+	bool thread_on;
+};
+
+/* Who stopped the instrument, when not a plain signal. */
+enum app_stop_by { APP_STOP_SIGNAL, APP_STOP_ATTACHED, APP_STOP_HANGUP };
 
 struct app {
 	const struct cli_options *opts;
@@ -50,10 +74,22 @@ struct app {
 	struct evout *evout;
 	_Atomic(struct midi_in *) midi;	/* read by the worker's snapshot */
 	char midi_spec[CONFIG_STR_MAX];
+	struct inq *clock_inq;		/* from the clock port's thread to the worker */
+	_Atomic(struct midi_in *) clock_midi;	/* the clock port, NULL: none of its own */
+	char clock_spec[CONFIG_STR_MAX];	/* "input": the clock comes on the MIDI input */
 	char led_spec[CONFIG_STR_MAX];
 	struct console *console;
 	struct http *http;
 	struct osc_ctl *osc;		/* the OSC control surface, NULL when off */
+	struct ctl_server *ctl;		/* the control socket (attach, ctl) */
+	atomic_uint reloads;		/* reloads done (the control socket waits on it) */
+	pthread_mutex_t reload_lock;	/* reload_text, reload_ok */
+	char reload_text[512];		/* what the last reload did */
+	bool reload_ok;
+	atomic_int stop_by;		/* enum app_stop_by when not a plain signal */
+	bool audio_dummy;		/* the managed stack on JACK's dummy driver (set at start) */
+	struct app_learn learn;
+	char state_dir[CONFIG_STR_MAX];	/* where the learned map lives (set at start) */
 	pthread_t main_thread;
 	atomic_bool quit_requested;
 	atomic_bool worker_running;
@@ -78,5 +114,24 @@ void app_start_osc(struct app *a);
 void app_start_console(struct app *a);
 /* Log lines to the terminal again (on), or to the log file only. */
 void app_log_to_terminal(const struct app *a, bool on);
+/* The control socket (attach, ctl). */
+void app_start_ctl(struct app *a);
+
+/* --- app_learn.c --------------------------------------------------------- */
+
+/* Main thread, before the worker starts: the learned map from the state
+ * folder, laid over the starting configuration. */
+void app_learn_start(struct app *a);
+/* Main thread (a reload): lays the learned map over eng. */
+void app_learn_apply(struct app *a, struct engine_config *eng);
+/* Starts learning a controller for param (or cancels with -1); any
+ * control-side thread.  0, or -1 with the reason in msg. */
+int app_learn_request(struct app *a, int param, char *msg, size_t n);
+/* A message for the console's key bar (and the log). */
+void app_learn_say(struct app_learn *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Worker sink: notes the CCs that reach the engine. */
+void app_learn_sink_events(void *ctx, const struct event *ev, size_t n, int64_t now);
+/* Stops a learning under way and joins its thread (teardown). */
+void app_learn_stop(struct app *a);
 
 #endif

@@ -12,9 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "app_impl.h"
 #include "dev/devspec.h"
+#include "core/param.h"
+#include "ops/ctl_server.h"
 #include "ops/http.h"
 #include "ops/osc_ctl.h"
 #include "rt/log.h"
@@ -115,10 +118,29 @@ static int save_preset(struct app *a, const char *name, char *err, size_t errlen
 	return rc;
 }
 
+/* The worker's snapshot, and what only this side knows: the last problem
+ * logged, where the sound goes, MIDI learn (readers' threads). */
 static bool console_snapshot(void *ctx, struct snapshot *out)
 {
 	struct app *a = ctx;
-	return worker_snapshot(a->worker, out);
+	if (!worker_snapshot(a->worker, out))
+		return false;
+	struct log_record r;
+	if (log_last_problem(&r)) {
+		snprintf(out->problem, sizeof out->problem, "%.40s: %.*s", r.event,
+			 (int)sizeof out->problem - 44, r.msg);
+		out->problem_at_ns = r.ts_ns;
+		out->problem_error = r.level == LOG_ERROR;
+	}
+	out->audio_dummy = a->audio_dummy;
+	out->clock_base_ns = worker_base(a->worker);
+	out->learning = (uint8_t)(atomic_load(&a->learn.param) + 1);
+	pthread_mutex_lock(&a->learn.lock);
+	memcpy(out->learned, a->learn.msg, sizeof out->learned);
+	out->learned_at_ns = a->learn.msg_at_ns;
+	pthread_mutex_unlock(&a->learn.lock);
+	out->recording = a->opts->record != NULL;
+	return true;
 }
 
 static bool console_command(void *ctx, const struct command *c)
@@ -144,6 +166,20 @@ static void console_request(void *ctx, enum console_request r, const char *arg)
 	case CONSOLE_QUIT:
 		atomic_store(&a->quit_requested, true);
 		pthread_kill(a->main_thread, SIGTERM);
+		break;
+	case CONSOLE_LEARN:
+	case CONSOLE_LEARN_CANCEL: {
+		char msg[160];
+		app_learn_request(a, r == CONSOLE_LEARN && arg ? param_find(arg) : -1, msg, sizeof msg);
+		if (r == CONSOLE_LEARN && !atomic_load(&a->midi))
+			app_learn_say(&a->learn, "%s", msg);
+		break;
+	}
+	case CONSOLE_HANGUP:	/* the terminal is gone (an SSH link closed) */
+		atomic_store(&a->stop_by, APP_STOP_HANGUP);
+		pthread_kill(a->main_thread, SIGTERM);
+		break;
+	default:	/* detach and stop are an attached console's */
 		break;
 	}
 }
@@ -201,7 +237,7 @@ void app_start_http(struct app *a)
 	char err[256];
 	a->http = http_start(&o, &link, err, sizeof err);
 	if (!a->http)
-		log_error("http", "no HTTP API on %s:%d: %s", o.address, o.port, err);
+		log_error("http", "no HTTP API: %s", err);	/* err names the address and port */
 	else
 		log_info("http", "HTTP API on %s:%d (control %s)", o.address, http_port(a->http),
 			 o.allow_control ? "allowed" : "off");
@@ -265,6 +301,118 @@ void app_start_console(struct app *a)
 	a->console = console_start(&link, &o, &err);
 	if (!a->console) {
 		app_log_to_terminal(a, true);
-		log_warn("console", "no console (%s): running headless", console_strerror(err));
+		const char *term = getenv("TERM");
+		log_warn("console", "no console: %s (TERM=%s); running headless, "
+			 "mystery-engine attach opens it from another terminal",
+			 console_strerror(err), term ? term : "");
 	}
+}
+
+/* --- the control socket ---------------------------------------------------- */
+
+static bool ctl_command(void *ctx, const struct command *c)
+{
+	struct app *a = ctx;
+	return worker_command(a->worker, WORKER_CMD_SOCKET, c);
+}
+
+/* A reload asked over the socket: the main thread does it, like SIGHUP
+ * (the configuration is its own), and says how it went. */
+static void ctl_reload(struct app *a, struct ctl_reply *out)
+{
+	unsigned before = atomic_load(&a->reloads);
+	pthread_kill(a->main_thread, SIGHUP);
+	for (int i = 0; i < 1000 && atomic_load(&a->reloads) == before; i++) {
+		struct timespec ts = {0, 10 * 1000000};
+		nanosleep(&ts, NULL);
+	}
+	if (atomic_load(&a->reloads) == before) {
+		snprintf(out->text, sizeof out->text, "the reload did not finish within 10 s");
+		return;
+	}
+	pthread_mutex_lock(&a->reload_lock);
+	out->rc = a->reload_ok ? CTL_OK : CTL_FAILED;
+	snprintf(out->text, sizeof out->text, "%s", a->reload_text);
+	pthread_mutex_unlock(&a->reload_lock);
+}
+
+static void ctl_request(void *ctx, const struct ctl_request *r, struct ctl_reply *out)
+{
+	struct app *a = ctx;
+	char err[CTL_TEXT_MAX - 64];
+	out->rc = CTL_FAILED;
+	switch (r->req) {
+	case CTL_REQ_RELOAD:
+		ctl_reload(a, out);
+		break;
+	case CTL_REQ_PRESET_SAVE:
+	case CTL_REQ_PRESET_LOAD: {
+		bool save = r->req == CTL_REQ_PRESET_SAVE;
+		if (!preset_name_ok(r->name)) {
+			out->rc = CTL_USAGE;
+			snprintf(out->text, sizeof out->text, "%s", preset_strerror(PRESET_ERR_NAME));
+			break;
+		}
+		int rc = save ? save_preset(a, r->name, err, sizeof err)
+			      : load_preset(a, r->name, WORKER_CMD_SOCKET, err, sizeof err);
+		if (rc == 0) {
+			out->rc = CTL_OK;
+			snprintf(out->text, sizeof out->text, "preset %s %s", r->name,
+				 save ? "saved" : "loaded");
+		} else {
+			snprintf(out->text, sizeof out->text, "preset %s not %s: %.380s", r->name,
+				 save ? "saved" : "loaded", err);
+		}
+		break;
+	}
+	case CTL_REQ_LEARN:
+	case CTL_REQ_LEARN_CANCEL: {
+		int p = r->req == CTL_REQ_LEARN ? (int)r->param : -1;
+		if (r->req == CTL_REQ_LEARN && (r->param >= P_COUNT)) {
+			out->rc = CTL_USAGE;
+			snprintf(out->text, sizeof out->text, "no such parameter");
+			break;
+		}
+		out->rc = app_learn_request(a, p, out->text, sizeof out->text) == 0 ? CTL_OK
+										     : CTL_FAILED;
+		break;
+	}
+	case CTL_REQ_STOP:
+		log_info("control", "stop asked by an attached console");
+		atomic_store(&a->stop_by, APP_STOP_ATTACHED);
+		pthread_kill(a->main_thread, SIGTERM);
+		out->rc = CTL_OK;
+		snprintf(out->text, sizeof out->text, "stopping");
+		break;
+	default:
+		snprintf(out->text, sizeof out->text, "%s is not available",
+			 ctl_req_name((enum ctl_req)r->req));
+	}
+}
+
+void app_start_ctl(struct app *a)
+{
+	char path[CTL_PATH_MAX];
+	const char *p = a->opts->socket ? a->opts->socket : a->cfg->control.socket;
+	if (strlen(p) >= sizeof path) {
+		log_error("control", "no control socket: %s is longer than 107 bytes", p);
+		return;
+	} else if (p[0])
+		snprintf(path, sizeof path, "%.*s", CTL_PATH_MAX - 1, p);
+	else if (ctl_default_path(path, sizeof path) != 0) {
+		log_error("control", "no control socket: the runtime folder's path is too long");
+		return;
+	}
+	struct ctl_server_options o = {.path = path, .group = a->cfg->control.group,
+				       .config = a->cfg->source};
+	struct ctl_server_link link = {.snapshot = console_snapshot, .command = ctl_command,
+				       .request = ctl_request, .ctx = a};
+	int err;
+	char why[512];
+	a->ctl = ctl_server_start(&o, &link, &err, why, sizeof why);
+	if (!a->ctl)
+		log_error("control", "no control socket (%s): %s", ctl_server_strerror(err), why);
+	else
+		log_info("control", "control socket %s (mystery-engine attach, mystery-engine ctl)",
+			 path);
 }

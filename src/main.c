@@ -19,6 +19,8 @@
 #include "dev/portmidi_list.h"
 #include "render/render.h"
 #include "rt/rtclock.h"
+#include "ui/attach.h"
+#include "ui/ctl_cmd.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 const char *__lsan_default_suppressions(void);
@@ -93,6 +95,14 @@ static int run(int argc, char **argv, struct cli_options *opts, struct config *c
 		return portmidi_list_inputs(stdout, stderr) < 0 ? 1 : 0;
 	if (opts->mode == CLI_LIST_AUDIO)
 		return audio_card_list_print(stdout, NULL, cfg->synth.audio_device);
+
+	/* 3b. clients of a running instance, and a second start on a terminal */
+	if (opts->mode == CLI_ATTACH)
+		return attach_main(cfg, opts);
+	if (opts->mode == CLI_CTL)
+		return ctl_cmd_main(cfg, opts);
+	if (opts->mode == CLI_RUN && attach_if_running(cfg, opts, &rc))
+		return rc;
 
 	/* 4. the command line's overrides: -v/-q move the log level */
 	int level = cfg->logging.level + opts->verbosity;

@@ -845,7 +845,8 @@ static void test_schema_documented(void)
 				 "\\-\\-set", "\\-\\-seed", "\\-\\-events", "\\-\\-synth",
 				 "\\-\\-record", "\\-\\-midi\\-in", "\\-\\-led", "\\-\\-http",
 				 "\\-\\-preset", "\\-\\-seconds", "\\-\\-input", "\\-\\-score",
-				 "\\-\\-wav", "\\-\\-verbose", "\\-\\-quiet", "\\-\\-config"};
+				 "\\-\\-wav", "\\-\\-verbose", "\\-\\-quiet", "\\-\\-config",
+				 "\\-\\-socket", "\\-\\-json"};
 	for (size_t i = 0; i < sizeof options / sizeof options[0]; i++) {
 		if (!strstr(man, options[i]))
 			fprintf(stderr, "\n  %s is missing from doc/mystery-engine.1", options[i]);

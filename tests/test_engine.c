@@ -531,6 +531,167 @@ static void test_ten_hours_run(void)
 	engine_free(e);
 }
 
+/* Advances e to `to` in chunks of `step`, feeding ins[] at their times,
+ * and appends every event to log; returns the count. */
+static size_t run_chunked(struct engine *e, int64_t to, int64_t step, const struct engine_input *ins,
+    size_t n_ins, struct event *log, size_t cap)
+{
+	size_t n = 0, k = 0;
+	for (int64_t t = step; t <= to; t += step) {
+		while (k < n_ins && ins[k].t < t)
+			engine_input(e, &ins[k++]);
+		n += engine_advance(e, t, log + n, cap - n);
+	}
+	return n;
+}
+
+/* The same, but only ever advancing to engine_next_due(): what a worker that
+ * sleeps until something is due does.  Checks on the way that nothing comes
+ * out before the due time and something is done at it. */
+static size_t run_due(struct engine *e, int64_t to, const struct engine_input *ins, size_t n_ins,
+    struct event *log, size_t cap, size_t *wakes)
+{
+	size_t n = engine_advance(e, 0, log, cap), k = 0;	/* the start's scale and pattern */
+	*wakes = 0;
+	for (;;) {
+		int64_t due = engine_next_due(e);
+		if (k < n_ins && ins[k].t <= due) {
+			/* an input arrives while it sleeps: it is what is due now */
+			engine_input(e, &ins[k]);
+			CU_ASSERT(engine_next_due(e) <= ins[k].t);
+			k++;
+			continue;
+		}
+		if (due >= to)
+			break;
+		CU_ASSERT_EQUAL(engine_advance(e, due, log + n, cap - n), 0);
+		size_t got = engine_advance(e, due + 1, log + n, cap - n);
+		n += got;
+		CU_ASSERT(engine_next_due(e) > due);
+		(*wakes)++;
+	}
+	n += engine_advance(e, to, log + n, cap - n);
+	return n;
+}
+
+static struct event due_log[CAP];
+
+/* Sleeping until engine_next_due() misses nothing and changes nothing: over
+ * ten minutes with mutation, drift, swing, idle (entered, faded, left) and
+ * a performer's knobs, buttons and scale changes, the events are those of
+ * advancing every 10 ms, and there are about as many wakes as steps. */
+static void test_next_due(void)
+{
+	struct engine_config cfg;
+	testlib_default_config(&cfg);
+	cfg.drift = 5;
+	cfg.swing = 0.2;
+	cfg.idle_timeout_ms = 60000;
+	cfg.interval_min_s = 5;
+	cfg.interval_max_s = 20;
+	struct engine_input ins[80];
+	size_t n_ins = 0;
+	srand(11);
+	for (int64_t t = 3 * S; n_ins < 64 && t < 400 * S; t += (rand() % 9000 + 50) * MS) {
+		int r = rand() % 4;
+		if (r == 0)
+			ins[n_ins] = cc_in(t, 20, rand() % 128);		/* tempo */
+		else if (r == 1)
+			ins[n_ins] = cc_in(t, 51, rand() % 128);
+		else if (r == 2) {
+			ins[n_ins] = cc_in(t, 0, 0);
+			ins[n_ins].u.midi = (struct midi_msg){.kind = MIDI_NOTE_ON, .channel = 1,
+			    .number = (uint8_t)(60 + rand() % 12), .value = 100};
+		} else
+			ins[n_ins] = cmd_in(t, CMD_NEXT_SCALE, 0, 0);
+		n_ins++;
+	}
+	/* idle from about a minute after the last of those; a visitor wakes it */
+	for (int i = 0; i < 12; i++) {
+		ins[n_ins] = cc_in(540 * S + i * 700 * MS, 0, 0);
+		ins[n_ins++].u.midi = (struct midi_msg){.kind = MIDI_NOTE_ON, .channel = 1,
+		    .number = (uint8_t)(60 + i % 8), .value = 90};
+	}
+	int64_t end = 600 * S;
+	struct engine *a = engine_new(&cfg, 21), *b = engine_new(&cfg, 21);
+	size_t na = run_chunked(a, end, 10 * MS, ins, n_ins, evs, CAP);
+	size_t wakes;
+	size_t nb = run_due(b, end, ins, n_ins, due_log, CAP, &wakes);
+	CU_ASSERT(na > 1000);
+	CU_ASSERT_EQUAL(na, nb);
+	size_t same = 0;
+	for (size_t i = 0; i < na && i < nb; i++)
+		same += evs[i].type == due_log[i].type && evs[i].t == due_log[i].t &&
+		    memcmp(&evs[i].u, &due_log[i].u, sizeof evs[i].u) == 0;
+	CU_ASSERT_EQUAL(same, na);
+	struct engine_state st;
+	engine_get_state(b, &st);
+	CU_ASSERT(st.idle_transitions >= 2);
+	CU_ASSERT(st.mutations > 10);
+	/* every step is a unit; mutations, fade ticks and inputs add a few */
+	size_t steps = 0;
+	for (size_t i = 0; i < nb; i++)
+		steps += due_log[i].type == EV_STEP;
+	CU_ASSERT(wakes >= steps);
+	CU_ASSERT(wakes < steps + steps / 2);
+	engine_free(a);
+	engine_free(b);
+
+	/* With MIDI clock out, every pulse (24 a beat) is due too. */
+	cfg.clock_out = true;
+	end = 60 * S;
+	a = engine_new(&cfg, 22);
+	b = engine_new(&cfg, 22);
+	na = run_chunked(a, end, 10 * MS, ins, n_ins, evs, CAP);
+	nb = run_due(b, end, ins, n_ins, due_log, CAP, &wakes);
+	CU_ASSERT_EQUAL(na, nb);
+	same = 0;
+	size_t pulses = 0;
+	for (size_t i = 0; i < na && i < nb; i++) {
+		same += evs[i].type == due_log[i].type && evs[i].t == due_log[i].t &&
+		    memcmp(&evs[i].u, &due_log[i].u, sizeof evs[i].u) == 0;
+		pulses += due_log[i].type == EV_CLOCK;
+	}
+	CU_ASSERT_EQUAL(same, na);
+	CU_ASSERT(pulses > 1000);
+	CU_ASSERT(wakes >= pulses);
+	engine_free(a);
+	engine_free(b);
+}
+
+/* A tempo change makes the next step come sooner, and engine_next_due()
+ * says so at once; paused with nothing else scheduled, nothing is due. */
+static void test_next_due_tempo_and_pause(void)
+{
+	struct engine_config cfg;
+	plain(&cfg);
+	cfg.bpm = 30;
+	cfg.steps_per_beat = 1;		/* a step every 2 s */
+	struct engine *e = engine_new(&cfg, 3);
+	engine_advance(e, S, evs, CAP);
+	CU_ASSERT_EQUAL(engine_next_due(e), 2 * S);
+	struct engine_input in = cmd_in(S + 100 * MS, CMD_SET_PARAM, P_TEMPO, 300);
+	engine_input(e, &in);
+	CU_ASSERT_EQUAL(engine_next_due(e), S + 100 * MS);
+	engine_advance(e, S + 100 * MS + 1, evs, CAP);
+	/* the step already on its way keeps its time; the new tempo runs from it */
+	CU_ASSERT_EQUAL(engine_next_due(e), 2 * S);
+	engine_advance(e, 2 * S + 1, evs, CAP);
+	CU_ASSERT_EQUAL(engine_next_due(e), 2 * S + 200 * MS);	/* not 4 s */
+
+	in = cmd_in(3 * S, CMD_PAUSE, 0, 0);
+	engine_input(e, &in);
+	engine_advance(e, 3 * S + 1, evs, CAP);
+	CU_ASSERT_EQUAL(engine_next_due(e), INT64_MAX);
+	in.t = 60 * S;
+	engine_input(e, &in);
+	CU_ASSERT_EQUAL(engine_next_due(e), 60 * S);
+	size_t n = engine_advance(e, 60 * S + 1, evs, CAP);
+	CU_ASSERT(n > 0);
+	CU_ASSERT(engine_next_due(e) <= 60 * S + 200 * MS);
+	engine_free(e);
+}
+
 TEST_SUITE(engine, NULL, NULL,
     TEST_CASE(test_determinism),
     TEST_CASE(test_notes_in_scale),
@@ -542,4 +703,6 @@ TEST_SUITE(engine, NULL, NULL,
     TEST_CASE(test_set_pause_and_step_on),
     TEST_CASE(test_drift),
     TEST_CASE(test_reconfigure),
+    TEST_CASE(test_next_due),
+    TEST_CASE(test_next_due_tempo_and_pause),
     TEST_CASE(test_ten_hours_run))

@@ -476,6 +476,53 @@ static void test_udp_json(void)
 	close(s);
 }
 
+/*
+ * A worker that sleeps until led_next_due() (injected time, no fixed cycle)
+ * still sends every queued cue, one per frame spacing, never sooner; with
+ * nothing queued there is nothing to wake for.
+ */
+static void test_next_due_drains_at_rate(void)
+{
+	char path[512];
+	int m;
+	const int rate = 100;			/* one frame per 10 ms */
+	if (testlib_emulator_lacks(TESTLIB_LACK_TCGETS2, __func__))
+		return;
+	struct led *l = open_on_pty("leds-due", rate, &m, path, sizeof path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(l);
+	int64_t now = T0;
+	led_events(l, NULL, 0, now);		/* adopt the port */
+	CU_ASSERT_EQUAL(led_next_due(l), INT64_MAX);
+	struct event ev[12];
+	for (int i = 0; i < 12; i++)
+		ev[i] = ev_note(40 + i, 64);
+	led_events(l, ev, 12, now);
+	int wakes = 0;
+	int64_t prev = now;
+	while (led_next_due(l) != INT64_MAX && wakes < 100) {
+		int64_t due = led_next_due(l);
+		CU_ASSERT(due >= prev + NS_PER_SEC / rate);
+		prev = now = due;
+		led_events(l, NULL, 0, now);
+		wakes++;
+	}
+	CU_ASSERT_EQUAL(wakes, 11);		/* the first frame left at once */
+	struct led_stats st;
+	led_get_stats(l, &st);
+	CU_ASSERT_EQUAL(st.frames, 12);
+	CU_ASSERT_EQUAL(st.queued, 0);
+	static uint8_t buf[4096];
+	size_t len = read_avail(m, buf, 0, sizeof buf);
+	static struct decoded d;
+	memset(&d, 0, sizeof d);
+	decode(&d, buf, len);
+	CU_ASSERT_EQUAL_FATAL(d.n, 12);
+	for (int i = 0; i < 12; i++)
+		CU_ASSERT_EQUAL(d.cue[i].pitch, 40 + i);
+	led_close(l);
+	close(m);
+}
+
 TEST_SUITE(led, NULL, NULL,
     TEST_CASE(test_specs),
     TEST_CASE(test_serial_frames_decode),
@@ -484,4 +531,5 @@ TEST_SUITE(led, NULL, NULL,
     TEST_CASE(test_serial_reconnect),
     TEST_CASE(test_close_sends_idle),
     TEST_CASE(test_serial_missing_waits),
-    TEST_CASE(test_udp_json))
+    TEST_CASE(test_udp_json),
+    TEST_CASE(test_next_due_drains_at_rate))

@@ -4,8 +4,6 @@
  * leaves nothing running. */
 #include <errno.h>
 #include <pthread.h>
-#include <sched.h>
-#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -344,59 +342,6 @@ static void test_stable_death_restarts_at_once(void)
 	pthread_mutex_destroy(&r.lock);
 }
 
-/* Can a process of ours run SCHED_FIFO (root, or RLIMIT_RTPRIO)? */
-static bool fifo_allowed(void)
-{
-	pid_t pid = fork();
-	if (pid == 0) {
-		struct sched_param sp = {.sched_priority = 1};
-		_exit(sched_setscheduler(0, SCHED_FIFO, &sp) == 0 ? 0 : 1);
-	}
-	int status = 0;
-	return pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
-	       WEXITSTATUS(status) == 0;
-}
-
-/* rt_priority: the child runs SCHED_FIFO where that is allowed, and runs
- * all the same (normal scheduling) where it is not. */
-static void test_rt_priority(void)
-{
-	const char *argv[] = {"/bin/sh", "-c", "exec sleep 30", NULL};
-	struct supervise_spec sp;
-	struct record r;
-	spec_init(&sp, &r, argv);
-	sp.rt_priority = 1;
-	struct supervise *sv = supervise_start(&sp, NULL);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(sv);
-	CU_ASSERT_TRUE_FATAL(wait_starts(&r, 1, 2000));
-	/* the child sets its policy between fork and exec: wait for the exec */
-	char path[64], comm[32] = "";
-	snprintf(path, sizeof path, "/proc/%d/comm", (int)r.pids[0]);
-	for (int i = 0; i < 400 && strncmp(comm, "sleep", 5) != 0; i++) {
-		FILE *f = fopen(path, "r");
-		if (f) {
-			if (!fgets(comm, sizeof comm, f))
-				comm[0] = '\0';
-			fclose(f);
-		}
-		struct timespec nap = {0, 5 * 1000000L};
-		nanosleep(&nap, NULL);
-	}
-	CU_ASSERT_EQUAL_FATAL(strncmp(comm, "sleep", 5), 0);
-	int policy = sched_getscheduler(r.pids[0]);
-	struct sched_param prio = {0};
-	sched_getparam(r.pids[0], &prio);
-	if (fifo_allowed()) {
-		CU_ASSERT_EQUAL(policy, SCHED_FIFO);
-		CU_ASSERT_EQUAL(prio.sched_priority, 1);
-	} else {
-		CU_ASSERT_EQUAL(policy, SCHED_OTHER);
-	}
-	CU_ASSERT_TRUE(alive(r.pids[0]));
-	supervise_stop(sv);
-	pthread_mutex_destroy(&r.lock);
-}
-
 static void test_bad_specs(void)
 {
 	const char *missing[] = {"me-no-such-program-here", NULL};
@@ -437,8 +382,13 @@ static void test_missing_program_appears(void)
 	sp.missing_retry_ns = 20 * MS;
 	struct supervise *sv = supervise_start(&sp, &err);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(sv);
-	sleep_ms(150);
-	supervise_get_stats(sv, &st);
+	/* polled (at most 5 s): a busy machine may not run the supervisor soon */
+	for (int i = 0; i < 500; i++) {
+		supervise_get_stats(sv, &st);
+		if (st.missing && st.state == SUPERVISE_ERROR)
+			break;
+		sleep_ms(10);
+	}
 	CU_ASSERT_TRUE(st.missing);
 	CU_ASSERT_EQUAL(st.state, SUPERVISE_ERROR);
 	CU_ASSERT_EQUAL(st.starts, 0);
@@ -447,7 +397,7 @@ static void test_missing_program_appears(void)
 	fputs("#!/bin/sh\nexec sleep 30\n", f);
 	fclose(f);
 	chmod(prog, 0755);
-	for (int i = 0; i < 100 && !r.starts; i++)
+	for (int i = 0; i < 1000 && !r.starts; i++)
 		sleep_ms(10);
 	supervise_get_stats(sv, &st);
 	CU_ASSERT_FALSE(st.missing);
@@ -481,7 +431,6 @@ TEST_SUITE(supervise, NULL, NULL,
     TEST_CASE(test_child_gets_fresh_signal_mask),
     TEST_CASE(test_requested_restart),
     TEST_CASE(test_stable_death_restarts_at_once),
-    TEST_CASE(test_rt_priority),
     TEST_CASE(test_bad_specs),
     TEST_CASE(test_missing_program_appears),
     TEST_CASE(test_run_captures_output))

@@ -243,6 +243,44 @@ static void test_meter_stops(void)
 	CU_ASSERT_EQUAL(s.h.sound, SYNTH_SOUND_NO_METER);
 }
 
+/* The engine itself stopped for 4 s (SIGSTOP, a starved machine): the
+ * replies it could not read are no fault of the server; a server that
+ * then stays quiet is found 2 s after the engine runs again. */
+static void test_own_stall_is_no_fault(void)
+{
+	struct sim s;
+	sim_init(&s);
+	s.peak = 0.2f;
+	notes_on(&s);
+	sim_run(&s, 5 * S, false);
+	s.now += 4 * S;	/* the engine did not run: no ticks, no replies read */
+	synth_health_resume(&s.h, s.now);
+	sim_run(&s, 60 * S, false);
+	CU_ASSERT_EQUAL(total_actions(&s), 0);
+	CU_ASSERT_EQUAL(s.h.sound, SYNTH_SOUND_OK);
+
+	/* Without resume, the same gap reads as a server that stopped metering. */
+	sim_init(&s);
+	s.peak = 0.2f;
+	notes_on(&s);
+	sim_run(&s, 5 * S, false);
+	s.now += 4 * S;
+	sim_run(&s, 9100 * MS, false);
+	CU_ASSERT_EQUAL(s.actions[SYNTH_HEALTH_RESTART_SERVER], 1);
+
+	/* After a resume the meter time-out still works. */
+	sim_init(&s);
+	s.peak = 0.2f;
+	sim_run(&s, 5 * S, false);
+	s.now += 4 * S;
+	synth_health_resume(&s.h, s.now);
+	s.meter_on = false;
+	sim_run(&s, 10900 * MS, false);
+	CU_ASSERT_EQUAL(total_actions(&s), 0);
+	sim_run(&s, 11200 * MS, false);
+	CU_ASSERT_EQUAL(s.actions[SYNTH_HEALTH_RESTART_SERVER], 1);
+}
+
 /* A link that stays down: a fault after 10 s when a restart can cure it,
  * never when it cannot (scsynth not installed): then the watchdog is fed. */
 static void test_link_down(void)
@@ -293,5 +331,6 @@ TEST_SUITE(synth_health, NULL, NULL,
     TEST_CASE(test_recovery_starts_over),
     TEST_CASE(test_new_fault_after_recovery),
     TEST_CASE(test_meter_stops),
+    TEST_CASE(test_own_stall_is_no_fault),
     TEST_CASE(test_link_down),
     TEST_CASE(test_expected_window))

@@ -8,8 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "lib/wav.h"
+#include "synth/wav_seal.h"
 #include "testlib.h"
 
 /* --- building WAV bytes by hand ---------------------------------------- */
@@ -139,6 +142,56 @@ static void test_read_file(void)
 	wav_free(&w);
 }
 
+/* A recording whose writer was killed: the header says RIFF 8 / data 0
+ * (what a SIGKILLed scsynth leaves), the samples follow, the last frame
+ * cut in half.  Sealing makes it whole for any reader; sealing again, or a
+ * file already right, changes nothing; a FIFO or a symbolic link is
+ * refused without blocking. */
+static void test_seal(void)
+{
+	struct buf b;
+	make_wav(&b, 1, 2, 48000, 16, stereo, 8, 0, 0);
+	b.b[4] = 8, b.b[5] = b.b[6] = b.b[7] = 0;
+	b.b[b.n++] = 0x11;	/* half a sample of a frame never finished */
+	char path[512], err[600];
+	snprintf(path, sizeof path, "%s/cut.wav", testlib_tmpdir());
+	FILE *f = fopen(path, "wb");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fwrite(b.b, 1, b.n, f);
+	fclose(f);
+	CU_ASSERT_EQUAL(wav_seal(path, err, sizeof err), 1);
+	uint8_t h[64];
+	f = fopen(path, "rb");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	size_t n = fread(h, 1, sizeof h, f);
+	fclose(f);
+	CU_ASSERT_FATAL(n >= 60);
+	uint32_t riff = h[4] | h[5] << 8 | h[6] << 16 | (uint32_t)h[7] << 24;
+	CU_ASSERT_EQUAL(riff, b.n - 8);
+	size_t d = b.n - 1 - sizeof stereo - 8;	/* the data chunk's header */
+	CU_ASSERT_EQUAL(memcmp(h + d, "data", 4), 0);
+	uint32_t data = h[d + 4] | h[d + 5] << 8 | h[d + 6] << 16 | (uint32_t)h[d + 7] << 24;
+	CU_ASSERT_EQUAL(data, sizeof stereo);
+	struct wav w;
+	CU_ASSERT_EQUAL_FATAL(wav_read(path, &w), WAV_OK);
+	CU_ASSERT_EQUAL(w.frames, 4u);
+	wav_free(&w);
+	CU_ASSERT_EQUAL(wav_seal(path, err, sizeof err), 0);
+
+	char fifo[512], link[512];
+	snprintf(fifo, sizeof fifo, "%s/fifo.wav", testlib_tmpdir());
+	snprintf(link, sizeof link, "%s/link.wav", testlib_tmpdir());
+	CU_ASSERT_EQUAL_FATAL(mkfifo(fifo, 0600), 0);
+	CU_ASSERT_EQUAL(wav_seal(fifo, err, sizeof err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "not a regular file"));
+	CU_ASSERT_EQUAL_FATAL(symlink(path, link), 0);
+	CU_ASSERT_EQUAL(wav_seal(link, err, sizeof err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "link.wav"));
+	CU_ASSERT_EQUAL(wav_seal("/nonexistent/me.wav", err, sizeof err), -1);
+	unlink(fifo);
+	unlink(link);
+}
+
 /* --- onsets ------------------------------------------------------------ */
 
 #define N 48000
@@ -225,5 +278,5 @@ static void test_levels(void)
 }
 
 TEST_SUITE(wav, NULL, NULL, TEST_CASE(test_parse), TEST_CASE(test_refused),
-           TEST_CASE(test_read_file), TEST_CASE(test_isolated_notes), TEST_CASE(test_not_onsets),
+           TEST_CASE(test_read_file), TEST_CASE(test_seal), TEST_CASE(test_isolated_notes), TEST_CASE(test_not_onsets),
            TEST_CASE(test_levels))

@@ -45,6 +45,8 @@ enum {
 	OPT_WAV,
 	OPT_PAUSE_AT,
 	OPT_MIDI_OUT,
+	OPT_CLOCK_IN,
+	OPT_JSON,
 };
 
 #define COMMON_OPTIONS                                                                  \
@@ -64,9 +66,19 @@ static const struct option run_options[] = {
 	{"record", required_argument, NULL, OPT_RECORD},
 	{"midi-in", required_argument, NULL, OPT_MIDI_IN},
 	{"midi-out", required_argument, NULL, OPT_MIDI_OUT},
+	{"clock-in", required_argument, NULL, OPT_CLOCK_IN},
 	{"led", required_argument, NULL, OPT_LED},
 	{"http", required_argument, NULL, OPT_HTTP},
 	{"preset", required_argument, NULL, OPT_PRESET},
+	{"socket", required_argument, NULL, 'S'},
+	{NULL, 0, NULL, 0},
+};
+
+/* attach and ctl: the socket, and JSON answers for ctl */
+static const struct option client_options[] = {
+	COMMON_OPTIONS,
+	{"socket", required_argument, NULL, 'S'},
+	{"json", no_argument, NULL, OPT_JSON},
 	{NULL, 0, NULL, 0},
 };
 
@@ -84,6 +96,8 @@ void cli_usage(FILE *out)
 {
 	fputs("usage: mystery-engine [OPTIONS]\n"
 	      "       mystery-engine render [RENDER-OPTIONS]\n"
+	      "       mystery-engine attach [-S SOCKET]\n"
+	      "       mystery-engine ctl [-S SOCKET] [--json] COMMAND [ARGS]\n"
 	      "\n"
 	      "Options:\n"
 	      "  -c, --config FILE      read FILE instead of searching for the configuration\n"
@@ -95,15 +109,18 @@ void cli_usage(FILE *out)
 	      "  -q, --quiet            log less (repeatable)\n"
 	      "      --daemon           run as a service: JSON log lines, no console\n"
 	      "      --check-config     validate the configuration, print the effective one, exit\n"
-	      "      --list-midi        list the MIDI inputs and exit\n"
+	      "      --list-midi        list the MIDI inputs and outputs and exit\n"
 	      "      --list-audio       list the sound cards, show synth.audio_device's choice, exit\n"
 	      "      --synth BACKEND    none | supercollider | supercollider:HOST:PORT | midi\n"
 	      "      --record FILE.wav  record the sound to FILE.wav\n"
 	      "      --midi-in SPEC     auto | none | portmidi:NAME | raw:PATH[@BAUD]\n"
-	      "      --midi-out SPEC    none | raw:PATH[@BAUD]: MIDI clock and notes out\n"
+	      "      --midi-out SPEC    none | portmidi:NAME | raw:PATH[@BAUD]: MIDI clock and notes out\n"
+	      "      --clock-in SPEC    input | portmidi:NAME | raw:PATH[@BAUD]: where MIDI clock\n"
+	      "                         comes from (with sequencer.clock_source = \"midi\")\n"
 	      "      --led SPEC         none | serial:PATH[@BAUD] | udp:HOST:PORT\n"
 	      "      --http ADDR:PORT   where the HTTP API listens, or off\n"
 	      "      --preset NAME      load the preset NAME at start\n"
+	      "  -S, --socket PATH      the control socket (see control.socket)\n"
 	      "  -h, --help             show this help and exit\n"
 	      "      --version          show the version and exit\n"
 	      "\n"
@@ -114,7 +131,12 @@ void cli_usage(FILE *out)
 	      "      --wav OUT.wav      render the sound to OUT.wav (needs scsynth)\n"
 	      "      --pause-at S       press pause (to pause or resume) at S seconds (repeatable)\n"
 	      "\n"
-	      "Exit status: 0 success, 2 wrong usage, 78 configuration error.\n"
+	      "attach: the console of the running instrument (q or d detaches, Q stops it).\n"
+	      "ctl COMMAND: status | get PARAM | set PARAM VALUE | preset save|load NAME |\n"
+	      "             reload | pause | resume     (--json: answers as JSON)\n"
+	      "\n"
+	      "Exit status: 0 success, 1 failure, 2 wrong usage, 69 no running instance,\n"
+	      "77 permission denied, 78 configuration error.\n"
 	      "See mystery-engine(1).\n",
 	      out);
 }
@@ -223,8 +245,14 @@ static int take(struct cli_options *o, int c, const char *arg, FILE *err)
 	case OPT_MIDI_OUT:
 		if (config_check_midi_out_spec(arg) != 0)
 			return fail(err, "--midi-out: `%s` is not allowed (allowed: %s)", arg,
-				    "none, raw:PATH[@BAUD]");
+				    "none, portmidi:NAME, raw:PATH[@BAUD]");
 		o->midi_out = arg;
+		return 0;
+	case OPT_CLOCK_IN:
+		if (config_check_clock_in_spec(arg) != 0)
+			return fail(err, "--clock-in: `%s` is not allowed (allowed: %s)", arg,
+				    "input, portmidi:NAME, raw:PATH[@BAUD]");
+		o->clock_in = arg;
 		return 0;
 	case OPT_LED:
 		if (config_check_led_spec(arg) != 0)
@@ -237,6 +265,14 @@ static int take(struct cli_options *o, int c, const char *arg, FILE *err)
 			return fail(err, "--http: `%s` is not allowed (allowed: %s)", arg,
 				    "ADDR:PORT with an IP address and a port 1..65535, or off");
 		o->http = arg;
+		return 0;
+	case 'S':
+		if (!*arg || strlen(arg) >= 108)
+			return fail(err, "--socket: `%s` is not a socket path (1 to 107 bytes)", arg);
+		o->socket = arg;
+		return 0;
+	case OPT_JSON:
+		o->json = true;
 		return 0;
 	case OPT_PRESET:
 		if (!preset_name_ok(arg))
@@ -300,6 +336,10 @@ int cli_parse(struct cli_options *o, int argc, char **argv, FILE *err)
 		o->mode = CLI_RENDER;
 		first = 1;
 		table = render_options;
+	} else if (argc > 1 && (strcmp(argv[1], "attach") == 0 || strcmp(argv[1], "ctl") == 0)) {
+		o->mode = argv[1][0] == 'a' ? CLI_ATTACH : CLI_CTL;
+		first = 1;
+		table = client_options;
 	} else {
 		first = 0;
 	}
@@ -311,7 +351,7 @@ int cli_parse(struct cli_options *o, int argc, char **argv, FILE *err)
 	opterr = 0;
 	optind = 0;	/* GNU: full re-initialisation */
 	for (;;) {
-		int c = getopt_long(n, av, "+:c:s:vqh", table, NULL);
+		int c = getopt_long(n, av, "+:c:s:S:vqh", table, NULL);
 		if (c == -1)
 			break;
 		if (c == '?') {
@@ -346,6 +386,11 @@ int cli_parse(struct cli_options *o, int argc, char **argv, FILE *err)
 		}
 		if (r)
 			return r;
+	}
+	if (o->mode == CLI_CTL) {	/* the command and its arguments */
+		o->ctl_argv = av + optind;
+		o->ctl_argc = n - optind;
+		optind = n;
 	}
 	if (optind < n) {
 		if (strcmp(av[optind], "render") == 0)

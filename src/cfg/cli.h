@@ -25,6 +25,8 @@ enum cli_mode {
 	CLI_LIST_AUDIO,		/* --list-audio */
 	CLI_VERSION,
 	CLI_HELP,
+	CLI_ATTACH,		/* `attach`: the console of a running instance */
+	CLI_CTL,		/* `ctl COMMAND`: one command to a running instance */
 };
 
 struct cli_options {
@@ -45,9 +47,16 @@ struct cli_options {
 	const char *record;		/* --record FILE.wav */
 	const char *midi_in;		/* --midi-in SPEC (as midi.input_port) */
 	const char *midi_out;		/* --midi-out SPEC (as midi.output_port) */
+	const char *clock_in;		/* --clock-in SPEC (as midi.clock_input_port) */
 	const char *led;		/* --led SPEC (as led.transport) */
 	const char *http;		/* --http ADDR:PORT or "off" */
 	const char *preset;		/* --preset NAME */
+	const char *socket;		/* -S/--socket PATH: the control socket */
+
+	/* attach and ctl */
+	bool json;			/* --json: ctl answers as JSON */
+	char **ctl_argv;		/* ctl: COMMAND ARGS... (into argv) */
+	int ctl_argc;
 
 	/* rendering */
 	double render_seconds;		/* --seconds N, 0 < N <= RENDER_MAX_SECONDS; 0 = not given */

@@ -33,6 +33,8 @@ static int check_server(const char *s);
 static int check_address(const char *s);
 static int check_hosts(const char *s);
 static int check_state_dir(const char *s);
+static int check_socket_path(const char *s);
+static int check_group_name(const char *s);
 static int check_jack_name(const char *s);
 
 const struct config_key config_schema[] = {
@@ -43,9 +45,9 @@ const struct config_key config_schema[] = {
 	{"midi.channel", CONFIG_T_INT, 0, 16, NULL, "", "MIDI channel listened to, 0 = omni",
 	    OFF(engine.midi_channel), NULL},
 	{"midi.output_port", CONFIG_T_STRING, 0, 0,
-	    "\"none\", \"raw:PATH[@BAUD]\"", "",
-	    "where MIDI clock and notes go: nowhere, or a raw MIDI device (ALSA rawmidi node, "
-	    "serial tty, pty)", OFF(midi.output_port), config_check_midi_out_spec},
+	    "\"none\", \"portmidi:NAME\", \"raw:PATH[@BAUD]\"", "",
+	    "where MIDI clock and notes go: nowhere, a PortMidi output by name, or a raw MIDI "
+	    "device (ALSA rawmidi node, serial tty, pty)", OFF(midi.output_port), config_check_midi_out_spec},
 	{"midi.clock_out", CONFIG_T_BOOL, 0, 0, NULL, "",
 	    "send MIDI clock (24 a beat, Start, Stop, Continue) on the output",
 	    OFF(midi.clock_out), NULL},
@@ -54,6 +56,10 @@ const struct config_key config_schema[] = {
 	    OFF(midi.notes_out), NULL},
 	{"midi.out_channel", CONFIG_T_INT, 1, 16, NULL, "", "MIDI channel of the notes sent",
 	    OFF(midi.out_channel), NULL},
+	{"midi.clock_input_port", CONFIG_T_STRING, 0, 0,
+	    "\"input\", \"portmidi:NAME\", \"raw:PATH[@BAUD]\"", "",
+	    "where MIDI clock comes from (sequencer.clock_source = \"midi\"): the MIDI input, "
+	    "or a port of its own", OFF(midi.clock_input_port), config_check_clock_in_spec},
 	{"mapping.ccs", CONFIG_T_CCS, 0, 127, NULL, "CC number",
 	    "parameter name = MIDI CC number, or { cc; min; max; curve; } for a knob with its "
 	    "own range; reserved = CC number(s) ignored on purpose", 0, NULL},
@@ -89,7 +95,7 @@ const struct config_key config_schema[] = {
 	{"sequencer.drift_period_s", CONFIG_T_FLOAT, 1, 3600, NULL, "s",
 	    "time of one move of the drift's tempo wander", OFF(engine.drift_period_s), NULL},
 	{"sequencer.clock_source", CONFIG_T_CHOICE, 0, 0, "internal|midi", "",
-	    "the steps' clock: the engine's own, or MIDI clock from the MIDI input",
+	    "the steps' clock: the engine's own, or MIDI clock (from midi.clock_input_port)",
 	    OFF(engine.clock_source), NULL},
 	{"sequencer.clock_timeout_ms", CONFIG_T_INT64, 100, 60000, NULL, "ms",
 	    "no MIDI clock for this long: the internal clock goes on at the last tempo",
@@ -218,6 +224,13 @@ const struct config_key config_schema[] = {
 	    "presets live in DIR/presets; \"\" = $STATE_DIRECTORY, else "
 	    "$XDG_STATE_HOME/mystery-engine, else ~/.local/state/mystery-engine",
 	    OFF(state.dir), check_state_dir},
+	{"control.socket", CONFIG_T_STRING, 0, 0, "\"\", an absolute path of at most 107 bytes", "",
+	    "the control socket (attach, ctl); \"\" = $RUNTIME_DIRECTORY/control.sock, else "
+	    "$XDG_RUNTIME_DIR/mystery-engine/control.sock, else /tmp/mystery-engine-UID/control.sock",
+	    OFF(control.socket), check_socket_path},
+	{"control.group", CONFIG_T_STRING, 0, 0, "\"\", a group name", "",
+	    "group allowed to connect to the control socket (mode 0660); \"\" = the program's group",
+	    OFF(control.group), check_group_name},
 };
 
 const size_t config_schema_count = sizeof config_schema / sizeof config_schema[0];
@@ -278,7 +291,14 @@ int config_check_midi_spec(const char *s)
 
 int config_check_midi_out_spec(const char *s)
 {
-	return devspec_check(s, 1u << DEVSPEC_NONE | 1u << DEVSPEC_RAW);
+	return devspec_check(s, 1u << DEVSPEC_NONE | 1u << DEVSPEC_PORTMIDI | 1u << DEVSPEC_RAW);
+}
+
+int config_check_clock_in_spec(const char *s)
+{
+	if (strcmp(s, "input") == 0)
+		return 0;
+	return devspec_check(s, 1u << DEVSPEC_PORTMIDI | 1u << DEVSPEC_RAW);
 }
 
 int config_check_host_port(const char *s)
@@ -325,4 +345,23 @@ static int check_hosts(const char *s)
 static int check_state_dir(const char *s)
 {
 	return s[0] == '\0' || s[0] == '/' ? 0 : -1;
+}
+
+static int check_socket_path(const char *s)
+{
+	return s[0] == '\0' || (s[0] == '/' && strlen(s) <= 107) ? 0 : -1;
+}
+
+/* A POSIX portable user or group name: letters, digits, . _ -, not first -. */
+static int check_group_name(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0)
+		return 0;
+	if (n > 32 || s[0] == '-')
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("._-", s[i]))
+			return -1;
+	return 0;
 }

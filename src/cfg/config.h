@@ -33,6 +33,7 @@ struct config {
 		bool clock_out;			/* send MIDI clock on the output */
 		bool notes_out;			/* send the notes on the output */
 		int out_channel;		/* 1..16 */
+		char clock_input_port[CONFIG_STR_MAX];	/* input | portmidi:NAME | raw:PATH[@BAUD] */
 	} midi;
 	struct {
 		int backend;			/* enum config_synth_backend */
@@ -72,6 +73,10 @@ struct config {
 	struct {
 		char dir[CONFIG_STR_MAX];	/* "" = the default (see config_state_dir) */
 	} state;
+	struct {
+		char socket[CONFIG_STR_MAX];	/* "" = the runtime folder's (ctl_default_path) */
+		char group[CONFIG_STR_MAX];	/* "" = the process's group */
+	} control;
 
 	char source[CONFIG_STR_MAX];	/* file it came from, or CONFIG_BUILTIN */
 };
@@ -113,7 +118,8 @@ extern const char config_default_text[];
 
 /* Checks of the string forms the command line shares; 0 if fine, else -1. */
 int config_check_midi_spec(const char *s);	/* auto | none | portmidi:NAME | raw:PATH[@BAUD] */
-int config_check_midi_out_spec(const char *s);	/* none | raw:PATH[@BAUD] */
+int config_check_midi_out_spec(const char *s);	/* none | portmidi:NAME | raw:PATH[@BAUD] */
+int config_check_clock_in_spec(const char *s);	/* input | portmidi:NAME | raw:PATH[@BAUD] */
 int config_check_led_spec(const char *s);	/* none | serial:PATH[@BAUD] | udp:HOST:PORT */
 int config_check_host_port(const char *s);	/* HOST:PORT or [IPV6]:PORT, port 1..65535 */
 

@@ -236,6 +236,17 @@ void engine_input(struct engine *e, const struct engine_input *in);
  * cap are due, the rest come with the next call.
  */
 size_t engine_advance(struct engine *e, int64_t to, struct event *out, size_t cap);
+/*
+ * The engine time of the next thing engine_advance() has to do: a queued
+ * input, the idle timeout, a fade tick, a mutation, a scale or root move or
+ * the next step or MIDI clock pulse, the external clock's timeout (events
+ * still waiting for a larger cap: now).  INT64_MAX
+ * when nothing is scheduled (paused, mutation off, idle timer off, no
+ * input).  Until then engine_advance() returns nothing, so its owner may
+ * sleep: the worker wakes one look-ahead before it.  Any engine_input() or
+ * engine_reconfigure() may bring it earlier (a tempo change, a press).
+ */
+int64_t engine_next_due(struct engine *e);
 /* Copies the readable state (does not allocate; the worker publishes it). */
 void engine_get_state(const struct engine *e, struct engine_state *st);
 /*

@@ -3,7 +3,8 @@
  * every unit in time order (see engine_impl.h): a step (its rewrite, its
  * gate draw, an idle phrase, its note), a move of the mutation walk, a
  * scale or root move; engine_run_one() picks the earliest unit due before
- * `to`, inputs first on equal times.  Single-threaded, like the engine.
+ * `to`, inputs first on equal times, and engine_next_due() tells when the
+ * first one is.  Single-threaded, like the engine.
  */
 #include <math.h>
 #include <string.h>
@@ -232,11 +233,13 @@ static void run_move(struct engine *e)
 
 enum unit { U_NONE, U_INPUT, U_IDLE, U_FADE, U_MUTATION, U_MOVE, U_CLOCK_GAP, U_PULSE, U_STEP };
 
-/* Runs the earliest unit due before `to`; false when none is. */
-bool engine_run_one(struct engine *e, int64_t to)
+/* The earliest unit due before *best (which it lowers to that unit's time);
+ * U_NONE when none is.  Changes nothing but the clock out's pulse counter
+ * after a skip (engine_pulse_time()), which the next unit would settle anyway. */
+static enum unit next_unit(struct engine *e, int64_t *best_io)
 {
 	enum unit u = U_NONE;
-	int64_t best = to;
+	int64_t best = *best_io;
 	/* Ties go to the earlier line: inputs, idle, fades, mutation, moves,
 	 * clock gap, clock pulses, steps. */
 	if (e->in_count > 0 && e->in[e->in_head].t < best) {
@@ -279,6 +282,15 @@ bool engine_run_one(struct engine *e, int64_t to)
 			u = U_STEP;
 		}
 	}
+	*best_io = best;
+	return u;
+}
+
+/* Runs the earliest unit due before `to`; false when none is. */
+bool engine_run_one(struct engine *e, int64_t to)
+{
+	int64_t best = to;
+	enum unit u = next_unit(e, &best);
 	switch (u) {
 	case U_INPUT: {
 		struct engine_input in = e->in[e->in_head];
@@ -315,4 +327,13 @@ bool engine_run_one(struct engine *e, int64_t to)
 	if (best > e->horizon)
 		e->horizon = best;
 	return true;
+}
+
+int64_t engine_next_due(struct engine *e)
+{
+	if (e->out_count > 0)
+		return e->horizon;
+	int64_t best = INT64_MAX;
+	next_unit(e, &best);
+	return best;
 }

@@ -82,6 +82,7 @@ struct led {
 	uint8_t pend[OUT_MAX];
 	size_t pend_off, pend_len;
 	int64_t next_ok;
+	int64_t last_now;	/* now of the latest led_events() */
 
 	/* hand-off with the reconnect thread */
 	_Atomic int fresh_fd, dead_fd;
@@ -570,7 +571,21 @@ void led_events(struct led *l, const struct event *ev, size_t n, int64_t now)
 			enqueue(l, &c);
 	}
 	pump(l, now);
+	l->last_now = now;
 	atomic_store_explicit(&l->queued, (uint32_t)l->qlen, memory_order_relaxed);
+}
+
+int64_t led_next_due(const struct led *l)
+{
+	if (l->ops == &none_ops || (l->qlen == 0 && l->pend_off >= l->pend_len))
+		return INT64_MAX;
+	/* a closed port: what waits leaves with the first call after it
+	 * reopens (the next event list, at the latest the worker's heartbeat) */
+	if (l->fd < 0 && atomic_load(&((struct led *)l)->fresh_fd) < 0)
+		return INT64_MAX;
+	/* a frame waits for the rate limit, or for a full port: try again at
+	 * the frame spacing */
+	return l->next_ok > l->last_now ? l->next_ok : l->last_now + l->period_ns;
 }
 
 enum link_state led_state(const struct led *l)

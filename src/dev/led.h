@@ -78,13 +78,17 @@ struct led *led_open(const char *spec, int max_rate, const struct led_options *o
 /*
  * Worker only; never blocks.  Queues the cues of n events, then writes what
  * the rate limit (one frame per 1/max_rate s) and the port allow at
- * now_mono_ns.  Call it every cycle, with n = 0 when there are no events.
+ * now_mono_ns.  Call it with every event list, and with n = 0 at
+ * led_next_due().
  */
 void led_events(struct led *l, const struct event *ev, size_t n, int64_t now_mono_ns);
 /* Worker only, between two led_events(): the names JSON cues carry from now
  * on (NULL-terminated lists, copied), as led_options gave them at the open. */
 void led_set_names(struct led *l, const char *const *mode_names,
 		   const char *const *palette_names);
+/* Worker only: when led_events() should be called again (n = 0) to write
+ * what is still queued, in CLOCK_MONOTONIC ns; INT64_MAX when nothing is. */
+int64_t led_next_due(const struct led *l);
 /* Sends the idle cue when the port takes it within 100 ms, then closes. */
 void led_close(struct led *l);
 

@@ -120,6 +120,19 @@ bool midi_in_name_matches(const char *name, const char *pattern)
 	return contains_nocase(name, pattern);
 }
 
+bool midi_in_passes(enum midi_in_filter f, enum midi_kind k)
+{
+	bool clock = k == MIDI_CLOCK || k == MIDI_START || k == MIDI_CONTINUE || k == MIDI_STOP;
+	switch (f) {
+	case MIDI_IN_NO_CLOCK:
+		return !clock;
+	case MIDI_IN_CLOCK_ONLY:
+		return clock;
+	default:
+		return true;
+	}
+}
+
 static void add(_Atomic uint64_t *c, uint64_t n)
 {
 	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
@@ -131,13 +144,15 @@ void midi_in_feed(struct midi_in *mi, const uint8_t *buf, size_t n, int64_t t)
 	struct midi_parser *p = &mi->parser;
 	uint32_t errs0 = p->stray_data + p->stray_eox + p->truncated + p->undefined;
 	uint32_t ign0 = p->sysex + p->common;
+	enum midi_in_filter filter =
+	    (enum midi_in_filter)atomic_load_explicit(&mi->filter, memory_order_relaxed);
 	for (size_t i = 0; i < n; i++) {
 		struct midi_msg m;
 		if (!midi_parse_byte(p, buf[i], &m))
 			continue;
 		if (m.kind < MIDI_KIND_COUNT)
 			add(&mi->messages[m.kind], 1);
-		if (m.kind == MIDI_OTHER_REALTIME) {
+		if (m.kind == MIDI_OTHER_REALTIME || !midi_in_passes(filter, m.kind)) {
 			add(&mi->ignored, 1);
 			continue;
 		}
@@ -256,6 +271,7 @@ struct midi_in *midi_in_start(const char *spec, struct inq *q, const struct midi
 		mi->opt.pm_poll_ns = 500000;
 	mi->q = q;
 	mi->fd = -1;
+	atomic_init(&mi->filter, (int)mi->opt.filter);
 	midi_parse_init(&mi->parser);
 	pthread_mutex_init(&mi->name_lock, NULL);
 	mi->stop_fd = -1;
@@ -296,6 +312,12 @@ void midi_in_stop(struct midi_in *mi)
 		close(mi->stop_fd);
 	pthread_mutex_destroy(&mi->name_lock);
 	free(mi);
+}
+
+void midi_in_set_filter(struct midi_in *mi, enum midi_in_filter f)
+{
+	if (mi)
+		atomic_store_explicit(&mi->filter, (int)f, memory_order_relaxed);
 }
 
 enum link_state midi_in_state(const struct midi_in *mi)

@@ -41,7 +41,18 @@ const char *midi_in_strerror(enum midi_in_err e);
 
 #define MIDI_IN_RAW_BAUD 31250
 
+/* Which messages an input passes on: a port that carries only the clock
+ * (midi.clock_input_port) passes clock and transport; the notes input
+ * beside it then drops them (counted as ignored), so two clocks never
+ * fight. */
+enum midi_in_filter {
+	MIDI_IN_ALL,		/* everything (the default) */
+	MIDI_IN_NO_CLOCK,	/* all but clock, Start, Continue, Stop */
+	MIDI_IN_CLOCK_ONLY,	/* clock, Start, Continue, Stop only */
+};
+
 struct midi_in_options {
+	enum midi_in_filter filter;
 	int64_t backoff_first_ns;	/* first reconnect delay; 0: 50 ms */
 	int64_t backoff_max_ns;		/* cap of the doubling delays; 0: 2 s */
 	int64_t pm_poll_ns;		/* PortMidi has no wake-up: poll period; 0: 500 us */
@@ -51,7 +62,8 @@ struct midi_in_stats {
 	uint64_t messages[MIDI_KIND_COUNT];	/* parsed, by kind (clock ticks included) */
 	uint64_t bytes;			/* raw bytes read (raw input only) */
 	uint64_t parse_errors;		/* stray data, truncated messages, undefined status */
-	uint64_t ignored;		/* active sensing, reset, SysEx, system common */
+	uint64_t ignored;		/* active sensing, reset, SysEx, system common, and
+					   what the filter keeps out */
 	uint64_t dropped;		/* messages the queue had no room for */
 	uint64_t attempts;		/* connection attempts */
 	uint64_t connects;		/* successful ones */
@@ -71,6 +83,8 @@ struct midi_in *midi_in_start(const char *spec, struct inq *q, const struct midi
 /* Stops and joins the input thread, closes the device, frees mi. */
 void midi_in_stop(struct midi_in *mi);
 
+/* Any thread: changes what the input passes on from its next message. */
+void midi_in_set_filter(struct midi_in *mi, enum midi_in_filter f);
 enum link_state midi_in_state(const struct midi_in *mi);
 void midi_in_get_stats(const struct midi_in *mi, struct midi_in_stats *st);
 /* The name of the device connected now, or "" ; returns its length. */
@@ -83,5 +97,8 @@ size_t midi_in_port_name(struct midi_in *mi, char *buf, size_t cap);
  * its name does not contain "through" in any case.
  */
 bool midi_in_name_matches(const char *name, const char *pattern);
+
+/* Whether filter f lets a message of kind k through. */
+bool midi_in_passes(enum midi_in_filter f, enum midi_kind k);
 
 #endif

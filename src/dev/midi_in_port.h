@@ -14,6 +14,8 @@
 #include "core/midi_parse.h"
 #include "dev/midi_in.h"
 
+struct midi_pm_port;
+
 #define MIDI_IN_WHY_MAX 256
 
 struct midi_in_ops {
@@ -40,15 +42,12 @@ struct midi_in {
 	int stop_fd;			/* eventfd: readable once a stop is asked */
 	_Atomic int stop;
 	_Atomic int state;		/* enum link_state */
+	_Atomic int filter;		/* enum midi_in_filter */
 
 	/* the input thread's own */
 	struct midi_parser parser;
 	int fd;				/* raw */
-	void *pm_stream;		/* portmidi: PortMidiStream * */
-	int pm_initialized;
-	int64_t pm_scan_t;		/* when PortMidi last scanned, 0 never */
-	struct timespec pm_snd_mtime;	/* /dev/snd as of that scan */
-	char pm_why[MIDI_IN_WHY_MAX];	/* what that scan found */
+	struct midi_pm_port *pm_port;	/* portmidi: the port open (midi_pm.h) */
 
 	pthread_mutex_t name_lock;
 	char port_name[256];		/* connected device, under name_lock */

@@ -18,6 +18,19 @@
  * hands the fd back (dead_fd) and wakes the thread with an eventfd; it
  * closes it and reopens on the devlink backoff schedule.
  *
+ * PortMidi ports (portmidi:NAME).  PortMidi is not thread-safe and its
+ * calls may wait (the session's mutex, a rescan of a few milliseconds), so
+ * the worker never calls it: the schedule stays the worker's, and what
+ * midi_out_pump() finds due goes, with its due time, into a single-producer
+ * ring, and one eventfd write wakes the port's own thread, which sends each
+ * message at once (Pm_WriteShort, PortMidi latency 0: no timestamps, ALSA
+ * direct delivery) through the process's PortMidi session (midi_pm.c) and
+ * records its lateness after the call returned.  That thread also opens the
+ * device by name and reopens it on the backoff schedule when it is gone;
+ * messages due while it is away are dropped and counted, as for raw ports.
+ * The hop costs one thread wake-up per pump: the raw port of the same
+ * interface (its rawmidi node) stays the precise choice.
+ *
  * Threads: as midi_out.h says.
  */
 #include "dev/midi_out.h"
@@ -34,6 +47,8 @@
 #include <unistd.h>
 
 #include "rt/log.h"
+#include "dev/midi_pm.h"
+#include "rt/ring.h"
 #include "rt/rtclock.h"
 #include "dev/devspec.h"
 #include "dev/serial.h"
@@ -48,6 +63,7 @@ struct msg {
 
 struct midi_out {
 	bool none;
+	bool pm;		/* portmidi:NAME (path holds NAME) */
 	char path[1024];
 	int baud;
 	struct midi_out_options opt;
@@ -60,6 +76,11 @@ struct midi_out {
 	uint64_t generation;
 	uint8_t pend[OUT_BUF];
 	size_t pend_off, pend_len;
+	uint64_t opens_seen;	/* portmidi: the thread's openings adopted */
+
+	/* portmidi: due messages from the worker to the port's thread */
+	struct ring *ring;
+	_Atomic uint64_t opens;
 
 	/* hand-off with the reopen thread */
 	_Atomic int fresh_fd, dead_fd;
@@ -70,6 +91,7 @@ struct midi_out {
 
 	_Atomic int state;	/* enum link_state */
 	_Atomic uint64_t messages, bytes, dropped_offline, dropped_full, port_full, reconnects;
+	_Atomic uint64_t attempts;
 	_Atomic uint32_t queued;
 	struct hist lateness;
 };
@@ -78,7 +100,8 @@ const char *midi_out_strerror(enum midi_out_err e)
 {
 	static const char *const msg[MIDI_OUT_ERR_COUNT] = {
 		[MIDI_OUT_OK] = "no error",
-		[MIDI_OUT_ERR_SPEC] = "bad MIDI output (expected none or raw:PATH[@BAUD])",
+		[MIDI_OUT_ERR_SPEC] =
+		    "bad MIDI output (expected none, portmidi:NAME or raw:PATH[@BAUD])",
 		[MIDI_OUT_ERR_NOMEM] = "out of memory",
 		[MIDI_OUT_ERR_THREAD] = "cannot start the MIDI output thread",
 	};
@@ -90,7 +113,8 @@ static void add(_Atomic uint64_t *c, uint64_t n)
 	atomic_fetch_add_explicit(c, n, memory_order_relaxed);
 }
 
-/* Fills mo's path and baud from spec (devspec's grammar: none or raw). */
+/* Fills mo's path and baud from spec (devspec's grammar: none, portmidi or
+ * raw). */
 static enum midi_out_err parse_spec(const char *spec, struct midi_out *mo)
 {
 	struct devspec *d = malloc(sizeof *d);
@@ -98,16 +122,38 @@ static enum midi_out_err parse_spec(const char *spec, struct midi_out *mo)
 	if (!d)
 		return MIDI_OUT_ERR_NOMEM;
 	if (devspec_parse(spec, d) == 0 && strlen(d->path) < sizeof mo->path) {
-		if (d->kind == DEVSPEC_NONE) {
+		switch (d->kind) {
+		case DEVSPEC_NONE:
 			mo->none = true;
 			e = MIDI_OUT_OK;
-		} else if (d->kind == DEVSPEC_RAW) {
+			break;
+		case DEVSPEC_PORTMIDI:
+			if (strlen(d->path) < MIDI_PM_NAME_MAX) {
+				strcpy(mo->path, d->path);
+				mo->pm = true;
+				e = MIDI_OUT_OK;
+			}
+			break;
+		case DEVSPEC_RAW:
 			strcpy(mo->path, d->path);
 			mo->baud = d->baud ? d->baud : MIDI_OUT_RAW_BAUD;
 			e = MIDI_OUT_OK;
+			break;
+		default:
+			break;
 		}
 	}
 	free(d);
+	return e;
+}
+
+enum midi_out_err midi_out_check_spec(const char *spec)
+{
+	struct midi_out *mo = calloc(1, sizeof *mo);
+	if (!mo)
+		return MIDI_OUT_ERR_NOMEM;
+	enum midi_out_err e = parse_spec(spec, mo);
+	free(mo);
 	return e;
 }
 
@@ -152,6 +198,7 @@ static void *reopen_thread(void *arg)
 			continue;
 		}
 		enum serial_err e;
+		add(&mo->attempts, 1);
 		int fd = serial_open(mo->path, mo->baud, SERIAL_WRITE, &e);
 		if (fd >= 0) {
 			have_link = 1;
@@ -178,6 +225,75 @@ static void *reopen_thread(void *arg)
 	return NULL;
 }
 
+/* The port's own thread for portmidi: opens the device by name, sends what
+ * the worker found due, reopens it when it is gone. */
+static void *pm_thread(void *arg)
+{
+	struct midi_out *mo = arg;
+	struct devlink_backoff b;
+	devlink_backoff_init(&b, mo->opt.backoff_first_ns, mo->opt.backoff_max_ns);
+	char why[256], last_why[256] = "";
+	struct midi_pm_port *port = NULL;
+	struct msg m;
+
+	for (;;) {
+		if (!port) {
+			/* what came due while the device was away is stale */
+			while (ring_pop(mo->ring, &m))
+				add(&mo->dropped_offline, 1);
+			if (atomic_load(&mo->stop))
+				break;
+			char name[MIDI_PM_NAME_MAX];
+			why[0] = '\0';
+			add(&mo->attempts, 1);
+			port = midi_pm_open(true, mo->path, name, sizeof name, why, sizeof why);
+			if (port) {
+				if (atomic_fetch_add(&mo->opens, 1) > 0)
+					add(&mo->reconnects, 1);
+				last_why[0] = '\0';
+				devlink_backoff_reset(&b);
+				atomic_store(&mo->state, LINK_CONNECTED);
+				log_info("midi_out_connected", "MIDI output portmidi:%s: connected to %s",
+					 mo->path, name);
+				continue;
+			}
+			if (strcmp(why, last_why) != 0) {
+				log_warn("midi_out_waiting",
+					 "MIDI output portmidi:%s: %s; retrying up to every %.3g s",
+					 mo->path, why, (double)b.max_ns / 1e9);
+				snprintf(last_why, sizeof last_why, "%s", why);
+			}
+			if (thread_wait(mo, devlink_backoff_next(&b)))
+				break;
+			continue;
+		}
+		while (port && ring_pop(mo->ring, &m)) {
+			if (midi_pm_write(port, m.b, m.n, why, sizeof why) != 0) {
+				add(&mo->dropped_offline, 1);
+				midi_pm_close(port);
+				port = NULL;
+				atomic_store(&mo->state, LINK_RECONNECTING);
+				log_warn("midi_out_lost", "MIDI output portmidi:%s lost (%s), reopening",
+					 mo->path, why);
+				break;
+			}
+			hist_add(&mo->lateness, rtclock_mono_ns() - m.t);
+			add(&mo->messages, 1);
+			add(&mo->bytes, m.n);
+		}
+		if (!port) {
+			if (thread_wait(mo, devlink_backoff_next(&b)))
+				break;
+			continue;
+		}
+		if (atomic_load(&mo->stop))
+			break;
+		thread_wait(mo, -1);	/* the worker's doorbell, or a stop */
+	}
+	midi_pm_close(port);
+	return NULL;
+}
+
 /* ---- open / close ---- */
 
 static void mo_free(struct midi_out *mo)
@@ -187,6 +303,7 @@ static void mo_free(struct midi_out *mo)
 	if (mo->fd >= 0)
 		close(mo->fd);
 	free(mo->heap);
+	ring_free(mo->ring);
 	free(mo);
 }
 
@@ -223,8 +340,14 @@ struct midi_out *midi_out_open(const char *spec, const struct midi_out_options *
 		return mo;
 	}
 	atomic_store(&mo->state, LINK_WAITING);
+	if (mo->pm && !(mo->ring = ring_new(MIDI_OUT_QUEUE, sizeof(struct msg)))) {
+		*err = MIDI_OUT_ERR_NOMEM;
+		mo_free(mo);
+		return NULL;
+	}
 	mo->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (mo->wake_fd < 0 || pthread_create(&mo->thread, NULL, reopen_thread, mo) != 0) {
+	if (mo->wake_fd < 0 ||
+	    pthread_create(&mo->thread, NULL, mo->pm ? pm_thread : reopen_thread, mo) != 0) {
 		*err = MIDI_OUT_ERR_THREAD;
 		mo_free(mo);
 		return NULL;
@@ -362,10 +485,45 @@ static int flush(struct midi_out *mo)
 	return 1;
 }
 
+/* Worker: hands what is due to the portmidi port's thread. */
+static void pump_pm(struct midi_out *mo, int64_t now)
+{
+	uint64_t opens = atomic_load_explicit(&mo->opens, memory_order_acquire);
+	if (opens != mo->opens_seen) {
+		mo->opens_seen = opens;
+		mo->generation++;
+	}
+	bool up = atomic_load(&mo->state) == LINK_CONNECTED;
+	int64_t at = rtclock_mono_ns();
+	if (at < now)
+		at = now;
+	size_t n = 0;
+	while (mo->len && mo->heap[0].t <= at) {
+		struct msg m = pop(mo);
+		if (!up)
+			add(&mo->dropped_offline, 1);
+		else if (!ring_push(mo->ring, &m))
+			add(&mo->dropped_full, 1);	/* the port's thread is stuck */
+		else
+			n++;
+	}
+	if (n) {
+		uint64_t one = 1;
+		if (write(mo->wake_fd, &one, sizeof one) < 0) {
+			/* EAGAIN: the counter is full, the thread is awake anyway */
+		}
+	}
+	atomic_store_explicit(&mo->queued, (uint32_t)mo->len, memory_order_relaxed);
+}
+
 void midi_out_pump(struct midi_out *mo, int64_t now)
 {
 	if (mo->none)
 		return;
+	if (mo->pm) {
+		pump_pm(mo, now);
+		return;
+	}
 	if (mo->fd < 0) {
 		int fd = atomic_exchange(&mo->fresh_fd, -1);
 		if (fd >= 0) {
@@ -401,10 +559,39 @@ void midi_out_pump(struct midi_out *mo, int64_t now)
 	atomic_store_explicit(&mo->queued, (uint32_t)mo->len, memory_order_relaxed);
 }
 
+/* portmidi: what waits goes to the thread within 100 ms, then it stops. */
+static void close_pm(struct midi_out *mo)
+{
+	int64_t end = rtclock_mono_ns() + 100 * INT64_C(1000000);
+	while (mo->len && atomic_load(&mo->state) == LINK_CONNECTED) {
+		int64_t now = rtclock_mono_ns();
+		if (now >= end)
+			break;
+		int64_t due = midi_out_next_due(mo);
+		if (due > now) {
+			int64_t until = due < end ? due : end;
+			struct timespec ts = rtclock_timespec(until - now);
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		midi_out_pump(mo, now);
+	}
+	atomic_store(&mo->stop, 1);
+	uint64_t one = 1;
+	if (write(mo->wake_fd, &one, sizeof one) < 0)
+		log_warn("midi_out_stop", "cannot wake the MIDI output thread: %s", strerror(errno));
+	pthread_join(mo->thread, NULL);	/* it sends what the ring holds first */
+	mo_free(mo);
+}
+
 void midi_out_close(struct midi_out *mo)
 {
 	if (!mo)
 		return;
+	if (mo->pm && mo->thread_started) {
+		close_pm(mo);
+		return;
+	}
 	if (mo->thread_started) {
 		atomic_store(&mo->stop, 1);
 		uint64_t one = 1;
@@ -458,6 +645,7 @@ void midi_out_get_stats(const struct midi_out *cmo, struct midi_out_stats *st)
 	st->dropped_full = atomic_load_explicit(&mo->dropped_full, memory_order_relaxed);
 	st->port_full = atomic_load_explicit(&mo->port_full, memory_order_relaxed);
 	st->reconnects = atomic_load_explicit(&mo->reconnects, memory_order_relaxed);
+	st->attempts = atomic_load_explicit(&mo->attempts, memory_order_relaxed);
 	st->queued = atomic_load_explicit(&mo->queued, memory_order_relaxed);
 }
 

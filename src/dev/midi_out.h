@@ -10,13 +10,16 @@
  *   raw:PATH[@BAUD]   a raw MIDI byte stream: ALSA rawmidi node, serial tty
  *                     (31250 baud by default), FIFO or pty; reopened by path
  *                     with backoff when it vanishes
+ *   portmidi:NAME     a PortMidi output picked by name (midi_pm_pick), sent
+ *                     by a thread of its own (the worker never calls
+ *                     PortMidi); reopened by name when it vanishes
  *   none              nothing
  *
  * Threads: midi_out_open()/midi_out_close() from the control thread, close
  * only once the worker no longer calls it; midi_out_send(), _pump(),
  * _next_due() and _generation() from the worker only; midi_out_state() and
- * midi_out_get_stats() from any thread (atomics); the reopen thread is
- * private.
+ * midi_out_get_stats() from any thread (atomics); the reopen thread (raw)
+ * and the sending thread (portmidi) are private.
  */
 #ifndef ME_RT_MIDI_OUT_H
 #define ME_RT_MIDI_OUT_H
@@ -30,7 +33,7 @@
 
 enum midi_out_err {
 	MIDI_OUT_OK,
-	MIDI_OUT_ERR_SPEC,	/* not none | raw:PATH[@BAUD] */
+	MIDI_OUT_ERR_SPEC,	/* not none | portmidi:NAME | raw:PATH[@BAUD] */
 	MIDI_OUT_ERR_NOMEM,
 	MIDI_OUT_ERR_THREAD,	/* the reopen thread could not start */
 	MIDI_OUT_ERR_COUNT
@@ -53,6 +56,7 @@ struct midi_out_stats {
 	uint64_t dropped_full;		/* pushed out of a full schedule */
 	uint64_t port_full;		/* writes the port refused for now (EAGAIN) */
 	uint64_t reconnects;		/* port lost and reopened */
+	uint64_t attempts;		/* tries to open the port */
 	uint32_t queued;		/* messages waiting now */
 };
 
@@ -65,6 +69,8 @@ struct midi_out *midi_out_open(const char *spec, const struct midi_out_options *
 /* Writes what is due now and what waits within 100 ms (all-notes-off
  * messages sent last), then closes. */
 void midi_out_close(struct midi_out *mo);
+/* SPEC check without opening anything. */
+enum midi_out_err midi_out_check_spec(const char *spec);
 
 /*
  * Worker only.  Schedules msg (1..3 bytes) to leave at t_mono; messages with

@@ -1,5 +1,6 @@
 /*
- * portmidi_list: `mystery-engine --list-midi`, the MIDI inputs PortMidi sees.
+ * portmidi_list: `mystery-engine --list-midi`, the MIDI inputs and outputs
+ * PortMidi sees.
  * Main thread; initialises and terminates PortMidi itself.
  */
 #ifndef ME_DEV_PORTMIDI_LIST_H
@@ -8,9 +9,10 @@
 #include <stdio.h>
 
 /*
- * Prints one line "N: NAME (INTERFACE)" per input device, or "no MIDI inputs
- * found".  Returns the number of inputs, or -1 when PortMidi fails (the
- * reason printed to err).
+ * Prints one line "N: NAME (INTERFACE, input)" per input device, then
+ * "N: NAME (INTERFACE, output)" per output, or "no MIDI inputs found" /
+ * "no MIDI outputs found".  Returns the number of inputs, or -1 when
+ * PortMidi fails (the reason printed to err).
  */
 int portmidi_list_inputs(FILE *out, FILE *err);
 

@@ -189,6 +189,8 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 	k->fd = ci ? ci->connect_fd : -1;
 	k->since = rtclock_mono_ns();
 	pthread_mutex_lock(&h->conn_lock);
+	if (!h->head)
+		pthread_cond_broadcast(&h->wake);	/* the sweeper sleeps without one */
 	conn_append(h, k);
 	h->n_conn++;
 	/* Room for the next one: the longest wait for a request goes. */
@@ -246,7 +248,10 @@ static void *sweeper_main(void *arg)
 				conn_close(k);
 				h->timed_out++;
 			}
-		wait_ns(h, SWEEP_NS);
+		if (h->head)
+			wait_ns(h, SWEEP_NS);
+		else	/* no connection, nothing to time out: until one comes */
+			pthread_cond_wait(&h->wake, &h->conn_lock);
 	}
 	pthread_mutex_unlock(&h->conn_lock);
 	return NULL;
@@ -694,7 +699,8 @@ struct http *http_start(const struct http_options *o, const struct http_link *li
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (!h->d || !h->threads) {
-		snprintf(err, errlen, "cannot listen on %s port %d: %s", addr, o->port,
+		/* short: the console's key bar shows it at 80 columns */
+		snprintf(err, errlen, "%s port %d: %s", addr, o->port,
 			 !h->d && e ? strerror(e)
 			 : h->d	    ? "cannot start a thread"
 				    : "libmicrohttpd refused to start");

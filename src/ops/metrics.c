@@ -303,10 +303,12 @@ static void engine_metrics(FILE *f, const struct snapshot *s)
 	counter(f, "led_frames_total", "LED cue frames sent.", s->led_frames);
 
 	family(f, "link_state", "gauge",
-	       "State of each link (midi, synth, led): 1 for its current state, 0 for the others.");
-	static const char *const links[] = {"midi", "synth", "led"};
-	const uint8_t state[] = {s->link_midi, s->link_synth, s->link_led};
-	for (size_t i = 0; i < 3; i++)
+	       "State of each link (midi, synth, led, midi_out, clock_in): 1 for its current "
+	       "state, 0 for the others.");
+	static const char *const links[] = {"midi", "synth", "led", "midi_out", "clock_in"};
+	const uint8_t state[] = {s->link_midi, s->link_synth, s->link_led, s->link_midi_out,
+				 s->link_clock_in};
+	for (size_t i = 0; i < sizeof state; i++)
 		for (int st = 0; st < LINK_STATE_COUNT; st++) {
 			label(lab, sizeof lab, "link", links[i]);
 			label(l2, sizeof l2, "state", link_state_name((enum link_state)st));
@@ -331,6 +333,9 @@ static void engine_metrics(FILE *f, const struct snapshot *s)
 	counter(f, "midi_clock_pulses_total", "MIDI clock pulses received.", s->eng.clock_pulses);
 	counter(f, "midi_clock_gaps_total",
 		"Times the MIDI clock stopped and the internal clock took over.", s->eng.clock_gaps);
+	counter(f, "midi_clock_in_reconnects_total",
+		"Times the MIDI clock port of its own (midi.clock_input_port) was reopened.",
+		s->clock_in_reconnects);
 	counter(f, "midi_out_messages_total", "MIDI messages written to the MIDI output.",
 		s->midi_out_messages);
 	counter(f, "midi_out_dropped_total",

@@ -7,7 +7,8 @@
  * (lo_message_serialise).  Bundles are opened and their messages handled
  * at once, in order (their time tags are ignored: a surface wants its move
  * heard now).  The thread polls the socket with a timeout of
- * OSC_CTL_ECHO_MS and, on each timeout or packet, does two things:
+ * OSC_CTL_ECHO_MS (without one while no sender is known: an idle surface
+ * costs nothing) and, on each timeout or packet, does two things:
  *
  *  - Coalescing: a parameter set over the rate limit is not lost but kept
  *    as that parameter's latest wanted value, sent when the bucket has a
@@ -542,7 +543,7 @@ static void read_packets(struct osc_ctl *s)
 		socklen_t sl = sizeof ss;
 		ssize_t n = recvfrom(s->fd, s->in, sizeof s->in, MSG_DONTWAIT | MSG_TRUNC,
 				     (struct sockaddr *)&ss, &sl);
-		if (n < 0)
+		if (n <= 0)	/* nothing, or the socket shut down by osc_ctl_stop() */
 			return;
 		int64_t now = rtclock_mono_ns();
 		if (!host_allowed(s, &ss)) {
@@ -625,6 +626,8 @@ static void *osc_main(void *arg)
 		int wait_ms = (int)((s->next_echo - now) / NS_PER_MS);
 		if (wait_ms < 0)
 			wait_ms = 0;
+		if (atomic_load(&s->n_peers) == 0)
+			wait_ms = -1;	/* nobody to echo to: until a packet (or the stop) */
 		struct pollfd pfd = {.fd = s->fd, .events = POLLIN};
 		if (poll(&pfd, 1, wait_ms) > 0)
 			read_packets(s);
@@ -718,6 +721,7 @@ void osc_ctl_stop(struct osc_ctl *s)
 	if (!s)
 		return;
 	atomic_store(&s->stop, true);
+	shutdown(s->fd, SHUT_RDWR);	/* wakes a poll that waits without a timeout */
 	pthread_join(s->thread, NULL);
 	close(s->fd);
 	struct osc_ctl_stats st;

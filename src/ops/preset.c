@@ -219,22 +219,31 @@ int preset_save(const char *dir, const char *name, const struct engine_state *st
 	if (!preset_name_ok(name))
 		return fail(PRESET_ERR_NAME, err, errlen, "preset `%.80s`: %s", name ? name : "",
 			    preset_strerror(PRESET_ERR_NAME));
-	char tmp[4096], dst[4096];
-	if (snprintf(tmp, sizeof tmp, "%s/.%s.tmp.%ld", dir, name, (long)getpid()) >=
-		(int)sizeof tmp ||
-	    snprintf(dst, sizeof dst, "%s/%s%s", dir, name, PRESET_SUFFIX) >= (int)sizeof dst)
-		return fail(PRESET_ERR_IO, err, errlen, "%s: path too long", dir);
+	char file[PRESET_NAME_MAX + 16];
+	snprintf(file, sizeof file, "%s%s", name, PRESET_SUFFIX);
 	char *text = preset_format(st);
 	if (!text)
 		return fail(PRESET_ERR_NOMEM, err, errlen, "preset %s: out of memory", name);
 	remove_stale(dir, name);
+	int rc = preset_write_atomic(dir, name, file, text, err, errlen);
+	free(text);
+	return rc;
+}
+
+int preset_write_atomic(const char *dir, const char *stem, const char *file, const char *text,
+			char *err, size_t errlen)
+{
+	char tmp[4096], dst[4096];
+	if (snprintf(tmp, sizeof tmp, "%s/.%s.tmp.%ld", dir, stem, (long)getpid()) >=
+		(int)sizeof tmp ||
+	    snprintf(dst, sizeof dst, "%s/%s", dir, file) >= (int)sizeof dst)
+		return fail(PRESET_ERR_IO, err, errlen, "%s: path too long", dir);
 
 	/* A fresh file of our own: never through a link planted under its name. */
 	unlink(tmp);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		int e = errno;
-		free(text);
 		return fail(PRESET_ERR_IO, err, errlen, "%s: cannot create: %s", tmp, strerror(e));
 	}
 	const char *what = "write";
@@ -249,7 +258,6 @@ int preset_save(const char *dir, const char *name, const struct engine_state *st
 		rc = -1;
 		e = errno;
 	}
-	free(text);
 	if (rc == 0 && rename(tmp, dst) != 0) {
 		what = "rename";
 		rc = -1;
@@ -543,6 +551,11 @@ static int line_of(const char *text, size_t off)
 	for (size_t i = 0; i < off; i++)
 		line += text[i] == '\n';
 	return line;
+}
+
+int preset_read_file(const char *path, char **text, size_t *len, char *err, size_t errlen)
+{
+	return slurp(path, text, len, err, errlen);
 }
 
 int preset_load_file(const char *path, struct preset *out, char *err, size_t errlen)

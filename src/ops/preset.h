@@ -73,6 +73,17 @@ char *preset_format(const struct engine_state *st);
  * failure err says what and where ("FILE:LINE: KEY: problem").
  */
 int preset_load(const char *dir, const char *name, struct preset *out, char *err, size_t errlen);
+/*
+ * The atomic write presets use, for any small text file of the state
+ * folder: written to DIR/.STEM.tmp.PID, fsync'ed, renamed over DIR/FILE,
+ * the folder fsync'ed.  0 or PRESET_ERR_IO with the reason in err.
+ */
+int preset_write_atomic(const char *dir, const char *stem, const char *file, const char *text,
+			char *err, size_t errlen);
+/* The careful read presets use (regular files only, no link followed, never
+ * waits on a FIFO, at most PRESET_FILE_MAX bytes): 0 with a malloc'ed
+ * NUL-terminated text, or a preset_err with the reason in err. */
+int preset_read_file(const char *path, char **text, size_t *len, char *err, size_t errlen);
 /* The same for any file path. */
 int preset_load_file(const char *path, struct preset *out, char *err, size_t errlen);
 

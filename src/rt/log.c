@@ -42,7 +42,8 @@
 #include "rt/ring.h"
 #include "rt/rtclock.h"
 
-#define IDLE_WAKE_NS (250 * INT64_C(1000000))
+#define IDLE_WAKE_NS (1000 * INT64_C(1000000))	/* a safety net: pushes post the semaphore */
+#define HOLD_POLL_NS (10 * INT64_C(1000000))
 
 /* Where the logger writes; owned by the logger thread once started. */
 struct sink {
@@ -260,8 +261,31 @@ static void write_file(struct sink *s, const char *line, size_t n)
 	s->size += (long)n;
 }
 
+/* The last warning or error, for the console (logger thread writes,
+ * readers copy; the real-time worker never takes this lock). */
+static pthread_mutex_t last_problem_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct log_record last_problem;
+
+bool log_last_problem(struct log_record *out)
+{
+	pthread_mutex_lock(&last_problem_lock);
+	bool have = last_problem.ts_ns != 0;
+	if (have)
+		*out = last_problem;
+	pthread_mutex_unlock(&last_problem_lock);
+	return have;
+}
+
 static void emit(struct sink *s, const struct log_record *r)
 {
+	if (r->level <= LOG_WARN) {
+		/* a warning does not hide an error of the last 30 s */
+		pthread_mutex_lock(&last_problem_lock);
+		if (r->level == LOG_ERROR || last_problem.level != LOG_ERROR ||
+		    r->ts_ns - last_problem.ts_ns > 30 * INT64_C(1000000000))
+			last_problem = *r;
+		pthread_mutex_unlock(&last_problem_lock);
+	}
 	char line[LOG_LINE_MAX];
 	size_t n = 0;
 	bool json_done = false;
@@ -341,7 +365,7 @@ static void *logger_main(void *arg)
 		if (!stop && atomic_load(&log_holding)) {
 			atomic_store(&log_held, true);
 			take_pending();	/* a reload is not held up */
-			wait_wake(IDLE_WAKE_NS / 25);
+			wait_wake(HOLD_POLL_NS);
 			continue;
 		}
 		atomic_store(&log_held, false);

@@ -92,6 +92,10 @@ void log_vwrite(enum log_level l, const char *event, const char *fmt, va_list ap
 #define log_info(ev, ...) log_write(LOG_INFO, ev, __VA_ARGS__)
 #define log_debug(ev, ...) log_write(LOG_DEBUG, ev, __VA_ARGS__)
 
+/* The last warning or error written (any thread but the real-time
+ * worker); false when there has been none. */
+bool log_last_problem(struct log_record *out);
+
 /* Records dropped because the ring was full, since log_open(). */
 uint64_t log_dropped(void);
 

@@ -2,8 +2,9 @@
  * snapshot: everything a reader (console, HTTP) may see of the running
  * instrument, as one self-contained plain struct.
  *
- * The worker fills one about 30 times a second and publishes it through a
- * pub (triple buffer): readers copy it without ever making the worker wait.
+ * The worker fills one when a reader asks (worker_snapshot(): at most 33 ms
+ * old) and publishes it through a pub (triple buffer): readers copy it
+ * without ever making the worker wait.
  * It carries the names readers need (scales, modes, palettes), so a reader
  * needs nothing else from the engine: a console that later attaches to a
  * running daemon needs only this and the command ring.
@@ -86,10 +87,26 @@ struct snapshot {
 	uint8_t link_midi_out;			/* enum link_state */
 	uint64_t midi_out_messages, midi_out_dropped;
 	int64_t midi_out_late_p99;		/* written after their time, ns */
+	/* Filled by the reader's side, not the worker: the last warning or
+	 * error logged ("event: message") and when (CLOCK_REALTIME ns, 0 none),
+	 * and whether the sound goes to no sound card (JACK's dummy driver). */
+	char problem[160];
+	int64_t problem_at_ns;
+	uint8_t audio_dummy;
+	uint8_t recording;		/* --record: the sound goes to a file too */
+	uint8_t problem_error;		/* the problem was an error, not a warning */
+	uint8_t learning;		/* MIDI learn: 1 + the parameter waiting for a CC, 0 none */
+	char learned[160];		/* what the last learn did */
+	int64_t learned_at_ns;		/* when (CLOCK_REALTIME ns, 0 never) */
+	int64_t clock_base_ns;		/* CLOCK_MONOTONIC of engine time 0 (event log t) */
+
 	/* the sound card of a JACK server the program started (audio_card.h) */
 	uint8_t audio_state;		/* enum audio_card_state */
 	char audio_card[80];		/* its id when chosen, else what synth.audio_device asks */
 	char audio_seen[160];		/* the cards seen: "0 vc4hdmi0 (hdmi), 2 Headphones (headphones)" */
+	/* MIDI clock on a port of its own (midi.clock_input_port) */
+	uint8_t link_clock_in;			/* enum link_state; OFF: the MIDI input's */
+	uint64_t clock_in_reconnects;
 
 	/* where presets are loaded from and saved to, as the running
 	 * configuration says (it changes with a reload) */

@@ -1,21 +1,39 @@
 /*
  * worker: the real-time thread that owns the core (see worker.h).
  *
- * Design.  One loop: sleep to the next absolute CLOCK_MONOTONIC deadline
- * (every period_ns), armed on a timerfd with TFD_TIMER_ABSTIME (the
+ * Design.  One loop: sleep until something is due, armed as an absolute
+ * CLOCK_MONOTONIC deadline on a timerfd with TFD_TIMER_ABSTIME (the
  * semantics of clock_nanosleep(TIMER_ABSTIME): no drift, no relative-time
  * arithmetic), in one ppoll() together with two doorbells: the MIDI input
  * queue's wake-up eventfd (armed with inq_arm(), so the input thread writes
- * it at most once per sleep) and an eventfd that command producers write.
- * A MIDI message is therefore handled as soon as it arrives, not at the next
- * deadline, and no wake-up can be lost between the check and the sleep.
+ * it at most once per sleep) and an eventfd that command producers and
+ * readers write.  A MIDI message is therefore handled as soon as it
+ * arrives, and no wake-up can be lost between the check and the sleep.
  * Then: apply a pending configuration, drain the MIDI queue and the command
  * rings into the engine, advance the engine to now + look-ahead, hand the
- * events to every sink, record latencies, and every snapshot_period_ns
- * publish a snapshot.  Engine time is CLOCK_MONOTONIC minus the start time
- * (base); events leave the worker in monotonic time.  A sink with bytes to
- * write at exact times (MIDI out) tells its next one through next_due();
- * the worker sleeps until the earlier of that and its deadline.
+ * events to every sink, record latencies, and publish a snapshot when a
+ * reader asked for one.  Engine time is CLOCK_MONOTONIC minus the start
+ * time (base); events leave the worker in monotonic time.
+ *
+ * Wake-ups.  There is no fixed period: the deadline is the earliest of the
+ * engine's next unit (engine_next_due(): a step, a mutation, a fade tick,
+ * the idle timeout) one look-ahead before its time, so every sequenced
+ * event is handed out exactly one look-ahead early; a sink's own wish
+ * (next_due(): the LED port's next frame, a MIDI out byte due at its exact
+ * time); and the heartbeat (heartbeat_ns, the longest
+ * sleep, which the systemd watchdog's feeder reads).  Inputs, commands, a
+ * reload and a snapshot request ring the doorbell, and the deadline is
+ * computed again after every loop, so a tempo change or a press that makes
+ * something due earlier shortens the sleep.  At 120 BPM in sixteenths this
+ * is about 8 loops a second instead of 100; paused or silent, one a
+ * heartbeat.
+ *
+ * Snapshots.  Readers (console, HTTP, presets) call worker_snapshot(): when
+ * the latest publication is older than snapshot_period_ns they raise a
+ * request, ring the doorbell and wait on an eventfd the worker writes after
+ * publishing (bounded: a stalled worker yields the older copy).  So the
+ * snapshot is as fresh as before (at most snapshot_period_ns old) and is
+ * built only as often as somebody reads it.
  *
  * Stalls.  When the process could not run for a while (stopped, starved,
  * swapping), the steps it missed are not caught up in one burst: before
@@ -66,11 +84,13 @@
 #define WORKER_IN_CAP 256	/* MIDI inputs per drain */
 #define WORKER_CMD_CAP 64	/* commands per ring per loop */
 #define WORKER_CMD_RING 256	/* command ring capacity */
+#define WORKER_START_MARGIN_NS (10 * NS_PER_MS)	/* first step after start + look-ahead */
 
 struct worker {
 	struct engine *engine;
 	struct engine_config cfg;		/* the active one, for names */
 	struct inq *inq;
+	struct inq *clock_inq;			/* a clock input port of its own, or NULL */
 	struct worker_options opt;
 
 	struct worker_sink sinks[WORKER_MAX_SINKS];
@@ -82,6 +102,10 @@ struct worker {
 	atomic_int bell;
 	int bell_fd;				/* eventfd written by command producers */
 	int timer_fd;				/* the absolute deadline */
+	int64_t armed;				/* the deadline timer_fd holds, 0: none */
+	atomic_int snap_wanted;			/* a reader asks for a fresh snapshot */
+	atomic_llong snap_at;			/* mono ns of the latest publication */
+	int snap_fd;				/* eventfd: written after each publication */
 	atomic_uint_fast64_t heartbeat;
 	bool realtime;
 
@@ -119,7 +143,7 @@ struct worker *worker_new(struct engine *e, const struct engine_config *cfg,
 	struct worker *w = calloc(1, sizeof *w);
 	if (!w)
 		return NULL;
-	w->bell_fd = w->timer_fd = -1;
+	w->bell_fd = w->timer_fd = w->snap_fd = -1;
 	sem_init(&w->cfg_applied, 0, 0);
 	w->engine = e;
 	w->cfg = *cfg;
@@ -127,12 +151,13 @@ struct worker *worker_new(struct engine *e, const struct engine_config *cfg,
 	w->opt = *o;
 	w->bell_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	w->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (w->bell_fd < 0 || w->timer_fd < 0)
+	w->snap_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (w->bell_fd < 0 || w->timer_fd < 0 || w->snap_fd < 0)
 		goto fail;
-	if (w->opt.period_ns <= 0)
-		w->opt.period_ns = 2 * NS_PER_MS;
 	if (w->opt.snapshot_period_ns <= 0)
 		w->opt.snapshot_period_ns = 33 * NS_PER_MS;
+	if (w->opt.heartbeat_ns <= 0)
+		w->opt.heartbeat_ns = NS_PER_SEC;
 	w->pub = pub_new(sizeof(struct snapshot));
 	for (int i = 0; i < WORKER_CMD_COUNT; i++)
 		w->cmd[i] = ring_new(WORKER_CMD_RING, sizeof(struct engine_input));
@@ -157,6 +182,14 @@ int worker_add_sink(struct worker *w, const struct worker_sink *s)
 	if (w->n_sinks >= WORKER_MAX_SINKS || atomic_load(&w->started))
 		return -1;
 	w->sinks[w->n_sinks++] = *s;
+	return 0;
+}
+
+int worker_add_clock_input(struct worker *w, struct inq *q)
+{
+	if (w->clock_inq || atomic_load(&w->started))
+		return -1;
+	w->clock_inq = q;
 	return 0;
 }
 
@@ -210,9 +243,31 @@ bool worker_is_realtime(const struct worker *w)
 	return w->realtime;
 }
 
+/* Empties an eventfd or timerfd (non-blocking). */
+static void drain_fd(int fd)
+{
+	uint64_t v;
+	if (read(fd, &v, sizeof v) < 0) {
+		/* EAGAIN: it had not fired */
+	}
+}
+
 bool worker_snapshot(struct worker *w, struct snapshot *out)
 {
 	pthread_mutex_lock(&w->read_lock);
+	int64_t age = rtclock_mono_ns() - atomic_load(&w->snap_at);
+	if (atomic_load(&w->running) && age > w->opt.snapshot_period_ns) {
+		drain_fd(w->snap_fd);
+		atomic_store(&w->snap_wanted, 1);
+		worker_doorbell(w);
+		struct pollfd pf = {.fd = w->snap_fd, .events = POLLIN};
+		int64_t until = rtclock_mono_ns() + WORKER_SNAPSHOT_WAIT_MS * NS_PER_MS;
+		for (;;) {
+			int64_t left = (until - rtclock_mono_ns() + NS_PER_MS - 1) / NS_PER_MS;
+			if (left <= 0 || poll(&pf, 1, (int)left) >= 0 || errno != EINTR)
+				break;
+		}
+	}
 	bool ok = pub_read(w->pub, out);
 	pthread_mutex_unlock(&w->read_lock);
 	return ok && out->seq > 0;
@@ -247,6 +302,26 @@ void worker_reconfigure(struct worker *w, const struct engine_config *eng,
 			;
 	}
 	pthread_mutex_unlock(&w->cfg_lock);
+}
+
+void worker_wait_loops(struct worker *w, unsigned n)
+{
+	uint64_t hb = worker_heartbeat(w);
+	while (atomic_load(&w->running) && worker_heartbeat(w) < hb + n) {
+		worker_doorbell(w);
+		struct timespec ts = {0, 1000000};
+		nanosleep(&ts, NULL);
+	}
+}
+
+int64_t worker_next_wake(const struct worker_wake *ww)
+{
+	int64_t t = ww->now > INT64_MAX - ww->heartbeat_ns ? INT64_MAX : ww->now + ww->heartbeat_ns;
+	if (ww->engine_due != INT64_MAX && ww->engine_due - ww->lookahead_ns + 1 < t)
+		t = ww->engine_due - ww->lookahead_ns + 1;
+	if (ww->sink_due < t)
+		t = ww->sink_due;
+	return t < ww->now ? ww->now : t;
 }
 
 /* Keeps the newest mutation changes, newest first. */
@@ -327,6 +402,11 @@ static void publish(struct worker *w, int64_t now)
 		if (w->sinks[i].fill)
 			w->sinks[i].fill(w->sinks[i].ctx, s);
 	pub_write(w->pub, s);
+	atomic_store(&w->snap_at, now);
+	uint64_t one = 1;
+	if (write(w->snap_fd, &one, sizeof one) < 0) {
+		/* EAGAIN: a reader has not taken the last one yet; it wakes anyway */
+	}
 }
 
 /* Takes every waiting input; returns the number of MIDI messages taken and
@@ -335,7 +415,21 @@ static size_t take_inputs(struct worker *w, int64_t now, int64_t *arrivals, size
 {
 	size_t n_midi = 0;
 	if (w->inq) {
-		size_t n = inq_drain(w->inq, w->in, cap < WORKER_IN_CAP ? cap : WORKER_IN_CAP);
+		if (cap > WORKER_IN_CAP)
+			cap = WORKER_IN_CAP;
+		size_t n = inq_drain(w->inq, w->in, cap);
+		if (w->clock_inq && n < cap) {
+			/* the clock port's messages in arrival order among the others
+			 * (both runs are in order; a short insertion merge) */
+			size_t m = inq_drain(w->clock_inq, w->in + n, cap - n);
+			for (size_t i = n; m && i < n + m; i++)
+				for (size_t j = i; j > 0 && w->in[j].t < w->in[j - 1].t; j--) {
+					struct engine_input x = w->in[j];
+					w->in[j] = w->in[j - 1];
+					w->in[j - 1] = x;
+				}
+			n += m;
+		}
 		for (size_t i = 0; i < n; i++) {
 			arrivals[n_midi++] = w->in[i].t;
 			int64_t t = w->in[i].t - w->base;
@@ -449,15 +543,6 @@ static void become_realtime(struct worker *w)
 	}
 }
 
-/* Empties an eventfd or timerfd (non-blocking). */
-static void drain_fd(int fd)
-{
-	uint64_t v;
-	if (read(fd, &v, sizeof v) < 0) {
-		/* EAGAIN: it had not fired */
-	}
-}
-
 /* Sleeps until the absolute deadline, a MIDI message or a command. */
 static void sleep_until(struct worker *w, int64_t deadline)
 {
@@ -465,33 +550,34 @@ static void sleep_until(struct worker *w, int64_t deadline)
 		return;
 	if (w->inq && !inq_arm(w->inq))
 		return;			/* messages are already waiting */
-	struct itimerspec its = {.it_value = ns_to_ts(deadline)};
-	timerfd_settime(w->timer_fd, TFD_TIMER_ABSTIME, &its, NULL);
-	struct pollfd pf[3] = {
+	if (w->clock_inq && !inq_arm(w->clock_inq)) {
+		if (w->inq)
+			inq_disarm(w->inq);
+		return;
+	}
+	if (deadline != w->armed) {	/* after a doorbell it often still holds it */
+		struct itimerspec its = {.it_value = ns_to_ts(deadline)};
+		timerfd_settime(w->timer_fd, TFD_TIMER_ABSTIME, &its, NULL);
+		w->armed = deadline;
+	}
+	struct pollfd pf[4] = {
 		{.fd = w->timer_fd, .events = POLLIN},
 		{.fd = w->bell_fd, .events = POLLIN},
 		{.fd = w->inq ? inq_wake_fd(w->inq) : -1, .events = POLLIN},
+		{.fd = w->clock_inq ? inq_wake_fd(w->clock_inq) : -1, .events = POLLIN},
 	};
-	while (ppoll(pf, 3, NULL, NULL) < 0 && errno == EINTR)
+	while (ppoll(pf, 4, NULL, NULL) < 0 && errno == EINTR)
 		;
 	if (w->inq)
 		inq_disarm(w->inq);
-	if (pf[0].revents)
+	if (w->clock_inq)
+		inq_disarm(w->clock_inq);
+	if (pf[0].revents) {
 		drain_fd(w->timer_fd);
+		w->armed = 0;
+	}
 	if (pf[1].revents)
 		drain_fd(w->bell_fd);
-}
-
-/* The worker wakes at its deadline or when a sink has something due. */
-static int64_t next_wake(const struct worker *w, int64_t deadline)
-{
-	for (int s = 0; s < w->n_sinks; s++)
-		if (w->sinks[s].next_due) {
-			int64_t due = w->sinks[s].next_due(w->sinks[s].ctx);
-			if (due < deadline)
-				deadline = due;
-		}
-	return deadline;
 }
 
 /* Touches every page of the worker's state and of 256 KiB of its stack
@@ -506,6 +592,27 @@ static void prefault(struct worker *w)
 		p[i] = p[i];
 }
 
+/* When the worker must loop again, from the engine and the sinks. */
+static int64_t next_deadline(struct worker *w, int64_t now)
+{
+	int64_t due = engine_next_due(w->engine);
+	struct worker_wake ww = {
+		.now = now,
+		.engine_due = due == INT64_MAX ? INT64_MAX : due + w->base,
+		.lookahead_ns = w->opt.lookahead_ns,
+		.sink_due = INT64_MAX,
+		.heartbeat_ns = w->opt.heartbeat_ns,
+	};
+	for (int s = 0; s < w->n_sinks; s++) {
+		if (!w->sinks[s].next_due)
+			continue;
+		int64_t t = w->sinks[s].next_due(w->sinks[s].ctx);
+		if (t < ww.sink_due)
+			ww.sink_due = t;
+	}
+	return worker_next_wake(&ww);
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -516,26 +623,21 @@ static void *worker_main(void *arg)
 	prefault(w);
 
 	int64_t deadline = rtclock_mono_ns();
-	int64_t next_snap = deadline;
+	bool first = true;
 	while (atomic_load(&w->running)) {
 		int64_t now = rtclock_mono_ns();
-		int64_t wake = next_wake(w, deadline);
-		if (now < wake) {
-			sleep_until(w, wake);
+		if (now < deadline) {
+			sleep_until(w, deadline);
 			now = rtclock_mono_ns();
 		}
 		atomic_store(&w->bell, 0);
-		if (now >= deadline) {
+		if (now >= deadline)
 			hist_add(&w->lateness, now - deadline);
-			deadline += w->opt.period_ns;
-			if (deadline <= now)	/* overslept: skip, never burst */
-				deadline = now + w->opt.period_ns;
-		}
 		tick(w, now);
-		if (now >= next_snap) {
+		if (atomic_exchange(&w->snap_wanted, 0) || first)
 			publish(w, now);
-			next_snap = now + w->opt.snapshot_period_ns;
-		}
+		first = false;
+		deadline = next_deadline(w, now);
 	}
 	for (int s = 0; s < w->n_sinks; s++)
 		if (w->sinks[s].shutdown)
@@ -566,9 +668,11 @@ int worker_start(struct worker *w)
 #endif
 	}
 	snapshot_names(w);
-	/* The first step sounds one look-ahead (plus a period) from now, so
-	 * that it is handed out in time like every later one. */
-	engine_start(w->engine, rtclock_mono_ns() - w->base + w->opt.lookahead_ns + w->opt.period_ns);
+	/* The first step sounds one look-ahead (plus a margin for the thread's
+	 * start) from now, so that it is handed out in time like every later
+	 * one. */
+	engine_start(w->engine,
+		     rtclock_mono_ns() - w->base + w->opt.lookahead_ns + WORKER_START_MARGIN_NS);
 	atomic_store(&w->running, true);
 	if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
 		atomic_store(&w->running, false);
@@ -600,6 +704,8 @@ void worker_free(struct worker *w)
 		close(w->bell_fd);
 	if (w->timer_fd >= 0)
 		close(w->timer_fd);
+	if (w->snap_fd >= 0)
+		close(w->snap_fd);
 	pthread_mutex_destroy(&w->read_lock);
 	pthread_mutex_destroy(&w->cfg_lock);
 	sem_destroy(&w->cfg_applied);

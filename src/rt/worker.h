@@ -1,13 +1,14 @@
 /*
  * worker: the real-time thread that owns the core.
  *
- * It sleeps to absolute CLOCK_MONOTONIC deadlines, drains the MIDI input
- * queue and the command rings into engine_input(), advances the engine to
- * now + look-ahead and hands the one event list to its sinks (synth, LEDs,
- * event log ...), then publishes a snapshot for slow readers.  Input
- * producers ring its doorbell so that a MIDI message is handled at once
- * rather than at the next deadline.  On its path nothing allocates, blocks or
- * takes a lock shared with a slower thread.
+ * It sleeps until something is due (the engine's next event one look-ahead
+ * before its time, a sink's wish, a reader's snapshot, the heartbeat), drains
+ * the MIDI input queue and the command rings into engine_input(), advances
+ * the engine to now + look-ahead and hands the one event list to its sinks
+ * (synth, LEDs, event log ...), and publishes a snapshot when a reader asks
+ * for one.  Input producers ring its doorbell so that a MIDI message is
+ * handled at once rather than at the next deadline.  On its path nothing
+ * allocates, blocks or takes a lock shared with a slower thread.
  *
  * worker_new/start/stop/free and worker_reconfigure are for the control
  * thread; worker_doorbell and pushes into worker_command_ring() for any
@@ -37,8 +38,10 @@ struct worker_sink {
 	void (*fill)(void *ctx, struct snapshot *snap);
 	/* the worker is stopping: silence everything now */
 	void (*shutdown)(void *ctx);
-	/* the next CLOCK_MONOTONIC time the sink has something to do (a MIDI
-	 * byte due), INT64_MAX if none; the worker wakes then at the latest */
+	/* optional: the next CLOCK_MONOTONIC time the sink has something to do
+	 * (a MIDI byte due, a rate-limited LED frame still queued), INT64_MAX
+	 * if none; the worker then calls events (n = 0) at the latest; asked
+	 * after every loop */
 	int64_t (*next_due)(void *ctx);
 	/* A reload: from this loop on the engine plays eng, and cfg is the
 	 * whole configuration it came with (NULL when the caller has none).
@@ -54,13 +57,18 @@ enum worker_producer {
 	WORKER_CMD_HTTP,
 	WORKER_CMD_HTTP_PRESET,	/* presets loaded over HTTP (the server's preset thread) */
 	WORKER_CMD_OSC,		/* the OSC surface's thread (its commands and presets) */
+	WORKER_CMD_SOCKET,	/* the control socket's thread (attached consoles, ctl) */
 	WORKER_CMD_COUNT
 };
 
 struct worker_options {
 	int64_t lookahead_ns;		/* sequenced events are handed out this early */
-	int64_t period_ns;		/* deadline spacing when nothing wakes it */
-	int64_t snapshot_period_ns;	/* snapshot publication spacing */
+	/* the oldest snapshot worker_snapshot() hands a reader (default 33 ms);
+	 * an older one is refreshed on the reader's request */
+	int64_t snapshot_period_ns;
+	/* the longest sleep (default 1 s): the heartbeat's spacing, which the
+	 * systemd watchdog's feeder needs */
+	int64_t heartbeat_ns;
 	bool realtime;			/* try SCHED_FIFO and mlockall */
 	/* After a stall: a note whose time passed by more than this is
 	 * dropped and counted, and the sequencer skips to the first step on
@@ -75,6 +83,10 @@ struct worker;
 struct worker *worker_new(struct engine *e, const struct engine_config *cfg,
 			  struct inq *inq, const struct worker_options *o);
 int worker_add_sink(struct worker *w, const struct worker_sink *s);
+/* Before worker_start(), beside the inq given to worker_new(): the queue of
+ * a MIDI clock port of its own; its messages reach the engine in arrival
+ * order among the others.  -1 when one is set already or too late. */
+int worker_add_clock_input(struct worker *w, struct inq *q);
 int worker_start(struct worker *w);
 void worker_stop(struct worker *w);
 void worker_free(struct worker *w);
@@ -85,7 +97,11 @@ struct ring *worker_command_ring(struct worker *w, enum worker_producer p);
 bool worker_command(struct worker *w, enum worker_producer p, const struct command *c);
 void worker_doorbell(struct worker *w);
 
-/* Copies the latest snapshot; false before the first one. */
+/* Copies the latest snapshot; false before the first one.  When the latest
+ * is older than snapshot_period_ns and the worker runs, asks it for a fresh
+ * one and waits for it (at most WORKER_SNAPSHOT_WAIT_MS: a stalled worker
+ * yields the older copy).  Readers' threads only, never the worker. */
+#define WORKER_SNAPSHOT_WAIT_MS 50
 bool worker_snapshot(struct worker *w, struct snapshot *out);
 /*
  * A reload, the one way a new configuration reaches the running instrument:
@@ -101,8 +117,27 @@ void worker_reconfigure(struct worker *w, const struct engine_config *eng,
 
 /* Engine time 0 in CLOCK_MONOTONIC ns. */
 int64_t worker_base(const struct worker *w);
-/* Increments on every loop: the systemd watchdog's liveness signal. */
+/* Increments on every loop: the systemd watchdog's liveness signal.  The
+ * worker loops at least every heartbeat_ns, and at once on a doorbell. */
 uint64_t worker_heartbeat(const struct worker *w);
+/* Waits (any thread but the worker) until the worker has begun n more
+ * loops, ringing its doorbell so that it need not wait for its deadline;
+ * returns at once when it does not run. */
+void worker_wait_loops(struct worker *w, unsigned n);
+
+/* What the worker's next deadline is made of (CLOCK_MONOTONIC ns; INT64_MAX
+ * for "nothing"); worker_next_wake() is the decision, kept pure for tests. */
+struct worker_wake {
+	int64_t now;
+	int64_t engine_due;	/* engine_next_due() in monotonic time */
+	int64_t lookahead_ns;
+	int64_t sink_due;	/* the earliest sink's next_due() */
+	int64_t heartbeat_ns;	/* the longest sleep */
+};
+/* The absolute time to wake: one look-ahead before the engine's next unit
+ * (just after, so that it is inside the advance), a sink's wish, or the
+ * heartbeat, whichever comes first; never before now. */
+int64_t worker_next_wake(const struct worker_wake *ww);
 /* Latency (MIDI arrival to hand-off) and wake-up lateness histograms. */
 struct hist *worker_latency(struct worker *w);
 struct hist *worker_lateness(struct worker *w);

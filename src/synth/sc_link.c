@@ -101,6 +101,8 @@ static int first_is_string(const char *types, lo_arg **argv, const char *s)
 	return types[0] == 's' && strcmp(arg_s(argv[0]), s) == 0;
 }
 
+static int64_t arrival_ns(const struct sc_link *l);
+
 /* "PATH node id f f ..." (SendReply, SendPeakRMS) to the listener. */
 static void take_node_reply(struct sc_link *l, const char *types, lo_arg **argv, int argc)
 {
@@ -113,7 +115,7 @@ static void take_node_reply(struct sc_link *l, const char *types, lo_arg **argv,
 			return;
 		v[n++] = arg_f(argv[i]);
 	}
-	l->on_node_reply(l->reply_ud, arg_i(argv[0]), arg_i(argv[1]), v, n);
+	l->on_node_reply(l->reply_ud, arg_i(argv[0]), arg_i(argv[1]), v, n, arrival_ns(l));
 }
 
 static void take_status(struct sc_link *l, const char *types, lo_arg **argv, int argc)
@@ -232,9 +234,13 @@ struct sc_link *sc_link_open(const char *host, int port, enum sc_link_err *err)
 		return NULL;
 	}
 	lo_server_add_method(l->srv, NULL, NULL, on_reply, l);
-	/* every datagram gets the kernel's receive time (arrival_ns) */
-	int on = 1;
-	setsockopt(lo_server_get_socket_fd(l->srv), SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
+	/* Every datagram gets the kernel's receive time (arrival_ns): the first
+	 * SIOCGSTAMPNS switches the stamping on (and fails: nothing read yet).
+	 * Not SO_TIMESTAMPNS: with it the stamp goes only into a control
+	 * message liblo does not read, and SIOCGSTAMPNS fails for every
+	 * datagram, so a reply read late would be timed when it was read. */
+	struct timespec ts;
+	ioctl(lo_server_get_socket_fd(l->srv), SIOCGSTAMPNS, &ts);
 	*err = SC_LINK_OK;
 	return l;
 }

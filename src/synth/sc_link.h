@@ -62,10 +62,13 @@ enum sc_link_err sc_link_wait(struct sc_link *l, const char *path, const char *k
 int sc_link_poll(struct sc_link *l, int timeout_ms);
 
 /* Node replies (SendReply, SendPeakRMS: "PATH node id float...") with this
- * path go to fn, during waits and polls, on the thread that owns the link.
- * At most SC_LINK_REPLY_MAX values; path NULL removes the listener. */
+ * path go to fn, during waits and polls, on the thread that owns the link,
+ * with their arrival time (CLOCK_MONOTONIC ns, when the kernel received
+ * them: the same whether they are read at once or in a batch later).  At
+ * most SC_LINK_REPLY_MAX values; path NULL removes the listener. */
 #define SC_LINK_REPLY_MAX 16
-typedef void (*sc_link_node_reply_fn)(void *ud, int32_t node, int32_t id, const float *v, int n);
+typedef void (*sc_link_node_reply_fn)(void *ud, int32_t node, int32_t id, const float *v, int n,
+                                      int64_t arrived);
 void sc_link_on_node_reply(struct sc_link *l, const char *path, sc_link_node_reply_fn fn,
                            void *ud);
 

@@ -20,7 +20,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -183,7 +182,7 @@ fail:
  * asks for SIGTERM when the supervisor thread goes away.
  */
 static void exec_child(const char *path, char **argv, char **envp, int in_fd, int out_fd,
-    int err_fd, pid_t parent, int rt_priority)
+    int err_fd, pid_t parent)
 {
 	sigset_t none;
 	sigemptyset(&none);
@@ -196,11 +195,6 @@ static void exec_child(const char *path, char **argv, char **envp, int in_fd, in
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	if (getppid() != parent)
 		_exit(127);
-	if (rt_priority > 0) {
-		/* when RLIMIT_RTPRIO (or root) allows; otherwise it runs as it was */
-		struct sched_param sp = {.sched_priority = rt_priority};
-		sched_setscheduler(0, SCHED_FIFO, &sp);
-	}
 	if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0)
 		_exit(127);
 	syscall(SYS_close_range, 3U, ~0U, 0U);
@@ -209,8 +203,7 @@ static void exec_child(const char *path, char **argv, char **envp, int in_fd, in
 }
 
 /* Forks the child with its output on the pipes *out and *err; returns the pid or -1. */
-static pid_t spawn(const char *path, char **argv, char **envp, int *out, int *err,
-    int rt_priority)
+static pid_t spawn(const char *path, char **argv, char **envp, int *out, int *err)
 {
 	int po[2] = {-1, -1}, pe[2] = {-1, -1};
 	int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -221,8 +214,7 @@ static pid_t spawn(const char *path, char **argv, char **envp, int *out, int *er
 		goto done;
 	pid = fork();
 	if (pid == 0)
-		exec_child(path, argv, envp, devnull, po[1], err ? pe[1] : po[1], parent,
-		    rt_priority);
+		exec_child(path, argv, envp, devnull, po[1], err ? pe[1] : po[1], parent);
 	if (pid < 0)
 		goto done;
 	*out = po[0];
@@ -440,8 +432,7 @@ static void *supervise_thread(void *arg)
 		}
 		set_state(sv, SUPERVISE_STARTING);
 		if (!sp->before_start || sp->before_start(sp->ud) == 0) {
-			pid_t pid = spawn(sv->path, sv->argv, sv->envp, &sv->out.fd, &sv->err.fd,
-			    sp->rt_priority);
+			pid_t pid = spawn(sv->path, sv->argv, sv->envp, &sv->out.fd, &sv->err.fd);
 			if (pid > 0) {
 				pthread_mutex_lock(&sv->lock);
 				unsigned no = sv->st.starts++;
@@ -649,7 +640,7 @@ int supervise_run(const char *const *argv, const char *const *env, char *out, si
 	if (!argv || !argv[0] || !(path = resolve(argv[0])) || !(av = copy_argv(argv)) ||
 	    !(envp = build_env(env)))
 		goto done;
-	pid = spawn(path, av, envp, &fd, NULL, 0);
+	pid = spawn(path, av, envp, &fd, NULL);
 	if (pid < 0)
 		goto done;
 	int64_t until = mono_ns() + timeout_ns;

@@ -63,10 +63,6 @@ struct supervise_spec {
 	 * otherwise the supervisor looks for it again this often (each look a
 	 * failed attempt, stats.missing set) and starts it once it appears. */
 	int64_t missing_retry_ns;
-	/* >0: the child runs SCHED_FIFO at this priority, all its threads
-	 * included, where RLIMIT_RTPRIO (the service's LimitRTPRIO) or root
-	 * allows it; otherwise as the supervisor's thread runs. */
-	int rt_priority;
 	/* Called before each start; nonzero skips this attempt as a failure. */
 	int (*before_start)(void *ud);
 	/* Called after each start with the child's pid and the start number (0 first). */

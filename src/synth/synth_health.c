@@ -116,6 +116,8 @@ enum synth_health_action synth_health_tick(struct synth_health *h, int64_t now, 
 			h->sound = h->silent ? SYNTH_SOUND_SILENT : SYNTH_SOUND_UNKNOWN;
 		}
 		int64_t last = meter_ns > ready_ns ? meter_ns : ready_ns;
+		if (h->resumed_at > last)
+			last = h->resumed_at;
 		if (now - last >= h->cfg.stale_ns) {
 			h->sound = SYNTH_SOUND_NO_METER;
 			fault = true;
@@ -140,6 +142,11 @@ enum synth_health_action synth_health_tick(struct synth_health *h, int64_t now, 
 		h->healthy_since = -1;
 	}
 	return SYNTH_HEALTH_NONE;
+}
+
+void synth_health_resume(struct synth_health *h, int64_t now)
+{
+	h->resumed_at = now;
 }
 
 bool synth_health_watchdog_ok(const struct synth_health *h)

@@ -68,6 +68,7 @@ struct synth_health {
 	bool recovered;			/* the path was healthy since the last step */
 	bool was_ready;
 	int64_t ready_at;		/* ready_ns of the readiness seen last */
+	int64_t resumed_at;		/* the caller ran again after a stall of its own, 0 never */
 };
 
 /* Defaults: floor 1e-5 (-100 dBFS), window 200 ms, silent 3 s, stale 2 s,
@@ -99,6 +100,15 @@ void synth_health_meter(struct synth_health *h, int64_t now, float peak, bool ex
  */
 enum synth_health_action synth_health_tick(struct synth_health *h, int64_t now, bool ready,
     int64_t ready_ns, int64_t meter_ns, bool curable);
+
+/*
+ * The caller itself did not run for a while (its process was stopped, or
+ * the machine starved it) and runs again at now: the meter replies it
+ * could not read in that time are no fault of the server, so the meter's
+ * time-out counts from now.  A link that is down stays down: its time is
+ * the server's.
+ */
+void synth_health_resume(struct synth_health *h, int64_t now);
 
 /* Whether systemd's watchdog may be fed (false once the last step is taken). */
 bool synth_health_watchdog_ok(const struct synth_health *h);

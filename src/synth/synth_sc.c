@@ -14,8 +14,11 @@
  * The control side is one thread of ours with the sc_link connection: it
  * waits for the server (/notify), loads the defs (/d_recv, confirmed by a
  * trial /s_new), builds the voices' group, the fx synth and the recorder,
- * then sends /status every heartbeat_ms.  When the server dies (the
- * supervisor reports it) or stops answering, the link goes to RESTARTING
+ * then sends /status every heartbeat_ms.  In between it sleeps until the
+ * next health tick or heartbeat and takes the replies that came meanwhile
+ * in one go (the supervisor's news and the stop ring its eventfd, so they
+ * are seen at once).  When the server dies (the supervisor reports it) or
+ * stops answering, the link goes to RESTARTING
  * and the set-up runs again on the new server; a generation counter tells
  * the real-time side to forget its voices.  A death notice counts only for
  * the scsynth process the link was set up with: the late notice of a
@@ -44,6 +47,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -58,6 +63,7 @@
 #include "synth/sc_plan.h"
 #include "synth/supervise.h"
 #include "synth/synth_health.h"
+#include "synth/wav_seal.h"
 #include "synth/synthdef.h"
 
 #define MS INT64_C(1000000)
@@ -69,19 +75,20 @@
  * is awaited this long at most. */
 #define EXIT_FADE_WAIT_MS 1000
 #define HEARTBEAT_MISSES 3		/* unanswered /status before the server counts as lost */
+#define CTL_NAP_MAX_MS 500		/* the control thread's longest sleep while all is well */
 #define DEFS_RETRY_NS (10000 * MS)
 #define REC_FRAMES 65536
 #define MISSING_RETRY_NS (1000 * MS)	/* how often a missing jackd/scsynth is looked for */
-/*
- * jackd and scsynth run SCHED_FIFO at this priority where the service may
- * (LimitRTPRIO), all their threads: below their own audio threads (which
- * they raise themselves) and the worker (60), above every normal process.
- * scsynth's network thread then takes a bundle in when it arrives, not
- * when two CPU hogs let it, and a replacement scsynth starts in its own
- * time, not the hogs'.
- */
-#define STACK_RT_PRIORITY 1
-#define HEALTH_TICK_NS (100 * MS)
+#define HEALTH_TICK_NS (250 * MS)		/* the detector works in seconds */
+#define STATUS_WAIT_MS 300		/* a heartbeat's wait for /status.reply */
+/* A pass of the control loop takes at most a heartbeat's wait and a nap
+ * (until the next health tick, CTL_NAP_MAX_MS at most); a gap this long
+ * means this process did not run, not that it meant to sleep. */
+#define SELF_STALL_NS (1000 * MS)
+_Static_assert((CTL_NAP_MAX_MS + STATUS_WAIT_MS) * MS < SELF_STALL_NS,
+    "an intended sleep of the control thread must not count as a stall");
+_Static_assert(HEALTH_TICK_NS <= CTL_NAP_MAX_MS * MS,
+    "the nap ends at the health tick");
 /* A note counts as audible when amp x volume x its filter's attenuation
  * reaches -60 dBFS: 40 dB above the detector's floor. */
 #define AUDIBLE_LEVEL 1e-3
@@ -138,6 +145,7 @@ struct sc {
 	atomic_llong stdout_latency_ns;		/* "max output latency" scsynth printed, -1 none */
 
 	/* control side */
+	int wake_fd;			/* eventfd: news for the control thread */
 	pthread_t ctl;
 	bool ctl_started;
 	struct sc_link *l;
@@ -317,6 +325,34 @@ static void nap_ms(int ms)
 		;
 }
 
+/* Tells the control thread that a flag changed (any thread). */
+static void ctl_ring(struct sc *sc)
+{
+	uint64_t one = 1;
+	if (sc->wake_fd >= 0 && write(sc->wake_fd, &one, sizeof one) < 0) {
+		/* EAGAIN: already rung */
+	}
+}
+
+/* The control thread's sleep while the server is up: until `until` (the
+ * next health tick or heartbeat), at most CTL_NAP_MAX_MS, or until
+ * ctl_ring(). */
+static void ctl_nap(struct sc *sc, int64_t until)
+{
+	int64_t ms = (until - rtclock_mono_ns() + MS - 1) / MS;
+	if (ms > CTL_NAP_MAX_MS)
+		ms = CTL_NAP_MAX_MS;
+	if (ms <= 0)
+		return;
+	struct pollfd pf = {.fd = sc->wake_fd, .events = POLLIN};
+	if (poll(&pf, 1, (int)ms) > 0) {
+		uint64_t v;
+		if (read(sc->wake_fd, &v, sizeof v) < 0) {
+			/* EAGAIN: another reader took it */
+		}
+	}
+}
+
 
 /* The file the current part of the recording goes to. */
 static void record_file(const struct sc *sc, unsigned part, char *buf, size_t n)
@@ -334,6 +370,17 @@ static void record_file(const struct sc *sc, unsigned part, char *buf, size_t n)
 static void start_recording(struct sc *sc, unsigned part)
 {
 	char file[SYNTH_STR_MAX + 16];
+	if (part > 0 && sc->managed) {
+		/* The part before ends where its server died, never closed:
+		 * its header still says it is empty. */
+		char err[SYNTH_STR_MAX + 80];
+		record_file(sc, part - 1, file, sizeof file);
+		int r = wav_seal(file, err, sizeof err);
+		if (r > 0)
+			log_info("synth.record", "%s: sealed (its server ended without closing it)", file);
+		else if (r < 0)
+			log_warn("synth.record", "cannot seal the recording cut short: %s", err);
+	}
 	record_file(sc, part, file, sizeof file);
 	enum sc_link_err e = sc_link_send_args(sc->l, "/b_alloc", "iii", SYNTH_SC_REC_BUF, REC_FRAMES, 2);
 	if (!e)
@@ -603,7 +650,7 @@ static void update_stats(struct sc *sc)
 static bool heartbeat(struct sc *sc)
 {
 	struct sc_status st;
-	if (sc_link_status(sc->l, &st, 300) != SC_LINK_OK)
+	if (sc_link_status(sc->l, &st, STATUS_WAIT_MS) != SC_LINK_OK)
 		return false;
 	sc->answered_ns = rtclock_mono_ns();
 	atomic_store(&sc->cpu_avg, st.avg_cpu);
@@ -637,12 +684,12 @@ static void replace_server(struct sc *sc, const char *why)
 }
 
 /* A meter reply from me_fx (control thread, inside the link's waits and polls). */
-static void on_meter(void *ud, int32_t node, int32_t id, const float *v, int n)
+static void on_meter(void *ud, int32_t node, int32_t id, const float *v, int n, int64_t arrived)
 {
 	struct sc *sc = ud;
 	if (node != SYNTH_SC_FX_NODE || id != SYNTHDEF_METER_ID || n < 4)
 		return;
-	int64_t now = rtclock_mono_ns();
+	int64_t now = arrived;	/* replies may be read in a batch after it */
 	float peak = fmaxf(v[0], v[2]), rms = fmaxf(v[1], v[3]);
 	atomic_store(&sc->out_peak, peak);
 	atomic_store(&sc->out_rms, rms);
@@ -751,13 +798,25 @@ static void free_nodes_after_sent(struct sc *sc, bool fx)
 static void *ctl_main(void *arg)
 {
 	struct sc *sc = arg;
-	int64_t retry_at = 0, next_hb = 0;
+	int64_t retry_at = 0, next_hb = 0, prev = 0;
+	bool prev_quick = false;	/* the previous pass neither set up nor replaced a server */
 	int misses = 0;
 
 	sc_link_on_node_reply(sc->l, SYNTHDEF_METER_PATH, on_meter, sc);
 	sc_link_on_go(sc->l, on_go, sc);
 	while (!stopping(sc)) {
 		int64_t now = rtclock_mono_ns();
+		if (prev_quick && now - prev > SELF_STALL_NS) {
+			/* This process was stopped or starved, not the server: what
+			 * it could not read meanwhile is no sign of a hung server. */
+			log_warn("synth.stall", "the control thread did not run for %.1f s: the server's "
+			    "health is judged afresh from now", (double)(now - prev) / 1e9);
+			synth_health_resume(&sc->health, now);
+			misses = 0;
+			next_hb = 0;
+		}
+		prev = now;
+		prev_quick = true;
 		update_stats(sc);
 		health_tick(sc, now);
 		if (atomic_exchange(&sc->jack_restarted, 0) && sc->sc_sv) {
@@ -770,6 +829,7 @@ static void *ctl_main(void *arg)
 				continue;
 			}
 			enum setup_result r = setup(sc);
+			prev_quick = false;
 			if (r == SETUP_OK && sc->managed && atomic_load(&sc->died_pid) == sc->setup_pid)
 				r = SETUP_NO_ANSWER;	/* it died during the set-up */
 			if (r == SETUP_OK) {
@@ -811,7 +871,11 @@ static void *ctl_main(void *arg)
 				continue;
 			}
 		}
-		sc_link_poll(sc->l, 10);
+		/* Asleep until the next health tick or heartbeat (or news); the
+		 * replies that came meanwhile (meter, /n_go with their kernel
+		 * receive times) are then taken in one go, not one wake each. */
+		ctl_nap(sc, next_hb < sc->next_tick ? next_hb : sc->next_tick);
+		sc_link_poll(sc->l, 0);
 	}
 
 	/* Leaving: fade the master out (the voices were released) and wait
@@ -856,7 +920,7 @@ static bool jack_running(const char *name)
 	return supervise_run(argv, env, NULL, 0, 2000 * MS) == 0;
 }
 
-static bool have_sound_card(void)
+bool synth_sc_sound_card(void)
 {
 	return access("/dev/snd/controlC0", F_OK) == 0;
 }
@@ -923,6 +987,7 @@ static void sc_on_exit(void *ud, pid_t pid, int status)
 	atomic_store(&sc->down_ns, rtclock_mono_ns());
 	atomic_store(&sc->died_pid, (int)pid);
 	atomic_store(&sc->server_died, 1);
+	ctl_ring(sc);
 	if (!stopping(sc))
 		log_warn("synth.exit", "scsynth (pid %d) ended: %s %d", (int)pid,
 		    WIFSIGNALED(status) ? "signal" : "status",
@@ -958,6 +1023,7 @@ static void jack_on_start(void *ud, pid_t pid, unsigned no)
 	struct sc *sc = ud;
 	if (no > 0)
 		atomic_store(&sc->jack_restarted, 1);
+	ctl_ring(sc);
 }
 
 static void jack_on_exit(void *ud, pid_t pid, int status)
@@ -997,7 +1063,7 @@ static enum synth_err start_jackd(struct sc *sc)
 	snprintf(rate, sizeof rate, "%d", set->sample_rate);
 	snprintf(period, sizeof period, "%d", set->jack_period);
 	bool alsa = set->jack_driver == SYNTH_JACK_ALSA ||
-		    (set->jack_driver == SYNTH_JACK_AUTO && have_sound_card());
+		    (set->jack_driver == SYNTH_JACK_AUTO && synth_sc_sound_card());
 	sc->jack_wait_card = alsa && audio_card_select(NULL,
 	    set->audio_device[0] ? set->audio_device : "auto", sc->jack_card,
 	    sizeof sc->jack_card) != AUDIO_CARD_OK;
@@ -1018,7 +1084,6 @@ static enum synth_err start_jackd(struct sc *sc)
 		.on_exit = jack_on_exit,
 		.on_line = jack_on_line,
 		.missing_retry_ns = MISSING_RETRY_NS,
-		.rt_priority = STACK_RT_PRIORITY,
 		.ud = sc,
 	};
 	struct supervise *sv = supervise_start(&js, &e);
@@ -1065,7 +1130,6 @@ static enum synth_err start_stack(struct sc *sc)
 		.on_exit = sc_on_exit,
 		.on_line = sc_on_line,
 		.missing_retry_ns = MISSING_RETRY_NS,
-		.rt_priority = STACK_RT_PRIORITY,
 		.ud = sc,
 	};
 	sc->sc_sv = supervise_start(&ss, &e);
@@ -1117,6 +1181,11 @@ static enum synth_err sc_open(struct synth *s)
 	s->priv = sc;
 	sc->s = s;
 	sc->fd = -1;
+	sc->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (sc->wake_fd < 0) {
+		sc_close(s);
+		return SYNTH_E_THREAD;
+	}
 	const struct synth_settings *set = &s->set;
 	atomic_store(&sc->link, LINK_WAITING);
 	atomic_store(&sc->cutoff, set->cutoff);
@@ -1237,6 +1306,7 @@ static void sc_close(struct synth *s)
 	if (!sc)
 		return;
 	atomic_store(&sc->stopping, 1);
+	ctl_ring(sc);
 	if (sc->ctl_started)
 		pthread_join(sc->ctl, NULL);
 	/* scsynth before the JACK server it plays on. */
@@ -1245,6 +1315,8 @@ static void sc_close(struct synth *s)
 	sc_link_close(sc->l);
 	if (sc->fd >= 0)
 		close(sc->fd);
+	if (sc->wake_fd >= 0)
+		close(sc->wake_fd);
 	free(sc);
 	s->priv = NULL;
 }

@@ -9,6 +9,7 @@
 #ifndef ME_SYNTH_SYNTH_SC_H
 #define ME_SYNTH_SYNTH_SC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,6 +25,10 @@
 #define SYNTH_SC_REC_BUF 1000
 
 extern const struct synth_ops synth_sc_ops;
+
+/* Whether the machine has a sound card (ALSA card 0); without one the
+ * managed stack plays on JACK's dummy driver and nothing is audible. */
+bool synth_sc_sound_card(void);
 
 /* The NTP timetag of CLOCK_MONOTONIC time t, given the clocks read together now. */
 uint64_t synth_sc_timetag(int64_t t, int64_t mono_now, int64_t real_now);

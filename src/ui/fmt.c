@@ -300,6 +300,12 @@ struct fmt_action fmt_key_action(int key, int selected)
 		return (struct fmt_action){.act = FMT_ACT_PRESET};
 	case 'q':
 		return (struct fmt_action){.act = FMT_ACT_QUIT};
+	case 'd':
+		return (struct fmt_action){.act = FMT_ACT_DETACH};
+	case 'Q':
+		return (struct fmt_action){.act = FMT_ACT_STOP};
+	case 'c':
+		return (struct fmt_action){.act = FMT_ACT_LEARN};
 	case FMT_KEY_F1:
 	case '?':
 		return (struct fmt_action){.act = FMT_ACT_HELP};
@@ -337,8 +343,11 @@ const struct fmt_help fmt_help[] = {
 	{"i", "enter / leave idle"},
 	{"r", "reload the configuration"},
 	{"p", "save a preset"},
+	{"c", "learn: the next knob moved drives it"},
 	{"Ctrl-L", "repaint the screen"},
 	{"F1 ?", "this help (any key closes it)"},
-	{"q", "quit, restoring the terminal"},
+	{"q", "quit (attached: detach, it plays on)"},
+	{"d", "detach an attached console"},
+	{"Q", "stop the instrument (asks first)"},
 	{NULL, NULL},
 };

@@ -72,6 +72,9 @@ enum fmt_act {
 	FMT_ACT_PRESET,
 	FMT_ACT_QUIT,
 	FMT_ACT_REDRAW,		/* repaint the whole screen (Ctrl-L) */
+	FMT_ACT_DETACH,		/* leave an attached console */
+	FMT_ACT_STOP,		/* stop the instrument (asks first) */
+	FMT_ACT_LEARN,		/* MIDI learn for the selected parameter */
 };
 
 struct fmt_action {

@@ -13,6 +13,7 @@
 #include "core/param.h"
 #include "core/scale.h"
 #include "dev/audio_card.h"
+#include "rt/rtclock.h"
 #include "ui/fmt.h"
 
 static void hash_bytes(uint64_t *h, const void *p, size_t n)
@@ -129,6 +130,14 @@ static void draw_header(struct pen *p)
 	}
 	x = pen_put(p, 1, x, R_DIM, "leds ");
 	x = pen_put(p, 1, x, link_role(s->link_led), link_state_name(s->link_led)) + 2;
+	if (s->link_clock_in != LINK_OFF) {
+		x = pen_put(p, 1, x, R_DIM, "clock in ");
+		x = pen_put(p, 1, x, link_role(s->link_clock_in),
+			    link_state_name(s->link_clock_in)) + 2;
+	}
+	if (s->audio_dummy)	/* JACK's dummy driver: nothing reaches a speaker */
+		x = pen_put(p, 1, x, R_WARN,
+			    s->recording ? "no sound card: recording" : "no sound card: --record F.wav") + 2;
 	fmt_percent(buf, sizeof buf, s->worker_cpu);
 	x = pen_put(p, 1, x, R_DIM, "cpu ");
 	x = pen_put(p, 1, x, R_NORMAL, buf) + 2;
@@ -283,6 +292,33 @@ static void draw_meters(struct pen *p)
 			   (unsigned long long)s->late_notes_dropped);
 }
 
+#define PROBLEM_NS (30 * NS_PER_SEC)	/* a warning stays in the key bar this long */
+
+/* The last problem logged is shown while a link is failing, and an error
+ * for a while after it was logged. */
+static bool problem_shown(const struct console *c)
+{
+	const struct snapshot *s = c->snap;
+	if (!c->have_snap || !s->problem[0] || s->problem_at_ns <= 0)
+		return false;
+	uint8_t links[3] = {s->link_midi, s->link_synth, s->link_led};
+	for (int i = 0; i < 3; i++)
+		if (links[i] == LINK_ERROR || links[i] == LINK_RECONNECTING)
+			return true;
+	if (!s->problem_error)
+		return false;
+	return rtclock_real_ns() - s->problem_at_ns < PROBLEM_NS;
+}
+
+#define LEARNED_NS (10 * NS_PER_SEC)	/* what a MIDI learn did stays this long */
+
+static bool learned_shown(const struct console *c)
+{
+	const struct snapshot *s = c->snap;
+	return c->have_snap && s->learned[0] && s->learned_at_ns > 0 &&
+	       rtclock_real_ns() - s->learned_at_ns < LEARNED_NS;
+}
+
 static void draw_footer(struct pen *p)
 {
 	static const char *const keys[][2] = {
@@ -290,9 +326,29 @@ static void draw_footer(struct pen *p)
 	    {"m", "Mode"}, {"l", "Lock"}, {"i", "Idle"}, {"r", "Reload"},
 	    {"p", "Preset"}, {"q", "Quit"},
 	};
+	static const char *const attached_keys[][2] = {
+	    {"F1", "Help"}, {"Spc", "Pause"}, {"+-", "Adjust"}, {"s", "Scale"},
+	    {"m", "Mode"}, {"l", "Lock"}, {"r", "Reload"}, {"p", "Preset"},
+	    {"q", "Detach"}, {"Q", "Stop"},
+	};
 	struct console *c = p->c;
+	if (c->confirm_stop) {
+		pen_put(p, 0, 0, R_WARN,
+			c->opt.attached ? "Stop the instrument for everyone? y = stop, any other key = no"
+					: "Stop the instrument? y = stop, any other key = no");
+		return;
+	}
 	if (c->status[0]) {
 		pen_put(p, 0, 0, R_WARN, c->status);
+		return;
+	}
+	if (c->have_snap && c->snap->learning > 0 && c->snap->learning <= P_COUNT) {
+		pen_printf(p, 0, 0, R_WARN, "Learning %s: move a controller (Esc cancels)",
+			   param_table[c->snap->learning - 1].name);
+		return;
+	}
+	if (learned_shown(c)) {
+		pen_put(p, 0, 0, R_GOOD, c->snap->learned);
 		return;
 	}
 	if (c->lay.too_small) {
@@ -300,10 +356,17 @@ static void draw_footer(struct pen *p)
 			   c->lay.cols, c->lay.rows);
 		return;
 	}
+	if (problem_shown(c)) {	/* its reason, not only "error" in the header */
+		int x = pen_put(p, 0, 0, R_NORMAL, "F1");
+		x = pen_put(p, 0, x, R_HOTKEY, "Help") + 1;
+		pen_printf(p, 0, x, R_WARN, "! %s", c->snap->problem);
+		return;
+	}
 	int x = 0;
 	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-		x = pen_put(p, 0, x, R_NORMAL, keys[i][0]);
-		x = pen_put(p, 0, x, R_HOTKEY, keys[i][1]) + 1;
+		const char *const *k = c->opt.attached ? attached_keys[i] : keys[i];
+		x = pen_put(p, 0, x, R_NORMAL, k[0]);
+		x = pen_put(p, 0, x, R_HOTKEY, k[1]) + 1;
 	}
 }
 

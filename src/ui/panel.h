@@ -69,6 +69,7 @@ struct console {
 	bool have_snap;
 	int selected, param_first;
 	bool help, force;
+	bool confirm_stop;	/* Q was pressed: the next key answers */
 	char status[160];
 	int64_t status_until;
 };

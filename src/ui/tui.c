@@ -47,6 +47,8 @@
 #include "ui/layout.h"
 #include "ui/panel.h"
 
+#include <term.h>	/* after curses.h: tigetstr() */
+
 #define STATUS_NS (4 * NS_PER_SEC)	/* a message in the key bar */
 
 const char *console_strerror(int err)
@@ -62,6 +64,8 @@ const char *console_strerror(int err)
 		return "incomplete link to the engine";
 	case CONSOLE_ERR_SYSTEM:
 		return "out of system resources";
+	case CONSOLE_ERR_NOCURSOR:
+		return "this terminal cannot move the cursor";
 	default:
 		return "unknown console error";
 	}
@@ -118,6 +122,8 @@ static void frame(struct console *c)
 		c->next = t;
 		c->have_snap = true;
 	}
+	if (c->link.message && c->link.message(c->link.ctx, c->status, sizeof c->status))
+		c->status_until = rtclock_mono_ns() + STATUS_NS;
 	if (c->status[0] && rtclock_mono_ns() >= c->status_until)
 		c->status[0] = '\0';
 	int n_steps = c->have_snap ? c->snap->eng.n_steps : 8;
@@ -163,11 +169,36 @@ static void set_status(struct console *c, const char *f, ...)
 	c->status_until = rtclock_mono_ns() + STATUS_NS;
 }
 
+/* Closes the help overlay: cells no panel covers are cleared too, so
+ * nothing of it stays behind. */
+static void close_help(struct console *c)
+{
+	c->help = false;
+	werase(stdscr);
+	wnoutrefresh(stdscr);
+	c->force = true;
+}
+
 static void on_key(struct console *c, int key)
 {
 	if (c->help) {
-		c->help = false;	/* any key closes the help */
+		close_help(c);	/* any key closes the help */
+		return;
+	}
+	if (key == FMT_KEY_ESC && c->have_snap && c->snap->learning > 0) {
+		c->link.request(c->link.ctx, CONSOLE_LEARN_CANCEL, NULL);
+		set_status(c, "learning cancelled");
+		return;
+	}
+	if (c->confirm_stop) {
+		c->confirm_stop = false;
 		c->force = true;
+		if (key == 'y' || key == 'Y') {
+			c->link.request(c->link.ctx, c->opt.attached ? CONSOLE_STOP : CONSOLE_QUIT, NULL);
+			set_status(c, "stopping the instrument");
+		} else {
+			set_status(c, "not stopped");
+		}
 		return;
 	}
 	struct fmt_action a = fmt_key_action(key, c->selected);
@@ -220,8 +251,27 @@ static void on_key(struct console *c, int key)
 		set_status(c, "saving preset %s", name);
 		break;
 	case FMT_ACT_QUIT:
-		c->link.request(c->link.ctx, CONSOLE_QUIT, NULL);
-		set_status(c, "quitting");
+		if (!c->opt.attached) {
+			c->link.request(c->link.ctx, CONSOLE_QUIT, NULL);
+			set_status(c, "quitting");
+			break;
+		}
+		/* an attached console's q detaches: */
+		/* fall through */
+	case FMT_ACT_DETACH:
+		if (c->opt.attached) {
+			c->link.request(c->link.ctx, CONSOLE_DETACH, NULL);
+			set_status(c, "detaching");
+		} else {
+			set_status(c, "this console runs the instrument: q stops it (see attach)");
+		}
+		break;
+	case FMT_ACT_STOP:
+		c->confirm_stop = true;
+		c->force = true;
+		break;
+	case FMT_ACT_LEARN:
+		c->link.request(c->link.ctx, CONSOLE_LEARN, param_table[c->selected].name);
 		break;
 	case FMT_ACT_REDRAW:
 		clearok(curscr, TRUE);
@@ -339,6 +389,18 @@ static int tui_init(struct console *c)
 		return CONSOLE_ERR_TERM;
 	}
 	set_term(c->screen);
+	/* a terminal that cannot address the cursor would get every frame as
+	 * one long line: no console on it */
+	const char *cup = tigetstr("cup");
+	if (!cup || cup == (const char *)-1 || tigetflag("hc") > 0) {
+		endwin();
+		delscreen(c->screen);
+		c->screen = NULL;
+		fclose(c->in);
+		fclose(c->out);
+		c->in = c->out = NULL;
+		return CONSOLE_ERR_NOCURSOR;
+	}
 	set_escdelay(25);
 	cbreak();
 	noecho();
@@ -407,7 +469,7 @@ static void *console_main(void *arg)
 			break;
 		if (pf[0].revents & (POLLHUP | POLLERR | POLLNVAL)) {
 			/* the terminal went away: nothing left to draw on */
-			c->link.request(c->link.ctx, CONSOLE_QUIT, NULL);
+			c->link.request(c->link.ctx, CONSOLE_HANGUP, NULL);
 			while (!atomic_load(&c->stop))
 				poll(&pf[1], 1, 1000);
 			break;

@@ -17,7 +17,16 @@
 #include "core/engine.h"
 #include "rt/snapshot.h"
 
-enum console_request { CONSOLE_RELOAD, CONSOLE_SAVE_PRESET, CONSOLE_QUIT };
+enum console_request {
+	CONSOLE_RELOAD,
+	CONSOLE_SAVE_PRESET,
+	CONSOLE_QUIT,
+	CONSOLE_DETACH,		/* attached: leave, the instrument plays on */
+	CONSOLE_STOP,		/* attached: stop the instrument (confirmed) */
+	CONSOLE_HANGUP,		/* the terminal went away */
+	CONSOLE_LEARN,		/* MIDI learn for the parameter named arg */
+	CONSOLE_LEARN_CANCEL,
+};
 
 struct console_link {
 	bool (*snapshot)(void *ctx, struct snapshot *out);	/* latest snapshot; false if none yet */
@@ -27,6 +36,9 @@ struct console_link {
 	/* Saves preset NAME: 0, or nonzero with the reason in err; the console
 	 * shows either.  NULL: `p` only sends CONSOLE_SAVE_PRESET. */
 	int (*save_preset)(void *ctx, const char *name, char *err, size_t errlen);
+	/* A message for the key bar (the outcome of a request, a notice from
+	 * the instrument); false when none.  May be NULL. */
+	bool (*message)(void *ctx, char *buf, size_t n);
 };
 
 enum console_colour {
@@ -43,6 +55,7 @@ struct console_options {
 	int voices_max;			/* synth.voices, when the snapshot has none */
 	const char *preset_name;	/* `p` saves under it; NULL: console-YYYYmmdd-HHMMSS */
 	int in_fd, out_fd;		/* the terminal; both 0 means stdin and stdout */
+	bool attached;			/* q and d detach, Q stops the instrument */
 };
 
 enum console_error {
@@ -51,6 +64,7 @@ enum console_error {
 	CONSOLE_ERR_TERM,	/* curses cannot drive this terminal (TERM) */
 	CONSOLE_ERR_LINK,	/* a link callback is missing */
 	CONSOLE_ERR_SYSTEM,	/* out of memory, pipe or thread creation failed */
+	CONSOLE_ERR_NOCURSOR,	/* the terminal cannot move the cursor (TERM=dumb) */
 };
 
 const char *console_strerror(int err);

@@ -6,7 +6,8 @@
 #     another reverb mix: the new one clears what the old one left (the
 #     server never answers "duplicate node ID"), its effects synth has the
 #     new mix (/s_get), and it sounds (its meter, /state).
-#  2. Visitors press buttons (live notes, tests/tools/visitor.py on a pty):
+#  2. Visitors press buttons (live notes, tests/tools/visitor.py on a pty;
+#     the engine as root, with real-time priority, as the unit gives it):
 #     the server prints no "late" line, and the engine's count of late
 #     bundles, which for such a server comes from each note's /n_go, is 0.
 #     Up to three runs (e2e_attempts): a busy machine can make a bundle of
@@ -63,9 +64,13 @@ grep -q 'duplicate node' "$AUDIO_SC_LOG" && e2e_fail "the server answered 'dupli
 e2e_stop
 [ "$E2E_RC" -eq 0 ] || e2e_fail "exit status $E2E_RC"
 
-# 2. live notes arrive on time
+# 2. live notes arrive on time.  The engine runs as root here: a live note
+# has 10 ms of slack (synth.latency_ms), which an engine without real-time
+# priority (the test user's) misses now and then on a busy machine; the
+# installation's unit grants it (doc/live.md).
 live_run() {
 	local n=$E2E_TRY pty="$E2E_TMP/midi$E2E_TRY" owner=() vpid late0 live counted sent_late printed
+	E2E_AS=()
 	[ "$(id -u)" -eq 0 ] && owner=(--owner "$AUDIO_USER")
 	python3 "${top_srcdir:-.}/tests/tools/visitor.py" "$pty" 16 --seed 3 --idle-max 2 --presses 0.9 \
 		"${owner[@]}" >"$E2E_TMP/visitor$n.out" 9>&- &

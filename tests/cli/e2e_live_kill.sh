@@ -2,7 +2,8 @@
 # e2e_live_kill: scsynth killed with SIGKILL while the real binary plays and
 # records.  An operator would notice: the log says the server died and came
 # back (one restart), the music sounds again within 2 s of the kill (the
-# recording goes on in TAKE-1.wav: the first note heard there, matched to
+# recording goes on in TAKE-1.wav, and TAKE.wav, never closed by the dead
+# server, is sealed into a readable file: the first note heard in TAKE-1, matched to
 # the event log, is timed against the moment of the kill), and SIGTERM then
 # ends the program with status 0 within 2 s, leaving no scsynth, no jackd
 # and no /dev/shm segment.  The grid has a note every 750 ms: when the link
@@ -44,6 +45,11 @@ run() {
 	grep -q '"event":"synth.exit".*signal 9' "$log" || e2e_fail "the log does not report the kill"
 	grep -q '"event":"synth.lost"' "$log" || e2e_fail "the log does not report the lost server"
 
+	# the part the killed server never closed is sealed: any WAV reader
+	# takes the 2.3 s it holds
+	python3 -c 'import sys, wave; w = wave.open(sys.argv[1]); n = w.getnframes() / w.getframerate()
+sys.exit(0 if n >= 1.5 else f"{sys.argv[1]}: {n:.2f} s")' "$wav" ||
+		e2e_fail "take$n.wav, cut short by the kill, is not a readable WAV file"
 	[ -s "$E2E_TMP/take$n-1.wav" ] || e2e_fail "no take$n-1.wav: the recording did not go on after the restart"
 	rms=$(e2e_rms "$E2E_TMP/take$n-1.wav")
 	echo "take$n-1.wav RMS $rms (sox)"

@@ -31,12 +31,13 @@ field() {
 managed_status() {
 	"$E2E_TOOLS/sc_probe" -p "$E2E_PORT" -t 500 status || e2e_fail "the managed scsynth does not answer"
 }
-# Waits (up to 3 s) until the server holds a voice besides the effect synth.
+# Waits (up to 5 s) until the server holds a voice besides the effect synth
+# (a server busy starting up on a loaded machine may not answer at once).
 sounding() {
 	local s i
-	for i in $(seq 1 30); do
-		s=$("$1")
-		if [ "$(field synths "$s")" -ge 2 ]; then
+	for i in $(seq 1 50); do
+		s=$("$1" 2>/dev/null) || s=
+		if [ "$(field synths "$s")" -ge 2 ] 2>/dev/null; then
 			echo "$2, while playing: $s"
 			return 0
 		fi
@@ -52,6 +53,7 @@ echo "external scsynth on port $AUDIO_PORT before: $before"
 log="$E2E_TMP/ext.log"
 e2e_start "$log" --seed 3 --synth "supercollider:127.0.0.1:$AUDIO_PORT"
 e2e_wait_log "$log" '"event":"started"'
+e2e_wait_log "$log" '"event":"synth.ready"' 30
 sounding status_of "external"
 e2e_stop
 echo "SIGTERM: exit status $E2E_RC after $E2E_STOP_MS ms"
@@ -73,6 +75,7 @@ audio_stop
 log="$E2E_TMP/managed.log"
 e2e_start "$log" --seed 3
 e2e_wait_log "$log" '"event":"started"'
+e2e_wait_log "$log" '"event":"synth.ready"' 30
 sounding managed_status "managed"
 e2e_stop
 echo "SIGTERM: exit status $E2E_RC after $E2E_STOP_MS ms"

@@ -85,7 +85,7 @@ tmux_q() { tmux -L "$sock" "$@"; }
 trap 'tmux_q kill-server 2>/dev/null || true; ops_cleanup' EXIT
 tmux_q -f /dev/null new-session -d -s t -x 100 -y 30 \
 	"HOME=$OPS_WORK LANG=C.UTF-8 TERM=xterm-256color ${OPS_RUN[*]} $OPS_BIN --synth none \
-	--midi-in none --led none --http off --set state.dir=$OPS_WORK/state \
+	--midi-in none --led none --http off --set state.dir=$OPS_WORK/state --socket $OPS_WORK/ctl.sock \
 	--set logging.file=$OPS_WORK/console.log; sleep 30"
 screen() { tmux_q capture-pane -p -t t; }
 wait_screen() {

@@ -10,13 +10,22 @@
 # a loaded machine steps its clock by a few ms while the engine is stopped:
 # 6 and 12 ms seen, against 0.2 ms on a quiet machine; a catch-up burst is
 # 88 ms off).  An operator would see the stall counted in /metrics and the
-# log.  One retry.
+# log, and the server kept (the engine's own stall is not the server's
+# fault: replacing it would cut the recording).  Up to three runs
+# (e2e_attempts).
 set -euo pipefail
 . "${top_srcdir:-.}/tests/cli/e2e_live_lib.sh"
 e2e_require
 command -v curl >/dev/null || e2e_fail "curl not found: install the Debian package curl"
 analyse="/usr/bin/python3 ${top_srcdir:-.}/tests/tools/stall_wav.py"
 prom="python3 ${top_srcdir:-.}/tests/tools/prom_check.py"
+# Onsets within 20 ms of the grid across a 4 s gap need the JACK dummy
+# driver's real-time priority (the installation's unit grants it; the test
+# user here cannot have it: without it the recording's clock stepped by 21
+# to 220 ms over the gap under a load average of 12..13): root, like the
+# other timing checks (doc/live.md); live_user.sh and live_stop.sh run the
+# live path as the unprivileged user.
+E2E_AS_ROOT=1
 e2e_init ops-stall
 
 e2e_isolated 120 0
@@ -54,11 +63,18 @@ attempt() {
 	[ "$skipped" -ge 6 ] && [ "$skipped" -le 9 ] ||
 		e2e_fail "skipped_steps_total $skipped after a 4 s stall of a 0.5 s grid"
 	grep -q '"event":"stall"' "$log" || e2e_fail "the stall is not in the log"
-	$analyse --events "$ev" --grid-ms 20 "$wav" "$E2E_STEP_S"
+	# the engine's own stall is no fault of the server (synth_sc.c, synth_health_resume):
+	# the server is kept and the recording stays one whole file
+	! grep -qE '"event":"synth\.(lost|health)"' "$log" ||
+		e2e_fail "the engine's own stall was taken for a hung server: $(grep -E '"event":"synth\.(lost|health)"' "$log" | head -1)"
+	$analyse --events "$ev" --grid-ms 20 "$wav" "$E2E_STEP_S" >"$E2E_TMP/analyse$n.txt" 2>&1
+	local rc=$?
+	cat "$E2E_TMP/analyse$n.txt"
+	return "$rc"
 }
 
-if ! attempt 1; then
-	echo "ops_stall: retrying once" >&2
-	attempt 2 || e2e_fail "a burst after the stall, or notes off the beat (see above)"
-fi
+run() {
+	attempt "$E2E_TRY" || e2e_fail "$(grep -h '^FAIL' "$E2E_TMP/analyse$E2E_TRY.txt" | head -1)"
+}
+e2e_attempts 3 run || e2e_fail "a burst after the stall, or notes off the beat, 3 runs of 3: $E2E_FAILS"
 echo "ops_stall: ok"

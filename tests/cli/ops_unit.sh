@@ -27,7 +27,7 @@ for line in Type=notify WatchdogSec=10 Restart=on-failure TimeoutStopSec=5 \
 	NoNewPrivileges=yes ProtectSystem=strict ProtectHome=yes PrivateTmp=yes \
 	CapabilityBoundingSet= SystemCallFilter=@system-service \
 	DevicePolicy=closed 'DeviceAllow=char-alsa rw' 'DeviceAllow=char-ttyACM rw' \
-	LimitRTPRIO=95 LimitMEMLOCK=infinity; do
+	LimitRTPRIO=95 LimitMEMLOCK=infinity Nice=-10; do
 	grep -qx "$line" "$unit" || fail "the unit lacks '$line'"
 done
 grep -Eq '^SupplementaryGroups=.*\baudio\b' "$unit" || fail "audio is not a supplementary group"

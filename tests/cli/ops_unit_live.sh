@@ -30,7 +30,8 @@ id -u "$user" >/dev/null 2>&1 ||
 # The wrapper below drops to the service user itself: no second drop.
 E2E_AS_ROOT=1
 e2e_init unit-live
-chown "$user:" "$E2E_TMP"
+mkdir -p "$E2E_TMP/run"
+chown "$user:" "$E2E_TMP" "$E2E_TMP/run"
 as_service=(setpriv --reuid="$user" --regid="$user" --init-groups
 	--inh-caps=+sys_nice,+ipc_lock --ambient-caps=+sys_nice,+ipc_lock)
 
@@ -49,6 +50,11 @@ cat >"$E2E_TMP/sandboxed" <<EOF
 #!/bin/sh
 ASAN_OPTIONS="\${ASAN_OPTIONS:+\$ASAN_OPTIONS:}detect_leaks=0"
 export ASAN_OPTIONS
+# the unit's Environment=HOME= (its state folder) and RuntimeDirectory=
+# (the control socket's folder, private to this run), applied by hand too
+HOME=$E2E_TMP
+RUNTIME_DIRECTORY=$E2E_TMP/run
+export HOME RUNTIME_DIRECTORY
 exec ${as_service[*]} $sandbox "$(cd "$(dirname "$unit")" && pwd)/$(basename "$unit")" -- \
 	"$(cd "$(dirname "$E2E_BIN")" && pwd)/$(basename "$E2E_BIN")" "\$@"
 EOF
@@ -67,6 +73,8 @@ grep -q 'unit_sandbox: .* calls allowed, others fail with EPERM; MemoryDenyWrite
 	e2e_fail "the sandbox was not applied"
 grep -q '"event":"synth.ready"' "$log" || e2e_fail "scsynth never became ready in the sandbox"
 grep -q 'worker runs SCHED_FIFO' "$log" || e2e_fail "the worker did not get SCHED_FIFO"
+grep -q '"event":"control","msg":"control socket '"$E2E_TMP/run/" "$log" ||
+	e2e_fail "no control socket in the runtime folder inside the sandbox (mystery-engine attach cannot reach it): $(grep '"event":"control"' "$log" | head -n 2)"
 grep -Eq '"msg":"(memory locked|memory not locked: AddressSanitizer build)"' "$log" ||
 	e2e_fail "the memory was not locked"
 grep -q 'JACK server starting in realtime mode' "$log" || e2e_fail "jackd is not real-time"

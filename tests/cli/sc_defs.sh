@@ -15,6 +15,7 @@ fail() {
 }
 
 audio_require
+audio_exclusive
 audio_start "$tmp"
 
 out=$("$AUDIO_PROBE" -p "$AUDIO_PORT" defs 2>&1) || fail "loading the defs: $out"

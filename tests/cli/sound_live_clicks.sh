@@ -46,7 +46,7 @@ for _ in $(seq 1 50); do [ -e "$link" ] && break; sleep 0.1; done
 printf 'set -g status off\nset -g remain-on-exit on\n' >"$E2E_TMP/tmux.conf"
 tmux -L "$sock" -f "$E2E_TMP/tmux.conf" new-session -d -s t -x 100 -y 30 \
 	"$as_cmd'$E2E_BIN' -c '$E2E_CONF' --set synth.jack_name=$E2E_JACK --set synth.port=$E2E_PORT \
-	--midi-in raw:$link --led none --http off --record '$wav' --events '$ev' --seed 3 \
+	--midi-in raw:$link --led none --http off --record '$wav' --events '$ev' --seed 3 --socket '$E2E_TMP/ctl.sock' \
 	--set synth.voices=2 --set sequencer.bpm=180 --set sequencer.density=1 \
 	--set mutation.enabled=false --set idle.timeout_ms=86400000 \
 	2>'$E2E_TMP/run.log'; echo \$? >'$E2E_TMP/status'"

@@ -21,7 +21,7 @@ done
 
 events="$work/events.jsonl"
 tui_start "LANG=C.UTF-8 TERM=xterm-256color $ME_BIN -c $top_srcdir/conf/mystery-engine.conf" \
-	"--synth none --midi-in raw:$work/midi --events $events --http off 2>$work/err"
+	"--synth none --midi-in raw:$work/midi --events $events --http off --socket $work/ctl.sock 2>$work/err"
 tui_wait 'latency +p50' 15
 tui_wait 'midi connected' 10
 s=$(tui_screen)

@@ -3,8 +3,11 @@
 # Source it, then:
 #   audio_require               fail (exit 1) naming any missing tool
 #   audio_start DIR             start jackd (dummy driver, 48 kHz, period 256)
-#                               under a private name and scsynth on a free
-#                               private UDP port; logs go to DIR
+#                               under a private name (AUDIO_JACK_PREFIX-PID-N,
+#                               prefix me-test unless set) and scsynth on a
+#                               free private UDP port (AUDIO_SC_LOGINS
+#                               clients may /notify, 4 unless set); logs go
+#                               to DIR
 #   audio_free_port, audio_free_tcp_port
 #                               a UDP (TCP) port nothing listens on now
 #   audio_stop                  stop both, remove scsynth's shared memory;
@@ -30,8 +33,11 @@
 #                               created when missing, in the audio group,
 #                               through prlimit and setpriv; otherwise the
 #                               caller itself), with no real-time priority and
-#                               64 KiB of lockable memory; DIR becomes the
-#                               user's, and its HOME.
+#                               64 KiB of lockable memory, at the niceness
+#                               the unit gives (Nice=-10; ME_TEST_NICE
+#                               chooses another; as root only: a user
+#                               cannot lower it); DIR becomes the user's,
+#                               and its HOME.
 
 AUDIO_RATE=48000
 AUDIO_PERIOD=256
@@ -42,6 +48,7 @@ AUDIO_SC_PID=
 AUDIO_SC_LOG=
 AUDIO_PROBE="${top_builddir:-.}/tests/tools/sc_probe"
 AUDIO_USER=
+AUDIO_NICE=
 AUDIO_AS=()
 
 audio_fail() {
@@ -89,7 +96,7 @@ audio_free_tcp_port() {
 audio_start() {
 	local dir=$1 i try
 	[ -d "$dir" ] || audio_fail "audio_start: no directory $dir"
-	AUDIO_JACK="me-test-$$-$RANDOM"
+	AUDIO_JACK="${AUDIO_JACK_PREFIX:-me-test}-$$-$RANDOM"
 	jackd -n "$AUDIO_JACK" -d dummy -r "$AUDIO_RATE" -p "$AUDIO_PERIOD" \
 		>"$dir/jackd.log" 2>&1 9>&- &
 	AUDIO_JACK_PID=$!
@@ -102,7 +109,7 @@ audio_start() {
 		AUDIO_SC_LOG="$dir/scsynth.log"
 		JACK_DEFAULT_SERVER="$AUDIO_JACK" JACK_NO_START_SERVER=1 \
 			SC_JACK_DEFAULT_OUTPUTS= SC_JACK_DEFAULT_INPUTS= \
-			scsynth -u "$AUDIO_PORT" -i 0 -o 2 -D 0 -R 0 -l 4 \
+			scsynth -u "$AUDIO_PORT" -i 0 -o 2 -D 0 -R 0 -l "${AUDIO_SC_LOGINS:-4}" \
 			>"$AUDIO_SC_LOG" 2>&1 </dev/null 9>&- &
 		AUDIO_SC_PID=$!
 		for i in $(seq 1 50); do
@@ -235,7 +242,10 @@ audio_user() {
 	id -u "$name" >/dev/null 2>&1 || audio_fail "cannot create the test user $name (useradd)"
 	chown "$name:" "$dir" || audio_fail "cannot give $dir to $name"
 	AUDIO_USER=$name
-	AUDIO_AS=(prlimit "${lim[@]}"
+	# the unit's Nice=-10 (absolute), set before the privileges are
+	# dropped, as systemd does
+	AUDIO_NICE=${ME_TEST_NICE:--10}
+	AUDIO_AS=(nice -n $((AUDIO_NICE - $(nice))) prlimit "${lim[@]}"
 		setpriv --reuid="$name" --regid="$name" --init-groups
 		env HOME="$dir" XDG_STATE_HOME="$dir/state")
 }

@@ -78,12 +78,13 @@ static bool demo_command(void *ctx, const struct command *c)
 static void demo_request(void *ctx, enum console_request r, const char *arg)
 {
 	struct demo *d = ctx;
-	static const char *const names[] = {"reload", "preset", "quit"};
+	static const char *const names[] = {"reload", "preset", "quit",  "detach",
+					     "stop",   "hangup", "learn", "learn_cancel"};
 	if (d->log) {
 		fprintf(d->log, "request %s%s%s\n", names[r], arg ? " " : "", arg ? arg : "");
 		fflush(d->log);
 	}
-	if (r == CONSOLE_QUIT)
+	if (r == CONSOLE_QUIT || r == CONSOLE_HANGUP)
 		atomic_store(&d->quit, true);
 }
 
@@ -186,7 +187,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tui_demo: cannot start the worker\n");
 		return 1;
 	}
-	struct console_link link = {demo_snapshot, demo_command, demo_request, &d, NULL};
+	struct console_link link = {demo_snapshot, demo_command, demo_request, &d, NULL, NULL};
 	int err;
 	struct console *con = console_start(&link, &co, &err);
 	int status = 0;
