@@ -227,13 +227,20 @@ static void wait_worker_loops(struct app *a)
 	worker_wait_loops(a->worker, 2);
 }
 
-static void stop_midi(struct app *a)
+/* Stops an input (the MIDI input or the clock port) once the worker no
+ * longer reads it. */
+static void stop_input(struct app *a, _Atomic(struct midi_in *) *slot)
 {
-	struct midi_in *mi = atomic_exchange(&a->midi, NULL);
+	struct midi_in *mi = atomic_exchange(slot, NULL);
 	if (!mi)
 		return;
 	wait_worker_loops(a);
 	midi_in_stop(mi);
+}
+
+static void stop_midi(struct app *a)
+{
+	stop_input(a, &a->midi);
 }
 
 /* Where MIDI clock comes from: "input" (the MIDI input) or a port of its own,
@@ -253,11 +260,7 @@ static enum midi_in_filter input_filter(const struct app *a)
 
 static void stop_clock_in(struct app *a)
 {
-	struct midi_in *ci = atomic_exchange(&a->clock_midi, NULL);
-	if (!ci)
-		return;
-	wait_worker_loops(a);
-	midi_in_stop(ci);
+	stop_input(a, &a->clock_midi);
 }
 
 /* The clock port, when it is not the MIDI input: a second input thread that
@@ -474,9 +477,7 @@ static void reload(struct app *a)
 		return;
 	}
 	config_errors_free(&errs);
-	set_clock_out(a, next);
-	if (a->midi_clock)	/* before the engine: its first pulses find the sink on */
-		midi_clock_set(a->midi_clock, next->engine.clock_out);
+	set_clock_out(a, next);	/* the clock sink takes it with the engine */
 	app_learn_apply(a, &next->engine);	/* learned controllers over mapping.ccs */
 
 	log_set_level((enum log_level)log_level_clamp(next->logging.level + opts->verbosity));

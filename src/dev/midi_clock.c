@@ -2,19 +2,19 @@
  * midi_clock: MIDI clock out (see midi_clock.h).  Every message is
  * scheduled at the pulse's own time on the midi_out, which writes it when
  * due, never early; the worker wakes for it through the sink's next_due.
- * Worker thread only, apart from new/free and midi_clock_set (an atomic the
- * worker reads at its next hand-off).
+ * Worker thread only, apart from new/free.  A reload reaches it like every
+ * sink: the worker hands it the new configuration (its clock_out) before
+ * the first event list made with it.
  */
 #include "dev/midi_clock.h"
 
-#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "rt/snapshot.h"
 
 struct midi_clock {
 	struct midi_out *mo;
-	atomic_bool want_on;	/* set by midi_clock_set */
+	bool want_on;		/* the configuration's clock_out, from the last reload */
 	bool clock_on;
 	int64_t expect;		/* the pulse that continues the stream, -1: none */
 	uint64_t generation;	/* of the port when the stream was started */
@@ -28,7 +28,7 @@ struct midi_clock *midi_clock_new(struct midi_out *mo, bool clock_on)
 		return NULL;
 	mc->mo = mo;
 	mc->clock_on = clock_on;
-	atomic_init(&mc->want_on, clock_on);
+	mc->want_on = clock_on;
 	mc->expect = -1;
 	return mc;
 }
@@ -36,11 +36,6 @@ struct midi_clock *midi_clock_new(struct midi_out *mo, bool clock_on)
 void midi_clock_free(struct midi_clock *mc)
 {
 	free(mc);
-}
-
-void midi_clock_set(struct midi_clock *mc, bool clock_on)
-{
-	atomic_store(&mc->want_on, clock_on);
 }
 
 void midi_clock_spp(int64_t pulse, uint8_t out[3])
@@ -77,7 +72,7 @@ static void pulse(struct midi_clock *mc, const struct event *ev)
 static void events(void *ctx, const struct event *ev, size_t n, int64_t now)
 {
 	struct midi_clock *mc = ctx;
-	bool want = atomic_load(&mc->want_on);
+	bool want = mc->want_on;
 	if (want != mc->clock_on) {
 		if (!want && mc->expect >= 0) {
 			send1(mc, mc->last_t > now ? mc->last_t : now, 0xfc);
@@ -124,9 +119,20 @@ static int64_t next_due(void *ctx)
 	return midi_out_next_due(mc->mo);
 }
 
+/* A reload: clock out on or off from the next event list on (off sends Stop
+ * after the pulses already scheduled; on resumes with Song Position and
+ * Continue at the engine's next pulse). */
+static void reconfigure(void *ctx, const struct engine_config *eng, const struct config *cfg)
+{
+	struct midi_clock *mc = ctx;
+	(void)cfg;
+	mc->want_on = eng->clock_out;
+}
+
 struct worker_sink midi_clock_sink(struct midi_clock *mc)
 {
 	struct worker_sink s = {.name = "midi_out", .events = events, .fill = fill,
-				.shutdown = shutdown_, .next_due = next_due, .ctx = mc};
+				.shutdown = shutdown_, .next_due = next_due,
+				.reconfigure = reconfigure, .ctx = mc};
 	return s;
 }

@@ -8,8 +8,9 @@
  * pause, a stall's skip, a reopened port) as Song Position, Continue, Clock;
  * a pause sends Stop.
  *
- * Threads: midi_clock_new/free from the control thread, midi_clock_set
- * from any thread; everything else from the worker (its sink callbacks).
+ * Threads: midi_clock_new/free from the control thread; everything else
+ * from the worker (its sink callbacks; a reload of midi.clock_out comes
+ * through the sink's reconfigure, as the engine's clock_out).
  */
 #ifndef ME_RT_MIDI_CLOCK_H
 #define ME_RT_MIDI_CLOCK_H
@@ -27,12 +28,9 @@ struct midi_clock;
 /* clock_on false: only pumps the port (notes out without clock). */
 struct midi_clock *midi_clock_new(struct midi_out *mo, bool clock_on);
 void midi_clock_free(struct midi_clock *mc);
-/* Turns the clock on or off while running (a reload of midi.clock_out):
- * off sends Stop after the pulses already scheduled; on resumes with Song
- * Position and Continue at the engine's next pulse. */
-void midi_clock_set(struct midi_clock *mc, bool clock_on);
 /* The worker sink: events, fill (link and counters), shutdown (Stop),
- * next_due (the port's next message). */
+ * next_due (the port's next message), reconfigure (clock out turned on or
+ * off by a reload). */
 struct worker_sink midi_clock_sink(struct midi_clock *mc);
 
 /* The Song Position Pointer of a pulse: sixteenths (6 pulses) from the
