@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "cfg/config.h"
 #include "core/engine.h"
 #include "core/rng.h"
 
@@ -28,9 +29,15 @@ int main(int argc, char **argv)
 	int seeds = argc > 1 ? atoi(argv[1]) : 20;
 	static double settle[1000], follow[1000], over[1000], phase[200000];
 	int n_phase = 0;
+	static struct config builtin;
+	struct config_errors errs = {0};
+	if (config_load(&builtin, CONFIG_BUILTIN, NULL, 0, &errs) != CONFIG_OK) {
+		fprintf(stderr, "clock_sim: the built-in configuration does not load\n");
+		return 2;
+	}
+	config_errors_free(&errs);
 	for (int s = 0; s < seeds && s < 1000; s++) {
-		struct engine_config cfg;
-		engine_config_default(&cfg);
+		struct engine_config cfg = builtin.engine;
 		cfg.clock_source = CLOCK_SOURCE_MIDI;
 		cfg.swing = 0;
 		cfg.bpm = 100;

@@ -31,7 +31,7 @@
 
 #include "rt/hist.h"
 #include "rt/inq.h"
-#include "rt/midi_in.h"
+#include "dev/midi_in.h"
 #include "rt/rtclock.h"
 
 #define KEYS 128		/* 16 channels x 8 controllers */
@@ -210,13 +210,19 @@ static int one_run(int seconds, int cc_rate, int64_t period_ns, struct result *r
 	snprintf(spec, sizeof spec, "raw:%s", slave);
 	r.q = inq_new(1024);
 	enum midi_in_err err;
-	struct midi_in_options o = {.rt_priority = rt_prio};
-	struct midi_in *mi = midi_in_start(spec, r.q, &o, &err);
+	/* The input thread inherits the scheduling of the thread that starts
+	 * it: SCHED_FIFO for the start with -R, then back to normal. */
+	struct sched_param fifo = {.sched_priority = rt_prio}, normal = {0};
+	if (rt_prio > 0 && pthread_setschedparam(pthread_self(), SCHED_FIFO, &fifo) != 0)
+		fprintf(stderr, "midi_flood: SCHED_FIFO refused for the input thread\n");
+	struct midi_in *mi = midi_in_start(spec, r.q, NULL, &err);
+	if (rt_prio > 0)
+		pthread_setschedparam(pthread_self(), SCHED_OTHER, &normal);
 	if (!mi) {
 		fprintf(stderr, "midi_flood: %s\n", midi_in_strerror(err));
 		return -1;
 	}
-	while (midi_in_state(mi) != DEVLINK_CONNECTED)
+	while (midi_in_state(mi) != LINK_CONNECTED)
 		rtclock_sleep_until(rtclock_mono_ns() + NS_PER_MS);
 
 	atomic_store(&r.producing, 1);

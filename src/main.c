@@ -9,16 +9,16 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "rt/app.h"
-#include "rt/audio_card.h"
-#include "rt/cli.h"
-#include "rt/config.h"
+#include "app.h"
+#include "dev/audio_card.h"
+#include "cfg/cli.h"
+#include "cfg/config.h"
 #include "rt/log.h"
-#include "rt/portmidi_list.h"
-#include "rt/render.h"
+#include "dev/portmidi_list.h"
+#include "render/render.h"
+#include "rt/rtclock.h"
 #include "ui/attach.h"
 #include "ui/ctl_cmd.h"
 
@@ -53,9 +53,7 @@ static int print_config_errors(const struct config_errors *errs, enum config_sta
 /* A seed nobody chose: the wall clock's nanoseconds mixed with the pid. */
 static uint64_t seed_from_time(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	uint64_t x = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	uint64_t x = (uint64_t)rtclock_real_ns();
 	x ^= (uint64_t)getpid() << 32;
 	x ^= x >> 33;
 	x *= UINT64_C(0xff51afd7ed558ccd);
@@ -143,7 +141,7 @@ static int run(int argc, char **argv, struct cli_options *opts, struct config *c
 
 	/* 6. the mode */
 	if (opts->mode == CLI_RENDER)
-		rc = render_main(opts->render_argc, opts->render_argv, cfg, opts);
+		rc = render_main(cfg, opts);
 	else
 		rc = app_run(cfg, opts);
 	log_close();

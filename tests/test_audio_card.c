@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "rt/audio_card.h"
+#include "dev/audio_card.h"
 #include "testlib.h"
 
 static const char *image(const char *name)

@@ -7,8 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rt/cli.h"
-#include "rt/preset.h"
+#include "core/engine.h"
+#include "cfg/cli.h"
+#include "ops/preset.h"
 #include "testlib.h"
 
 #define ARGV(...) ((char *[]){"mystery-engine", __VA_ARGS__, NULL})
@@ -105,7 +106,7 @@ static void test_modes(void)
 	cli_free(&o);
 }
 
-/* render gets its own arguments, without the options only main handles. */
+/* render's options are parsed and checked once, with the common ones. */
 static void test_render(void)
 {
 	struct cli_options o;
@@ -123,19 +124,23 @@ static void test_render(void)
 	CU_ASSERT_STRING_EQUAL(o.render_score, "s.osc");
 	CU_ASSERT_STRING_EQUAL(o.render_wav, "o.wav");
 	CU_ASSERT_STRING_EQUAL(o.events_path, "out.jsonl");
-	const char *want[] = {"render", "--seconds", "600", "--seed", "7", "--input", "take.mid",
-			      "--events", "out.jsonl", "--score", "s.osc", "--wav", "o.wav"};
-	int n = (int)(sizeof want / sizeof want[0]);
-	CU_ASSERT_EQUAL_FATAL(o.render_argc, n);
-	for (int i = 0; i < n; i++)
-		CU_ASSERT_STRING_EQUAL(o.render_argv[i], want[i]);
-	CU_ASSERT_PTR_NULL(o.render_argv[n]);
+	CU_ASSERT_EQUAL(o.n_render_pauses, 0);
 	cli_free(&o);
 
-	CU_ASSERT_EQUAL(PARSE(&o, "render", "--seconds=1.5", "-vq"), 0);
-	CU_ASSERT_EQUAL(o.render_argc, 2);
-	CU_ASSERT_STRING_EQUAL(o.render_argv[1], "--seconds=1.5");
+	CU_ASSERT_EQUAL(PARSE(&o, "render", "--seconds=1.5", "-vq", "--pause-at", "2",
+			      "--pause-at", "0.5"),
+			0);
+	CU_ASSERT_DOUBLE_EQUAL(o.render_seconds, 1.5, 0);
 	CU_ASSERT_EQUAL(o.verbosity, 0);
+	/* pauses in time order, in ns */
+	CU_ASSERT_EQUAL_FATAL(o.n_render_pauses, 2);
+	CU_ASSERT_EQUAL(o.render_pauses[0], 500 * NS_PER_MS);
+	CU_ASSERT_EQUAL(o.render_pauses[1], 2 * NS_PER_SEC);
+	cli_free(&o);
+
+	/* --seconds is what a render cannot do without */
+	CU_ASSERT_EQUAL(PARSE(&o, "render", "--seed", "3"), CLI_EX_USAGE);
+	CU_ASSERT(strstr(err_text, "--seconds is required") != NULL);
 	cli_free(&o);
 }
 

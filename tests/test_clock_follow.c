@@ -156,7 +156,7 @@ static double run_pulses(struct sim *s, struct rng *r, int64_t from, int64_t to,
 static struct engine *follow_engine(void)
 {
 	struct engine_config cfg;
-	engine_config_default(&cfg);
+	testlib_default_config(&cfg);
 	cfg.clock_source = CLOCK_SOURCE_MIDI;
 	cfg.clock_timeout_ms = 500;
 	cfg.bpm = 100;		/* the internal tempo differs from the external one */
@@ -286,7 +286,7 @@ static void test_engine_stop_continue(void)
 static void test_engine_ignores_clock_when_internal(void)
 {
 	struct engine_config cfg;
-	engine_config_default(&cfg);
+	testlib_default_config(&cfg);
 	struct sim *s = calloc(1, sizeof *s);
 	struct rng r;
 	rng_seed(&r, 1, 0);
@@ -306,7 +306,7 @@ static void test_engine_ignores_clock_when_internal(void)
 static void test_clock_out_pulses(void)
 {
 	struct engine_config cfg;
-	engine_config_default(&cfg);
+	testlib_default_config(&cfg);
 	cfg.clock_out = true;
 	cfg.bpm = 120;
 	cfg.drift = 0;
@@ -358,7 +358,7 @@ static void test_clock_out_pulses(void)
 static void test_clock_out_off(void)
 {
 	struct engine_config cfg;
-	engine_config_default(&cfg);
+	testlib_default_config(&cfg);
 	struct sim *s = calloc(1, sizeof *s);
 	s->e = engine_new(&cfg, 5);
 	collect(s, 5 * NS_PER_SEC);

@@ -38,7 +38,7 @@ static struct engine_input cmd_in(int64_t t, int type, int param, double value)
 /* A quiet config: no mutation, no idle, no swing, unless a test wants them. */
 static void plain(struct engine_config *cfg)
 {
-	engine_config_default(cfg);
+	testlib_default_config(cfg);
 	cfg->mutation_enabled = false;
 	cfg->idle_timeout_ms = 0;
 	cfg->swing = 0;
@@ -88,7 +88,7 @@ static struct event run_a[60000], run_b[60000];
 static void test_determinism(void)
 {
 	struct engine_config cfg;
-	engine_config_default(&cfg);
+	testlib_default_config(&cfg);
 	cfg.interval_min_s = 3;
 	cfg.interval_max_s = 9;
 	cfg.idle_timeout_ms = 5000;
@@ -124,7 +124,7 @@ static void test_determinism(void)
 static void test_notes_in_scale(void)
 {
 	struct engine_config cfg;
-	engine_config_default(&cfg);
+	testlib_default_config(&cfg);
 	cfg.interval_min_s = 2;
 	cfg.interval_max_s = 6;
 	cfg.idle_timeout_ms = 7000;
@@ -507,7 +507,7 @@ static void test_reconfigure(void)
 static void test_ten_hours_run(void)
 {
 	struct engine_config cfg;
-	engine_config_default(&cfg);
+	testlib_default_config(&cfg);
 	cfg.drift = 5;
 	struct engine *e = engine_new(&cfg, 99);
 	clock_t c0 = clock();
@@ -583,7 +583,7 @@ static struct event due_log[CAP];
 static void test_next_due(void)
 {
 	struct engine_config cfg;
-	engine_config_default(&cfg);
+	testlib_default_config(&cfg);
 	cfg.drift = 5;
 	cfg.swing = 0.2;
 	cfg.idle_timeout_ms = 60000;

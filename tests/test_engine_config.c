@@ -12,7 +12,7 @@
 static void test_references_resolve(void)
 {
 	struct engine_config c;
-	engine_config_default(&c);
+	testlib_default_config(&c);
 	CU_ASSERT(c.n_scales >= 1 && c.n_scales <= ENGINE_MAX_SCALES);
 	for (int i = 0; i < c.n_scales; i++)
 		CU_ASSERT(c.scales[i] >= 0 && c.scales[i] < SCALE_COUNT);
@@ -36,7 +36,7 @@ static void test_references_resolve(void)
 static void test_mapping(void)
 {
 	struct engine_config c;
-	engine_config_default(&c);
+	testlib_default_config(&c);
 	int seen[P_COUNT] = {0};
 	for (int cc = 0; cc < 128; cc++)
 		if (c.cc_param[cc] >= 0)
@@ -53,7 +53,7 @@ static void test_mapping(void)
 static void test_ambient_profile(void)
 {
 	struct engine_config c;
-	engine_config_default(&c);
+	testlib_default_config(&c);
 	const struct engine_profile *a = &c.profiles[c.ambient_profile];
 	CU_ASSERT(a->value[P_TEMPO] < c.bpm);
 	CU_ASSERT(a->value[P_DENSITY] < c.density);

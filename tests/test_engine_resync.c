@@ -21,7 +21,7 @@ static struct event a[CAP], b[CAP];
 /* Steady playing: no mutation, no idle, no drift (the grid stays one tempo). */
 static void steady(struct engine_config *cfg, double swing)
 {
-	engine_config_default(cfg);
+	testlib_default_config(cfg);
 	cfg->mutation_enabled = false;
 	cfg->idle_timeout_ms = 0;
 	cfg->drift = 0;
@@ -56,7 +56,7 @@ static size_t only_steps(const struct event *ev, size_t n, struct event *out, in
 static void test_no_stall_no_change(void)
 {
 	struct engine_config cfg;
-	engine_config_default(&cfg);	/* swing, mutation, idle: all on */
+	testlib_default_config(&cfg);	/* swing, mutation, idle: all on */
 	struct engine *e1 = engine_new(&cfg, 42), *e2 = engine_new(&cfg, 42);
 	int64_t skipped = 0;
 	size_t n1 = play(e1, 0, 20 * S, a, 0, &skipped);

@@ -4,6 +4,7 @@
 
 #include "core/engine.h"
 #include "core/evlog.h"
+#include "core/jw.h"
 #include "core/scale.h"
 #include "testlib.h"
 
@@ -19,7 +20,7 @@ static const char *fmt(const struct event *ev, int64_t t0)
 
 static void test_types(void)
 {
-	engine_config_default(&cfg);
+	testlib_default_config(&cfg);
 	struct event ev = {.type = EV_NOTE, .t = 1500000000};
 	ev.u.note.pitch = 62;
 	ev.u.note.velocity = 90;
@@ -137,20 +138,20 @@ static void test_types(void)
 static void test_numbers(void)
 {
 	char b[32];
-	evlog_number(0.30000000000000004, 4, b);
+	jw_number(0.30000000000000004, 4, b);
 	CU_ASSERT_STRING_EQUAL(b, "0.3");
-	evlog_number(-0.00004, 4, b);
+	jw_number(-0.00004, 4, b);
 	CU_ASSERT_STRING_EQUAL(b, "0");
-	evlog_number(-1.23456, 4, b);
+	jw_number(-1.23456, 4, b);
 	CU_ASSERT_STRING_EQUAL(b, "-1.2346");
-	evlog_number(12000, 4, b);
+	jw_number(12000, 4, b);
 	CU_ASSERT_STRING_EQUAL(b, "12000");
-	evlog_number(0.99999, 4, b);
+	jw_number(0.99999, 4, b);
 	CU_ASSERT_STRING_EQUAL(b, "1");
-	evlog_number(1.0 / 0.0, 4, b);
+	jw_number(1.0 / 0.0, 4, b);
 	CU_ASSERT_STRING_EQUAL(b, "null");
 	/* Before the start: negative seconds, still six decimals. */
-	engine_config_default(&cfg);
+	testlib_default_config(&cfg);
 	struct event ev = {.type = EV_IDLE, .t = -1500};
 	CU_ASSERT_STRING_EQUAL(fmt(&ev, 0), "{\"t\":-0.000002,\"type\":\"idle\",\"state\":\"exit\"}\n");
 }
@@ -158,7 +159,7 @@ static void test_numbers(void)
 /* Names from the config are escaped; no config gives numbers; short buffers give 0. */
 static void test_edges(void)
 {
-	engine_config_default(&cfg);
+	testlib_default_config(&cfg);
 	strcpy(cfg.profiles[0].name, "say \"hi\"\\");
 	struct event ev = {.type = EV_MODE};
 	CU_ASSERT_STRING_EQUAL(fmt(&ev, 0),
@@ -181,7 +182,7 @@ static void test_edges(void)
 /* A comma decimal locale changes nothing. */
 static void test_locale(void)
 {
-	engine_config_default(&cfg);
+	testlib_default_config(&cfg);
 	struct event ev = {.type = EV_PARAM, .t = 1500000};
 	ev.u.param.id = P_REVERB_MIX;
 	ev.u.param.value = 0.25;
@@ -204,7 +205,7 @@ static void test_log_determinism(void)
 	static struct event evs[4096];
 	char *logs[2] = {log_a, log_b};
 	size_t len[2] = {0, 0};
-	engine_config_default(&cfg);
+	testlib_default_config(&cfg);
 	cfg.interval_min_s = 2;
 	cfg.interval_max_s = 4;
 	for (int r = 0; r < 2; r++) {

@@ -22,9 +22,9 @@
 #include <unistd.h>
 
 #include "core/param.h"
-#include "rt/http.h"
+#include "ops/http.h"
 #include "rt/log.h"
-#include "rt/preset.h"
+#include "ops/preset.h"
 #include "testlib.h"
 
 struct fake {

@@ -112,7 +112,7 @@ static struct engine_input cc_in(int64_t t, int num, int val)
 static void test_engine_idle_cycle(void)
 {
 	struct engine_config cfg;
-	engine_config_default(&cfg);
+	testlib_default_config(&cfg);
 	cfg.mutation_enabled = false;
 	struct engine *e = engine_new(&cfg, 4);
 	struct seen s;
@@ -181,7 +181,7 @@ static void test_engine_idle_cycle(void)
 static void test_engine_key_hold_and_toggle(void)
 {
 	struct engine_config cfg;
-	engine_config_default(&cfg);
+	testlib_default_config(&cfg);
 	cfg.mutation_enabled = false;
 	struct engine *e = engine_new(&cfg, 4);
 	struct engine_input in = {.kind = INPUT_COMMAND, .t = S};

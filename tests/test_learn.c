@@ -14,13 +14,13 @@
 
 #include "core/engine.h"
 #include "core/param.h"
-#include "rt/ctl_proto.h"
-#include "rt/learn.h"
+#include "ops/ctl_proto.h"
+#include "ops/learn.h"
 #include "testlib.h"
 
 static void config_with_knobs(struct engine_config *c)
 {
-	engine_config_default(c);
+	testlib_default_config(c);
 	for (int cc = 0; cc < 128; cc++) {
 		c->cc_param[cc] = CC_UNMAPPED;
 		memset(&c->cc_range[cc], 0, sizeof c->cc_range[cc]);

@@ -20,7 +20,8 @@
 #include "../contrib/teensy/me_cue_decoder.h"
 #include "core/engine.h"
 #include "core/param.h"
-#include "rt/led.h"
+#include "cfg/config.h"
+#include "dev/led.h"
 #include "rt/rtclock.h"
 #include "testlib.h"
 
@@ -115,7 +116,7 @@ static struct led *open_on_pty(const char *name, int rate, int *master, char *pa
 	if (!l)
 		return NULL;
 	int64_t end = rtclock_mono_ns() + WAIT_NS;
-	while (led_state(l) != DEVLINK_CONNECTED && rtclock_mono_ns() < end)
+	while (led_state(l) != LINK_CONNECTED && rtclock_mono_ns() < end)
 		nap();
 	return l;
 }
@@ -125,12 +126,12 @@ static void test_specs(void)
 	const char *good[] = {"none", "serial:/dev/ttyACM0", "serial:/dev/ttyACM0@9600",
 			      "udp:127.0.0.1:9000", "udp:[::1]:9000", "udp:teensy.local:7000"};
 	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
-		CU_ASSERT_EQUAL(led_check_spec(good[i]), LED_OK);
+		CU_ASSERT_EQUAL(config_check_led_spec(good[i]), 0);
 	const char *bad[] = {"", "serial:", "serial:/dev/x@fast", "udp:host", "udp::9000",
 			     "udp:h:0", "udp:h:70000", "udp:h:9x", "udp:[::1:9000", "tcp:x:1",
 			     "Serial:/dev/ttyACM0"};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-		CU_ASSERT_EQUAL(led_check_spec(bad[i]), LED_ERR_SPEC);
+		CU_ASSERT_EQUAL(config_check_led_spec(bad[i]), -1);
 	enum led_err err;
 	CU_ASSERT_PTR_NULL(led_open("none", 0, NULL, &err));
 	CU_ASSERT_EQUAL(err, LED_ERR_RATE);
@@ -140,7 +141,7 @@ static void test_specs(void)
 
 	struct led *l = led_open("none", 200, NULL, &err);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(l);
-	CU_ASSERT_EQUAL(led_state(l), DEVLINK_OFF);
+	CU_ASSERT_EQUAL(led_state(l), LINK_OFF);
 	struct event e = ev_note(60, 100);
 	led_events(l, &e, 1, T0);
 	led_close(l);
@@ -155,7 +156,7 @@ static void test_serial_frames_decode(void)
 	int m;
 	struct led *l = open_on_pty("leds-decode", 200, &m, path, sizeof path);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(l);
-	CU_ASSERT_EQUAL(led_state(l), DEVLINK_CONNECTED);
+	CU_ASSERT_EQUAL(led_state(l), LINK_CONNECTED);
 	struct event ev[3] = {ev_note(60, 100), ev_param(P_TEMPO, 120.0), ev_mode(2)};
 	int64_t now = T0;
 	led_events(l, ev, 3, now);
@@ -345,7 +346,7 @@ static void test_serial_reconnect(void)
 	now += 10 * NS_PER_MS;
 	struct event n2 = ev_note(61, 1);
 	led_events(l, &n2, 1, now);	/* the write finds the port gone */
-	CU_ASSERT_EQUAL(led_state(l), DEVLINK_RECONNECTING);
+	CU_ASSERT_EQUAL(led_state(l), LINK_RECONNECTING);
 	struct event p = ev_param(P_REVERB_MIX, 0.75);
 	struct event n3 = ev_note(62, 1);
 	led_events(l, &p, 1, now);
@@ -357,9 +358,9 @@ static void test_serial_reconnect(void)
 	m = new_pty_at(path);
 	CU_ASSERT_FATAL(m >= 0);
 	int64_t end = rtclock_mono_ns() + WAIT_NS;
-	while (led_state(l) != DEVLINK_CONNECTED && rtclock_mono_ns() < end)
+	while (led_state(l) != LINK_CONNECTED && rtclock_mono_ns() < end)
 		nap();
-	CU_ASSERT_EQUAL_FATAL(led_state(l), DEVLINK_CONNECTED);
+	CU_ASSERT_EQUAL_FATAL(led_state(l), LINK_CONNECTED);
 	struct event n4 = ev_note(63, 1);
 	for (int i = 0; i < 10; i++) {
 		now += 10 * NS_PER_MS;
@@ -411,7 +412,7 @@ static void test_serial_missing_waits(void)
 	enum led_err err;
 	struct led *l = led_open(spec, 200, NULL, &err);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(l);
-	CU_ASSERT_EQUAL(led_state(l), DEVLINK_WAITING);
+	CU_ASSERT_EQUAL(led_state(l), LINK_WAITING);
 	struct event e = ev_note(60, 1);
 	led_events(l, &e, 1, T0);
 	struct led_stats st;
@@ -435,7 +436,7 @@ static void test_udp_json(void)
 	struct led_options o = {.mode_names = modes};
 	struct led *l = led_open(spec, 1000, &o, NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(l);
-	CU_ASSERT_EQUAL(led_state(l), DEVLINK_CONNECTED);
+	CU_ASSERT_EQUAL(led_state(l), LINK_CONNECTED);
 	struct event ev[3] = {ev_note(64, 90), ev_param(P_FILTER_CUTOFF, 1500.0), ev_mode(1)};
 	int64_t now = T0;
 	led_events(l, ev, 3, now);

@@ -15,8 +15,8 @@
 #include "core/param.h"
 #include "core/scale.h"
 #include "rt/hist.h"
-#include "rt/metrics.h"
-#include "rt/synth_health.h"
+#include "ops/metrics.h"
+#include "synth/synth_health.h"
 #include "testlib.h"
 
 static void sample_snapshot(struct snapshot *s)
@@ -51,9 +51,9 @@ static void sample_snapshot(struct snapshot *s)
 	snprintf(s->mode_names[1], ENGINE_NAME_MAX, "storm");
 	s->n_palettes = 1;
 	snprintf(s->palette_names[0], ENGINE_NAME_MAX, "dusk");
-	s->link_midi = SNAP_LINK_CONNECTED;
-	s->link_synth = SNAP_LINK_RECONNECTING;
-	s->link_led = SNAP_LINK_OFF;
+	s->link_midi = LINK_CONNECTED;
+	s->link_synth = LINK_RECONNECTING;
+	s->link_led = LINK_OFF;
 	snprintf(s->midi_port, sizeof s->midi_port, "raw:/dev/mystery-\"midi\"");
 	s->midi_in[MIDI_NOTE_ON] = 17;
 	s->midi_in[MIDI_CC] = 250;
@@ -315,7 +315,7 @@ static void test_sound_health(void)
 	s.health_restarts = 1;
 	s.stack_restarts = 1;
 	s.watchdog_ok = 0;
-	s.link_synth = SNAP_LINK_ERROR;
+	s.link_synth = LINK_ERROR;
 	snprintf(s.synth_fault, sizeof s.synth_fault, "notes should sound but the output is silent");
 	struct metrics_input in = {.snap = &s};
 	char *t = metrics_prometheus(&in, NULL);

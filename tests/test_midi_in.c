@@ -12,7 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "rt/midi_in.h"
+#include "cfg/config.h"
+#include "dev/midi_in.h"
 #include "rt/rtclock.h"
 #include "testlib.h"
 
@@ -24,7 +25,7 @@ static void nap(void)
 	nanosleep(&ts, NULL);
 }
 
-static int wait_state(struct midi_in *mi, enum devlink_state s)
+static int wait_state(struct midi_in *mi, enum link_state s)
 {
 	int64_t end = rtclock_mono_ns() + WAIT_NS;
 	while (midi_in_state(mi) != s)
@@ -69,16 +70,16 @@ static void link_path(char *buf, size_t cap, const char *name)
 
 static void test_specs(void)
 {
-	CU_ASSERT_EQUAL(midi_in_check_spec("auto"), MIDI_IN_OK);
-	CU_ASSERT_EQUAL(midi_in_check_spec("none"), MIDI_IN_OK);
-	CU_ASSERT_EQUAL(midi_in_check_spec("portmidi:Teensy MIDI"), MIDI_IN_OK);
-	CU_ASSERT_EQUAL(midi_in_check_spec("raw:/dev/snd/midiC1D0"), MIDI_IN_OK);
-	CU_ASSERT_EQUAL(midi_in_check_spec("raw:/dev/ttyAMA0@38400"), MIDI_IN_OK);
+	CU_ASSERT_EQUAL(config_check_midi_spec("auto"), 0);
+	CU_ASSERT_EQUAL(config_check_midi_spec("none"), 0);
+	CU_ASSERT_EQUAL(config_check_midi_spec("portmidi:Teensy MIDI"), 0);
+	CU_ASSERT_EQUAL(config_check_midi_spec("raw:/dev/snd/midiC1D0"), 0);
+	CU_ASSERT_EQUAL(config_check_midi_spec("raw:/dev/ttyAMA0@38400"), 0);
 	const char *bad[] = {"", "portmidi:", "raw:", "raw:/dev/x@fast", "alsa:hw:1",
 			     "Auto", "raw"};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-		CU_ASSERT_EQUAL(midi_in_check_spec(bad[i]), MIDI_IN_ERR_SPEC);
-	CU_ASSERT_EQUAL(midi_in_check_spec(NULL), MIDI_IN_ERR_SPEC);
+		CU_ASSERT_EQUAL(config_check_midi_spec(bad[i]), -1);
+	CU_ASSERT_EQUAL(config_check_midi_spec(NULL), -1);
 
 	struct inq *q = inq_new(16);
 	enum midi_in_err err;
@@ -115,7 +116,7 @@ static void test_raw_pty_messages(void)
 	enum midi_in_err err;
 	struct midi_in *mi = midi_in_start(spec, q, NULL, &err);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(mi);
-	CU_ASSERT_TRUE_FATAL(wait_state(mi, DEVLINK_CONNECTED));
+	CU_ASSERT_TRUE_FATAL(wait_state(mi, LINK_CONNECTED));
 	char name[600];
 	midi_in_port_name(mi, name, sizeof name);
 	CU_ASSERT_STRING_EQUAL(name, path);
@@ -181,13 +182,13 @@ static void test_raw_pty_reconnect(void)
 				    .backoff_max_ns = 20 * NS_PER_MS};
 	struct midi_in *mi = midi_in_start(spec, q, &o, NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(mi);
-	CU_ASSERT_TRUE_FATAL(wait_state(mi, DEVLINK_CONNECTED));
+	CU_ASSERT_TRUE_FATAL(wait_state(mi, LINK_CONNECTED));
 
 	close(m);
-	CU_ASSERT_TRUE_FATAL(wait_state(mi, DEVLINK_RECONNECTING));
+	CU_ASSERT_TRUE_FATAL(wait_state(mi, LINK_RECONNECTING));
 	m = new_pty_at(path);
 	CU_ASSERT_FATAL(m >= 0);
-	CU_ASSERT_TRUE_FATAL(wait_state(mi, DEVLINK_CONNECTED));
+	CU_ASSERT_TRUE_FATAL(wait_state(mi, LINK_CONNECTED));
 	CU_ASSERT_EQUAL(write(m, "\x90\x3c\x50", 3), 3);
 	struct engine_input out[4];
 	CU_ASSERT_EQUAL_FATAL(drain_n(q, out, 1), 1);
@@ -217,7 +218,7 @@ static void test_raw_random_bytes(void)
 	snprintf(spec, sizeof spec, "raw:%s", path);
 	struct midi_in *mi = midi_in_start(spec, q, NULL, NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(mi);
-	CU_ASSERT_TRUE_FATAL(wait_state(mi, DEVLINK_CONNECTED));
+	CU_ASSERT_TRUE_FATAL(wait_state(mi, LINK_CONNECTED));
 	unsigned s = 99;
 	uint8_t buf[1024];
 	struct engine_input out[1024];
@@ -251,7 +252,7 @@ static void test_raw_random_bytes(void)
 		nap();
 	}
 	CU_ASSERT_TRUE(found);
-	CU_ASSERT_EQUAL(midi_in_state(mi), DEVLINK_CONNECTED);
+	CU_ASSERT_EQUAL(midi_in_state(mi), LINK_CONNECTED);
 	struct midi_in_stats st;
 	midi_in_get_stats(mi, &st);
 	CU_ASSERT_EQUAL(st.bytes, 64 * 1024 + 4);
@@ -273,7 +274,7 @@ static void test_raw_fifo(void)
 	snprintf(spec, sizeof spec, "raw:%s", path);
 	struct midi_in *mi = midi_in_start(spec, q, NULL, NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(mi);
-	CU_ASSERT_TRUE_FATAL(wait_state(mi, DEVLINK_CONNECTED));
+	CU_ASSERT_TRUE_FATAL(wait_state(mi, LINK_CONNECTED));
 	for (int k = 0; k < 2; k++) {	/* two writers one after the other */
 		int w = open(path, O_WRONLY);
 		CU_ASSERT_FATAL(w >= 0);
@@ -284,7 +285,7 @@ static void test_raw_fifo(void)
 		CU_ASSERT_EQUAL(out[0].u.midi.kind, MIDI_CC);
 		CU_ASSERT_EQUAL(out[0].u.midi.value, 0x11);
 	}
-	CU_ASSERT_EQUAL(midi_in_state(mi), DEVLINK_CONNECTED);
+	CU_ASSERT_EQUAL(midi_in_state(mi), LINK_CONNECTED);
 	midi_in_stop(mi);
 	inq_free(q);
 	unlink(path);
@@ -302,11 +303,11 @@ static void test_raw_waits_for_device(void)
 	struct midi_in_options o = {.backoff_first_ns = NS_PER_MS, .backoff_max_ns = 8 * NS_PER_MS};
 	struct midi_in *mi = midi_in_start(spec, q, &o, NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(mi);
-	CU_ASSERT_EQUAL(midi_in_state(mi), DEVLINK_WAITING);
+	CU_ASSERT_EQUAL(midi_in_state(mi), LINK_WAITING);
 	int m = new_pty_at(path);
 	CU_ASSERT_FATAL(m >= 0);
 	if (!testlib_emulator_lacks(TESTLIB_LACK_TCGETS2, __func__))
-		CU_ASSERT_TRUE(wait_state(mi, DEVLINK_CONNECTED));
+		CU_ASSERT_TRUE(wait_state(mi, LINK_CONNECTED));
 	midi_in_stop(mi);
 	inq_free(q);
 	close(m);
@@ -330,13 +331,13 @@ static void test_portmidi_missing_waits(void)
 	} while (st.attempts < 6 && rtclock_mono_ns() < end);
 	CU_ASSERT_TRUE(st.attempts >= 6);
 	CU_ASSERT_EQUAL(st.connects, 0);
-	CU_ASSERT_EQUAL(midi_in_state(mi), DEVLINK_WAITING);
+	CU_ASSERT_EQUAL(midi_in_state(mi), LINK_WAITING);
 	midi_in_stop(mi);
 
 	/* with the default 2 s cap, a stop still ends the wait at once */
 	mi = midi_in_start("auto", q, NULL, NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(mi);
-	CU_ASSERT_EQUAL(midi_in_state(mi), DEVLINK_WAITING);
+	CU_ASSERT_EQUAL(midi_in_state(mi), LINK_WAITING);
 	midi_in_stop(mi);
 	inq_free(q);
 }
@@ -346,8 +347,8 @@ static void test_none(void)
 	struct inq *q = inq_new(16);
 	struct midi_in *mi = midi_in_start("none", q, NULL, NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(mi);
-	CU_ASSERT_EQUAL(midi_in_state(mi), DEVLINK_OFF);
-	CU_ASSERT_STRING_EQUAL(devlink_state_name(midi_in_state(mi)), "off");
+	CU_ASSERT_EQUAL(midi_in_state(mi), LINK_OFF);
+	CU_ASSERT_STRING_EQUAL(link_state_name(midi_in_state(mi)), "off");
 	midi_in_stop(mi);
 	inq_free(q);
 }
@@ -367,7 +368,7 @@ static void test_backoff(void)
 	CU_ASSERT_EQUAL(d[7], DEVLINK_BACKOFF_MAX_NS);
 	devlink_backoff_reset(&b);
 	CU_ASSERT_EQUAL(devlink_backoff_next(&b), DEVLINK_BACKOFF_FIRST_NS);
-	CU_ASSERT_STRING_EQUAL(devlink_state_name(DEVLINK_RECONNECTING), "reconnecting");
+	CU_ASSERT_STRING_EQUAL(link_state_name(LINK_RECONNECTING), "reconnecting");
 }
 
 TEST_SUITE(midi_in, NULL, NULL,

@@ -9,9 +9,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "rt/midi_in.h"
-#include "rt/midi_out.h"
-#include "rt/midi_pm.h"
+#include "dev/midi_in.h"
+#include "dev/midi_out.h"
+#include "dev/midi_pm.h"
 #include "rt/rtclock.h"
 #include "testlib.h"
 
@@ -93,7 +93,7 @@ static void test_out_missing_waits(void)
 	struct midi_out *mo = midi_out_open("portmidi:No Such Synth", &o, &err);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(mo);
 	CU_ASSERT_EQUAL(err, MIDI_OUT_OK);
-	CU_ASSERT_EQUAL(midi_out_state(mo), DEVLINK_WAITING);
+	CU_ASSERT_EQUAL(midi_out_state(mo), LINK_WAITING);
 	int64_t now = rtclock_mono_ns();
 	const uint8_t on[3] = {0x90, 60, 100}, clock = 0xF8;
 	CU_ASSERT_TRUE(midi_out_send(mo, now, on, 3));
@@ -107,7 +107,7 @@ static void test_out_missing_waits(void)
 	CU_ASSERT_EQUAL(st.messages, 0);
 	CU_ASSERT_EQUAL(st.queued, 1);	/* the one not due yet waits */
 	CU_ASSERT_EQUAL(midi_out_next_due(mo), now + 10 * NS_PER_SEC);
-	CU_ASSERT_EQUAL(midi_out_state(mo), DEVLINK_WAITING);
+	CU_ASSERT_EQUAL(midi_out_state(mo), LINK_WAITING);
 	int64_t t0 = rtclock_mono_ns();
 	midi_out_close(mo);
 	CU_ASSERT_TRUE(rtclock_mono_ns() - t0 < WAIT_NS);

@@ -18,8 +18,8 @@
 
 #include "core/engine.h"
 #include "fake_portmidi.h"
-#include "rt/midi_out.h"
-#include "rt/midi_pm.h"
+#include "dev/midi_out.h"
+#include "dev/midi_pm.h"
 #include "rt/rtclock.h"
 #include "testlib.h"
 
@@ -83,7 +83,7 @@ static int cleanup(void)
 	return 0;
 }
 
-static int wait_state(struct midi_out *mo, enum devlink_state s)
+static int wait_state(struct midi_out *mo, enum link_state s)
 {
 	int64_t end = rtclock_mono_ns() + WAIT_NS;
 	while (midi_out_state(mo) != s && rtclock_mono_ns() < end)
@@ -114,7 +114,7 @@ static void test_output_sends_on_time_and_reconnects(void)
 	struct midi_out_options o = {.backoff_first_ns = NS_PER_MS, .backoff_max_ns = 8 * NS_PER_MS};
 	struct midi_out *mo = midi_out_open("portmidi:volca", &o, NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(mo);
-	CU_ASSERT_TRUE_FATAL(wait_state(mo, DEVLINK_CONNECTED));
+	CU_ASSERT_TRUE_FATAL(wait_state(mo, LINK_CONNECTED));
 	CU_ASSERT_EQUAL(fake_pm.last_latency, 0);	/* sent at once, no PortMidi queue */
 	CU_ASSERT_EQUAL(fake_pm.dev[1].opens, 1);
 
@@ -147,12 +147,12 @@ static void test_output_sends_on_time_and_reconnects(void)
 	fake_pm.dev[1].plugged = 0;
 	midi_out_send(mo, rtclock_mono_ns(), &clk, 1);
 	pump_all(mo);
-	CU_ASSERT_TRUE(wait_state(mo, DEVLINK_RECONNECTING));
+	CU_ASSERT_TRUE(wait_state(mo, LINK_RECONNECTING));
 	midi_out_send(mo, rtclock_mono_ns(), &clk, 1);
 	pump_all(mo);	/* due while away: dropped and counted */
 	fake_pm.dev[1].plugged = 1;
 	touch_snd();
-	CU_ASSERT_TRUE_FATAL(wait_state(mo, DEVLINK_CONNECTED));
+	CU_ASSERT_TRUE_FATAL(wait_state(mo, LINK_CONNECTED));
 	CU_ASSERT_EQUAL(fake_pm.dev[1].opens, 2);
 	midi_out_send(mo, rtclock_mono_ns(), on, 3);
 	pump_all(mo);

@@ -103,7 +103,7 @@ static void on_walk(const struct event *ev, void *ctx)
 static void test_walk_stays_home(void)
 {
 	struct engine_config cfg;
-	engine_config_default(&cfg);
+	testlib_default_config(&cfg);
 	cfg.interval_min_s = 10;	/* a busy walk: more moves to go astray */
 	cfg.interval_max_s = 20;
 	const struct engine_profile *amb = &cfg.profiles[cfg.ambient_profile];
@@ -179,7 +179,7 @@ static void on_gap(const struct event *ev, void *ctx)
 static void test_longest_silence(void)
 {
 	struct engine_config cfg;
-	engine_config_default(&cfg);
+	testlib_default_config(&cfg);
 	cfg.mutation_enabled = false;
 	cfg.idle_timeout_ms = 0;
 	cfg.density = 0.02;
@@ -224,7 +224,7 @@ static void test_longest_silence(void)
 static uint64_t rewrites_in_an_hour(double chaos)
 {
 	struct engine_config cfg;
-	engine_config_default(&cfg);
+	testlib_default_config(&cfg);
 	cfg.idle_timeout_ms = 0;
 	cfg.moves_per_hour = 0;
 	struct engine *e = engine_new(&cfg, 21);
@@ -256,7 +256,7 @@ static void test_rewrites(void)
 	CU_ASSERT(half > 35 && half < 85);
 
 	struct engine_config cfg;
-	engine_config_default(&cfg);
+	testlib_default_config(&cfg);
 	cfg.idle_timeout_ms = 0;
 	cfg.rewrites_per_min = 20;
 	cfg.interval_min_s = cfg.interval_max_s = 86400;	/* no length moves */
@@ -327,7 +327,7 @@ static void on_move(const struct event *ev, void *ctx)
 static void test_moves_on_bar_lines(void)
 {
 	struct engine_config cfg;
-	engine_config_default(&cfg);
+	testlib_default_config(&cfg);
 	cfg.idle_timeout_ms = 0;
 	cfg.quantize_scale_changes = QUANTIZE_IMMEDIATE;
 	cfg.moves_per_hour = 6;
@@ -401,7 +401,7 @@ static void on_idle(const struct event *ev, void *ctx)
 static void test_idle_character(void)
 {
 	struct engine_config cfg;
-	engine_config_default(&cfg);
+	testlib_default_config(&cfg);
 	cfg.mutation_enabled = false;
 	struct engine *e = engine_new(&cfg, 5);
 	struct idle_seen s = {.attack = cfg.attack, .release = cfg.release};
@@ -441,7 +441,7 @@ static void test_idle_character(void)
 static void test_press_wakes_at_once(void)
 {
 	struct engine_config cfg;
-	engine_config_default(&cfg);
+	testlib_default_config(&cfg);
 	struct engine *e = engine_new(&cfg, 6);
 	for (int64_t t = S; t <= 40 * S; t += S)
 		engine_advance(e, t, evs, CAP);
@@ -487,7 +487,7 @@ static void test_press_wakes_at_once(void)
 static void test_drift_no_jump(void)
 {
 	struct engine_config cfg;
-	engine_config_default(&cfg);
+	testlib_default_config(&cfg);
 	cfg.mutation_enabled = false;
 	cfg.idle_timeout_ms = 0;
 	for (uint64_t seed = 1; seed <= 5; seed++) {
@@ -524,7 +524,7 @@ static void test_drift_no_jump(void)
 static void test_reload_switches_mutation_on(void)
 {
 	struct engine_config cfg;
-	engine_config_default(&cfg);
+	testlib_default_config(&cfg);
 	cfg.idle_timeout_ms = 0;
 	cfg.moves_per_hour = 30;
 	cfg.mutation_enabled = false;

@@ -33,7 +33,7 @@ static void test_intervals(void)
 static struct engine_mutation walk_of(int p)
 {
 	struct engine_config cfg;
-	engine_config_default(&cfg);
+	testlib_default_config(&cfg);
 	return cfg.mut[p];
 }
 
@@ -151,7 +151,7 @@ static void test_walk_deterministic(void)
 static void test_draw(void)
 {
 	struct engine_config cfg;
-	engine_config_default(&cfg);
+	testlib_default_config(&cfg);
 	struct rng r;
 	rng_seed(&r, 80, 0);
 	double v[P_COUNT], home[P_COUNT];
@@ -191,7 +191,7 @@ static void test_draw(void)
 static void test_eligibility(void)
 {
 	struct engine_config cfg;
-	engine_config_default(&cfg);
+	testlib_default_config(&cfg);
 	struct rng r;
 	rng_seed(&r, 79, 0);
 	double v[P_COUNT], home[P_COUNT];
@@ -243,7 +243,7 @@ static struct event evs[8192];
 static void test_engine_reports(void)
 {
 	struct engine_config cfg;
-	engine_config_default(&cfg);
+	testlib_default_config(&cfg);
 	cfg.interval_min_s = 2;
 	cfg.interval_max_s = 5;
 	cfg.max_changes_per_cycle = 3;

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "core/param.h"
-#include "rt/osc_ctl.h"
+#include "ops/osc_ctl.h"
 #include "testlib.h"
 
 struct fake {

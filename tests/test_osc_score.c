@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rt/osc_score.h"
-#include "rt/synthdef.h"
+#include "synth/osc_score.h"
+#include "synth/synthdef.h"
 #include "testlib.h"
 
 #define MAX_MSGS 64

@@ -16,7 +16,7 @@
 
 #include "core/engine.h"
 #include "core/param.h"
-#include "rt/preset.h"
+#include "ops/preset.h"
 #include "testlib.h"
 
 /* A state unlike the defaults: every parameter and step differs. */
@@ -122,7 +122,7 @@ static void test_round_trip(void)
 static void test_applies_to_engine(void)
 {
 	struct engine_config cfg;
-	engine_config_default(&cfg);
+	testlib_default_config(&cfg);
 	struct engine *e = engine_new(&cfg, 7);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
 	engine_start(e, 0);

@@ -30,7 +30,7 @@ static struct route resolve(const struct engine_config *cfg, struct midi_msg m)
 static void test_default_mapping(void)
 {
 	struct engine_config cfg;
-	engine_config_default(&cfg);
+	testlib_default_config(&cfg);
 	static const struct {
 		int cc;
 		const char *param;
@@ -58,7 +58,7 @@ static void test_default_mapping(void)
 static void test_cc_curves(void)
 {
 	struct engine_config cfg;
-	engine_config_default(&cfg);
+	testlib_default_config(&cfg);
 	memset(cfg.cc_range, 0, sizeof cfg.cc_range);
 	CU_ASSERT_DOUBLE_EQUAL(resolve(&cfg, cc(1, 20, 0)).value, 20, 1e-9);
 	CU_ASSERT_DOUBLE_EQUAL(resolve(&cfg, cc(1, 20, 127)).value, 300, 1e-9);
@@ -91,7 +91,7 @@ static void test_cc_curves(void)
 static void test_knob_ranges(void)
 {
 	struct engine_config cfg;
-	engine_config_default(&cfg);
+	testlib_default_config(&cfg);
 	for (int n = 0; n < 128; n++) {
 		int p = cfg.cc_param[n];
 		if (p < 0 || p == P_SCALE_SELECT || p == P_MODE || p == P_PALETTE)
@@ -144,7 +144,7 @@ static void test_knob_ranges(void)
 static void test_channel_filter(void)
 {
 	struct engine_config cfg;
-	engine_config_default(&cfg);
+	testlib_default_config(&cfg);
 	for (int ch = 1; ch <= 16; ch++)
 		CU_ASSERT_EQUAL(resolve(&cfg, cc(ch, 20, 1)).kind, ROUTE_PARAM);
 	cfg.midi_channel = 3;
@@ -157,7 +157,7 @@ static void test_channel_filter(void)
 static void test_notes_and_others(void)
 {
 	struct engine_config cfg;
-	engine_config_default(&cfg);
+	testlib_default_config(&cfg);
 	struct route r = resolve(&cfg, note(MIDI_NOTE_ON, 1, 60, 100));
 	CU_ASSERT_EQUAL(r.kind, ROUTE_TRIGGER);
 	CU_ASSERT_EQUAL(r.step, 0);
@@ -191,7 +191,7 @@ static struct engine_input midi_in(int64_t t, struct midi_msg m)
 static void test_engine_cc(void)
 {
 	struct engine_config cfg;
-	engine_config_default(&cfg);
+	testlib_default_config(&cfg);
 	struct engine *e = engine_new(&cfg, 1);
 	run(e, NS_PER_SEC);
 	struct engine_input in = midi_in(NS_PER_SEC, cc(1, 20, 127));
@@ -216,7 +216,7 @@ static void test_engine_cc(void)
 static void test_engine_unmapped_and_filtered(void)
 {
 	struct engine_config cfg;
-	engine_config_default(&cfg);
+	testlib_default_config(&cfg);
 	cfg.midi_channel = 2;
 	struct engine *e = engine_new(&cfg, 1);
 	struct engine_input in[] = {
@@ -265,7 +265,7 @@ static int seq_notes_of(size_t n, int step, int *visits)
 static void test_engine_trigger(void)
 {
 	struct engine_config cfg;
-	engine_config_default(&cfg);
+	testlib_default_config(&cfg);
 	cfg.density = 1;
 	cfg.mutation_enabled = false;
 	cfg.idle_timeout_ms = 0;
@@ -330,7 +330,7 @@ static void test_engine_trigger(void)
 static void test_engine_press_actions(void)
 {
 	struct engine_config cfg;
-	engine_config_default(&cfg);
+	testlib_default_config(&cfg);
 	cfg.mutation_enabled = false;
 	cfg.idle_timeout_ms = 0;
 	cfg.button_press = PRESS_ADD;

@@ -7,11 +7,13 @@
  * same bytes live and offline. */
 #include <lo/lo.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/param.h"
-#include "rt/sc_plan.h"
-#include "rt/synthdef.h"
+#include "render/render.h"
+#include "synth/sc_plan.h"
+#include "synth/synthdef.h"
 #include "testlib.h"
 
 #define MS SC_PLAN_MS
@@ -55,14 +57,16 @@ static struct event pause_at(int64_t t, int running)
 
 static void plan_with(struct sc_plan *p, int voices, int lookahead_ms)
 {
-	struct sc_plan_settings s;
-	sc_plan_settings_default(&s);
-	s.voices = voices;
-	s.lookahead_ns = lookahead_ms * MS;
-	s.latency_ns = 10 * MS;
-	s.cutoff = 2400;
-	s.mix = 0.3;
-	s.volume = 0.8;
+	struct sc_plan_settings s = {
+		.voices = voices,
+		.lookahead_ns = lookahead_ms * MS,
+		.latency_ns = 10 * MS,
+		.cutoff = 2400,
+		.mix = 0.3,
+		.volume = 0.8,
+		.attack = param_table[P_ATTACK].def,
+		.release = param_table[P_RELEASE].def,
+	};
 	sc_plan_init(p, &s);
 }
 
@@ -339,6 +343,109 @@ static void test_messages(void)
 	}
 }
 
+/* Reads the score file at path: each message's bundle time (seconds) and
+ * bytes, in file order; returns how many (at most cap). */
+struct score_msg {
+	double t;
+	uint8_t bytes[SC_PLAN_MSG_MAX];
+	size_t len;
+};
+
+static uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static size_t score_messages(const char *path, struct score_msg *out, size_t cap)
+{
+	static uint8_t buf[1 << 18];
+	FILE *f = fopen(path, "rb");
+	size_t len = f ? fread(buf, 1, sizeof buf, f) : 0, n = 0;
+	if (f)
+		fclose(f);
+	for (size_t pos = 0; pos + 4 <= len;) {
+		size_t plen = be32(buf + pos), end = pos + 4 + plen;
+		double t = be32(buf + pos + 12) + be32(buf + pos + 16) / 4294967296.0;
+		for (size_t e = pos + 4 + 16; e + 4 <= end;) {
+			size_t elen = be32(buf + e);
+			if (n < cap) {	/* a longer one (the defs) is kept empty */
+				out[n].t = t;
+				out[n].len = elen <= SC_PLAN_MSG_MAX ? elen : 0;
+				memcpy(out[n].bytes, buf + e + 4, out[n].len);
+				n++;
+			}
+			e += 4 + elen;
+		}
+		pos = end;
+	}
+	return n;
+}
+
+/*
+ * Live and offline say the same thing to scsynth.  For a note, a stolen
+ * voice and a cutoff move, the message inside each bundle the live backend
+ * sends (sc_plan_bundle, as synth_sc.c sends it) is, byte for byte, the
+ * message the render's score holds at the same time (render_score_new, as
+ * `render --score` writes it); and the score starts from the node layout
+ * the live backend builds on every server (sc_plan_layout).
+ */
+static void test_live_and_score_agree(void)
+{
+	struct sc_plan live;
+	plan_with(&live, 1, 50);
+	const char *path = "live_and_score.osc";
+	char full[512];
+	snprintf(full, sizeof full, "%s/%s", testlib_tmpdir(), path);
+	enum osc_score_err err;
+	struct render_sink *score = render_score_new(full, 48000, &live.set, &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(score);
+	const struct event evs[] = {
+		note_at(500 * MS, 69, 100, 200 * MS, 0),
+		note_at(600 * MS, 72, 90, 200 * MS, 0),	/* steals the one voice */
+		param_at(700 * MS, P_FILTER_CUTOFF, 900, 0),
+	};
+	struct score_msg want[16];
+	size_t n_want = 0;
+	for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++) {
+		struct sc_cmd c[SC_PLAN_CMD_MAX];
+		uint8_t bundle[SC_PLAN_MSG_MAX + 32];
+		size_t k = sc_plan_event(&live, &evs[i], c, SC_PLAN_CMD_MAX);
+		for (size_t j = 0; j < k && n_want < 16; j++) {
+			size_t bn = sc_plan_bundle(&c[j], UINT64_C(1), bundle, sizeof bundle);
+			CU_ASSERT_FATAL(bn > 20);
+			want[n_want].t = (double)c[j].t / 1e9;
+			want[n_want].len = bn - 20;
+			memcpy(want[n_want].bytes, bundle + 20, bn - 20);
+			n_want++;
+		}
+		CU_ASSERT_EQUAL(score->ops->event(score->ctx, &evs[i]), 0);
+	}
+	CU_ASSERT_EQUAL(score->ops->finish(score->ctx, 1000 * MS), 0);
+	render_score_free(score);
+	CU_ASSERT_EQUAL(n_want, 4);	/* note, release of the stolen voice, note, cutoff */
+
+	struct score_msg got[32];
+	size_t n_got = score_messages(full, got, 32);
+	/* time 0: the defs, then the layout */
+	struct sc_cmd layout[SC_PLAN_LAYOUT];
+	sc_plan_layout(live.set.mix, live.set.volume, layout);
+	CU_ASSERT_FATAL(n_got >= 1 + SC_PLAN_LAYOUT + n_want);
+	for (int i = 0; i < SC_PLAN_LAYOUT; i++) {
+		uint8_t msg[SC_PLAN_MSG_MAX];
+		size_t len = sc_plan_message(&layout[i], msg, sizeof msg);
+		CU_ASSERT_EQUAL(got[1 + i].t, 0);
+		CU_ASSERT_EQUAL(got[1 + i].len, len);
+		CU_ASSERT(memcmp(got[1 + i].bytes, msg, len) == 0);
+	}
+	/* then every live message, in time order, at its time (to the sample) */
+	for (size_t i = 0; i < n_want; i++) {
+		const struct score_msg *g = &got[1 + SC_PLAN_LAYOUT + i];
+		CU_ASSERT_DOUBLE_EQUAL(g->t, want[i].t, 1.0 / 48000);
+		CU_ASSERT_EQUAL(g->len, want[i].len);
+		CU_ASSERT(g->len == want[i].len && memcmp(g->bytes, want[i].bytes, g->len) == 0);
+	}
+}
+
 TEST_SUITE(sc_plan, NULL, NULL,
     TEST_CASE(test_note_and_params),
     TEST_CASE(test_steal_sequenced),
@@ -346,4 +453,5 @@ TEST_SUITE(sc_plan, NULL, NULL,
     TEST_CASE(test_pause),
     TEST_CASE(test_attack_release),
     TEST_CASE(test_reset),
-    TEST_CASE(test_messages))
+    TEST_CASE(test_messages),
+    TEST_CASE(test_live_and_score_agree))

@@ -15,7 +15,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "rt/sdnotify.h"
+#include "ops/sdnotify.h"
 #include "testlib.h"
 
 /* A datagram socket standing in for systemd; -1 on failure. */

@@ -1,5 +1,5 @@
 /*
- * Tests of serial: port specs, raw mode at MIDI's 31250 baud on a pty (the
+ * Tests of serial: raw mode at MIDI's 31250 baud on a pty (the
  * stand-in for the Teensy), FIFOs, and clear errors for missing devices.
  */
 #include <errno.h>
@@ -12,37 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "rt/serial.h"
+#include "dev/serial.h"
 #include "testlib.h"
-
-static void test_parse_spec(void)
-{
-	char path[64];
-	int baud;
-	CU_ASSERT_EQUAL(serial_parse_spec("/dev/ttyACM0", path, sizeof path, &baud, 115200),
-			SERIAL_OK);
-	CU_ASSERT_STRING_EQUAL(path, "/dev/ttyACM0");
-	CU_ASSERT_EQUAL(baud, 115200);
-	CU_ASSERT_EQUAL(serial_parse_spec("/dev/ttyAMA0@31250", path, sizeof path, &baud, 9600),
-			SERIAL_OK);
-	CU_ASSERT_STRING_EQUAL(path, "/dev/ttyAMA0");
-	CU_ASSERT_EQUAL(baud, 31250);
-	/* only the last @ is the rate */
-	CU_ASSERT_EQUAL(serial_parse_spec("/tmp/a@b/tty@57600", path, sizeof path, &baud, 1),
-			SERIAL_OK);
-	CU_ASSERT_STRING_EQUAL(path, "/tmp/a@b/tty");
-	CU_ASSERT_EQUAL(baud, 57600);
-
-	const char *bad[] = {"", "@9600", "/dev/x@", "/dev/x@fast", "/dev/x@10",
-			     "/dev/x@99999999", "/dev/x@-5"};
-	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-		CU_ASSERT_EQUAL(serial_parse_spec(bad[i], path, sizeof path, &baud, 1),
-				SERIAL_ERR_SPEC);
-	char tiny[4];
-	CU_ASSERT_EQUAL(serial_parse_spec("/dev/ttyUSB0", tiny, sizeof tiny, &baud, 1),
-			SERIAL_ERR_SPEC);
-	CU_ASSERT_PTR_NOT_NULL(strstr(serial_strerror(SERIAL_ERR_SPEC), "PATH[@BAUD]"));
-}
 
 static int open_master(char *slave, size_t cap)
 {
@@ -140,7 +111,6 @@ static void test_fifo_no_eof(void)
 }
 
 TEST_SUITE(serial, NULL, NULL,
-    TEST_CASE(test_parse_spec),
     TEST_CASE(test_pty_raw_31250),
     TEST_CASE(test_missing_device),
     TEST_CASE(test_fifo_no_eof))

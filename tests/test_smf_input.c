@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rt/smf_input.h"
+#include "render/smf_input.h"
 #include "testlib.h"
 
 #define MS INT64_C(1000000)

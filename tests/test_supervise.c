@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "rt/supervise.h"
+#include "synth/supervise.h"
 #include "testlib.h"
 
 #define MS 1000000LL

@@ -2,7 +2,7 @@
  * a musician's silence never is, and the steps escalate from restarting
  * scsynth to the audio stack to systemd's watchdog, each after the previous
  * one had its time, and start over once the sound is healthy again. */
-#include "rt/synth_health.h"
+#include "synth/synth_health.h"
 #include "testlib.h"
 
 #define MS 1000000LL

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rt/synthdef.h"
+#include "synth/synthdef.h"
 #include "testlib.h"
 
 /* --- a reader of the format, independent of the writer ----------------- */

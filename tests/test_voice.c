@@ -1,7 +1,7 @@
 /* Tests of the voice allocator: a player never hears more than N voices,
  * the oldest note gives way, a voice fading out still counts and keeps its
  * node id, and release-all silences everything. */
-#include "rt/voice.h"
+#include "synth/voice.h"
 #include "testlib.h"
 
 #define MS 1000000LL

@@ -11,7 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "rt/wav.h"
+#include "lib/wav.h"
+#include "synth/wav_seal.h"
 #include "testlib.h"
 
 /* --- building WAV bytes by hand ---------------------------------------- */

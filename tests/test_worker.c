@@ -3,6 +3,7 @@
  * engine and come back as events to every sink, the snapshot follows, a new
  * configuration applies live, and stopping silences the sinks.
  */
+#include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <time.h>
@@ -59,7 +60,7 @@ static void sleep_ms(int ms)
 static struct worker *start(struct engine **e, struct engine_config *cfg, struct inq *q)
 {
 	memset(&cap, 0, sizeof cap);
-	engine_config_default(cfg);
+	testlib_default_config(cfg);
 	cfg->mutation_enabled = false;
 	*e = engine_new(cfg, 42);
 	struct worker_options o = {.lookahead_ns = 50 * NS_PER_MS};
@@ -193,7 +194,7 @@ static struct worker *start_slow(struct engine **e, struct engine_config *cfg, d
 				 int64_t heartbeat_ns, struct inq *q)
 {
 	memset(&cap, 0, sizeof cap);
-	engine_config_default(cfg);
+	testlib_default_config(cfg);
 	cfg->mutation_enabled = false;
 	cfg->idle_timeout_ms = 0;
 	cfg->bpm = bpm;
@@ -361,7 +362,7 @@ static void test_reconfigure(void)
 	struct worker *w = start(&e, &cfg, NULL);
 	next = cfg;
 	next.n_scales = 2;
-	worker_reconfigure(w, &next);
+	worker_reconfigure(w, &next, NULL);
 	/* Applied, and the worker goes on beating (polled, not timed: on a
 	 * loaded machine or under an emulator 80 ms may hold few loops). */
 	struct snapshot s;
@@ -378,11 +379,61 @@ static void test_reconfigure(void)
 	engine_free(e);
 }
 
+/* A reload reaches every sink on the worker's thread, once, with the new
+ * engine configuration and the whole configuration it came with. */
+static struct {
+	atomic_int calls;
+	int n_scales;
+	const struct config *whole;
+	pthread_t thread;
+} rc_seen;
+
+static void cap_reconfigure(void *ctx, const struct engine_config *eng, const struct config *cfg)
+{
+	(void)ctx;
+	rc_seen.n_scales = eng->n_scales;
+	rc_seen.whole = cfg;
+	rc_seen.thread = pthread_self();
+	atomic_fetch_add(&rc_seen.calls, 1);
+}
+
+static void test_reconfigure_sinks(void)
+{
+	struct engine_config cfg, next;
+	testlib_default_config(&cfg);
+	struct engine *e = engine_new(&cfg, 42);
+	struct worker_options o = {.lookahead_ns = 50 * NS_PER_MS, .heartbeat_ns = 2 * NS_PER_MS};
+	struct worker *w = worker_new(e, &cfg, NULL, &o);
+	struct worker_sink s = {.name = "reload", .reconfigure = cap_reconfigure};
+	memset(&rc_seen, 0, sizeof rc_seen);
+	CU_ASSERT_EQUAL(worker_add_sink(w, &s), 0);
+	CU_ASSERT_EQUAL(worker_start(w), 0);
+	next = cfg;
+	next.n_scales = 2;
+	int token;	/* stands for the program's whole configuration */
+	worker_reconfigure(w, &next, (const struct config *)(void *)&token);
+	/* applied when worker_reconfigure returns */
+	CU_ASSERT_EQUAL(atomic_load(&rc_seen.calls), 1);
+	CU_ASSERT_EQUAL(rc_seen.n_scales, 2);
+	CU_ASSERT_PTR_EQUAL(rc_seen.whole, (void *)&token);
+	CU_ASSERT_FALSE(pthread_equal(rc_seen.thread, pthread_self()));
+	worker_stop(w);
+	/* stopped: the caller's thread applies it */
+	next.n_scales = 1;
+	worker_reconfigure(w, &next, NULL);
+	CU_ASSERT_EQUAL(atomic_load(&rc_seen.calls), 2);
+	CU_ASSERT_EQUAL(rc_seen.n_scales, 1);
+	CU_ASSERT_PTR_NULL(rc_seen.whole);
+	worker_free(w);
+	engine_free(e);
+}
+
 TEST_SUITE(worker, NULL, NULL,
     TEST_CASE(test_plays_ahead),
     TEST_CASE(test_command_and_snapshot),
     TEST_CASE(test_midi_path),
     TEST_CASE(test_reconfigure),
+    TEST_CASE(test_reconfigure_sinks),
     TEST_CASE(test_next_wake),
     TEST_CASE(test_sleeps_until_due),
     TEST_CASE(test_input_wakes_a_long_sleep),

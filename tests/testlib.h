@@ -37,6 +37,10 @@ void testlib_add(struct test_suite *s);
 		testlib_add(&sname##_suite_);                                 \
 	}
 
+struct engine_config;
+/* The built-in configuration (conf/mystery-engine.conf as embedded). */
+void testlib_default_config(struct engine_config *out);
+
 /* Directory of the source tree (for fixtures), from $top_srcdir or ".". */
 const char *testlib_srcdir(void);
 /* A fresh private temporary directory, removed by the runner at exit. */

@@ -1,5 +1,11 @@
 /*
  * unit_main: the CUnit runner for every module's suite (see testlib.h).
+ *
+ *   tests/unit [SUITE...]     every suite, or the named ones (a name may be
+ *                             given as tests/suites/SUITE.unit, as `make
+ *                             check` runs each suite: one TESTS entry each)
+ *   tests/unit --list         the names of the suites linked in
+ *
  * Exit status is 0 only when every test passed.
  */
 #include <CUnit/Basic.h>
@@ -106,18 +112,30 @@ static void remove_tmpdir(void)
 	}
 }
 
+/* Whether suite name was asked for: by name, or as the TESTS entry
+ * tests/suites/NAME.unit that `make check` runs it as. */
 static int wanted(const char *name, int argc, char **argv)
 {
 	if (argc < 2)
 		return 1;
-	for (int i = 1; i < argc; i++)
-		if (strcmp(argv[i], name) == 0)
+	for (int i = 1; i < argc; i++) {
+		const char *a = strrchr(argv[i], '/') ? strrchr(argv[i], '/') + 1 : argv[i];
+		size_t n = strlen(a);
+		if (n > 5 && strcmp(a + n - 5, ".unit") == 0)
+			n -= 5;
+		if (strlen(name) == n && strncmp(a, name, n) == 0)
 			return 1;
+	}
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
+	if (argc == 2 && strcmp(argv[1], "--list") == 0) {
+		for (struct test_suite *s = suites; s; s = s->next)
+			printf("%s\n", s->name);
+		return 0;
+	}
 	atexit(remove_tmpdir);
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 99;

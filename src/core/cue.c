@@ -8,8 +8,8 @@
  *     whatever damaged bytes came before, so damage never costs the next cue;
  *   - udp: one JSON object with names instead of indices.
  * Parameter values are clamped to the parameter's range before either
- * encoding.  Numbers in JSON are formatted by hand, so the C locale of the
- * caller never changes the output.  Pure functions; any thread.
+ * encoding.  JSON is written by core/jw, so the C locale of the caller never
+ * changes the output.  Pure functions; any thread.
  */
 #include "core/cue.h"
 
@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "core/cobs.h"
+#include "core/jw.h"
 #include "core/param.h"
 
 _Static_assert(sizeof(float) == 4, "param values go out as IEEE-754 binary32");
@@ -173,94 +174,6 @@ size_t cue_encode_frame(const struct cue *c, uint8_t *buf, size_t cap)
 	return len;
 }
 
-/* A bounded string builder: once something does not fit, it stays failed. */
-struct out {
-	char *buf;
-	size_t cap, len;
-	bool ok;
-};
-
-static void put_char(struct out *o, char ch)
-{
-	if (o->len + 1 >= o->cap) {
-		o->ok = false;
-		return;
-	}
-	o->buf[o->len++] = ch;
-}
-
-static void put_str(struct out *o, const char *s)
-{
-	while (*s)
-		put_char(o, *s++);
-}
-
-static void put_uint(struct out *o, unsigned long long v)
-{
-	char d[24];
-	int n = 0;
-	do {
-		d[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (n)
-		put_char(o, d[--n]);
-}
-
-/* A JSON string: quotes, backslashes and control bytes escaped. */
-static void put_json_str(struct out *o, const char *s)
-{
-	static const char hex[] = "0123456789abcdef";
-	put_char(o, '"');
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\') {
-			put_char(o, '\\');
-			put_char(o, (char)ch);
-		} else if (ch < 0x20) {
-			put_str(o, "\\u00");
-			put_char(o, hex[ch >> 4]);
-			put_char(o, hex[ch & 15]);
-		} else {
-			put_char(o, (char)ch);
-		}
-	}
-	put_char(o, '"');
-}
-
-/*
- * A number with up to six decimals, trailing zeros dropped ("128", "0.3"),
- * the same in every locale.  Values are clamped parameter values, far below
- * the 1e12 where six decimals would stop fitting in the integer arithmetic.
- */
-static void put_number(struct out *o, double v)
-{
-	if (!isfinite(v) || fabs(v) >= 1e12) {
-		put_str(o, "null");
-		return;
-	}
-	long long scaled = llround(fabs(v) * 1e6);
-	if (scaled == 0) {
-		put_char(o, '0');
-		return;
-	}
-	if (v < 0)
-		put_char(o, '-');
-	put_uint(o, (unsigned long long)(scaled / 1000000));
-	long long frac = scaled % 1000000;
-	if (frac == 0)
-		return;
-	char d[7];
-	int n = 6;
-	for (int i = 5; i >= 0; i--, frac /= 10)
-		d[i] = (char)('0' + frac % 10);
-	while (d[n - 1] == '0')
-		n--;
-	put_char(o, '.');
-	for (int i = 0; i < n; i++)
-		put_char(o, d[i]);
-}
-
 /* names[index] when the NULL-terminated list reaches that far, else NULL. */
 static const char *list_name(const char *const *names, unsigned index)
 {
@@ -272,69 +185,66 @@ static const char *list_name(const char *const *names, unsigned index)
 	return NULL;
 }
 
-static void put_name(struct out *o, const char *const *names, unsigned index)
+static void put_name(struct jw *o, const char *const *names, unsigned index)
 {
 	const char *name = list_name(names, index);
 	if (name) {
-		put_json_str(o, name);
+		jw_string(o, name);
 		return;
 	}
-	put_char(o, '"');
-	put_uint(o, index);
-	put_char(o, '"');
+	jw_raw(o, "\"", 1);
+	jw_int(o, index);
+	jw_raw(o, "\"", 1);
 }
 
 size_t cue_format_json(const struct cue *c, const char *const *mode_names,
     const char *const *palette_names, char *buf, size_t cap)
 {
-	struct out o = {buf, cap, 0, cap > 0};
+	struct jw o = jw_init(buf, cap);
 
 	if (c->kind == CUE_NONE || c->kind >= CUE_KIND_COUNT ||
 	    (c->kind == CUE_PARAM && !param_ok(c)) ||
 	    (c->kind == CUE_STEP && (c->u.step.step > 63 || c->u.step.prob > 100)))
 		return 0;
-	put_str(&o, "{\"type\":\"");
-	put_str(&o, kind_names[c->kind]);
-	put_char(&o, '"');
+	jw_text(&o, "{\"type\":\"");
+	jw_text(&o, kind_names[c->kind]);
+	jw_raw(&o, "\"", 1);
 	switch (c->kind) {
 	case CUE_NOTE:
-		put_str(&o, ",\"velocity\":");
-		put_uint(&o, c->u.note.velocity & 0x7F);
-		put_str(&o, ",\"pitch\":");
-		put_uint(&o, c->u.note.pitch & 0x7F);
+		jw_text(&o, ",\"velocity\":");
+		jw_int(&o, c->u.note.velocity & 0x7F);
+		jw_text(&o, ",\"pitch\":");
+		jw_int(&o, c->u.note.pitch & 0x7F);
 		break;
 	case CUE_PARAM:
-		put_str(&o, ",\"name\":");
-		put_json_str(&o, param_table[c->u.param.id].name);
-		put_str(&o, ",\"value\":");
-		put_number(&o, param_clamp(c->u.param.id, c->u.param.value));
+		jw_text(&o, ",\"name\":");
+		jw_string(&o, param_table[c->u.param.id].name);
+		jw_text(&o, ",\"value\":");
+		jw_num(&o, param_clamp(c->u.param.id, c->u.param.value), 6);
 		break;
 	case CUE_MODE:
-		put_str(&o, ",\"mode\":");
+		jw_text(&o, ",\"mode\":");
 		put_name(&o, mode_names, c->u.mode.index);
 		break;
 	case CUE_PALETTE:
-		put_str(&o, ",\"palette\":");
+		jw_text(&o, ",\"palette\":");
 		put_name(&o, palette_names, c->u.palette.index);
 		break;
 	case CUE_STEP:
-		put_str(&o, ",\"step\":");
-		put_uint(&o, c->u.step.step);
-		put_str(&o, ",\"on\":");
-		put_str(&o, c->u.step.on ? "true" : "false");
-		put_str(&o, ",\"velocity\":");
-		put_uint(&o, c->u.step.velocity & 0x7F);
-		put_str(&o, ",\"probability\":");
-		put_number(&o, c->u.step.prob / 100.0);
+		jw_text(&o, ",\"step\":");
+		jw_int(&o, c->u.step.step);
+		jw_text(&o, ",\"on\":");
+		jw_text(&o, c->u.step.on ? "true" : "false");
+		jw_text(&o, ",\"velocity\":");
+		jw_int(&o, c->u.step.velocity & 0x7F);
+		jw_text(&o, ",\"probability\":");
+		jw_num(&o, c->u.step.prob / 100.0, 6);
 		break;
 	default:
-		put_str(&o, ",\"state\":");
-		put_str(&o, c->u.idle.on ? "true" : "false");
+		jw_text(&o, ",\"state\":");
+		jw_text(&o, c->u.idle.on ? "true" : "false");
 		break;
 	}
-	put_char(&o, '}');
-	if (!o.ok)
-		return 0;
-	buf[o.len] = '\0';
-	return o.len;
+	jw_raw(&o, "}", 1);
+	return jw_end(&o);
 }

@@ -131,8 +131,11 @@ struct engine_config {
 	int n_palettes;
 };
 
-/* The built-in configuration, equal to the shipped conf/mystery-engine.conf. */
-void engine_config_default(struct engine_config *cfg);
+/* Makes any configuration safe to run: every count and index in range
+ * (engine_new and engine_reconfigure do it to their copy). */
+void engine_config_sanitize(struct engine_config *cfg);
+/* The value parameter id starts with under cfg (a choice: its first entry). */
+double engine_config_value(const struct engine_config *cfg, int id);
 
 enum command_type {
 	CMD_SET_PARAM,		/* param = value, from source */

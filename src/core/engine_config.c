@@ -1,151 +1,175 @@
 /*
- * engine_config: the built-in configuration, value for value the shipped
- * conf/mystery-engine.conf (the config loader's tests hold the two equal).
- * Pure; any thread.
+ * engine_config: what a configuration means to the engine.  Any
+ * configuration is made safe to run (every count and index in range, every
+ * value inside its parameter's range: engine_config_sanitize), and each
+ * parameter has the value it starts with under it (engine_config_value).
+ * The values themselves come from the configuration file; its built-in
+ * default is conf/mystery-engine.conf, embedded at build time.  Pure; any
+ * thread.
  */
 #include "core/engine.h"
 
-#include <string.h>
-
 #include "core/scale.h"
 
-/* A knob's own range (mapping.ccs.NAME = { cc; min; max; }), along the parameter's curve. */
-static void knob(struct engine_config *cfg, int cc, double min, double max)
+static int clampi(int v, int lo, int hi)
 {
-	struct engine_cc_range *r = &cfg->cc_range[cc];
-	r->set = true;
-	r->curve = (uint8_t)param_table[cfg->cc_param[cc]].curve;
-	r->min = min;
-	r->max = max;
+	return v < lo ? lo : v > hi ? hi : v;
 }
 
-/* How far and how often the walk moves a parameter (mutation.params.NAME). */
-static void walk(struct engine_config *cfg, int p, double min, double max, double weight,
-    double step)
+void engine_config_sanitize(struct engine_config *c)
 {
-	cfg->mut[p] = (struct engine_mutation){min, max, weight, step};
-}
-
-static void profile(struct engine_profile *p, const char *name, double tempo, double density,
-    double reverb, double cutoff, int scale_index)
-{
-	memset(p, 0, sizeof *p);
-	strncpy(p->name, name, ENGINE_NAME_MAX - 1);
-	p->value[P_TEMPO] = tempo;
-	p->value[P_DENSITY] = density;
-	p->value[P_REVERB_MIX] = reverb;
-	p->value[P_FILTER_CUTOFF] = cutoff;
-	p->mask = 1u << P_TEMPO | 1u << P_DENSITY | 1u << P_REVERB_MIX | 1u << P_FILTER_CUTOFF;
-	if (scale_index >= 0) {
-		p->value[P_SCALE_SELECT] = scale_index;
-		p->mask |= 1u << P_SCALE_SELECT;
-	}
-}
-
-void engine_config_default(struct engine_config *cfg)
-{
-	static const struct {
-		int cc, param;
-	} ccs[] = {
-		{20, P_TEMPO}, {21, P_FILTER_CUTOFF}, {22, P_REVERB_MIX}, {23, P_SWING},
-		{24, P_DENSITY}, {25, P_MASTER_VOLUME}, {50, P_SEQUENCE_LENGTH},
-		{51, P_SCALE_SELECT}, {52, P_CHAOS_LOCK}, {53, CC_RESERVED}, {60, P_MODE},
-		{61, P_PALETTE}, {62, P_DRIFT},
-	};
-	static const char *const palettes[] = {"ember", "tide", "aurora"};
-
-	memset(cfg, 0, sizeof *cfg);
-	cfg->midi_channel = 0;
+	if (c->midi_channel < 0 || c->midi_channel > 16)
+		c->midi_channel = 0;
 	for (int i = 0; i < 128; i++)
-		cfg->cc_param[i] = CC_UNMAPPED;
-	for (size_t i = 0; i < sizeof ccs / sizeof ccs[0]; i++)
-		cfg->cc_param[ccs[i].cc] = ccs[i].param;
-	/* Every knob keeps to the range the walk keeps to: none mutes the instrument. */
-	knob(cfg, 20, 60, 150);
-	knob(cfg, 21, 300, 8000);
-	knob(cfg, 22, 0, 0.9);
-	knob(cfg, 23, 0, 0.35);
-	knob(cfg, 24, 0.15, 1);
-	knob(cfg, 25, 0.3, 1);
-	knob(cfg, 50, 4, 16);
-	knob(cfg, 62, 0, 8);
-	cfg->buttons[0] = (struct engine_button){BUTTON_TRIGGER_STEP, 60, 71};
-	cfg->n_buttons = 1;
-	cfg->button_press = PRESS_ACCENT;
+		if (c->cc_param[i] >= P_COUNT ||
+		    (c->cc_param[i] < 0 && c->cc_param[i] != CC_RESERVED))
+			c->cc_param[i] = CC_UNMAPPED;
+	for (int i = 0; i < 128; i++) {
+		struct engine_cc_range *r = &c->cc_range[i];
+		if (!r->set)
+			continue;
+		int p = c->cc_param[i];
+		if (p < 0 || param_is_choice(p)) {
+			r->set = false;
+			continue;
+		}
+		r->min = param_clamp((enum param_id)p, r->min);
+		r->max = param_clamp((enum param_id)p, r->max);
+		if (r->curve > CURVE_STEPPED)
+			r->curve = param_table[p].curve;
+		if (r->curve == CURVE_EXP && !(r->min > 0))
+			r->curve = CURVE_LINEAR;
+	}
+	c->n_buttons = clampi(c->n_buttons, 0, ENGINE_MAX_BUTTONS);
+	if (c->button_press != PRESS_ADD && c->button_press != PRESS_TOGGLE)
+		c->button_press = PRESS_ACCENT;
+	c->steps = clampi(c->steps, 1, ENGINE_MAX_STEPS);
+	c->bpm = param_clamp(P_TEMPO, c->bpm);
+	c->swing = param_clamp(P_SWING, c->swing);
+	c->density = param_clamp(P_DENSITY, c->density);
+	c->drift = param_clamp(P_DRIFT, c->drift);
+	c->chaos_lock = param_clamp(P_CHAOS_LOCK, c->chaos_lock);
+	c->filter_cutoff = param_clamp(P_FILTER_CUTOFF, c->filter_cutoff);
+	c->reverb_mix = param_clamp(P_REVERB_MIX, c->reverb_mix);
+	c->master_volume = param_clamp(P_MASTER_VOLUME, c->master_volume);
+	c->attack = param_clamp(P_ATTACK, c->attack);
+	c->release = param_clamp(P_RELEASE, c->release);
+	if (!(c->max_gap_ms > 0))
+		c->max_gap_ms = 0;
+	else if (c->max_gap_ms < 2000)
+		c->max_gap_ms = 2000;
+	if (!(c->drift_period_s >= 1))
+		c->drift_period_s = 1;
+	if (c->drift_period_s > 3600)
+		c->drift_period_s = 3600;
+	c->steps_per_beat = clampi(c->steps_per_beat, 1, 16);
+	if (c->clock_source != CLOCK_SOURCE_MIDI)
+		c->clock_source = CLOCK_SOURCE_INTERNAL;
+	if (c->clock_timeout_ms < 50)
+		c->clock_timeout_ms = 50;
+	c->beats_per_bar = clampi(c->beats_per_bar, 1, 16);
+	c->root = clampi(c->root, 0, 127);
+	c->octaves = clampi(c->octaves, 1, 4);
+	if (c->quantize_scale_changes != QUANTIZE_IMMEDIATE &&
+	    c->quantize_scale_changes != QUANTIZE_BEAT)
+		c->quantize_scale_changes = QUANTIZE_BAR;
+	c->n_scales = clampi(c->n_scales, 0, ENGINE_MAX_SCALES);
+	for (int i = 0; i < c->n_scales; i++)
+		if (c->scales[i] < 0 || c->scales[i] >= SCALE_COUNT)
+			c->scales[i] = SCALE_CHROMATIC;
+	if (c->n_scales == 0) {
+		c->scales[0] = SCALE_MAJOR;
+		c->n_scales = 1;
+	}
+	if (!(c->interval_min_s >= 1))
+		c->interval_min_s = 1;
+	if (!(c->interval_max_s >= c->interval_min_s))
+		c->interval_max_s = c->interval_min_s;
+	c->max_changes_per_cycle = clampi(c->max_changes_per_cycle, 0, EVENT_MUT_MAX);
+	if (!(c->pull >= 0))
+		c->pull = 0;
+	if (c->pull > 1)
+		c->pull = 1;
+	for (int k = 0; k < P_COUNT; k++) {
+		struct engine_mutation *m = &c->mut[k];
+		m->min = param_clamp((enum param_id)k, m->min);
+		m->max = param_clamp((enum param_id)k, m->max);
+		if (!(m->weight > 0) || param_is_choice(k) || !(m->max > m->min))
+			m->weight = 0;
+		if (!(m->step > 0))
+			m->step = 0;
+		if (m->step > 1)
+			m->step = 1;
+	}
+	if (!(c->rewrites_per_min >= 0))
+		c->rewrites_per_min = 0;
+	if (c->rewrites_per_min > 600)
+		c->rewrites_per_min = 600;
+	if (!(c->moves_per_hour >= 0))
+		c->moves_per_hour = 0;
+	if (c->moves_per_hour > 3600)
+		c->moves_per_hour = 3600;
+	c->n_roots = clampi(c->n_roots, 0, ENGINE_MAX_ROOTS);
+	for (int i = 0; i < c->n_roots; i++)
+		c->roots[i] = clampi(c->roots[i], -12, 12);
+	if (c->fade_in_ms < 0)
+		c->fade_in_ms = 0;
+	if (c->fade_out_ms < 0)
+		c->fade_out_ms = 0;
+	if (c->wake_activity_ms < 0)
+		c->wake_activity_ms = 0;
+	c->n_profiles = clampi(c->n_profiles, 0, ENGINE_MAX_PROFILES);
+	for (int i = 0; i < c->n_profiles; i++) {
+		struct engine_profile *p = &c->profiles[i];
+		p->name[ENGINE_NAME_MAX - 1] = 0;
+		p->mask &= (1u << P_COUNT) - 1;
+		for (int k = 0; k < P_COUNT; k++)
+			if (p->mask & 1u << k)
+				p->value[k] = param_clamp((enum param_id)k, p->value[k]);
+	}
+	if (c->ambient_profile >= c->n_profiles || c->ambient_profile < 0)
+		c->ambient_profile = -1;
+	c->phrase_bars = clampi(c->phrase_bars, 0, 64);
+	if (!(c->idle_velocity > 0.05))
+		c->idle_velocity = 0.05;
+	if (c->idle_velocity > 1)
+		c->idle_velocity = 1;
+	int n = 0;
+	for (int i = 0; i < c->n_modes && i < ENGINE_MAX_PROFILES; i++)
+		if (c->modes[i] >= 0 && c->modes[i] < c->n_profiles)
+			c->modes[n++] = c->modes[i];
+	c->n_modes = n;
+	c->n_palettes = clampi(c->n_palettes, 0, ENGINE_MAX_PALETTES);
+	for (int i = 0; i < c->n_palettes; i++)
+		c->palettes[i][ENGINE_NAME_MAX - 1] = 0;
+}
 
-	cfg->steps = 8;
-	cfg->bpm = 110;
-	cfg->swing = 0.12;
-	cfg->density = 0.85;
-	cfg->drift = 0;
-	cfg->chaos_lock = 0.5;
-	cfg->steps_per_beat = 4;
-	cfg->beats_per_bar = 4;
-	cfg->root = 60;
-	cfg->octaves = 2;
-	cfg->quantize_scale_changes = QUANTIZE_BAR;
-	cfg->filter_cutoff = 2400;
-	cfg->reverb_mix = 0.3;
-	cfg->master_volume = 0.8;
-	cfg->attack = 0.001;
-	cfg->release = 0.3;
-	cfg->max_gap_ms = 10000;
-	cfg->drift_period_s = 30;
-	cfg->clock_out = false;
-	cfg->clock_source = CLOCK_SOURCE_INTERNAL;
-	cfg->clock_timeout_ms = 1000;
-
-	cfg->scales[0] = SCALE_MAJOR;
-	cfg->scales[1] = SCALE_MINOR;
-	cfg->scales[2] = SCALE_PENTATONIC;
-	cfg->n_scales = 3;
-
-	cfg->mutation_enabled = true;
-	cfg->interval_min_s = 30;
-	cfg->interval_max_s = 90;
-	cfg->max_changes_per_cycle = 2;
-	cfg->pull = 0.2;
-	for (int k = 0; k < P_COUNT; k++)
-		walk(cfg, k, param_table[k].min, param_table[k].max, 0, 0.1);
-	walk(cfg, P_TEMPO, 60, 150, 1, 0.06);
-	walk(cfg, P_FILTER_CUTOFF, 250, 8000, 2, 0.12);
-	walk(cfg, P_REVERB_MIX, 0, 0.9, 1.5, 0.12);
-	walk(cfg, P_SWING, 0, 0.35, 1, 0.1);
-	walk(cfg, P_DENSITY, 0.1, 1, 2, 0.1);
-	walk(cfg, P_SEQUENCE_LENGTH, 4, 16, 0.5, 0.15);
-	walk(cfg, P_CHAOS_LOCK, 0, 1, 0.5, 0.1);
-	walk(cfg, P_DRIFT, 0, 8, 0.5, 0.15);
-	cfg->rewrites_per_min = 2;
-	cfg->moves_per_hour = 1.5;
-	cfg->roots[0] = 0;
-	cfg->roots[1] = 5;
-	cfg->roots[2] = 7;
-	cfg->n_roots = 3;
-
-	cfg->idle_timeout_ms = 30000;
-	cfg->fade_in_ms = 4000;
-	cfg->fade_out_ms = 800;
-	cfg->wake_activity_ms = 1000;
-	cfg->phrase_bars = 4;
-	cfg->idle_velocity = 0.85;
-
-	profile(&cfg->profiles[0], "calm", 90, 0.6, 0.45, 1800, -1);
-	profile(&cfg->profiles[1], "mystic", 100, 0.7, 0.6, 1400, 1);
-	profile(&cfg->profiles[2], "pulse", 124, 0.9, 0.2, 3200, -1);
-	profile(&cfg->profiles[3], "ambient", 72, 0.45, 0.75, 1200, 2);
-	/* The airy pad: soft onsets, long tails; its own chaos lock so a
-	 * visitor's setting does not freeze the night. */
-	cfg->profiles[3].value[P_ATTACK] = 0.15;
-	cfg->profiles[3].value[P_RELEASE] = 2.0;
-	cfg->profiles[3].value[P_CHAOS_LOCK] = 0.5;
-	cfg->profiles[3].mask |= 1u << P_ATTACK | 1u << P_RELEASE | 1u << P_CHAOS_LOCK;
-	cfg->n_profiles = 4;
-	cfg->ambient_profile = 3;
-	cfg->modes[0] = 0;
-	cfg->modes[1] = 1;
-	cfg->modes[2] = 2;
-	cfg->n_modes = 3;
-	for (int i = 0; i < 3; i++)
-		strncpy(cfg->palettes[i], palettes[i], ENGINE_NAME_MAX - 1);
-	cfg->n_palettes = 3;
+double engine_config_value(const struct engine_config *c, int id)
+{
+	switch (id) {
+	case P_TEMPO:
+		return c->bpm;
+	case P_FILTER_CUTOFF:
+		return c->filter_cutoff;
+	case P_REVERB_MIX:
+		return c->reverb_mix;
+	case P_SWING:
+		return c->swing;
+	case P_DENSITY:
+		return c->density;
+	case P_MASTER_VOLUME:
+		return c->master_volume;
+	case P_SEQUENCE_LENGTH:
+		return c->steps;
+	case P_CHAOS_LOCK:
+		return c->chaos_lock;
+	case P_DRIFT:
+		return c->drift;
+	case P_ATTACK:
+		return c->attack;
+	case P_RELEASE:
+		return c->release;
+	default:
+		return 0;	/* scale_select, mode, palette: the first entry */
+	}
 }

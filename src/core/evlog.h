@@ -27,10 +27,4 @@ int evlog_logged(enum event_type t);
  */
 size_t evlog_format(const struct event *ev, const struct engine_config *cfg, int64_t t0,
     char *buf, size_t cap);
-/*
- * Writes v with at most `decimals` decimals (0..9), trailing zeros dropped,
- * "null" when not finite.  Returns the length; buf needs 32 bytes.
- */
-size_t evlog_number(double v, int decimals, char *buf);
-
 #endif

@@ -33,6 +33,11 @@ static const char *const source_names[SRC_COUNT] = {
 	[SRC_API] = "api", [SRC_MODE] = "mode", [SRC_DRIFT] = "drift",
 };
 
+bool param_is_choice(int id)
+{
+	return id == P_SCALE_SELECT || id == P_MODE || id == P_PALETTE;
+}
+
 int param_find(const char *name)
 {
 	for (int i = 0; i < P_COUNT; i++)

@@ -61,6 +61,9 @@ struct param_info {
 
 extern const struct param_info param_table[P_COUNT];
 
+/* Whether the parameter chooses among configured entries (scale_select,
+ * mode, palette): its range is the number of entries, it never walks. */
+bool param_is_choice(int id);
 /* Index of the parameter called name, or -1. */
 int param_find(const char *name);
 const char *param_source_name(enum param_source src);

@@ -7,8 +7,15 @@
  * full, so a `tail -f` sees lines within a few milliseconds.  A write that
  * fails (a closed pipe, a full disk) loses exactly the events in the
  * buffer: they are counted, the failure is logged once, and so is the
- * recovery when a later write succeeds.  The configuration used for names
- * is guarded by a mutex that only the writer and the control thread take.
+ * recovery when a later write succeeds.
+ *
+ * Names (scales, modes, palettes) come from the configuration in force when
+ * the event was made.  A reload reaches the sink on the worker, between two
+ * event lists (worker_reconfigure): the sink sends the new configuration to
+ * the writer through a second ring, tagged with the number of events pushed
+ * before it, and the writer switches when it reaches that event.  When that
+ * ring is full (the writer stuck on its output through several reloads) the
+ * newest configuration waits on the worker's side and goes at the next call.
  */
 #include "rt/evout.h"
 
@@ -26,16 +33,30 @@
 #include "rt/ring.h"
 
 #define EVOUT_RING 8192
+#define EVOUT_CFG_RING 4
 #define EVOUT_BUF (64 * 1024)
+
+/* A configuration for the writer, applying from event number `at` on. */
+struct evout_cfg {
+	uint64_t at;
+	struct engine_config cfg;
+};
 
 struct evout {
 	FILE *f;
 	bool own;
 	char name[256];			/* for messages: the path or "standard output" */
 	struct ring *ring;
-	struct engine_config cfg;
-	pthread_mutex_t cfg_lock;
+	struct ring *cfgs;		/* struct evout_cfg, worker -> writer */
 	int64_t base;
+	/* worker side */
+	uint64_t pushed;		/* events in the ring so far */
+	struct evout_cfg waiting;	/* a configuration cfgs had no room for */
+	bool has_waiting;
+	/* writer side */
+	struct engine_config cfg;	/* the names of the events being written */
+	uint64_t popped;
+	struct evout_cfg waiting_w;	/* scratch for take_configs */
 	pthread_t thread;
 	atomic_bool running;
 	atomic_uint_fast64_t dropped;
@@ -50,11 +71,38 @@ static void evout_events(void *ctx, const struct event *ev, size_t n, int64_t no
 {
 	struct evout *o = ctx;
 	(void)now;
+	if (o->has_waiting && ring_push(o->cfgs, &o->waiting))
+		o->has_waiting = false;
 	for (size_t i = 0; i < n; i++) {
 		if (!evlog_logged((enum event_type)ev[i].type))
 			continue;
-		if (!ring_push(o->ring, &ev[i]))
+		if (ring_push(o->ring, &ev[i]))
+			o->pushed++;
+		else
 			atomic_fetch_add(&o->dropped, 1);
+	}
+}
+
+static void evout_reconfigure(void *ctx, const struct engine_config *eng,
+			      const struct config *cfg)
+{
+	struct evout *o = ctx;
+	(void)cfg;
+	if (o->has_waiting) {	/* the older one never reached the writer */
+		o->waiting.cfg = *eng;
+		return;
+	}
+	o->waiting.at = o->pushed;
+	o->waiting.cfg = *eng;
+	o->has_waiting = !ring_push(o->cfgs, &o->waiting);
+}
+
+/* Writer: takes the configurations that apply from the next event on. */
+static void take_configs(struct evout *o)
+{
+	while (ring_peek(o->cfgs, &o->waiting_w) && o->waiting_w.at <= o->popped) {
+		ring_pop(o->cfgs, &o->waiting_w);
+		o->cfg = o->waiting_w.cfg;
 	}
 }
 
@@ -104,10 +152,11 @@ static void *evout_main(void *arg)
 	char line[2048];
 	struct event ev;
 	for (;;) {
+		take_configs(o);
 		while (ring_pop(o->ring, &ev)) {
-			pthread_mutex_lock(&o->cfg_lock);
 			size_t n = evlog_format(&ev, &o->cfg, o->base, line, sizeof line);
-			pthread_mutex_unlock(&o->cfg_lock);
+			o->popped++;
+			take_configs(o);
 			if (n == 0)
 				continue;
 			if (o->used + n > sizeof o->buf)
@@ -146,39 +195,27 @@ struct evout *evout_open(const char *path, const struct engine_config *cfg, int6
 		return NULL;
 	}
 	o->ring = ring_new(EVOUT_RING, sizeof(struct event));
-	if (!o->ring) {
-		if (o->own)
-			fclose(o->f);
-		free(o);
-		return NULL;
-	}
+	o->cfgs = ring_new(EVOUT_CFG_RING, sizeof(struct evout_cfg));
 	o->cfg = *cfg;
 	o->base = base;
-	pthread_mutex_init(&o->cfg_lock, NULL);
 	atomic_store(&o->running, true);
-	if (pthread_create(&o->thread, NULL, evout_main, o) != 0) {
-		ring_free(o->ring);
-		if (o->own)
-			fclose(o->f);
-		free(o);
-		return NULL;
-	}
-	return o;
+	if (o->ring && o->cfgs && pthread_create(&o->thread, NULL, evout_main, o) == 0)
+		return o;
+	ring_free(o->ring);
+	ring_free(o->cfgs);
+	if (o->own)
+		fclose(o->f);
+	free(o);
+	return NULL;
 }
 
 struct worker_sink evout_sink(struct evout *o)
 {
 	struct worker_sink s = {
-		.name = "events", .events = evout_events, .fill = evout_fill, .ctx = o,
+		.name = "events", .events = evout_events, .fill = evout_fill,
+		.reconfigure = evout_reconfigure, .ctx = o,
 	};
 	return s;
-}
-
-void evout_set_config(struct evout *o, const struct engine_config *cfg)
-{
-	pthread_mutex_lock(&o->cfg_lock);
-	o->cfg = *cfg;
-	pthread_mutex_unlock(&o->cfg_lock);
 }
 
 uint64_t evout_dropped(const struct evout *o)
@@ -203,6 +240,6 @@ void evout_close(struct evout *o)
 	if (o->own)
 		fclose(o->f);
 	ring_free(o->ring);
-	pthread_mutex_destroy(&o->cfg_lock);
+	ring_free(o->cfgs);
 	free(o);
 }

@@ -21,9 +21,9 @@ struct evout;
 
 /* base: CLOCK_MONOTONIC ns of engine time 0 ("t" counts from it). */
 struct evout *evout_open(const char *path, const struct engine_config *cfg, int64_t base);
-/* The sink to hand to worker_add_sink(). */
+/* The sink to hand to worker_add_sink(); a reload reaches it through the
+ * worker (worker_reconfigure). */
 struct worker_sink evout_sink(struct evout *o);
-void evout_set_config(struct evout *o, const struct engine_config *cfg);
 uint64_t evout_dropped(const struct evout *o);
 /* Events a failed write lost (a closed pipe, a full disk); each failure is
  * logged once, and so is the recovery. */

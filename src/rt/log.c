@@ -42,10 +42,8 @@
 #include "rt/ring.h"
 #include "rt/rtclock.h"
 
-#define NS_PER_S INT64_C(1000000000)
 #define IDLE_WAKE_NS (1000 * INT64_C(1000000))	/* a safety net: pushes post the semaphore */
 #define HOLD_POLL_NS (10 * INT64_C(1000000))
-#define TRUNC_MARK "..."
 
 /* Where the logger writes; owned by the logger thread once started. */
 struct sink {
@@ -83,7 +81,6 @@ static struct sink log_pending;
 static bool log_pending_set;
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
-static const char *const level_upper[] = {"ERROR", "WARN", "INFO", "DEBUG"};
 
 const char *log_level_name(enum log_level l)
 {
@@ -138,224 +135,6 @@ enum log_level log_get_level(void)
 uint64_t log_dropped(void)
 {
 	return atomic_load_explicit(&log_drops, memory_order_relaxed);
-}
-
-/* ---- formatting (any thread, no allocation) ---- */
-
-/* A bounded string builder: stops (and remembers) at the end of buf. */
-struct out {
-	char *buf;
-	size_t size, len;
-	bool full;
-};
-
-static void put(struct out *o, const char *s, size_t n)
-{
-	if (o->full || o->size == 0)
-		return;
-	if (o->len + n + 1 > o->size) {
-		o->full = true;
-		return;
-	}
-	memcpy(o->buf + o->len, s, n);
-	o->len += n;
-	o->buf[o->len] = '\0';
-}
-
-static void puts_(struct out *o, const char *s)
-{
-	put(o, s, strlen(s));
-}
-
-/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0];
-	size_t len;
-	unsigned char lo = 0x80, hi = 0xBF;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF)
-		len = 2;
-	else if (c >= 0xE0 && c <= 0xEF)
-		len = 3;
-	else if (c >= 0xF0 && c <= 0xF4)
-		len = 4;
-	else
-		return 0;
-	if (c == 0xE0)
-		lo = 0xA0;
-	else if (c == 0xED)
-		hi = 0x9F;
-	else if (c == 0xF0)
-		lo = 0x90;
-	else if (c == 0xF4)
-		hi = 0x8F;
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < len; i++)
-		if (s[i] < 0x80 || s[i] > 0xBF)
-			return 0;
-	return len;
-}
-
-/* s as the inside of a JSON string: escapes, invalid UTF-8 as U+FFFD. */
-static void put_json_string(struct out *o, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s);
-	char esc[8];
-	while (n > 0) {
-		size_t k = utf8_seq(p, n);
-		if (k == 0) {
-			puts_(o, "\\ufffd");
-			k = 1;
-		} else if (k > 1) {
-			put(o, (const char *)p, k);
-		} else if (*p == '"') {
-			puts_(o, "\\\"");
-		} else if (*p == '\\') {
-			puts_(o, "\\\\");
-		} else if (*p == '\n') {
-			puts_(o, "\\n");
-		} else if (*p == '\r') {
-			puts_(o, "\\r");
-		} else if (*p == '\t') {
-			puts_(o, "\\t");
-		} else if (*p < 0x20 || *p == 0x7f) {
-			snprintf(esc, sizeof esc, "\\u%04x", *p);
-			puts_(o, esc);
-		} else {
-			put(o, (const char *)p, 1);
-		}
-		p += k;
-		n -= k;
-	}
-}
-
-/* s for a terminal: one line, control characters visible as escapes. */
-static void put_human_string(struct out *o, const char *s)
-{
-	char esc[8];
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '\n') {
-			puts_(o, "\\n");
-		} else if (*p == '\t') {
-			puts_(o, "\\t");
-		} else if (*p == '\r') {
-			puts_(o, "\\r");
-		} else if (*p < 0x20 || *p == 0x7f) {
-			snprintf(esc, sizeof esc, "\\x%02x", *p);
-			puts_(o, esc);
-		} else {
-			put(o, (const char *)p, 1);
-		}
-	}
-}
-
-static void split_time(int64_t ns, time_t *sec, int *ms)
-{
-	int64_t s = ns / NS_PER_S, rem = ns % NS_PER_S;
-	if (rem < 0) {
-		s--;
-		rem += NS_PER_S;
-	}
-	*sec = (time_t)s;
-	*ms = (int)(rem / 1000000);
-}
-
-enum log_level log_level_clamp(int l)
-{
-	return l < LOG_ERROR ? LOG_ERROR : l > LOG_DEBUG ? LOG_DEBUG : (enum log_level)l;
-}
-
-size_t log_format_json(const struct log_record *r, char *buf, size_t size)
-{
-	struct out o = {buf, size, 0, false};
-	char head[64];
-	time_t sec;
-	int ms;
-	struct tm tm;
-	if (size)
-		buf[0] = '\0';
-	split_time(r->ts_ns, &sec, &ms);
-	gmtime_r(&sec, &tm);
-	snprintf(head, sizeof head, "{\"ts\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03dZ\",\"level\":\"",
-		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		 ms);
-	puts_(&o, head);
-	puts_(&o, level_names[log_level_clamp(r->level)]);
-	puts_(&o, "\",\"event\":\"");
-	put_json_string(&o, r->event);
-	puts_(&o, "\",\"msg\":\"");
-	put_json_string(&o, r->msg);
-	puts_(&o, r->truncated ? TRUNC_MARK "\",\"truncated\":true}\n" : "\"}\n");
-	return o.len;
-}
-
-size_t log_format_human(const struct log_record *r, char *buf, size_t size)
-{
-	struct out o = {buf, size, 0, false};
-	char head[48];
-	time_t sec;
-	int ms;
-	struct tm tm;
-	if (size)
-		buf[0] = '\0';
-	split_time(r->ts_ns, &sec, &ms);
-	localtime_r(&sec, &tm);
-	snprintf(head, sizeof head, "%02d:%02d:%02d.%03d %-5s ", tm.tm_hour, tm.tm_min, tm.tm_sec,
-		 ms, level_upper[log_level_clamp(r->level)]);
-	puts_(&o, head);
-	put_human_string(&o, r->event);
-	puts_(&o, ": ");
-	put_human_string(&o, r->msg);
-	puts_(&o, r->truncated ? TRUNC_MARK "\n" : "\n");
-	return o.len;
-}
-
-/* Cut a string of length len back so it does not end inside a UTF-8
- * sequence that vsnprintf() truncated. */
-static void trim_partial_utf8(char *s, size_t len)
-{
-	size_t i = len, back = 0;
-	while (i > 0 && back < 3 && ((unsigned char)s[i - 1] & 0xC0) == 0x80) {
-		i--;
-		back++;
-	}
-	if (i == 0)
-		return;
-	unsigned char lead = (unsigned char)s[i - 1];
-	size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
-	if (need > 1 && back + 1 < need)
-		s[i - 1] = '\0';
-}
-
-void log_record_set(struct log_record *r, enum log_level l, const char *event,
-		    const char *fmt, va_list ap)
-{
-	r->ts_ns = rtclock_real_ns();
-	r->level = log_level_clamp((int)l);
-	r->truncated = 0;
-	if (!event || !*event)
-		event = "-";
-	size_t n = strlen(event);
-	if (n >= LOG_EVENT_MAX)
-		n = LOG_EVENT_MAX - 1;
-	memcpy(r->event, event, n);
-	r->event[n] = '\0';
-	if (n == LOG_EVENT_MAX - 1)
-		trim_partial_utf8(r->event, n);
-	r->msg[0] = '\0';
-	if (!fmt)
-		return;
-	int m = vsnprintf(r->msg, sizeof r->msg, fmt, ap);
-	if (m < 0) {
-		snprintf(r->msg, sizeof r->msg, "(bad format \"%.64s\")", fmt);
-	} else if ((size_t)m >= sizeof r->msg) {
-		r->truncated = 1;
-		trim_partial_utf8(r->msg, sizeof r->msg - 1);
-	}
 }
 
 /* The synchronous path: one write of one human line to stderr. */
@@ -559,8 +338,7 @@ static void drain(struct sink *s)
 
 static void wait_wake(int64_t ns)
 {
-	int64_t t = rtclock_mono_ns() + ns;
-	struct timespec ts = {.tv_sec = (time_t)(t / NS_PER_S), .tv_nsec = (long)(t % NS_PER_S)};
+	struct timespec ts = rtclock_timespec(rtclock_mono_ns() + ns);
 	while (sem_clockwait(&log_wake, CLOCK_MONOTONIC, &ts) < 0 && errno == EINTR)
 		;
 }

@@ -16,26 +16,16 @@
 
 #include "core/engine.h"
 #include "core/midi.h"
+#include "rt/link.h"
 
 #define SNAP_MUT_MAX 32		/* mutation changes kept, newest first */
+#define SNAP_PATH_MAX 1040	/* a configured directory, with room for a subfolder */
 
 struct snap_mutation {
 	int64_t t;		/* ns since start */
 	uint8_t param;		/* enum param_id */
 	double from, to;
 };
-
-/* Link states shared by MIDI in, the synth server and the LED port. */
-enum snap_link {
-	SNAP_LINK_OFF,		/* not configured */
-	SNAP_LINK_WAITING,	/* configured, not yet connected */
-	SNAP_LINK_CONNECTED,
-	SNAP_LINK_RECONNECTING,
-	SNAP_LINK_ERROR,	/* repeated failures; still retrying slowly */
-	SNAP_LINK_COUNT
-};
-
-const char *snap_link_name(enum snap_link l);
 
 struct snapshot {
 	uint64_t seq;			/* increments with every publication */
@@ -51,7 +41,7 @@ struct snapshot {
 	int n_palettes;
 
 	/* links */
-	uint8_t link_midi, link_synth, link_led;	/* enum snap_link */
+	uint8_t link_midi, link_synth, link_led;	/* enum link_state */
 	char midi_port[64];
 
 	/* MIDI input */
@@ -94,7 +84,7 @@ struct snapshot {
 	int n_mut;
 
 	/* MIDI out (clock and notes) */
-	uint8_t link_midi_out;			/* enum snap_link */
+	uint8_t link_midi_out;			/* enum link_state */
 	uint64_t midi_out_messages, midi_out_dropped;
 	int64_t midi_out_late_p99;		/* written after their time, ns */
 	/* Filled by the reader's side, not the worker: the last warning or
@@ -115,8 +105,12 @@ struct snapshot {
 	char audio_card[80];		/* its id when chosen, else what synth.audio_device asks */
 	char audio_seen[160];		/* the cards seen: "0 vc4hdmi0 (hdmi), 2 Headphones (headphones)" */
 	/* MIDI clock on a port of its own (midi.clock_input_port) */
-	uint8_t link_clock_in;			/* enum snap_link; OFF: the MIDI input's */
+	uint8_t link_clock_in;			/* enum link_state; OFF: the MIDI input's */
 	uint64_t clock_in_reconnects;
+
+	/* where presets are loaded from and saved to, as the running
+	 * configuration says (it changes with a reload) */
+	char preset_dir[SNAP_PATH_MAX];
 };
 
 #endif

@@ -54,6 +54,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
+#include <semaphore.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,15 +86,6 @@
 #define WORKER_CMD_RING 256	/* command ring capacity */
 #define WORKER_START_MARGIN_NS (10 * NS_PER_MS)	/* first step after start + look-ahead */
 
-static const char *const link_names[SNAP_LINK_COUNT] = {
-	"off", "waiting", "connected", "reconnecting", "error",
-};
-
-const char *snap_link_name(enum snap_link l)
-{
-	return (unsigned)l < SNAP_LINK_COUNT ? link_names[l] : "unknown";
-}
-
 struct worker {
 	struct engine *engine;
 	struct engine_config cfg;		/* the active one, for names */
@@ -123,8 +115,10 @@ struct worker {
 	struct snapshot snap;			/* the worker's working copy */
 	pthread_mutex_t read_lock;		/* readers only: never the worker */
 
-	/* hand-over of a new configuration */
+	/* hand-over of a new configuration (worker_reconfigure) */
 	_Atomic(const struct engine_config *) pending_cfg;
+	const struct config *pending_whole;	/* written before pending_cfg */
+	sem_t cfg_applied;			/* posted by the worker once applied */
 	pthread_mutex_t cfg_lock;		/* control thread only */
 
 	struct hist latency, lateness;
@@ -150,6 +144,7 @@ struct worker *worker_new(struct engine *e, const struct engine_config *cfg,
 	if (!w)
 		return NULL;
 	w->bell_fd = w->timer_fd = w->snap_fd = -1;
+	sem_init(&w->cfg_applied, 0, 0);
 	w->engine = e;
 	w->cfg = *cfg;
 	w->inq = inq;
@@ -278,19 +273,33 @@ bool worker_snapshot(struct worker *w, struct snapshot *out)
 	return ok && out->seq > 0;
 }
 
-void worker_reconfigure(struct worker *w, const struct engine_config *cfg)
+static void snapshot_names(struct worker *w);
+
+/* Engine, names and sinks take eng and cfg: the worker's thread, or the
+ * caller's while the worker is not running. */
+static void apply_config(struct worker *w, const struct engine_config *eng,
+			 const struct config *cfg)
+{
+	engine_reconfigure(w->engine, eng);
+	w->cfg = *eng;
+	snapshot_names(w);
+	for (int i = 0; i < w->n_sinks; i++)
+		if (w->sinks[i].reconfigure)
+			w->sinks[i].reconfigure(w->sinks[i].ctx, &w->cfg, cfg);
+}
+
+void worker_reconfigure(struct worker *w, const struct engine_config *eng,
+			const struct config *cfg)
 {
 	pthread_mutex_lock(&w->cfg_lock);
 	if (!atomic_load(&w->running)) {
-		engine_reconfigure(w->engine, cfg);
-		w->cfg = *cfg;
+		apply_config(w, eng, cfg);
 	} else {
-		atomic_store(&w->pending_cfg, cfg);
+		w->pending_whole = cfg;
+		atomic_store(&w->pending_cfg, eng);
 		worker_doorbell(w);
-		while (atomic_load(&w->pending_cfg) != NULL) {
-			struct timespec ts = {0, 1000000};
-			nanosleep(&ts, NULL);
-		}
+		while (sem_wait(&w->cfg_applied) != 0 && errno == EINTR)
+			;
 	}
 	pthread_mutex_unlock(&w->cfg_lock);
 }
@@ -489,10 +498,9 @@ static void tick(struct worker *w, int64_t now)
 	atomic_fetch_add(&w->heartbeat, 1);
 	const struct engine_config *pc = atomic_load(&w->pending_cfg);
 	if (pc) {
-		engine_reconfigure(w->engine, pc);
-		w->cfg = *pc;
-		snapshot_names(w);
+		apply_config(w, pc, w->pending_whole);
 		atomic_store(&w->pending_cfg, NULL);
+		sem_post(&w->cfg_applied);
 	}
 
 	size_t n_midi = take_inputs(w, now, arrivals, WORKER_IN_CAP);
@@ -700,5 +708,6 @@ void worker_free(struct worker *w)
 		close(w->snap_fd);
 	pthread_mutex_destroy(&w->read_lock);
 	pthread_mutex_destroy(&w->cfg_lock);
+	sem_destroy(&w->cfg_applied);
 	free(w);
 }

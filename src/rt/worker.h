@@ -24,6 +24,7 @@
 #include "rt/hist.h"
 #include "rt/snapshot.h"
 
+struct config;
 struct inq;
 struct ring;
 
@@ -42,6 +43,11 @@ struct worker_sink {
 	 * if none; the worker then calls events (n = 0) at the latest; asked
 	 * after every loop */
 	int64_t (*next_due)(void *ctx);
+	/* A reload: from this loop on the engine plays eng, and cfg is the
+	 * whole configuration it came with (NULL when the caller has none).
+	 * Called between two event lists, before the first one made with the
+	 * new configuration; both stay valid until the next reload. */
+	void (*reconfigure)(void *ctx, const struct engine_config *eng, const struct config *cfg);
 	void *ctx;
 };
 
@@ -97,9 +103,17 @@ void worker_doorbell(struct worker *w);
  * yields the older copy).  Readers' threads only, never the worker. */
 #define WORKER_SNAPSHOT_WAIT_MS 50
 bool worker_snapshot(struct worker *w, struct snapshot *out);
-/* Hands a new engine configuration to the worker and waits (the caller,
- * never the worker) until it applies; cfg may be freed afterwards. */
-void worker_reconfigure(struct worker *w, const struct engine_config *cfg);
+/*
+ * A reload, the one way a new configuration reaches the running instrument:
+ * the worker takes it between two loops like any other input, gives eng to
+ * the engine and then hands eng and cfg to every sink's reconfigure, so the
+ * engine, the snapshot's names and every sink change at the same point of
+ * the event list.  The caller (never the worker) waits until it has; eng
+ * may be freed afterwards (the worker keeps a copy), cfg must stay valid
+ * until the next reload returns (the worker does not read it).
+ */
+void worker_reconfigure(struct worker *w, const struct engine_config *eng,
+			const struct config *cfg);
 
 /* Engine time 0 in CLOCK_MONOTONIC ns. */
 int64_t worker_base(const struct worker *w);

@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "core/param.h"
-#include "rt/ctl_client.h"
+#include "ops/ctl_client.h"
 #include "ui/ctl_cmd.h"
 #include "ui/tui.h"
 

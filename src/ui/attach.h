@@ -13,8 +13,8 @@
 
 #include <stdbool.h>
 
-#include "rt/cli.h"
-#include "rt/config.h"
+#include "cfg/cli.h"
+#include "cfg/config.h"
 
 /* `mystery-engine attach`: returns the exit status (enum ctl_status). */
 int attach_main(const struct config *cfg, const struct cli_options *opts);

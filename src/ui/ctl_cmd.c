@@ -21,9 +21,9 @@
 
 #include "core/param.h"
 #include "core/scale.h"
-#include "rt/ctl_client.h"
-#include "rt/metrics.h"
-#include "rt/preset.h"
+#include "ops/ctl_client.h"
+#include "ops/metrics.h"
+#include "ops/preset.h"
 #include "rt/rtclock.h"
 #include "ui/fmt.h"
 #include "ui/glyphs.h"
@@ -165,8 +165,8 @@ static int cmd_status(struct ctl_run *r)
 	printf("mystery-engine pid %d, configuration %s\n", (int)w->pid, w->config);
 	printf("%s  %s  %s %s  mode %.*s  up %s\n", fmt_run_state(e), tempo, root,
 	       scale_name(e->scale), (int)sizeof e->playing, e->playing, up);
-	printf("links: midi %s, scsynth %s, leds %s\n", snap_link_name(s->link_midi),
-	       snap_link_name(s->link_synth), snap_link_name(s->link_led));
+	printf("links: midi %s, scsynth %s, leds %s\n", link_state_name(s->link_midi),
+	       link_state_name(s->link_synth), link_state_name(s->link_led));
 	printf("notes %llu played, %llu late bundles; voices %d/%d; worker cpu %s\n",
 	       (unsigned long long)s->notes_played, (unsigned long long)s->late_bundles,
 	       s->voices_active, s->voices_max, cpu);

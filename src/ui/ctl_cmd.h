@@ -12,8 +12,8 @@
 #ifndef ME_UI_CTL_CMD_H
 #define ME_UI_CTL_CMD_H
 
-#include "rt/cli.h"
-#include "rt/config.h"
+#include "cfg/cli.h"
+#include "cfg/config.h"
 
 int ctl_cmd_main(const struct config *cfg, const struct cli_options *opts);
 

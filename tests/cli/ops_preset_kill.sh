@@ -8,7 +8,11 @@ hammer=${top_builddir:-.}/tests/tools/preset_hammer
 [ -x "$hammer" ] || { echo "FAIL: $hammer is not built"; exit 1; }
 work=$(mktemp -d)
 pid=
-cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$work"; }
+cleanup() {
+	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
+	[ -n "${HAMMER_PID:-}" ] && kill -9 "$HAMMER_PID" 2>/dev/null
+	rm -rf "$work"
+}
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 dir=$work/presets
@@ -16,25 +20,29 @@ dir=$work/presets
 "$hammer" once "$dir" evening || fail "the first save failed"
 RANDOM=7	# reproducible delays
 seen_a=0 seen_b=0
+# One hammer answers every round: `save` forks a saver and names it, `check`
+# loads the preset once the saver is gone (a fork per round rather than two
+# program starts).
+coproc HAMMER { exec "$hammer" serve "$dir" evening; }
 for i in $(seq 1 200); do
-	# Kill at a random moment after the saving has begun (a sanitizer
-	# build takes longer to start than the whole delay range).
-	exec 3< <(exec "$hammer" save "$dir" evening)
-	pid=$!
-	read -r -t 10 -u 3 started || fail "the saver did not start"
+	# Kill at a random moment after the saving has begun.
+	echo save >&"${HAMMER[1]}"
+	read -r -t 10 -u "${HAMMER[0]}" word pid || fail "the saver did not start"
+	[ "$word" = saving ] || fail "the saver did not start: $word $pid"
 	sleep "0.0$(printf %02d $((RANDOM % 21)))"
 	kill -9 "$pid"
-	exec 3<&-
-	wait "$pid" 2>/dev/null || true
 	pid=
-	got=$("$hammer" check "$dir" evening 2>"$work/err") ||
-		fail "after kill $i the preset does not load: $(cat "$work/err")"
+	echo check >&"${HAMMER[1]}"
+	read -r -t 10 -u "${HAMMER[0]}" got || fail "no answer after kill $i"
 	case $got in
 	A) seen_a=$((seen_a + 1)) ;;
 	B) seen_b=$((seen_b + 1)) ;;
+	error*) fail "after kill $i the preset does not load: ${got#error }" ;;
 	*) fail "after kill $i: unexpected '$got'" ;;
 	esac
 done
+eval "exec ${HAMMER[1]}>&-"
+wait "$HAMMER_PID" 2>/dev/null || true
 # Both contents must have been caught: the kills landed during saving.
 [ "$seen_a" -gt 0 ] && [ "$seen_b" -gt 0 ] ||
 	fail "kills never interrupted the alternation (A $seen_a, B $seen_b)"

@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "core/param.h"
-#include "rt/ctl_client.h"
+#include "ops/ctl_client.h"
 #include "rt/rtclock.h"
 
 static int usage(void)

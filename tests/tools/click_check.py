@@ -10,7 +10,7 @@ scale units), which a bend or a step of the waveform makes large and a
 smooth signal keeps small.  A plain sample-to-sample step is no measure: a
 bright steady note has larger steps than a soft attack.
 
-The score (the scsynth NRT score the render wrote, src/rt/osc_score.c) says
+The score (the scsynth NRT score the render wrote, src/synth/osc_score.c) says
 what the server was told and when.  Its messages make the points where a
 click could happen:
   onset   /s_new me_voice: a note starts (its attack is not measured)

@@ -20,9 +20,9 @@
 
 #include "core/param.h"
 #include "rt/hist.h"
-#include "rt/http.h"
+#include "ops/http.h"
 #include "rt/log.h"
-#include "rt/preset.h"
+#include "ops/preset.h"
 
 struct fake {
 	pthread_mutex_t lock;
@@ -151,7 +151,7 @@ int main(int argc, char **argv)
 		f.snap.eng.steps[k] = (struct engine_step){0.8, (int8_t)(k % 7), 96, 0.5, 1};
 		f.snap.eng.step_fired_t[k] = -1;
 	}
-	f.snap.link_midi = SNAP_LINK_CONNECTED;
+	f.snap.link_midi = LINK_CONNECTED;
 	f.snap.voices_max = 16;
 	f.snap.inq_cap = 1024;
 	f.latency = hist_new();

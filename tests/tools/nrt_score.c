@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "rt/osc_score.h"
+#include "synth/osc_score.h"
 
 static void usage(void)
 {

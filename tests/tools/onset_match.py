@@ -7,7 +7,7 @@ The recording (mystery-engine --record, or render --wav) and the event log
 (--events) have different clocks: the recording counts samples from the
 moment the recorder started, the log counts seconds from the engine's time
 0.  This tool finds the note onsets in the WAV (tests/tools/wav_onsets, the
-detector of src/rt/wav.c: isolated notes only), pairs them with the log's
+detector of tests/lib/wav.c: isolated notes only), pairs them with the log's
 "note" lines and prints how far each onset lies from its intended sample.
 
 Pairing.  A note played by a performer (a "note" line with the same t as an

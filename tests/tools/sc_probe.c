@@ -22,8 +22,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "rt/sc_link.h"
-#include "rt/synthdef.h"
+#include "rt/rtclock.h"
+#include "synth/sc_link.h"
+#include "synth/synthdef.h"
 
 #define TRIAL_GROUP 2000
 #define TRIAL_NODE 2001
@@ -165,31 +166,23 @@ static int cmd_record(struct sc_link *l, const char *path, int n, int interval_m
 
 	int64_t interval = (int64_t)interval_ms * 1000000;
 	int64_t lead = (int64_t)lead_ms * 1000000;
-	int64_t t0 = sc_link_now_ns() + lead + 200000000;
+	int64_t t0 = rtclock_mono_ns() + lead + 200000000;
 	int64_t min_ahead = INT64_MAX;
 	for (int k = 0; k < n && !rc; k++) {
 		int64_t target = t0 + k * interval;
 		sleep_until(target - lead);
-		lo_bundle b = lo_bundle_new(sc_link_timetag(target));
 		lo_message m = lo_message_new();
-		int64_t ahead = target - sc_link_now_ns();
+		const char *s_new = "/s_new";
+		int64_t ahead = target - rtclock_mono_ns();
 		if (ahead < min_ahead)
 			min_ahead = ahead;
-		if (!b || !m) {
-			fprintf(stderr, "sc_probe: out of memory\n");
-			rc = 2;
-		} else {
+		if (m)
 			lo_message_add(m, "siiisfsfsfsfsf", synthdef_names[0], -1, 0,
 			               SYNTHDEF_GROUP_VOICES, "freq",
 			               (float)synthdef_freq_of(60 + k % 12), "amp", 0.3f, "dur",
 			               0.05f, "cutoff", 16000.0f, "rel", 0.05f);
-			lo_bundle_add_message(b, "/s_new", m);
-			rc = check(l, sc_link_send_bundle(l, b), "bundle");
-		}
-		if (b)
-			lo_bundle_free_recursive(b);
-		else if (m)
-			lo_message_free(m);
+		/* a NULL message (out of memory) fails the send */
+		rc = check(l, sc_link_send_timed(l, sc_link_timetag(target), 1, &s_new, &m), "bundle");
 	}
 	/* scsynth's estimate of the device's rate against the wall clock maps
 	 * the timetags to samples: report it with the spacing */

@@ -27,8 +27,9 @@
 
 #include "rt/log.h"
 #include "rt/rtclock.h"
-#include "rt/synth.h"
-#include "rt/wav.h"
+#include "cfg/config.h"
+#include "synth/synth.h"
+#include "../lib/wav.h"
 
 #define MS INT64_C(1000000)
 #define MAX_NOTES 20000
@@ -256,7 +257,14 @@ static int alive(int pid)
 int main(int argc, char **argv)
 {
 	struct synth_settings set;
-	synth_settings_default(&set);
+	struct config builtin;
+	struct config_errors errs = {0};
+	if (config_load(&builtin, CONFIG_BUILTIN, NULL, 0, &errs) != CONFIG_OK) {
+		fprintf(stderr, "synth_drive: the built-in configuration does not load\n");
+		return 2;
+	}
+	config_errors_free(&errs);
+	synth_settings_from_config(&set, &builtin);
 	double seconds = 10, step_ms = 500, swing = 0, kill_every = 0;
 	double kill_at[MAX_KILLS];
 	int n_kill_at = 0, live_every = 4, do_check = 0, burst = 0;
@@ -414,7 +422,7 @@ int main(int argc, char **argv)
 		uint64_t dropped = st.dropped;
 		synth_events(s, &ev, 1, now);
 		synth_status(s, &st);
-		if (st.dropped == dropped && st.link == SYNTH_LINK_READY)
+		if (st.dropped == dropped && st.link == LINK_CONNECTED)
 			nt->part = (int)st.record_part;
 		nt->at = ev.t + (nt->live ? lat : 0);
 		if (pending && st.restarts > restarts_at_kill &&
@@ -430,7 +438,7 @@ int main(int argc, char **argv)
 		for (int w = 0; w < 500 && pending && !got_signal; w++) {
 			rtclock_sleep_until(rtclock_mono_ns() + 10 * MS);
 			synth_status(s, &st);
-			if (st.link == SYNTH_LINK_READY && st.restarts > restarts_at_kill) {
+			if (st.link == LINK_CONNECTED && st.restarts > restarts_at_kill) {
 				ready_ms[n_kills] = (st.ready_ns - kill_t[n_kills]) / 1000;
 				sound_ms[n_kills] = -1;
 				n_kills++;

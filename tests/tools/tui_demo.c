@@ -26,6 +26,7 @@
 
 #include "core/engine.h"
 #include "core/param.h"
+#include "cfg/config.h"
 #include "rt/evout.h"
 #include "rt/hist.h"
 #include "rt/worker.h"
@@ -101,7 +102,14 @@ int main(int argc, char **argv)
 	struct engine_config cfg;
 	uint64_t seed = 1;
 	int opt;
-	engine_config_default(&cfg);
+	struct config builtin;
+	struct config_errors errs = {0};
+	if (config_load(&builtin, CONFIG_BUILTIN, NULL, 0, &errs) != CONFIG_OK) {
+		fprintf(stderr, "tui_demo: the built-in configuration does not load\n");
+		return 1;
+	}
+	config_errors_free(&errs);
+	cfg = builtin.engine;
 	while ((opt = getopt(argc, argv, "o:e:t:n:f:p:s:aCm")) != -1) {
 		switch (opt) {
 		case 'o':

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "rt/wav.h"
+#include "../lib/wav.h"
 
 int main(int argc, char **argv)
 {
