@@ -18,7 +18,7 @@
  * device is taken for a HAT.
  *
  * audio_card_select() is called by the start-up thread and by the audio
- * stack's supervisor threads (synth_sc.c), so the published status is
+ * stack's supervisor threads (synth_sc_stack.c), so the published status is
  * written under a mutex of its own and handed to the worker through a
  * triple buffer (pub.h): the worker never waits.
  */

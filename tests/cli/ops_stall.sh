@@ -63,7 +63,7 @@ attempt() {
 	[ "$skipped" -ge 6 ] && [ "$skipped" -le 9 ] ||
 		e2e_fail "skipped_steps_total $skipped after a 4 s stall of a 0.5 s grid"
 	grep -q '"event":"stall"' "$log" || e2e_fail "the stall is not in the log"
-	# the engine's own stall is no fault of the server (synth_sc.c, synth_health_resume):
+	# the engine's own stall is no fault of the server (synth_sc_ctl.c, synth_health_resume):
 	# the server is kept and the recording stays one whole file
 	! grep -qE '"event":"synth\.(lost|health)"' "$log" ||
 		e2e_fail "the engine's own stall was taken for a hung server: $(grep -E '"event":"synth\.(lost|health)"' "$log" | head -1)"
