@@ -376,6 +376,20 @@ static void init_attrs(struct console *c)
 	c->attr[R_HOTKEY] = COLOR_PAIR(6);
 }
 
+/* Leaves the terminal: ends curses on it (when it got that far) and closes
+ * the console's own streams. */
+static void close_terminal(struct console *c)
+{
+	if (c->screen) {
+		endwin();
+		delscreen(c->screen);
+		c->screen = NULL;
+	}
+	fclose(c->in);
+	fclose(c->out);
+	c->in = c->out = NULL;
+}
+
 static int tui_init(struct console *c)
 {
 	int in = dup(c->in_fd), out = dup(c->out_fd);
@@ -397,9 +411,7 @@ static int tui_init(struct console *c)
 	}
 	c->screen = newterm(NULL, c->out, c->in);
 	if (!c->screen) {
-		fclose(c->in);
-		fclose(c->out);
-		c->in = c->out = NULL;
+		close_terminal(c);
 		return CONSOLE_ERR_TERM;
 	}
 	set_term(c->screen);
@@ -407,12 +419,7 @@ static int tui_init(struct console *c)
 	 * one long line: no console on it */
 	const char *cup = tigetstr("cup");
 	if (!cup || cup == (const char *)-1 || tigetflag("hc") > 0) {
-		endwin();
-		delscreen(c->screen);
-		c->screen = NULL;
-		fclose(c->in);
-		fclose(c->out);
-		c->in = c->out = NULL;
+		close_terminal(c);
 		return CONSOLE_ERR_NOCURSOR;
 	}
 	set_escdelay(25);
@@ -435,12 +442,7 @@ static void tui_end(struct console *c)
 	if (c->keys)
 		delwin(c->keys);
 	c->keys = NULL;
-	endwin();
-	delscreen(c->screen);
-	c->screen = NULL;
-	fclose(c->in);
-	fclose(c->out);
-	c->in = c->out = NULL;
+	close_terminal(c);
 }
 
 static void ready(struct console *c, int err)
