@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -194,7 +195,35 @@ static void test_thread(void)
 	close(fd);
 }
 
+/* The serial opener the LED port and the MIDI output use: a missing device
+ * says why (without its name: the log line names it); a FIFO with a reader
+ * opens for writing. */
+static void test_serial_open(void)
+{
+	char path[512], why[256] = "";
+	snprintf(path, sizeof path, "%s/reopen_missing", testlib_tmpdir());
+	struct reopen_serial sp = {path, 31250};
+	CU_ASSERT_EQUAL(reopen_serial_open(&sp, why, sizeof why), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "No such file"));
+	CU_ASSERT_PTR_NULL(strstr(why, path));
+
+	snprintf(path, sizeof path, "%s/reopen_fifo", testlib_tmpdir());
+	CU_ASSERT_EQUAL_FATAL(mkfifo(path, 0600), 0);
+	int rd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	CU_ASSERT_FATAL(rd >= 0);
+	int fd = reopen_serial_open(&sp, why, sizeof why);
+	CU_ASSERT(fd >= 0);
+	CU_ASSERT_EQUAL(write(fd, "x", 1), 1);
+	char c = 0;
+	CU_ASSERT_EQUAL(read(rd, &c, 1), 1);
+	CU_ASSERT_EQUAL(c, 'x');
+	close(fd);
+	close(rd);
+	unlink(path);
+}
+
 TEST_SUITE(reopen, NULL, NULL,
+    TEST_CASE(test_serial_open),
     TEST_CASE(test_backoff_until_open),
     TEST_CASE(test_lost_and_reopened),
     TEST_CASE(test_flapping_port_no_fast_retry),

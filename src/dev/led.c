@@ -47,7 +47,6 @@
 #include "rt/rtclock.h"
 #include "dev/devspec.h"
 #include "dev/reopen.h"
-#include "dev/serial.h"
 
 #define OUT_MAX (CUE_JSON_MAX > CUE_FRAME_MAX ? CUE_JSON_MAX : CUE_FRAME_MAX)
 
@@ -59,8 +58,8 @@ struct led_ops {
 	size_t (*encode)(const struct led *l, const struct cue *c, uint8_t *buf, size_t cap);
 	/* Writes on fd: bytes written, or -1 with errno. */
 	ssize_t (*send)(struct led *l, int fd, const uint8_t *buf, size_t n);
-	/* Reconnect thread: opens the port (ctx: the struct led); fd or -1
-	 * (why says why). */
+	/* Reconnect thread: opens the port (ctx: the led's struct
+	 * reopen_serial); fd or -1 (why says why).  NULL: no reconnects. */
 	int (*connect)(void *ctx, char *why, size_t cap);
 	int stream;		/* 1: a byte stream (partial writes); 0: datagrams */
 };
@@ -87,6 +86,7 @@ struct led {
 
 	/* the reconnect thread (serial), its link state and reconnects */
 	struct reopen rc;
+	struct reopen_serial dev;	/* path and baud, for the thread */
 	int rc_ready;
 
 	_Atomic uint64_t cues, frames, coalesced, dropped_param, dropped_note, dropped_offline,
@@ -126,16 +126,6 @@ static ssize_t fd_send(struct led *l, int fd, const uint8_t *buf, size_t n)
 	return write(fd, buf, n);
 }
 
-static int serial_connect(void *ctx, char *why, size_t cap)
-{
-	struct led *l = ctx;
-	enum serial_err e;
-	int fd = serial_open(l->path, l->baud, SERIAL_WRITE, &e);
-	if (fd < 0)
-		snprintf(why, cap, "%s (%s)", serial_strerror(e), strerror(errno));
-	return fd;
-}
-
 static size_t udp_encode(const struct led *l, const struct cue *c, uint8_t *buf, size_t cap)
 {
 	return cue_format_json(c, l->name_ptr[0], l->name_ptr[1], (char *)buf, cap);
@@ -151,7 +141,7 @@ static const struct led_ops serial_ops = {
 	.name = "serial",
 	.encode = serial_encode,
 	.send = fd_send,
-	.connect = serial_connect,
+	.connect = reopen_serial_open,
 	.stream = 1,
 };
 
@@ -287,9 +277,10 @@ struct led *led_open(const char *spec, int max_rate, const struct led_options *o
 	char name[sizeof l->path + 16], opened[32];
 	snprintf(name, sizeof name, "LED port %s", l->path);
 	snprintf(opened, sizeof opened, " at %d baud", l->baud);
+	l->dev = (struct reopen_serial){l->path, l->baud};
 	struct reopen_options ro = {
 		.open = l->ops->connect,
-		.ctx = l,
+		.ctx = &l->dev,
 		.event = "led",
 		.thread = "LED",
 		.name = name,

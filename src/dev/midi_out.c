@@ -51,7 +51,6 @@
 #include "rt/rtclock.h"
 #include "dev/devspec.h"
 #include "dev/reopen.h"
-#include "dev/serial.h"
 
 #define OUT_BUF 1024		/* bytes one pump writes at most */
 
@@ -85,6 +84,7 @@ struct midi_out {
 	/* the reopen thread (or the portmidi port's), its link state, attempts
 	 * and reconnects */
 	struct reopen rc;
+	struct reopen_serial dev;	/* raw: path and baud, for the thread */
 	int rc_ready;
 
 	_Atomic uint64_t messages, bytes, dropped_offline, dropped_full, port_full;
@@ -154,17 +154,6 @@ enum midi_out_err midi_out_check_spec(const char *spec)
 }
 
 /* ---- the reopen thread ---- */
-
-/* Opens the raw port (ctx: the struct midi_out); fd or -1 (why says why). */
-static int raw_open(void *ctx, char *why, size_t cap)
-{
-	struct midi_out *mo = ctx;
-	enum serial_err e;
-	int fd = serial_open(mo->path, mo->baud, SERIAL_WRITE, &e);
-	if (fd < 0)
-		snprintf(why, cap, "%s (%s)", serial_strerror(e), strerror(errno));
-	return fd;
-}
 
 /* The port's own thread for portmidi: opens the device by name, sends what
  * the worker found due, reopens it when it is gone. */
@@ -286,9 +275,10 @@ struct midi_out *midi_out_open(const char *spec, const struct midi_out_options *
 	}
 	char name[sizeof mo->path + 16];
 	snprintf(name, sizeof name, "MIDI output %s", mo->path);
+	mo->dev = (struct reopen_serial){mo->path, mo->baud};
 	struct reopen_options ro = {
-		.open = raw_open,
-		.ctx = mo,
+		.open = reopen_serial_open,
+		.ctx = &mo->dev,
 		.event = "midi_out",
 		.thread = "MIDI output",
 		.name = name,

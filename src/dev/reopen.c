@@ -12,6 +12,7 @@
  * logged when its reason changes, not at every attempt.  The backoff
  * restarts at its first delay when a link that lived at least settle_ns is
  * lost, so a port that dies at once does not earn fast retries.
+ * reopen_serial_open() is the opener both devices use for a serial node.
  */
 #include "dev/reopen.h"
 
@@ -22,6 +23,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "dev/serial.h"
 #include "rt/log.h"
 #include "rt/rtclock.h"
 
@@ -35,6 +37,16 @@ static void add(_Atomic uint64_t *c)
 static int64_t now_ns(const struct reopen *r)
 {
 	return r->opt.clock ? r->opt.clock() : rtclock_mono_ns();
+}
+
+int reopen_serial_open(void *ctx, char *why, size_t cap)
+{
+	const struct reopen_serial *sp = ctx;
+	enum serial_err e;
+	int fd = serial_open(sp->path, sp->baud, SERIAL_WRITE, &e);
+	if (fd < 0)
+		snprintf(why, cap, "%s (%s)", serial_strerror(e), strerror(errno));
+	return fd;
 }
 
 int reopen_init(struct reopen *r, const struct reopen_options *o)

@@ -65,6 +65,14 @@ struct reopen {
 	_Atomic uint64_t attempts, reconnects;
 };
 
+/* The opener of a serial device written to (a tty, a rawmidi node, a
+ * FIFO): ctx is a struct reopen_serial. */
+struct reopen_serial {
+	const char *path;
+	int baud;
+};
+int reopen_serial_open(void *ctx, char *why, size_t cap);
+
 /* Fills r from o (copied); state LINK_WAITING; no thread yet.  0, or -1
  * when the wake-up eventfd cannot be made. */
 int reopen_init(struct reopen *r, const struct reopen_options *o);
