@@ -153,7 +153,7 @@ enum midi_out_err midi_out_check_spec(const char *spec)
 	return e;
 }
 
-/* ---- the reopen thread ---- */
+/* ---- the portmidi port's thread ---- */
 
 /* The port's own thread for portmidi: opens the device by name, sends what
  * the worker found due, reopens it when it is gone. */
