@@ -14,7 +14,10 @@
 #              compares each with a line fitted through the onsets within
 #              +-2 s (rms, max in samples; within1: |onset - round(line)| <= 1)
 #              and with the midpoint of its two neighbours ("of its
-#              neighbours": a clock step spoils two notes, not four seconds)
+#              neighbours": a clock step spoils two notes, not four seconds);
+#              "without a clock step": the same over the onsets whose +-2 s
+#              hold no step of the driver's clock, found in the recording as
+#              a jump of a gap (jumps), the sender's own error
 #   late       scsynth's "late" lines during the recording (bundles that
 #              arrived after their time)
 #   steps      the JACK dummy driver's clock steps during the recording
@@ -363,20 +366,20 @@ run_one() {	# run_one SYSTEM ROUND
 	stop_tree "$pid"
 	[ -n "$RELAY_PID" ] && stop_tree "$RELAY_PID"
 	[ "$sys" = sonicpi ] && rm -f /tmp/sonic-pi-pids/* 2>/dev/null
-	local on="$tmp/$sys-$round.onsets" a
+	local on="$tmp/$sys-$round.onsets" a o mid clean
 	"$onsets_tool" "$rec" >"$on" 2>/dev/null || : >"$on"
-	a=$(python3 "$bench/peers_onsets.py" --onsets "$on" --interval-s 0.125 2>/dev/null |
-		awk '{ v[$1] = $2 } END { printf "%s|%s|%s|%s|%s|%s|%s|%s", v["notes"], v["expected"],
-		    v["missing"], v["rms"], v["max"], v["within1"], v["mid_within1"], v["mid_measured"] }') ||
-		true
-	[ -n "$a" ] || a="$(wc -l <"$on")|||||||"
-	local mid=${a#*|*|*|*|*|*|}
-	a=${a%|*|*}
+	o=$(python3 "$bench/peers_onsets.py" --onsets "$on" --interval-s 0.125 2>/dev/null) || true
+	get() { awk -v f="$1" '{ v[$1] = $2 } END { n = split(f, k, " "); for (i = 1; i <= n; i++)
+		printf "%s%s", (i > 1 ? "|" : ""), v[k[i]] }' <<<"$o"; }
+	a=$(get "notes expected missing rms max within1")
+	mid=$(get "mid_within1 mid_measured")
+	clean=$(get "clean_rms clean_max clean_within1 clean_measured jumps")
+	[ -n "$o" ] || a="$(wc -l <"$on")|||||"
 	awk -v s="$sys" -v r="$round" -v a="$a" -v c=$((c1 - c0)) -v dt=$((t1 - t0)) \
-		-v h="$hwm" -v l="$late" -v st="$steps" -v x="$xr" -v m="$mid" 'BEGIN {
-		printf "%s|%s|%s|%.3f|%.1f|%d|%d|%d|%s\n", s, r, a, 100 * c / dt, h / 1024, l, st, x, m }' \
+		-v h="$hwm" -v l="$late" -v st="$steps" -v x="$xr" -v m="$mid" -v cl="$clean" 'BEGIN {
+		printf "%s|%s|%s|%.3f|%.1f|%d|%d|%d|%s|%s\n", s, r, a, 100 * c / dt, h / 1024, l, st, x, m, cl }' \
 		>>"$results"
-	tail -1 "$results" | awk -F'|' '{ printf "%-10s round %s: notes %s/%s missing %s, rms %s max %s, within 1 sample %s (of its neighbours %s/%s), late %s, clock steps %s (late clients %s), cpu %s %%, rss %s MB\n", $1, $2, $3, $4, $5, $6, $7, $8, $14, $15, $11, $12, $13, $9, $10 }'
+	tail -1 "$results" | awk -F'|' '{ printf "%-10s round %s: notes %s/%s missing %s, rms %s max %s, within 1 sample %s (of its neighbours %s/%s), without a clock step rms %s max %s within 1 sample %s/%s (jumps %s), late %s, clock steps %s (late clients %s), cpu %s %%, rss %s MB\n", $1, $2, $3, $4, $5, $6, $7, $8, $14, $15, $16, $17, $18, $19, $20, $11, $12, $13, $9, $10 }'
 }
 
 for round in $(seq 1 "$repeats"); do
@@ -401,16 +404,18 @@ table=$tmp/table.md
 	echo "$(date -u +%Y-%m-%d), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), load average $load_before before, $load_after after; ${secs} s per run, $repeats interleaved rounds, medians."
 	echo "Command: \`top_builddir=BUILD bench/peers.sh $secs $repeats\`"
 	echo
-	echo "| system | onset error rms / max (samples) | within +-1 sample | of its neighbours | late | clock steps (late clients) | sender CPU (% of a core) | peak RSS |"
-	echo "|---|---|---|---|---|---|---|---|"
+	echo "| system | onset error rms / max (samples) | within +-1 sample | of its neighbours | without a clock step: rms / max, within +-1 (jumps) | late | clock steps (late clients) | sender CPU (% of a core) | peak RSS |"
+	echo "|---|---|---|---|---|---|---|---|---|"
 	for s in $systems; do
-		[ -n "$(col "$s" 9)" ] || { echo "| $s | did not run | | | | | | |"; continue; }
+		[ -n "$(col "$s" 9)" ] || { echo "| $s | did not run | | | | | | | |"; continue; }
 		if [ -n "$(col "$s" 6)" ]; then
-			printf '| %s | %s / %s | %s/%s | %s/%s |' "$s" "$(col "$s" 6 | median)" \
+			printf '| %s | %s / %s | %s/%s | %s/%s | %s / %s, %s/%s (%s) |' "$s" "$(col "$s" 6 | median)" \
 				"$(col "$s" 7 | median)" "$(col "$s" 8 | median)" "$(col "$s" 4 | median)" \
-				"$(col "$s" 14 | median)" "$(col "$s" 15 | median)"
+				"$(col "$s" 14 | median)" "$(col "$s" 15 | median)" "$(col "$s" 16 | median)" \
+				"$(col "$s" 17 | median)" "$(col "$s" 18 | median)" "$(col "$s" 19 | median)" \
+				"$(col "$s" 20 | median)"
 		else
-			printf '| %s | no notes | - | - |' "$s"
+			printf '| %s | no notes | - | - | - |' "$s"
 		fi
 		printf ' %s | %s (%s) | %s | %s MB |\n' "$(col "$s" 11 | median)" \
 			"$(col "$s" 12 | median)" "$(col "$s" 13 | median)" "$(col "$s" 9 | median)" \
@@ -444,7 +449,7 @@ table=$tmp/table.md
 	done
 } >"$table"
 echo
-echo "Runs (system|round|notes|expected|missing|rms|max|within1|cpu %|rss MB|late|clock steps|late clients|within1 of neighbours|measured):"
+echo "Runs (system|round|notes|expected|missing|rms|max|within1|cpu %|rss MB|late|clock steps|late clients|within1 of neighbours|measured|without a step: rms|max|within1|measured|jumps):"
 cat "$results"
 echo
 cat "$table"
@@ -452,7 +457,8 @@ if [ -n "${PEERS_DOC:-}" ]; then
 	grep -q '^<!-- peers.sh begin -->$' "$PEERS_DOC" && grep -q '^<!-- peers.sh end -->$' "$PEERS_DOC" ||
 		fail "$PEERS_DOC has no <!-- peers.sh begin/end --> lines"
 	awk -v t="$table" '
-		/^<!-- peers.sh begin -->$/ { print; while ((getline l < t) > 0) print l; skip = 1; next }
+		/^<!-- peers.sh begin -->$/ && !done { print; while ((getline l < t) > 0) print l; skip = done = 1; next }
+		/^<!-- peers.sh begin -->$/ && skip { next }
 		/^<!-- peers.sh end -->$/ { skip = 0 }
 		!skip' "$PEERS_DOC" >"$tmp/doc" && cat "$tmp/doc" >"$PEERS_DOC"
 	say "tables written into $PEERS_DOC"

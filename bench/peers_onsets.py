@@ -27,12 +27,23 @@ Prints "key value" lines:
                  driver's clock spoils only the two notes around it, so this
                  tells the sender's own timing on a busy machine
   mid_measured   onsets with both neighbours
+  jumps          clock steps of the driver found in the recording: gaps
+                 between neighbouring onsets that differ by more than
+                 JUMP (2.5) samples from the median gap around them (a
+                 sender within one sample moves a gap by two at most)
+  clean_rms, clean_max, clean_within1, clean_measured
+                 rms, max, within1 and measured over the onsets whose
+                 fitting window (+-L s) holds no jump: the sender's own
+                 error where the driver kept its clock ("-" when none)
 Exit status 0, 2 on bad arguments or fewer than 10 onsets.  Python 3
 standard library only.
 """
 import argparse
 import math
+import statistics
 import sys
+
+JUMP = 2.5
 
 
 def fit(xs, ys):
@@ -67,7 +78,18 @@ def main():
     for p0, p1 in zip(pos, pos[1:]):
         k.append(k[-1] + max(1, round((p1 - p0) / step)))
     half = a.local_s / a.interval_s
+    # the driver's clock steps: a gap off the median of the one-interval
+    # gaps around it (the clock's rate wanders slowly) by more than JUMP
+    unit = [(k[j], pos[j + 1] - pos[j]) for j in range(len(pos) - 1) if k[j + 1] - k[j] == 1]
+    jumps = []	# (grid index before, grid index after)
+    for j in range(len(pos) - 1):
+        near = [g for kj, g in unit if abs(kj - k[j]) <= half] or [g for _, g in unit]
+        if not near:
+            continue
+        if abs(pos[j + 1] - pos[j] - statistics.median(near) * (k[j + 1] - k[j])) > JUMP:
+            jumps.append((k[j], k[j + 1]))
     res, within = [], 0
+    clean, clean_within = [], 0
     for i, (ki, pi) in enumerate(zip(k, pos)):
         xs = [kj for kj in k if abs(kj - ki) <= half]
         ys = [pos[j] for j, kj in enumerate(k) if abs(kj - ki) <= half]
@@ -77,6 +99,9 @@ def main():
         line = ca + cb * ki
         res.append(pi - line)
         within += abs(pi - round(line)) <= 1
+        if not any(k0 >= ki - half and k1 <= ki + half for k0, k1 in jumps):
+            clean.append(pi - line)
+            clean_within += abs(pi - round(line)) <= 1
     # against the midpoint of its two neighbours: a clock step of the
     # driver spoils the two notes around it, not the +-2 s around it
     mid = [pos[i] - (pos[i - 1] + pos[i + 1]) / 2 for i in range(1, len(pos) - 1)
@@ -93,6 +118,15 @@ def main():
     print("measured %d" % len(res))
     print("mid_within1 %d" % sum(abs(m) <= 1 for m in mid))
     print("mid_measured %d" % len(mid))
+    print("jumps %d" % len(jumps))
+    if clean:
+        print("clean_rms %.2f" % math.sqrt(sum(r * r for r in clean) / len(clean)))
+        print("clean_max %.2f" % max(abs(r) for r in clean))
+    else:
+        print("clean_rms -")
+        print("clean_max -")
+    print("clean_within1 %d" % clean_within)
+    print("clean_measured %d" % len(clean))
     return 0
 
 

@@ -322,6 +322,203 @@ static void test_expected_window(void)
 	CU_ASSERT_STRING_EQUAL(synth_health_action_name(SYNTH_HEALTH_RESTART_STACK), "restart_stack");
 }
 
+/*
+ * The control thread's pace (synth_health_next_tick).  The thread runs
+ * when the detector is due, when a heartbeat is due (every hb_ns; 0 none)
+ * or when the real-time side rings for the first notes after a quiet
+ * spell; each run reads the meter replies that came since in one batch
+ * (every 200 ms from the phase, until the server stops metering), then runs
+ * the detector and asks when it is due next.
+ */
+struct pace {
+	struct synth_health h;
+	int64_t now, hb_ns, next_tick, next_hb;
+	int64_t next_reply, meter_stop, meter_ns;
+	int64_t span_start, span_end;
+	float peak;
+	int runs;
+	int64_t last_run, longest_gap;	/* between runs, since pace_gaps() */
+	int64_t fault_at;
+	enum synth_health_action first;
+};
+
+static void pace_init(struct pace *p, int64_t phase, int64_t hb_ns)
+{
+	memset(p, 0, sizeof *p);
+	synth_health_init(&p->h, NULL);
+	p->hb_ns = hb_ns;
+	p->next_hb = hb_ns ? 0 : INT64_MAX;
+	p->next_reply = phase;
+	p->meter_stop = INT64_MAX;
+	p->span_end = -1;
+	p->peak = 0.0f;
+	p->fault_at = -1;
+}
+
+static void pace_run_once(struct pace *p)
+{
+	while (p->next_reply <= p->now && p->next_reply < p->meter_stop) {
+		bool exp = synth_health_expected(&p->h, p->span_start, p->span_end, p->next_reply);
+		synth_health_meter(&p->h, p->next_reply, p->peak, exp);
+		p->meter_ns = p->next_reply;
+		p->next_reply += 200 * MS;
+	}
+	enum synth_health_action a = synth_health_tick(&p->h, p->now, true, 0, p->meter_ns, true);
+	if (a != SYNTH_HEALTH_NONE && p->fault_at < 0) {
+		p->fault_at = p->now;
+		p->first = a;
+	}
+	p->next_tick = synth_health_next_tick(&p->h, p->now, p->span_end, 0, p->meter_ns);
+	CU_ASSERT_TRUE(p->next_tick > p->now);
+	if (p->now >= p->next_hb)
+		p->next_hb = p->now + p->hb_ns;
+	if (p->now - p->last_run > p->longest_gap)
+		p->longest_gap = p->now - p->last_run;
+	p->last_run = p->now;
+	p->runs++;
+}
+
+/* Runs until `until` or the first fault. */
+static void pace_until(struct pace *p, int64_t until)
+{
+	while (p->fault_at < 0) {
+		int64_t t = p->next_tick < p->next_hb ? p->next_tick : p->next_hb;
+		if (t > until)
+			break;
+		p->now = t;
+		pace_run_once(p);
+	}
+	p->now = until;
+}
+
+/* The real-time side schedules audible notes over [start, end] and rings. */
+static void pace_notes(struct pace *p, int64_t start, int64_t end)
+{
+	p->span_start = start;
+	p->span_end = end;
+	pace_run_once(p);
+}
+
+static void pace_gaps(struct pace *p)
+{
+	p->longest_gap = 0;
+}
+
+/* Nothing to sound for ten minutes: the detector runs about once every
+ * 2 s (when the meter could go stale), not four times a second, and the
+ * heartbeat's runs are the only others. */
+static void test_quiet_pace(void)
+{
+	struct pace p;
+	pace_init(&p, 70 * MS, 0);
+	pace_until(&p, 600 * S);
+	CU_ASSERT_EQUAL(p.fault_at, -1);
+	CU_ASSERT_TRUE(p.runs <= 600 / 1.8 + 5);
+	CU_ASSERT_TRUE(p.runs >= 600 / 2);
+	CU_ASSERT_EQUAL(p.h.sound, SYNTH_SOUND_OK);
+	pace_init(&p, 70 * MS, 1 * S);
+	pace_until(&p, 600 * S);
+	CU_ASSERT_EQUAL(p.fault_at, -1);
+	CU_ASSERT_TRUE(p.runs <= 600 + 10);
+}
+
+/* A server that hangs while nothing sounds is found as soon as the meter is
+ * 2 s late, whatever the phase of its replies and of the runs: never later
+ * than at the fixed 250 ms pace (2.25 s). */
+static void test_quiet_pace_finds_hung_server(void)
+{
+	int64_t worst = 0, best = INT64_MAX;
+	for (int k = 0; k < 200; k++) {
+		struct pace p;
+		pace_init(&p, (k * 7 % 20) * 10 * MS, k % 2 ? 1 * S : 0);
+		int64_t stop = 30 * S + k * 37 * MS;
+		pace_until(&p, stop);
+		p.meter_stop = stop;
+		pace_until(&p, stop + 10 * S);
+		CU_ASSERT_EQUAL(p.first, SYNTH_HEALTH_RESTART_SERVER);
+		CU_ASSERT_EQUAL(p.h.sound, SYNTH_SOUND_NO_METER);
+		int64_t took = p.fault_at - stop;
+		if (took > worst)
+			worst = took;
+		if (took < best)
+			best = took;
+	}
+	CU_ASSERT_TRUE(worst <= 2 * S);
+	CU_ASSERT_TRUE(best >= 1800 * MS);
+}
+
+/* While notes sound the detector runs every 250 ms (the meter's figures
+ * fresh for the console) and a dead output is found as at the fixed pace:
+ * 3 s of silence, 3.0 .. 3.4 s after it went dead. */
+static void test_playing_pace(void)
+{
+	struct pace p;
+	pace_init(&p, 30 * MS, 1 * S);
+	pace_until(&p, 5 * S);
+	pace_notes(&p, 5 * S + 50 * MS, INT64_MAX / 2);
+	p.peak = 0.2f;
+	pace_gaps(&p);
+	pace_until(&p, 10 * S);
+	CU_ASSERT_EQUAL(p.fault_at, -1);
+	CU_ASSERT_TRUE(p.longest_gap <= 250 * MS);
+	CU_ASSERT_TRUE(p.runs >= 4 * 5);
+	p.peak = 0.0f;	/* the output goes dead while notes play */
+	pace_until(&p, 20 * S);
+	CU_ASSERT_EQUAL(p.first, SYNTH_HEALTH_RESTART_SERVER);
+	CU_ASSERT_EQUAL(p.h.sound, SYNTH_SOUND_SILENT);
+	CU_ASSERT_TRUE(p.fault_at >= 13 * S && p.fault_at <= 13400 * MS);
+}
+
+/* Notes after a quiet spell: the ring brings the 250 ms pace at once; it
+ * lasts while they sound and 2 s after, then the pace is quiet again.  A
+ * dead output in a later spell is found as soon as in a long one. */
+static void test_notes_after_quiet(void)
+{
+	struct pace p;
+	pace_init(&p, 130 * MS, 1 * S);
+	pace_until(&p, 10300 * MS);
+	CU_ASSERT_TRUE(p.next_tick - p.now > 1 * S);	/* quiet */
+	pace_notes(&p, 10350 * MS, 11300 * MS);
+	p.peak = 0.2f;
+	CU_ASSERT_EQUAL(p.next_tick, 10300 * MS + 250 * MS);
+	pace_gaps(&p);
+	pace_until(&p, 13300 * MS);
+	CU_ASSERT_TRUE(p.longest_gap <= 250 * MS);
+	p.peak = 0.0f;
+	pace_until(&p, 14 * S);
+	CU_ASSERT_TRUE(p.next_tick - p.last_run > 1 * S);	/* quiet again */
+	pace_until(&p, 40 * S);
+	CU_ASSERT_EQUAL(p.fault_at, -1);	/* silence after the notes is right */
+	pace_notes(&p, 40 * S + 50 * MS, INT64_MAX / 2);
+	pace_until(&p, 60 * S);
+	CU_ASSERT_EQUAL(p.first, SYNTH_HEALTH_RESTART_SERVER);
+	CU_ASSERT_EQUAL(p.h.sound, SYNTH_SOUND_SILENT);
+	CU_ASSERT_TRUE(p.fault_at >= 43 * S && p.fault_at <= 43400 * MS);
+}
+
+/* The engine's own stall while quiet: no fault, and a server that then
+ * stays silent is found 2 s after the engine runs again. */
+static void test_quiet_pace_own_stall(void)
+{
+	struct pace p;
+	pace_init(&p, 10 * MS, 1 * S);
+	pace_until(&p, 20 * S);
+	p.now += 4 * S;	/* stopped: no runs, replies wait in the socket */
+	synth_health_resume(&p.h, p.now);
+	pace_run_once(&p);
+	pace_until(&p, 60 * S);
+	CU_ASSERT_EQUAL(p.fault_at, -1);
+	int64_t back = p.now;
+	p.now += 4 * S;
+	synth_health_resume(&p.h, p.now);
+	p.meter_stop = back;	/* and the server hung meanwhile */
+	int64_t resumed = p.now;
+	pace_run_once(&p);
+	pace_until(&p, 80 * S);
+	CU_ASSERT_EQUAL(p.first, SYNTH_HEALTH_RESTART_SERVER);
+	CU_ASSERT_TRUE(p.fault_at - resumed >= 2 * S && p.fault_at - resumed <= 2 * S + 1 * MS);
+}
+
 TEST_SUITE(synth_health, NULL, NULL,
     TEST_CASE(test_sound_is_healthy),
     TEST_CASE(test_musicians_silence_is_no_fault),
@@ -333,4 +530,9 @@ TEST_SUITE(synth_health, NULL, NULL,
     TEST_CASE(test_meter_stops),
     TEST_CASE(test_own_stall_is_no_fault),
     TEST_CASE(test_link_down),
-    TEST_CASE(test_expected_window))
+    TEST_CASE(test_expected_window),
+    TEST_CASE(test_quiet_pace),
+    TEST_CASE(test_quiet_pace_finds_hung_server),
+    TEST_CASE(test_playing_pace),
+    TEST_CASE(test_notes_after_quiet),
+    TEST_CASE(test_quiet_pace_own_stall))

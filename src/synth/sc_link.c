@@ -6,10 +6,11 @@
  * matcher (path, first argument, command whose /fail ends the wait) and
  * pumps lo_server_recv_noblock() until the deadline; the catch-all handler
  * compares each reply with the matcher and copies what the caller asked
- * for (/status.reply figures, /fail text).  Nothing is queued: replies
- * that nobody waits for are dropped, which is what a synth backend wants,
- * except the ones a listener takes whenever they come (node replies such
- * as the output meter, every /n_go), during waits and sc_link_poll().
+ * for (/fail text).  Nothing is queued: replies that nobody waits for are
+ * dropped, which is what a synth backend wants, except the ones a listener
+ * takes whenever they come (node replies such as the output meter, every
+ * /n_go), during waits and sc_link_poll(), and the latest /status.reply's
+ * figures, kept whether waited for or not (a heartbeat that does not wait).
  * Timetags come from the wall clock read at sending time plus a monotonic
  * distance, as scsynth schedules against the wall clock.
  *
@@ -53,6 +54,8 @@ struct sc_link {
 	lo_address addr;
 	struct matcher *m; /* the wait in progress, NULL when none */
 	struct sc_status status;
+	uint64_t status_replies;	/* /status.reply received, waited for or not */
+	int64_t status_ns;		/* when the last one arrived */
 	char last_fail[256];
 	struct go_times *go; /* /n_go arrival times being collected, NULL when none */
 	char reply_path[64]; /* node replies handed to on_node_reply */
@@ -130,6 +133,8 @@ static void take_status(struct sc_link *l, const char *types, lo_arg **argv, int
 	l->status.peak_cpu = arg_f(argv[6]);
 	l->status.nominal_rate = arg_d(argv[7]);
 	l->status.actual_rate = arg_d(argv[8]);
+	l->status_replies++;
+	l->status_ns = arrival_ns(l);
 }
 
 /*
@@ -146,7 +151,10 @@ static int64_t arrival_ns(const struct sc_link *l)
 	if (fd < 0 || ioctl(fd, SIOCGSTAMPNS, &ts) < 0)
 		return now;
 	int64_t age = rtclock_real_ns() - ((int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec);
-	return age >= 0 && age < 1000000000 ? now - age : now;
+	/* a reply waits up to a few seconds in the socket while the instrument
+	 * is silent (the control thread's quiet pace); a larger age is a wall
+	 * clock that stepped meanwhile */
+	return age >= 0 && age < INT64_C(5000000000) ? now - age : now;
 }
 
 static int on_reply(const char *path, const char *types, lo_arg **argv, int argc, lo_message msg,
@@ -168,6 +176,8 @@ static int on_reply(const char *path, const char *types, lo_arg **argv, int argc
 		take_node_reply(l, types, argv, argc);
 		return 0;
 	}
+	if (strcmp(path, "/status.reply") == 0)
+		take_status(l, types, argv, argc);
 	if (strcmp(path, "/fail") == 0 && argc >= 1 && types[0] == 's') {
 		const char *why = argc >= 2 && types[1] == 's' ? arg_s(argv[1]) : "";
 		struct matcher *m = l->m;
@@ -188,8 +198,6 @@ static int on_reply(const char *path, const char *types, lo_arg **argv, int argc
 		return 0;
 	if (!m->key && m->ikey >= 0 && !(argc >= 1 && types[0] == 'i' && arg_i(argv[0]) == m->ikey))
 		return 0;
-	if (strcmp(path, "/status.reply") == 0)
-		take_status(l, types, argv, argc);
 	m->done = 1;
 	return 0;
 }
@@ -342,6 +350,15 @@ int sc_link_poll(struct sc_link *l, int timeout_ms)
 			break;
 	}
 	return n;
+}
+
+uint64_t sc_link_last_status(const struct sc_link *l, struct sc_status *st, int64_t *arrived_ns)
+{
+	if (st)
+		*st = l->status;
+	if (arrived_ns)
+		*arrived_ns = l->status_ns;
+	return l->status_replies;
 }
 
 void sc_link_on_go(struct sc_link *l, sc_link_go_fn fn, void *ud)

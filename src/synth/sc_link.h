@@ -83,6 +83,11 @@ void sc_link_on_go(struct sc_link *l, sc_link_go_fn fn, void *ud);
 enum sc_link_err sc_link_notify(struct sc_link *l, int on, int timeout_ms);
 /* /status, waiting for /status.reply (st may be NULL). */
 enum sc_link_err sc_link_status(struct sc_link *l, struct sc_status *st, int timeout_ms);
+/* The figures of the last /status.reply that arrived (during any wait or
+ * poll, whether waited for or not) and its arrival time (CLOCK_MONOTONIC
+ * ns, 0 none); returns how many arrived so far.  A caller that does not
+ * want to wait sends /status itself and looks here later. */
+uint64_t sc_link_last_status(const struct sc_link *l, struct sc_status *st, int64_t *arrived_ns);
 /* /sync id, waiting for /synced id: every earlier command is done. */
 enum sc_link_err sc_link_sync(struct sc_link *l, int32_t id, int timeout_ms);
 /* /d_recv of the project's defs (synthdef_build_all), waiting for /done.

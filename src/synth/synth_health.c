@@ -149,6 +149,20 @@ void synth_health_resume(struct synth_health *h, int64_t now)
 	h->resumed_at = now;
 }
 
+int64_t synth_health_next_tick(const struct synth_health *h, int64_t now, int64_t span_end,
+    int64_t ready_ns, int64_t meter_ns)
+{
+	int64_t tick = now + SYNTH_HEALTH_TICK_NS;
+	if (!h->was_ready || h->sound != SYNTH_SOUND_OK || h->silent || h->step > 0 ||
+	    span_end > now - SYNTH_HEALTH_HOLD_NS)
+		return tick;
+	int64_t last = meter_ns > ready_ns ? meter_ns : ready_ns;
+	if (h->resumed_at > last)
+		last = h->resumed_at;
+	int64_t stale = last + h->cfg.stale_ns;
+	return stale > now ? stale : tick;
+}
+
 bool synth_health_watchdog_ok(const struct synth_health *h)
 {
 	return h->step < 3;

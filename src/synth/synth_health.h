@@ -110,6 +110,25 @@ enum synth_health_action synth_health_tick(struct synth_health *h, int64_t now, 
  */
 void synth_health_resume(struct synth_health *h, int64_t now);
 
+/*
+ * The pace of the caller (the synth backend's control thread, which reads
+ * the meter's replies when it runs): when should it run the detector
+ * next, given that it ran it at now?  Every SYNTH_HEALTH_TICK_NS while
+ * notes should sound or did so less than SYNTH_HEALTH_HOLD_NS ago (span_end:
+ * the end of the span of audible notes scheduled; the meter's figures stay
+ * fresh for the console, silence is found as soon as it counts), while the
+ * sound is not ok or a step is still being judged, and while the link is
+ * not ready.  Otherwise nothing can go wrong before the meter goes stale:
+ * the next run is due when it would (its last reply, the readiness or the
+ * resume, whichever is latest, plus stale_ns), so a hung server is found
+ * as soon as before, and a silent instrument costs next to no wake-ups.
+ * The caller runs it sooner when notes are scheduled meanwhile.
+ */
+#define SYNTH_HEALTH_TICK_NS INT64_C(250000000)
+#define SYNTH_HEALTH_HOLD_NS INT64_C(2000000000)
+int64_t synth_health_next_tick(const struct synth_health *h, int64_t now, int64_t span_end,
+    int64_t ready_ns, int64_t meter_ns);
+
 /* Whether systemd's watchdog may be fed (false once the last step is taken). */
 bool synth_health_watchdog_ok(const struct synth_health *h);
 

@@ -14,10 +14,14 @@
  * The control side is one thread of ours with the sc_link connection: it
  * waits for the server (/notify), loads the defs (/d_recv, confirmed by a
  * trial /s_new), builds the voices' group, the fx synth and the recorder,
- * then sends /status every heartbeat_ms.  In between it sleeps until the
- * next health tick or heartbeat and takes the replies that came meanwhile
- * in one go (the supervisor's news and the stop ring its eventfd, so they
- * are seen at once).  When the server dies (the supervisor reports it) or
+ * then sends /status every heartbeat_ms without waiting for the reply
+ * (the next heartbeat looks whether it came).  In between it sleeps until
+ * the next health tick or heartbeat and takes the replies that came
+ * meanwhile in one go (the supervisor's news, the stop and the first
+ * notes after a quiet spell ring its eventfd, so they are seen at once).
+ * While nothing sounds it runs only when the meter could go stale
+ * (synth_health_next_tick(): about every 2 s), and the heartbeat goes
+ * along.  When the server dies (the supervisor reports it) or
  * stops answering, the link goes to RESTARTING
  * and the set-up runs again on the new server; a generation counter tells
  * the real-time side to forget its voices.  A death notice counts only for
@@ -75,19 +79,15 @@
  * is awaited this long at most. */
 #define EXIT_FADE_WAIT_MS 1000
 #define HEARTBEAT_MISSES 3		/* unanswered /status before the server counts as lost */
-#define CTL_NAP_MAX_MS 500		/* the control thread's longest sleep while all is well */
+#define CTL_NAP_MAX_MS 2000		/* the control thread's longest sleep while all is well */
 #define DEFS_RETRY_NS (10000 * MS)
 #define REC_FRAMES 65536
 #define MISSING_RETRY_NS (1000 * MS)	/* how often a missing jackd/scsynth is looked for */
-#define HEALTH_TICK_NS (250 * MS)		/* the detector works in seconds */
-#define STATUS_WAIT_MS 300		/* a heartbeat's wait for /status.reply */
-/* A pass of the control loop takes at most a heartbeat's wait and a nap
- * (until the next health tick, CTL_NAP_MAX_MS at most); a gap this long
- * means this process did not run, not that it meant to sleep. */
-#define SELF_STALL_NS (1000 * MS)
-_Static_assert((CTL_NAP_MAX_MS + STATUS_WAIT_MS) * MS < SELF_STALL_NS,
-    "an intended sleep of the control thread must not count as a stall");
-_Static_assert(HEALTH_TICK_NS <= CTL_NAP_MAX_MS * MS,
+/* A pass of the control loop that starts this much later than the nap
+ * before it was to end (no pass waits: the heartbeat does not) means this
+ * process did not run, not that it meant to sleep. */
+#define SELF_STALL_NS (700 * MS)
+_Static_assert(SYNTH_HEALTH_TICK_NS <= CTL_NAP_MAX_MS * MS,
     "the nap ends at the health tick");
 /* A note counts as audible when amp x volume x its filter's attenuation
  * reaches -60 dBFS: 40 dB above the detector's floor. */
@@ -143,6 +143,7 @@ struct sc {
 	atomic_int sound, fault, start_fault;
 	atomic_bool watchdog_ok;
 	atomic_llong stdout_latency_ns;		/* "max output latency" scsynth printed, -1 none */
+	atomic_bool ctl_quiet;			/* the control thread sleeps long: ring it for notes */
 
 	/* control side */
 	int wake_fd;			/* eventfd: news for the control thread */
@@ -163,7 +164,13 @@ struct sc {
 	struct synth_health health;
 	int64_t next_tick;
 	int64_t answered_ns;		/* when /status was last answered */
+	uint64_t status_seen;		/* /status.reply count at the last look */
+	uint64_t status_asked;		/* that count when the last /status went out */
+	bool status_out;		/* a heartbeat's /status went out */
+	int64_t status_sent_ns;		/* when */
 };
+
+static void ctl_ring(struct sc *sc);
 
 uint64_t synth_sc_timetag(int64_t t, int64_t mono_now, int64_t real_now)
 {
@@ -228,6 +235,7 @@ static void expect_sound(struct sc *sc, int64_t t, const struct sc_note *nt)
 static void send_cmds(struct sc *sc, const struct sc_cmd *c, size_t n, int64_t mono, int64_t real,
     bool now_tt)
 {
+	bool noted = false;
 	for (size_t i = 0; i < n; i++) {
 		const struct sc_cmd *ci = &c[i];
 		uint64_t tt = now_tt && ci->t <= mono ? TT_NOW : synth_sc_timetag(ci->t, mono, real);
@@ -245,12 +253,22 @@ static void send_cmds(struct sc *sc, const struct sc_cmd *c, size_t n, int64_t m
 		if (atomic_load(&sc->first_note_ns) == 0)
 			atomic_store(&sc->first_note_ns, ci->t);
 		expect_sound(sc, ci->t, &ci->note);
+		noted = true;
 		unsigned k = (unsigned)ci->node % NOTE_RING;
 		atomic_store_explicit(&sc->note_node[k], 0, memory_order_relaxed);
 		atomic_store_explicit(&sc->note_t[k], ci->t, memory_order_release);
 		atomic_store_explicit(&sc->note_node[k], ci->node, memory_order_release);
 		if (ci->t < mono)
 			atomic_fetch_add_explicit(&sc->late_sent, 1, memory_order_relaxed);
+	}
+	/* Notes after a quiet spell: the control thread reads the meter often
+	 * again (one ring a spell; the fence pairs the span written above with
+	 * the flag, as the control thread sets the flag, then reads the span). */
+	if (noted) {
+		atomic_thread_fence(memory_order_seq_cst);
+		if (atomic_load_explicit(&sc->ctl_quiet, memory_order_relaxed) &&
+		    atomic_exchange(&sc->ctl_quiet, false))
+			ctl_ring(sc);
 	}
 }
 
@@ -336,14 +354,15 @@ static void ctl_ring(struct sc *sc)
 
 /* The control thread's sleep while the server is up: until `until` (the
  * next health tick or heartbeat), at most CTL_NAP_MAX_MS, or until
- * ctl_ring(). */
-static void ctl_nap(struct sc *sc, int64_t until)
+ * ctl_ring().  Returns when it was to end. */
+static int64_t ctl_nap(struct sc *sc, int64_t until)
 {
-	int64_t ms = (until - rtclock_mono_ns() + MS - 1) / MS;
+	int64_t now = rtclock_mono_ns();
+	int64_t ms = (until - now + MS - 1) / MS;
 	if (ms > CTL_NAP_MAX_MS)
 		ms = CTL_NAP_MAX_MS;
 	if (ms <= 0)
-		return;
+		return now;
 	struct pollfd pf = {.fd = sc->wake_fd, .events = POLLIN};
 	if (poll(&pf, 1, (int)ms) > 0) {
 		uint64_t v;
@@ -351,6 +370,7 @@ static void ctl_nap(struct sc *sc, int64_t until)
 			/* EAGAIN: another reader took it */
 		}
 	}
+	return now + ms * MS;
 }
 
 
@@ -647,18 +667,36 @@ static void update_stats(struct sc *sc)
 		log_info("synth.fault", "cleared: %s", synth_fault_text(was));
 }
 
-static bool heartbeat(struct sc *sc)
+/* Takes the figures of a /status.reply read since the last look; true
+ * when there was one. */
+static bool take_status(struct sc *sc)
 {
 	struct sc_status st;
-	if (sc_link_status(sc->l, &st, STATUS_WAIT_MS) != SC_LINK_OK)
+	int64_t at;
+	uint64_t n = sc_link_last_status(sc->l, &st, &at);
+	if (n == sc->status_seen)
 		return false;
-	sc->answered_ns = rtclock_mono_ns();
+	sc->status_seen = n;
+	sc->answered_ns = at;
 	atomic_store(&sc->cpu_avg, st.avg_cpu);
 	atomic_store(&sc->cpu_peak, st.peak_cpu);
 	atomic_store(&sc->synths, st.synths);
 	if (st.synths > atomic_load(&sc->synths_peak))
 		atomic_store(&sc->synths_peak, st.synths);
 	return true;
+}
+
+/* A heartbeat: was the previous /status answered (its reply is read with
+ * the meter's, in the naps' batches), then the next /status, not waited
+ * for.  False when the previous one is still unanswered. */
+static bool heartbeat(struct sc *sc)
+{
+	take_status(sc);
+	bool answered = !sc->status_out || sc->status_seen > sc->status_asked;
+	sc->status_asked = sc->status_seen;
+	sc->status_out = sc_link_send_args(sc->l, "/status", "") == SC_LINK_OK;
+	sc->status_sent_ns = rtclock_mono_ns();
+	return answered;
 }
 
 static void lost(struct sc *sc, const char *why)
@@ -727,13 +765,49 @@ static void on_go(void *ud, int32_t node, int64_t arrived)
 	}
 }
 
-/* Runs the detector and takes the step it asks for. */
+static void health_step(struct sc *sc, int64_t now, int link);
+
+/* Why the meter went quiet, as far as the heartbeat tells: the last
+ * /status, sent when the meter's next reply was already due, was answered
+ * or not.  While the instrument is silent the heartbeat goes along with
+ * the detector's runs, about every 2 s, so there may be none such. */
+static const char *meter_why(const struct sc *sc)
+{
+	int64_t due = atomic_load(&sc->meter_ns) + INT64_C(1000000000) / SYNTHDEF_METER_HZ + 50 * MS;
+	if (!sc->status_out || sc->status_sent_ns <= due)
+		return "stopped metering its output";
+	return sc->status_seen > sc->status_asked ? "answers but its audio does not run"
+						   : "stopped answering";
+}
+
+/* Runs the detector and takes the step it asks for: at every pass of the
+ * control loop while the link is ready (a pass comes when a tick or a
+ * heartbeat is due, or news rang), at its own pace while the set-up loops;
+ * then sets when it is due next (synth_health_next_tick()). */
 static void health_tick(struct sc *sc, int64_t now)
 {
-	if (now < sc->next_tick)
-		return;
-	sc->next_tick = now + HEALTH_TICK_NS;
 	int link = atomic_load(&sc->link);
+	bool ready = link == LINK_CONNECTED;
+	if (!ready && now < sc->next_tick)
+		return;
+	sc->next_tick = now + SYNTH_HEALTH_TICK_NS;
+	health_step(sc, now, link);
+	if (atomic_load(&sc->link) == LINK_CONNECTED) {
+		sc->next_tick = synth_health_next_tick(&sc->health, now,
+		    atomic_load_explicit(&sc->exp_end, memory_order_acquire),
+		    atomic_load(&sc->ready_ns), atomic_load(&sc->meter_ns));
+		bool quiet = sc->next_tick > now + SYNTH_HEALTH_TICK_NS;
+		atomic_store(&sc->ctl_quiet, quiet);
+		if (quiet && atomic_load(&sc->exp_end) > now - SYNTH_HEALTH_HOLD_NS) {
+			/* a note came between the look and the flag: not quiet */
+			atomic_store(&sc->ctl_quiet, false);
+			sc->next_tick = now + SYNTH_HEALTH_TICK_NS;
+		}
+	}
+}
+
+static void health_step(struct sc *sc, int64_t now, int link)
+{
 	bool ready = link == LINK_CONNECTED;
 	enum synth_fault f = (enum synth_fault)atomic_load(&sc->fault);
 	int step = sc->health.step;
@@ -749,8 +823,7 @@ static void health_tick(struct sc *sc, int64_t now)
 	atomic_fetch_add(&sc->health_faults, 1);
 	const char *why = !ready ? "does not come back"
 			  : sc->health.sound == SYNTH_SOUND_SILENT ? "is silent while notes should sound"
-			  : now - sc->answered_ns > 1500 * MS	   ? "stopped answering"
-								   : "answers but its audio does not run";
+								   : meter_why(sc);
 	switch (a) {
 	case SYNTH_HEALTH_RESTART_SERVER:
 		log_error("synth.health", "the server %s: restarting scsynth", why);
@@ -798,7 +871,7 @@ static void free_nodes_after_sent(struct sc *sc, bool fx)
 static void *ctl_main(void *arg)
 {
 	struct sc *sc = arg;
-	int64_t retry_at = 0, next_hb = 0, prev = 0;
+	int64_t retry_at = 0, next_hb = 0, due = 0;
 	bool prev_quick = false;	/* the previous pass neither set up nor replaced a server */
 	int misses = 0;
 
@@ -806,16 +879,17 @@ static void *ctl_main(void *arg)
 	sc_link_on_go(sc->l, on_go, sc);
 	while (!stopping(sc)) {
 		int64_t now = rtclock_mono_ns();
-		if (prev_quick && now - prev > SELF_STALL_NS) {
+		if (prev_quick && now - due > SELF_STALL_NS) {
 			/* This process was stopped or starved, not the server: what
 			 * it could not read meanwhile is no sign of a hung server. */
-			log_warn("synth.stall", "the control thread did not run for %.1f s: the server's "
-			    "health is judged afresh from now", (double)(now - prev) / 1e9);
+			log_warn("synth.stall", "the control thread ran %.1f s later than it meant to: "
+			    "the server's health is judged afresh from now", (double)(now - due) / 1e9);
 			synth_health_resume(&sc->health, now);
 			misses = 0;
 			next_hb = 0;
+			sc->status_out = false;
 		}
-		prev = now;
+		due = now;	/* a pass that does not sleep means to run again at once */
 		prev_quick = true;
 		update_stats(sc);
 		health_tick(sc, now);
@@ -825,6 +899,7 @@ static void *ctl_main(void *arg)
 		}
 		if (atomic_load(&sc->link) != LINK_CONNECTED) {
 			if (now < retry_at || server_for_setup(sc) == 0) {
+				due = now + 10 * MS;
 				sc_link_poll(sc->l, 10);
 				continue;
 			}
@@ -845,6 +920,7 @@ static void *ctl_main(void *arg)
 				    sc->port, atomic_load(&sc->restarts));
 				misses = 0;
 				next_hb = 0;
+				sc->status_out = false;
 			} else if (r == SETUP_FAILED) {
 				atomic_store(&sc->link, LINK_ERROR);
 				retry_at = now + DEFS_RETRY_NS;
@@ -872,10 +948,15 @@ static void *ctl_main(void *arg)
 			}
 		}
 		/* Asleep until the next health tick or heartbeat (or news); the
-		 * replies that came meanwhile (meter, /n_go with their kernel
-		 * receive times) are then taken in one go, not one wake each. */
-		ctl_nap(sc, next_hb < sc->next_tick ? next_hb : sc->next_tick);
+		 * replies that came meanwhile (meter, /status, /n_go with their
+		 * kernel receive times) are then taken in one go, not one wake
+		 * each. */
+		int64_t until = sc->next_tick;
+		if (next_hb < until && !atomic_load(&sc->ctl_quiet))
+			until = next_hb;	/* quiet: the heartbeat goes along with the tick */
+		due = ctl_nap(sc, until);
 		sc_link_poll(sc->l, 0);
+		take_status(sc);
 	}
 
 	/* Leaving: fade the master out (the voices were released) and wait
