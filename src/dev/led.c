@@ -18,13 +18,14 @@
  *
  * Reconnects.  The worker never opens or closes the port: open() of a tty
  * may sleep and close() may wait for the output to drain.  A small thread
- * per serial port does both.  It publishes a freshly opened fd in an atomic
- * (fresh_fd) that the worker adopts; when a write fails for good (EIO,
- * ENODEV, ENXIO: unplugged), the worker hands the dead fd back through
- * another atomic (dead_fd), wakes the thread with an eventfd (a write that
- * cannot block) and carries on dropping notes.  The thread closes it and
- * reopens the path on the devlink backoff schedule (50 ms doubling to 2 s).
- * UDP needs no reconnect: its socket is made once by led_open().
+ * per serial port does both (reopen.c, shared with the MIDI output).  It
+ * publishes a freshly opened fd that the worker adopts; when a write fails
+ * for good (EIO, ENODEV, ENXIO: unplugged), the worker hands the dead fd
+ * back, wakes the thread and carries on dropping notes.  The thread closes
+ * it and reopens the path on the devlink backoff schedule (50 ms doubling
+ * to 2 s); a port lost sooner than the backoff's max after it opened does
+ * not earn a fast retry.  UDP needs no reconnect: its socket is made once
+ * by led_open().
  *
  * Threads: as led.h says; the reconnect thread is private to this file.
  */
@@ -32,12 +33,10 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -47,7 +46,7 @@
 #include "rt/log.h"
 #include "rt/rtclock.h"
 #include "dev/devspec.h"
-#include "dev/serial.h"
+#include "dev/reopen.h"
 
 #define OUT_MAX (CUE_JSON_MAX > CUE_FRAME_MAX ? CUE_JSON_MAX : CUE_FRAME_MAX)
 
@@ -59,8 +58,9 @@ struct led_ops {
 	size_t (*encode)(const struct led *l, const struct cue *c, uint8_t *buf, size_t cap);
 	/* Writes on fd: bytes written, or -1 with errno. */
 	ssize_t (*send)(struct led *l, int fd, const uint8_t *buf, size_t n);
-	/* Reconnect thread: opens the port; fd or -1 (why says why). */
-	int (*connect)(struct led *l, char *why, size_t cap);
+	/* Reconnect thread: opens the port (ctx: the led's struct
+	 * reopen_serial); fd or -1 (why says why).  NULL: no reconnects. */
+	int (*connect)(void *ctx, char *why, size_t cap);
 	int stream;		/* 1: a byte stream (partial writes); 0: datagrams */
 };
 
@@ -84,16 +84,13 @@ struct led {
 	int64_t next_ok;
 	int64_t last_now;	/* now of the latest led_events() */
 
-	/* hand-off with the reconnect thread */
-	_Atomic int fresh_fd, dead_fd;
-	int wake_fd;
-	_Atomic int stop;
-	pthread_t thread;
-	int thread_started;
+	/* the reconnect thread (serial), its link state and reconnects */
+	struct reopen rc;
+	struct reopen_serial dev;	/* path and baud, for the thread */
+	int rc_ready;
 
-	_Atomic int state;	/* enum link_state */
 	_Atomic uint64_t cues, frames, coalesced, dropped_param, dropped_note, dropped_offline,
-	    port_full, send_errors, reconnects;
+	    port_full, send_errors;
 	_Atomic uint32_t queued;
 };
 
@@ -129,15 +126,6 @@ static ssize_t fd_send(struct led *l, int fd, const uint8_t *buf, size_t n)
 	return write(fd, buf, n);
 }
 
-static int serial_connect(struct led *l, char *why, size_t cap)
-{
-	enum serial_err e;
-	int fd = serial_open(l->path, l->baud, SERIAL_WRITE, &e);
-	if (fd < 0)
-		snprintf(why, cap, "%s: %s (%s)", l->path, serial_strerror(e), strerror(errno));
-	return fd;
-}
-
 static size_t udp_encode(const struct led *l, const struct cue *c, uint8_t *buf, size_t cap)
 {
 	return cue_format_json(c, l->name_ptr[0], l->name_ptr[1], (char *)buf, cap);
@@ -153,7 +141,7 @@ static const struct led_ops serial_ops = {
 	.name = "serial",
 	.encode = serial_encode,
 	.send = fd_send,
-	.connect = serial_connect,
+	.connect = reopen_serial_open,
 	.stream = 1,
 };
 
@@ -197,75 +185,6 @@ static enum led_err parse_spec(const char *spec, struct led *l, char *host, size
 	return e;
 }
 
-/* ---- the reconnect thread ---- */
-
-/* Sleeps ns (forever if < 0) or until woken; 1 when a stop is asked. */
-static int thread_wait(struct led *l, int64_t ns)
-{
-	if (atomic_load(&l->stop))
-		return 1;
-	struct pollfd pfd = {.fd = l->wake_fd, .events = POLLIN};
-	struct timespec ts = rtclock_timespec(ns);
-	if (ppoll(&pfd, 1, ns < 0 ? NULL : &ts, NULL) > 0) {
-		uint64_t v;
-		if (read(l->wake_fd, &v, sizeof v) < 0 && errno != EAGAIN)
-			return atomic_load(&l->stop);
-	}
-	return atomic_load(&l->stop);
-}
-
-static void *reconnect_thread(void *arg)
-{
-	struct led *l = arg;
-	struct devlink_backoff b;
-	devlink_backoff_init(&b, l->opt.backoff_first_ns, l->opt.backoff_max_ns);
-	char why[256], last_why[256] = "";
-	int have_link = 0, ever = 0;
-	int64_t since = 0;
-
-	while (!atomic_load(&l->stop)) {
-		int dead = atomic_exchange(&l->dead_fd, -1);
-		if (dead >= 0) {
-			close(dead);
-			have_link = 0;
-			/* a port that dies at once does not earn a fast retry */
-			if (rtclock_mono_ns() - since >= b.max_ns)
-				devlink_backoff_reset(&b);
-			log_warn("led_lost", "LED port %s lost, reopening", l->path);
-			if (thread_wait(l, devlink_backoff_next(&b)))
-				break;
-			continue;
-		}
-		if (have_link) {
-			if (thread_wait(l, -1))
-				break;
-			continue;
-		}
-		why[0] = '\0';
-		int fd = l->ops->connect(l, why, sizeof why);
-		if (fd >= 0) {
-			have_link = 1;
-			since = rtclock_mono_ns();
-			if (ever)
-				bump(&l->reconnects);
-			ever = 1;
-			last_why[0] = '\0';
-			atomic_store(&l->fresh_fd, fd);
-			atomic_store(&l->state, LINK_CONNECTED);
-			log_info("led_connected", "LED port %s open at %d baud", l->path, l->baud);
-			continue;
-		}
-		if (strcmp(why, last_why) != 0) {
-			log_warn("led_waiting", "LED port %s; retrying up to every %.3g s", why,
-				 (double)b.max_ns / 1e9);
-			snprintf(last_why, sizeof last_why, "%s", why);
-		}
-		if (thread_wait(l, devlink_backoff_next(&b)))
-			break;
-	}
-	return NULL;
-}
-
 /* ---- open / close ---- */
 
 static void copy_names(struct led *l, int which, const char *const *names)
@@ -287,8 +206,8 @@ void led_set_names(struct led *l, const char *const *mode_names,
 
 static void led_free(struct led *l)
 {
-	if (l->wake_fd >= 0)
-		close(l->wake_fd);
+	if (l->rc_ready)
+		l->fd = reopen_stop(&l->rc, l->fd);
 	if (l->fd >= 0)
 		close(l->fd);
 	free(l->q);
@@ -307,9 +226,6 @@ struct led *led_open(const char *spec, int max_rate, const struct led_options *o
 		return NULL;
 	}
 	l->fd = -1;
-	l->wake_fd = -1;
-	atomic_init(&l->fresh_fd, -1);
-	atomic_init(&l->dead_fd, -1);
 	char host[256], port[8];
 	*err = parse_spec(spec, l, host, sizeof host, port, sizeof port);
 	if (*err == LED_OK && (max_rate < 1 || max_rate > LED_RATE_MAX))
@@ -334,7 +250,7 @@ struct led *led_open(const char *spec, int max_rate, const struct led_options *o
 	l->next_ok = INT64_MIN;
 
 	if (l->ops == &none_ops) {
-		atomic_store(&l->state, LINK_OFF);
+		atomic_store(&l->rc.state, LINK_OFF);
 		return l;
 	}
 	if (l->ops == &udp_ops) {
@@ -355,17 +271,31 @@ struct led *led_open(const char *spec, int max_rate, const struct led_options *o
 			return NULL;
 		}
 		snprintf(l->path, sizeof l->path, "%s:%s", host, port);
-		atomic_store(&l->state, LINK_CONNECTED);
+		atomic_store(&l->rc.state, LINK_CONNECTED);
 		return l;
 	}
-	atomic_store(&l->state, LINK_WAITING);
-	l->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (l->wake_fd < 0 || pthread_create(&l->thread, NULL, reconnect_thread, l) != 0) {
+	char name[sizeof l->path + 16], opened[32];
+	snprintf(name, sizeof name, "LED port %s", l->path);
+	snprintf(opened, sizeof opened, " at %d baud", l->baud);
+	l->dev = (struct reopen_serial){l->path, l->baud};
+	struct reopen_options ro = {
+		.open = l->ops->connect,
+		.ctx = &l->dev,
+		.event = "led",
+		.thread = "LED",
+		.name = name,
+		.opened = opened,
+		.backoff_first_ns = l->opt.backoff_first_ns,
+		.backoff_max_ns = l->opt.backoff_max_ns,
+		.settle_ns = -1,	/* a port that dies at once: no fast retry */
+	};
+	int rc = reopen_init(&l->rc, &ro);
+	l->rc_ready = 1;
+	if (rc != 0 || reopen_start(&l->rc, NULL, NULL) != 0) {
 		*err = LED_ERR_THREAD;
 		led_free(l);
 		return NULL;
 	}
-	l->thread_started = 1;
 	return l;
 }
 
@@ -395,20 +325,9 @@ void led_close(struct led *l)
 {
 	if (!l)
 		return;
-	if (l->thread_started) {
-		atomic_store(&l->stop, 1);
-		uint64_t one = 1;
-		if (write(l->wake_fd, &one, sizeof one) < 0)
-			log_warn("led_stop", "cannot wake the LED thread: %s", strerror(errno));
-		pthread_join(l->thread, NULL);
-		int fresh = atomic_exchange(&l->fresh_fd, -1);
-		int dead = atomic_exchange(&l->dead_fd, -1);
-		if (dead >= 0)
-			close(dead);
-		if (l->fd < 0)
-			l->fd = fresh;
-		else if (fresh >= 0)
-			close(fresh);
+	if (l->rc_ready) {
+		l->fd = reopen_stop(&l->rc, l->fd);
+		l->rc_ready = 0;
 	}
 	if (l->fd >= 0 && l->ops->encode) {
 		uint8_t buf[OUT_MAX];
@@ -474,12 +393,10 @@ static void lose_port(struct led *l, int err)
 		bump(&l->send_errors);
 		return;
 	}
-	atomic_store(&l->dead_fd, l->fd);
+	int fd = l->fd;
 	l->fd = -1;
 	l->pend_len = l->pend_off = 0;
-	atomic_store(&l->state, LINK_RECONNECTING);
-	uint64_t one = 1;
-	if (write(l->wake_fd, &one, sizeof one) < 0)
+	if (reopen_lost(&l->rc, fd) < 0)
 		bump(&l->send_errors);
 	/* note cues waiting for the dead port are stale now */
 	for (size_t i = l->qlen; i-- > 0;)
@@ -559,7 +476,7 @@ void led_events(struct led *l, const struct event *ev, size_t n, int64_t now)
 	if (l->ops == &none_ops)
 		return;
 	if (l->fd < 0 && l->ops->connect) {
-		int fd = atomic_exchange(&l->fresh_fd, -1);
+		int fd = reopen_adopt(&l->rc);
 		if (fd >= 0) {
 			l->fd = fd;
 			l->pend_off = l->pend_len = 0;
@@ -581,7 +498,7 @@ int64_t led_next_due(const struct led *l)
 		return INT64_MAX;
 	/* a closed port: what waits leaves with the first call after it
 	 * reopens (the next event list, at the latest the worker's heartbeat) */
-	if (l->fd < 0 && atomic_load(&((struct led *)l)->fresh_fd) < 0)
+	if (l->fd < 0 && atomic_load(&((struct led *)l)->rc.fresh_fd) < 0)
 		return INT64_MAX;
 	/* a frame waits for the rate limit, or for a full port: try again at
 	 * the frame spacing */
@@ -590,7 +507,7 @@ int64_t led_next_due(const struct led *l)
 
 enum link_state led_state(const struct led *l)
 {
-	return (enum link_state)atomic_load(&((struct led *)l)->state);
+	return (enum link_state)atomic_load(&((struct led *)l)->rc.state);
 }
 
 void led_get_stats(const struct led *cl, struct led_stats *st)
@@ -604,6 +521,6 @@ void led_get_stats(const struct led *cl, struct led_stats *st)
 	st->dropped_offline = atomic_load_explicit(&l->dropped_offline, memory_order_relaxed);
 	st->port_full = atomic_load_explicit(&l->port_full, memory_order_relaxed);
 	st->send_errors = atomic_load_explicit(&l->send_errors, memory_order_relaxed);
-	st->reconnects = atomic_load_explicit(&l->reconnects, memory_order_relaxed);
+	st->reconnects = atomic_load_explicit(&l->rc.reconnects, memory_order_relaxed);
 	st->queued = atomic_load_explicit(&l->queued, memory_order_relaxed);
 }

@@ -11,12 +11,12 @@
  * lateness of every message written (write time minus due time) goes into a
  * histogram.
  *
- * Reopening works like the LED port's (led.c): the worker never opens or
- * closes the device (open() of a tty may sleep, close() may drain).  A small
- * thread opens the path, publishes the fd in an atomic (fresh_fd) the worker
+ * Reopening is the LED port's (reopen.c, shared with led.c): the worker
+ * never opens or closes the device (open() of a tty may sleep, close() may
+ * drain).  A small thread opens the path and publishes the fd the worker
  * adopts; when a write fails for good (EIO, ENXIO: unplugged) the worker
- * hands the fd back (dead_fd) and wakes the thread with an eventfd; it
- * closes it and reopens on the devlink backoff schedule.
+ * hands the fd back and wakes the thread; it closes it and reopens on the
+ * devlink backoff schedule, from its first delay after every loss.
  *
  * PortMidi ports (portmidi:NAME).  PortMidi is not thread-safe and its
  * calls may wait (the session's mutex, a rescan of a few milliseconds), so
@@ -25,8 +25,9 @@
  * ring, and one eventfd write wakes the port's own thread, which sends each
  * message at once (Pm_WriteShort, PortMidi latency 0: no timestamps, ALSA
  * direct delivery) through the process's PortMidi session (midi_pm.c) and
- * records its lateness after the call returned.  That thread also opens the
- * device by name and reopens it on the backoff schedule when it is gone;
+ * records its lateness after the call returned.  That thread (its wake-up,
+ * link state and counters are reopen.c's) also opens the device by name
+ * and reopens it on the backoff schedule when it is gone;
  * messages due while it is away are dropped and counted, as for raw ports.
  * The hop costs one thread wake-up per pump: the raw port of the same
  * interface (its rawmidi node) stays the precise choice.
@@ -37,12 +38,10 @@
 
 #include <errno.h>
 #include <poll.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -51,7 +50,7 @@
 #include "rt/ring.h"
 #include "rt/rtclock.h"
 #include "dev/devspec.h"
-#include "dev/serial.h"
+#include "dev/reopen.h"
 
 #define OUT_BUF 1024		/* bytes one pump writes at most */
 
@@ -82,16 +81,13 @@ struct midi_out {
 	struct ring *ring;
 	_Atomic uint64_t opens;
 
-	/* hand-off with the reopen thread */
-	_Atomic int fresh_fd, dead_fd;
-	int wake_fd;
-	_Atomic int stop;
-	pthread_t thread;
-	int thread_started;
+	/* the reopen thread (or the portmidi port's), its link state, attempts
+	 * and reconnects */
+	struct reopen rc;
+	struct reopen_serial dev;	/* raw: path and baud, for the thread */
+	int rc_ready;
 
-	_Atomic int state;	/* enum link_state */
-	_Atomic uint64_t messages, bytes, dropped_offline, dropped_full, port_full, reconnects;
-	_Atomic uint64_t attempts;
+	_Atomic uint64_t messages, bytes, dropped_offline, dropped_full, port_full;
 	_Atomic uint32_t queued;
 	struct hist lateness;
 };
@@ -157,79 +153,14 @@ enum midi_out_err midi_out_check_spec(const char *spec)
 	return e;
 }
 
-/* ---- the reopen thread ---- */
-
-/* Sleeps ns (forever if < 0) or until woken; 1 when a stop is asked. */
-static int thread_wait(struct midi_out *mo, int64_t ns)
-{
-	if (atomic_load(&mo->stop))
-		return 1;
-	struct pollfd pfd = {.fd = mo->wake_fd, .events = POLLIN};
-	struct timespec ts = {.tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000};
-	if (ppoll(&pfd, 1, ns < 0 ? NULL : &ts, NULL) > 0) {
-		uint64_t v;
-		if (read(mo->wake_fd, &v, sizeof v) < 0 && errno != EAGAIN)
-			return atomic_load(&mo->stop);
-	}
-	return atomic_load(&mo->stop);
-}
-
-static void *reopen_thread(void *arg)
-{
-	struct midi_out *mo = arg;
-	struct devlink_backoff b;
-	devlink_backoff_init(&b, mo->opt.backoff_first_ns, mo->opt.backoff_max_ns);
-	char last_why[256] = "";
-	int have_link = 0, ever = 0;
-
-	while (!atomic_load(&mo->stop)) {
-		int dead = atomic_exchange(&mo->dead_fd, -1);
-		if (dead >= 0) {
-			close(dead);
-			have_link = 0;
-			log_warn("midi_out_lost", "MIDI output %s lost, reopening", mo->path);
-			if (thread_wait(mo, devlink_backoff_next(&b)))
-				break;
-			continue;
-		}
-		if (have_link) {
-			if (thread_wait(mo, -1))
-				break;
-			continue;
-		}
-		enum serial_err e;
-		add(&mo->attempts, 1);
-		int fd = serial_open(mo->path, mo->baud, SERIAL_WRITE, &e);
-		if (fd >= 0) {
-			have_link = 1;
-			if (ever)
-				add(&mo->reconnects, 1);
-			ever = 1;
-			last_why[0] = '\0';
-			devlink_backoff_reset(&b);
-			atomic_store(&mo->fresh_fd, fd);
-			atomic_store(&mo->state, LINK_CONNECTED);
-			log_info("midi_out_connected", "MIDI output %s open", mo->path);
-			continue;
-		}
-		char why[256];
-		snprintf(why, sizeof why, "%s (%s)", serial_strerror(e), strerror(errno));
-		if (strcmp(why, last_why) != 0) {
-			log_warn("midi_out_waiting", "MIDI output %s: %s; retrying up to every %.3g s",
-				 mo->path, why, (double)b.max_ns / 1e9);
-			snprintf(last_why, sizeof last_why, "%s", why);
-		}
-		if (thread_wait(mo, devlink_backoff_next(&b)))
-			break;
-	}
-	return NULL;
-}
+/* ---- the portmidi port's thread ---- */
 
 /* The port's own thread for portmidi: opens the device by name, sends what
  * the worker found due, reopens it when it is gone. */
 static void *pm_thread(void *arg)
 {
 	struct midi_out *mo = arg;
+	struct reopen *r = &mo->rc;
 	struct devlink_backoff b;
 	devlink_backoff_init(&b, mo->opt.backoff_first_ns, mo->opt.backoff_max_ns);
 	char why[256], last_why[256] = "";
@@ -241,18 +172,18 @@ static void *pm_thread(void *arg)
 			/* what came due while the device was away is stale */
 			while (ring_pop(mo->ring, &m))
 				add(&mo->dropped_offline, 1);
-			if (atomic_load(&mo->stop))
+			if (atomic_load(&r->stop))
 				break;
 			char name[MIDI_PM_NAME_MAX];
 			why[0] = '\0';
-			add(&mo->attempts, 1);
+			add(&r->attempts, 1);
 			port = midi_pm_open(true, mo->path, name, sizeof name, why, sizeof why);
 			if (port) {
 				if (atomic_fetch_add(&mo->opens, 1) > 0)
-					add(&mo->reconnects, 1);
+					add(&r->reconnects, 1);
 				last_why[0] = '\0';
 				devlink_backoff_reset(&b);
-				atomic_store(&mo->state, LINK_CONNECTED);
+				atomic_store(&r->state, LINK_CONNECTED);
 				log_info("midi_out_connected", "MIDI output portmidi:%s: connected to %s",
 					 mo->path, name);
 				continue;
@@ -263,7 +194,7 @@ static void *pm_thread(void *arg)
 					 mo->path, why, (double)b.max_ns / 1e9);
 				snprintf(last_why, sizeof last_why, "%s", why);
 			}
-			if (thread_wait(mo, devlink_backoff_next(&b)))
+			if (reopen_wait(r, devlink_backoff_next(&b)))
 				break;
 			continue;
 		}
@@ -272,7 +203,7 @@ static void *pm_thread(void *arg)
 				add(&mo->dropped_offline, 1);
 				midi_pm_close(port);
 				port = NULL;
-				atomic_store(&mo->state, LINK_RECONNECTING);
+				atomic_store(&r->state, LINK_RECONNECTING);
 				log_warn("midi_out_lost", "MIDI output portmidi:%s lost (%s), reopening",
 					 mo->path, why);
 				break;
@@ -282,13 +213,13 @@ static void *pm_thread(void *arg)
 			add(&mo->bytes, m.n);
 		}
 		if (!port) {
-			if (thread_wait(mo, devlink_backoff_next(&b)))
+			if (reopen_wait(r, devlink_backoff_next(&b)))
 				break;
 			continue;
 		}
-		if (atomic_load(&mo->stop))
+		if (atomic_load(&r->stop))
 			break;
-		thread_wait(mo, -1);	/* the worker's doorbell, or a stop */
+		reopen_wait(r, -1);	/* the worker's doorbell, or a stop */
 	}
 	midi_pm_close(port);
 	return NULL;
@@ -298,8 +229,8 @@ static void *pm_thread(void *arg)
 
 static void mo_free(struct midi_out *mo)
 {
-	if (mo->wake_fd >= 0)
-		close(mo->wake_fd);
+	if (mo->rc_ready)
+		mo->fd = reopen_stop(&mo->rc, mo->fd);
 	if (mo->fd >= 0)
 		close(mo->fd);
 	free(mo->heap);
@@ -318,9 +249,7 @@ struct midi_out *midi_out_open(const char *spec, const struct midi_out_options *
 		*err = MIDI_OUT_ERR_NOMEM;
 		return NULL;
 	}
-	mo->fd = mo->wake_fd = -1;
-	atomic_init(&mo->fresh_fd, -1);
-	atomic_init(&mo->dead_fd, -1);
+	mo->fd = -1;
 	hist_init(&mo->lateness);
 	*err = parse_spec(spec, mo);
 	if (*err != MIDI_OUT_OK) {
@@ -336,23 +265,34 @@ struct midi_out *midi_out_open(const char *spec, const struct midi_out_options *
 		return NULL;
 	}
 	if (mo->none) {
-		atomic_store(&mo->state, LINK_OFF);
+		atomic_store(&mo->rc.state, LINK_OFF);
 		return mo;
 	}
-	atomic_store(&mo->state, LINK_WAITING);
 	if (mo->pm && !(mo->ring = ring_new(MIDI_OUT_QUEUE, sizeof(struct msg)))) {
 		*err = MIDI_OUT_ERR_NOMEM;
 		mo_free(mo);
 		return NULL;
 	}
-	mo->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (mo->wake_fd < 0 ||
-	    pthread_create(&mo->thread, NULL, mo->pm ? pm_thread : reopen_thread, mo) != 0) {
+	char name[sizeof mo->path + 16];
+	snprintf(name, sizeof name, "MIDI output %s", mo->path);
+	mo->dev = (struct reopen_serial){mo->path, mo->baud};
+	struct reopen_options ro = {
+		.open = reopen_serial_open,
+		.ctx = &mo->dev,
+		.event = "midi_out",
+		.thread = "MIDI output",
+		.name = name,
+		.backoff_first_ns = mo->opt.backoff_first_ns,
+		.backoff_max_ns = mo->opt.backoff_max_ns,
+		.settle_ns = 0,	/* every loss retries first fast */
+	};
+	int rc = reopen_init(&mo->rc, &ro);
+	mo->rc_ready = 1;
+	if (rc != 0 || reopen_start(&mo->rc, mo->pm ? pm_thread : NULL, mo) != 0) {
 		*err = MIDI_OUT_ERR_THREAD;
 		mo_free(mo);
 		return NULL;
 	}
-	mo->thread_started = 1;
 	return mo;
 }
 
@@ -455,12 +395,10 @@ uint64_t midi_out_generation(const struct midi_out *mo)
 /* The port is gone: hand the fd to the reopen thread. */
 static void lose_port(struct midi_out *mo)
 {
-	atomic_store(&mo->dead_fd, mo->fd);
+	int fd = mo->fd;
 	mo->fd = -1;
 	mo->pend_len = mo->pend_off = 0;
-	atomic_store(&mo->state, LINK_RECONNECTING);
-	uint64_t one = 1;
-	if (write(mo->wake_fd, &one, sizeof one) < 0)
+	if (reopen_lost(&mo->rc, fd) < 0)
 		log_warn("midi_out_wake", "cannot wake the MIDI output thread");
 }
 
@@ -493,7 +431,7 @@ static void pump_pm(struct midi_out *mo, int64_t now)
 		mo->opens_seen = opens;
 		mo->generation++;
 	}
-	bool up = atomic_load(&mo->state) == LINK_CONNECTED;
+	bool up = atomic_load(&mo->rc.state) == LINK_CONNECTED;
 	int64_t at = rtclock_mono_ns();
 	if (at < now)
 		at = now;
@@ -507,11 +445,8 @@ static void pump_pm(struct midi_out *mo, int64_t now)
 		else
 			n++;
 	}
-	if (n) {
-		uint64_t one = 1;
-		if (write(mo->wake_fd, &one, sizeof one) < 0) {
-			/* EAGAIN: the counter is full, the thread is awake anyway */
-		}
+	if (n && reopen_wake(&mo->rc) < 0) {
+		/* EAGAIN: the counter is full, the thread is awake anyway */
 	}
 	atomic_store_explicit(&mo->queued, (uint32_t)mo->len, memory_order_relaxed);
 }
@@ -525,7 +460,7 @@ void midi_out_pump(struct midi_out *mo, int64_t now)
 		return;
 	}
 	if (mo->fd < 0) {
-		int fd = atomic_exchange(&mo->fresh_fd, -1);
+		int fd = reopen_adopt(&mo->rc);
 		if (fd >= 0) {
 			mo->fd = fd;
 			mo->pend_off = mo->pend_len = 0;
@@ -563,7 +498,7 @@ void midi_out_pump(struct midi_out *mo, int64_t now)
 static void close_pm(struct midi_out *mo)
 {
 	int64_t end = rtclock_mono_ns() + 100 * INT64_C(1000000);
-	while (mo->len && atomic_load(&mo->state) == LINK_CONNECTED) {
+	while (mo->len && atomic_load(&mo->rc.state) == LINK_CONNECTED) {
 		int64_t now = rtclock_mono_ns();
 		if (now >= end)
 			break;
@@ -576,11 +511,9 @@ static void close_pm(struct midi_out *mo)
 		}
 		midi_out_pump(mo, now);
 	}
-	atomic_store(&mo->stop, 1);
-	uint64_t one = 1;
-	if (write(mo->wake_fd, &one, sizeof one) < 0)
-		log_warn("midi_out_stop", "cannot wake the MIDI output thread: %s", strerror(errno));
-	pthread_join(mo->thread, NULL);	/* it sends what the ring holds first */
+	/* the thread sends what the ring holds first */
+	mo->fd = reopen_stop(&mo->rc, mo->fd);
+	mo->rc_ready = 0;
 	mo_free(mo);
 }
 
@@ -588,25 +521,13 @@ void midi_out_close(struct midi_out *mo)
 {
 	if (!mo)
 		return;
-	if (mo->pm && mo->thread_started) {
+	if (mo->pm && mo->rc_ready) {
 		close_pm(mo);
 		return;
 	}
-	if (mo->thread_started) {
-		atomic_store(&mo->stop, 1);
-		uint64_t one = 1;
-		if (write(mo->wake_fd, &one, sizeof one) < 0)
-			log_warn("midi_out_stop", "cannot wake the MIDI output thread: %s",
-				 strerror(errno));
-		pthread_join(mo->thread, NULL);
-		int fresh = atomic_exchange(&mo->fresh_fd, -1);
-		int dead = atomic_exchange(&mo->dead_fd, -1);
-		if (dead >= 0)
-			close(dead);
-		if (mo->fd < 0)
-			mo->fd = fresh;
-		else if (fresh >= 0)
-			close(fresh);
+	if (mo->rc_ready) {
+		mo->fd = reopen_stop(&mo->rc, mo->fd);
+		mo->rc_ready = 0;
 	}
 	/* what waits (the last note-offs, all notes off) goes out within 100 ms */
 	int64_t end = rtclock_mono_ns() + 100 * INT64_C(1000000);
@@ -633,7 +554,7 @@ void midi_out_close(struct midi_out *mo)
 
 enum link_state midi_out_state(const struct midi_out *mo)
 {
-	return (enum link_state)atomic_load(&((struct midi_out *)mo)->state);
+	return (enum link_state)atomic_load(&((struct midi_out *)mo)->rc.state);
 }
 
 void midi_out_get_stats(const struct midi_out *cmo, struct midi_out_stats *st)
@@ -644,8 +565,8 @@ void midi_out_get_stats(const struct midi_out *cmo, struct midi_out_stats *st)
 	st->dropped_offline = atomic_load_explicit(&mo->dropped_offline, memory_order_relaxed);
 	st->dropped_full = atomic_load_explicit(&mo->dropped_full, memory_order_relaxed);
 	st->port_full = atomic_load_explicit(&mo->port_full, memory_order_relaxed);
-	st->reconnects = atomic_load_explicit(&mo->reconnects, memory_order_relaxed);
-	st->attempts = atomic_load_explicit(&mo->attempts, memory_order_relaxed);
+	st->reconnects = atomic_load_explicit(&mo->rc.reconnects, memory_order_relaxed);
+	st->attempts = atomic_load_explicit(&mo->rc.attempts, memory_order_relaxed);
 	st->queued = atomic_load_explicit(&mo->queued, memory_order_relaxed);
 }
 

@@ -336,14 +336,10 @@ static bool send_command(struct osc_ctl *s, const struct peer *p, const struct c
 	return true;
 }
 
-static void set_param(struct osc_ctl *s, const struct peer *p, int id, double v, int64_t now)
+/* Sends a parameter set a token was taken for; its echo goes out even
+ * unchanged. */
+static void send_param(struct osc_ctl *s, const struct peer *p, int id, double v, int64_t now)
 {
-	if (!take_token(s, now)) {
-		s->wanted[id] = v;
-		s->pending[id] = true;
-		note_limited(s, now);
-		return;
-	}
 	s->pending[id] = false;
 	struct command c;
 	memset(&c, 0, sizeof c);
@@ -353,6 +349,17 @@ static void set_param(struct osc_ctl *s, const struct peer *p, int id, double v,
 	c.value = v;
 	if (send_command(s, p, &c))
 		s->force[id] = now + ECHO_FORCE_NS;
+}
+
+static void set_param(struct osc_ctl *s, const struct peer *p, int id, double v, int64_t now)
+{
+	if (!take_token(s, now)) {
+		s->wanted[id] = v;
+		s->pending[id] = true;
+		note_limited(s, now);
+		return;
+	}
+	send_param(s, p, id, v, now);
 }
 
 /* A parameter in its own units (unit: from 0..1 along its curve). */
@@ -566,15 +573,7 @@ static void flush_pending(struct osc_ctl *s, int64_t now)
 		if (s->pending[i]) {
 			if (!take_token(s, now))
 				return;
-			s->pending[i] = false;
-			struct command c;
-			memset(&c, 0, sizeof c);
-			c.type = CMD_SET_PARAM;
-			c.source = SRC_API;
-			c.param = (uint8_t)i;
-			c.value = s->wanted[i];
-			if (send_command(s, NULL, &c))
-				s->force[i] = now + ECHO_FORCE_NS;
+			send_param(s, NULL, i, s->wanted[i], now);
 		}
 }
 

@@ -160,13 +160,32 @@ static void frame(struct console *c)
 
 static void set_status(struct console *c, const char *f, ...) __attribute__((format(printf, 2, 3)));
 
+static void vset_status(struct console *c, const char *f, va_list ap)
+{
+	vsnprintf(c->status, sizeof c->status, f, ap);
+	c->status_until = rtclock_mono_ns() + STATUS_NS;
+}
+
 static void set_status(struct console *c, const char *f, ...)
 {
 	va_list ap;
 	va_start(ap, f);
-	vsnprintf(c->status, sizeof c->status, f, ap);
+	vset_status(c, f, ap);
 	va_end(ap);
-	c->status_until = rtclock_mono_ns() + STATUS_NS;
+}
+
+/* Asks the program for r (arg: its argument) and says so on the status
+ * line. */
+static void ask(struct console *c, enum console_request r, const char *arg, const char *f, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void ask(struct console *c, enum console_request r, const char *arg, const char *f, ...)
+{
+	c->link.request(c->link.ctx, r, arg);
+	va_list ap;
+	va_start(ap, f);
+	vset_status(c, f, ap);
+	va_end(ap);
 }
 
 /* Closes the help overlay: cells no panel covers are cleared too, so
@@ -186,16 +205,15 @@ static void on_key(struct console *c, int key)
 		return;
 	}
 	if (key == FMT_KEY_ESC && c->have_snap && c->snap->learning > 0) {
-		c->link.request(c->link.ctx, CONSOLE_LEARN_CANCEL, NULL);
-		set_status(c, "learning cancelled");
+		ask(c, CONSOLE_LEARN_CANCEL, NULL, "learning cancelled");
 		return;
 	}
 	if (c->confirm_stop) {
 		c->confirm_stop = false;
 		c->force = true;
 		if (key == 'y' || key == 'Y') {
-			c->link.request(c->link.ctx, c->opt.attached ? CONSOLE_STOP : CONSOLE_QUIT, NULL);
-			set_status(c, "stopping the instrument");
+			ask(c, c->opt.attached ? CONSOLE_STOP : CONSOLE_QUIT, NULL,
+			    "stopping the instrument");
 		} else {
 			set_status(c, "not stopped");
 		}
@@ -224,8 +242,7 @@ static void on_key(struct console *c, int key)
 		c->force = true;
 		break;
 	case FMT_ACT_RELOAD:
-		c->link.request(c->link.ctx, CONSOLE_RELOAD, NULL);
-		set_status(c, "reloading the configuration");
+		ask(c, CONSOLE_RELOAD, NULL, "reloading the configuration");
 		break;
 	case FMT_ACT_PRESET:
 		if (c->opt.preset_name && *c->opt.preset_name) {
@@ -247,21 +264,18 @@ static void on_key(struct console *c, int key)
 			}
 			break;
 		}
-		c->link.request(c->link.ctx, CONSOLE_SAVE_PRESET, name);
-		set_status(c, "saving preset %s", name);
+		ask(c, CONSOLE_SAVE_PRESET, name, "saving preset %s", name);
 		break;
 	case FMT_ACT_QUIT:
 		if (!c->opt.attached) {
-			c->link.request(c->link.ctx, CONSOLE_QUIT, NULL);
-			set_status(c, "quitting");
+			ask(c, CONSOLE_QUIT, NULL, "quitting");
 			break;
 		}
 		/* an attached console's q detaches: */
 		/* fall through */
 	case FMT_ACT_DETACH:
 		if (c->opt.attached) {
-			c->link.request(c->link.ctx, CONSOLE_DETACH, NULL);
-			set_status(c, "detaching");
+			ask(c, CONSOLE_DETACH, NULL, "detaching");
 		} else {
 			set_status(c, "this console runs the instrument: q stops it (see attach)");
 		}
@@ -362,6 +376,20 @@ static void init_attrs(struct console *c)
 	c->attr[R_HOTKEY] = COLOR_PAIR(6);
 }
 
+/* Leaves the terminal: ends curses on it (when it got that far) and closes
+ * the console's own streams. */
+static void close_terminal(struct console *c)
+{
+	if (c->screen) {
+		endwin();
+		delscreen(c->screen);
+		c->screen = NULL;
+	}
+	fclose(c->in);
+	fclose(c->out);
+	c->in = c->out = NULL;
+}
+
 static int tui_init(struct console *c)
 {
 	int in = dup(c->in_fd), out = dup(c->out_fd);
@@ -383,9 +411,7 @@ static int tui_init(struct console *c)
 	}
 	c->screen = newterm(NULL, c->out, c->in);
 	if (!c->screen) {
-		fclose(c->in);
-		fclose(c->out);
-		c->in = c->out = NULL;
+		close_terminal(c);
 		return CONSOLE_ERR_TERM;
 	}
 	set_term(c->screen);
@@ -393,12 +419,7 @@ static int tui_init(struct console *c)
 	 * one long line: no console on it */
 	const char *cup = tigetstr("cup");
 	if (!cup || cup == (const char *)-1 || tigetflag("hc") > 0) {
-		endwin();
-		delscreen(c->screen);
-		c->screen = NULL;
-		fclose(c->in);
-		fclose(c->out);
-		c->in = c->out = NULL;
+		close_terminal(c);
 		return CONSOLE_ERR_NOCURSOR;
 	}
 	set_escdelay(25);
@@ -421,12 +442,7 @@ static void tui_end(struct console *c)
 	if (c->keys)
 		delwin(c->keys);
 	c->keys = NULL;
-	endwin();
-	delscreen(c->screen);
-	c->screen = NULL;
-	fclose(c->in);
-	fclose(c->out);
-	c->in = c->out = NULL;
+	close_terminal(c);
 }
 
 static void ready(struct console *c, int err)
