@@ -32,12 +32,16 @@ tui_wait 'latency +p50'
 tmux -L "$sock" new-session -d -s u -x 80 -y 24 "LANG=C.UTF-8 TERM=xterm-256color $ME_BIN attach -S $ctl_sock"
 for ((i = 0; i < 100; i++)); do screen_of u | grep -Eq 'latency +p50' && break; sleep 0.05; done
 pane=$(tmux -L "$sock" display -p -t t '#{pane_pid}')
-# the first console: the child of its pane's shell (a looser pattern would
+# the first console: its pane's process or that shell's child (a looser pattern would
 # also match the tmux server, whose command line holds the same command,
 # and stopping the server would hang every capture-pane)
 frozen=
 for ((i = 0; i < 200; i++)); do
-	frozen=$(pgrep -P "$pane" -f "^$ME_BIN attach -S " | head -n 1)
+	# (the pane's shell may also have exec'd the console itself)
+	case "$(tr '\0' ' ' <"/proc/$pane/cmdline" 2>/dev/null)" in
+	"$ME_BIN attach -S "*) frozen=$pane ;;
+	*) frozen=$({ pgrep -P "$pane" -f "^$ME_BIN attach -S " || true; } | head -n 1) ;;
+	esac
 	[ -n "$frozen" ] && break
 	sleep 0.05
 done
