@@ -16,7 +16,7 @@
 #include "core/engine.h"
 #include "core/rng.h"
 
-#define PULSE(bpm) (60e9 / ((bpm) * 24.0))
+#define PULSE(bpm) (60e9 / ((bpm)*24.0))
 
 static int cmp(const void *a, const void *b)
 {
@@ -66,7 +66,8 @@ int main(int argc, char **argv)
 			size_t n;
 			while ((n = engine_advance(e, now + 50 * NS_PER_MS, ev, 512)) > 0)
 				for (size_t i = 0; i < n; i++) {
-					if (ev[i].type != EV_STEP || ev[i].t < 3e9 || ev[i].t > t_step)
+					if (ev[i].type != EV_STEP || ev[i].t < 3e9 ||
+					    ev[i].t > t_step)
 						continue;
 					if (n_steps < 4096)
 						steps[n_steps++] = (double)ev[i].t;

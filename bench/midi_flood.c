@@ -34,7 +34,7 @@
 #include "dev/midi_in.h"
 #include "rt/rtclock.h"
 
-#define KEYS 128		/* 16 channels x 8 controllers */
+#define KEYS 128 /* 16 channels x 8 controllers */
 #define MAX_NOTES 200000
 
 struct run {
@@ -45,9 +45,9 @@ struct run {
 	_Atomic int producing, consuming;
 	int last_sent[KEYS];
 	int last_seen[KEYS];
-	int64_t *note_write;	/* write time of note i */
-	long rss_warm;		/* after the first second */
-	long rss_last;		/* at the last write */
+	int64_t *note_write; /* write time of note i */
+	long rss_warm;       /* after the first second */
+	long rss_last;       /* at the last write */
 	int notes_sent, notes_seen, notes_late_order;
 	struct hist input, queue, total;
 };
@@ -164,7 +164,7 @@ static void *producer(void *arg)
 		if (tick % 10 == 0 && r->notes_sent < MAX_NOTES) {
 			int id = r->notes_sent;
 			uint8_t note[3] = {0x90, (uint8_t)(id % 128),
-					   (uint8_t)(1 + id / 128 % 127)};
+			                   (uint8_t)(1 + id / 128 % 127)};
 			r->note_write[id] = rtclock_mono_ns();
 			r->notes_sent++;
 			if (write_all(r->master, note, 3) < 0)
@@ -239,7 +239,7 @@ static int one_run(int seconds, int cc_rate, int64_t period_ns, struct result *r
 			res->rss_max = now;
 	}
 	pthread_join(pp, NULL);
-	rtclock_sleep_until(rtclock_mono_ns() + 100 * NS_PER_MS);	/* let it settle */
+	rtclock_sleep_until(rtclock_mono_ns() + 100 * NS_PER_MS); /* let it settle */
 	atomic_store(&r.consuming, 0);
 	pthread_join(pc, NULL);
 	res->rss_end = rss_kib();
@@ -293,15 +293,29 @@ int main(int argc, char **argv)
 	int seconds = 20, runs = 3, rate = 10000, period_us = 1000, c;
 	while ((c = getopt(argc, argv, "s:r:n:p:R:w")) != -1) {
 		switch (c) {
-		case 's': seconds = atoi(optarg); break;
-		case 'r': runs = atoi(optarg); break;
-		case 'n': rate = atoi(optarg); break;
-		case 'p': period_us = atoi(optarg); break;
-		case 'R': rt_prio = atoi(optarg); break;
-		case 'w': use_wake = 1; break;
+		case 's':
+			seconds = atoi(optarg);
+			break;
+		case 'r':
+			runs = atoi(optarg);
+			break;
+		case 'n':
+			rate = atoi(optarg);
+			break;
+		case 'p':
+			period_us = atoi(optarg);
+			break;
+		case 'R':
+			rt_prio = atoi(optarg);
+			break;
+		case 'w':
+			use_wake = 1;
+			break;
 		default:
-			fprintf(stderr, "usage: %s [-s SECONDS] [-r RUNS] [-n CC_PER_SECOND] "
-					"[-p PERIOD_US] [-R PRIORITY] [-w]\n", argv[0]);
+			fprintf(stderr,
+			        "usage: %s [-s SECONDS] [-r RUNS] [-n CC_PER_SECOND] "
+			        "[-p PERIOD_US] [-R PRIORITY] [-w]\n",
+			        argv[0]);
 			return 2;
 		}
 	}
@@ -335,7 +349,7 @@ int main(int argc, char **argv)
 	}
 	printf("median of %d runs, us: input p50 %.0f p99 %.0f | queue p50 %.0f p99 %.0f | "
 	       "total p50 %.0f p99 %.0f max %.0f\n",
-	       runs, median(m[0], runs), median(m[1], runs), median(m[2], runs),
-	       median(m[3], runs), median(m[4], runs), median(m[5], runs), median(m[6], runs));
+	       runs, median(m[0], runs), median(m[1], runs), median(m[2], runs), median(m[3], runs),
+	       median(m[4], runs), median(m[5], runs), median(m[6], runs));
 	return 0;
 }

@@ -37,7 +37,7 @@ struct job {
 	struct ring_mpmc *mpmc;
 	size_t size;
 	long n;
-	int64_t *lat;		/* latency samples (consumer side) */
+	int64_t *lat; /* latency samples (consumer side) */
 	_Atomic int ready;
 };
 

@@ -96,7 +96,8 @@ static void synth_sink_fill(void *ctx, struct snapshot *s)
 	s->sound = (uint8_t)st.sound;
 	s->watchdog_ok = st.watchdog_ok;
 	snprintf(s->synth_fault, sizeof s->synth_fault, "%s", synth_fault_text(st.fault));
-	snprintf(s->synth_fault_short, sizeof s->synth_fault_short, "%s", synth_fault_name(st.fault));
+	snprintf(s->synth_fault_short, sizeof s->synth_fault_short, "%s",
+	         synth_fault_name(st.fault));
 	struct audio_card_status ac;
 	audio_card_current(&ac);
 	s->audio_state = ac.state;
@@ -121,8 +122,7 @@ static int64_t led_sink_next_due(void *ctx)
 
 /* Worker: the LED cues name modes and palettes as the new configuration
  * does from the same point of the event list as the engine and the log. */
-static void led_sink_reconfigure(void *ctx, const struct engine_config *c,
-				 const struct config *cfg)
+static void led_sink_reconfigure(void *ctx, const struct engine_config *c, const struct config *cfg)
 {
 	struct app_led *al = ctx;
 	struct led *l = atomic_load(&al->led);
@@ -155,8 +155,7 @@ static void led_sink_fill(void *ctx, struct snapshot *s)
 
 /* Worker: the program's own sink.  A reload sets where presets live; the
  * snapshot carries it to the console and HTTP threads. */
-static void app_sink_reconfigure(void *ctx, const struct engine_config *c,
-				 const struct config *cfg)
+static void app_sink_reconfigure(void *ctx, const struct engine_config *c, const struct config *cfg)
 {
 	struct app *a = ctx;
 	(void)c;
@@ -212,9 +211,10 @@ static struct led *open_led(struct app *a, const char *spec)
 	struct led *l = led_open(spec, a->cfg->led.max_rate, &o, &err);
 	if (!l)
 		log_error("led_open", "LED transport %s: %s; running without LED cues", spec,
-			  led_strerror(err));
+		          led_strerror(err));
 	else
-		log_info("led_open", "LED cues to %s at most %d frames/s", spec, a->cfg->led.max_rate);
+		log_info("led_open", "LED cues to %s at most %d frames/s", spec,
+		         a->cfg->led.max_rate);
 	return l;
 }
 
@@ -278,10 +278,12 @@ static void start_clock_in(struct app *a, const char *spec)
 	atomic_store(&a->clock_midi, ci);
 	if (!ci)
 		log_error("clock_in", "MIDI clock input %s: %s; running without it", spec,
-			  midi_in_strerror(err));
+		          midi_in_strerror(err));
 	else
-		log_info("clock_in", "MIDI clock input %s (the MIDI input's clock ignored; "
-			 "waiting for the device if absent)", spec);
+		log_info("clock_in",
+		         "MIDI clock input %s (the MIDI input's clock ignored; "
+		         "waiting for the device if absent)",
+		         spec);
 }
 
 static void start_midi(struct app *a, const char *spec)
@@ -297,7 +299,7 @@ static void start_midi(struct app *a, const char *spec)
 	atomic_store(&a->midi, mi);
 	if (!mi)
 		log_error("midi_in", "MIDI input %s: %s; running without it", spec,
-			  midi_in_strerror(err));
+		          midi_in_strerror(err));
 	else
 		log_info("midi_in", "MIDI input %s (waiting for the device if absent)", spec);
 }
@@ -315,9 +317,11 @@ static int open_midi_out(struct app *a)
 		log_error("midi_out", "MIDI output %s: %s", spec, midi_out_strerror(err));
 		return -1;
 	}
-	log_info("midi_out", "MIDI output %s: clock %s, notes %s (waiting for the device if "
-		 "absent)", spec, a->cfg->midi.clock_out ? "on" : "off",
-		 a->cfg->midi.notes_out ? "on" : "off");
+	log_info("midi_out",
+	         "MIDI output %s: clock %s, notes %s (waiting for the device if "
+	         "absent)",
+	         spec, a->cfg->midi.clock_out ? "on" : "off",
+	         a->cfg->midi.notes_out ? "on" : "off");
 	return 0;
 }
 
@@ -339,7 +343,7 @@ static int open_notes_out(struct app *a)
 	a->notes = synth_open(&synth_midi_ops, &set, &err);
 	if (!a->notes) {
 		log_error("midi_out", "cannot send notes to the MIDI output: %s",
-			  synth_strerror(err));
+		          synth_strerror(err));
 		return -1;
 	}
 	return 0;
@@ -351,9 +355,9 @@ static int open_synth(struct app *a)
 	synth_settings_from_config(&set, a->cfg);
 	set.midi_out = a->midi_out;
 	const struct synth_ops *ops =
-	    synth_find(a->cfg->synth.backend == CONFIG_SYNTH_NONE ? "none"
-		       : a->cfg->synth.backend == CONFIG_SYNTH_MIDI ? "midi"
-								   : "supercollider");
+	    synth_find(a->cfg->synth.backend == CONFIG_SYNTH_NONE   ? "none"
+	               : a->cfg->synth.backend == CONFIG_SYNTH_MIDI ? "midi"
+	                                                            : "supercollider");
 	if (a->opts->synth) {
 		ops = synth_parse_spec(a->opts->synth, &set);
 		if (!ops) {
@@ -365,12 +369,12 @@ static int open_synth(struct app *a)
 		snprintf(set.record_path, sizeof set.record_path, "%s", a->opts->record);
 	if (ops == &synth_midi_ops && !a->midi_out) {
 		log_error("synth", "the midi synth backend needs a MIDI output "
-			  "(midi.output_port or --midi-out)");
+		                   "(midi.output_port or --midi-out)");
 		return -1;
 	}
 	a->audio_dummy = ops == &synth_sc_ops && strcmp(set.server, "managed") == 0 &&
-			 (set.jack_driver == SYNTH_JACK_DUMMY ||
-			  (set.jack_driver == SYNTH_JACK_AUTO && !synth_sc_sound_card()));
+	                 (set.jack_driver == SYNTH_JACK_DUMMY ||
+	                  (set.jack_driver == SYNTH_JACK_AUTO && !synth_sc_sound_card()));
 	enum synth_err err;
 	a->synth = synth_open(ops, &set, &err);
 	if (!a->synth) {
@@ -421,7 +425,7 @@ static void reopen_changed(struct app *a, const struct config *old, const struct
 	if (a->http)
 		http_set_control(a->http, next->api.allow_control, next->api.max_writes_per_s);
 	if (memcmp(&old->osc, &next->osc, sizeof old->osc) != 0) {
-		osc_ctl_stop(a->osc);	/* its senders are forgotten: they get the state anew */
+		osc_ctl_stop(a->osc); /* its senders are forgotten: they get the state anew */
 		a->osc = NULL;
 		app_start_osc(a);
 	}
@@ -430,10 +434,10 @@ static void reopen_changed(struct app *a, const struct config *old, const struct
 	    old->midi.notes_out != next->midi.notes_out ||
 	    old->midi.out_channel != next->midi.out_channel)
 		log_warn("reload", "MIDI output settings changed: they apply at the next start "
-				   "(midi.clock_out applies now)");
+		                   "(midi.clock_out applies now)");
 	if (memcmp(&old->synth, &next->synth, sizeof old->synth) != 0)
 		log_warn("reload", "synth settings changed: they apply at the next start "
-				   "(the audio stack keeps running)");
+		                   "(the audio stack keeps running)");
 }
 
 /* What the last reload did, for the control socket's reply (ok: applied). */
@@ -468,17 +472,17 @@ static void reload(struct app *a)
 		for (int i = 0; i < errs.n; i++)
 			log_error("reload", "%s", errs.msg[i]);
 		log_error("reload", "%s: %s; keeping the running configuration",
-			  path ? path : CONFIG_BUILTIN, config_strerror(st));
+		          path ? path : CONFIG_BUILTIN, config_strerror(st));
 		reload_said(a, false, "%.200s: %s; keeping the running configuration%s%.240s",
-			    path ? path : CONFIG_BUILTIN, config_strerror(st), errs.n ? ": " : "",
-			    errs.n ? errs.msg[0] : "");
+		            path ? path : CONFIG_BUILTIN, config_strerror(st), errs.n ? ": " : "",
+		            errs.n ? errs.msg[0] : "");
 		config_errors_free(&errs);
 		free(next);
 		return;
 	}
 	config_errors_free(&errs);
-	set_clock_out(a, next);	/* the clock sink takes it with the engine */
-	app_learn_apply(a, &next->engine);	/* learned controllers over mapping.ccs */
+	set_clock_out(a, next);            /* the clock sink takes it with the engine */
+	app_learn_apply(a, &next->engine); /* learned controllers over mapping.ccs */
 
 	log_set_level((enum log_level)log_level_clamp(next->logging.level + opts->verbosity));
 
@@ -513,19 +517,19 @@ static void log_stats(struct worker *w, struct inq *q)
 	struct inq_stats st;
 	inq_get_stats(q, &st);
 	log_info("input_stats",
-		 "inq_cap %u inq_max_depth %u delivered %llu coalesced %llu deferred %llu "
-		 "dropped_notes %llu dropped_other %llu",
-		 st.cap, st.max_depth, (unsigned long long)st.delivered,
-		 (unsigned long long)st.coalesced, (unsigned long long)st.deferred,
-		 (unsigned long long)st.dropped_notes, (unsigned long long)st.dropped_other);
+	         "inq_cap %u inq_max_depth %u delivered %llu coalesced %llu deferred %llu "
+	         "dropped_notes %llu dropped_other %llu",
+	         st.cap, st.max_depth, (unsigned long long)st.delivered,
+	         (unsigned long long)st.coalesced, (unsigned long long)st.deferred,
+	         (unsigned long long)st.dropped_notes, (unsigned long long)st.dropped_other);
 	struct hist *late = worker_lateness(w), *lat = worker_latency(w);
 	log_info("worker_stats",
-		 "loops %llu realtime %s lateness_p50_us %.1f lateness_p99_us %.1f "
-		 "midi_to_send_n %llu midi_to_send_p50_us %.1f midi_to_send_p99_us %.1f",
-		 (unsigned long long)worker_heartbeat(w), worker_is_realtime(w) ? "yes" : "no",
-		 (double)hist_quantile(late, 0.5) / 1e3, (double)hist_quantile(late, 0.99) / 1e3,
-		 (unsigned long long)hist_count(lat), (double)hist_quantile(lat, 0.5) / 1e3,
-		 (double)hist_quantile(lat, 0.99) / 1e3);
+	         "loops %llu realtime %s lateness_p50_us %.1f lateness_p99_us %.1f "
+	         "midi_to_send_n %llu midi_to_send_p50_us %.1f midi_to_send_p99_us %.1f",
+	         (unsigned long long)worker_heartbeat(w), worker_is_realtime(w) ? "yes" : "no",
+	         (double)hist_quantile(late, 0.5) / 1e3, (double)hist_quantile(late, 0.99) / 1e3,
+	         (unsigned long long)hist_count(lat), (double)hist_quantile(lat, 0.5) / 1e3,
+	         (double)hist_quantile(lat, 0.99) / 1e3);
 }
 
 static void teardown(struct app *a)
@@ -553,19 +557,21 @@ static void teardown(struct app *a)
 		led_close(l);
 	if (a->evout) {
 		if (evout_dropped(a->evout))
-			log_warn("events_dropped", "%llu events not written to the event log "
-				 "(its queue was full)", (unsigned long long)evout_dropped(a->evout));
+			log_warn("events_dropped",
+			         "%llu events not written to the event log "
+			         "(its queue was full)",
+			         (unsigned long long)evout_dropped(a->evout));
 		evout_close(a->evout);
 	}
 	if (a->synth) {
 		struct synth_status st;
 		synth_status(a->synth, &st);
 		log_info("synth_stats",
-			 "backend %s notes %llu bundles %llu late %llu dropped %llu steals %llu "
-			 "restarts %u synths_peak %d",
-			 st.backend, (unsigned long long)st.notes, (unsigned long long)st.bundles,
-			 (unsigned long long)st.late, (unsigned long long)st.dropped,
-			 (unsigned long long)st.steals, st.restarts, st.synths_peak);
+		         "backend %s notes %llu bundles %llu late %llu dropped %llu steals %llu "
+		         "restarts %u synths_peak %d",
+		         st.backend, (unsigned long long)st.notes, (unsigned long long)st.bundles,
+		         (unsigned long long)st.late, (unsigned long long)st.dropped,
+		         (unsigned long long)st.steals, st.restarts, st.synths_peak);
 		synth_close(a->synth);
 	}
 	synth_close(a->notes);
@@ -574,14 +580,14 @@ static void teardown(struct app *a)
 		midi_out_get_stats(a->midi_out, &st);
 		struct hist *late = midi_out_lateness(a->midi_out);
 		log_info("midi_out_stats",
-			 "messages %llu bytes %llu dropped_offline %llu dropped_full %llu "
-			 "port_full %llu reconnects %llu late_p50_us %.1f late_p99_us %.1f "
-			 "attempts %llu",
-			 (unsigned long long)st.messages, (unsigned long long)st.bytes,
-			 (unsigned long long)st.dropped_offline, (unsigned long long)st.dropped_full,
-			 (unsigned long long)st.port_full, (unsigned long long)st.reconnects,
-			 (double)hist_quantile(late, 0.5) / 1e3, (double)hist_quantile(late, 0.99) / 1e3,
-			 (unsigned long long)st.attempts);
+		         "messages %llu bytes %llu dropped_offline %llu dropped_full %llu "
+		         "port_full %llu reconnects %llu late_p50_us %.1f late_p99_us %.1f "
+		         "attempts %llu",
+		         (unsigned long long)st.messages, (unsigned long long)st.bytes,
+		         (unsigned long long)st.dropped_offline,
+		         (unsigned long long)st.dropped_full, (unsigned long long)st.port_full,
+		         (unsigned long long)st.reconnects, (double)hist_quantile(late, 0.5) / 1e3,
+		         (double)hist_quantile(late, 0.99) / 1e3, (unsigned long long)st.attempts);
 		midi_out_close(a->midi_out);
 	}
 	midi_clock_free(a->midi_clock);
@@ -604,7 +610,7 @@ int app_run(const struct config *cfg, const struct cli_options *opts)
 
 	if (geteuid() == 0)
 		log_warn("root", "running as root: run the instrument as an unprivileged user "
-				 "in the audio group (see contrib/systemd)");
+		                 "in the audio group (see contrib/systemd)");
 
 	/* signals: blocked here and so in every thread started from now on */
 	sigset_t sigs, prev;
@@ -637,10 +643,10 @@ int app_run(const struct config *cfg, const struct cli_options *opts)
 	a->inq = inq_new(APP_INQ_CAP);
 	a->clock_inq = inq_new(APP_CLOCK_INQ_CAP);
 	struct worker_options wo = {
-		.lookahead_ns = (int64_t)a->cfg->synth.lookahead_ms * NS_PER_MS,
-		.heartbeat_ns = worker_heartbeat_ns(wd_period, wait_ns),
-		.realtime = true,
-		.late_drop_ns = (int64_t)a->cfg->synth.late_drop_ms * NS_PER_MS,
+	    .lookahead_ns = (int64_t)a->cfg->synth.lookahead_ms * NS_PER_MS,
+	    .heartbeat_ns = worker_heartbeat_ns(wd_period, wait_ns),
+	    .realtime = true,
+	    .late_drop_ns = (int64_t)a->cfg->synth.late_drop_ms * NS_PER_MS,
 	};
 	if (a->engine && a->inq && a->clock_inq)
 		a->worker = worker_new(a->engine, &a->cfg->engine, a->inq, &wo);
@@ -653,9 +659,11 @@ int app_run(const struct config *cfg, const struct cli_options *opts)
 
 	if (open_synth(a) != 0)
 		goto out;
-	struct worker_sink ss = {.name = "synth", .events = synth_sink_events,
-				 .fill = synth_sink_fill, .shutdown = synth_sink_shutdown,
-				 .ctx = a->synth};
+	struct worker_sink ss = {.name = "synth",
+	                         .events = synth_sink_events,
+	                         .fill = synth_sink_fill,
+	                         .shutdown = synth_sink_shutdown,
+	                         .ctx = a->synth};
 	worker_add_sink(a->worker, &ss);
 
 	/* the notes out, then the MIDI output's own sink (clock out, and the
@@ -663,8 +671,10 @@ int app_run(const struct config *cfg, const struct cli_options *opts)
 	if (open_notes_out(a) != 0)
 		goto out;
 	if (a->notes) {
-		struct worker_sink ns = {.name = "notes_out", .events = synth_sink_events,
-					 .shutdown = synth_sink_shutdown, .ctx = a->notes};
+		struct worker_sink ns = {.name = "notes_out",
+		                         .events = synth_sink_events,
+		                         .shutdown = synth_sink_shutdown,
+		                         .ctx = a->notes};
 		worker_add_sink(a->worker, &ns);
 	}
 	if (a->midi_out) {
@@ -677,19 +687,23 @@ int app_run(const struct config *cfg, const struct cli_options *opts)
 		worker_add_sink(a->worker, &cs);
 	}
 
-	snprintf(a->led_spec, sizeof a->led_spec, "%s", opts->led ? opts->led : a->cfg->led.transport);
+	snprintf(a->led_spec, sizeof a->led_spec, "%s",
+	         opts->led ? opts->led : a->cfg->led.transport);
 	atomic_store(&a->led.led, open_led(a, a->led_spec));
-	struct worker_sink ls = {.name = "led", .events = led_sink_events,
-				 .fill = led_sink_fill, .reconfigure = led_sink_reconfigure,
-				 .next_due = led_sink_next_due, .ctx = &a->led};
+	struct worker_sink ls = {.name = "led",
+	                         .events = led_sink_events,
+	                         .fill = led_sink_fill,
+	                         .reconfigure = led_sink_reconfigure,
+	                         .next_due = led_sink_next_due,
+	                         .ctx = &a->led};
 	worker_add_sink(a->worker, &ls);
 
 	app_preset_dir(a->cfg, a->wk_preset_dir, sizeof a->wk_preset_dir);
-	struct worker_sink as = {.name = "app", .fill = app_sink_fill,
-				 .reconfigure = app_sink_reconfigure, .ctx = a};
+	struct worker_sink as = {
+	    .name = "app", .fill = app_sink_fill, .reconfigure = app_sink_reconfigure, .ctx = a};
 	worker_add_sink(a->worker, &as);
-	struct worker_sink lrn = {.name = "learn", .events = app_learn_sink_events,
-				  .ctx = &a->learn};
+	struct worker_sink lrn = {
+	    .name = "learn", .events = app_learn_sink_events, .ctx = &a->learn};
 	worker_add_sink(a->worker, &lrn);
 
 	if (opts->events_path) {
@@ -701,13 +715,14 @@ int app_run(const struct config *cfg, const struct cli_options *opts)
 		/* lets a reader of the event log place its times on the clock
 		 * other programs stamp with (MIDI gear, tests, benches) */
 		log_info("events_base", "event log time 0 is CLOCK_MONOTONIC %lld ns",
-			 (long long)worker_base(a->worker));
+		         (long long)worker_base(a->worker));
 	}
 
 	/* The music starts once the audio stack answers (or after 10 s without
 	 * it: the backend keeps trying and the music must not wait forever). */
 	if (synth_wait_ready(a->synth, 10000) != 0)
-		log_warn("synth", "the audio stack is not ready yet: playing on, sound follows when it is");
+		log_warn("synth",
+		         "the audio stack is not ready yet: playing on, sound follows when it is");
 
 	if (opts->preset && app_load_first_preset(a, opts->preset) != 0)
 		log_warn("preset", "starting without preset %s", opts->preset);
@@ -722,9 +737,9 @@ int app_run(const struct config *cfg, const struct cli_options *opts)
 	if (a->cfg->engine.clock_source != CLOCK_SOURCE_MIDI &&
 	    strcmp(opts->clock_in ? opts->clock_in : a->cfg->midi.clock_input_port, "input") != 0)
 		log_info("clock_in", "MIDI clock input not opened: sequencer.clock_source is "
-			 "\"internal\"");
-	log_info("started", "mystery-engine playing (configuration %s, seed %llu)",
-		 a->cfg->source, (unsigned long long)opts->seed);
+		                     "\"internal\"");
+	log_info("started", "mystery-engine playing (configuration %s, seed %llu)", a->cfg->source,
+	         (unsigned long long)opts->seed);
 	app_start_http(a);
 	app_start_osc(a);
 	app_start_ctl(a);
@@ -761,11 +776,11 @@ int app_run(const struct config *cfg, const struct cli_options *opts)
 	}
 	int by = atomic_load(&a->stop_by);
 	log_info("stopping", "stopped by %s",
-		 by == APP_STOP_ATTACHED		 ? "an attached console (Q)"
-		 : by == APP_STOP_HANGUP		 ? "the terminal's hang-up (SIGHUP)"
-		 : atomic_load(&a->quit_requested) ? "the console (q)"
-		 : sig == SIGINT			 ? "SIGINT"
-							 : "SIGTERM");
+	         by == APP_STOP_ATTACHED           ? "an attached console (Q)"
+	         : by == APP_STOP_HANGUP           ? "the terminal's hang-up (SIGHUP)"
+	         : atomic_load(&a->quit_requested) ? "the console (q)"
+	         : sig == SIGINT                   ? "SIGINT"
+	                                           : "SIGTERM");
 	rc = 0;
 out:
 	teardown(a);

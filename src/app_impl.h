@@ -32,7 +32,7 @@ struct synth;
 struct worker;
 
 #define APP_INQ_CAP 1024
-#define APP_CLOCK_INQ_CAP 256	/* a clock port's queue: pulses and transport only */
+#define APP_CLOCK_INQ_CAP 256 /* a clock port's queue: pulses and transport only */
 
 /* The LED port can be replaced on reload while the worker runs: the sink
  * reads the current port through an atomic pointer. */
@@ -45,14 +45,14 @@ struct app_led {
  * (saved to the state folder) and asks the main thread for a reload, which
  * lays the map over the configuration (app_learn.c). */
 struct app_learn {
-	atomic_int param;		/* being learned, -1 none */
-	atomic_uint seen;		/* CCs that reached the engine */
-	atomic_int cc;			/* the last one's number */
-	atomic_int owner[128];		/* the parameter each CC moves now, -1 none */
-	pthread_mutex_t lock;		/* map, msg (never the worker) */
+	atomic_int param;      /* being learned, -1 none */
+	atomic_uint seen;      /* CCs that reached the engine */
+	atomic_int cc;         /* the last one's number */
+	atomic_int owner[128]; /* the parameter each CC moves now, -1 none */
+	pthread_mutex_t lock;  /* map, msg (never the worker) */
 	struct learn_map map;
 	char msg[160];
-	int64_t msg_at_ns;		/* CLOCK_REALTIME */
+	int64_t msg_at_ns; /* CLOCK_REALTIME */
 	pthread_t thread;
 	bool thread_on;
 };
@@ -62,34 +62,34 @@ enum app_stop_by { APP_STOP_SIGNAL, APP_STOP_ATTACHED, APP_STOP_HANGUP };
 
 struct app {
 	const struct cli_options *opts;
-	struct config *cfg;		/* the active configuration (owned; main thread) */
+	struct config *cfg; /* the active configuration (owned; main thread) */
 	struct engine *engine;
 	struct inq *inq;
 	struct worker *worker;
 	struct synth *synth;
-	struct midi_out *midi_out;	/* NULL: no MIDI output */
-	struct synth *notes;		/* notes to the MIDI output beside scsynth, or NULL */
-	struct midi_clock *midi_clock;	/* the MIDI output's sink (clock out, pump) */
+	struct midi_out *midi_out;     /* NULL: no MIDI output */
+	struct synth *notes;           /* notes to the MIDI output beside scsynth, or NULL */
+	struct midi_clock *midi_clock; /* the MIDI output's sink (clock out, pump) */
 	struct app_led led;
 	struct evout *evout;
-	_Atomic(struct midi_in *) midi;	/* read by the worker's snapshot */
+	_Atomic(struct midi_in *) midi; /* read by the worker's snapshot */
 	char midi_spec[CONFIG_STR_MAX];
-	struct inq *clock_inq;		/* from the clock port's thread to the worker */
-	_Atomic(struct midi_in *) clock_midi;	/* the clock port, NULL: none of its own */
-	char clock_spec[CONFIG_STR_MAX];	/* "input": the clock comes on the MIDI input */
+	struct inq *clock_inq;                /* from the clock port's thread to the worker */
+	_Atomic(struct midi_in *) clock_midi; /* the clock port, NULL: none of its own */
+	char clock_spec[CONFIG_STR_MAX];      /* "input": the clock comes on the MIDI input */
 	char led_spec[CONFIG_STR_MAX];
 	struct console *console;
 	struct http *http;
-	struct osc_ctl *osc;		/* the OSC control surface, NULL when off */
-	struct ctl_server *ctl;		/* the control socket (attach, ctl) */
-	atomic_uint reloads;		/* reloads done (the control socket waits on it) */
-	pthread_mutex_t reload_lock;	/* reload_text, reload_ok */
-	char reload_text[512];		/* what the last reload did */
+	struct osc_ctl *osc;         /* the OSC control surface, NULL when off */
+	struct ctl_server *ctl;      /* the control socket (attach, ctl) */
+	atomic_uint reloads;         /* reloads done (the control socket waits on it) */
+	pthread_mutex_t reload_lock; /* reload_text, reload_ok */
+	char reload_text[512];       /* what the last reload did */
 	bool reload_ok;
-	atomic_int stop_by;		/* enum app_stop_by when not a plain signal */
-	bool audio_dummy;		/* the managed stack on JACK's dummy driver (set at start) */
+	atomic_int stop_by; /* enum app_stop_by when not a plain signal */
+	bool audio_dummy;   /* the managed stack on JACK's dummy driver (set at start) */
 	struct app_learn learn;
-	char state_dir[CONFIG_STR_MAX];	/* where the learned map lives (set at start) */
+	char state_dir[CONFIG_STR_MAX]; /* where the learned map lives (set at start) */
 	pthread_t main_thread;
 	atomic_bool quit_requested;
 	atomic_bool worker_running;

@@ -62,7 +62,7 @@ static void *learn_main(void *arg)
 	for (int i = 0; i < 2000; i++) {
 		p = atomic_load(&l->param);
 		if (p < 0)
-			return NULL;	/* cancelled */
+			return NULL; /* cancelled */
 		if (atomic_load_explicit(&l->seen, memory_order_acquire) != seen) {
 			int cc = atomic_load(&l->cc), before = atomic_load(&l->owner[cc]);
 			char err[512];
@@ -75,15 +75,17 @@ static void *learn_main(void *arg)
 			pthread_mutex_unlock(&l->lock);
 			atomic_store(&l->param, -1);
 			if (rc != 0) {
-				app_learn_say(l, "CC %d not learned for %s: %.100s", cc, param_table[p].name, err);
+				app_learn_say(l, "CC %d not learned for %s: %.100s", cc,
+				              param_table[p].name, err);
 				return NULL;
 			}
 			pthread_kill(a->main_thread, SIGHUP);
 			if (before == p)
 				app_learn_say(l, "CC %d already moves %s", cc, param_table[p].name);
 			else
-				app_learn_say(l, "CC %d now moves %s (before: %s)", cc, param_table[p].name,
-					  before >= 0 ? param_table[before].name : "nothing");
+				app_learn_say(l, "CC %d now moves %s (before: %s)", cc,
+				              param_table[p].name,
+				              before >= 0 ? param_table[before].name : "nothing");
 			return NULL;
 		}
 		struct timespec ts = {0, 10 * 1000000};
@@ -91,7 +93,7 @@ static void *learn_main(void *arg)
 	}
 	if (atomic_exchange(&l->param, -1) >= 0)
 		app_learn_say(l, "no controller moved within 20 s: nothing learned for %s",
-			  param_table[p].name);
+		              param_table[p].name);
 	return NULL;
 }
 
@@ -137,11 +139,10 @@ void app_learn_start(struct app *a)
 		log_error("learn", "%s: starting with the configuration's mapping only", err);
 	else if (learn_map_count(&l->map) > 0)
 		log_info("learn", "%d learned controller%s from %s/%s", learn_map_count(&l->map),
-			 learn_map_count(&l->map) == 1 ? "" : "s", a->state_dir, LEARN_FILE);
+		         learn_map_count(&l->map) == 1 ? "" : "s", a->state_dir, LEARN_FILE);
 	learn_apply(&a->cfg->engine, &l->map);
 	learn_owners(l, &a->cfg->engine);
 }
-
 
 void app_learn_apply(struct app *a, struct engine_config *eng)
 {

@@ -37,7 +37,7 @@ char *app_preset_dir(const struct config *cfg, char *buf, size_t n)
  * producer via (the caller must be that producer's thread); 0 or a
  * preset_err with err. */
 static int load_preset_from(struct app *a, const char *dir, const char *name,
-			    enum worker_producer via, char *err, size_t errlen)
+                            enum worker_producer via, char *err, size_t errlen)
 {
 	struct preset *p = calloc(1, sizeof *p);
 	struct command cmds[ENGINE_MAX_STEPS + P_COUNT + 4];
@@ -57,7 +57,8 @@ static int load_preset_from(struct app *a, const char *dir, const char *name,
 		sent += worker_command(a->worker, via, &cmds[i]);
 	free(p);
 	if (sent != n) {
-		snprintf(err, errlen, "%zu of %zu commands did not fit the engine's queue", n - sent, n);
+		snprintf(err, errlen, "%zu of %zu commands did not fit the engine's queue",
+		         n - sent, n);
 		log_error("preset", "preset %s: %s", name, err);
 		return PRESET_ERR_IO;
 	}
@@ -77,7 +78,7 @@ int app_load_first_preset(struct app *a, const char *name)
 /* A reader's thread (HTTP): loads a preset from the directory the running
  * configuration names, as the snapshot tells; 0 or a preset_err with err. */
 static int load_preset(struct app *a, const char *name, enum worker_producer via, char *err,
-		       size_t errlen)
+                       size_t errlen)
 {
 	struct snapshot *s = malloc(sizeof *s);
 	if (!s) {
@@ -128,7 +129,7 @@ static bool console_snapshot(void *ctx, struct snapshot *out)
 	struct log_record r;
 	if (log_last_problem(&r)) {
 		snprintf(out->problem, sizeof out->problem, "%.40s: %.*s", r.event,
-			 (int)sizeof out->problem - 44, r.msg);
+		         (int)sizeof out->problem - 44, r.msg);
 		out->problem_at_ns = r.ts_ns;
 		out->problem_error = r.level == LOG_ERROR;
 	}
@@ -170,16 +171,17 @@ static void console_request(void *ctx, enum console_request r, const char *arg)
 	case CONSOLE_LEARN:
 	case CONSOLE_LEARN_CANCEL: {
 		char msg[160];
-		app_learn_request(a, r == CONSOLE_LEARN && arg ? param_find(arg) : -1, msg, sizeof msg);
+		app_learn_request(a, r == CONSOLE_LEARN && arg ? param_find(arg) : -1, msg,
+		                  sizeof msg);
 		if (r == CONSOLE_LEARN && !atomic_load(&a->midi))
 			app_learn_say(&a->learn, "%s", msg);
 		break;
 	}
-	case CONSOLE_HANGUP:	/* the terminal is gone (an SSH link closed) */
+	case CONSOLE_HANGUP: /* the terminal is gone (an SSH link closed) */
 		atomic_store(&a->stop_by, APP_STOP_HANGUP);
 		pthread_kill(a->main_thread, SIGTERM);
 		break;
-	default:	/* detach and stop are an attached console's */
+	default: /* detach and stop are an attached console's */
 		break;
 	}
 }
@@ -213,9 +215,10 @@ static int http_preset_save(void *ctx, const char *name, char *err, size_t errle
 void app_start_http(struct app *a)
 {
 	const struct config *c = a->cfg;
-	struct http_options o = {.address = c->api.address, .port = c->api.port,
-				 .allow_control = c->api.allow_control,
-				 .max_writes_per_s = c->api.max_writes_per_s};
+	struct http_options o = {.address = c->api.address,
+	                         .port = c->api.port,
+	                         .allow_control = c->api.allow_control,
+	                         .max_writes_per_s = c->api.max_writes_per_s};
 	char addr[CONFIG_STR_MAX];
 	const char *spec = a->opts->http;
 	if (spec && strcmp(spec, "off") == 0)
@@ -229,18 +232,20 @@ void app_start_http(struct app *a)
 		}
 		o.address = addr;
 	}
-	struct http_link link = {.snapshot = http_snapshot, .command = http_command,
-				 .latency = worker_latency(a->worker),
-				 .lateness = worker_lateness(a->worker),
-				 .preset_load = http_preset_load, .preset_save = http_preset_save,
-				 .ctx = a};
+	struct http_link link = {.snapshot = http_snapshot,
+	                         .command = http_command,
+	                         .latency = worker_latency(a->worker),
+	                         .lateness = worker_lateness(a->worker),
+	                         .preset_load = http_preset_load,
+	                         .preset_save = http_preset_save,
+	                         .ctx = a};
 	char err[256];
 	a->http = http_start(&o, &link, err, sizeof err);
 	if (!a->http)
-		log_error("http", "no HTTP API: %s", err);	/* err names the address and port */
+		log_error("http", "no HTTP API: %s", err); /* err names the address and port */
 	else
 		log_info("http", "HTTP API on %s:%d (control %s)", o.address, http_port(a->http),
-			 o.allow_control ? "allowed" : "off");
+		         o.allow_control ? "allowed" : "off");
 }
 
 static bool osc_command(void *ctx, const struct command *c)
@@ -260,19 +265,22 @@ void app_start_osc(struct app *a)
 	const struct config *c = a->cfg;
 	if (!c->osc.enabled)
 		return;
-	struct osc_ctl_options o = {.address = c->osc.address, .port = c->osc.port,
-				    .allowed_hosts = c->osc.allowed_hosts,
-				    .reply_port = c->osc.reply_port,
-				    .max_writes_per_s = c->osc.max_writes_per_s};
-	struct osc_ctl_link link = {.snapshot = http_snapshot, .command = osc_command,
-				    .preset_load = osc_preset_load, .ctx = a};
+	struct osc_ctl_options o = {.address = c->osc.address,
+	                            .port = c->osc.port,
+	                            .allowed_hosts = c->osc.allowed_hosts,
+	                            .reply_port = c->osc.reply_port,
+	                            .max_writes_per_s = c->osc.max_writes_per_s};
+	struct osc_ctl_link link = {.snapshot = http_snapshot,
+	                            .command = osc_command,
+	                            .preset_load = osc_preset_load,
+	                            .ctx = a};
 	char err[256];
 	a->osc = osc_ctl_start(&o, &link, err, sizeof err);
 	if (!a->osc)
 		log_error("osc", "no OSC control surface on %s:%d: %s", o.address, o.port, err);
 	else
 		log_info("osc", "OSC control surface on %s:%d (from %s)", o.address,
-			 osc_ctl_port(a->osc), o.allowed_hosts);
+		         osc_ctl_port(a->osc), o.allowed_hosts);
 }
 
 /* While the console owns the terminal, log lines go only to the log file. */
@@ -280,21 +288,23 @@ void app_log_to_terminal(const struct app *a, bool on)
 {
 	const struct config *c = a->cfg;
 	struct log_options lo = {
-		.level = log_get_level(),
-		.file = c->logging.file[0] ? c->logging.file : NULL,
-		.max_size = (long)c->logging.max_size,
-		.keep = c->logging.keep,
-		.json = false,
-		.to_stderr = on,
+	    .level = log_get_level(),
+	    .file = c->logging.file[0] ? c->logging.file : NULL,
+	    .max_size = (long)c->logging.max_size,
+	    .keep = c->logging.keep,
+	    .json = false,
+	    .to_stderr = on,
 	};
 	log_reopen(&lo);
 }
 
 void app_start_console(struct app *a)
 {
-	struct console_link link = {.snapshot = console_snapshot, .command = console_command,
-				    .request = console_request, .ctx = a,
-				    .save_preset = console_save_preset};
+	struct console_link link = {.snapshot = console_snapshot,
+	                            .command = console_command,
+	                            .request = console_request,
+	                            .ctx = a,
+	                            .save_preset = console_save_preset};
 	struct console_options o = {.voices_max = a->cfg->synth.voices};
 	int err = 0;
 	app_log_to_terminal(a, false);
@@ -302,9 +312,10 @@ void app_start_console(struct app *a)
 	if (!a->console) {
 		app_log_to_terminal(a, true);
 		const char *term = getenv("TERM");
-		log_warn("console", "no console: %s (TERM=%s); running headless, "
-			 "mystery-engine attach opens it from another terminal",
-			 console_strerror(err), term ? term : "");
+		log_warn("console",
+		         "no console: %s (TERM=%s); running headless, "
+		         "mystery-engine attach opens it from another terminal",
+		         console_strerror(err), term ? term : "");
 	}
 }
 
@@ -350,18 +361,19 @@ static void ctl_request(void *ctx, const struct ctl_request *r, struct ctl_reply
 		bool save = r->req == CTL_REQ_PRESET_SAVE;
 		if (!preset_name_ok(r->name)) {
 			out->rc = CTL_USAGE;
-			snprintf(out->text, sizeof out->text, "%s", preset_strerror(PRESET_ERR_NAME));
+			snprintf(out->text, sizeof out->text, "%s",
+			         preset_strerror(PRESET_ERR_NAME));
 			break;
 		}
 		int rc = save ? save_preset(a, r->name, err, sizeof err)
-			      : load_preset(a, r->name, WORKER_CMD_SOCKET, err, sizeof err);
+		              : load_preset(a, r->name, WORKER_CMD_SOCKET, err, sizeof err);
 		if (rc == 0) {
 			out->rc = CTL_OK;
 			snprintf(out->text, sizeof out->text, "preset %s %s", r->name,
-				 save ? "saved" : "loaded");
+			         save ? "saved" : "loaded");
 		} else {
 			snprintf(out->text, sizeof out->text, "preset %s not %s: %.380s", r->name,
-				 save ? "saved" : "loaded", err);
+			         save ? "saved" : "loaded", err);
 		}
 		break;
 	}
@@ -373,8 +385,8 @@ static void ctl_request(void *ctx, const struct ctl_request *r, struct ctl_reply
 			snprintf(out->text, sizeof out->text, "no such parameter");
 			break;
 		}
-		out->rc = app_learn_request(a, p, out->text, sizeof out->text) == 0 ? CTL_OK
-										     : CTL_FAILED;
+		out->rc =
+		    app_learn_request(a, p, out->text, sizeof out->text) == 0 ? CTL_OK : CTL_FAILED;
 		break;
 	}
 	case CTL_REQ_STOP:
@@ -386,7 +398,7 @@ static void ctl_request(void *ctx, const struct ctl_request *r, struct ctl_reply
 		break;
 	default:
 		snprintf(out->text, sizeof out->text, "%s is not available",
-			 ctl_req_name((enum ctl_req)r->req));
+		         ctl_req_name((enum ctl_req)r->req));
 	}
 }
 
@@ -403,10 +415,10 @@ void app_start_ctl(struct app *a)
 		log_error("control", "no control socket: the runtime folder's path is too long");
 		return;
 	}
-	struct ctl_server_options o = {.path = path, .group = a->cfg->control.group,
-				       .config = a->cfg->source};
-	struct ctl_server_link link = {.snapshot = console_snapshot, .command = ctl_command,
-				       .request = ctl_request, .ctx = a};
+	struct ctl_server_options o = {
+	    .path = path, .group = a->cfg->control.group, .config = a->cfg->source};
+	struct ctl_server_link link = {
+	    .snapshot = console_snapshot, .command = ctl_command, .request = ctl_request, .ctx = a};
 	int err;
 	char why[512];
 	a->ctl = ctl_server_start(&o, &link, &err, why, sizeof why);
@@ -414,5 +426,5 @@ void app_start_ctl(struct app *a)
 		log_error("control", "no control socket (%s): %s", ctl_server_strerror(err), why);
 	else
 		log_info("control", "control socket %s (mystery-engine attach, mystery-engine ctl)",
-			 path);
+		         path);
 }

@@ -46,7 +46,7 @@ static int print_config_errors(const struct config_errors *errs, enum config_sta
 	for (int i = 0; i < errs->n; i++)
 		fprintf(stderr, "%s\n", errs->msg[i]);
 	fprintf(stderr, "mystery-engine: %s (%d error%s)\n", config_strerror(st), errs->n,
-		errs->n == 1 ? "" : "s");
+	        errs->n == 1 ? "" : "s");
 	return CONFIG_EX_CONFIG;
 }
 
@@ -78,7 +78,8 @@ static int run(int argc, char **argv, struct cli_options *opts, struct config *c
 
 	/* 2. the configuration: built-in, file, --set; any error stops here */
 	struct config_errors errs = {0};
-	enum config_status st = config_load(cfg, opts->config_path, opts->sets, opts->n_sets, &errs);
+	enum config_status st =
+	    config_load(cfg, opts->config_path, opts->sets, opts->n_sets, &errs);
 	if (st != CONFIG_OK) {
 		rc = print_config_errors(&errs, st);
 		config_errors_free(&errs);
@@ -111,12 +112,12 @@ static int run(int argc, char **argv, struct cli_options *opts, struct config *c
 	/* 5. the log: human lines on stderr, JSON lines as a daemon or to a file */
 	bool to_file = cfg->logging.file[0] != '\0';
 	struct log_options lo = {
-		.level = (enum log_level)level,
-		.file = to_file ? cfg->logging.file : NULL,
-		.max_size = (long)cfg->logging.max_size,
-		.keep = cfg->logging.keep,
-		.json = opts->daemon,
-		.to_stderr = opts->daemon || !to_file || isatty(STDERR_FILENO),
+	    .level = (enum log_level)level,
+	    .file = to_file ? cfg->logging.file : NULL,
+	    .max_size = (long)cfg->logging.max_size,
+	    .keep = cfg->logging.keep,
+	    .json = opts->daemon,
+	    .to_stderr = opts->daemon || !to_file || isatty(STDERR_FILENO),
 	};
 	int lrc = log_open(&lo);
 	if (lrc == LOG_ERR_FILE) {
@@ -126,9 +127,11 @@ static int run(int argc, char **argv, struct cli_options *opts, struct config *c
 		lo.to_stderr = true;
 		lrc = log_open(&lo);
 		if (lrc == 0)
-			log_warn("log_file_failed", "cannot write the log file %s: logging to "
-				 "standard error only", cfg->logging.file);
-		cfg->logging.file[0] = '\0';	/* later reopens do not try it again */
+			log_warn("log_file_failed",
+			         "cannot write the log file %s: logging to "
+			         "standard error only",
+			         cfg->logging.file);
+		cfg->logging.file[0] = '\0'; /* later reopens do not try it again */
 	}
 	if (lrc != 0)
 		return 1;

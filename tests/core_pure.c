@@ -52,7 +52,7 @@ int main(void)
 		notes += a[i].type == EV_NOTE;
 	if (notes == 0 || na != nb) {
 		fprintf(stderr, "core_pure: %zu notes in %zu events, then %zu events\n", notes, na,
-			nb);
+		        nb);
 		return 1;
 	}
 	for (size_t i = 0; i < na; i++) {

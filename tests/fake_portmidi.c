@@ -20,7 +20,7 @@ struct fake_pm fake_pm;
 struct stream {
 	int dev;
 	int output;
-	int gen;	/* the initialisation it was opened in */
+	int gen; /* the initialisation it was opened in */
 };
 
 static PmDeviceInfo info[FAKE_PM_DEVICES];
@@ -32,10 +32,11 @@ PmError Pm_Initialize(void)
 	for (int i = 0; i < FAKE_PM_DEVICES && fake_pm.dev[i].name[0]; i++) {
 		if (!fake_pm.dev[i].plugged)
 			continue;
-		info[n_info] = (PmDeviceInfo){.structVersion = 1, .interf = "FAKE",
-					      .name = fake_pm.dev[i].name,
-					      .input = fake_pm.dev[i].input,
-					      .output = fake_pm.dev[i].output};
+		info[n_info] = (PmDeviceInfo){.structVersion = 1,
+		                              .interf = "FAKE",
+		                              .name = fake_pm.dev[i].name,
+		                              .input = fake_pm.dev[i].input,
+		                              .output = fake_pm.dev[i].output};
 		fake_pm.index_of[n_info++] = i;
 	}
 	init_gen++;
@@ -75,14 +76,14 @@ static PmError open_stream(PortMidiStream **s, PmDeviceID id, int output)
 }
 
 PmError Pm_OpenInput(PortMidiStream **s, PmDeviceID id, void *d, int32_t n, PmTimeProcPtr tp,
-		     void *ti)
+                     void *ti)
 {
 	(void)d, (void)n, (void)tp, (void)ti;
 	return open_stream(s, id, 0);
 }
 
 PmError Pm_OpenOutput(PortMidiStream **s, PmDeviceID id, void *d, int32_t n, PmTimeProcPtr tp,
-		      void *ti, int32_t latency)
+                      void *ti, int32_t latency)
 {
 	(void)d, (void)n, (void)tp, (void)ti;
 	fake_pm.last_latency = latency;

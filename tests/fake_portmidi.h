@@ -13,17 +13,17 @@ struct fake_pm_device {
 	char name[64];
 	int input, output;
 	_Atomic int plugged;
-	int opens;			/* streams opened on it */
-	int32_t in[64];			/* messages waiting to be read */
+	int opens;      /* streams opened on it */
+	int32_t in[64]; /* messages waiting to be read */
 	int n_in;
-	int32_t out[FAKE_PM_LOG];	/* messages written */
-	int64_t out_t[FAKE_PM_LOG];	/* when (CLOCK_MONOTONIC) */
+	int32_t out[FAKE_PM_LOG];   /* messages written */
+	int64_t out_t[FAKE_PM_LOG]; /* when (CLOCK_MONOTONIC) */
 	_Atomic int n_out;
 };
 
 struct fake_pm {
-	struct fake_pm_device dev[FAKE_PM_DEVICES];	/* name "" ends the list */
-	int index_of[FAKE_PM_DEVICES];			/* PortMidi id -> dev */
+	struct fake_pm_device dev[FAKE_PM_DEVICES]; /* name "" ends the list */
+	int index_of[FAKE_PM_DEVICES];              /* PortMidi id -> dev */
 	int scans;
 	int32_t last_latency;
 };

@@ -69,7 +69,8 @@ static void test_parse_bookworm(void)
 		CU_ASSERT_TRUE(l.card[i].playback);
 	char seen[160];
 	audio_card_describe(&l, seen, sizeof seen);
-	CU_ASSERT_STRING_EQUAL(seen, "0 vc4hdmi0 (hdmi), 1 vc4hdmi1 (hdmi), 2 Headphones (headphones)");
+	CU_ASSERT_STRING_EQUAL(seen,
+	                       "0 vc4hdmi0 (hdmi), 1 vc4hdmi1 (hdmi), 2 Headphones (headphones)");
 }
 
 /* A USB interface and the Teensy (USB MIDI only: a card without playback);
@@ -123,11 +124,12 @@ static void test_auto_preferences(void)
 	    " 3 [sndrpihifiberry]: RPi-simple - snd_rpi_hifiberry_dac\n"
 	    "                      snd_rpi_hifiberry_dac\n"
 	    " 4 [Device         ]: USB-Audio - USB Audio Device\n"
-	    "                      GeneralPlus USB Audio Device at usb-0000:01:00.0-1.4, full speed\n";
+	    "                      GeneralPlus USB Audio Device at usb-0000:01:00.0-1.4, full "
+	    "speed\n";
 	const char *pcm = "00-00: bcm2835 Headphones : bcm2835 Headphones : playback 8\n"
-			  "01-00: Loopback PCM : Loopback PCM : playback 8 : capture 8\n"
-			  "03-00: HifiBerry DAC HiFi pcm5102a-hifi-0 : HifiBerry DAC : playback 1\n"
-			  "04-00: USB Audio : USB Audio : playback 1 : capture 1\n";
+	                  "01-00: Loopback PCM : Loopback PCM : playback 8 : capture 8\n"
+	                  "03-00: HifiBerry DAC HiFi pcm5102a-hifi-0 : HifiBerry DAC : playback 1\n"
+	                  "04-00: USB Audio : USB Audio : playback 1 : capture 1\n";
 	struct audio_card_list l;
 	int i;
 	audio_card_parse(cards, pcm, &l);
@@ -135,10 +137,10 @@ static void test_auto_preferences(void)
 	CU_ASSERT_EQUAL(l.card[1].kind, AUDIO_CARD_VIRTUAL);
 	CU_ASSERT_EQUAL(audio_card_choose(&l, "auto", &i), AUDIO_CARD_OK);
 	CU_ASSERT_STRING_EQUAL(l.card[i].id, "Device");
-	l.card[4].playback = false;		/* the interface gone: the HAT */
+	l.card[4].playback = false; /* the interface gone: the HAT */
 	CU_ASSERT_EQUAL(audio_card_choose(&l, "auto", &i), AUDIO_CARD_OK);
 	CU_ASSERT_STRING_EQUAL(l.card[i].id, "sndrpihifiberry");
-	l.card[3].playback = false;		/* no HAT: the jack, not the loopback */
+	l.card[3].playback = false; /* no HAT: the jack, not the loopback */
 	CU_ASSERT_EQUAL(audio_card_choose(&l, "auto", &i), AUDIO_CARD_OK);
 	CU_ASSERT_STRING_EQUAL(l.card[i].id, "Headphones");
 	/* two USB interfaces: the lower card number */
@@ -158,9 +160,10 @@ static void test_named(void)
 	CU_ASSERT_STRING_EQUAL(chosen("rpios-bookworm", "Headphones", &e), "hw:CARD=Headphones");
 	CU_ASSERT_STRING_EQUAL(chosen("rpios-bookworm", "headphones", &e), "hw:CARD=Headphones");
 	CU_ASSERT_STRING_EQUAL(chosen("rpios-bookworm", "bcm2835 Headphones", &e),
-			       "hw:CARD=Headphones");
+	                       "hw:CARD=Headphones");
 	CU_ASSERT_STRING_EQUAL(chosen("rpios-bookworm", "vc4hdmi0", &e), "hw:CARD=vc4hdmi0");
-	CU_ASSERT_STRING_EQUAL(chosen("rpios-bookworm", "hw:CARD=vc4hdmi1", &e), "hw:CARD=vc4hdmi1");
+	CU_ASSERT_STRING_EQUAL(chosen("rpios-bookworm", "hw:CARD=vc4hdmi1", &e),
+	                       "hw:CARD=vc4hdmi1");
 	CU_ASSERT_STRING_EQUAL(chosen("rpios-bookworm", "hw:2", &e), "hw:CARD=Headphones");
 	CU_ASSERT_STRING_EQUAL(chosen("debian-raspi", "bcm2835 ALSA", &e), "hw:CARD=ALSA");
 	CU_ASSERT_STRING_EQUAL(chosen("usb-teensy", "USB Audio CODEC", &e), "hw:CARD=CODEC");
@@ -176,18 +179,20 @@ static void test_named(void)
 	CU_ASSERT_STRING_EQUAL(chosen("usb-teensy", "Teensy MIDI", &e), "");
 	CU_ASSERT_EQUAL(e, AUDIO_CARD_E_NO_PLAYBACK);
 	CU_ASSERT_EQUAL(audio_card_scan(image("no-such-image"), &(struct audio_card_list){0}),
-			AUDIO_CARD_E_READ);
+	                AUDIO_CARD_E_READ);
 }
 
 /* The same interface on another card number is the same device for jackd. */
 static void test_device_follows_the_card(void)
 {
-	const char *a = " 1 [CODEC          ]: USB-Audio - USB Audio CODEC\n"
-			"                      Burr-Brown from TI USB Audio CODEC at usb-1, full speed\n";
-	const char *b = " 0 [Headphones     ]: bcm2835_headpho - bcm2835 Headphones\n"
-			"                      bcm2835 Headphones\n"
-			" 4 [CODEC          ]: USB-Audio - USB Audio CODEC\n"
-			"                      Burr-Brown from TI USB Audio CODEC at usb-2, full speed\n";
+	const char *a =
+	    " 1 [CODEC          ]: USB-Audio - USB Audio CODEC\n"
+	    "                      Burr-Brown from TI USB Audio CODEC at usb-1, full speed\n";
+	const char *b =
+	    " 0 [Headphones     ]: bcm2835_headpho - bcm2835 Headphones\n"
+	    "                      bcm2835 Headphones\n"
+	    " 4 [CODEC          ]: USB-Audio - USB Audio CODEC\n"
+	    "                      Burr-Brown from TI USB Audio CODEC at usb-2, full speed\n";
 	struct audio_card_list l;
 	int i;
 	char d1[AUDIO_CARD_DEV_MAX], d2[AUDIO_CARD_DEV_MAX];
@@ -209,17 +214,17 @@ static void test_parse_garbage(void)
 	audio_card_parse("--- no soundcards ---\n", "", &l);
 	CU_ASSERT_EQUAL(l.n, 0);
 	audio_card_parse(" x [a]: b - c\n 99 [far            ]: d - e\n 3 [unclosed: d - e\n"
-			 " 3 [ok             ]: drv - A name - with a dash\n"
-			 "                      long name\n"
-			 " 3 [again          ]: drv - the same number twice\n"
-			 " 5 [averyveryveryverylongid]: drv - long id\n"
-			 " 6 [nodriver       ]: just a name\n",
-			 "junk\n03-00: x : y : capture 1\n", &l);
+	                 " 3 [ok             ]: drv - A name - with a dash\n"
+	                 "                      long name\n"
+	                 " 3 [again          ]: drv - the same number twice\n"
+	                 " 5 [averyveryveryverylongid]: drv - long id\n"
+	                 " 6 [nodriver       ]: just a name\n",
+	                 "junk\n03-00: x : y : capture 1\n", &l);
 	CU_ASSERT_EQUAL_FATAL(l.n, 3);
 	CU_ASSERT_STRING_EQUAL(l.card[0].id, "ok");
 	CU_ASSERT_STRING_EQUAL(l.card[0].name, "A name - with a dash");
 	CU_ASSERT_STRING_EQUAL(l.card[0].longname, "long name");
-	CU_ASSERT_FALSE(l.card[0].playback);	/* capture only */
+	CU_ASSERT_FALSE(l.card[0].playback); /* capture only */
 	CU_ASSERT_EQUAL(strlen(l.card[1].id), 15);
 	CU_ASSERT_STRING_EQUAL(l.card[2].name, "just a name");
 	char many[8192] = "";
@@ -234,11 +239,28 @@ static void test_parse_garbage(void)
 
 static void test_check_spec(void)
 {
-	const char *good[] = {"auto", "Headphones", "vc4hdmi0", "hw:0", "hw:31", "hw:CARD=CODEC",
-			      "hw:CARD=sndrpihifiberry", "USB Audio CODEC", "bcm2835 ALSA"};
-	const char *bad[] = {"", " Headphones", "Headphones ", "hw:", "hw:32", "hw:-1", "hw:1x",
-			     "hw:CARD=", "hw:CARD=sixteen-chars-id", "hw:CARD=a b", "a\"b", "tab\there",
-			     "hw:CARD=x,DEV=0"};
+	const char *good[] = {"auto",
+	                      "Headphones",
+	                      "vc4hdmi0",
+	                      "hw:0",
+	                      "hw:31",
+	                      "hw:CARD=CODEC",
+	                      "hw:CARD=sndrpihifiberry",
+	                      "USB Audio CODEC",
+	                      "bcm2835 ALSA"};
+	const char *bad[] = {"",
+	                     " Headphones",
+	                     "Headphones ",
+	                     "hw:",
+	                     "hw:32",
+	                     "hw:-1",
+	                     "hw:1x",
+	                     "hw:CARD=",
+	                     "hw:CARD=sixteen-chars-id",
+	                     "hw:CARD=a b",
+	                     "a\"b",
+	                     "tab\there",
+	                     "hw:CARD=x,DEV=0"};
 	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
 		CU_ASSERT_EQUAL(audio_card_check_spec(good[i]), 0);
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
@@ -260,7 +282,7 @@ static void test_select_absent_then_plugged(void)
 	snprintf(dir, sizeof dir, "%s/asound-plug", testlib_tmpdir());
 	CU_ASSERT_EQUAL_FATAL(mkdir(dir, 0700), 0);
 	const char *jack = " 0 [Headphones     ]: bcm2835_headpho - bcm2835 Headphones\n"
-			   "                      bcm2835 Headphones\n";
+	                   "                      bcm2835 Headphones\n";
 	write_file(dir, "cards", jack);
 	write_file(dir, "pcm", "00-00: bcm2835 Headphones : bcm2835 Headphones : playback 8\n");
 
@@ -278,11 +300,12 @@ static void test_select_absent_then_plugged(void)
 
 	char both[512];
 	snprintf(both, sizeof both, "%s%s", jack,
-		 " 1 [CODEC          ]: USB-Audio - USB Audio CODEC\n"
-		 "                      Burr-Brown from TI USB Audio CODEC at usb-1, full speed\n");
+	         " 1 [CODEC          ]: USB-Audio - USB Audio CODEC\n"
+	         "                      Burr-Brown from TI USB Audio CODEC at usb-1, full speed\n");
 	write_file(dir, "cards", both);
-	write_file(dir, "pcm", "00-00: bcm2835 Headphones : bcm2835 Headphones : playback 8\n"
-			       "01-00: USB Audio : USB Audio : playback 1 : capture 1\n");
+	write_file(dir, "pcm",
+	           "00-00: bcm2835 Headphones : bcm2835 Headphones : playback 8\n"
+	           "01-00: USB Audio : USB Audio : playback 1 : capture 1\n");
 	CU_ASSERT_EQUAL(audio_card_select(dir, "CODEC", dev, sizeof dev), AUDIO_CARD_OK);
 	CU_ASSERT_STRING_EQUAL(dev, "hw:CARD=CODEC");
 	audio_card_current(&st);
@@ -293,7 +316,7 @@ static void test_select_absent_then_plugged(void)
 
 	/* auto with only HDMI: no card, not HDMI */
 	CU_ASSERT_EQUAL(audio_card_select(image("hdmi-only"), "auto", dev, sizeof dev),
-			AUDIO_CARD_E_NONE);
+	                AUDIO_CARD_E_NONE);
 	audio_card_current(&st);
 	CU_ASSERT_EQUAL(st.state, AUDIO_CARD_NO_CARD);
 	audio_card_unused();
@@ -309,17 +332,22 @@ static void test_list_print(void)
 	FILE *f = open_memstream(&text, &len);
 	CU_ASSERT_EQUAL(audio_card_list_print(f, image("usb-teensy"), "auto"), 0);
 	fclose(f);
-	CU_ASSERT_PTR_NOT_NULL(strstr(text, " 0  vc4hdmi0         hdmi        vc4-hdmi-0  (only when named)\n"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(text, " 3  CODEC            usb         USB Audio CODEC  <- auto\n"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(text, " 4  MIDI             usb         Teensy MIDI (no playback)\n"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(text, "synth.audio_device \"auto\": hw:CARD=CODEC (USB Audio CODEC)\n"));
+	CU_ASSERT_PTR_NOT_NULL(
+	    strstr(text, " 0  vc4hdmi0         hdmi        vc4-hdmi-0  (only when named)\n"));
+	CU_ASSERT_PTR_NOT_NULL(
+	    strstr(text, " 3  CODEC            usb         USB Audio CODEC  <- auto\n"));
+	CU_ASSERT_PTR_NOT_NULL(
+	    strstr(text, " 4  MIDI             usb         Teensy MIDI (no playback)\n"));
+	CU_ASSERT_PTR_NOT_NULL(
+	    strstr(text, "synth.audio_device \"auto\": hw:CARD=CODEC (USB Audio CODEC)\n"));
 	free(text);
 
 	f = open_memstream(&text, &len);
 	CU_ASSERT_EQUAL(audio_card_list_print(f, image("rpios-bookworm"), "CODEC"), 1);
 	fclose(f);
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "Headphones  <- auto"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(text, "synth.audio_device \"CODEC\": no such sound card now\n"));
+	CU_ASSERT_PTR_NOT_NULL(
+	    strstr(text, "synth.audio_device \"CODEC\": no such sound card now\n"));
 	free(text);
 
 	f = open_memstream(&text, &len);
@@ -329,14 +357,9 @@ static void test_list_print(void)
 	free(text);
 }
 
-TEST_SUITE(audio_card, NULL, NULL,
-    TEST_CASE(test_parse_bookworm),
-    TEST_CASE(test_parse_usb_and_hat),
-    TEST_CASE(test_auto_per_image),
-    TEST_CASE(test_auto_preferences),
-    TEST_CASE(test_named),
-    TEST_CASE(test_device_follows_the_card),
-    TEST_CASE(test_parse_garbage),
-    TEST_CASE(test_check_spec),
-    TEST_CASE(test_select_absent_then_plugged),
-    TEST_CASE(test_list_print))
+TEST_SUITE(audio_card, NULL, NULL, TEST_CASE(test_parse_bookworm),
+           TEST_CASE(test_parse_usb_and_hat), TEST_CASE(test_auto_per_image),
+           TEST_CASE(test_auto_preferences), TEST_CASE(test_named),
+           TEST_CASE(test_device_follows_the_card), TEST_CASE(test_parse_garbage),
+           TEST_CASE(test_check_spec), TEST_CASE(test_select_absent_then_plugged),
+           TEST_CASE(test_list_print))

@@ -35,8 +35,8 @@ static void test_common_options(void)
 {
 	struct cli_options o;
 	CU_ASSERT_EQUAL(PARSE(&o, "-c", "my.conf", "-s", "sequencer.bpm=128", "--set",
-			      "synth.voices=4", "--seed", "42", "-vv", "-q", "--events", "-"),
-			0);
+	                      "synth.voices=4", "--seed", "42", "-vv", "-q", "--events", "-"),
+	                0);
 	CU_ASSERT_EQUAL(o.mode, CLI_RUN);
 	CU_ASSERT_STRING_EQUAL(o.config_path, "my.conf");
 	CU_ASSERT_EQUAL_FATAL(o.n_sets, 2);
@@ -64,9 +64,10 @@ static void test_run_options(void)
 {
 	struct cli_options o;
 	CU_ASSERT_EQUAL(PARSE(&o, "--daemon", "--synth", "supercollider:127.0.0.1:57110",
-			      "--record", "take.wav", "--midi-in", "raw:/dev/ttyACM0@31250", "--led",
-			      "udp:10.0.0.2:7000", "--http", "[::1]:8080", "--preset", "night-1"),
-			0);
+	                      "--record", "take.wav", "--midi-in", "raw:/dev/ttyACM0@31250",
+	                      "--led", "udp:10.0.0.2:7000", "--http", "[::1]:8080", "--preset",
+	                      "night-1"),
+	                0);
 	CU_ASSERT(o.daemon);
 	CU_ASSERT_STRING_EQUAL(o.synth, "supercollider:127.0.0.1:57110");
 	CU_ASSERT_STRING_EQUAL(o.record, "take.wav");
@@ -111,9 +112,9 @@ static void test_render(void)
 {
 	struct cli_options o;
 	CU_ASSERT_EQUAL(PARSE(&o, "render", "-c", "x.conf", "--seconds", "600", "-v", "--seed", "7",
-			      "-s", "sequencer.bpm=90", "--input", "take.mid", "--events", "out.jsonl",
-			      "--score", "s.osc", "--wav", "o.wav"),
-			0);
+	                      "-s", "sequencer.bpm=90", "--input", "take.mid", "--events",
+	                      "out.jsonl", "--score", "s.osc", "--wav", "o.wav"),
+	                0);
 	CU_ASSERT_EQUAL(o.mode, CLI_RENDER);
 	CU_ASSERT_STRING_EQUAL(o.config_path, "x.conf");
 	CU_ASSERT_EQUAL(o.n_sets, 1);
@@ -127,9 +128,8 @@ static void test_render(void)
 	CU_ASSERT_EQUAL(o.n_render_pauses, 0);
 	cli_free(&o);
 
-	CU_ASSERT_EQUAL(PARSE(&o, "render", "--seconds=1.5", "-vq", "--pause-at", "2",
-			      "--pause-at", "0.5"),
-			0);
+	CU_ASSERT_EQUAL(
+	    PARSE(&o, "render", "--seconds=1.5", "-vq", "--pause-at", "2", "--pause-at", "0.5"), 0);
 	CU_ASSERT_DOUBLE_EQUAL(o.render_seconds, 1.5, 0);
 	CU_ASSERT_EQUAL(o.verbosity, 0);
 	/* pauses in time order, in ns */
@@ -150,28 +150,28 @@ static void test_usage_errors(void)
 	static const struct {
 		const char *a, *b, *says;
 	} cases[] = {
-		{"--bogus", NULL, "unknown option `--bogus`"},
-		{"-x", NULL, "unknown option `-x`"},
-		{"--seed", "abc", "--seed: `abc`"},
-		{"--seed", "-1", "--seed: `-1`"},
-		{"--seed", "18446744073709551616", "--seed"},
-		{"--synth", "fluidsynth", "--synth: `fluidsynth`"},
-		{"--synth", "supercollider:host", "--synth"},
-		{"--http", "localhost:8080", "--http"},
-		{"--http", "127.0.0.1:0", "--http"},
-		{"--midi-in", "usb", "--midi-in: `usb`"},
-		{"--led", "serial:", "--led"},
-		{"--preset", "../../etc/passwd", "--preset"},
-		/* 65 characters: one over the limit HTTP and the console share */
-		{"--preset", "a234567890123456789012345678901234567890123456789012345678901234x",
-		 "1 to 64 letters"},
-		{"--set", "sequencer.bpm", "expected KEY=VALUE"},
-		{"--set", "=3", "expected KEY=VALUE"},
-		{"--seconds", "10", "unknown option `--seconds`"},
-		{"stray", NULL, "unexpected argument `stray`"},
-		{"-v", "render", "`render` must come first"},
-		{"--config", NULL, "needs a value"},
-		{"--events", "", "--events"},
+	    {"--bogus", NULL, "unknown option `--bogus`"},
+	    {"-x", NULL, "unknown option `-x`"},
+	    {"--seed", "abc", "--seed: `abc`"},
+	    {"--seed", "-1", "--seed: `-1`"},
+	    {"--seed", "18446744073709551616", "--seed"},
+	    {"--synth", "fluidsynth", "--synth: `fluidsynth`"},
+	    {"--synth", "supercollider:host", "--synth"},
+	    {"--http", "localhost:8080", "--http"},
+	    {"--http", "127.0.0.1:0", "--http"},
+	    {"--midi-in", "usb", "--midi-in: `usb`"},
+	    {"--led", "serial:", "--led"},
+	    {"--preset", "../../etc/passwd", "--preset"},
+	    /* 65 characters: one over the limit HTTP and the console share */
+	    {"--preset", "a234567890123456789012345678901234567890123456789012345678901234x",
+	     "1 to 64 letters"},
+	    {"--set", "sequencer.bpm", "expected KEY=VALUE"},
+	    {"--set", "=3", "expected KEY=VALUE"},
+	    {"--seconds", "10", "unknown option `--seconds`"},
+	    {"stray", NULL, "unexpected argument `stray`"},
+	    {"-v", "render", "`render` must come first"},
+	    {"--config", NULL, "needs a value"},
+	    {"--events", "", "--events"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct cli_options o;
@@ -180,8 +180,8 @@ static void test_usage_errors(void)
 		int rc = parse_to(&o, argc, argv);
 		if (rc != CLI_EX_USAGE || !strstr(err_text, cases[i].says) ||
 		    !strstr(err_text, "usage: mystery-engine"))
-			fprintf(stderr, "\n  %s %s -> %d: %s", cases[i].a, cases[i].b ? cases[i].b : "",
-				rc, err_text);
+			fprintf(stderr, "\n  %s %s -> %d: %s", cases[i].a,
+			        cases[i].b ? cases[i].b : "", rc, err_text);
 		CU_ASSERT_EQUAL(rc, CLI_EX_USAGE);
 		CU_ASSERT(strstr(err_text, cases[i].says) != NULL);
 		CU_ASSERT(strstr(err_text, "usage: mystery-engine") != NULL);
@@ -208,17 +208,14 @@ static void test_usage_text(void)
 	err_text[n] = '\0';
 	fclose(f);
 	const char *opts[] = {"--daemon", "--check-config", "--list-midi", "--version", "--help",
-			      "--config", "--set", "--seed", "--events", "--verbose", "--quiet",
-			      "--synth", "--record", "--midi-in", "--led", "--http", "--preset",
-			      "--seconds", "--input", "--score", "--wav", "render", "78"};
+	                      "--config", "--set",          "--seed",      "--events",  "--verbose",
+	                      "--quiet",  "--synth",        "--record",    "--midi-in", "--led",
+	                      "--http",   "--preset",       "--seconds",   "--input",   "--score",
+	                      "--wav",    "render",         "78"};
 	for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
 		CU_ASSERT(strstr(err_text, opts[i]) != NULL);
 }
 
-TEST_SUITE(cli, NULL, NULL,
-    TEST_CASE(test_common_options),
-    TEST_CASE(test_run_options),
-    TEST_CASE(test_modes),
-    TEST_CASE(test_render),
-    TEST_CASE(test_usage_errors),
-    TEST_CASE(test_usage_text))
+TEST_SUITE(cli, NULL, NULL, TEST_CASE(test_common_options), TEST_CASE(test_run_options),
+           TEST_CASE(test_modes), TEST_CASE(test_render), TEST_CASE(test_usage_errors),
+           TEST_CASE(test_usage_text))

@@ -15,7 +15,7 @@ static void test_ten_hours_exact(void)
 {
 	struct clock c;
 	clock_init(&c, 0, 110, 4);
-	int64_t k_10h = 36000 * 110 * 4 / 60;	/* 264000 sixteenths */
+	int64_t k_10h = 36000 * 110 * 4 / 60; /* 264000 sixteenths */
 	CU_ASSERT_EQUAL(clock_base_time(&c, k_10h), 36000 * NS_PER_SEC);
 	for (int64_t k = 0; k <= k_10h; k += 997)
 		CU_ASSERT_FATAL(clock_base_time(&c, k) == exact(k, 110));
@@ -98,10 +98,6 @@ static void test_drift_curve(void)
 	CU_ASSERT(hi > 0.5);
 }
 
-TEST_SUITE(clock, NULL, NULL,
-    TEST_CASE(test_ten_hours_exact),
-    TEST_CASE(test_tempo_changes_exact),
-    TEST_CASE(test_tempo_change_no_jump),
-    TEST_CASE(test_swing),
-    TEST_CASE(test_restart),
-    TEST_CASE(test_drift_curve))
+TEST_SUITE(clock, NULL, NULL, TEST_CASE(test_ten_hours_exact), TEST_CASE(test_tempo_changes_exact),
+           TEST_CASE(test_tempo_change_no_jump), TEST_CASE(test_swing), TEST_CASE(test_restart),
+           TEST_CASE(test_drift_curve))

@@ -15,18 +15,19 @@
 #include "core/rng.h"
 #include "testlib.h"
 
-#define PULSE_NS(bpm) (60e9 / ((bpm) * 24.0))
+#define PULSE_NS(bpm) (60e9 / ((bpm)*24.0))
 
 /* Feeds pulses at bpm with +-jitter_ms uniform noise; returns the filter's
  * tempo after `seconds`. */
 static double follow_for(struct clock_follow *f, struct rng *r, double bpm, double seconds,
-    double jitter_ms, double *t_ideal)
+                         double jitter_ms, double *t_ideal)
 {
 	double period = PULSE_NS(bpm);
 	int n = (int)(seconds * 1e9 / period);
 	for (int i = 0; i < n; i++) {
 		*t_ideal += period;
-		clock_follow_pulse(f, (int64_t)llround(*t_ideal + rng_range(r, -1, 1) * jitter_ms * 1e6));
+		clock_follow_pulse(
+		    f, (int64_t)llround(*t_ideal + rng_range(r, -1, 1) * jitter_ms * 1e6));
 	}
 	return clock_follow_bpm(f);
 }
@@ -137,7 +138,7 @@ static void feed(struct sim *s, int64_t t, int kind)
  * bpm (+-jitter) arrive from t_first on; returns the ideal time of the next
  * pulse.  ideal[] gets the ideal time of every pulse (index from t_first). */
 static double run_pulses(struct sim *s, struct rng *r, int64_t from, int64_t to, double t_first,
-    double bpm, double jitter_ms, double *ideal, int *n_ideal)
+                         double bpm, double jitter_ms, double *ideal, int *n_ideal)
 {
 	double next = t_first;
 	for (int64_t now = from; now < to; now += NS_PER_MS) {
@@ -159,8 +160,8 @@ static struct engine *follow_engine(void)
 	testlib_default_config(&cfg);
 	cfg.clock_source = CLOCK_SOURCE_MIDI;
 	cfg.clock_timeout_ms = 500;
-	cfg.bpm = 100;		/* the internal tempo differs from the external one */
-	cfg.swing = 0;		/* swing would move every second step off its pulse */
+	cfg.bpm = 100; /* the internal tempo differs from the external one */
+	cfg.swing = 0; /* swing would move every second step off its pulse */
 	struct engine *e = engine_new(&cfg, 77);
 	engine_start(e, 0);
 	return e;
@@ -175,7 +176,7 @@ static void test_engine_follows_start_and_locks(void)
 	s->e = follow_engine();
 	collect(s, 200 * NS_PER_MS);
 	int before = s->n_steps;
-	CU_ASSERT(before > 0);	/* the internal clock plays until a Start */
+	CU_ASSERT(before > 0); /* the internal clock plays until a Start */
 	s->n_steps = 0;
 	/* Start at 0.5 s, the first pulse 1 ms later */
 	feed(s, 500 * NS_PER_MS, MIDI_START);
@@ -201,7 +202,7 @@ static void test_engine_follows_start_and_locks(void)
 		long k = lround(((double)s->steps[i] - ideal[0]) / step);
 		CU_ASSERT_FATAL(k >= 0);
 		if (6 * k >= n_ideal)
-			break;		/* handed out a look-ahead before its pulse was fed */
+			break; /* handed out a look-ahead before its pulse was fed */
 		double d = fabs((double)s->steps[i] - ideal[6 * k]);
 		if (ideal[6 * k] >= 2.5e9) {
 			worst = d > worst ? d : worst;
@@ -341,7 +342,7 @@ static void test_clock_out_pulses(void)
 	engine_input(s->e, &in);
 	int at_pause = s->n_pulses;
 	collect(s, 8 * NS_PER_SEC);
-	CU_ASSERT(s->n_pulses - at_pause <= 3);	/* those within the look-ahead */
+	CU_ASSERT(s->n_pulses - at_pause <= 3); /* those within the look-ahead */
 	in.t = 8 * NS_PER_SEC;
 	engine_input(s->e, &in);
 	int at_resume = s->n_pulses;
@@ -367,12 +368,8 @@ static void test_clock_out_off(void)
 	free(s);
 }
 
-TEST_SUITE(clock_follow, NULL, NULL,
-    TEST_CASE(test_settles_under_jitter),
-    TEST_CASE(test_tempo_step_no_overshoot),
-    TEST_CASE(test_engine_follows_start_and_locks),
-    TEST_CASE(test_engine_gap_falls_back_and_returns),
-    TEST_CASE(test_engine_stop_continue),
-    TEST_CASE(test_engine_ignores_clock_when_internal),
-    TEST_CASE(test_clock_out_pulses),
-    TEST_CASE(test_clock_out_off))
+TEST_SUITE(clock_follow, NULL, NULL, TEST_CASE(test_settles_under_jitter),
+           TEST_CASE(test_tempo_step_no_overshoot), TEST_CASE(test_engine_follows_start_and_locks),
+           TEST_CASE(test_engine_gap_falls_back_and_returns), TEST_CASE(test_engine_stop_continue),
+           TEST_CASE(test_engine_ignores_clock_when_internal), TEST_CASE(test_clock_out_pulses),
+           TEST_CASE(test_clock_out_off))

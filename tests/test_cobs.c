@@ -24,11 +24,11 @@ static void test_vectors(void)
 	cobs_case((const uint8_t[]){0x00}, 1, (const uint8_t[]){0x01, 0x01}, 2);
 	cobs_case((const uint8_t[]){0x00, 0x00}, 2, (const uint8_t[]){0x01, 0x01, 0x01}, 3);
 	cobs_case((const uint8_t[]){0x11, 0x22, 0x00, 0x33}, 4,
-	    (const uint8_t[]){0x03, 0x11, 0x22, 0x02, 0x33}, 5);
+	          (const uint8_t[]){0x03, 0x11, 0x22, 0x02, 0x33}, 5);
 	cobs_case((const uint8_t[]){0x11, 0x00, 0x00, 0x00}, 4,
-	    (const uint8_t[]){0x02, 0x11, 0x01, 0x01, 0x01}, 5);
+	          (const uint8_t[]){0x02, 0x11, 0x01, 0x01, 0x01}, 5);
 	cobs_case((const uint8_t[]){0x11, 0x22, 0x33, 0x44}, 4,
-	    (const uint8_t[]){0x05, 0x11, 0x22, 0x33, 0x44}, 5);
+	          (const uint8_t[]){0x05, 0x11, 0x22, 0x33, 0x44}, 5);
 
 	/* runs of 254 and 255 non-zero bytes */
 	uint8_t in[255], want[257];
@@ -44,15 +44,14 @@ static void test_vectors(void)
 	uint8_t out[8];
 	size_t n;
 	CU_ASSERT_EQUAL(cobs_decode((const uint8_t[]){0x03, 0x11, 0x00}, 3, out, 8, &n),
-	    COBS_ERR_ZERO);
+	                COBS_ERR_ZERO);
 	CU_ASSERT_EQUAL(cobs_decode((const uint8_t[]){0x05, 0x11, 0x22}, 3, out, 8, &n),
-	    COBS_ERR_OVERRUN);
+	                COBS_ERR_OVERRUN);
 	CU_ASSERT_EQUAL(cobs_decode((const uint8_t[]){0x03, 0x11, 0x22}, 3, out, 1, &n),
-	    COBS_ERR_SPACE);
+	                COBS_ERR_SPACE);
 	CU_ASSERT_STRING_EQUAL(cobs_strerror(COBS_ERR_OVERRUN),
-	    "code byte points past the end of the frame");
+	                       "code byte points past the end of the frame");
 }
 
 /* Known frames, worked out by hand in doc/led-protocol.md. */
-TEST_SUITE(cobs, NULL, NULL,
-    TEST_CASE(test_vectors))
+TEST_SUITE(cobs, NULL, NULL, TEST_CASE(test_vectors))

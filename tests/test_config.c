@@ -88,8 +88,8 @@ static void write_file(const char *file, const char *text)
 	fclose(f);
 }
 
-static enum config_status load(struct config *c, const char *path, const char *const *sets,
-			       int n, struct config_errors *e)
+static enum config_status load(struct config *c, const char *path, const char *const *sets, int n,
+                               struct config_errors *e)
 {
 	memset(e, 0, sizeof *e);
 	return config_load(c, path, sets, n, e);
@@ -97,7 +97,7 @@ static enum config_status load(struct config *c, const char *path, const char *c
 
 /* True when some error message starts with prefix and contains every part. */
 static bool has_error(const struct config_errors *e, const char *prefix, const char *part1,
-		      const char *part2)
+                      const char *part2)
 {
 	for (int i = 0; i < e->n; i++) {
 		const char *m = e->msg[i];
@@ -204,13 +204,13 @@ static void test_builtin_is_shipped(void)
 	memset(&shipped, 0, sizeof shipped);
 	memset(&builtin, 0, sizeof builtin);
 	CU_ASSERT_EQUAL_FATAL(load(&shipped, src_path("conf/mystery-engine.conf"), NULL, 0, &e),
-			      CONFIG_OK);
+	                      CONFIG_OK);
 	config_errors_free(&e);
 	CU_ASSERT_EQUAL_FATAL(load(&builtin, fixture("empty.conf"), NULL, 0, &e), CONFIG_OK);
 	config_errors_free(&e);
 	CU_ASSERT(memcmp(&shipped.engine, &builtin.engine, sizeof shipped.engine) == 0);
-	CU_ASSERT(memcmp(&shipped.midi, &builtin.midi, offsetof(struct config, source) -
-						      offsetof(struct config, midi)) == 0);
+	CU_ASSERT(memcmp(&shipped.midi, &builtin.midi,
+	                 offsetof(struct config, source) - offsetof(struct config, midi)) == 0);
 }
 
 /* A value out of range names the file, its line, the key and the range. */
@@ -221,7 +221,8 @@ static void test_range_error(void)
 	const char *f = fixture("bpm_range.conf");
 	CU_ASSERT_EQUAL(load(&c, f, NULL, 0, &e), CONFIG_ERR_INVALID);
 	CU_ASSERT_EQUAL(e.n, 1);
-	CU_ASSERT(has_error(&e, at(f, "bpm = 900"), "sequencer.bpm: 900", "(allowed: 20 to 300 BPM)"));
+	CU_ASSERT(
+	    has_error(&e, at(f, "bpm = 900"), "sequencer.bpm: 900", "(allowed: 20 to 300 BPM)"));
 	config_errors_free(&e);
 
 	f = fixture("steps.conf");
@@ -261,16 +262,17 @@ static void test_did_you_mean(void)
 	config_errors_free(&e);
 
 	const char *sets[] = {"sequencer.quantize_scale_changes=baar", "synth.voises=4",
-			      "mapping.ccs.tmepo=3", "profiles.calm.desnity=0.5"};
+	                      "mapping.ccs.tmepo=3", "profiles.calm.desnity=0.5"};
 	CU_ASSERT_EQUAL(load(&c, fixture("empty.conf"), sets, 4, &e), CONFIG_ERR_INVALID);
 	CU_ASSERT_EQUAL(e.n, 4);
-	CU_ASSERT(has_error(&e, "--set sequencer.quantize_scale_changes=baar: ",
-			    "did you mean \"bar\"?", "(allowed: \"immediate\", \"beat\", \"bar\")"));
-	CU_ASSERT(has_error(&e, "--set synth.voises=4: synth.voises: ", "did you mean `voices`?",
-			    NULL));
+	CU_ASSERT(
+	    has_error(&e, "--set sequencer.quantize_scale_changes=baar: ", "did you mean \"bar\"?",
+	              "(allowed: \"immediate\", \"beat\", \"bar\")"));
+	CU_ASSERT(
+	    has_error(&e, "--set synth.voises=4: synth.voises: ", "did you mean `voices`?", NULL));
 	CU_ASSERT(has_error(&e, "--set mapping.ccs.tmepo=3: ", "did you mean `tempo`?", NULL));
-	CU_ASSERT(has_error(&e, "--set profiles.calm.desnity=0.5: ", "did you mean `density`?",
-			    NULL));
+	CU_ASSERT(
+	    has_error(&e, "--set profiles.calm.desnity=0.5: ", "did you mean `density`?", NULL));
 	config_errors_free(&e);
 }
 
@@ -282,21 +284,22 @@ static void test_type_errors(void)
 	char file[1100];
 	snprintf(file, sizeof file, "%s/types.conf", testlib_tmpdir());
 	write_file(file, "sequencer = {\n"
-			 "  steps = 8.5;\n"
-			 "  quantize_scale_changes = 3;\n"
-			 "};\n"
-			 "mutation = { enabled = \"yes\"; };\n"
-			 "midi = { input_port = \"usb\"; };\n"
-			 "scales = \"major\";\n"
-			 "sound = 3;\n");
+	                 "  steps = 8.5;\n"
+	                 "  quantize_scale_changes = 3;\n"
+	                 "};\n"
+	                 "mutation = { enabled = \"yes\"; };\n"
+	                 "midi = { input_port = \"usb\"; };\n"
+	                 "scales = \"major\";\n"
+	                 "sound = 3;\n");
 	CU_ASSERT_EQUAL(load(&c, file, NULL, 0, &e), CONFIG_ERR_INVALID);
 	CU_ASSERT_EQUAL(e.n, 6);
-	CU_ASSERT(has_error(&e, at(file, "steps"), "sequencer.steps: expected an integer from 1 to 64",
-			    NULL));
+	CU_ASSERT(has_error(&e, at(file, "steps"),
+	                    "sequencer.steps: expected an integer from 1 to 64", NULL));
 	CU_ASSERT(has_error(&e, at(file, "quantize"), "expected one of \"immediate\"", NULL));
-	CU_ASSERT(has_error(&e, at(file, "enabled"), "mutation.enabled: expected true or false", NULL));
+	CU_ASSERT(
+	    has_error(&e, at(file, "enabled"), "mutation.enabled: expected true or false", NULL));
 	CU_ASSERT(has_error(&e, at(file, "input_port"), "midi.input_port: \"usb\" is not a valid",
-			    "raw:PATH[@BAUD]"));
+	                    "raw:PATH[@BAUD]"));
 	CU_ASSERT(has_error(&e, at(file, "scales"), "scales: expected a list of names", NULL));
 	CU_ASSERT(has_error(&e, at(file, "sound"), "sound: expected a group", "filter_cutoff"));
 	config_errors_free(&e);
@@ -310,7 +313,7 @@ static void test_cc_twice(void)
 	CU_ASSERT_EQUAL(load(&c, f, NULL, 0, &e), CONFIG_ERR_INVALID);
 	CU_ASSERT_EQUAL(e.n, 1);
 	CU_ASSERT(has_error(&e, at(f, "filter_cutoff = 20"), "CC 20 mapped twice",
-			    "`tempo` and `filter_cutoff`"));
+	                    "`tempo` and `filter_cutoff`"));
 	config_errors_free(&e);
 }
 
@@ -321,7 +324,7 @@ static void test_buttons(void)
 	const char *f = fixture("buttons.conf");
 	CU_ASSERT_EQUAL(load(&c, f, NULL, 0, &e), CONFIG_ERR_INVALID);
 	CU_ASSERT(has_error(&e, at(f, "trigger_step"), "mapping.buttons.trigger_step",
-			    "first note 72 is above last note 60"));
+	                    "first note 72 is above last note 60"));
 	config_errors_free(&e);
 	f = fixture("button_range.conf");
 	CU_ASSERT_EQUAL(load(&c, f, NULL, 0, &e), CONFIG_ERR_INVALID);
@@ -329,7 +332,8 @@ static void test_buttons(void)
 	config_errors_free(&e);
 	const char *sets[] = {"mapping.buttons.trigger_step=[1,2,3]"};
 	CU_ASSERT_EQUAL(load(&c, fixture("empty.conf"), sets, 1, &e), CONFIG_ERR_INVALID);
-	CU_ASSERT(has_error(&e, "--set mapping.buttons.trigger_step=[1,2,3]: ", "[first, last]", NULL));
+	CU_ASSERT(
+	    has_error(&e, "--set mapping.buttons.trigger_step=[1,2,3]: ", "[first, last]", NULL));
 	config_errors_free(&e);
 }
 
@@ -341,20 +345,20 @@ static void test_scales(void)
 	CU_ASSERT_EQUAL(load(&c, f, NULL, 0, &e), CONFIG_ERR_INVALID);
 	CU_ASSERT_EQUAL(e.n, 1);
 	CU_ASSERT(has_error(&e, at(f, "dorain"), "scales: unknown scale `dorain`",
-			    "did you mean `dorian`?"));
+	                    "did you mean `dorian`?"));
 	config_errors_free(&e);
 
 	f = fixture("profile_scale.conf");
 	CU_ASSERT_EQUAL(load(&c, f, NULL, 0, &e), CONFIG_ERR_INVALID);
 	CU_ASSERT_EQUAL(e.n, 1);
 	CU_ASSERT(has_error(&e, at(f, "\"dorian\""), "profiles.dark.scale",
-			    "scale `dorian` is not in `scales` (allowed: major, minor)"));
+	                    "scale `dorian` is not in `scales` (allowed: major, minor)"));
 	config_errors_free(&e);
 
 	const char *sets[] = {"profiles.calm.scale=minr"};
 	CU_ASSERT_EQUAL(load(&c, fixture("empty.conf"), sets, 1, &e), CONFIG_ERR_INVALID);
 	CU_ASSERT(has_error(&e, "--set profiles.calm.scale=minr: profiles.calm.scale: ",
-			    "unknown scale `minr`", "did you mean `minor`?"));
+	                    "unknown scale `minr`", "did you mean `minor`?"));
 	config_errors_free(&e);
 }
 
@@ -365,10 +369,10 @@ static void test_missing_profiles(void)
 	const char *f = fixture("modes.conf");
 	CU_ASSERT_EQUAL(load(&c, f, NULL, 0, &e), CONFIG_ERR_INVALID);
 	CU_ASSERT_EQUAL(e.n, 2);
-	CU_ASSERT(has_error(&e, at(f, "mystik"), "modes: no profile `mystik`",
-			    "did you mean `mystic`?"));
+	CU_ASSERT(
+	    has_error(&e, at(f, "mystik"), "modes: no profile `mystik`", "did you mean `mystic`?"));
 	CU_ASSERT(has_error(&e, at(f, "ambience"), "idle.ambient_profile: no profile `ambience`",
-			    "did you mean `ambient`?"));
+	                    "did you mean `ambient`?"));
 	config_errors_free(&e);
 }
 
@@ -381,7 +385,7 @@ static void test_intervals(void)
 	CU_ASSERT_EQUAL(load(&c, f, NULL, 0, &e), CONFIG_ERR_INVALID);
 	CU_ASSERT_EQUAL(e.n, 1);
 	CU_ASSERT(has_error(&e, at(f, "interval_min_s"), "mutation.interval_min_s",
-			    "300 is above interval_max_s 90"));
+	                    "300 is above interval_max_s 90"));
 	config_errors_free(&e);
 	const char *sets[] = {"mutation.interval_max_s=400"};
 	CU_ASSERT_EQUAL(load(&c, f, sets, 1, &e), CONFIG_OK);
@@ -502,21 +506,22 @@ static void test_set_overrides(void)
 	struct config c;
 	struct config_errors e;
 	const char *sets[] = {
-		"sequencer.bpm=128",
-		"synth.voices=16",
-		"scales=[\"minor\", \"dorian\", \"pentatonic\"]",
-		"mapping.ccs.tempo=30",
-		"mapping.ccs.reserved=[1, 2]",
-		"profiles.calm.tempo=95",
-		"profiles.fresh.density=0.2",
-		"logging.file=0",
-		"synth.server=127.0.0.1:57120",
-		"midi.input_port=raw:/dev/ttyACM0@31250",
-		"mutation.enabled=false",
-		"idle.ambient_profile=",
+	    "sequencer.bpm=128",
+	    "synth.voices=16",
+	    "scales=[\"minor\", \"dorian\", \"pentatonic\"]",
+	    "mapping.ccs.tempo=30",
+	    "mapping.ccs.reserved=[1, 2]",
+	    "profiles.calm.tempo=95",
+	    "profiles.fresh.density=0.2",
+	    "logging.file=0",
+	    "synth.server=127.0.0.1:57120",
+	    "midi.input_port=raw:/dev/ttyACM0@31250",
+	    "mutation.enabled=false",
+	    "idle.ambient_profile=",
 	};
 	int n = (int)(sizeof sets / sizeof sets[0]);
-	CU_ASSERT_EQUAL_FATAL(load(&c, src_path("conf/mystery-engine.conf"), sets, n, &e), CONFIG_OK);
+	CU_ASSERT_EQUAL_FATAL(load(&c, src_path("conf/mystery-engine.conf"), sets, n, &e),
+	                      CONFIG_OK);
 	CU_ASSERT_DOUBLE_EQUAL(c.engine.bpm, 128, 0);
 	CU_ASSERT_EQUAL(c.synth.voices, 16);
 	CU_ASSERT_EQUAL(c.engine.n_scales, 3);
@@ -546,20 +551,22 @@ static void test_set_errors(void)
 {
 	struct config c;
 	struct config_errors e;
-	const char *sets[] = {"sequencer.bpm=abc", "mapping.ccs.tempo=21", "nokey=1",
-			      "sequencer..bpm=1", "synth.voices", "sequencer.bpm=1; x = 2"};
+	const char *sets[] = {"sequencer.bpm=abc", "mapping.ccs.tempo=21",
+	                      "nokey=1",           "sequencer..bpm=1",
+	                      "synth.voices",      "sequencer.bpm=1; x = 2"};
 	CU_ASSERT_EQUAL(load(&c, fixture("empty.conf"), sets, 6, &e), CONFIG_ERR_INVALID);
 	CU_ASSERT_EQUAL(e.n, 6);
-	CU_ASSERT(has_error(&e, "--set sequencer.bpm=abc: sequencer.bpm: expected a number from 20 to 300",
-			    NULL, NULL));
+	CU_ASSERT(has_error(
+	    &e, "--set sequencer.bpm=abc: sequencer.bpm: expected a number from 20 to 300", NULL,
+	    NULL));
 	CU_ASSERT(has_error(&e, "--set mapping.ccs.tempo=21: mapping.ccs.tempo: CC 21 mapped twice",
-			    "`filter_cutoff` and `tempo`", NULL));
+	                    "`filter_cutoff` and `tempo`", NULL));
 	CU_ASSERT(has_error(&e, "--set nokey=1: nokey: unknown key", NULL, NULL));
 	CU_ASSERT(has_error(&e, "--set sequencer..bpm=1: ", "not a key", NULL));
 	CU_ASSERT(has_error(&e, "--set synth.voices: ", "expected KEY=VALUE", NULL));
 	/* a value cannot smuggle in a second key: it is read as a string */
-	CU_ASSERT(has_error(&e, "--set sequencer.bpm=1; x = 2: sequencer.bpm: expected a number", NULL,
-			    NULL));
+	CU_ASSERT(has_error(&e, "--set sequencer.bpm=1; x = 2: sequencer.bpm: expected a number",
+	                    NULL, NULL));
 	config_errors_free(&e);
 }
 
@@ -581,13 +588,15 @@ static void test_print_reads_back(void)
 {
 	struct config a, b;
 	struct config_errors e;
-	const char *sets[] = {"sequencer.swing=0.1234567890123", "mapping.ccs.reserved=[5, 6, 7]",
-			      "state.dir=/var/lib/me \"q\"", "logging.file=/tmp/a\\b",
-			      "profiles.calm.scale=minor", "profiles.pulse.sequence_length=12",
-			      "idle.timeout_ms=86400000", "sound.filter_cutoff=80.5"};
+	const char *sets[] = {
+	    "sequencer.swing=0.1234567890123", "mapping.ccs.reserved=[5, 6, 7]",
+	    "state.dir=/var/lib/me \"q\"",     "logging.file=/tmp/a\\b",
+	    "profiles.calm.scale=minor",       "profiles.pulse.sequence_length=12",
+	    "idle.timeout_ms=86400000",        "sound.filter_cutoff=80.5"};
 	memset(&a, 0, sizeof a);
 	memset(&b, 0, sizeof b);
-	CU_ASSERT_EQUAL_FATAL(load(&a, src_path("conf/mystery-engine.conf"), sets, 8, &e), CONFIG_OK);
+	CU_ASSERT_EQUAL_FATAL(load(&a, src_path("conf/mystery-engine.conf"), sets, 8, &e),
+	                      CONFIG_OK);
 	config_errors_free(&e);
 	char file[1100];
 	snprintf(file, sizeof file, "%s/printed.conf", testlib_tmpdir());
@@ -600,8 +609,8 @@ static void test_print_reads_back(void)
 		fprintf(stderr, "\n  %s", e.msg[i]);
 	config_errors_free(&e);
 	CU_ASSERT(memcmp(&a.engine, &b.engine, sizeof a.engine) == 0);
-	CU_ASSERT(memcmp(&a.midi, &b.midi, offsetof(struct config, source) -
-						offsetof(struct config, midi)) == 0);
+	CU_ASSERT(memcmp(&a.midi, &b.midi,
+	                 offsetof(struct config, source) - offsetof(struct config, midi)) == 0);
 	CU_ASSERT_STRING_EQUAL(b.state.dir, "/var/lib/me \"q\"");
 	CU_ASSERT(same_path(b.source, file));
 }
@@ -616,46 +625,50 @@ static void test_knob_ranges(void)
 	struct config_errors e;
 	char file[1100];
 	snprintf(file, sizeof file, "%s/knobs.conf", testlib_tmpdir());
-	write_file(file, "mapping = { ccs = {\n"
-			 "\tfilter_cutoff = { cc = 21; min = 400.0; max = 6000.0; curve = \"exp\"; };\n"
-			 "\tdensity = { cc = 24; min = 0.2; max = 1.0; };\n"
-			 "\ttempo = 20;\n"
-			 "}; };\n");
+	write_file(file,
+	           "mapping = { ccs = {\n"
+	           "\tfilter_cutoff = { cc = 21; min = 400.0; max = 6000.0; curve = \"exp\"; };\n"
+	           "\tdensity = { cc = 24; min = 0.2; max = 1.0; };\n"
+	           "\ttempo = 20;\n"
+	           "}; };\n");
 	CU_ASSERT_EQUAL_FATAL(load(&c, file, NULL, 0, &e), CONFIG_OK);
 	const struct engine_cc_range *r = &c.engine.cc_range[21];
 	CU_ASSERT(r->set && r->curve == CURVE_EXP && r->min == 400 && r->max == 6000);
 	CU_ASSERT(c.engine.cc_range[24].set && c.engine.cc_range[24].curve == CURVE_LINEAR);
-	CU_ASSERT_FALSE(c.engine.cc_range[20].set);	/* the plain form: the whole range */
+	CU_ASSERT_FALSE(c.engine.cc_range[20].set); /* the plain form: the whole range */
 	CU_ASSERT_EQUAL(c.engine.cc_param[20], P_TEMPO);
 	config_errors_free(&e);
 
 	write_file(file, "mapping = { ccs = {\n"
-			 "\tfilter_cutoff = { cc = 21; min = 9000.0; max = 6000.0; };\n"
-			 "\treverb_mix = { cc = 22; max = 1.5; };\n"
-			 "\tswing = { cc = 23; curve = \"log\"; };\n"
-			 "\tdensity = { cc = 24; min = 0.0; curve = \"exp\"; };\n"
-			 "\tscale_select = { cc = 51; min = 0; };\n"
-			 "\ttempo = { min = 60.0; };\n"
-			 "\tdrift = { cc = 62; mx = 5.0; };\n"
-			 "}; };\n");
+	                 "\tfilter_cutoff = { cc = 21; min = 9000.0; max = 6000.0; };\n"
+	                 "\treverb_mix = { cc = 22; max = 1.5; };\n"
+	                 "\tswing = { cc = 23; curve = \"log\"; };\n"
+	                 "\tdensity = { cc = 24; min = 0.0; curve = \"exp\"; };\n"
+	                 "\tscale_select = { cc = 51; min = 0; };\n"
+	                 "\ttempo = { min = 60.0; };\n"
+	                 "\tdrift = { cc = 62; mx = 5.0; };\n"
+	                 "}; };\n");
 	CU_ASSERT_EQUAL(load(&c, file, NULL, 0, &e), CONFIG_ERR_INVALID);
 	CU_ASSERT_EQUAL(e.n, 7);
 	CU_ASSERT(has_error(&e, at(file, "filter_cutoff"), "mapping.ccs.filter_cutoff",
-			    "min 9000 is not below max 6000"));
+	                    "min 9000 is not below max 6000"));
 	CU_ASSERT(has_error(&e, at(file, "reverb_mix"), "mapping.ccs.reverb_mix.max: 1.5",
-			    "(allowed: 0 to 1)"));
-	CU_ASSERT(has_error(&e, at(file, "swing"), "mapping.ccs.swing.curve", "\"log\" is not allowed"));
-	CU_ASSERT(has_error(&e, at(file, "density"), "mapping.ccs.density", "exp curve needs min above 0"));
+	                    "(allowed: 0 to 1)"));
+	CU_ASSERT(
+	    has_error(&e, at(file, "swing"), "mapping.ccs.swing.curve", "\"log\" is not allowed"));
+	CU_ASSERT(has_error(&e, at(file, "density"), "mapping.ccs.density",
+	                    "exp curve needs min above 0"));
 	CU_ASSERT(has_error(&e, at(file, "scale_select"), "mapping.ccs.scale_select.min",
-			    "no range or curve"));
+	                    "no range or curve"));
 	CU_ASSERT(has_error(&e, at(file, "tempo"), "mapping.ccs.tempo", "expected cc ="));
 	CU_ASSERT(has_error(&e, at(file, "drift"), "mapping.ccs.drift.mx: unknown key",
-			    "did you mean `max`?"));
+	                    "did you mean `max`?"));
 	config_errors_free(&e);
 
 	/* --set: one field of a mapped knob; moving a knob keeps its range */
 	const char *sets[] = {"mapping.ccs.filter_cutoff.min=500.0", "mapping.ccs.tempo=30"};
-	CU_ASSERT_EQUAL_FATAL(load(&c, src_path("conf/mystery-engine.conf"), sets, 2, &e), CONFIG_OK);
+	CU_ASSERT_EQUAL_FATAL(load(&c, src_path("conf/mystery-engine.conf"), sets, 2, &e),
+	                      CONFIG_OK);
 	r = &c.engine.cc_range[21];
 	CU_ASSERT_EQUAL(c.engine.cc_param[21], P_FILTER_CUTOFF);
 	CU_ASSERT(r->set && r->min == 500 && r->max == 8000 && r->curve == CURVE_EXP);
@@ -670,10 +683,13 @@ static void test_walk_keys(void)
 {
 	struct config c;
 	struct config_errors e;
-	const char *ok[] = {"mutation.params.tempo.max=140.0", "mutation.params.master_volume={"
-			    "min = 0.5; max = 0.9; weight = 1.0; }", "mutation.roots=[0, -5, 12]",
-			    "sequencer.max_gap_ms=0", "mapping.button_press=toggle",
-			    "mutation.moves_per_hour=0"};
+	const char *ok[] = {"mutation.params.tempo.max=140.0",
+	                    "mutation.params.master_volume={"
+	                    "min = 0.5; max = 0.9; weight = 1.0; }",
+	                    "mutation.roots=[0, -5, 12]",
+	                    "sequencer.max_gap_ms=0",
+	                    "mapping.button_press=toggle",
+	                    "mutation.moves_per_hour=0"};
 	CU_ASSERT_EQUAL_FATAL(load(&c, src_path("conf/mystery-engine.conf"), ok, 6, &e), CONFIG_OK);
 	const struct engine_mutation *t = &c.engine.mut[P_TEMPO];
 	CU_ASSERT(t->min == 60 && t->max == 140 && t->weight == 1 && t->step == 0.06);
@@ -686,38 +702,48 @@ static void test_walk_keys(void)
 	CU_ASSERT_EQUAL(c.engine.moves_per_hour, 0);
 	config_errors_free(&e);
 
-	const char *bad[] = {"mutation.params.tempo.min=200.0", "mutation.params.scale_select={"
-			     "weight = 1.0; }", "mutation.params.densty={ min = 0.2; }",
-			     "mutation.params.swing.step=1.5", "mutation.roots=[0, 5, 5]",
-			     "mutation.roots=[13]", "sequencer.max_gap_ms=500",
-			     "mapping.button_press=smash", "mutation.params.reverb_mix.min=-0.1"};
+	const char *bad[] = {"mutation.params.tempo.min=200.0",
+	                     "mutation.params.scale_select={"
+	                     "weight = 1.0; }",
+	                     "mutation.params.densty={ min = 0.2; }",
+	                     "mutation.params.swing.step=1.5",
+	                     "mutation.roots=[0, 5, 5]",
+	                     "mutation.roots=[13]",
+	                     "sequencer.max_gap_ms=500",
+	                     "mapping.button_press=smash",
+	                     "mutation.params.reverb_mix.min=-0.1"};
 	CU_ASSERT_EQUAL(load(&c, src_path("conf/mystery-engine.conf"), bad, 9, &e),
-			CONFIG_ERR_INVALID);
+	                CONFIG_ERR_INVALID);
 	CU_ASSERT(has_error(&e, "--set mutation.params.tempo.min=200.0: mutation.params.tempo",
-			    "min 200 is not below max 150", NULL));
+	                    "min 200 is not below max 150", NULL));
 	CU_ASSERT(has_error(&e, "--set mutation.params.scale_select=", "is not walked",
-			    "moves_per_hour"));
-	CU_ASSERT(has_error(&e, "--set mutation.params.densty=", "unknown key", "did you mean `density`?"));
+	                    "moves_per_hour"));
+	CU_ASSERT(has_error(&e, "--set mutation.params.densty=", "unknown key",
+	                    "did you mean `density`?"));
 	CU_ASSERT(has_error(&e, "--set mutation.params.swing.step=1.5: ", "1.5 is out of range",
-			    "(allowed: 0 to 1)"));
-	CU_ASSERT(has_error(&e, "--set mutation.roots=[0, 5, 5]: mutation.roots", "5 is listed twice",
-			    NULL));
+	                    "(allowed: 0 to 1)"));
+	CU_ASSERT(has_error(&e, "--set mutation.roots=[0, 5, 5]: mutation.roots",
+	                    "5 is listed twice", NULL));
 	CU_ASSERT(has_error(&e, "--set mutation.roots=[13]: mutation.roots", "13 is out of range",
-			    "-12 to 12"));
+	                    "-12 to 12"));
 	CU_ASSERT(has_error(&e, "--set sequencer.max_gap_ms=500: ", "too short", "2000 to 600000"));
 	CU_ASSERT(has_error(&e, "--set mapping.button_press=smash: ", "\"smash\" is not allowed",
-			    "\"accent\", \"add\", \"toggle\""));
-	CU_ASSERT(has_error(&e, "--set mutation.params.reverb_mix.min=-0.1: ", "out of range", NULL));
+	                    "\"accent\", \"add\", \"toggle\""));
+	CU_ASSERT(
+	    has_error(&e, "--set mutation.params.reverb_mix.min=-0.1: ", "out of range", NULL));
 	config_errors_free(&e);
 
 	/* what --check-config prints of them reads back the same */
-	const char *sets[] = {"mutation.params.drift={ min = 1.0; max = 3.0; weight = 2.0; step = 0.5; }",
-			      "mutation.roots=[]", "mapping.ccs.swing={ cc = 23; min = 0.1; max = 0.2; "
-			      "curve = \"linear\"; }"};
+	const char *sets[] = {
+	    "mutation.params.drift={ min = 1.0; max = 3.0; weight = 2.0; step = 0.5; }",
+	    "mutation.roots=[]",
+	    "mapping.ccs.swing={ cc = 23; min = 0.1; max = 0.2; "
+	    "curve = \"linear\"; }"};
 	struct config a, b;
 	memset(&a, 0, sizeof a);
 	memset(&b, 0, sizeof b);
-	CU_ASSERT_EQUAL_FATAL(load(&a, src_path("conf/mystery-engine.conf"), sets, 3, &e), CONFIG_OK);
+	CU_ASSERT_EQUAL_FATAL(load(&a, src_path("conf/mystery-engine.conf"), sets, 3, &e),
+	                      CONFIG_OK);
 	config_errors_free(&e);
 	CU_ASSERT_EQUAL(a.engine.n_roots, 0);
 	char file[1100];
@@ -841,12 +867,13 @@ static void test_schema_documented(void)
 		}
 		CU_ASSERT(strstr(man, param_table[p].name) != NULL);
 	}
-	const char *options[] = {"\\-\\-daemon", "\\-\\-check\\-config", "\\-\\-list\\-midi",
-				 "\\-\\-set", "\\-\\-seed", "\\-\\-events", "\\-\\-synth",
-				 "\\-\\-record", "\\-\\-midi\\-in", "\\-\\-led", "\\-\\-http",
-				 "\\-\\-preset", "\\-\\-seconds", "\\-\\-input", "\\-\\-score",
-				 "\\-\\-wav", "\\-\\-verbose", "\\-\\-quiet", "\\-\\-config",
-				 "\\-\\-socket", "\\-\\-json"};
+	const char *options[] = {"\\-\\-daemon",  "\\-\\-check\\-config", "\\-\\-list\\-midi",
+	                         "\\-\\-set",     "\\-\\-seed",           "\\-\\-events",
+	                         "\\-\\-synth",   "\\-\\-record",         "\\-\\-midi\\-in",
+	                         "\\-\\-led",     "\\-\\-http",           "\\-\\-preset",
+	                         "\\-\\-seconds", "\\-\\-input",          "\\-\\-score",
+	                         "\\-\\-wav",     "\\-\\-verbose",        "\\-\\-quiet",
+	                         "\\-\\-config",  "\\-\\-socket",         "\\-\\-json"};
 	for (size_t i = 0; i < sizeof options / sizeof options[0]; i++) {
 		if (!strstr(man, options[i]))
 			fprintf(stderr, "\n  %s is missing from doc/mystery-engine.1", options[i]);
@@ -864,12 +891,17 @@ static void test_schema_matches_params(void)
 		const char *key;
 		int param;
 	} pairs[] = {
-		{"sequencer.bpm", P_TEMPO},		{"sequencer.swing", P_SWING},
-		{"sequencer.density", P_DENSITY},	{"sequencer.drift", P_DRIFT},
-		{"sequencer.chaos_lock", P_CHAOS_LOCK}, {"sequencer.steps", P_SEQUENCE_LENGTH},
-		{"sound.filter_cutoff", P_FILTER_CUTOFF}, {"sound.reverb_mix", P_REVERB_MIX},
-		{"sound.master_volume", P_MASTER_VOLUME}, {"sound.attack", P_ATTACK},
-		{"sound.release", P_RELEASE},
+	    {"sequencer.bpm", P_TEMPO},
+	    {"sequencer.swing", P_SWING},
+	    {"sequencer.density", P_DENSITY},
+	    {"sequencer.drift", P_DRIFT},
+	    {"sequencer.chaos_lock", P_CHAOS_LOCK},
+	    {"sequencer.steps", P_SEQUENCE_LENGTH},
+	    {"sound.filter_cutoff", P_FILTER_CUTOFF},
+	    {"sound.reverb_mix", P_REVERB_MIX},
+	    {"sound.master_volume", P_MASTER_VOLUME},
+	    {"sound.attack", P_ATTACK},
+	    {"sound.release", P_RELEASE},
 	};
 	for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
 		const struct config_key *k = NULL;
@@ -935,30 +967,13 @@ static void test_state_dir(void)
 	free(old_home);
 }
 
-TEST_SUITE(config, NULL, NULL,
-    TEST_CASE(test_shipped_defaults),
-    TEST_CASE(test_builtin_is_shipped),
-    TEST_CASE(test_range_error),
-    TEST_CASE(test_all_errors),
-    TEST_CASE(test_did_you_mean),
-    TEST_CASE(test_type_errors),
-    TEST_CASE(test_cc_twice),
-    TEST_CASE(test_buttons),
-    TEST_CASE(test_scales),
-    TEST_CASE(test_missing_profiles),
-    TEST_CASE(test_intervals),
-    TEST_CASE(test_syntax_error),
-    TEST_CASE(test_io_error),
-    TEST_CASE(test_special_files),
-    TEST_CASE(test_partial_file),
-    TEST_CASE(test_set_overrides),
-    TEST_CASE(test_set_errors),
-    TEST_CASE(test_failed_load_keeps_old),
-    TEST_CASE(test_print_reads_back),
-    TEST_CASE(test_knob_ranges),
-    TEST_CASE(test_walk_keys),
-    TEST_CASE(test_search_order),
-    TEST_CASE(test_schema_documented),
-    TEST_CASE(test_schema_matches_params),
-    TEST_CASE(test_string_forms),
-    TEST_CASE(test_state_dir))
+TEST_SUITE(config, NULL, NULL, TEST_CASE(test_shipped_defaults), TEST_CASE(test_builtin_is_shipped),
+           TEST_CASE(test_range_error), TEST_CASE(test_all_errors), TEST_CASE(test_did_you_mean),
+           TEST_CASE(test_type_errors), TEST_CASE(test_cc_twice), TEST_CASE(test_buttons),
+           TEST_CASE(test_scales), TEST_CASE(test_missing_profiles), TEST_CASE(test_intervals),
+           TEST_CASE(test_syntax_error), TEST_CASE(test_io_error), TEST_CASE(test_special_files),
+           TEST_CASE(test_partial_file), TEST_CASE(test_set_overrides), TEST_CASE(test_set_errors),
+           TEST_CASE(test_failed_load_keeps_old), TEST_CASE(test_print_reads_back),
+           TEST_CASE(test_knob_ranges), TEST_CASE(test_walk_keys), TEST_CASE(test_search_order),
+           TEST_CASE(test_schema_documented), TEST_CASE(test_schema_matches_params),
+           TEST_CASE(test_string_forms), TEST_CASE(test_state_dir))

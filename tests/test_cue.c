@@ -95,8 +95,8 @@ static void test_from_event(void)
 	ev.u.step_edit.step = 64;
 	CU_ASSERT_EQUAL(cue_from_event(&ev, &c), 0);
 
-	const enum event_type silent[] = {EV_SCALE, EV_MUTATION, EV_INPUT, EV_STEP,
-	    EV_TRANSPORT, EV_PATTERN};
+	const enum event_type silent[] = {EV_SCALE, EV_MUTATION,  EV_INPUT,
+	                                  EV_STEP,  EV_TRANSPORT, EV_PATTERN};
 	for (size_t i = 0; i < sizeof silent / sizeof silent[0]; i++) {
 		ev = (struct event){.type = (uint8_t)silent[i]};
 		CU_ASSERT_EQUAL(cue_from_event(&ev, &c), 0);
@@ -126,8 +126,8 @@ static void test_frame_bytes(void)
 	c = (struct cue){.kind = CUE_PARAM};
 	c.u.param.id = P_TEMPO;
 	c.u.param.value = 128;
-	const uint8_t tempo[] = {0x00, 0x02, 0x02, 0x02, 0x43, 0x01, 0x01, 0x04, 0xAF,
-	    0x7B, 0x96, 0x00};
+	const uint8_t tempo[] = {0x00, 0x02, 0x02, 0x02, 0x43, 0x01,
+	                         0x01, 0x04, 0xAF, 0x7B, 0x96, 0x00};
 	CU_ASSERT_EQUAL(cue_encode_frame(&c, buf, sizeof buf), sizeof tempo);
 	CU_ASSERT(memcmp(buf, tempo, sizeof tempo) == 0);
 	CU_ASSERT_EQUAL(sizeof tempo, CUE_FRAME_MAX);
@@ -152,7 +152,7 @@ static void test_frame_bytes(void)
 }
 
 static int decode_all(const uint8_t *b, size_t n, struct me_cue_decoder *d, struct me_cue *got,
-    int max)
+                      int max)
 {
 	int k = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -189,7 +189,7 @@ static void test_round_trip(void)
 			CU_ASSERT_EQUAL(got[0].type, ME_CUE_PARAM);
 			CU_ASSERT_EQUAL(got[0].param, id);
 			CU_ASSERT_DOUBLE_EQUAL(got[0].value, c.u.param.value,
-			    1e-6 * param_table[id].max);
+			                       1e-6 * param_table[id].max);
 			if (param_table[id].curve != CURVE_STEPPED)
 				CU_ASSERT(abs((int)got[0].position - (int)(u * 65535)) <= 1);
 		}
@@ -276,8 +276,8 @@ static void test_encode_refuses(void)
 }
 
 /* Formats a cue, parses it back with jansson; NULL when formatting failed. */
-static json_t *as_json(const struct cue *c, const char *const *modes,
-    const char *const *palettes, char *text, size_t cap)
+static json_t *as_json(const struct cue *c, const char *const *modes, const char *const *palettes,
+                       char *text, size_t cap)
 {
 	size_t n = cue_format_json(c, modes, palettes, text, cap);
 	if (n == 0)
@@ -328,9 +328,9 @@ static void test_json(void)
 			j = as_json(&c, modes, palettes, text, sizeof text);
 			CU_ASSERT_FATAL(j != NULL);
 			CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(j, "name")),
-			    param_table[id].name);
+			                       param_table[id].name);
 			CU_ASSERT_DOUBLE_EQUAL(json_number_value(json_object_get(j, "value")),
-			    c.u.param.value, 6e-7);
+			                       c.u.param.value, 6e-7);
 			json_decref(j);
 		}
 	}
@@ -371,8 +371,8 @@ static void test_json(void)
 	c.u.step.velocity = 116;
 	c.u.step.prob = 100;
 	j = as_json(&c, modes, palettes, text, sizeof text);
-	CU_ASSERT_STRING_EQUAL(text,
-	    "{\"type\":\"step\",\"step\":3,\"on\":true,\"velocity\":116,\"probability\":1}");
+	CU_ASSERT_STRING_EQUAL(
+	    text, "{\"type\":\"step\",\"step\":3,\"on\":true,\"velocity\":116,\"probability\":1}");
 	json_decref(j);
 	c.u.step.on = 0;
 	c.u.step.prob = 35;
@@ -421,13 +421,7 @@ static void test_kind_names(void)
 	CU_ASSERT_STRING_EQUAL(cue_kind_name(CUE_KIND_COUNT), "unknown");
 }
 
-TEST_SUITE(cue, NULL, NULL,
-    TEST_CASE(test_from_event),
-    TEST_CASE(test_crc8),
-    TEST_CASE(test_frame_bytes),
-    TEST_CASE(test_round_trip),
-    TEST_CASE(test_encode_refuses),
-    TEST_CASE(test_json),
-    TEST_CASE(test_json_escaping),
-    TEST_CASE(test_json_refuses),
-    TEST_CASE(test_kind_names))
+TEST_SUITE(cue, NULL, NULL, TEST_CASE(test_from_event), TEST_CASE(test_crc8),
+           TEST_CASE(test_frame_bytes), TEST_CASE(test_round_trip), TEST_CASE(test_encode_refuses),
+           TEST_CASE(test_json), TEST_CASE(test_json_escaping), TEST_CASE(test_json_refuses),
+           TEST_CASE(test_kind_names))

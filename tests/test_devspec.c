@@ -16,7 +16,7 @@ static void test_path_baud(void)
 	int baud;
 	CU_ASSERT_EQUAL(devspec_path_baud("/dev/ttyACM0", path, sizeof path, &baud), 0);
 	CU_ASSERT_STRING_EQUAL(path, "/dev/ttyACM0");
-	CU_ASSERT_EQUAL(baud, 0);	/* not given: the device's default */
+	CU_ASSERT_EQUAL(baud, 0); /* not given: the device's default */
 	CU_ASSERT_EQUAL(devspec_path_baud("/dev/ttyAMA0@31250", path, sizeof path, &baud), 0);
 	CU_ASSERT_STRING_EQUAL(path, "/dev/ttyAMA0");
 	CU_ASSERT_EQUAL(baud, 31250);
@@ -25,8 +25,8 @@ static void test_path_baud(void)
 	CU_ASSERT_STRING_EQUAL(path, "/tmp/a@b/tty");
 	CU_ASSERT_EQUAL(baud, 57600);
 
-	const char *bad[] = {"", "@9600", "/dev/x@", "/dev/x@fast", "/dev/x@10",
-			     "/dev/x@99999999", "/dev/x@-5"};
+	const char *bad[] = {"",          "@9600",           "/dev/x@",  "/dev/x@fast",
+	                     "/dev/x@10", "/dev/x@99999999", "/dev/x@-5"};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		CU_ASSERT_EQUAL(devspec_path_baud(bad[i], path, sizeof path, &baud), -1);
 	char tiny[4];
@@ -73,15 +73,13 @@ static void test_host_port(void)
 	CU_ASSERT_EQUAL(port, 57110);
 	CU_ASSERT_EQUAL(devspec_host_port("[fe80::1]:80", host, sizeof host, &port), 0);
 	CU_ASSERT_STRING_EQUAL(host, "fe80::1");
-	const char *bad[] = {"localhost", ":80", "h:0", "h:65536", "h:8x", "local host:1",
-			     "[::1:9000", "[zz]:1", "[]:1", "h:123456"};
+	const char *bad[] = {"localhost",    ":80",       "h:0",    "h:65536", "h:8x",
+	                     "local host:1", "[::1:9000", "[zz]:1", "[]:1",    "h:123456"};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		CU_ASSERT_EQUAL(devspec_host_port(bad[i], host, sizeof host, &port), -1);
 	char tiny[4];
 	CU_ASSERT_EQUAL(devspec_host_port("teensy.local:7000", tiny, sizeof tiny, &port), -1);
 }
 
-TEST_SUITE(devspec, NULL, NULL,
-    TEST_CASE(test_path_baud),
-    TEST_CASE(test_kinds),
-    TEST_CASE(test_host_port))
+TEST_SUITE(devspec, NULL, NULL, TEST_CASE(test_path_baud), TEST_CASE(test_kinds),
+           TEST_CASE(test_host_port))

@@ -22,16 +22,16 @@ static struct event evs[CAP];
 static struct engine_input cc_in(int64_t t, int num, int val)
 {
 	struct engine_input in = {.kind = INPUT_MIDI, .t = t};
-	in.u.midi = (struct midi_msg){.kind = MIDI_CC, .channel = 1, .number = (uint8_t)num,
-	    .value = (uint16_t)val};
+	in.u.midi = (struct midi_msg){
+	    .kind = MIDI_CC, .channel = 1, .number = (uint8_t)num, .value = (uint16_t)val};
 	return in;
 }
 
 static struct engine_input cmd_in(int64_t t, int type, int param, double value)
 {
 	struct engine_input in = {.kind = INPUT_COMMAND, .t = t};
-	in.u.cmd = (struct command){.type = (uint8_t)type, .source = SRC_KEY,
-	    .param = (uint8_t)param, .value = value};
+	in.u.cmd = (struct command){
+	    .type = (uint8_t)type, .source = SRC_KEY, .param = (uint8_t)param, .value = value};
 	return in;
 }
 
@@ -45,8 +45,8 @@ static void plain(struct engine_config *cfg)
 }
 
 /* A scripted performance: knobs, buttons, scale and mode changes. */
-static void script(struct engine *e, int64_t t_end, uint64_t seed, struct event *log,
-    size_t *n_log, size_t log_cap, size_t chunk)
+static void script(struct engine *e, int64_t t_end, uint64_t seed, struct event *log, size_t *n_log,
+                   size_t log_cap, size_t chunk)
 {
 	srand((unsigned)seed);
 	int64_t t = 0, next_in = S;
@@ -66,8 +66,10 @@ static void script(struct engine *e, int64_t t_end, uint64_t seed, struct event 
 				in = cc_in(next_in, 24, rand() % 128);
 			else if (r == 4) {
 				in = cc_in(next_in, 0, 0);
-				in.u.midi = (struct midi_msg){.kind = MIDI_NOTE_ON, .channel = 1,
-				    .number = (uint8_t)(60 + rand() % 12), .value = 100};
+				in.u.midi = (struct midi_msg){.kind = MIDI_NOTE_ON,
+				                              .channel = 1,
+				                              .number = (uint8_t)(60 + rand() % 12),
+				                              .value = 100};
 			} else
 				in = cmd_in(next_in, CMD_NEXT_SCALE, 0, 0);
 			engine_input(e, &in);
@@ -219,7 +221,7 @@ static void test_scale_on_next_bar(void)
 			CU_ASSERT(scale_t > t[20] && scale_t < first_step_after);
 		}
 		if (q == 0) {
-			CU_ASSERT_EQUAL(boundary, exact(32, 110));	/* step 32 at 110 BPM */
+			CU_ASSERT_EQUAL(boundary, exact(32, 110)); /* step 32 at 110 BPM */
 		}
 		engine_free(e);
 	}
@@ -236,8 +238,8 @@ static void test_ten_hours_exact(void)
 	int64_t errors = 0, steps = 0;
 	for (int h = 0; h < 10; h++) {
 		if (h > 0) {
-			struct engine_input in = cmd_in(h * 3600 * S, CMD_SET_PARAM, P_TEMPO,
-			    (double)tempos[h]);
+			struct engine_input in =
+			    cmd_in(h * 3600 * S, CMD_SET_PARAM, P_TEMPO, (double)tempos[h]);
 			engine_input(e, &in);
 		}
 		for (int64_t to = h * 3600 * S + S; to <= (h + 1) * 3600 * S; to += S) {
@@ -285,9 +287,9 @@ static void test_lookahead_input(void)
 	plain(&cfg);
 	struct engine *e = engine_new(&cfg, 8);
 	int64_t t[64];
-	size_t m = step_times(e, S, t, 64);	/* steps 0..7 */
+	size_t m = step_times(e, S, t, 64); /* steps 0..7 */
 	CU_ASSERT_EQUAL_FATAL(m, 8);
-	struct engine_input in = cc_in(900 * MS, 20, 127);	/* 150 BPM, the knob's top */
+	struct engine_input in = cc_in(900 * MS, 20, 127); /* 150 BPM, the knob's top */
 	engine_input(e, &in);
 	size_t n = engine_advance(e, 2 * S, evs, CAP);
 	CU_ASSERT_FATAL(n > 2);
@@ -353,8 +355,8 @@ static void test_commands(void)
 	/* Steps from a preset and from the keyboard. */
 	in = cmd_in(6 * S, CMD_SET_STEP, 0, 0);
 	in.u.cmd.step = 3;
-	in.u.cmd.step_data = (struct engine_step){.prob = 0.25, .degree = 4, .velocity = 90,
-	    .length = 1.5, .on = 1};
+	in.u.cmd.step_data =
+	    (struct engine_step){.prob = 0.25, .degree = 4, .velocity = 90, .length = 1.5, .on = 1};
 	engine_input(e, &in);
 	in = cmd_in(6 * S, CMD_TOGGLE_STEP, 0, 0);
 	in.u.cmd.step = 5;
@@ -473,7 +475,7 @@ static void test_drift(void)
 		prev = st.tempo_now;
 	}
 	CU_ASSERT(lo >= 99 - 1e-9 && hi <= 121 + 1e-9);
-	CU_ASSERT(hi - lo > 8);	/* it does move */
+	CU_ASSERT(hi - lo > 8); /* it does move */
 	CU_ASSERT_EQUAL(big_jumps, 0);
 	engine_free(e);
 }
@@ -495,8 +497,8 @@ static void test_reconfigure(void)
 	engine_reconfigure(e, &cfg);
 	engine_advance(e, 5 * S, evs, CAP);
 	engine_get_state(e, &after);
-	CU_ASSERT_DOUBLE_EQUAL(after.value[P_TEMPO], 90, 1e-9);	/* from the config */
-	CU_ASSERT_DOUBLE_EQUAL(after.value[P_REVERB_MIX], 0.9, 1e-9);	/* the performer's */
+	CU_ASSERT_DOUBLE_EQUAL(after.value[P_TEMPO], 90, 1e-9);       /* from the config */
+	CU_ASSERT_DOUBLE_EQUAL(after.value[P_REVERB_MIX], 0.9, 1e-9); /* the performer's */
 	CU_ASSERT_EQUAL(after.scale, SCALE_DORIAN);
 	CU_ASSERT(memcmp(before.steps, after.steps, sizeof before.steps) == 0);
 	CU_ASSERT(after.play_step >= 0);
@@ -527,14 +529,15 @@ static void test_ten_hours_run(void)
 	CU_ASSERT(st.idle);
 	CU_ASSERT_EQUAL(st.dropped, 0);
 	fprintf(stderr, "\n    10 h simulated: %llu events, %llu notes, %.2f s CPU\n",
-	    (unsigned long long)events, (unsigned long long)notes, cpu);
+	        (unsigned long long)events, (unsigned long long)notes, cpu);
 	engine_free(e);
 }
 
 /* Advances e to `to` in chunks of `step`, feeding ins[] at their times,
  * and appends every event to log; returns the count. */
-static size_t run_chunked(struct engine *e, int64_t to, int64_t step, const struct engine_input *ins,
-    size_t n_ins, struct event *log, size_t cap)
+static size_t run_chunked(struct engine *e, int64_t to, int64_t step,
+                          const struct engine_input *ins, size_t n_ins, struct event *log,
+                          size_t cap)
 {
 	size_t n = 0, k = 0;
 	for (int64_t t = step; t <= to; t += step) {
@@ -549,9 +552,9 @@ static size_t run_chunked(struct engine *e, int64_t to, int64_t step, const stru
  * sleeps until something is due does.  Checks on the way that nothing comes
  * out before the due time and something is done at it. */
 static size_t run_due(struct engine *e, int64_t to, const struct engine_input *ins, size_t n_ins,
-    struct event *log, size_t cap, size_t *wakes)
+                      struct event *log, size_t cap, size_t *wakes)
 {
-	size_t n = engine_advance(e, 0, log, cap), k = 0;	/* the start's scale and pattern */
+	size_t n = engine_advance(e, 0, log, cap), k = 0; /* the start's scale and pattern */
 	*wakes = 0;
 	for (;;) {
 		int64_t due = engine_next_due(e);
@@ -595,13 +598,15 @@ static void test_next_due(void)
 	for (int64_t t = 3 * S; n_ins < 64 && t < 400 * S; t += (rand() % 9000 + 50) * MS) {
 		int r = rand() % 4;
 		if (r == 0)
-			ins[n_ins] = cc_in(t, 20, rand() % 128);		/* tempo */
+			ins[n_ins] = cc_in(t, 20, rand() % 128); /* tempo */
 		else if (r == 1)
 			ins[n_ins] = cc_in(t, 51, rand() % 128);
 		else if (r == 2) {
 			ins[n_ins] = cc_in(t, 0, 0);
-			ins[n_ins].u.midi = (struct midi_msg){.kind = MIDI_NOTE_ON, .channel = 1,
-			    .number = (uint8_t)(60 + rand() % 12), .value = 100};
+			ins[n_ins].u.midi = (struct midi_msg){.kind = MIDI_NOTE_ON,
+			                                      .channel = 1,
+			                                      .number = (uint8_t)(60 + rand() % 12),
+			                                      .value = 100};
 		} else
 			ins[n_ins] = cmd_in(t, CMD_NEXT_SCALE, 0, 0);
 		n_ins++;
@@ -609,8 +614,10 @@ static void test_next_due(void)
 	/* idle from about a minute after the last of those; a visitor wakes it */
 	for (int i = 0; i < 12; i++) {
 		ins[n_ins] = cc_in(540 * S + i * 700 * MS, 0, 0);
-		ins[n_ins++].u.midi = (struct midi_msg){.kind = MIDI_NOTE_ON, .channel = 1,
-		    .number = (uint8_t)(60 + i % 8), .value = 90};
+		ins[n_ins++].u.midi = (struct midi_msg){.kind = MIDI_NOTE_ON,
+		                                        .channel = 1,
+		                                        .number = (uint8_t)(60 + i % 8),
+		                                        .value = 90};
 	}
 	int64_t end = 600 * S;
 	struct engine *a = engine_new(&cfg, 21), *b = engine_new(&cfg, 21);
@@ -622,7 +629,7 @@ static void test_next_due(void)
 	size_t same = 0;
 	for (size_t i = 0; i < na && i < nb; i++)
 		same += evs[i].type == due_log[i].type && evs[i].t == due_log[i].t &&
-		    memcmp(&evs[i].u, &due_log[i].u, sizeof evs[i].u) == 0;
+		        memcmp(&evs[i].u, &due_log[i].u, sizeof evs[i].u) == 0;
 	CU_ASSERT_EQUAL(same, na);
 	struct engine_state st;
 	engine_get_state(b, &st);
@@ -649,7 +656,7 @@ static void test_next_due(void)
 	size_t pulses = 0;
 	for (size_t i = 0; i < na && i < nb; i++) {
 		same += evs[i].type == due_log[i].type && evs[i].t == due_log[i].t &&
-		    memcmp(&evs[i].u, &due_log[i].u, sizeof evs[i].u) == 0;
+		        memcmp(&evs[i].u, &due_log[i].u, sizeof evs[i].u) == 0;
 		pulses += due_log[i].type == EV_CLOCK;
 	}
 	CU_ASSERT_EQUAL(same, na);
@@ -666,7 +673,7 @@ static void test_next_due_tempo_and_pause(void)
 	struct engine_config cfg;
 	plain(&cfg);
 	cfg.bpm = 30;
-	cfg.steps_per_beat = 1;		/* a step every 2 s */
+	cfg.steps_per_beat = 1; /* a step every 2 s */
 	struct engine *e = engine_new(&cfg, 3);
 	engine_advance(e, S, evs, CAP);
 	CU_ASSERT_EQUAL(engine_next_due(e), 2 * S);
@@ -677,7 +684,7 @@ static void test_next_due_tempo_and_pause(void)
 	/* the step already on its way keeps its time; the new tempo runs from it */
 	CU_ASSERT_EQUAL(engine_next_due(e), 2 * S);
 	engine_advance(e, 2 * S + 1, evs, CAP);
-	CU_ASSERT_EQUAL(engine_next_due(e), 2 * S + 200 * MS);	/* not 4 s */
+	CU_ASSERT_EQUAL(engine_next_due(e), 2 * S + 200 * MS); /* not 4 s */
 
 	in = cmd_in(3 * S, CMD_PAUSE, 0, 0);
 	engine_input(e, &in);
@@ -692,17 +699,9 @@ static void test_next_due_tempo_and_pause(void)
 	engine_free(e);
 }
 
-TEST_SUITE(engine, NULL, NULL,
-    TEST_CASE(test_determinism),
-    TEST_CASE(test_notes_in_scale),
-    TEST_CASE(test_scale_on_next_bar),
-    TEST_CASE(test_ten_hours_exact),
-    TEST_CASE(test_lookahead_input),
-    TEST_CASE(test_commands),
-    TEST_CASE(test_pause),
-    TEST_CASE(test_set_pause_and_step_on),
-    TEST_CASE(test_drift),
-    TEST_CASE(test_reconfigure),
-    TEST_CASE(test_next_due),
-    TEST_CASE(test_next_due_tempo_and_pause),
-    TEST_CASE(test_ten_hours_run))
+TEST_SUITE(engine, NULL, NULL, TEST_CASE(test_determinism), TEST_CASE(test_notes_in_scale),
+           TEST_CASE(test_scale_on_next_bar), TEST_CASE(test_ten_hours_exact),
+           TEST_CASE(test_lookahead_input), TEST_CASE(test_commands), TEST_CASE(test_pause),
+           TEST_CASE(test_set_pause_and_step_on), TEST_CASE(test_drift),
+           TEST_CASE(test_reconfigure), TEST_CASE(test_next_due),
+           TEST_CASE(test_next_due_tempo_and_pause), TEST_CASE(test_ten_hours_run))

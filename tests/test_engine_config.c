@@ -65,7 +65,5 @@ static void test_ambient_profile(void)
 	CU_ASSERT(a->value[P_RELEASE] > c.release);
 }
 
-TEST_SUITE(engine_config, NULL, NULL,
-    TEST_CASE(test_references_resolve),
-    TEST_CASE(test_mapping),
-    TEST_CASE(test_ambient_profile))
+TEST_SUITE(engine_config, NULL, NULL, TEST_CASE(test_references_resolve), TEST_CASE(test_mapping),
+           TEST_CASE(test_ambient_profile))

@@ -13,8 +13,8 @@
 #define S NS_PER_SEC
 #define MS NS_PER_MS
 #define CAP 4096
-#define TOL (40 * MS)	/* lateness tolerated before a resync */
-#define AHEAD (50 * MS)	/* the live look-ahead */
+#define TOL (40 * MS)   /* lateness tolerated before a resync */
+#define AHEAD (50 * MS) /* the live look-ahead */
 
 static struct event a[CAP], b[CAP];
 
@@ -32,7 +32,7 @@ static void steady(struct engine_config *cfg, double swing)
 /* Advances like the live worker: every 10 ms to now + look-ahead, with a
  * resync first; appends what came out to ev. */
 static size_t play(struct engine *e, int64_t from, int64_t to, struct event *ev, size_t n,
-    int64_t *skipped)
+                   int64_t *skipped)
 {
 	for (int64_t now = from; now <= to; now += 10 * MS) {
 		int64_t k = engine_resync(e, now - TOL, now + AHEAD);
@@ -56,7 +56,7 @@ static size_t only_steps(const struct event *ev, size_t n, struct event *out, in
 static void test_no_stall_no_change(void)
 {
 	struct engine_config cfg;
-	testlib_default_config(&cfg);	/* swing, mutation, idle: all on */
+	testlib_default_config(&cfg); /* swing, mutation, idle: all on */
 	struct engine *e1 = engine_new(&cfg, 42), *e2 = engine_new(&cfg, 42);
 	int64_t skipped = 0;
 	size_t n1 = play(e1, 0, 20 * S, a, 0, &skipped);
@@ -85,7 +85,7 @@ static void check_stall(double swing)
 	size_t n = play(e, 0, 5 * S, b, 0, &skipped);
 	CU_ASSERT_EQUAL(skipped, 0);
 	size_t before = n;
-	int64_t resume = 12 * S;	/* the owner was stopped from 5 s to 12 s */
+	int64_t resume = 12 * S; /* the owner was stopped from 5 s to 12 s */
 	n = play(e, resume, 20 * S, b, n, &skipped);
 
 	/* Skipped: every step the reference played in the stall, up to the
@@ -137,8 +137,8 @@ static void test_stall_keeps_inputs(void)
 	struct engine *e = engine_new(&cfg, 3);
 	size_t n = play(e, 0, 2 * S, b, 0, NULL);
 	struct engine_input in = {.kind = INPUT_COMMAND, .t = 3 * S};
-	in.u.cmd = (struct command){.type = CMD_SET_PARAM, .source = SRC_API,
-	    .param = P_FILTER_CUTOFF, .value = 900};
+	in.u.cmd = (struct command){
+	    .type = CMD_SET_PARAM, .source = SRC_API, .param = P_FILTER_CUTOFF, .value = 900};
 	engine_input(e, &in);
 	size_t before = n;
 	CU_ASSERT(engine_resync(e, 6 * S - TOL, 6 * S + AHEAD) > 0);
@@ -175,9 +175,6 @@ static void test_no_resync_when_paused_or_on_time(void)
 	engine_free(e);
 }
 
-TEST_SUITE(engine_resync, NULL, NULL,
-    TEST_CASE(test_no_stall_no_change),
-    TEST_CASE(test_stall_resumes_on_grid),
-    TEST_CASE(test_stall_resumes_on_grid_swung),
-    TEST_CASE(test_stall_keeps_inputs),
-    TEST_CASE(test_no_resync_when_paused_or_on_time))
+TEST_SUITE(engine_resync, NULL, NULL, TEST_CASE(test_no_stall_no_change),
+           TEST_CASE(test_stall_resumes_on_grid), TEST_CASE(test_stall_resumes_on_grid_swung),
+           TEST_CASE(test_stall_keeps_inputs), TEST_CASE(test_no_resync_when_paused_or_on_time))

@@ -39,6 +39,4 @@ static void test_documented_names(void)
 	CU_ASSERT_STRING_EQUAL(event_pattern_cause_name(PATTERN_CAUSE_COUNT), "unknown");
 }
 
-TEST_SUITE(event, NULL, NULL,
-    TEST_CASE(test_names_distinct),
-    TEST_CASE(test_documented_names))
+TEST_SUITE(event, NULL, NULL, TEST_CASE(test_names_distinct), TEST_CASE(test_documented_names))

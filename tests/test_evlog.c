@@ -27,8 +27,8 @@ static void test_types(void)
 	ev.u.note.step = 3;
 	ev.u.note.dur = 68181818;
 	CU_ASSERT_STRING_EQUAL(fmt(&ev, 0),
-	    "{\"t\":1.500000,\"type\":\"note\",\"pitch\":62,\"velocity\":90,"
-	    "\"duration\":0.068182,\"step\":3}\n");
+	                       "{\"t\":1.500000,\"type\":\"note\",\"pitch\":62,\"velocity\":90,"
+	                       "\"duration\":0.068182,\"step\":3}\n");
 
 	memset(&ev, 0, sizeof ev);
 	ev.type = EV_PARAM;
@@ -36,19 +36,21 @@ static void test_types(void)
 	ev.u.param.id = P_TEMPO;
 	ev.u.param.source = SRC_MIDI;
 	ev.u.param.value = 77.94621;
-	CU_ASSERT_STRING_EQUAL(fmt(&ev, NS_PER_SEC),
+	CU_ASSERT_STRING_EQUAL(
+	    fmt(&ev, NS_PER_SEC),
 	    "{\"t\":1.001235,\"type\":\"param\",\"name\":\"tempo\",\"value\":77.9462,"
 	    "\"source\":\"midi\"}\n");
 	ev.u.param.id = P_PALETTE;
 	ev.u.param.value = 1;
 	ev.u.param.source = SRC_MUTATION;
-	CU_ASSERT_STRING_EQUAL(fmt(&ev, ev.t),
-	    "{\"t\":0.000000,\"type\":\"param\",\"name\":\"palette\",\"value\":1,"
-	    "\"label\":\"tide\",\"source\":\"mutation\"}\n");
+	CU_ASSERT_STRING_EQUAL(
+	    fmt(&ev, ev.t), "{\"t\":0.000000,\"type\":\"param\",\"name\":\"palette\",\"value\":1,"
+	                    "\"label\":\"tide\",\"source\":\"mutation\"}\n");
 	ev.u.param.id = P_SCALE_SELECT;
 	ev.u.param.value = 2;
 	ev.u.param.source = SRC_IDLE;
-	CU_ASSERT_STRING_EQUAL(fmt(&ev, ev.t),
+	CU_ASSERT_STRING_EQUAL(
+	    fmt(&ev, ev.t),
 	    "{\"t\":0.000000,\"type\":\"param\",\"name\":\"scale_select\",\"value\":2,"
 	    "\"label\":\"pentatonic\",\"source\":\"idle\"}\n");
 
@@ -58,8 +60,8 @@ static void test_types(void)
 	ev.u.scale.scale = SCALE_MINOR;
 	ev.u.scale.root = 57;
 	CU_ASSERT_STRING_EQUAL(fmt(&ev, 0),
-	    "{\"t\":4.363636,\"type\":\"scale\",\"scale\":\"minor\",\"root\":57,"
-	    "\"root_name\":\"A3\"}\n");
+	                       "{\"t\":4.363636,\"type\":\"scale\",\"scale\":\"minor\",\"root\":57,"
+	                       "\"root_name\":\"A3\"}\n");
 
 	memset(&ev, 0, sizeof ev);
 	ev.type = EV_MUTATION;
@@ -68,35 +70,39 @@ static void test_types(void)
 	ev.u.mutation.ch[0] = (struct event_change){P_DENSITY, 0.85, 0.79123};
 	ev.u.mutation.ch[1] = (struct event_change){P_FILTER_CUTOFF, 2400, 2012.5};
 	CU_ASSERT_STRING_EQUAL(fmt(&ev, 0),
-	    "{\"t\":180.000000,\"type\":\"mutation\",\"changes\":["
-	    "{\"name\":\"density\",\"from\":0.85,\"to\":0.7912},"
-	    "{\"name\":\"filter_cutoff\",\"from\":2400,\"to\":2012.5}]}\n");
+	                       "{\"t\":180.000000,\"type\":\"mutation\",\"changes\":["
+	                       "{\"name\":\"density\",\"from\":0.85,\"to\":0.7912},"
+	                       "{\"name\":\"filter_cutoff\",\"from\":2400,\"to\":2012.5}]}\n");
 
 	memset(&ev, 0, sizeof ev);
 	ev.type = EV_IDLE;
 	ev.t = 30 * NS_PER_SEC;
 	ev.u.idle.on = 1;
-	CU_ASSERT_STRING_EQUAL(fmt(&ev, 0), "{\"t\":30.000000,\"type\":\"idle\",\"state\":\"enter\"}\n");
+	CU_ASSERT_STRING_EQUAL(fmt(&ev, 0),
+	                       "{\"t\":30.000000,\"type\":\"idle\",\"state\":\"enter\"}\n");
 	ev.u.idle.on = 0;
-	CU_ASSERT_STRING_EQUAL(fmt(&ev, 0), "{\"t\":30.000000,\"type\":\"idle\",\"state\":\"exit\"}\n");
+	CU_ASSERT_STRING_EQUAL(fmt(&ev, 0),
+	                       "{\"t\":30.000000,\"type\":\"idle\",\"state\":\"exit\"}\n");
 
 	memset(&ev, 0, sizeof ev);
 	ev.type = EV_MODE;
 	ev.u.mode.mode = 1;
-	CU_ASSERT_STRING_EQUAL(fmt(&ev, 0), "{\"t\":0.000000,\"type\":\"mode\",\"mode\":\"mystic\"}\n");
+	CU_ASSERT_STRING_EQUAL(fmt(&ev, 0),
+	                       "{\"t\":0.000000,\"type\":\"mode\",\"mode\":\"mystic\"}\n");
 
 	memset(&ev, 0, sizeof ev);
 	ev.type = EV_INPUT;
 	ev.t = 250 * NS_PER_MS;
 	ev.u.input = (struct midi_msg){.kind = MIDI_CC, .channel = 1, .number = 20, .value = 64};
-	CU_ASSERT_STRING_EQUAL(fmt(&ev, 0),
+	CU_ASSERT_STRING_EQUAL(
+	    fmt(&ev, 0),
 	    "{\"t\":0.250000,\"type\":\"input\",\"kind\":\"cc\",\"channel\":1,\"number\":20,"
 	    "\"value\":64}\n");
 
 	memset(&ev, 0, sizeof ev);
 	ev.type = EV_TRANSPORT;
 	CU_ASSERT_STRING_EQUAL(fmt(&ev, 0),
-	    "{\"t\":0.000000,\"type\":\"transport\",\"state\":\"paused\"}\n");
+	                       "{\"t\":0.000000,\"type\":\"transport\",\"state\":\"paused\"}\n");
 	ev.type = EV_STEP_EDIT;
 	ev.u.step_edit.step = 4;
 	ev.u.step_edit.on = 1;
@@ -104,8 +110,8 @@ static void test_types(void)
 	ev.u.step_edit.velocity = 116;
 	ev.u.step_edit.source = SRC_MIDI;
 	CU_ASSERT_STRING_EQUAL(fmt(&ev, 0),
-	    "{\"t\":0.000000,\"type\":\"step_edit\",\"step\":4,\"on\":true,"
-	    "\"probability\":1,\"velocity\":116,\"source\":\"midi\"}\n");
+	                       "{\"t\":0.000000,\"type\":\"step_edit\",\"step\":4,\"on\":true,"
+	                       "\"probability\":1,\"velocity\":116,\"source\":\"midi\"}\n");
 
 	/* The pattern: the active steps' degrees, null where a step is off. */
 	memset(&ev, 0, sizeof ev);
@@ -117,10 +123,10 @@ static void test_types(void)
 	ev.u.pattern.off = 1u << 1;
 	const int8_t deg[5] = {0, 4, 7, -1, 13};
 	memcpy(ev.u.pattern.degree, deg, sizeof deg);
-	ev.u.pattern.degree[5] = 9;	/* past the length: not shown */
-	CU_ASSERT_STRING_EQUAL(fmt(&ev, 0),
-	    "{\"t\":0.000000,\"type\":\"pattern\",\"cause\":\"rewrite\",\"length\":5,"
-	    "\"shift\":-2,\"step\":3,\"degrees\":[0,null,7,-1,13]}\n");
+	ev.u.pattern.degree[5] = 9; /* past the length: not shown */
+	CU_ASSERT_STRING_EQUAL(
+	    fmt(&ev, 0), "{\"t\":0.000000,\"type\":\"pattern\",\"cause\":\"rewrite\",\"length\":5,"
+	                 "\"shift\":-2,\"step\":3,\"degrees\":[0,null,7,-1,13]}\n");
 	ev.u.pattern.step = -1;
 	ev.u.pattern.cause = PATTERN_START;
 	ev.u.pattern.len = 64;
@@ -153,7 +159,8 @@ static void test_numbers(void)
 	/* Before the start: negative seconds, still six decimals. */
 	testlib_default_config(&cfg);
 	struct event ev = {.type = EV_IDLE, .t = -1500};
-	CU_ASSERT_STRING_EQUAL(fmt(&ev, 0), "{\"t\":-0.000002,\"type\":\"idle\",\"state\":\"exit\"}\n");
+	CU_ASSERT_STRING_EQUAL(fmt(&ev, 0),
+	                       "{\"t\":-0.000002,\"type\":\"idle\",\"state\":\"exit\"}\n");
 }
 
 /* Names from the config are escaped; no config gives numbers; short buffers give 0. */
@@ -162,8 +169,8 @@ static void test_edges(void)
 	testlib_default_config(&cfg);
 	strcpy(cfg.profiles[0].name, "say \"hi\"\\");
 	struct event ev = {.type = EV_MODE};
-	CU_ASSERT_STRING_EQUAL(fmt(&ev, 0),
-	    "{\"t\":0.000000,\"type\":\"mode\",\"mode\":\"say \\\"hi\\\"\\\\\"}\n");
+	CU_ASSERT_STRING_EQUAL(
+	    fmt(&ev, 0), "{\"t\":0.000000,\"type\":\"mode\",\"mode\":\"say \\\"hi\\\"\\\\\"}\n");
 	ev.u.mode.mode = 9;
 	CU_ASSERT_STRING_EQUAL(fmt(&ev, 0), "{\"t\":0.000000,\"type\":\"mode\",\"mode\":\"9\"}\n");
 	CU_ASSERT(evlog_format(&ev, NULL, 0, line, sizeof line) > 0);
@@ -173,8 +180,8 @@ static void test_edges(void)
 	struct event m = {.type = EV_MUTATION, .t = INT64_MAX};
 	m.u.mutation.n = EVENT_MUT_MAX;
 	for (int i = 0; i < EVENT_MUT_MAX; i++)
-		m.u.mutation.ch[i] = (struct event_change){P_SEQUENCE_LENGTH, -123456789.123,
-		    -987654321.987};
+		m.u.mutation.ch[i] =
+		    (struct event_change){P_SEQUENCE_LENGTH, -123456789.123, -987654321.987};
 	CU_ASSERT(evlog_format(&m, &cfg, -1, line, sizeof line) > 0);
 	CU_ASSERT(strstr(line, "\"t\":9223372036.854776,") != NULL);
 }
@@ -186,7 +193,8 @@ static void test_locale(void)
 	struct event ev = {.type = EV_PARAM, .t = 1500000};
 	ev.u.param.id = P_REVERB_MIX;
 	ev.u.param.value = 0.25;
-	const char *want = "{\"t\":0.001500,\"type\":\"param\",\"name\":\"reverb_mix\",\"value\":0.25,"
+	const char *want =
+	    "{\"t\":0.001500,\"type\":\"param\",\"name\":\"reverb_mix\",\"value\":0.25,"
 	    "\"source\":\"config\"}\n";
 	CU_ASSERT_STRING_EQUAL(fmt(&ev, 0), want);
 	const char *locales[] = {"de_DE.UTF-8", "fr_FR.UTF-8", "de_DE", "ru_RU.UTF-8"};
@@ -214,14 +222,17 @@ static void test_log_determinism(void)
 		for (int64_t to = 1000 * NS_PER_SEC; to < 1100 * NS_PER_SEC; to += 10 * NS_PER_MS) {
 			if (to % (3 * NS_PER_SEC) == 0) {
 				struct engine_input in = {.kind = INPUT_MIDI, .t = to};
-				in.u.midi = (struct midi_msg){.kind = MIDI_CC, .channel = 1,
-				    .number = 21, .value = (uint16_t)(to / NS_PER_SEC % 128)};
+				in.u.midi =
+				    (struct midi_msg){.kind = MIDI_CC,
+				                      .channel = 1,
+				                      .number = 21,
+				                      .value = (uint16_t)(to / NS_PER_SEC % 128)};
 				engine_input(e, &in);
 			}
 			size_t n = engine_advance(e, to, evs, 4096);
 			for (size_t i = 0; i < n; i++) {
 				size_t k = evlog_format(&evs[i], &cfg, 1000 * NS_PER_SEC,
-				    logs[r] + len[r], sizeof log_a - len[r]);
+				                        logs[r] + len[r], sizeof log_a - len[r]);
 				len[r] += k;
 			}
 		}
@@ -231,12 +242,9 @@ static void test_log_determinism(void)
 	CU_ASSERT_EQUAL(len[0], len[1]);
 	CU_ASSERT(memcmp(log_a, log_b, len[0]) == 0);
 	/* The log starts with the scale in force at the start. */
-	CU_ASSERT(strncmp(log_a, "{\"t\":0.000000,\"type\":\"scale\",\"scale\":\"major\"", 44) == 0);
+	CU_ASSERT(strncmp(log_a, "{\"t\":0.000000,\"type\":\"scale\",\"scale\":\"major\"", 44) ==
+	          0);
 }
 
-TEST_SUITE(evlog, NULL, NULL,
-    TEST_CASE(test_types),
-    TEST_CASE(test_numbers),
-    TEST_CASE(test_edges),
-    TEST_CASE(test_locale),
-    TEST_CASE(test_log_determinism))
+TEST_SUITE(evlog, NULL, NULL, TEST_CASE(test_types), TEST_CASE(test_numbers), TEST_CASE(test_edges),
+           TEST_CASE(test_locale), TEST_CASE(test_log_determinism))

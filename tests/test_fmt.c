@@ -180,8 +180,8 @@ static void test_steps_and_log(void)
 
 static void test_preset_name(void)
 {
-	struct tm tm = {.tm_year = 124, .tm_mon = 2, .tm_mday = 5, .tm_hour = 7,
-			.tm_min = 8, .tm_sec = 9};
+	struct tm tm = {
+	    .tm_year = 124, .tm_mon = 2, .tm_mday = 5, .tm_hour = 7, .tm_min = 8, .tm_sec = 9};
 	char b[BUF];
 	fmt_preset_name(b, sizeof b, &tm);
 	CU_ASSERT_STRING_EQUAL(b, "console-20240305-070809");
@@ -256,7 +256,7 @@ static void test_keys(void)
 static void test_help_lists_keys(void)
 {
 	static const char *const must[] = {"Up/Down", "j/k", "Left/Right", "-/+", "PgUp/PgDn",
-					   "Space", "1-9", "F1", "?", "q"};
+	                                   "Space",   "1-9", "F1",         "?",   "q"};
 	static const char single[] = "smlirpq";
 	for (size_t i = 0; i < sizeof must / sizeof must[0]; i++) {
 		bool found = false;
@@ -284,9 +284,10 @@ static void test_glyphs(void)
 	/* both sets draw every glyph one column wide; ASCII only 7-bit */
 	for (int uni = 0; uni < 2; uni++) {
 		const struct glyphs *g = glyphs_get(uni);
-		const char *all[] = {g->h, g->v, g->tl, g->tr, g->bl, g->br, g->bar_full,
-				     g->bar_empty, g->play, g->on, g->off, g->sel,
-				     g->bar_part[1], g->bar_part[4], g->bar_part[7]};
+		const char *all[] = {g->h,           g->v,           g->tl,         g->tr,
+		                     g->bl,          g->br,          g->bar_full,   g->bar_empty,
+		                     g->play,        g->on,          g->off,        g->sel,
+		                     g->bar_part[1], g->bar_part[4], g->bar_part[7]};
 		CU_ASSERT_EQUAL(g->unicode, uni);
 		for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
 			CU_ASSERT_EQUAL(fmt_width(all[i]), 1);
@@ -301,7 +302,8 @@ static void test_notes_spelled(void)
 {
 	char b[BUF];
 	fmt_note(b, sizeof b, SCALE_MINOR, 60, 63, glyphs_get(true));
-	CU_ASSERT_STRING_EQUAL(b, "E\xe2\x99\xad" "4");
+	CU_ASSERT_STRING_EQUAL(b, "E\xe2\x99\xad"
+	                          "4");
 	CU_ASSERT_EQUAL(fmt_width(b), 3);
 	fmt_note(b, sizeof b, SCALE_MINOR, 60, 63, glyphs_get(false));
 	CU_ASSERT_STRING_EQUAL(b, "Eb4");
@@ -335,18 +337,8 @@ static void test_step_key_beyond(void)
 	CU_ASSERT_FALSE(fmt_step_beyond(&a, 1, b, sizeof b));
 }
 
-TEST_SUITE(fmt, NULL, NULL,
-    TEST_CASE(test_values_with_units),
-    TEST_CASE(test_selector_names),
-    TEST_CASE(test_bar),
-    TEST_CASE(test_fit),
-    TEST_CASE(test_times),
-    TEST_CASE(test_tempo_drift),
-    TEST_CASE(test_steps_and_log),
-    TEST_CASE(test_preset_name),
-    TEST_CASE(test_keys),
-    TEST_CASE(test_help_lists_keys),
-    TEST_CASE(test_glyphs),
-    TEST_CASE(test_level),
-    TEST_CASE(test_notes_spelled),
-    TEST_CASE(test_step_key_beyond))
+TEST_SUITE(fmt, NULL, NULL, TEST_CASE(test_values_with_units), TEST_CASE(test_selector_names),
+           TEST_CASE(test_bar), TEST_CASE(test_fit), TEST_CASE(test_times),
+           TEST_CASE(test_tempo_drift), TEST_CASE(test_steps_and_log), TEST_CASE(test_preset_name),
+           TEST_CASE(test_keys), TEST_CASE(test_help_lists_keys), TEST_CASE(test_glyphs),
+           TEST_CASE(test_level), TEST_CASE(test_notes_spelled), TEST_CASE(test_step_key_beyond))

@@ -48,7 +48,7 @@ static void test_bounds(void)
 	CU_ASSERT_EQUAL(hist_bound_ns(0), 1000);
 	CU_ASSERT_EQUAL(hist_bound_ns(HIST_PER_OCTAVE), 2000);
 	CU_ASSERT_EQUAL(hist_bound_ns(HIST_BOUNDS - 1), INT64_C(1000) << HIST_OCTAVES);
-	CU_ASSERT(hist_bound_ns(HIST_BOUNDS - 1) > INT64_C(10000000000));	/* covers 10 s */
+	CU_ASSERT(hist_bound_ns(HIST_BOUNDS - 1) > INT64_C(10000000000)); /* covers 10 s */
 	CU_ASSERT_EQUAL(hist_bound_ns(-1), -1);
 	CU_ASSERT_EQUAL(hist_bound_ns(HIST_BOUNDS), -1);
 	for (int i = 1; i < HIST_BOUNDS; i++) {
@@ -70,7 +70,7 @@ static void test_bucket_edges(void)
 	hist_add(&h, -5);
 	CU_ASSERT_EQUAL(hist_export(&h, b, HIST_BUCKETS), HIST_BUCKETS);
 	CU_ASSERT_DOUBLE_EQUAL(b[0].le_s, 1e-6, 1e-12);
-	CU_ASSERT_EQUAL(b[0].cumulative, 2);	/* -5 (as 0) and 1000 */
+	CU_ASSERT_EQUAL(b[0].cumulative, 2); /* -5 (as 0) and 1000 */
 	CU_ASSERT_EQUAL(b[1].cumulative, 3);
 	CU_ASSERT_EQUAL(b[39].cumulative, 3);
 	CU_ASSERT_EQUAL(b[40].cumulative, 4);
@@ -87,7 +87,7 @@ static void test_export_shape(void)
 		x = x * 1103515245u + 12345u;
 		hist_add(h, (int64_t)(x >> 8) * 3);
 	}
-	hist_add(h, INT64_C(100) * 1000000000);	/* 100 s: beyond the last bound */
+	hist_add(h, INT64_C(100) * 1000000000); /* 100 s: beyond the last bound */
 	CU_ASSERT_EQUAL(hist_export(h, b, HIST_BUCKETS), HIST_BUCKETS);
 	for (int i = 1; i < HIST_BUCKETS; i++) {
 		CU_ASSERT(b[i].cumulative >= b[i - 1].cumulative);
@@ -111,7 +111,7 @@ static void test_empty_and_constant(void)
 	CU_ASSERT_EQUAL(hist_count(&h), 0);
 	CU_ASSERT_EQUAL(hist_quantile(&h, 0.5), 0);
 	for (int i = 0; i < 100; i++)
-		hist_add(&h, 250000);	/* 250 us */
+		hist_add(&h, 250000); /* 250 us */
 	CU_ASSERT_EQUAL(hist_count(&h), 100);
 	CU_ASSERT_EQUAL(hist_sum(&h), 100 * 250000);
 	for (double q = 0; q <= 1.0; q += 0.125)
@@ -149,7 +149,7 @@ static void test_long_tail(void)
 			x = x * 6364136223846793005u + 1442695040888963407u;
 			g += (double)(x >> 11) / 9007199254740992.0;
 		}
-		g = (g - 3.0) * 1.4;	/* roughly normal, sd ~1 */
+		g = (g - 3.0) * 1.4; /* roughly normal, sd ~1 */
 		s[i] = (int64_t)(300000.0 * exp(g));
 		hist_add(&h, s[i]);
 	}
@@ -192,11 +192,6 @@ static void test_concurrent(void)
 	CU_ASSERT_EQUAL(hist_sum(&h), 2 * per_thread);
 }
 
-TEST_SUITE(hist, NULL, NULL,
-    TEST_CASE(test_bounds),
-    TEST_CASE(test_bucket_edges),
-    TEST_CASE(test_export_shape),
-    TEST_CASE(test_empty_and_constant),
-    TEST_CASE(test_uniform),
-    TEST_CASE(test_long_tail),
-    TEST_CASE(test_concurrent))
+TEST_SUITE(hist, NULL, NULL, TEST_CASE(test_bounds), TEST_CASE(test_bucket_edges),
+           TEST_CASE(test_export_shape), TEST_CASE(test_empty_and_constant),
+           TEST_CASE(test_uniform), TEST_CASE(test_long_tail), TEST_CASE(test_concurrent))

@@ -37,7 +37,7 @@ struct fake {
 	int preset_rc;
 	char preset[PRESET_NAME_MAX + 1];
 	int preset_calls;
-	bool hold;			/* a slow file system: loads wait for release */
+	bool hold; /* a slow file system: loads wait for release */
 	pthread_cond_t release;
 	bool in_preset;
 	int save_rc;
@@ -91,8 +91,8 @@ static int fake_save(void *ctx, const char *name, char *err, size_t errlen)
 	int rc = f->save_rc;
 	pthread_mutex_unlock(&f->lock);
 	if (rc)
-		snprintf(err, errlen, "/state/presets/.%s.tmp.1: cannot create: Read-only file system",
-			 name);
+		snprintf(err, errlen,
+		         "/state/presets/.%s.tmp.1: cannot create: Read-only file system", name);
 	return rc;
 }
 
@@ -119,7 +119,8 @@ static enum log_level saved_level;
 
 static struct http *start(bool control, int rate)
 {
-	struct http_link link = {fake_snapshot, fake_command, lat, late, fake_preset, &fake, fake_save};
+	struct http_link link = {fake_snapshot, fake_command, lat,      late,
+	                         fake_preset,   &fake,        fake_save};
 	struct http_options o = {"127.0.0.1", 0, control, rate};
 	char err[256] = "";
 	struct http *h = http_start(&o, &link, err, sizeof err);
@@ -143,7 +144,7 @@ static int setup(void)
 	fake.snap.mut[0] = (struct snap_mutation){5 * NS_PER_SEC, P_SWING, 0.1, 0.14};
 	fake.have_snapshot = true;
 	saved_level = log_get_level();
-	log_set_level(LOG_WARN);	/* each accepted write is logged at info */
+	log_set_level(LOG_WARN); /* each accepted write is logged at info */
 	lat = hist_new();
 	late = hist_new();
 	hist_add(lat, 700 * 1000);
@@ -186,7 +187,7 @@ static int exchange_how(int port, const char *raw, size_t n, bool hang_up, struc
 	for (size_t off = 0; off < n;) {
 		ssize_t w = send(fd, raw + off, n - off, MSG_NOSIGNAL);
 		if (w <= 0)
-			break;	/* the server may answer and close before all is sent */
+			break; /* the server may answer and close before all is sent */
 		off += (size_t)w;
 	}
 	if (hang_up)
@@ -223,9 +224,9 @@ static int req(const char *method, const char *path, const char *body, struct re
 {
 	char raw[8192];
 	int n = snprintf(raw, sizeof raw,
-			 "%s %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
-			 "Content-Length: %zu\r\n\r\n%s",
-			 method, path, body ? strlen(body) : 0, body ? body : "");
+	                 "%s %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+	                 "Content-Length: %zu\r\n\r\n%s",
+	                 method, path, body ? strlen(body) : 0, body ? body : "");
 	return exchange(http_port(server), raw, (size_t)n, r);
 }
 
@@ -236,8 +237,10 @@ static void test_reads(void)
 	CU_ASSERT_TRUE(http_port(server) > 0);
 	CU_ASSERT_EQUAL(req("GET", "/metrics", NULL, &R), 200);
 	CU_ASSERT_PTR_NOT_NULL(strstr(R.head, "text/plain; version=0.0.4"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(R.body, "mystery_engine_midi_messages_total{kind=\"note_on\"} 17\n"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(R.body, "mystery_engine_midi_to_send_latency_seconds_count 1\n"));
+	CU_ASSERT_PTR_NOT_NULL(
+	    strstr(R.body, "mystery_engine_midi_messages_total{kind=\"note_on\"} 17\n"));
+	CU_ASSERT_PTR_NOT_NULL(
+	    strstr(R.body, "mystery_engine_midi_to_send_latency_seconds_count 1\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(R.body, "process_resident_memory_bytes "));
 
 	CU_ASSERT_EQUAL(req("GET", "/state", NULL, &R), 200);
@@ -245,16 +248,16 @@ static void test_reads(void)
 	json_t *j = json_loads(R.body, 0, NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
 	CU_ASSERT_EQUAL(json_number_value(json_object_get(
-			    json_object_get(json_object_get(j, "params"), "tempo"), "value")),
-			96);
+	                    json_object_get(json_object_get(j, "params"), "tempo"), "value")),
+	                96);
 	json_decref(j);
 
 	CU_ASSERT_EQUAL(req("GET", "/mutations", NULL, &R), 200);
 	j = json_loads(R.body, 0, NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
 	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(
-				   json_array_get(json_object_get(j, "mutations"), 0), "param")),
-			       "swing");
+	                           json_array_get(json_object_get(j, "mutations"), 0), "param")),
+	                       "swing");
 	json_decref(j);
 
 	/* HEAD gets the headers only. */
@@ -325,11 +328,19 @@ static void test_control_writes(void)
 
 	/* Malformed or out of range: 400, nothing queued. */
 	static const char *const bad[][2] = {
-	    {"tempo", "fast"}, {"tempo", ""}, {"tempo", "500"}, {"tempo", "1e999"},
-	    {"tempo", "nan"}, {"tempo", "0x50"}, {"tempo", "120 130"},
-	    {"tempo", "{\"value\": \"120\"}"}, {"tempo", "{\"value\": 120, \"x\": 1}"},
-	    {"tempo", "{\"value\": 120"}, {"tempo", "[120]"},
-	    {"sequence_length", "4.5"}, {"swing", "-0.1"},
+	    {"tempo", "fast"},
+	    {"tempo", ""},
+	    {"tempo", "500"},
+	    {"tempo", "1e999"},
+	    {"tempo", "nan"},
+	    {"tempo", "0x50"},
+	    {"tempo", "120 130"},
+	    {"tempo", "{\"value\": \"120\"}"},
+	    {"tempo", "{\"value\": 120, \"x\": 1}"},
+	    {"tempo", "{\"value\": 120"},
+	    {"tempo", "[120]"},
+	    {"sequence_length", "4.5"},
+	    {"swing", "-0.1"},
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		char path[64];
@@ -451,12 +462,13 @@ static void test_too_large(void)
 	int before = n_commands(&fake);
 	/* Announced: refused before the body is read. */
 	const char *big = "POST /params/tempo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
-			  "Content-Length: 100000000\r\n\r\n120";
+	                  "Content-Length: 100000000\r\n\r\n120";
 	CU_ASSERT_EQUAL(exchange(http_port(server), big, strlen(big), &R), 413);
 	/* Chunked: refused once it passes the limit. */
 	char raw[8192];
-	int n = snprintf(raw, sizeof raw, "POST /params/tempo HTTP/1.1\r\nHost: x\r\n"
-					  "Connection: close\r\nTransfer-Encoding: chunked\r\n\r\n");
+	int n = snprintf(raw, sizeof raw,
+	                 "POST /params/tempo HTTP/1.1\r\nHost: x\r\n"
+	                 "Connection: close\r\nTransfer-Encoding: chunked\r\n\r\n");
 	for (int i = 0; i < 3; i++) {
 		n += snprintf(raw + n, sizeof raw - (size_t)n, "3e8\r\n");
 		memset(raw + n, '1', 1000);
@@ -494,7 +506,9 @@ static void test_garbage(void)
 		exchange_how(http_port(server), raw, n, true, &R);
 	}
 	const char *lines[] = {
-	    "GET\r\n\r\n", "GET /state HTTP/9.9\r\n\r\n", "\r\n\r\n\r\n",
+	    "GET\r\n\r\n",
+	    "GET /state HTTP/9.9\r\n\r\n",
+	    "\r\n\r\n\r\n",
 	    "POST /params/tempo HTTP/1.1\r\nContent-Length: -5\r\n\r\n",
 	    "POST /params/tempo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\n1",
 	    "BREW /pot HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
@@ -505,7 +519,7 @@ static void test_garbage(void)
 	for (int i = 0; i < 3 * HTTP_SPARE; i++) {
 		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		struct sockaddr_in a = {.sin_family = AF_INET,
-					.sin_port = htons((uint16_t)http_port(server))};
+		                        .sin_port = htons((uint16_t)http_port(server))};
 		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 		if (connect(fd, (struct sockaddr *)&a, sizeof a) == 0)
 			send(fd, "GET /sta", 8, MSG_NOSIGNAL);
@@ -530,7 +544,7 @@ static int connect_local(void)
 {
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	struct sockaddr_in a = {.sin_family = AF_INET,
-				.sin_port = htons((uint16_t)http_port(server))};
+	                        .sin_port = htons((uint16_t)http_port(server))};
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
 		close(fd);
@@ -570,7 +584,8 @@ static void test_slow_clients(void)
 	CU_ASSERT_EQUAL(n, N);
 	CU_ASSERT_EQUAL(req("GET", "/state", NULL, &R), 200);
 	CU_ASSERT_EQUAL(req("GET", "/metrics", NULL, &R), 200);
-	CU_ASSERT_TRUE(metric("mystery_engine_http_connections_closed_total{reason=\"evicted\"} ") >= 60);
+	CU_ASSERT_TRUE(
+	    metric("mystery_engine_http_connections_closed_total{reason=\"evicted\"} ") >= 60);
 	/* Every slow one is closed by the server, none answered (a request
 	 * never arrived whole): after the time limit and a sweep or two, with
 	 * a wide margin for a loaded machine or valgrind. */
@@ -597,7 +612,8 @@ static void test_slow_clients(void)
 			close(fd[i]);
 	CU_ASSERT_EQUAL(closed, N);
 	CU_ASSERT_EQUAL(answered, 0);
-	CU_ASSERT_TRUE(metric("mystery_engine_http_connections_closed_total{reason=\"timeout\"} ") >= 1);
+	CU_ASSERT_TRUE(
+	    metric("mystery_engine_http_connections_closed_total{reason=\"timeout\"} ") >= 1);
 	CU_ASSERT_EQUAL(req("GET", "/state", NULL, &R), 200);
 }
 
@@ -633,7 +649,7 @@ static void test_server_thread_blocks_signals(void)
 		CU_ASSERT_TRUE(blocked & (1ull << (SIGHUP - 1)));
 	}
 	closedir(d);
-	CU_ASSERT_TRUE(checked >= 3);	/* MHD's, the sweeper, the preset thread */
+	CU_ASSERT_TRUE(checked >= 3); /* MHD's, the sweeper, the preset thread */
 }
 
 static void test_start_errors(void)
@@ -648,7 +664,7 @@ static void test_start_errors(void)
 	o.port = http_port(server);
 	err[0] = '\0';
 	CU_ASSERT_PTR_NULL(http_start(&o, &link, err, sizeof err));
-	char where[64];	/* where and why, short enough for the console's key bar */
+	char where[64]; /* where and why, short enough for the console's key bar */
 	snprintf(where, sizeof where, "127.0.0.1 port %d: ", o.port);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, where));
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "in use"));
@@ -670,7 +686,7 @@ static void test_bucket(void)
 	for (int i = 0; i < 5; i++)
 		CU_ASSERT_TRUE(http_bucket_take(&b, 0));
 	CU_ASSERT_FALSE(http_bucket_take(&b, 0));
-	CU_ASSERT_FALSE(http_bucket_take(&b, 100 * NS_PER_MS));	/* half a token */
+	CU_ASSERT_FALSE(http_bucket_take(&b, 100 * NS_PER_MS)); /* half a token */
 	CU_ASSERT_TRUE(http_bucket_take(&b, 200 * NS_PER_MS));
 	CU_ASSERT_FALSE(http_bucket_take(&b, 200 * NS_PER_MS));
 	/* A long pause refills to the rate, not beyond. */
@@ -705,19 +721,9 @@ static void test_parse_value(void)
 	CU_ASSERT_EQUAL(http_parse_value(big, sizeof big, &v, err, sizeof err), -1);
 }
 
-TEST_SUITE(http, setup, teardown,
-    TEST_CASE(test_reads),
-    TEST_CASE(test_no_snapshot_yet),
-    TEST_CASE(test_errors),
-    TEST_CASE(test_control_refused_by_default),
-    TEST_CASE(test_control_writes),
-    TEST_CASE(test_rate_limit),
-    TEST_CASE(test_presets),
-    TEST_CASE(test_slow_preset),
-    TEST_CASE(test_too_large),
-    TEST_CASE(test_garbage),
-    TEST_CASE(test_slow_clients),
-    TEST_CASE(test_server_thread_blocks_signals),
-    TEST_CASE(test_start_errors),
-    TEST_CASE(test_bucket),
-    TEST_CASE(test_parse_value))
+TEST_SUITE(http, setup, teardown, TEST_CASE(test_reads), TEST_CASE(test_no_snapshot_yet),
+           TEST_CASE(test_errors), TEST_CASE(test_control_refused_by_default),
+           TEST_CASE(test_control_writes), TEST_CASE(test_rate_limit), TEST_CASE(test_presets),
+           TEST_CASE(test_slow_preset), TEST_CASE(test_too_large), TEST_CASE(test_garbage),
+           TEST_CASE(test_slow_clients), TEST_CASE(test_server_thread_blocks_signals),
+           TEST_CASE(test_start_errors), TEST_CASE(test_bucket), TEST_CASE(test_parse_value))

@@ -104,8 +104,8 @@ static void collect(struct engine *e, int64_t to, struct seen *s)
 static struct engine_input cc_in(int64_t t, int num, int val)
 {
 	struct engine_input in = {.kind = INPUT_MIDI, .t = t};
-	in.u.midi = (struct midi_msg){.kind = MIDI_CC, .channel = 1, .number = (uint8_t)num,
-	    .value = (uint16_t)val};
+	in.u.midi = (struct midi_msg){
+	    .kind = MIDI_CC, .channel = 1, .number = (uint8_t)num, .value = (uint16_t)val};
 	return in;
 }
 
@@ -139,11 +139,11 @@ static void test_engine_idle_cycle(void)
 	CU_ASSERT_DOUBLE_EQUAL(s.value[P_REVERB_MIX], amb->value[P_REVERB_MIX], 1e-9);
 	CU_ASSERT_DOUBLE_EQUAL(s.value[P_SCALE_SELECT], 2, 1e-9);
 	CU_ASSERT_EQUAL(s.last_idle_param_t[P_TEMPO], 36 * S);
-	CU_ASSERT(s.idle_params >= 3 * 40);	/* it glides, it does not jump */
+	CU_ASSERT(s.idle_params >= 3 * 40); /* it glides, it does not jump */
 	CU_ASSERT_EQUAL(s.too_fast, 0);
 	engine_get_state(e, &st);
 	CU_ASSERT(st.idle);
-	CU_ASSERT_EQUAL(st.scale, 2);	/* pentatonic */
+	CU_ASSERT_EQUAL(st.scale, 2); /* pentatonic */
 
 	/* Stray messages every 5 s do not wake it. */
 	for (int64_t t = 45 * S; t < 80 * S; t += 5 * S) {
@@ -185,8 +185,8 @@ static void test_engine_key_hold_and_toggle(void)
 	cfg.mutation_enabled = false;
 	struct engine *e = engine_new(&cfg, 4);
 	struct engine_input in = {.kind = INPUT_COMMAND, .t = S};
-	in.u.cmd = (struct command){.type = CMD_SET_PARAM, .source = SRC_KEY, .param = P_TEMPO,
-	    .value = 133};
+	in.u.cmd = (struct command){
+	    .type = CMD_SET_PARAM, .source = SRC_KEY, .param = P_TEMPO, .value = 133};
 	engine_input(e, &in);
 	in.t = 2 * S;
 	in.u.cmd = (struct command){.type = CMD_IDLE_TOGGLE, .source = SRC_KEY};
@@ -210,9 +210,6 @@ static void test_engine_key_hold_and_toggle(void)
 	engine_free(e);
 }
 
-TEST_SUITE(idle, NULL, NULL,
-    TEST_CASE(test_enter_at_timeout),
-    TEST_CASE(test_wake_needs_activity),
-    TEST_CASE(test_deliberate_and_force),
-    TEST_CASE(test_engine_idle_cycle),
-    TEST_CASE(test_engine_key_hold_and_toggle))
+TEST_SUITE(idle, NULL, NULL, TEST_CASE(test_enter_at_timeout), TEST_CASE(test_wake_needs_activity),
+           TEST_CASE(test_deliberate_and_force), TEST_CASE(test_engine_idle_cycle),
+           TEST_CASE(test_engine_key_hold_and_toggle))

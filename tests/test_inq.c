@@ -14,15 +14,19 @@
 
 static struct midi_msg cc(int ch, int num, int val)
 {
-	struct midi_msg m = {.kind = MIDI_CC, .channel = (uint8_t)ch, .number = (uint8_t)num,
-			     .value = (uint16_t)val};
+	struct midi_msg m = {.kind = MIDI_CC,
+	                     .channel = (uint8_t)ch,
+	                     .number = (uint8_t)num,
+	                     .value = (uint16_t)val};
 	return m;
 }
 
 static struct midi_msg note(int on, int pitch, int vel)
 {
-	struct midi_msg m = {.kind = on ? MIDI_NOTE_ON : MIDI_NOTE_OFF, .channel = 1,
-			     .number = (uint8_t)pitch, .value = (uint16_t)vel};
+	struct midi_msg m = {.kind = on ? MIDI_NOTE_ON : MIDI_NOTE_OFF,
+	                     .channel = 1,
+	                     .number = (uint8_t)pitch,
+	                     .value = (uint16_t)vel};
 	return m;
 }
 
@@ -135,7 +139,7 @@ static void test_flood_keeps_notes_and_last_values(void)
 		struct midi_msg m = cc(1 + k / 20, k % 20, last[k]);
 		CU_ASSERT_TRUE(inq_push(q, &m, i));
 	}
-	for (int k = 0; k < 40; k++) {	/* make sure each was touched */
+	for (int k = 0; k < 40; k++) { /* make sure each was touched */
 		last[k] = k;
 		struct midi_msg m = cc(1 + k / 20, k % 20, k);
 		inq_push(q, &m, 5000 + k);
@@ -211,7 +215,7 @@ static void test_full_drops_counted(void)
  */
 static void test_park_when_full(void)
 {
-	struct inq *q = inq_new(16);	/* 12 entries for controllers */
+	struct inq *q = inq_new(16); /* 12 entries for controllers */
 	for (int k = 0; k < 12; k++) {
 		struct midi_msg m = cc(1, k, 1);
 		inq_push(q, &m, k);
@@ -283,7 +287,7 @@ static void *producer(void *arg)
 static void test_two_thread_flood(void)
 {
 	struct flood *f = calloc(1, sizeof *f);
-	f->q = inq_new(64);	/* small: the consumer's pauses overflow it */
+	f->q = inq_new(64); /* small: the consumer's pauses overflow it */
 	f->total = 300000;
 	for (int k = 0; k < 64; k++)
 		f->last[k] = -1;
@@ -353,13 +357,13 @@ static void test_wake_on_push(void)
 	struct inq *q = inq_new(16);
 	struct pollfd p = {.fd = inq_wake_fd(q), .events = POLLIN};
 	CU_ASSERT_TRUE_FATAL(inq_arm(q));
-	CU_ASSERT_EQUAL(poll(&p, 1, 0), 0);	/* nothing yet */
+	CU_ASSERT_EQUAL(poll(&p, 1, 0), 0); /* nothing yet */
 	pthread_t th;
 	CU_ASSERT_EQUAL_FATAL(pthread_create(&th, NULL, push_later, q), 0);
-	CU_ASSERT_EQUAL(poll(&p, 1, 5000), 1);	/* woken by the push, not the timeout */
+	CU_ASSERT_EQUAL(poll(&p, 1, 5000), 1); /* woken by the push, not the timeout */
 	inq_disarm(q);
 	pthread_join(th, NULL);
-	CU_ASSERT_EQUAL(poll(&p, 1, 0), 0);	/* disarm consumed the wake-up */
+	CU_ASSERT_EQUAL(poll(&p, 1, 0), 0); /* disarm consumed the wake-up */
 	/* messages already waiting: do not sleep */
 	CU_ASSERT_FALSE(inq_arm(q));
 	struct engine_input out[4];
@@ -387,14 +391,8 @@ static void test_new_rounds_capacity(void)
 	inq_free(NULL);
 }
 
-TEST_SUITE(inq, NULL, NULL,
-    TEST_CASE(test_order_and_times),
-    TEST_CASE(test_coalesce_latest_wins),
-    TEST_CASE(test_no_coalescing_across_notes),
-    TEST_CASE(test_taken_value_not_changed),
-    TEST_CASE(test_flood_keeps_notes_and_last_values),
-    TEST_CASE(test_full_drops_counted),
-    TEST_CASE(test_park_when_full),
-    TEST_CASE(test_two_thread_flood),
-    TEST_CASE(test_wake_on_push),
-    TEST_CASE(test_new_rounds_capacity))
+TEST_SUITE(inq, NULL, NULL, TEST_CASE(test_order_and_times), TEST_CASE(test_coalesce_latest_wins),
+           TEST_CASE(test_no_coalescing_across_notes), TEST_CASE(test_taken_value_not_changed),
+           TEST_CASE(test_flood_keeps_notes_and_last_values), TEST_CASE(test_full_drops_counted),
+           TEST_CASE(test_park_when_full), TEST_CASE(test_two_thread_flood),
+           TEST_CASE(test_wake_on_push), TEST_CASE(test_new_rounds_capacity))

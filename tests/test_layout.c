@@ -148,10 +148,6 @@ static void test_help_centred(void)
 	CU_ASSERT_EQUAL(h.y, 3);
 }
 
-TEST_SUITE(layout, NULL, NULL,
-    TEST_CASE(test_80x24),
-    TEST_CASE(test_paging),
-    TEST_CASE(test_larger_uses_space),
-    TEST_CASE(test_any_size),
-    TEST_CASE(test_scroll),
-    TEST_CASE(test_help_centred))
+TEST_SUITE(layout, NULL, NULL, TEST_CASE(test_80x24), TEST_CASE(test_paging),
+           TEST_CASE(test_larger_uses_space), TEST_CASE(test_any_size), TEST_CASE(test_scroll),
+           TEST_CASE(test_help_centred))

@@ -110,7 +110,7 @@ static struct led *open_on_pty(const char *name, int rate, int *master, char *pa
 	char spec[600];
 	snprintf(spec, sizeof spec, "serial:%s", path);
 	struct led_options o = {.backoff_first_ns = 2 * NS_PER_MS,
-				.backoff_max_ns = 10 * NS_PER_MS};
+	                        .backoff_max_ns = 10 * NS_PER_MS};
 	enum led_err err;
 	struct led *l = led_open(spec, rate, &o, &err);
 	if (!l)
@@ -123,13 +123,25 @@ static struct led *open_on_pty(const char *name, int rate, int *master, char *pa
 
 static void test_specs(void)
 {
-	const char *good[] = {"none", "serial:/dev/ttyACM0", "serial:/dev/ttyACM0@9600",
-			      "udp:127.0.0.1:9000", "udp:[::1]:9000", "udp:teensy.local:7000"};
+	const char *good[] = {"none",
+	                      "serial:/dev/ttyACM0",
+	                      "serial:/dev/ttyACM0@9600",
+	                      "udp:127.0.0.1:9000",
+	                      "udp:[::1]:9000",
+	                      "udp:teensy.local:7000"};
 	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
 		CU_ASSERT_EQUAL(config_check_led_spec(good[i]), 0);
-	const char *bad[] = {"", "serial:", "serial:/dev/x@fast", "udp:host", "udp::9000",
-			     "udp:h:0", "udp:h:70000", "udp:h:9x", "udp:[::1:9000", "tcp:x:1",
-			     "Serial:/dev/ttyACM0"};
+	const char *bad[] = {"",
+	                     "serial:",
+	                     "serial:/dev/x@fast",
+	                     "udp:host",
+	                     "udp::9000",
+	                     "udp:h:0",
+	                     "udp:h:70000",
+	                     "udp:h:9x",
+	                     "udp:[::1:9000",
+	                     "tcp:x:1",
+	                     "Serial:/dev/ttyACM0"};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		CU_ASSERT_EQUAL(config_check_led_spec(bad[i]), -1);
 	enum led_err err;
@@ -191,8 +203,8 @@ static void test_serial_frames_decode(void)
 	/* each: 0x00, COBS code, type, pitch, velocity, CRC-8, 0x00 */
 	CU_ASSERT_EQUAL_FATAL(len, 4 * 7);
 	CU_ASSERT_EQUAL(buf[3], 61);
-	buf[3] ^= 0x10;			/* a bit flip in the pitch of note 61 */
-	memmove(buf + 10, buf + 11, len - 11);	/* note 62 loses its pitch byte */
+	buf[3] ^= 0x10;                        /* a bit flip in the pitch of note 61 */
+	memmove(buf + 10, buf + 11, len - 11); /* note 62 loses its pitch byte */
 	len--;
 	memset(&d, 0, sizeof d);
 	decode(&d, buf, len);
@@ -227,8 +239,8 @@ static void test_rate_limit_and_coalescing(void)
 		ev[i] = ev_param(params[k], last[k]);
 	}
 	for (int i = 0; i < 40; i++)
-		ev[1000 - 40 + i] = ev_note(20 + i, 64);	/* last 40: notes */
-	for (int k = 0; k < 5; k++) {		/* the last param values before the notes */
+		ev[1000 - 40 + i] = ev_note(20 + i, 64); /* last 40: notes */
+	for (int k = 0; k < 5; k++) { /* the last param values before the notes */
 		double lo = param_table[params[k]].min, hi = param_table[params[k]].max;
 		int i = 959 - (4 - k);
 		last[(i % 5)] = lo + (hi - lo) * (i / 5) / 199.0;
@@ -238,7 +250,7 @@ static void test_rate_limit_and_coalescing(void)
 	struct led_stats st;
 	led_get_stats(l, &st);
 	CU_ASSERT_EQUAL(st.cues, 1000);
-	CU_ASSERT_EQUAL(st.frames, 1);			/* one frame at once, not a burst */
+	CU_ASSERT_EQUAL(st.frames, 1); /* one frame at once, not a burst */
 	CU_ASSERT_TRUE(st.queued <= 5 + 40);
 	CU_ASSERT_EQUAL(st.dropped_param + st.dropped_note, 0);
 
@@ -304,7 +316,7 @@ static void test_port_full_never_blocks(void)
 	}
 	CU_ASSERT_TRUE(st.port_full > 0);
 	CU_ASSERT_TRUE(st.dropped_note > 0);
-	CU_ASSERT_TRUE(st.dropped_param > 0);	/* params went first */
+	CU_ASSERT_TRUE(st.dropped_param > 0); /* params went first */
 	CU_ASSERT_TRUE(st.queued <= LED_QUEUE_DEFAULT);
 	uint64_t frames_before = st.frames;
 
@@ -345,7 +357,7 @@ static void test_serial_reconnect(void)
 	close(m);
 	now += 10 * NS_PER_MS;
 	struct event n2 = ev_note(61, 1);
-	led_events(l, &n2, 1, now);	/* the write finds the port gone */
+	led_events(l, &n2, 1, now); /* the write finds the port gone */
 	CU_ASSERT_EQUAL(led_state(l), LINK_RECONNECTING);
 	struct event p = ev_param(P_REVERB_MIX, 0.75);
 	struct event n3 = ev_note(62, 1);
@@ -372,7 +384,7 @@ static void test_serial_reconnect(void)
 	memset(&d, 0, sizeof d);
 	decode(&d, buf, len);
 	CU_ASSERT_EQUAL_FATAL(d.n, 2);
-	CU_ASSERT_EQUAL(d.cue[0].type, ME_CUE_PARAM);	/* the state waited */
+	CU_ASSERT_EQUAL(d.cue[0].type, ME_CUE_PARAM); /* the state waited */
 	CU_ASSERT_EQUAL(d.cue[0].param, ME_CUE_PARAM_REVERB_MIX);
 	CU_ASSERT_EQUAL(d.cue[1].type, ME_CUE_NOTE);
 	CU_ASSERT_EQUAL(d.cue[1].pitch, 63);
@@ -391,7 +403,7 @@ static void test_close_sends_idle(void)
 	int m;
 	struct led *l = open_on_pty("leds-close", 200, &m, path, sizeof path);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(l);
-	led_events(l, NULL, 0, T0);	/* adopt the port */
+	led_events(l, NULL, 0, T0); /* adopt the port */
 	led_close(l);
 	uint8_t buf[64];
 	size_t len = read_avail(m, buf, 0, sizeof buf);
@@ -464,7 +476,7 @@ static void test_udp_json(void)
 	CU_ASSERT_EQUAL(json_integer_value(json_object_get(got[0], "velocity")), 90);
 	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(got[1], "type")), "param");
 	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(got[1], "name")),
-			       param_table[P_FILTER_CUTOFF].name);
+	                       param_table[P_FILTER_CUTOFF].name);
 	CU_ASSERT_DOUBLE_EQUAL(json_number_value(json_object_get(got[1], "value")), 1500.0, 1e-6);
 	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(got[2], "mode")), "drive");
 	for (int i = 0; i < 3; i++)
@@ -485,13 +497,13 @@ static void test_next_due_drains_at_rate(void)
 {
 	char path[512];
 	int m;
-	const int rate = 100;			/* one frame per 10 ms */
+	const int rate = 100; /* one frame per 10 ms */
 	if (testlib_emulator_lacks(TESTLIB_LACK_TCGETS2, __func__))
 		return;
 	struct led *l = open_on_pty("leds-due", rate, &m, path, sizeof path);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(l);
 	int64_t now = T0;
-	led_events(l, NULL, 0, now);		/* adopt the port */
+	led_events(l, NULL, 0, now); /* adopt the port */
 	CU_ASSERT_EQUAL(led_next_due(l), INT64_MAX);
 	struct event ev[12];
 	for (int i = 0; i < 12; i++)
@@ -506,7 +518,7 @@ static void test_next_due_drains_at_rate(void)
 		led_events(l, NULL, 0, now);
 		wakes++;
 	}
-	CU_ASSERT_EQUAL(wakes, 11);		/* the first frame left at once */
+	CU_ASSERT_EQUAL(wakes, 11); /* the first frame left at once */
 	struct led_stats st;
 	led_get_stats(l, &st);
 	CU_ASSERT_EQUAL(st.frames, 12);
@@ -523,13 +535,8 @@ static void test_next_due_drains_at_rate(void)
 	close(m);
 }
 
-TEST_SUITE(led, NULL, NULL,
-    TEST_CASE(test_specs),
-    TEST_CASE(test_serial_frames_decode),
-    TEST_CASE(test_rate_limit_and_coalescing),
-    TEST_CASE(test_port_full_never_blocks),
-    TEST_CASE(test_serial_reconnect),
-    TEST_CASE(test_close_sends_idle),
-    TEST_CASE(test_serial_missing_waits),
-    TEST_CASE(test_udp_json),
-    TEST_CASE(test_next_due_drains_at_rate))
+TEST_SUITE(led, NULL, NULL, TEST_CASE(test_specs), TEST_CASE(test_serial_frames_decode),
+           TEST_CASE(test_rate_limit_and_coalescing), TEST_CASE(test_port_full_never_blocks),
+           TEST_CASE(test_serial_reconnect), TEST_CASE(test_close_sends_idle),
+           TEST_CASE(test_serial_missing_waits), TEST_CASE(test_udp_json),
+           TEST_CASE(test_next_due_drains_at_rate))

@@ -159,7 +159,8 @@ static void test_json_escaping(void)
 	struct tm tm = {0};
 	int ms = -1;
 	CU_ASSERT_EQUAL(sscanf(ts, "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ", &tm.tm_year, &tm.tm_mon,
-			       &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms), 7);
+	                       &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms),
+	                7);
 	tm.tm_year -= 1900;
 	tm.tm_mon -= 1;
 	int64_t t_ms = (int64_t)timegm(&tm) * 1000 + ms;
@@ -169,7 +170,7 @@ static void test_json_escaping(void)
 	j = parse_record(ls.l[1]);
 	CU_ASSERT_STRING_EQUAL(jstr(j, "level"), "warn");
 	CU_ASSERT_STRING_EQUAL(jstr(j, "msg"), "line1\nline2\ttab\\back\r\x01\x1f\x7f end");
-	CU_ASSERT_PTR_NULL(strchr(ls.l[1], '\t'));	/* escaped, not raw */
+	CU_ASSERT_PTR_NULL(strchr(ls.l[1], '\t')); /* escaped, not raw */
 	json_decref(j);
 	j = parse_record(ls.l[2]);
 	CU_ASSERT_STRING_EQUAL(jstr(j, "level"), "error");
@@ -177,7 +178,7 @@ static void test_json_escaping(void)
 	json_decref(j);
 	j = parse_record(ls.l[3]);
 	CU_ASSERT_STRING_EQUAL(jstr(j, "level"), "debug");
-	CU_ASSERT_STRING_EQUAL(jstr(j, "msg"), "x\xef\xbf\xbdy\xef\xbf\xbd");	/* U+FFFD */
+	CU_ASSERT_STRING_EQUAL(jstr(j, "msg"), "x\xef\xbf\xbdy\xef\xbf\xbd"); /* U+FFFD */
 	json_decref(j);
 	j = parse_record(ls.l[4]);
 	CU_ASSERT_STRING_EQUAL(jstr(j, "event"), "-");
@@ -190,13 +191,13 @@ static void test_truncation(void)
 {
 	char big[LOG_MSG_MAX * 2 + 1];
 	for (size_t i = 0; i < LOG_MSG_MAX * 2; i += 2)
-		memcpy(big + i, "\xc3\xa9", 2);	/* é */
+		memcpy(big + i, "\xc3\xa9", 2); /* é */
 	big[LOG_MSG_MAX * 2] = '\0';
 	/* Cut at an even and at an odd byte offset into the 2-byte characters. */
 	for (int shift = 0; shift < 2; shift++) {
 		const char *fmt = shift ? "x%s" : "%s";
-		struct log_options o = file_opts(tmp_path(shift ? "trunc1.log" : "trunc0.log"),
-						 LOG_INFO);
+		struct log_options o =
+		    file_opts(tmp_path(shift ? "trunc1.log" : "trunc0.log"), LOG_INFO);
 		CU_ASSERT_EQUAL_FATAL(log_open(&o), 0);
 		log_info("long", fmt, big);
 		log_close();
@@ -207,7 +208,7 @@ static void test_truncation(void)
 		const char *msg = jstr(j, "msg");
 		CU_ASSERT(strlen(msg) < LOG_MSG_MAX + 4);
 		CU_ASSERT(strlen(msg) > LOG_MSG_MAX - 8);
-		CU_ASSERT_PTR_NULL(strstr(msg, "\xef\xbf\xbd"));	/* nothing mangled */
+		CU_ASSERT_PTR_NULL(strstr(msg, "\xef\xbf\xbd")); /* nothing mangled */
 		CU_ASSERT_STRING_EQUAL(msg + strlen(msg) - 3, "...");
 		CU_ASSERT(json_is_true(json_object_get(j, "truncated")));
 		json_decref(j);
@@ -265,7 +266,7 @@ static int collect_rotated(const char *path, int keep, long max_size, int *seq, 
 		struct lines ls;
 		read_lines(name, &ls);
 		for (int i = 0; i < ls.n && n < max; i++) {
-			json_t *j = parse_record(ls.l[i]);	/* whole lines only */
+			json_t *j = parse_record(ls.l[i]); /* whole lines only */
 			if (j)
 				seq[n++] = atoi(jstr(j, "msg") + strlen("record "));
 			json_decref(j);
@@ -341,7 +342,7 @@ static void test_append_existing(void)
 	log_close();
 	long size = file_size(path);
 	CU_ASSERT(size > 5 * 60);
-	o.max_size = size + 40;	/* less than one more line */
+	o.max_size = size + 40; /* less than one more line */
 	o.keep = 1;
 	CU_ASSERT_EQUAL_FATAL(log_open(&o), 0);
 	log_info("second_run", "record 5");
@@ -439,7 +440,7 @@ static void test_logger_blocks_signals(void)
 {
 	const char *path = tmp_path("signals.log");
 	struct log_options o = file_opts(path, LOG_INFO);
-	sigset_t none, saved;	/* opened by a thread that blocks nothing, like main() */
+	sigset_t none, saved; /* opened by a thread that blocks nothing, like main() */
 	sigemptyset(&none);
 	pthread_sigmask(SIG_SETMASK, &none, &saved);
 	int rc = log_open(&o);
@@ -527,7 +528,7 @@ static void test_bad_options(void)
 	o.file = "";
 	CU_ASSERT_EQUAL(log_open(&o), LOG_ERR_OPTIONS);
 	CU_ASSERT_EQUAL(log_open(NULL), LOG_ERR_OPTIONS);
-	log_close();	/* not open: harmless */
+	log_close(); /* not open: harmless */
 }
 
 static void write_one(void *arg)
@@ -602,22 +603,14 @@ static void test_format_small_buffer(void)
 	CU_ASSERT_STRING_EQUAL(buf, "00:00:00.000 INFO  ");
 }
 
-TEST_SUITE(log, NULL, NULL,
-    TEST_CASE(test_levels),
-    TEST_CASE(test_json_escaping),
-    TEST_CASE(test_truncation),
-    TEST_CASE(test_level_filter),
-    TEST_CASE(test_rotation_keeps_everything),
-    TEST_CASE(test_rotation_drops_oldest),
-    TEST_CASE(test_append_existing),
-    TEST_CASE(test_drops_counted),
-    TEST_CASE(test_close_drains),
-    TEST_CASE(test_reopen),
-    TEST_CASE(test_logger_blocks_signals),
-    TEST_CASE(test_bad_options),
-    TEST_CASE(test_stderr_before_open),
-    TEST_CASE(test_stderr_formats),
-    TEST_CASE(test_format_small_buffer))
+TEST_SUITE(log, NULL, NULL, TEST_CASE(test_levels), TEST_CASE(test_json_escaping),
+           TEST_CASE(test_truncation), TEST_CASE(test_level_filter),
+           TEST_CASE(test_rotation_keeps_everything), TEST_CASE(test_rotation_drops_oldest),
+           TEST_CASE(test_append_existing), TEST_CASE(test_drops_counted),
+           TEST_CASE(test_close_drains), TEST_CASE(test_reopen),
+           TEST_CASE(test_logger_blocks_signals), TEST_CASE(test_bad_options),
+           TEST_CASE(test_stderr_before_open), TEST_CASE(test_stderr_formats),
+           TEST_CASE(test_format_small_buffer))
 
 static void test_mono_advances(void)
 {
@@ -640,6 +633,4 @@ static void test_sleep_until(void)
 	CU_ASSERT(rtclock_mono_ns() > past);
 }
 
-TEST_SUITE(rtclock, NULL, NULL,
-    TEST_CASE(test_mono_advances),
-    TEST_CASE(test_sleep_until))
+TEST_SUITE(rtclock, NULL, NULL, TEST_CASE(test_mono_advances), TEST_CASE(test_sleep_until))

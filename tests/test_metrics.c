@@ -137,7 +137,7 @@ static void test_prometheus(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(lat);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(late);
 	for (int i = 0; i < 3; i++)
-		hist_add(lat, 500 * 1000);	/* 0.5 ms */
+		hist_add(lat, 500 * 1000); /* 0.5 ms */
 	hist_add(lat, 3 * NS_PER_MS);
 	hist_add(late, 20 * 1000);
 	struct metrics_process proc = {1e7, 2e8, 1.5, 1.7e9, 9, 1024};
@@ -169,8 +169,10 @@ static void test_prometheus(void)
 	CU_ASSERT_DOUBLE_EQUAL(value_of(t, "mystery_engine_synth_server_cpu_ratio"), 0.125, 1e-12);
 	CU_ASSERT_EQUAL(value_of(t, "mystery_engine_parameter{name=\"tempo\"}"), 123.5);
 	CU_ASSERT_EQUAL(value_of(t, "mystery_engine_tempo_bpm"), 124.75);
-	CU_ASSERT_EQUAL(value_of(t, "mystery_engine_link_state{link=\"midi\",state=\"connected\"}"), 1);
-	CU_ASSERT_EQUAL(value_of(t, "mystery_engine_link_state{link=\"midi\",state=\"waiting\"}"), 0);
+	CU_ASSERT_EQUAL(value_of(t, "mystery_engine_link_state{link=\"midi\",state=\"connected\"}"),
+	                1);
+	CU_ASSERT_EQUAL(value_of(t, "mystery_engine_link_state{link=\"midi\",state=\"waiting\"}"),
+	                0);
 	CU_ASSERT_EQUAL(
 	    value_of(t, "mystery_engine_link_state{link=\"synth\",state=\"reconnecting\"}"), 1);
 	CU_ASSERT_EQUAL(value_of(t, "mystery_engine_link_state{link=\"led\",state=\"off\"}"), 1);
@@ -237,7 +239,7 @@ static void test_state_json(void)
 {
 	struct snapshot s;
 	sample_snapshot(&s);
-	s.eng.value[P_DRIFT] = NAN;	/* never produced, but must not break the JSON */
+	s.eng.value[P_DRIFT] = NAN; /* never produced, but must not break the JSON */
 	s.stalls = 1;
 	s.steps_skipped = 14;
 	s.late_notes_dropped = 3;
@@ -268,13 +270,13 @@ static void test_state_json(void)
 	CU_ASSERT_TRUE(json_is_true(json_object_get(json_array_get(grid, 1), "on")));
 	CU_ASSERT_EQUAL(json_integer_value(json_object_get(json_array_get(grid, 4), "note")), 64);
 	CU_ASSERT_EQUAL(json_number_value(json_object_get(json_array_get(grid, 2), "last_fired_s")),
-			88);
+	                88);
 	CU_ASSERT_TRUE(json_is_null(json_object_get(json_array_get(grid, 3), "last_fired_s")));
 
 	json_t *scale = json_object_get(root, "scale");
 	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(scale, "name")), scale_name(3));
 	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(scale, "root_name")),
-			       scale_root_name(57));
+	                       scale_root_name(57));
 	CU_ASSERT_TRUE(json_is_null(json_object_get(scale, "pending")));
 	CU_ASSERT_STRING_EQUAL(
 	    json_string_value(json_object_get(json_object_get(root, "mode"), "name")), "storm");
@@ -284,7 +286,7 @@ static void test_state_json(void)
 	json_t *midi = json_object_get(links, "midi");
 	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(midi, "state")), "connected");
 	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(midi, "port")),
-			       "raw:/dev/mystery-\"midi\"");
+	                       "raw:/dev/mystery-\"midi\"");
 	CU_ASSERT_STRING_EQUAL(
 	    json_string_value(json_object_get(json_object_get(links, "synth"), "state")),
 	    "reconnecting");
@@ -316,7 +318,8 @@ static void test_sound_health(void)
 	s.stack_restarts = 1;
 	s.watchdog_ok = 0;
 	s.link_synth = LINK_ERROR;
-	snprintf(s.synth_fault, sizeof s.synth_fault, "notes should sound but the output is silent");
+	snprintf(s.synth_fault, sizeof s.synth_fault,
+	         "notes should sound but the output is silent");
 	struct metrics_input in = {.snap = &s};
 	char *t = metrics_prometheus(&in, NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
@@ -331,7 +334,7 @@ static void test_sound_health(void)
 	CU_ASSERT_EQUAL(value_of(t, "mystery_engine_sound_restarts_total{what=\"stack\"}"), 1);
 	CU_ASSERT_EQUAL(value_of(t, "mystery_engine_watchdog_fed"), 0);
 	free(t);
-	s.out_meter_age_ns = -1;	/* never measured */
+	s.out_meter_age_ns = -1; /* never measured */
 	t = metrics_prometheus(&in, NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
 	CU_ASSERT_TRUE(isnan(value_of(t, "mystery_engine_output_meter_age_seconds")));
@@ -346,7 +349,7 @@ static void test_sound_health(void)
 	json_t *synth = json_object_get(json_object_get(root, "links"), "synth");
 	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(synth, "state")), "error");
 	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(synth, "reason")),
-			       "notes should sound but the output is silent");
+	                       "notes should sound but the output is silent");
 	json_t *sound = json_object_get(root, "sound");
 	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(sound, "state")), "silent");
 	CU_ASSERT_EQUAL(json_real_value(json_object_get(sound, "peak")), 0.25);
@@ -371,8 +374,8 @@ static void test_mutations_json(void)
 	CU_ASSERT_EQUAL(json_number_value(json_object_get(first, "t_s")), 80);
 	CU_ASSERT_EQUAL(json_number_value(json_object_get(first, "from")), 0.8);
 	CU_ASSERT_EQUAL(json_number_value(json_object_get(first, "to")), 0.72);
-	CU_ASSERT_STRING_EQUAL(
-	    json_string_value(json_object_get(json_array_get(m, 1), "param")), "tempo");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_array_get(m, 1), "param")),
+	                       "tempo");
 	json_decref(root);
 	free(t);
 
@@ -406,10 +409,6 @@ static void test_process(void)
 	CU_ASSERT_TRUE(p.start_time_seconds > now - 3600);
 }
 
-TEST_SUITE(metrics, NULL, NULL,
-    TEST_CASE(test_prometheus),
-    TEST_CASE(test_prometheus_without_snapshot),
-    TEST_CASE(test_state_json),
-    TEST_CASE(test_sound_health),
-    TEST_CASE(test_mutations_json),
-    TEST_CASE(test_process))
+TEST_SUITE(metrics, NULL, NULL, TEST_CASE(test_prometheus),
+           TEST_CASE(test_prometheus_without_snapshot), TEST_CASE(test_state_json),
+           TEST_CASE(test_sound_health), TEST_CASE(test_mutations_json), TEST_CASE(test_process))

@@ -17,7 +17,7 @@
 #include "rt/rtclock.h"
 #include "testlib.h"
 
-#define WAIT_NS (5 * NS_PER_SEC)	/* generous: sanitizers and valgrind are slow */
+#define WAIT_NS (5 * NS_PER_SEC) /* generous: sanitizers and valgrind are slow */
 
 static void nap(void)
 {
@@ -75,8 +75,8 @@ static void test_specs(void)
 	CU_ASSERT_EQUAL(config_check_midi_spec("portmidi:Teensy MIDI"), 0);
 	CU_ASSERT_EQUAL(config_check_midi_spec("raw:/dev/snd/midiC1D0"), 0);
 	CU_ASSERT_EQUAL(config_check_midi_spec("raw:/dev/ttyAMA0@38400"), 0);
-	const char *bad[] = {"", "portmidi:", "raw:", "raw:/dev/x@fast", "alsa:hw:1",
-			     "Auto", "raw"};
+	const char *bad[] = {"",          "portmidi:", "raw:", "raw:/dev/x@fast",
+	                     "alsa:hw:1", "Auto",      "raw"};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		CU_ASSERT_EQUAL(config_check_midi_spec(bad[i]), -1);
 	CU_ASSERT_EQUAL(config_check_midi_spec(NULL), -1);
@@ -122,13 +122,13 @@ static void test_raw_pty_messages(void)
 	CU_ASSERT_STRING_EQUAL(name, path);
 
 	const uint8_t bytes[] = {
-	    0xB0, 0x01, 0x40,	/* CC 1 = 64 on channel 1 */
-	    0x90, 0x3C, 0x64,	/* note on 60 */
-	    0xF8,		/* clock */
-	    0xFE,		/* active sensing: counted, not queued */
-	    0xFA, 0xFB, 0xFC,	/* start, continue, stop */
-	    0x3C, 0x00,		/* running status: note on 60 velocity 0 = note off */
-	    0xE1, 0x00, 0x40,	/* pitch bend centre on channel 2 */
+	    0xB0, 0x01, 0x40, /* CC 1 = 64 on channel 1 */
+	    0x90, 0x3C, 0x64, /* note on 60 */
+	    0xF8,             /* clock */
+	    0xFE,             /* active sensing: counted, not queued */
+	    0xFA, 0xFB, 0xFC, /* start, continue, stop */
+	    0x3C, 0x00,       /* running status: note on 60 velocity 0 = note off */
+	    0xE1, 0x00, 0x40, /* pitch bend centre on channel 2 */
 	};
 	int64_t before = rtclock_mono_ns();
 	CU_ASSERT_EQUAL_FATAL(write(m, bytes, sizeof bytes), (ssize_t)sizeof bytes);
@@ -136,8 +136,8 @@ static void test_raw_pty_messages(void)
 	size_t n = drain_n(q, out, 8);
 	int64_t after = rtclock_mono_ns();
 	CU_ASSERT_EQUAL_FATAL(n, 8);
-	const int kinds[] = {MIDI_CC, MIDI_NOTE_ON, MIDI_CLOCK, MIDI_START, MIDI_CONTINUE,
-			     MIDI_STOP, MIDI_NOTE_OFF, MIDI_PITCH_BEND};
+	const int kinds[] = {MIDI_CC,       MIDI_NOTE_ON, MIDI_CLOCK,    MIDI_START,
+	                     MIDI_CONTINUE, MIDI_STOP,    MIDI_NOTE_OFF, MIDI_PITCH_BEND};
 	for (size_t i = 0; i < n; i++) {
 		CU_ASSERT_EQUAL(out[i].kind, INPUT_MIDI);
 		CU_ASSERT_EQUAL(out[i].u.midi.kind, kinds[i]);
@@ -179,7 +179,7 @@ static void test_raw_pty_reconnect(void)
 	char spec[600];
 	snprintf(spec, sizeof spec, "raw:%s", path);
 	struct midi_in_options o = {.backoff_first_ns = 5 * NS_PER_MS,
-				    .backoff_max_ns = 20 * NS_PER_MS};
+	                            .backoff_max_ns = 20 * NS_PER_MS};
 	struct midi_in *mi = midi_in_start(spec, q, &o, NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(mi);
 	CU_ASSERT_TRUE_FATAL(wait_state(mi, LINK_CONNECTED));
@@ -275,7 +275,7 @@ static void test_raw_fifo(void)
 	struct midi_in *mi = midi_in_start(spec, q, NULL, NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(mi);
 	CU_ASSERT_TRUE_FATAL(wait_state(mi, LINK_CONNECTED));
-	for (int k = 0; k < 2; k++) {	/* two writers one after the other */
+	for (int k = 0; k < 2; k++) { /* two writers one after the other */
 		int w = open(path, O_WRONLY);
 		CU_ASSERT_FATAL(w >= 0);
 		CU_ASSERT_EQUAL(write(w, "\xB0\x07\x11", 3), 3);
@@ -363,22 +363,16 @@ static void test_backoff(void)
 		d[i] = devlink_backoff_next(&b);
 	CU_ASSERT_EQUAL(d[0], DEVLINK_BACKOFF_FIRST_NS);
 	CU_ASSERT_EQUAL(d[1], 2 * DEVLINK_BACKOFF_FIRST_NS);
-	CU_ASSERT_EQUAL(d[5], 32 * DEVLINK_BACKOFF_FIRST_NS);	/* 1.6 s */
-	CU_ASSERT_EQUAL(d[6], DEVLINK_BACKOFF_MAX_NS);	/* 3.2 s capped at 2 s */
+	CU_ASSERT_EQUAL(d[5], 32 * DEVLINK_BACKOFF_FIRST_NS); /* 1.6 s */
+	CU_ASSERT_EQUAL(d[6], DEVLINK_BACKOFF_MAX_NS);        /* 3.2 s capped at 2 s */
 	CU_ASSERT_EQUAL(d[7], DEVLINK_BACKOFF_MAX_NS);
 	devlink_backoff_reset(&b);
 	CU_ASSERT_EQUAL(devlink_backoff_next(&b), DEVLINK_BACKOFF_FIRST_NS);
 	CU_ASSERT_STRING_EQUAL(link_state_name(LINK_RECONNECTING), "reconnecting");
 }
 
-TEST_SUITE(midi_in, NULL, NULL,
-    TEST_CASE(test_specs),
-    TEST_CASE(test_name_matching),
-    TEST_CASE(test_raw_pty_messages),
-    TEST_CASE(test_raw_pty_reconnect),
-    TEST_CASE(test_raw_random_bytes),
-    TEST_CASE(test_raw_fifo),
-    TEST_CASE(test_raw_waits_for_device),
-    TEST_CASE(test_portmidi_missing_waits),
-    TEST_CASE(test_none),
-    TEST_CASE(test_backoff))
+TEST_SUITE(midi_in, NULL, NULL, TEST_CASE(test_specs), TEST_CASE(test_name_matching),
+           TEST_CASE(test_raw_pty_messages), TEST_CASE(test_raw_pty_reconnect),
+           TEST_CASE(test_raw_random_bytes), TEST_CASE(test_raw_fifo),
+           TEST_CASE(test_raw_waits_for_device), TEST_CASE(test_portmidi_missing_waits),
+           TEST_CASE(test_none), TEST_CASE(test_backoff))

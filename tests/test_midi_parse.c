@@ -28,9 +28,7 @@ static int feed(const uint8_t *b, size_t n)
 	return got;
 }
 
-#define FEED(...)                                                        \
-	feed((const uint8_t[]){__VA_ARGS__},                             \
-	    sizeof((const uint8_t[]){__VA_ARGS__}))
+#define FEED(...) feed((const uint8_t[]){__VA_ARGS__}, sizeof((const uint8_t[]){__VA_ARGS__}))
 
 static int setup(void)
 {
@@ -110,8 +108,7 @@ static void test_one_data_byte_messages(void)
 static void test_pitch_bend(void)
 {
 	fresh();
-	CU_ASSERT_EQUAL(FEED(0xE0, 0x00, 0x00, 0x7F, 0x7F, 0x01, 0x00, 0x00, 0x01, 0x00,
-	    0x40), 5);
+	CU_ASSERT_EQUAL(FEED(0xE0, 0x00, 0x00, 0x7F, 0x7F, 0x01, 0x00, 0x00, 0x01, 0x00, 0x40), 5);
 	check(0, MIDI_PITCH_BEND, 1, 0, 0);
 	check(1, MIDI_PITCH_BEND, 1, 0, 16383);
 	check(2, MIDI_PITCH_BEND, 1, 0, 1);
@@ -281,23 +278,14 @@ static void test_data_len(void)
 	CU_ASSERT_EQUAL(midi_parse_data_len(0x40), 0);
 }
 
-TEST_SUITE(midi_parse, setup, NULL,
-    TEST_CASE(test_note_on_off),
-    TEST_CASE(test_velocity_zero_is_note_off),
-    TEST_CASE(test_running_status),
-    TEST_CASE(test_channels),
-    TEST_CASE(test_one_data_byte_messages),
-    TEST_CASE(test_pitch_bend),
-    TEST_CASE(test_realtime_inside_message),
-    TEST_CASE(test_realtime_keeps_running_status),
-    TEST_CASE(test_transport_and_other_realtime),
-    TEST_CASE(test_sysex_skipped_with_realtime_inside),
-    TEST_CASE(test_sysex_any_length),
-    TEST_CASE(test_sysex_ended_by_status),
-    TEST_CASE(test_sysex_clears_running_status),
-    TEST_CASE(test_system_common),
-    TEST_CASE(test_undefined_status),
-    TEST_CASE(test_stray_data),
-    TEST_CASE(test_truncated_message),
-    TEST_CASE(test_buffer_variant),
-    TEST_CASE(test_data_len))
+TEST_SUITE(midi_parse, setup, NULL, TEST_CASE(test_note_on_off),
+           TEST_CASE(test_velocity_zero_is_note_off), TEST_CASE(test_running_status),
+           TEST_CASE(test_channels), TEST_CASE(test_one_data_byte_messages),
+           TEST_CASE(test_pitch_bend), TEST_CASE(test_realtime_inside_message),
+           TEST_CASE(test_realtime_keeps_running_status),
+           TEST_CASE(test_transport_and_other_realtime),
+           TEST_CASE(test_sysex_skipped_with_realtime_inside), TEST_CASE(test_sysex_any_length),
+           TEST_CASE(test_sysex_ended_by_status), TEST_CASE(test_sysex_clears_running_status),
+           TEST_CASE(test_system_common), TEST_CASE(test_undefined_status),
+           TEST_CASE(test_stray_data), TEST_CASE(test_truncated_message),
+           TEST_CASE(test_buffer_variant), TEST_CASE(test_data_len))

@@ -18,11 +18,9 @@
 #define WAIT_NS (5 * NS_PER_SEC)
 
 static const struct midi_pm_device devs[] = {
-	{"Midi Through Port-0", true, true},
-	{"Teensy MIDI 2", true, true},
-	{"Teensy MIDI", true, true},
-	{"Volca Beats", false, true},
-	{"Launchpad Mini", true, false},
+    {"Midi Through Port-0", true, true}, {"Teensy MIDI 2", true, true},
+    {"Teensy MIDI", true, true},         {"Volca Beats", false, true},
+    {"Launchpad Mini", true, false},
 };
 #define N_DEVS ((int)(sizeof devs / sizeof devs[0]))
 
@@ -51,8 +49,8 @@ static void test_describe_missing(void)
 	char buf[512];
 	size_t n = midi_pm_describe_missing(buf, sizeof buf, devs, N_DEVS, true, "Korg");
 	CU_ASSERT_STRING_EQUAL(buf, "no PortMidi output matches \"Korg\" (outputs: "
-			       "\"Midi Through Port-0\", \"Teensy MIDI 2\", \"Teensy MIDI\", "
-			       "\"Volca Beats\")");
+	                            "\"Midi Through Port-0\", \"Teensy MIDI 2\", \"Teensy MIDI\", "
+	                            "\"Volca Beats\")");
 	CU_ASSERT_EQUAL(n, strlen(buf));
 	midi_pm_describe_missing(buf, sizeof buf, devs, N_DEVS, false, "Korg");
 	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "inputs: "));
@@ -62,14 +60,14 @@ static void test_describe_missing(void)
 	CU_ASSERT_STRING_EQUAL(buf, "no PortMidi output matches \"Korg\" (no outputs)");
 	midi_pm_describe_missing(buf, sizeof buf, devs, 1, false, "");
 	CU_ASSERT_STRING_EQUAL(buf, "no PortMidi input other than Through ports (inputs: "
-			       "\"Midi Through Port-0\")");
+	                            "\"Midi Through Port-0\")");
 	/* too many to list: whole names only, then ", ...)", within the buffer */
 	char small[72];
 	n = midi_pm_describe_missing(small, sizeof small, devs, N_DEVS, true, "Korg");
 	CU_ASSERT_EQUAL(n, strlen(small));
 	CU_ASSERT_TRUE(n < sizeof small);
 	CU_ASSERT_STRING_EQUAL(small, "no PortMidi output matches \"Korg\" (outputs: "
-				      "\"Midi Through Port-0\", ...)");
+	                              "\"Midi Through Port-0\", ...)");
 	char tiny[8];
 	n = midi_pm_describe_missing(tiny, sizeof tiny, devs, N_DEVS, true, "Korg");
 	CU_ASSERT_EQUAL(n, 7);
@@ -88,7 +86,8 @@ static void test_out_specs(void)
  * due meanwhile is dropped and counted, and closing does not hang. */
 static void test_out_missing_waits(void)
 {
-	struct midi_out_options o = {.backoff_first_ns = NS_PER_MS, .backoff_max_ns = 4 * NS_PER_MS};
+	struct midi_out_options o = {.backoff_first_ns = NS_PER_MS,
+	                             .backoff_max_ns = 4 * NS_PER_MS};
 	enum midi_out_err err = MIDI_OUT_ERR_COUNT;
 	struct midi_out *mo = midi_out_open("portmidi:No Such Synth", &o, &err);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(mo);
@@ -105,7 +104,7 @@ static void test_out_missing_waits(void)
 	midi_out_get_stats(mo, &st);
 	CU_ASSERT_EQUAL(st.dropped_offline, 2);
 	CU_ASSERT_EQUAL(st.messages, 0);
-	CU_ASSERT_EQUAL(st.queued, 1);	/* the one not due yet waits */
+	CU_ASSERT_EQUAL(st.queued, 1); /* the one not due yet waits */
 	CU_ASSERT_EQUAL(midi_out_next_due(mo), now + 10 * NS_PER_SEC);
 	CU_ASSERT_EQUAL(midi_out_state(mo), LINK_WAITING);
 	int64_t t0 = rtclock_mono_ns();
@@ -118,12 +117,12 @@ static void test_out_missing_waits(void)
 static void test_open_missing_says_why(void)
 {
 	char name[MIDI_PM_NAME_MAX] = "", why[512] = "";
-	struct midi_pm_port *p = midi_pm_open(true, "No Such Synth", name, sizeof name, why,
-					      sizeof why);
+	struct midi_pm_port *p =
+	    midi_pm_open(true, "No Such Synth", name, sizeof name, why, sizeof why);
 	CU_ASSERT_PTR_NULL(p);
 	midi_pm_close(p);
 	CU_ASSERT_TRUE(strstr(why, "no ALSA sequencer") != NULL ||
-		       strstr(why, "matches \"No Such Synth\"") != NULL);
+	               strstr(why, "matches \"No Such Synth\"") != NULL);
 }
 
 /* A clock port passes clock and transport only; the notes input beside it
@@ -131,8 +130,8 @@ static void test_open_missing_says_why(void)
 static void test_filters(void)
 {
 	static const enum midi_kind clock[] = {MIDI_CLOCK, MIDI_START, MIDI_CONTINUE, MIDI_STOP};
-	static const enum midi_kind other[] = {MIDI_NOTE_ON, MIDI_NOTE_OFF, MIDI_CC, MIDI_PITCH_BEND,
-					       MIDI_PROGRAM};
+	static const enum midi_kind other[] = {MIDI_NOTE_ON, MIDI_NOTE_OFF, MIDI_CC,
+	                                       MIDI_PITCH_BEND, MIDI_PROGRAM};
 	for (size_t i = 0; i < sizeof clock / sizeof clock[0]; i++) {
 		CU_ASSERT_TRUE(midi_in_passes(MIDI_IN_CLOCK_ONLY, clock[i]));
 		CU_ASSERT_FALSE(midi_in_passes(MIDI_IN_NO_CLOCK, clock[i]));
@@ -145,10 +144,6 @@ static void test_filters(void)
 	}
 }
 
-TEST_SUITE(midi_pm, NULL, NULL,
-    TEST_CASE(test_pick),
-    TEST_CASE(test_describe_missing),
-    TEST_CASE(test_out_specs),
-    TEST_CASE(test_out_missing_waits),
-    TEST_CASE(test_open_missing_says_why),
-    TEST_CASE(test_filters))
+TEST_SUITE(midi_pm, NULL, NULL, TEST_CASE(test_pick), TEST_CASE(test_describe_missing),
+           TEST_CASE(test_out_specs), TEST_CASE(test_out_missing_waits),
+           TEST_CASE(test_open_missing_says_why), TEST_CASE(test_filters))

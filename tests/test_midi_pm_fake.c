@@ -111,11 +111,12 @@ static int wait_written(int dev, int n)
 
 static void test_output_sends_on_time_and_reconnects(void)
 {
-	struct midi_out_options o = {.backoff_first_ns = NS_PER_MS, .backoff_max_ns = 8 * NS_PER_MS};
+	struct midi_out_options o = {.backoff_first_ns = NS_PER_MS,
+	                             .backoff_max_ns = 8 * NS_PER_MS};
 	struct midi_out *mo = midi_out_open("portmidi:volca", &o, NULL);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(mo);
 	CU_ASSERT_TRUE_FATAL(wait_state(mo, LINK_CONNECTED));
-	CU_ASSERT_EQUAL(fake_pm.last_latency, 0);	/* sent at once, no PortMidi queue */
+	CU_ASSERT_EQUAL(fake_pm.last_latency, 0); /* sent at once, no PortMidi queue */
 	CU_ASSERT_EQUAL(fake_pm.dev[1].opens, 1);
 
 	/* a note on, a clock pulse, the note off: each at its time, in order */
@@ -124,7 +125,7 @@ static void test_output_sends_on_time_and_reconnects(void)
 	midi_out_send(mo, t0 + 10 * NS_PER_MS, off, 3);
 	midi_out_send(mo, t0, on, 3);
 	midi_out_send(mo, t0 + 5 * NS_PER_MS, &clk, 1);
-	midi_out_pump(mo, rtclock_mono_ns());	/* nothing due yet */
+	midi_out_pump(mo, rtclock_mono_ns()); /* nothing due yet */
 	CU_ASSERT_EQUAL(fake_pm.dev[1].n_out, 0);
 	pump_all(mo);
 	CU_ASSERT_TRUE_FATAL(wait_written(1, 3));
@@ -132,7 +133,7 @@ static void test_output_sends_on_time_and_reconnects(void)
 	CU_ASSERT_EQUAL(d->out[0], Pm_Message(0x90, 60, 100));
 	CU_ASSERT_EQUAL(d->out[1], Pm_Message(0xF8, 0, 0));
 	CU_ASSERT_EQUAL(d->out[2], Pm_Message(0x80, 60, 0));
-	CU_ASSERT_TRUE(d->out_t[0] >= t0);		/* never early */
+	CU_ASSERT_TRUE(d->out_t[0] >= t0); /* never early */
 	CU_ASSERT_TRUE(d->out_t[1] >= t0 + 5 * NS_PER_MS);
 	CU_ASSERT_TRUE(d->out_t[2] >= t0 + 10 * NS_PER_MS);
 	struct midi_out_stats st;
@@ -149,7 +150,7 @@ static void test_output_sends_on_time_and_reconnects(void)
 	pump_all(mo);
 	CU_ASSERT_TRUE(wait_state(mo, LINK_RECONNECTING));
 	midi_out_send(mo, rtclock_mono_ns(), &clk, 1);
-	pump_all(mo);	/* due while away: dropped and counted */
+	pump_all(mo); /* due while away: dropped and counted */
 	fake_pm.dev[1].plugged = 1;
 	touch_snd();
 	CU_ASSERT_TRUE_FATAL(wait_state(mo, LINK_CONNECTED));
@@ -158,7 +159,7 @@ static void test_output_sends_on_time_and_reconnects(void)
 	pump_all(mo);
 	CU_ASSERT_TRUE(wait_written(1, 4));
 	CU_ASSERT_EQUAL(fake_pm.dev[1].out[3], Pm_Message(0x90, 60, 100));
-	CU_ASSERT_EQUAL(midi_out_generation(mo), gen + 1);	/* the clock resends its position */
+	CU_ASSERT_EQUAL(midi_out_generation(mo), gen + 1); /* the clock resends its position */
 	midi_out_get_stats(mo, &st);
 	CU_ASSERT_EQUAL(st.reconnects, 1);
 	CU_ASSERT_EQUAL(st.dropped_offline, 2);
@@ -181,15 +182,15 @@ static void test_rescan_keeps_other_ports(void)
 	fake_pm.dev[3].plugged = 0;
 	CU_ASSERT_PTR_NULL(midi_pm_open(true, "minilogue", name, sizeof name, why, sizeof why));
 	CU_ASSERT_STRING_EQUAL(why, "no PortMidi output matches \"minilogue\" (outputs: "
-				    "\"Midi Through Port-0\", \"Volca Beats\")");
+	                            "\"Midi Through Port-0\", \"Volca Beats\")");
 	CU_ASSERT_EQUAL(fake_pm.scans, scans);
 
 	/* plugged in: the directory moves, the rescan finds it and reopens the
 	 * input's stream, which reads on */
 	fake_pm.dev[3].plugged = 1;
 	touch_snd();
-	struct midi_pm_port *out = midi_pm_open(true, "minilogue", name, sizeof name, why,
-						sizeof why);
+	struct midi_pm_port *out =
+	    midi_pm_open(true, "minilogue", name, sizeof name, why, sizeof why);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(out);
 	CU_ASSERT_EQUAL(fake_pm.scans, scans + 1);
 	CU_ASSERT_EQUAL(fake_pm.dev[2].opens, opens + 1);
@@ -209,6 +210,5 @@ static void test_rescan_keeps_other_ports(void)
 	fake_pm.dev[3].name[0] = '\0';
 }
 
-TEST_SUITE(midi_pm_fake, setup, cleanup,
-    TEST_CASE(test_output_sends_on_time_and_reconnects),
-    TEST_CASE(test_rescan_keeps_other_ports))
+TEST_SUITE(midi_pm_fake, setup, cleanup, TEST_CASE(test_output_sends_on_time_and_reconnects),
+           TEST_CASE(test_rescan_keeps_other_ports))

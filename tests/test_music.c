@@ -25,22 +25,24 @@ static struct event evs[CAP];
 static struct engine_input cmd(int64_t t, int type, int param, double value)
 {
 	struct engine_input in = {.kind = INPUT_COMMAND, .t = t};
-	in.u.cmd = (struct command){.type = (uint8_t)type, .source = SRC_KEY,
-	    .param = (uint8_t)param, .value = value};
+	in.u.cmd = (struct command){
+	    .type = (uint8_t)type, .source = SRC_KEY, .param = (uint8_t)param, .value = value};
 	return in;
 }
 
 static struct engine_input midi(int64_t t, int kind, int number, int value)
 {
 	struct engine_input in = {.kind = INPUT_MIDI, .t = t};
-	in.u.midi = (struct midi_msg){.kind = (uint8_t)kind, .channel = 1,
-	    .number = (uint8_t)number, .value = (uint16_t)value};
+	in.u.midi = (struct midi_msg){.kind = (uint8_t)kind,
+	                              .channel = 1,
+	                              .number = (uint8_t)number,
+	                              .value = (uint16_t)value};
 	return in;
 }
 
 /* Calls f on every event up to `to`, in chunks of one second. */
 static void each(struct engine *e, int64_t from, int64_t to,
-    void (*f)(const struct event *, void *), void *ctx)
+                 void (*f)(const struct event *, void *), void *ctx)
 {
 	for (int64_t t = from + S; t <= to; t += S) {
 		size_t n;
@@ -79,7 +81,8 @@ static void on_walk(const struct event *ev, void *ctx)
 		if (m->weight > 0 && (v < m->min || v > m->max)) {
 			if (w->outside++ < 5)
 				fprintf(stderr, "\n  %s = %g (source %d) outside %g..%g",
-				    param_table[id].name, v, ev->u.param.source, m->min, m->max);
+				        param_table[id].name, v, ev->u.param.source, m->min,
+				        m->max);
 		}
 	}
 	if (ev->type == EV_STEP) {
@@ -104,7 +107,7 @@ static void test_walk_stays_home(void)
 {
 	struct engine_config cfg;
 	testlib_default_config(&cfg);
-	cfg.interval_min_s = 10;	/* a busy walk: more moves to go astray */
+	cfg.interval_min_s = 10; /* a busy walk: more moves to go astray */
 	cfg.interval_max_s = 20;
 	const struct engine_profile *amb = &cfg.profiles[cfg.ambient_profile];
 	for (uint64_t seed = 1; seed <= 4; seed++) {
@@ -120,7 +123,7 @@ static void test_walk_stays_home(void)
 		double tempo = w.tempo_idle / w.n_idle;
 		/* the ambient home is 1200 Hz and 72 BPM */
 		CU_ASSERT(cutoff > amb->value[P_FILTER_CUTOFF] / 1.5 &&
-		    cutoff < amb->value[P_FILTER_CUTOFF] * 1.5);
+		          cutoff < amb->value[P_FILTER_CUTOFF] * 1.5);
 		CU_ASSERT(tempo > amb->value[P_TEMPO] * 0.85 && tempo < amb->value[P_TEMPO] * 1.15);
 		engine_get_state(e, &st);
 		CU_ASSERT(st.idle);
@@ -150,7 +153,7 @@ static void test_walk_stays_home(void)
 /* ---- silence ---- */
 
 struct gap_seen {
-	int64_t last, longest, after;	/* last: the last onset, or the start */
+	int64_t last, longest, after; /* last: the last onset, or the start */
 	int notes, notes_after;
 };
 
@@ -197,15 +200,16 @@ static void test_longest_silence(void)
 		e = engine_new(&cfg, seed);
 		g = (struct gap_seen){.last = 0, .after = INT64_MAX};
 		each(e, 0, 3600 * S, on_gap, &g);
-		with = longest(&g, 3600 * S - 10 * S) > with ? longest(&g, 3600 * S - 10 * S) : with;
+		with =
+		    longest(&g, 3600 * S - 10 * S) > with ? longest(&g, 3600 * S - 10 * S) : with;
 		CU_ASSERT(g.notes > 360);
 		engine_free(e);
 	}
 	fprintf(stderr, "\n    longest silence: %.1f s without the limit, %.2f s with it ",
-	    (double)without / S, (double)with / S);
+	        (double)without / S, (double)with / S);
 	CU_ASSERT(without > 20 * S);
 	CU_ASSERT(with <= 10 * S);
-	CU_ASSERT(with > 5 * S);	/* it is a limit, not a metronome */
+	CU_ASSERT(with > 5 * S); /* it is a limit, not a metronome */
 
 	/* density 0 set by the musician: silence, however long */
 	cfg.density = 0.85;
@@ -248,9 +252,9 @@ static uint64_t rewrites_in_an_hour(double chaos)
 static void test_rewrites(void)
 {
 	uint64_t locked = rewrites_in_an_hour(1), half = rewrites_in_an_hour(0.5),
-		 free = rewrites_in_an_hour(0);
+	         free = rewrites_in_an_hour(0);
 	fprintf(stderr, "\n    rewrites an hour: %llu locked, %llu at 0.5, %llu free ",
-	    (unsigned long long)locked, (unsigned long long)half, (unsigned long long)free);
+	        (unsigned long long)locked, (unsigned long long)half, (unsigned long long)free);
 	CU_ASSERT_EQUAL(locked, 0);
 	CU_ASSERT(free > 90 && free < 150);
 	CU_ASSERT(half > 35 && half < 85);
@@ -259,7 +263,7 @@ static void test_rewrites(void)
 	testlib_default_config(&cfg);
 	cfg.idle_timeout_ms = 0;
 	cfg.rewrites_per_min = 20;
-	cfg.interval_min_s = cfg.interval_max_s = 86400;	/* no length moves */
+	cfg.interval_min_s = cfg.interval_max_s = 86400; /* no length moves */
 	struct engine *e = engine_new(&cfg, 4);
 	struct engine_input in = cmd(0, CMD_SET_PARAM, P_CHAOS_LOCK, 0);
 	engine_input(e, &in);
@@ -412,7 +416,7 @@ static void test_idle_character(void)
 	CU_ASSERT_FATAL(s.n_play > 50 && s.n_idle > 500);
 	double play = s.vel_play / s.n_play, idle = s.vel_idle / s.n_idle;
 	fprintf(stderr, "\n    mean velocity %.1f playing, %.1f idle; %d phrases, %d moved ", play,
-	    idle, s.phrases, s.shifted);
+	        idle, s.phrases, s.shifted);
 	CU_ASSERT(idle < 0.85 * play);
 	/* 570 s of idle at 72 BPM: a 4-bar phrase every 13.3 s, most moving the pattern */
 	CU_ASSERT(s.phrases > 10);
@@ -548,12 +552,7 @@ static void test_reload_switches_mutation_on(void)
 	engine_free(e);
 }
 
-TEST_SUITE(music, NULL, NULL,
-    TEST_CASE(test_walk_stays_home),
-    TEST_CASE(test_longest_silence),
-    TEST_CASE(test_rewrites),
-    TEST_CASE(test_moves_on_bar_lines),
-    TEST_CASE(test_idle_character),
-    TEST_CASE(test_press_wakes_at_once),
-    TEST_CASE(test_drift_no_jump),
-    TEST_CASE(test_reload_switches_mutation_on))
+TEST_SUITE(music, NULL, NULL, TEST_CASE(test_walk_stays_home), TEST_CASE(test_longest_silence),
+           TEST_CASE(test_rewrites), TEST_CASE(test_moves_on_bar_lines),
+           TEST_CASE(test_idle_character), TEST_CASE(test_press_wakes_at_once),
+           TEST_CASE(test_drift_no_jump), TEST_CASE(test_reload_switches_mutation_on))

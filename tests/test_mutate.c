@@ -48,22 +48,22 @@ static void test_walk_bounds(void)
 {
 	struct rng r;
 	rng_seed(&r, 78, 0);
-	const int params[] = {P_TEMPO, P_FILTER_CUTOFF, P_REVERB_MIX, P_SWING, P_DENSITY,
-	    P_SEQUENCE_LENGTH, P_CHAOS_LOCK, P_DRIFT};
+	const int params[] = {P_TEMPO,   P_FILTER_CUTOFF,   P_REVERB_MIX, P_SWING,
+	                      P_DENSITY, P_SEQUENCE_LENGTH, P_CHAOS_LOCK, P_DRIFT};
 	for (size_t i = 0; i < sizeof params / sizeof params[0]; i++) {
 		int p = params[i];
 		struct engine_mutation m = walk_of(p);
 		CU_ASSERT_FATAL(m.weight > 0 && m.min < m.max);
 		/* homes at both ends, outside the range, and in the middle */
 		const double homes[] = {m.min, m.max, param_table[p].min, param_table[p].max,
-		    (m.min + m.max) / 2};
+		                        (m.min + m.max) / 2};
 		for (size_t h = 0; h < sizeof homes / sizeof homes[0]; h++) {
 			double v = m.min;
 			for (int k = 0; k < 200000; k++) {
 				double to = mutate_walk(&r, (enum param_id)p, &m, 0.2, homes[h], v);
 				if (!(to >= m.min && to <= m.max)) {
-					fprintf(stderr, "\n  %s left %g..%g: %g", param_table[p].name,
-					    m.min, m.max, to);
+					fprintf(stderr, "\n  %s left %g..%g: %g",
+					        param_table[p].name, m.min, m.max, to);
 					CU_FAIL_FATAL("the walk left its range");
 				}
 				if (param_table[p].curve == CURVE_STEPPED)
@@ -85,7 +85,7 @@ static void test_walk_bounds(void)
  * measure tells the two apart.
  */
 static void walk_stats(int p, double pull, double home, double *mean_u, double *sd_first,
-    double *sd_last, double *below)
+                       double *sd_last, double *below)
 {
 	struct rng r;
 	rng_seed(&r, 79, 0);
@@ -184,7 +184,8 @@ static void test_draw(void)
 	CU_ASSERT_EQUAL(count[P_MASTER_VOLUME], 0);
 	CU_ASSERT_EQUAL(count[P_SCALE_SELECT], 0);
 	CU_ASSERT_EQUAL(count[P_ATTACK], 0);
-	CU_ASSERT(count[P_DENSITY] > 1.6 * count[P_SWING] && count[P_DENSITY] < 2.4 * count[P_SWING]);
+	CU_ASSERT(count[P_DENSITY] > 1.6 * count[P_SWING] &&
+	          count[P_DENSITY] < 2.4 * count[P_SWING]);
 	CU_ASSERT(total > 25000);
 }
 
@@ -248,12 +249,12 @@ static void test_engine_reports(void)
 	cfg.interval_max_s = 5;
 	cfg.max_changes_per_cycle = 3;
 	cfg.idle_timeout_ms = 0;
-	cfg.moves_per_hour = 0;	/* scale moves have their own test */
+	cfg.moves_per_hour = 0; /* scale moves have their own test */
 	struct engine *e = engine_new(&cfg, 9);
 	/* The keyboard holds density: mutation leaves it alone. */
 	struct engine_input in = {.kind = INPUT_COMMAND, .t = 0};
-	in.u.cmd = (struct command){.type = CMD_SET_PARAM, .source = SRC_KEY,
-	    .param = P_DENSITY, .value = 0.5};
+	in.u.cmd = (struct command){
+	    .type = CMD_SET_PARAM, .source = SRC_KEY, .param = P_DENSITY, .value = 0.5};
 	engine_input(e, &in);
 	int64_t last = -1;
 	int mutations = 0;
@@ -276,10 +277,12 @@ static void test_engine_reports(void)
 			}
 			last = ev->t;
 			CU_ASSERT_FATAL(ev->u.mutation.n >= 1 && ev->u.mutation.n <= 3);
-			/* the changes follow as param lines (a new length also shows the pattern) */
+			/* the changes follow as param lines (a new length also shows the pattern)
+			 */
 			const struct event *after[EVENT_MUT_MAX];
 			int m = 0;
-			for (size_t j = i + 1; j < n && evs[j].t == ev->t && m < ev->u.mutation.n; j++)
+			for (size_t j = i + 1; j < n && evs[j].t == ev->t && m < ev->u.mutation.n;
+			     j++)
 				if (evs[j].type != EV_PATTERN)
 					after[m++] = &evs[j];
 			CU_ASSERT_EQUAL_FATAL(m, ev->u.mutation.n);
@@ -310,18 +313,12 @@ static void test_engine_reports(void)
 		n = engine_advance(e, s * NS_PER_SEC, evs, 8192);
 		for (size_t i = 0; i < n; i++)
 			seen += evs[i].type == EV_MUTATION ||
-			    (evs[i].type == EV_PARAM && evs[i].u.param.source == SRC_MUTATION);
+			        (evs[i].type == EV_PARAM && evs[i].u.param.source == SRC_MUTATION);
 	}
 	CU_ASSERT_EQUAL(seen, 0);
 	engine_free(e);
 }
 
-TEST_SUITE(mutate, NULL, NULL,
-    TEST_CASE(test_intervals),
-    TEST_CASE(test_walk_bounds),
-    TEST_CASE(test_walk_centred),
-    TEST_CASE(test_walk_deterministic),
-    TEST_CASE(test_draw),
-    TEST_CASE(test_eligibility),
-    TEST_CASE(test_poisson),
-    TEST_CASE(test_engine_reports))
+TEST_SUITE(mutate, NULL, NULL, TEST_CASE(test_intervals), TEST_CASE(test_walk_bounds),
+           TEST_CASE(test_walk_centred), TEST_CASE(test_walk_deterministic), TEST_CASE(test_draw),
+           TEST_CASE(test_eligibility), TEST_CASE(test_poisson), TEST_CASE(test_engine_reports))

@@ -66,8 +66,8 @@ static struct osc_ctl *start(const char *hosts)
 	for (int i = 0; i < P_COUNT; i++)
 		fk.snap.eng.value[i] = param_table[i].def;
 	fk.snap.eng.n_steps = 8;
-	struct osc_ctl_options o = {.address = "127.0.0.1", .port = 0, .allowed_hosts = hosts,
-				    .max_writes_per_s = 100};
+	struct osc_ctl_options o = {
+	    .address = "127.0.0.1", .port = 0, .allowed_hosts = hosts, .max_writes_per_s = 100};
 	struct osc_ctl_link link = {.snapshot = fake_snapshot, .command = fake_command};
 	char err[256];
 	struct osc_ctl *s = osc_ctl_start(&o, &link, err, sizeof err);
@@ -125,21 +125,22 @@ static void test_hosts(void)
 {
 	struct osc_ctl_host h[OSC_CTL_HOSTS_MAX];
 	char err[160];
-	CU_ASSERT_EQUAL(osc_ctl_hosts_parse("127.0.0.1, ::1", h, OSC_CTL_HOSTS_MAX, err, sizeof err),
-			2);
+	CU_ASSERT_EQUAL(
+	    osc_ctl_hosts_parse("127.0.0.1, ::1", h, OSC_CTL_HOSTS_MAX, err, sizeof err), 2);
 	CU_ASSERT_EQUAL(h[0].prefix, 32);
 	CU_ASSERT_EQUAL(h[1].prefix, 128);
-	CU_ASSERT_EQUAL(osc_ctl_hosts_parse("192.168.1.0/24 10.0.0.0/8", h, OSC_CTL_HOSTS_MAX, err,
-					    sizeof err),
-			2);
+	CU_ASSERT_EQUAL(
+	    osc_ctl_hosts_parse("192.168.1.0/24 10.0.0.0/8", h, OSC_CTL_HOSTS_MAX, err, sizeof err),
+	    2);
 	CU_ASSERT_EQUAL(h[0].prefix, 24);
 	CU_ASSERT_EQUAL(osc_ctl_hosts_parse("tablet.local", h, OSC_CTL_HOSTS_MAX, err, sizeof err),
-			-1);
+	                -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "\"tablet.local\" is not an IPv4 or IPv6 address"));
 	CU_ASSERT_EQUAL(osc_ctl_hosts_parse("10.0.0.0/33", h, OSC_CTL_HOSTS_MAX, err, sizeof err),
-			-1);
+	                -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "prefix must be 0..32"));
-	CU_ASSERT_EQUAL(osc_ctl_hosts_parse("10.0.0.0/", h, OSC_CTL_HOSTS_MAX, err, sizeof err), -1);
+	CU_ASSERT_EQUAL(osc_ctl_hosts_parse("10.0.0.0/", h, OSC_CTL_HOSTS_MAX, err, sizeof err),
+	                -1);
 	CU_ASSERT_EQUAL(osc_ctl_hosts_parse(" , ", h, OSC_CTL_HOSTS_MAX, err, sizeof err), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "no address"));
 	CU_ASSERT_EQUAL(osc_ctl_hosts_parse("1.1.1.1 1.1.1.2 1.1.1.3", h, 2, err, sizeof err), -1);
@@ -195,16 +196,16 @@ static void test_garbage(void)
 	int port = osc_ctl_port(s);
 	uint8_t b[256], m[64];
 	size_t n = cutoff_msg(m, 900);
-	send_raw(fd, port, m, n - 3);				/* truncated argument */
-	send_raw(fd, port, "/mystery/param/tempo", 20);		/* no terminator */
+	send_raw(fd, port, m, n - 3);                   /* truncated argument */
+	send_raw(fd, port, "/mystery/param/tempo", 20); /* no terminator */
 	send_raw(fd, port, "hello", 5);
-	memcpy(b, "#bundle\0\0\0\0\0\0\0\0\1\x7f\xff\xff\xf0", 20);	/* size lies */
+	memcpy(b, "#bundle\0\0\0\0\0\0\0\0\1\x7f\xff\xff\xf0", 20); /* size lies */
 	send_raw(fd, port, b, 20);
-	memcpy(b, "#bundle\0\0\0\0\0\0\0\0\1\0\0\0\x28", 20);	/* one message, then junk */
+	memcpy(b, "#bundle\0\0\0\0\0\0\0\0\1\0\0\0\x28", 20); /* one message, then junk */
 	memcpy(b + 20, m, n);
 	memcpy(b + 20 + n, "\0\0", 2);
 	send_raw(fd, port, b, 20 + n + 2);
-	const uint8_t wrong[] = "/mystery/pause\0\0,s\0\0yes\0";	/* a string for a number */
+	const uint8_t wrong[] = "/mystery/pause\0\0,s\0\0yes\0"; /* a string for a number */
 	send_raw(fd, port, wrong, sizeof wrong - 1);
 	send_raw(fd, port, "", 0);
 	CU_ASSERT(heard(fd, "/mystery/error", 1000));
@@ -212,7 +213,7 @@ static void test_garbage(void)
 	send_raw(fd, port, m, n);
 	for (int i = 0; i < 100 && n_commands() < 2; i++)
 		usleep(10000);
-	CU_ASSERT_EQUAL(n_commands(), 2);	/* the bundle's message and this one */
+	CU_ASSERT_EQUAL(n_commands(), 2); /* the bundle's message and this one */
 	struct osc_ctl_stats st;
 	osc_ctl_get_stats(s, &st);
 	CU_ASSERT(st.malformed >= 5);
@@ -222,8 +223,8 @@ static void test_garbage(void)
 
 static void test_start_errors(void)
 {
-	struct osc_ctl_options o = {.address = "127.0.0.1", .port = 0, .allowed_hosts = "nobody",
-				    .max_writes_per_s = 10};
+	struct osc_ctl_options o = {
+	    .address = "127.0.0.1", .port = 0, .allowed_hosts = "nobody", .max_writes_per_s = 10};
 	struct osc_ctl_link link = {.snapshot = fake_snapshot, .command = fake_command};
 	char err[256];
 	CU_ASSERT_PTR_NULL(osc_ctl_start(&o, &link, err, sizeof err));
@@ -236,9 +237,5 @@ static void test_start_errors(void)
 	osc_ctl_stop(a);
 }
 
-TEST_SUITE(osc_ctl, NULL, NULL,
-    TEST_CASE(test_hosts),
-    TEST_CASE(test_fader_and_echo),
-    TEST_CASE(test_refused_host),
-    TEST_CASE(test_garbage),
-    TEST_CASE(test_start_errors))
+TEST_SUITE(osc_ctl, NULL, NULL, TEST_CASE(test_hosts), TEST_CASE(test_fader_and_echo),
+           TEST_CASE(test_refused_host), TEST_CASE(test_garbage), TEST_CASE(test_start_errors))

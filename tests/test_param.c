@@ -33,7 +33,4 @@ static void test_curves(void)
 	}
 }
 
-TEST_SUITE(param, NULL, NULL,
-    TEST_CASE(test_find),
-    TEST_CASE(test_clamp),
-    TEST_CASE(test_curves))
+TEST_SUITE(param, NULL, NULL, TEST_CASE(test_find), TEST_CASE(test_clamp), TEST_CASE(test_curves))

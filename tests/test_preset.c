@@ -150,7 +150,7 @@ static void test_applies_to_engine(void)
 	engine_get_state(e, &now);
 	for (int i = 0; i < P_COUNT; i++) {
 		if (i == P_SCALE_SELECT || i == P_MODE || i == P_PALETTE)
-			continue;	/* selectors: bounded by the configuration's lists */
+			continue; /* selectors: bounded by the configuration's lists */
 		CU_ASSERT_DOUBLE_EQUAL(now.value[i], st.value[i], 1e-9);
 		CU_ASSERT_EQUAL(now.source[i], SRC_PRESET);
 	}
@@ -223,38 +223,40 @@ static void expect_invalid(const char *text, int code, const char *where, const 
 static void test_invalid_values(void)
 {
 	expect_invalid("version = 1;\nparams = {\n  tempo = 500.0;\n};\n", PRESET_ERR_INVALID,
-		       "3: params.tempo", "out of range");
+	               "3: params.tempo", "out of range");
 	expect_invalid("version = 1;\nparams = {\n  tempo = \"fast\";\n};\n", PRESET_ERR_INVALID,
-		       "3: params.tempo", "expected a number");
+	               "3: params.tempo", "expected a number");
 	expect_invalid("version = 1;\nparams = {\n  loudness = 1.0;\n};\n", PRESET_ERR_INVALID,
-		       "3: params.loudness", "unknown parameter");
+	               "3: params.loudness", "unknown parameter");
 	expect_invalid("version = 1;\nparams = {\n  sequence_length = 4.5;\n};\n",
-		       PRESET_ERR_INVALID, "3: params.sequence_length", "whole number");
-	expect_invalid("version = 1;\nextra = 2;\nparams = { };\n", PRESET_ERR_INVALID,
-		       "2: extra", "unknown key");
+	               PRESET_ERR_INVALID, "3: params.sequence_length", "whole number");
+	expect_invalid("version = 1;\nextra = 2;\nparams = { };\n", PRESET_ERR_INVALID, "2: extra",
+	               "unknown key");
 	expect_invalid("version = 2;\nparams = { };\n", PRESET_ERR_INVALID, "1: version",
-		       "out of range");
+	               "out of range");
 	expect_invalid("params = { };\n", PRESET_ERR_INVALID, "1: version", "missing");
 	expect_invalid("version = 1;\nn_steps = 2;\nsteps = (\n"
-		       "  { prob = 1.0; degree = 0; velocity = 100; length = 0.5; on = true; },\n"
-		       "  { prob = 1.5; degree = 0; velocity = 100; length = 0.5; on = true; }\n"
-		       ");\nparams = { };\n",
-		       PRESET_ERR_INVALID, "5: steps[1].prob", "out of range");
-	expect_invalid("version = 1;\nn_steps = 1;\nsteps = (\n"
-		       "  { prob = 1.0; degree = 0; length = 0.5; on = true; }\n);\nparams = { };\n",
-		       PRESET_ERR_INVALID, "4: steps[0].velocity", "missing");
+	               "  { prob = 1.0; degree = 0; velocity = 100; length = 0.5; on = true; },\n"
+	               "  { prob = 1.5; degree = 0; velocity = 100; length = 0.5; on = true; }\n"
+	               ");\nparams = { };\n",
+	               PRESET_ERR_INVALID, "5: steps[1].prob", "out of range");
+	expect_invalid(
+	    "version = 1;\nn_steps = 1;\nsteps = (\n"
+	    "  { prob = 1.0; degree = 0; length = 0.5; on = true; }\n);\nparams = { };\n",
+	    PRESET_ERR_INVALID, "4: steps[0].velocity", "missing");
 	expect_invalid("version = 1;\nn_steps = 3;\nsteps = (\n"
-		       "  { prob = 1.0; degree = 0; velocity = 9; length = 0.5; on = true; }\n);\n"
-		       "params = { };\n",
-		       PRESET_ERR_INVALID, "2: n_steps", "incomplete");
+	               "  { prob = 1.0; degree = 0; velocity = 9; length = 0.5; on = true; }\n);\n"
+	               "params = { };\n",
+	               PRESET_ERR_INVALID, "2: n_steps", "incomplete");
 	expect_invalid("version = 1;\nn_steps = 1;\nsteps = (\n"
-		       "  { prob = 1.0; degree = 0; velocity = 9; length = 0.5; on = true; }\n);\n"
-		       "params = { sequence_length = 4; };\n",
-		       PRESET_ERR_INVALID, "2: n_steps", "disagrees");
-	expect_invalid("version = 1;\nparams = {\n  tempo = 120.0;\n", PRESET_ERR_SYNTAX, "4:",
-		       "damaged preset");
-	expect_invalid("version = 1;\nparams = { tempo = 1\x00" "20.0; };\n", PRESET_ERR_SYNTAX,
-		       "2:", "damaged preset");
+	               "  { prob = 1.0; degree = 0; velocity = 9; length = 0.5; on = true; }\n);\n"
+	               "params = { sequence_length = 4; };\n",
+	               PRESET_ERR_INVALID, "2: n_steps", "disagrees");
+	expect_invalid("version = 1;\nparams = {\n  tempo = 120.0;\n", PRESET_ERR_SYNTAX,
+	               "4:", "damaged preset");
+	expect_invalid("version = 1;\nparams = { tempo = 1\x00"
+	               "20.0; };\n",
+	               PRESET_ERR_SYNTAX, "2:", "damaged preset");
 }
 
 /* Random bytes never crash the loader and are never accepted. */
@@ -300,7 +302,7 @@ static void test_missing(void)
 	struct preset p;
 	char err[512] = "";
 	CU_ASSERT_EQUAL(preset_load(dir(), "nothing_here", &p, err, sizeof err),
-			PRESET_ERR_NOT_FOUND);
+	                PRESET_ERR_NOT_FOUND);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "nothing_here.preset"));
 	struct engine_state st;
 	sample_state(&st);
@@ -340,8 +342,7 @@ static void test_special_files(void)
 	CU_ASSERT_EQUAL_FATAL(symlink("/dev/zero", path), 0);
 	CU_ASSERT_EQUAL(preset_load(d, "dev", &p, err, sizeof err), PRESET_ERR_NOT_REGULAR);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "symbolic link"));
-	CU_ASSERT_EQUAL(preset_load_file("/dev/zero", &p, err, sizeof err),
-			PRESET_ERR_NOT_REGULAR);
+	CU_ASSERT_EQUAL(preset_load_file("/dev/zero", &p, err, sizeof err), PRESET_ERR_NOT_REGULAR);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "a device"));
 
 	/* A good preset outside the folder, linked in: not followed. */
@@ -359,7 +360,7 @@ static void test_special_files(void)
 	st.value[P_TEMPO] = 66;
 	CU_ASSERT_EQUAL(preset_save(d, "mine", &st, err, sizeof err), PRESET_OK);
 	CU_ASSERT_EQUAL(preset_load_file(target, &p, err, sizeof err), PRESET_OK);
-	CU_ASSERT_EQUAL(p.value[P_TEMPO], 97.25);	/* the outside file is untouched */
+	CU_ASSERT_EQUAL(p.value[P_TEMPO], 97.25); /* the outside file is untouched */
 	CU_ASSERT_EQUAL(preset_load(d, "mine", &p, err, sizeof err), PRESET_OK);
 	CU_ASSERT_EQUAL(p.value[P_TEMPO], 66);
 	CU_ASSERT_STRING_EQUAL(preset_strerror(PRESET_ERR_NOT_REGULAR), "not a regular file");
@@ -410,14 +411,7 @@ static void test_list_and_stale(void)
 	CU_ASSERT_EQUAL(p.value[P_TEMPO], 61);
 }
 
-TEST_SUITE(preset, NULL, NULL,
-    TEST_CASE(test_names),
-    TEST_CASE(test_round_trip),
-    TEST_CASE(test_applies_to_engine),
-    TEST_CASE(test_truncated),
-    TEST_CASE(test_invalid_values),
-    TEST_CASE(test_garbage),
-    TEST_CASE(test_partial),
-    TEST_CASE(test_missing),
-    TEST_CASE(test_special_files),
-    TEST_CASE(test_list_and_stale))
+TEST_SUITE(preset, NULL, NULL, TEST_CASE(test_names), TEST_CASE(test_round_trip),
+           TEST_CASE(test_applies_to_engine), TEST_CASE(test_truncated),
+           TEST_CASE(test_invalid_values), TEST_CASE(test_garbage), TEST_CASE(test_partial),
+           TEST_CASE(test_missing), TEST_CASE(test_special_files), TEST_CASE(test_list_and_stale))

@@ -10,7 +10,7 @@
 #include "rt/pub.h"
 #include "testlib.h"
 
-#define WORDS 64	/* a 512-byte snapshot */
+#define WORDS 64 /* a 512-byte snapshot */
 #define WRITES 100000u
 
 struct snap {
@@ -37,7 +37,7 @@ static void test_single_thread(void)
 	struct snap s, out;
 	CU_ASSERT_EQUAL(pub_size(p), sizeof(struct snap));
 	fill(&out, 777);
-	CU_ASSERT_FALSE(pub_read(p, &out));	/* nothing yet: dst untouched */
+	CU_ASSERT_FALSE(pub_read(p, &out)); /* nothing yet: dst untouched */
 	CU_ASSERT_EQUAL(out.w[0], 777);
 	fill(&s, 1);
 	pub_write(p, &s);
@@ -104,7 +104,7 @@ static void *reader_main(void *arg)
 	struct reader *r = arg;
 	while (!atomic_load(&r->sh->done))
 		check_read(r);
-	check_read(r);	/* after the last write */
+	check_read(r); /* after the last write */
 	return NULL;
 }
 
@@ -125,12 +125,10 @@ static void test_writer_two_readers(void)
 		CU_ASSERT_EQUAL(rd[i].torn, 0);
 		CU_ASSERT_EQUAL(rd[i].backwards, 0);
 		CU_ASSERT_EQUAL(rd[i].gen_mismatch, 0);
-		CU_ASSERT_EQUAL(rd[i].last, WRITES);	/* the newest, in the end */
+		CU_ASSERT_EQUAL(rd[i].last, WRITES); /* the newest, in the end */
 	}
 	pub_free(sh.p);
 }
 
-TEST_SUITE(pub, NULL, NULL,
-    TEST_CASE(test_bad_size),
-    TEST_CASE(test_single_thread),
-    TEST_CASE(test_writer_two_readers))
+TEST_SUITE(pub, NULL, NULL, TEST_CASE(test_bad_size), TEST_CASE(test_single_thread),
+           TEST_CASE(test_writer_two_readers))

@@ -44,15 +44,15 @@ static int dev_open(void *ctx, char *why, size_t cap)
 static void init(struct reopen *r, struct dev *d, int64_t settle_ns)
 {
 	struct reopen_options o = {
-		.open = dev_open,
-		.ctx = d,
-		.event = "test_dev",
-		.thread = "test",
-		.name = "test device",
-		.backoff_first_ns = 10 * MS,
-		.backoff_max_ns = 80 * MS,
-		.settle_ns = settle_ns,
-		.clock = fake_clock,
+	    .open = dev_open,
+	    .ctx = d,
+	    .event = "test_dev",
+	    .thread = "test",
+	    .name = "test device",
+	    .backoff_first_ns = 10 * MS,
+	    .backoff_max_ns = 80 * MS,
+	    .settle_ns = settle_ns,
+	    .clock = fake_clock,
 	};
 	fake_now = 1000 * MS;
 	CU_ASSERT_EQUAL_FATAL(reopen_init(r, &o), 0);
@@ -75,13 +75,13 @@ static void test_backoff_until_open(void)
 	CU_ASSERT_EQUAL(reopen_adopt(&r), -1);
 
 	d.fail = 0;
-	CU_ASSERT_EQUAL(reopen_step(&r), -1);	/* open: sleep until woken */
+	CU_ASSERT_EQUAL(reopen_step(&r), -1); /* open: sleep until woken */
 	CU_ASSERT_EQUAL(atomic_load(&r.state), LINK_CONNECTED);
-	CU_ASSERT_EQUAL(atomic_load(&r.reconnects), 0);	/* the first open is no reconnect */
+	CU_ASSERT_EQUAL(atomic_load(&r.reconnects), 0); /* the first open is no reconnect */
 	int fd = reopen_adopt(&r);
 	CU_ASSERT(fd >= 0);
 	CU_ASSERT_EQUAL(reopen_adopt(&r), -1);
-	CU_ASSERT_EQUAL(reopen_step(&r), -1);	/* a link and nothing handed back */
+	CU_ASSERT_EQUAL(reopen_step(&r), -1); /* a link and nothing handed back */
 	CU_ASSERT_EQUAL(d.opens, 1);
 	CU_ASSERT_EQUAL(reopen_stop(&r, fd), fd);
 	close(fd);
@@ -96,7 +96,7 @@ static void test_lost_and_reopened(void)
 	struct dev d = {.fail = 1};
 	init(&r, &d, 0);
 	reopen_step(&r);
-	reopen_step(&r);	/* the next delay would be 40 ms */
+	reopen_step(&r); /* the next delay would be 40 ms */
 	d.fail = 0;
 	reopen_step(&r);
 	int fd = reopen_adopt(&r);
@@ -104,8 +104,8 @@ static void test_lost_and_reopened(void)
 
 	CU_ASSERT_EQUAL(reopen_lost(&r, fd), 0);
 	CU_ASSERT_EQUAL(atomic_load(&r.state), LINK_RECONNECTING);
-	CU_ASSERT_EQUAL(reopen_step(&r), 10 * MS);	/* closed; the first delay again */
-	CU_ASSERT_EQUAL(fcntl(fd, F_GETFD), -1);	/* the thread closed it */
+	CU_ASSERT_EQUAL(reopen_step(&r), 10 * MS); /* closed; the first delay again */
+	CU_ASSERT_EQUAL(fcntl(fd, F_GETFD), -1);   /* the thread closed it */
 	CU_ASSERT_EQUAL(reopen_step(&r), -1);
 	CU_ASSERT_EQUAL(atomic_load(&r.state), LINK_CONNECTED);
 	CU_ASSERT_EQUAL(atomic_load(&r.reconnects), 1);
@@ -126,7 +126,7 @@ static void test_flapping_port_no_fast_retry(void)
 	CU_ASSERT_EQUAL(reopen_step(&r), -1);
 	int64_t delays[4];
 	for (int i = 0; i < 4; i++) {
-		fake_now += 1 * MS;	/* dies 1 ms after it opened */
+		fake_now += 1 * MS; /* dies 1 ms after it opened */
 		reopen_lost(&r, reopen_adopt(&r));
 		delays[i] = reopen_step(&r);
 		fake_now += delays[i];
@@ -136,12 +136,12 @@ static void test_flapping_port_no_fast_retry(void)
 	CU_ASSERT_EQUAL(delays[1], 20 * MS);
 	CU_ASSERT_EQUAL(delays[2], 40 * MS);
 	CU_ASSERT_EQUAL(delays[3], 80 * MS);
-	fake_now += 80 * MS;	/* this one lived the backoff's max */
+	fake_now += 80 * MS; /* this one lived the backoff's max */
 	reopen_lost(&r, reopen_adopt(&r));
 	CU_ASSERT_EQUAL(reopen_step(&r), 10 * MS);
 	CU_ASSERT_EQUAL(atomic_load(&r.reconnects), 4);
 	int fd = reopen_stop(&r, -1);
-	CU_ASSERT_EQUAL(fd, -1);	/* nothing open */
+	CU_ASSERT_EQUAL(fd, -1); /* nothing open */
 }
 
 /* Only a changed reason is worth a new log line: the reason is kept. */
@@ -177,8 +177,12 @@ static void test_thread(void)
 	struct reopen r;
 	struct dev d = {0};
 	struct reopen_options o = {
-		.open = dev_open, .ctx = &d, .event = "test_dev", .name = "test device",
-		.backoff_first_ns = 1 * MS, .backoff_max_ns = 4 * MS,
+	    .open = dev_open,
+	    .ctx = &d,
+	    .event = "test_dev",
+	    .name = "test device",
+	    .backoff_first_ns = 1 * MS,
+	    .backoff_max_ns = 4 * MS,
 	};
 	CU_ASSERT_EQUAL_FATAL(reopen_init(&r, &o), 0);
 	CU_ASSERT_EQUAL_FATAL(reopen_start(&r, NULL, NULL), 0);
@@ -222,10 +226,6 @@ static void test_serial_open(void)
 	unlink(path);
 }
 
-TEST_SUITE(reopen, NULL, NULL,
-    TEST_CASE(test_serial_open),
-    TEST_CASE(test_backoff_until_open),
-    TEST_CASE(test_lost_and_reopened),
-    TEST_CASE(test_flapping_port_no_fast_retry),
-    TEST_CASE(test_reason_kept),
-    TEST_CASE(test_thread))
+TEST_SUITE(reopen, NULL, NULL, TEST_CASE(test_serial_open), TEST_CASE(test_backoff_until_open),
+           TEST_CASE(test_lost_and_reopened), TEST_CASE(test_flapping_port_no_fast_retry),
+           TEST_CASE(test_reason_kept), TEST_CASE(test_thread))

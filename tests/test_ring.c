@@ -13,7 +13,7 @@
 struct rec {
 	uint32_t producer;
 	uint32_t seq;
-	uint64_t check;		/* derived from both, to catch torn copies */
+	uint64_t check; /* derived from both, to catch torn copies */
 	unsigned char pad[16];
 };
 
@@ -73,7 +73,7 @@ static void test_spsc_fifo_and_edges(void)
 		CU_ASSERT_EQUAL(ring_depth(r), i + 1);
 	}
 	struct rec extra = make_rec(0, 99);
-	CU_ASSERT_FALSE(ring_push(r, &extra));	/* full: refused, nothing overwritten */
+	CU_ASSERT_FALSE(ring_push(r, &extra)); /* full: refused, nothing overwritten */
 	CU_ASSERT_EQUAL(ring_depth(r), 4);
 	CU_ASSERT_TRUE(ring_peek(r, &x));
 	CU_ASSERT_EQUAL(x.seq, 0);
@@ -112,7 +112,7 @@ static void test_spsc_wraparound(void)
 		next_out++;
 	}
 	CU_ASSERT_EQUAL(next_out, next_in);
-	CU_ASSERT(next_in > 5000 * 2);	/* the ring went round many times */
+	CU_ASSERT(next_in > 5000 * 2); /* the ring went round many times */
 	CU_ASSERT_EQUAL(ring_high_water(r), 8);
 	ring_free(r);
 }
@@ -297,12 +297,7 @@ static void test_mpmc_many_consumers(void)
 	ring_mpmc_free(r);
 }
 
-TEST_SUITE(ring, NULL, NULL,
-    TEST_CASE(test_bad_sizes),
-    TEST_CASE(test_capacity_rounds_up),
-    TEST_CASE(test_spsc_fifo_and_edges),
-    TEST_CASE(test_spsc_wraparound),
-    TEST_CASE(test_mpmc_fifo_and_edges),
-    TEST_CASE(test_spsc_two_threads),
-    TEST_CASE(test_mpmc_three_producers),
-    TEST_CASE(test_mpmc_many_consumers))
+TEST_SUITE(ring, NULL, NULL, TEST_CASE(test_bad_sizes), TEST_CASE(test_capacity_rounds_up),
+           TEST_CASE(test_spsc_fifo_and_edges), TEST_CASE(test_spsc_wraparound),
+           TEST_CASE(test_mpmc_fifo_and_edges), TEST_CASE(test_spsc_two_threads),
+           TEST_CASE(test_mpmc_three_producers), TEST_CASE(test_mpmc_many_consumers))

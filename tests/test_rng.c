@@ -72,8 +72,5 @@ static void test_weighted(void)
 	CU_ASSERT_EQUAL(rng_weighted(&r, none, 2), -1);
 }
 
-TEST_SUITE(rng, NULL, NULL,
-    TEST_CASE(test_reproducible),
-    TEST_CASE(test_unit_uniform),
-    TEST_CASE(test_below),
-    TEST_CASE(test_weighted))
+TEST_SUITE(rng, NULL, NULL, TEST_CASE(test_reproducible), TEST_CASE(test_unit_uniform),
+           TEST_CASE(test_below), TEST_CASE(test_weighted))

@@ -9,14 +9,18 @@
 
 static struct midi_msg cc(int ch, int num, int val)
 {
-	return (struct midi_msg){.kind = MIDI_CC, .channel = (uint8_t)ch,
-	    .number = (uint8_t)num, .value = (uint16_t)val};
+	return (struct midi_msg){.kind = MIDI_CC,
+	                         .channel = (uint8_t)ch,
+	                         .number = (uint8_t)num,
+	                         .value = (uint16_t)val};
 }
 
 static struct midi_msg note(int kind, int ch, int num, int vel)
 {
-	return (struct midi_msg){.kind = (uint8_t)kind, .channel = (uint8_t)ch,
-	    .number = (uint8_t)num, .value = (uint16_t)vel};
+	return (struct midi_msg){.kind = (uint8_t)kind,
+	                         .channel = (uint8_t)ch,
+	                         .number = (uint8_t)num,
+	                         .value = (uint16_t)vel};
 }
 
 static struct route resolve(const struct engine_config *cfg, struct midi_msg m)
@@ -34,10 +38,12 @@ static void test_default_mapping(void)
 	static const struct {
 		int cc;
 		const char *param;
-	} want[] = {{20, "tempo"}, {21, "filter_cutoff"}, {22, "reverb_mix"}, {23, "swing"},
-	    {24, "density"}, {25, "master_volume"}, {50, "sequence_length"},
-	    {51, "scale_select"}, {52, "chaos_lock"}, {60, "mode"}, {61, "palette"},
-	    {62, "drift"}};
+	} want[] = {{20, "tempo"},           {21, "filter_cutoff"},
+	            {22, "reverb_mix"},      {23, "swing"},
+	            {24, "density"},         {25, "master_volume"},
+	            {50, "sequence_length"}, {51, "scale_select"},
+	            {52, "chaos_lock"},      {60, "mode"},
+	            {61, "palette"},         {62, "drift"}};
 	int mapped = 0;
 	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
 		struct route r = resolve(&cfg, cc(1, want[i].cc, 100));
@@ -99,10 +105,11 @@ static void test_knob_ranges(void)
 		for (int v = 0; v < 128; v++) {
 			struct route r = resolve(&cfg, cc(1, n, v));
 			CU_ASSERT_EQUAL_FATAL(r.param, p);
-			if (cfg.mut[p].weight > 0 && !(r.value >= cfg.mut[p].min &&
-			    r.value <= cfg.mut[p].max)) {
+			if (cfg.mut[p].weight > 0 &&
+			    !(r.value >= cfg.mut[p].min && r.value <= cfg.mut[p].max)) {
 				fprintf(stderr, "\n  CC %d = %d gives %s %g outside %g..%g", n, v,
-				    param_table[p].name, r.value, cfg.mut[p].min, cfg.mut[p].max);
+				        param_table[p].name, r.value, cfg.mut[p].min,
+				        cfg.mut[p].max);
 				CU_FAIL("a knob leaves the walk's range");
 			}
 			switch (p) {
@@ -126,8 +133,8 @@ static void test_knob_ranges(void)
 	/* the filter knob: 300..8000 Hz, equal ratios for equal moves */
 	CU_ASSERT_DOUBLE_EQUAL(resolve(&cfg, cc(1, 21, 0)).value, 300, 1e-9);
 	CU_ASSERT_DOUBLE_EQUAL(resolve(&cfg, cc(1, 21, 127)).value, 8000, 1e-9);
-	CU_ASSERT_DOUBLE_EQUAL(resolve(&cfg, cc(1, 21, 5)).value, 300 * pow(8000 / 300.0, 5 / 127.0),
-	    1e-6);
+	CU_ASSERT_DOUBLE_EQUAL(resolve(&cfg, cc(1, 21, 5)).value,
+	                       300 * pow(8000 / 300.0, 5 / 127.0), 1e-6);
 	double c1 = resolve(&cfg, cc(1, 21, 32)).value, c2 = resolve(&cfg, cc(1, 21, 64)).value,
 	       c3 = resolve(&cfg, cc(1, 21, 96)).value;
 	CU_ASSERT_DOUBLE_EQUAL(c2 / c1, c3 / c2, 1e-9);
@@ -138,7 +145,7 @@ static void test_knob_ranges(void)
 	CU_ASSERT_DOUBLE_EQUAL(resolve(&cfg, cc(1, 21, 127)).value, 3000, 1e-9);
 	CU_ASSERT_DOUBLE_EQUAL(resolve(&cfg, cc(1, 21, 0)).value, 1000, 1e-9);
 	CU_ASSERT_DOUBLE_EQUAL(resolve(&cfg, cc(1, 21, 127 / 2)).value, 1000 + 2000 * 63 / 127.0,
-	    1e-9);
+	                       1e-9);
 }
 
 static void test_channel_filter(void)
@@ -205,7 +212,7 @@ static void test_engine_cc(void)
 	CU_ASSERT_EQUAL(evs[1].live, 1);
 	CU_ASSERT_EQUAL(evs[1].u.param.id, P_TEMPO);
 	CU_ASSERT_EQUAL(evs[1].u.param.source, SRC_MIDI);
-	CU_ASSERT_DOUBLE_EQUAL(evs[1].u.param.value, 150, 1e-9);	/* the knob's top */
+	CU_ASSERT_DOUBLE_EQUAL(evs[1].u.param.value, 150, 1e-9); /* the knob's top */
 	struct engine_state st;
 	engine_get_state(e, &st);
 	CU_ASSERT_DOUBLE_EQUAL(st.value[P_TEMPO], 150, 1e-9);
@@ -219,26 +226,28 @@ static void test_engine_unmapped_and_filtered(void)
 	testlib_default_config(&cfg);
 	cfg.midi_channel = 2;
 	struct engine *e = engine_new(&cfg, 1);
-	struct engine_input in[] = {
-	    midi_in(10, cc(2, 30, 1)), midi_in(20, cc(2, 53, 1)), midi_in(30, cc(5, 20, 1)),
-	    midi_in(40, note(MIDI_NOTE_ON, 2, 100, 90)), midi_in(50, note(MIDI_CLOCK, 0, 0, 0)),
-	    midi_in(60, cc(2, 22, 127))};
+	struct engine_input in[] = {midi_in(10, cc(2, 30, 1)),
+	                            midi_in(20, cc(2, 53, 1)),
+	                            midi_in(30, cc(5, 20, 1)),
+	                            midi_in(40, note(MIDI_NOTE_ON, 2, 100, 90)),
+	                            midi_in(50, note(MIDI_CLOCK, 0, 0, 0)),
+	                            midi_in(60, cc(2, 22, 127))};
 	for (size_t i = 0; i < sizeof in / sizeof in[0]; i++)
 		engine_input(e, &in[i]);
 	size_t n = run(e, 100);
 	struct engine_state st;
 	engine_get_state(e, &st);
-	CU_ASSERT_EQUAL(st.unmapped, 2);	/* CC 30, note 100 */
-	CU_ASSERT_EQUAL(st.filtered, 1);	/* CC 20 on channel 5 */
+	CU_ASSERT_EQUAL(st.unmapped, 2); /* CC 30, note 100 */
+	CU_ASSERT_EQUAL(st.filtered, 1); /* CC 20 on channel 5 */
 	CU_ASSERT_EQUAL(st.inputs, 6);
 	CU_ASSERT_DOUBLE_EQUAL(st.value[P_TEMPO], 110, 1e-9);
-	CU_ASSERT_DOUBLE_EQUAL(st.value[P_REVERB_MIX], 0.9, 1e-9);	/* the knob's top */
+	CU_ASSERT_DOUBLE_EQUAL(st.value[P_REVERB_MIX], 0.9, 1e-9); /* the knob's top */
 	int inputs = 0, params = 0;
 	for (size_t i = 0; i < n; i++) {
 		inputs += evs[i].type == EV_INPUT;
 		params += evs[i].type == EV_PARAM;
 	}
-	CU_ASSERT_EQUAL(inputs, 5);	/* the clock tick is not echoed */
+	CU_ASSERT_EQUAL(inputs, 5); /* the clock tick is not echoed */
 	CU_ASSERT_EQUAL(params, 1);
 	engine_free(e);
 }
@@ -271,7 +280,7 @@ static void test_engine_trigger(void)
 	cfg.idle_timeout_ms = 0;
 	struct engine *e = engine_new(&cfg, 3);
 	int64_t t = 2 * NS_PER_SEC + 12345;
-	run(e, t + 50 * NS_PER_MS);	/* lookahead: already past the press */
+	run(e, t + 50 * NS_PER_MS); /* lookahead: already past the press */
 	struct engine_state st;
 	engine_get_state(e, &st);
 	CU_ASSERT_EQUAL(st.steps[3].on, 1);
@@ -367,13 +376,8 @@ static void test_engine_press_actions(void)
 	engine_free(e);
 }
 
-TEST_SUITE(router, NULL, NULL,
-    TEST_CASE(test_default_mapping),
-    TEST_CASE(test_cc_curves),
-    TEST_CASE(test_knob_ranges),
-    TEST_CASE(test_channel_filter),
-    TEST_CASE(test_notes_and_others),
-    TEST_CASE(test_engine_cc),
-    TEST_CASE(test_engine_unmapped_and_filtered),
-    TEST_CASE(test_engine_trigger),
-    TEST_CASE(test_engine_press_actions))
+TEST_SUITE(router, NULL, NULL, TEST_CASE(test_default_mapping), TEST_CASE(test_cc_curves),
+           TEST_CASE(test_knob_ranges), TEST_CASE(test_channel_filter),
+           TEST_CASE(test_notes_and_others), TEST_CASE(test_engine_cc),
+           TEST_CASE(test_engine_unmapped_and_filtered), TEST_CASE(test_engine_trigger),
+           TEST_CASE(test_engine_press_actions))

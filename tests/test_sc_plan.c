@@ -58,14 +58,14 @@ static struct event pause_at(int64_t t, int running)
 static void plan_with(struct sc_plan *p, int voices, int lookahead_ms)
 {
 	struct sc_plan_settings s = {
-		.voices = voices,
-		.lookahead_ns = lookahead_ms * MS,
-		.latency_ns = 10 * MS,
-		.cutoff = 2400,
-		.mix = 0.3,
-		.volume = 0.8,
-		.attack = param_table[P_ATTACK].def,
-		.release = param_table[P_RELEASE].def,
+	    .voices = voices,
+	    .lookahead_ns = lookahead_ms * MS,
+	    .latency_ns = 10 * MS,
+	    .cutoff = 2400,
+	    .mix = 0.3,
+	    .volume = 0.8,
+	    .attack = param_table[P_ATTACK].def,
+	    .release = param_table[P_RELEASE].def,
 	};
 	sc_plan_init(p, &s);
 }
@@ -238,8 +238,8 @@ static void test_pause(void)
 	}
 	CU_ASSERT_EQUAL(p.steals, 0);
 	/* the program stops: a short fade of everything, now */
-	CU_ASSERT_EQUAL_FATAL(sc_plan_release_all(&p, 320 * MS, SC_PLAN_STOP_FADE_S, c,
-	    SC_PLAN_CMD_MAX), 1);
+	CU_ASSERT_EQUAL_FATAL(
+	    sc_plan_release_all(&p, 320 * MS, SC_PLAN_STOP_FADE_S, c, SC_PLAN_CMD_MAX), 1);
 	CU_ASSERT_DOUBLE_EQUAL(c[0].value, SC_PLAN_STOP_FADE_S, 1e-6);
 	CU_ASSERT_EQUAL(c[0].t, 320 * MS);
 }
@@ -296,9 +296,9 @@ static void test_messages(void)
 		const struct sc_cmd *cmd;
 		const char *path, *types;
 	} want[] = {
-		{&c[0], "/n_set", "isf"},
-		{&c[1], "/s_new", "siiisfsfsfsfsfsf"},
-		{&set, "/n_set", "isf"},
+	    {&c[0], "/n_set", "isf"},
+	    {&c[1], "/s_new", "siiisfsfsfsfsfsf"},
+	    {&set, "/n_set", "isf"},
 	};
 	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
 		size_t n = sc_plan_message(want[i].cmd, buf, sizeof buf);
@@ -368,7 +368,7 @@ static size_t score_messages(const char *path, struct score_msg *out, size_t cap
 		double t = be32(buf + pos + 12) + be32(buf + pos + 16) / 4294967296.0;
 		for (size_t e = pos + 4 + 16; e + 4 <= end;) {
 			size_t elen = be32(buf + e);
-			if (n < cap) {	/* a longer one (the defs) is kept empty */
+			if (n < cap) { /* a longer one (the defs) is kept empty */
 				out[n].t = t;
 				out[n].len = elen <= SC_PLAN_MSG_MAX ? elen : 0;
 				memcpy(out[n].bytes, buf + e + 4, out[n].len);
@@ -400,9 +400,9 @@ static void test_live_and_score_agree(void)
 	struct render_sink *score = render_score_new(full, 48000, &live.set, &err);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(score);
 	const struct event evs[] = {
-		note_at(500 * MS, 69, 100, 200 * MS, 0),
-		note_at(600 * MS, 72, 90, 200 * MS, 0),	/* steals the one voice */
-		param_at(700 * MS, P_FILTER_CUTOFF, 900, 0),
+	    note_at(500 * MS, 69, 100, 200 * MS, 0),
+	    note_at(600 * MS, 72, 90, 200 * MS, 0), /* steals the one voice */
+	    param_at(700 * MS, P_FILTER_CUTOFF, 900, 0),
 	};
 	struct score_msg want[16];
 	size_t n_want = 0;
@@ -422,7 +422,7 @@ static void test_live_and_score_agree(void)
 	}
 	CU_ASSERT_EQUAL(score->ops->finish(score->ctx, 1000 * MS), 0);
 	render_score_free(score);
-	CU_ASSERT_EQUAL(n_want, 4);	/* note, release of the stolen voice, note, cutoff */
+	CU_ASSERT_EQUAL(n_want, 4); /* note, release of the stolen voice, note, cutoff */
 
 	struct score_msg got[32];
 	size_t n_got = score_messages(full, got, 32);
@@ -446,12 +446,6 @@ static void test_live_and_score_agree(void)
 	}
 }
 
-TEST_SUITE(sc_plan, NULL, NULL,
-    TEST_CASE(test_note_and_params),
-    TEST_CASE(test_steal_sequenced),
-    TEST_CASE(test_steal_live),
-    TEST_CASE(test_pause),
-    TEST_CASE(test_attack_release),
-    TEST_CASE(test_reset),
-    TEST_CASE(test_messages),
-    TEST_CASE(test_live_and_score_agree))
+TEST_SUITE(sc_plan, NULL, NULL, TEST_CASE(test_note_and_params), TEST_CASE(test_steal_sequenced),
+           TEST_CASE(test_steal_live), TEST_CASE(test_pause), TEST_CASE(test_attack_release),
+           TEST_CASE(test_reset), TEST_CASE(test_messages), TEST_CASE(test_live_and_score_agree))

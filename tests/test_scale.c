@@ -9,8 +9,9 @@
 
 static void test_tables(void)
 {
-	const char *want[] = {"major", "minor", "pentatonic", "minor_pentatonic", "dorian",
-	    "mixolydian", "harmonic_minor", "whole_tone", "chromatic"};
+	const char *want[] = {"major",    "minor",      "pentatonic",     "minor_pentatonic",
+	                      "dorian",   "mixolydian", "harmonic_minor", "whole_tone",
+	                      "chromatic"};
 	for (int i = 0; i < 9; i++) {
 		int id = scale_find(want[i]);
 		CU_ASSERT_FATAL(id >= 0);
@@ -83,7 +84,7 @@ static void test_contains(void)
 {
 	CU_ASSERT(scale_contains(SCALE_MAJOR, 60, 48));
 	CU_ASSERT(!scale_contains(SCALE_MAJOR, 60, 61));
-	CU_ASSERT(scale_contains(SCALE_MAJOR, 62, 61));	/* C# in D major */
+	CU_ASSERT(scale_contains(SCALE_MAJOR, 62, 61)); /* C# in D major */
 	CU_ASSERT(!scale_contains(SCALE_WHOLE_TONE, 60, 67));
 	for (int p = 0; p < 128; p++)
 		CU_ASSERT(scale_contains(SCALE_CHROMATIC, 60, p));
@@ -118,13 +119,15 @@ static const char *spell(int id, int root, int pitch, int ascii)
 /* Note names read in the key: E♭ in C minor, never D♯. */
 static void test_spelling(void)
 {
-	CU_ASSERT_STRING_EQUAL(spell(SCALE_MINOR, 60, 63, 0), "E\xe2\x99\xad" "4");
+	CU_ASSERT_STRING_EQUAL(spell(SCALE_MINOR, 60, 63, 0), "E\xe2\x99\xad"
+	                                                      "4");
 	CU_ASSERT_STRING_EQUAL(spell(SCALE_MINOR, 60, 63, 1), "Eb4");
 	CU_ASSERT_STRING_EQUAL(spell(SCALE_MINOR, 60, 68, 1), "Ab4");
 	CU_ASSERT_STRING_EQUAL(spell(SCALE_MINOR, 60, 70, 1), "Bb4");
 	CU_ASSERT_STRING_EQUAL(spell(SCALE_MINOR, 60, 60, 1), "C4");
 	CU_ASSERT_STRING_EQUAL(spell(SCALE_MINOR_PENTATONIC, 60, 75, 1), "Eb5");
-	CU_ASSERT_STRING_EQUAL(spell(SCALE_MAJOR, 64, 68, 0), "G\xe2\x99\xaf" "4");
+	CU_ASSERT_STRING_EQUAL(spell(SCALE_MAJOR, 64, 68, 0), "G\xe2\x99\xaf"
+	                                                      "4");
 	CU_ASSERT_STRING_EQUAL(spell(SCALE_MAJOR, 64, 63, 1), "D#4");
 	CU_ASSERT_STRING_EQUAL(spell(SCALE_MAJOR, 67, 66, 1), "F#4");
 	CU_ASSERT_STRING_EQUAL(spell(SCALE_MAJOR, 65, 70, 1), "Bb4");
@@ -135,14 +138,14 @@ static void test_spelling(void)
 	CU_ASSERT_STRING_EQUAL(spell(SCALE_MIXOLYDIAN, 67, 65, 1), "F4");
 	/* E♭ minor has C♭, whose octave is the letter's: pitch 71 is C♭5 */
 	CU_ASSERT_STRING_EQUAL(spell(SCALE_MINOR, 63, 71, 1), "Cb5");
-	CU_ASSERT_STRING_EQUAL(spell(SCALE_MAJOR, 60, 61, 1), "C#4");	/* outside C major */
+	CU_ASSERT_STRING_EQUAL(spell(SCALE_MAJOR, 60, 61, 1), "C#4"); /* outside C major */
 	CU_ASSERT_STRING_EQUAL(spell(SCALE_CHROMATIC, 65, 61, 1), "Db4");
 	CU_ASSERT_STRING_EQUAL(spell(SCALE_MAJOR, 60, 128, 1), "?");
 
 	/* Seven-note scales on every root: each letter once per octave, and
 	 * every plain name reads back as its pitch. */
 	const int seven[] = {SCALE_MAJOR, SCALE_MINOR, SCALE_DORIAN, SCALE_MIXOLYDIAN,
-	    SCALE_HARMONIC_MINOR};
+	                     SCALE_HARMONIC_MINOR};
 	for (size_t i = 0; i < sizeof seven / sizeof seven[0]; i++) {
 		for (int root = 48; root < 60; root++) {
 			int seen = 0;
@@ -153,8 +156,8 @@ static void test_spelling(void)
 				size_t len = strlen(name);
 				bool dbl = len > 2 && (name[2] == '#' || name[2] == 'b');
 				if (!dbl && scale_root_parse(name) != pitch) {
-					fprintf(stderr, "\n  %s on %d: %d spelled %s", scale_name(seven[i]),
-					    root, pitch, name);
+					fprintf(stderr, "\n  %s on %d: %d spelled %s",
+					        scale_name(seven[i]), root, pitch, name);
 					CU_FAIL("a spelled name does not read back");
 				}
 			}
@@ -163,10 +166,6 @@ static void test_spelling(void)
 	}
 }
 
-TEST_SUITE(scale, NULL, NULL,
-    TEST_CASE(test_tables),
-    TEST_CASE(test_degrees),
-    TEST_CASE(test_quantize),
-    TEST_CASE(test_contains),
-    TEST_CASE(test_roots),
-    TEST_CASE(test_spelling))
+TEST_SUITE(scale, NULL, NULL, TEST_CASE(test_tables), TEST_CASE(test_degrees),
+           TEST_CASE(test_quantize), TEST_CASE(test_contains), TEST_CASE(test_roots),
+           TEST_CASE(test_spelling))

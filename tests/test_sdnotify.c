@@ -45,11 +45,11 @@ static void next_message(int fd, char *buf, size_t n)
 static void test_watchdog_decision(void)
 {
 	struct sdnotify_watchdog w = {0};
-	CU_ASSERT_FALSE(sdnotify_watchdog_alive(&w, 5));	/* first reading */
+	CU_ASSERT_FALSE(sdnotify_watchdog_alive(&w, 5)); /* first reading */
 	CU_ASSERT_TRUE(sdnotify_watchdog_alive(&w, 9));
-	CU_ASSERT_FALSE(sdnotify_watchdog_alive(&w, 9));	/* worker stuck */
+	CU_ASSERT_FALSE(sdnotify_watchdog_alive(&w, 9)); /* worker stuck */
 	CU_ASSERT_FALSE(sdnotify_watchdog_alive(&w, 9));
-	CU_ASSERT_TRUE(sdnotify_watchdog_alive(&w, 10));	/* moving again */
+	CU_ASSERT_TRUE(sdnotify_watchdog_alive(&w, 10)); /* moving again */
 	struct sdnotify_watchdog z = {0};
 	CU_ASSERT_FALSE(sdnotify_watchdog_alive(&z, 0));
 	CU_ASSERT_FALSE(sdnotify_watchdog_alive(&z, 0));
@@ -79,7 +79,7 @@ static void test_messages(void)
 	CU_ASSERT_FALSE(sdnotify_watchdog_feed(&w, 1));
 	CU_ASSERT_FALSE(sdnotify_watchdog_feed(&w, 1));
 	next_message(fd, msg, sizeof msg);
-	CU_ASSERT_STRING_EQUAL(msg, "");	/* no heartbeat, no ping */
+	CU_ASSERT_STRING_EQUAL(msg, ""); /* no heartbeat, no ping */
 	CU_ASSERT_EQUAL(sdnotify_watchdog_feed(&w, 2), sdnotify_available());
 	next_message(fd, msg, sizeof msg);
 	CU_ASSERT_STRING_EQUAL(msg, sdnotify_available() ? "WATCHDOG=1" : "");
@@ -96,10 +96,8 @@ static void test_messages(void)
 	unsetenv("WATCHDOG_USEC");
 	unsetenv("WATCHDOG_PID");
 	CU_ASSERT_EQUAL(sdnotify_watchdog_period_ns(), 0);
-	sdnotify_ready(NULL);	/* outside systemd: nothing, no error */
+	sdnotify_ready(NULL); /* outside systemd: nothing, no error */
 	close(fd);
 }
 
-TEST_SUITE(sdnotify, NULL, NULL,
-    TEST_CASE(test_watchdog_decision),
-    TEST_CASE(test_messages))
+TEST_SUITE(sdnotify, NULL, NULL, TEST_CASE(test_watchdog_decision), TEST_CASE(test_messages))

@@ -213,7 +213,7 @@ static void test_rewrite(void)
 		seq_rewrite(&s, &r, 5, SCALE_PENTATONIC, 2, 4);
 		relaxed += s.step[5].velocity < 127;
 	}
-	CU_ASSERT(relaxed > 60 && relaxed < 140);	/* a quarter of the rewrites */
+	CU_ASSERT(relaxed > 60 && relaxed < 140); /* a quarter of the rewrites */
 }
 
 /* force sounds a step that is on whatever its draw, never one that is off. */
@@ -234,13 +234,7 @@ static void test_force(void)
 	CU_ASSERT_EQUAL(fired, 700);
 }
 
-TEST_SUITE(seq, NULL, NULL,
-    TEST_CASE(test_init),
-    TEST_CASE(test_degree_weights),
-    TEST_CASE(test_fire_rate),
-    TEST_CASE(test_lock_one_repeats),
-    TEST_CASE(test_lock_zero_varies),
-    TEST_CASE(test_lock_between),
-    TEST_CASE(test_length),
-    TEST_CASE(test_rewrite),
-    TEST_CASE(test_force))
+TEST_SUITE(seq, NULL, NULL, TEST_CASE(test_init), TEST_CASE(test_degree_weights),
+           TEST_CASE(test_fire_rate), TEST_CASE(test_lock_one_repeats),
+           TEST_CASE(test_lock_zero_varies), TEST_CASE(test_lock_between), TEST_CASE(test_length),
+           TEST_CASE(test_rewrite), TEST_CASE(test_force))

@@ -69,7 +69,7 @@ static void test_pty_raw_31250(void)
 	CU_ASSERT_EQUAL(serial_get_baud(out), 115200);
 	CU_ASSERT_EQUAL(write(out, all, 256), 256);
 	CU_ASSERT_EQUAL(read_n(m, got, 256), 256);
-	CU_ASSERT_EQUAL(memcmp(all, got, 256), 0);	/* no CR/LF rewriting */
+	CU_ASSERT_EQUAL(memcmp(all, got, 256), 0); /* no CR/LF rewriting */
 	close(out);
 	close(m);
 }
@@ -104,13 +104,11 @@ static void test_fifo_no_eof(void)
 	close(w);
 	CU_ASSERT_EQUAL(read_n(fd, b, 3), 3);
 	CU_ASSERT_EQUAL(b[0], 0x90);
-	CU_ASSERT_EQUAL(read(fd, b, sizeof b), -1);	/* writer gone: still no EOF */
+	CU_ASSERT_EQUAL(read(fd, b, sizeof b), -1); /* writer gone: still no EOF */
 	CU_ASSERT_EQUAL(errno, EAGAIN);
 	close(fd);
 	unlink(path);
 }
 
-TEST_SUITE(serial, NULL, NULL,
-    TEST_CASE(test_pty_raw_31250),
-    TEST_CASE(test_missing_device),
-    TEST_CASE(test_fifo_no_eof))
+TEST_SUITE(serial, NULL, NULL, TEST_CASE(test_pty_raw_31250), TEST_CASE(test_missing_device),
+           TEST_CASE(test_fifo_no_eof))

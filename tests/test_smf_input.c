@@ -22,8 +22,7 @@ struct expect {
 static uint8_t *load_fixture(const char *name, size_t *len)
 {
 	char path[512];
-	snprintf(path, sizeof(path), "%s/tests/fixtures/midi/%s",
-	    testlib_srcdir(), name);
+	snprintf(path, sizeof(path), "%s/tests/fixtures/midi/%s", testlib_srcdir(), name);
 	FILE *f = fopen(path, "rb");
 	if (f == NULL)
 		return NULL;
@@ -37,18 +36,14 @@ static struct smf_input *open_fixture(const char *name)
 {
 	char path[512], detail[200];
 	enum smf_input_error err;
-	snprintf(path, sizeof(path), "%s/tests/fixtures/midi/%s",
-	    testlib_srcdir(), name);
-	struct smf_input *in = smf_input_open(path, &err, detail,
-	    sizeof(detail));
+	snprintf(path, sizeof(path), "%s/tests/fixtures/midi/%s", testlib_srcdir(), name);
+	struct smf_input *in = smf_input_open(path, &err, detail, sizeof(detail));
 	if (in == NULL)
-		fprintf(stderr, "%s: %s: %s\n", path, smf_input_strerror(err),
-		    detail);
+		fprintf(stderr, "%s: %s: %s\n", path, smf_input_strerror(err), detail);
 	return in;
 }
 
-static void check_sequence(struct smf_input *in, const struct expect *want,
-    size_t n)
+static void check_sequence(struct smf_input *in, const struct expect *want, size_t n)
 {
 	struct smf_input_event ev;
 	for (size_t i = 0; i < n; i++) {
@@ -72,14 +67,14 @@ static void check_sequence(struct smf_input *in, const struct expect *want,
 static void test_tempo_map_and_merge(void)
 {
 	static const struct expect want[] = {
-		{500 * MS, MIDI_CC, 1, 20, 100},
-		{750 * MS, MIDI_PROGRAM, 2, 0, 5},
-		{1125 * MS, MIDI_CHANNEL_PRESSURE, 2, 0, 77},
-		{1125 * MS, MIDI_POLY_PRESSURE, 2, 64, 33},
-		{1250 * MS, MIDI_NOTE_ON, 1, 60, 100},
-		{1375 * MS, MIDI_NOTE_OFF, 1, 60, 0},
-		{1500 * MS, MIDI_PITCH_BEND, 1, 0, 0x2800},
-		{1750 * MS, MIDI_NOTE_OFF, 16, 61, 64},
+	    {500 * MS, MIDI_CC, 1, 20, 100},
+	    {750 * MS, MIDI_PROGRAM, 2, 0, 5},
+	    {1125 * MS, MIDI_CHANNEL_PRESSURE, 2, 0, 77},
+	    {1125 * MS, MIDI_POLY_PRESSURE, 2, 64, 33},
+	    {1250 * MS, MIDI_NOTE_ON, 1, 60, 100},
+	    {1375 * MS, MIDI_NOTE_OFF, 1, 60, 0},
+	    {1500 * MS, MIDI_PITCH_BEND, 1, 0, 0x2800},
+	    {1750 * MS, MIDI_NOTE_OFF, 16, 61, 64},
 	};
 	struct smf_input *in = open_fixture("tempo_map.mid");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(in);
@@ -92,11 +87,9 @@ static void test_tempo_map_and_merge(void)
 static void test_default_tempo(void)
 {
 	static const struct expect want[] = {
-		{2000 * MS, MIDI_CC, 1, 20, 90},
-		{2500 * MS, MIDI_CC, 1, 20, 100},
-		{3000 * MS, MIDI_CC, 1, 20, 110},
-		{4000 * MS, MIDI_NOTE_ON, 1, 60, 100},
-		{4250 * MS, MIDI_NOTE_OFF, 1, 60, 0},
+	    {2000 * MS, MIDI_CC, 1, 20, 90},      {2500 * MS, MIDI_CC, 1, 20, 100},
+	    {3000 * MS, MIDI_CC, 1, 20, 110},     {4000 * MS, MIDI_NOTE_ON, 1, 60, 100},
+	    {4250 * MS, MIDI_NOTE_OFF, 1, 60, 0},
 	};
 	struct smf_input *in = open_fixture("cc_note.mid");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(in);
@@ -108,9 +101,9 @@ static void test_default_tempo(void)
 static void test_late_first_events(void)
 {
 	static const struct expect want[] = {
-		{500 * MS, MIDI_CC, 2, 7, 64},
-		{1000 * MS, MIDI_NOTE_ON, 1, 62, 80},
-		{1500 * MS, MIDI_NOTE_OFF, 1, 62, 0},
+	    {500 * MS, MIDI_CC, 2, 7, 64},
+	    {1000 * MS, MIDI_NOTE_ON, 1, 62, 80},
+	    {1500 * MS, MIDI_NOTE_OFF, 1, 62, 0},
 	};
 	struct smf_input *in = open_fixture("late_start.mid");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(in);
@@ -147,19 +140,17 @@ static void test_missing_and_not_midi(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(detail, "MThd"));
 }
 
-static void expect_refused(const uint8_t *data, size_t len,
-    enum smf_input_error want, const char *words)
+static void expect_refused(const uint8_t *data, size_t len, enum smf_input_error want,
+                           const char *words)
 {
 	char detail[200];
 	enum smf_input_error err;
-	struct smf_input *in = smf_input_open_memory(data, len, &err, detail,
-	    sizeof(detail));
+	struct smf_input *in = smf_input_open_memory(data, len, &err, detail, sizeof(detail));
 	CU_ASSERT_PTR_NULL(in);
 	smf_input_close(in);
 	CU_ASSERT_EQUAL(err, want);
 	if (strstr(detail, words) == NULL) {
-		fprintf(stderr, "\n  detail \"%s\" lacks \"%s\"\n", detail,
-		    words);
+		fprintf(stderr, "\n  detail \"%s\" lacks \"%s\"\n", detail, words);
 		CU_FAIL("detail does not say what is wrong");
 	}
 }
@@ -176,22 +167,16 @@ static void test_header_faults(void)
 	uint8_t orphan[] = "MThd\0\0\0\6\0\0\0\1\0\140MTrk\0\0\0\7\0\74\100\0\377\57\0";
 	uint8_t badtempo[] = "MThd\0\0\0\6\0\0\0\1\0\140MTrk\0\0\0\12\0\377\121\2\1\2\0\377\57\0";
 
-	expect_refused(fmt2, sizeof(fmt2) - 1, SMF_INPUT_E_UNSUPPORTED,
-	    "format 2");
-	expect_refused(smpte, sizeof(smpte) - 1, SMF_INPUT_E_UNSUPPORTED,
-	    "SMPTE");
-	expect_refused(notracks, sizeof(notracks) - 1, SMF_INPUT_E_DAMAGED,
-	    "no tracks");
-	expect_refused(shorthead, sizeof(shorthead) - 1, SMF_INPUT_E_DAMAGED,
-	    "header");
+	expect_refused(fmt2, sizeof(fmt2) - 1, SMF_INPUT_E_UNSUPPORTED, "format 2");
+	expect_refused(smpte, sizeof(smpte) - 1, SMF_INPUT_E_UNSUPPORTED, "SMPTE");
+	expect_refused(notracks, sizeof(notracks) - 1, SMF_INPUT_E_DAMAGED, "no tracks");
+	expect_refused(shorthead, sizeof(shorthead) - 1, SMF_INPUT_E_DAMAGED, "header");
 	expect_refused(missing, sizeof(missing) - 1, SMF_INPUT_E_DAMAGED,
-	    "declares 2 tracks but the file holds 1");
-	expect_refused(noeot, sizeof(noeot) - 1, SMF_INPUT_E_DAMAGED,
-	    "End of Track");
-	expect_refused(orphan, sizeof(orphan) - 1, SMF_INPUT_E_DAMAGED,
-	    "without a status byte");
+	               "declares 2 tracks but the file holds 1");
+	expect_refused(noeot, sizeof(noeot) - 1, SMF_INPUT_E_DAMAGED, "End of Track");
+	expect_refused(orphan, sizeof(orphan) - 1, SMF_INPUT_E_DAMAGED, "without a status byte");
 	expect_refused(badtempo, sizeof(badtempo) - 1, SMF_INPUT_E_DAMAGED,
-	    "tempo event of 2 bytes");
+	               "tempo event of 2 bytes");
 }
 
 /* Chunks of unknown type are skipped; long meta events are read whole. */
@@ -209,9 +194,9 @@ static void test_alien_chunk_and_long_meta(void)
 	buf[n + 6] = (uint8_t)(body >> 8);
 	buf[n + 7] = (uint8_t)body;
 	n += 8;
-	memcpy(buf + n, "\0\377\1\202\54", 5);	/* delta 0, text, len 300 */
+	memcpy(buf + n, "\0\377\1\202\54", 5); /* delta 0, text, len 300 */
 	n += 5;
-	memset(buf + n, '\220', 300);		/* bytes that look like status */
+	memset(buf + n, '\220', 300); /* bytes that look like status */
 	n += 300;
 	memcpy(buf + n, "\140\220\100\1\0\377\57\0", 8);
 	n += 8;
@@ -219,13 +204,12 @@ static void test_alien_chunk_and_long_meta(void)
 
 	char detail[200];
 	enum smf_input_error err;
-	struct smf_input *in = smf_input_open_memory(buf, n, &err, detail,
-	    sizeof(detail));
+	struct smf_input *in = smf_input_open_memory(buf, n, &err, detail, sizeof(detail));
 	if (in == NULL)
 		fprintf(stderr, "\n  %s\n", detail);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(in);
 	static const struct expect want[] = {
-		{500 * MS, MIDI_NOTE_ON, 1, 64, 1},
+	    {500 * MS, MIDI_NOTE_ON, 1, 64, 1},
 	};
 	check_sequence(in, want, 1);
 	smf_input_close(in);
@@ -254,8 +238,7 @@ static int try_bytes(const uint8_t *data, size_t len)
 {
 	char detail[200];
 	enum smf_input_error err;
-	struct smf_input *in = smf_input_open_memory(data, len, &err, detail,
-	    sizeof(detail));
+	struct smf_input *in = smf_input_open_memory(data, len, &err, detail, sizeof(detail));
 	if (in == NULL) {
 		CU_ASSERT(err != SMF_INPUT_OK);
 		CU_ASSERT(detail[0] != '\0');
@@ -275,7 +258,7 @@ static void test_truncated(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(full);
 	CU_ASSERT_EQUAL(try_bytes(full, len), 1);
 	for (size_t cut = 0; cut < len; cut++) {
-		uint8_t *part = malloc(cut + 1);	/* exact size for ASan */
+		uint8_t *part = malloc(cut + 1); /* exact size for ASan */
 		memcpy(part, full, cut);
 		CU_ASSERT_EQUAL(try_bytes(part, cut), 0);
 		free(part);
@@ -329,13 +312,8 @@ static void test_random_damage(void)
 	CU_ASSERT(refused > 0);
 }
 
-TEST_SUITE(smf_input, NULL, NULL,
-    TEST_CASE(test_tempo_map_and_merge),
-    TEST_CASE(test_default_tempo),
-    TEST_CASE(test_late_first_events),
-    TEST_CASE(test_empty_file),
-    TEST_CASE(test_missing_and_not_midi),
-    TEST_CASE(test_header_faults),
-    TEST_CASE(test_alien_chunk_and_long_meta),
-    TEST_CASE(test_truncated),
-    TEST_CASE(test_random_damage))
+TEST_SUITE(smf_input, NULL, NULL, TEST_CASE(test_tempo_map_and_merge),
+           TEST_CASE(test_default_tempo), TEST_CASE(test_late_first_events),
+           TEST_CASE(test_empty_file), TEST_CASE(test_missing_and_not_midi),
+           TEST_CASE(test_header_faults), TEST_CASE(test_alien_chunk_and_long_meta),
+           TEST_CASE(test_truncated), TEST_CASE(test_random_damage))

@@ -26,7 +26,7 @@ struct record {
 	int starts, exits;
 	int out_lines, err_lines;
 	char last_out[128];
-	int refuse;		/* before_start refuses this many attempts */
+	int refuse; /* before_start refuses this many attempts */
 	int refused;
 };
 
@@ -156,9 +156,11 @@ static void test_restart_with_growing_backoff(void)
 /* Output lines reach the callback and those with the prefix are counted. */
 static void test_lines_captured_and_counted(void)
 {
-	const char *argv[] = {"/bin/sh", "-c",
+	const char *argv[] = {
+	    "/bin/sh", "-c",
 	    "echo 'SuperCollider 3 server ready.'; echo 'late 0.012'; echo 'late 0.2';"
-	    " echo 'not late'; echo oops >&2; printf 'no newline'; sleep 30", NULL};
+	    " echo 'not late'; echo oops >&2; printf 'no newline'; sleep 30",
+	    NULL};
 	struct supervise_spec sp;
 	struct record r;
 	spec_init(&sp, &r, argv);
@@ -242,8 +244,8 @@ static void test_stop_kills_child(void)
 	char path[512];
 	snprintf(path, sizeof path, "%s/leftover", testlib_tmpdir());
 	char script[700];
-	snprintf(script, sizeof script, "trap '' TERM; : > '%s'; echo up; while :; do sleep 1; done",
-	    path);
+	snprintf(script, sizeof script,
+	         "trap '' TERM; : > '%s'; echo up; while :; do sleep 1; done", path);
 	const char *argv[] = {"/bin/sh", "-c", script, NULL};
 	struct supervise_spec sp;
 	struct record r;
@@ -422,15 +424,9 @@ static void test_run_captures_output(void)
 	CU_ASSERT_TRUE(now_ns() - t0 < 2000 * MS);
 }
 
-TEST_SUITE(supervise, NULL, NULL,
-    TEST_CASE(test_restart_with_growing_backoff),
-    TEST_CASE(test_lines_captured_and_counted),
-    TEST_CASE(test_error_state_after_failures),
-    TEST_CASE(test_before_start_refusal),
-    TEST_CASE(test_stop_kills_child),
-    TEST_CASE(test_child_gets_fresh_signal_mask),
-    TEST_CASE(test_requested_restart),
-    TEST_CASE(test_stable_death_restarts_at_once),
-    TEST_CASE(test_bad_specs),
-    TEST_CASE(test_missing_program_appears),
-    TEST_CASE(test_run_captures_output))
+TEST_SUITE(supervise, NULL, NULL, TEST_CASE(test_restart_with_growing_backoff),
+           TEST_CASE(test_lines_captured_and_counted), TEST_CASE(test_error_state_after_failures),
+           TEST_CASE(test_before_start_refusal), TEST_CASE(test_stop_kills_child),
+           TEST_CASE(test_child_gets_fresh_signal_mask), TEST_CASE(test_requested_restart),
+           TEST_CASE(test_stable_death_restarts_at_once), TEST_CASE(test_bad_specs),
+           TEST_CASE(test_missing_program_appears), TEST_CASE(test_run_captures_output))

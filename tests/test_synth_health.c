@@ -15,11 +15,11 @@ struct sim {
 	int64_t now, ready_ns, meter_ns;
 	bool ready, curable, meter_on;
 	float peak;
-	int64_t span_start, span_end;	/* audible notes scheduled */
-	int actions[8];			/* how many of each action */
+	int64_t span_start, span_end; /* audible notes scheduled */
+	int actions[8];               /* how many of each action */
 	int64_t last_action_at;
 	enum synth_health_action last;
-	int64_t down_until;		/* a restart brings the link back then */
+	int64_t down_until; /* a restart brings the link back then */
 };
 
 static void sim_init(struct sim *s)
@@ -63,7 +63,7 @@ static void sim_run(struct sim *s, int64_t until, bool restart_down)
 			synth_health_meter(&s->h, s->now, s->peak, exp);
 		}
 		enum synth_health_action a = synth_health_tick(&s->h, s->now, s->ready, s->ready_ns,
-		    s->meter_ns, s->curable);
+		                                               s->meter_ns, s->curable);
 		if (a != SYNTH_HEALTH_NONE) {
 			s->actions[a]++;
 			s->last = a;
@@ -124,9 +124,9 @@ static void test_silent_output_restarts_scsynth(void)
 	s.peak = 0.2f;
 	notes_on(&s);
 	sim_run(&s, 10 * S, false);
-	s.peak = 0.0f;	/* the output goes dead while notes play */
+	s.peak = 0.0f; /* the output goes dead while notes play */
 	sim_run(&s, 12800 * MS, false);
-	CU_ASSERT_EQUAL(total_actions(&s), 0);	/* 2.8 s of silence: not yet */
+	CU_ASSERT_EQUAL(total_actions(&s), 0); /* 2.8 s of silence: not yet */
 	sim_run(&s, 14 * S, false);
 	CU_ASSERT_EQUAL(s.actions[SYNTH_HEALTH_RESTART_SERVER], 1);
 	CU_ASSERT_EQUAL(s.h.sound, SYNTH_SOUND_SILENT);
@@ -140,9 +140,9 @@ static void test_short_silence_is_no_fault(void)
 	sim_init(&s);
 	notes_on(&s);
 	for (int i = 0; i < 100; i++) {
-		s.peak = 0.0f;	/* 2.6 s of silence ... */
+		s.peak = 0.0f; /* 2.6 s of silence ... */
 		sim_run(&s, s.now + 2600 * MS, false);
-		s.peak = 0.1f;	/* ... then sound again */
+		s.peak = 0.1f; /* ... then sound again */
 		sim_run(&s, s.now + 400 * MS, false);
 	}
 	CU_ASSERT_EQUAL(total_actions(&s), 0);
@@ -161,7 +161,7 @@ static void test_escalation_ladder(void)
 	CU_ASSERT_EQUAL(s.actions[SYNTH_HEALTH_RESTART_SERVER], 1);
 	int64_t t1 = s.last_action_at;
 	sim_run(&s, t1 + 9 * S, true);
-	CU_ASSERT_EQUAL(total_actions(&s), 1);	/* within the grace */
+	CU_ASSERT_EQUAL(total_actions(&s), 1); /* within the grace */
 	sim_run(&s, t1 + 11 * S, true);
 	CU_ASSERT_EQUAL(s.actions[SYNTH_HEALTH_RESTART_STACK], 1);
 	CU_ASSERT_TRUE(synth_health_watchdog_ok(&s.h));
@@ -190,7 +190,7 @@ static void test_recovery_starts_over(void)
 	CU_ASSERT_FALSE(synth_health_watchdog_ok(&s.h));
 	s.peak = 0.2f;
 	sim_run(&s, 60 * S, true);
-	CU_ASSERT_FALSE(synth_health_watchdog_ok(&s.h));	/* 20 s: not yet */
+	CU_ASSERT_FALSE(synth_health_watchdog_ok(&s.h)); /* 20 s: not yet */
 	sim_run(&s, 75 * S, true);
 	CU_ASSERT_TRUE(synth_health_watchdog_ok(&s.h));
 	CU_ASSERT_EQUAL(s.h.step, 0);
@@ -211,14 +211,14 @@ static void test_new_fault_after_recovery(void)
 	notes_on(&s);
 	s.peak = 0.2f;
 	sim_run(&s, 5 * S, true);
-	s.meter_on = false;	/* hung */
+	s.meter_on = false; /* hung */
 	sim_run(&s, 7500 * MS, true);
 	CU_ASSERT_EQUAL(s.actions[SYNTH_HEALTH_RESTART_SERVER], 1);
 	int64_t t1 = s.last_action_at;
-	s.meter_on = true;	/* the restart worked */
+	s.meter_on = true; /* the restart worked */
 	sim_run(&s, t1 + 3 * S, true);
 	CU_ASSERT_EQUAL(s.h.sound, SYNTH_SOUND_OK);
-	s.meter_on = false;	/* hung again */
+	s.meter_on = false; /* hung again */
 	sim_run(&s, t1 + 5500 * MS, true);
 	CU_ASSERT_EQUAL(s.actions[SYNTH_HEALTH_RESTART_STACK], 1);
 	CU_ASSERT_TRUE(s.last_action_at - t1 < 6 * S);
@@ -253,7 +253,7 @@ static void test_own_stall_is_no_fault(void)
 	s.peak = 0.2f;
 	notes_on(&s);
 	sim_run(&s, 5 * S, false);
-	s.now += 4 * S;	/* the engine did not run: no ticks, no replies read */
+	s.now += 4 * S; /* the engine did not run: no ticks, no replies read */
 	synth_health_resume(&s.h, s.now);
 	sim_run(&s, 60 * S, false);
 	CU_ASSERT_EQUAL(total_actions(&s), 0);
@@ -316,10 +316,11 @@ static void test_expected_window(void)
 	CU_ASSERT_TRUE(synth_health_expected(&h, now - 5 * S, now - 90 * MS, now));
 	CU_ASSERT_FALSE(synth_health_expected(&h, now - 159 * MS, now, now));
 	CU_ASSERT_FALSE(synth_health_expected(&h, now - 5 * S, now - 91 * MS, now));
-	CU_ASSERT_FALSE(synth_health_expected(&h, now + 1 * MS, now + 5 * S, now));	/* not yet */
-	CU_ASSERT_FALSE(synth_health_expected(&h, now - 1 * S, now - 2 * S, now));	/* none */
+	CU_ASSERT_FALSE(synth_health_expected(&h, now + 1 * MS, now + 5 * S, now)); /* not yet */
+	CU_ASSERT_FALSE(synth_health_expected(&h, now - 1 * S, now - 2 * S, now));  /* none */
 	CU_ASSERT_STRING_EQUAL(synth_sound_name(SYNTH_SOUND_NO_METER), "no_meter");
-	CU_ASSERT_STRING_EQUAL(synth_health_action_name(SYNTH_HEALTH_RESTART_STACK), "restart_stack");
+	CU_ASSERT_STRING_EQUAL(synth_health_action_name(SYNTH_HEALTH_RESTART_STACK),
+	                       "restart_stack");
 }
 
 /*
@@ -337,7 +338,7 @@ struct pace {
 	int64_t span_start, span_end;
 	float peak;
 	int runs;
-	int64_t last_run, longest_gap;	/* between runs, since pace_gaps() */
+	int64_t last_run, longest_gap; /* between runs, since pace_gaps() */
 	int64_t fault_at;
 	enum synth_health_action first;
 };
@@ -462,7 +463,7 @@ static void test_playing_pace(void)
 	CU_ASSERT_EQUAL(p.fault_at, -1);
 	CU_ASSERT_TRUE(p.longest_gap <= 250 * MS);
 	CU_ASSERT_TRUE(p.runs >= 4 * 5);
-	p.peak = 0.0f;	/* the output goes dead while notes play */
+	p.peak = 0.0f; /* the output goes dead while notes play */
 	pace_until(&p, 20 * S);
 	CU_ASSERT_EQUAL(p.first, SYNTH_HEALTH_RESTART_SERVER);
 	CU_ASSERT_EQUAL(p.h.sound, SYNTH_SOUND_SILENT);
@@ -477,7 +478,7 @@ static void test_notes_after_quiet(void)
 	struct pace p;
 	pace_init(&p, 130 * MS, 1 * S);
 	pace_until(&p, 10300 * MS);
-	CU_ASSERT_TRUE(p.next_tick - p.now > 1 * S);	/* quiet */
+	CU_ASSERT_TRUE(p.next_tick - p.now > 1 * S); /* quiet */
 	pace_notes(&p, 10350 * MS, 11300 * MS);
 	p.peak = 0.2f;
 	CU_ASSERT_EQUAL(p.next_tick, 10300 * MS + 250 * MS);
@@ -486,9 +487,9 @@ static void test_notes_after_quiet(void)
 	CU_ASSERT_TRUE(p.longest_gap <= 250 * MS);
 	p.peak = 0.0f;
 	pace_until(&p, 14 * S);
-	CU_ASSERT_TRUE(p.next_tick - p.last_run > 1 * S);	/* quiet again */
+	CU_ASSERT_TRUE(p.next_tick - p.last_run > 1 * S); /* quiet again */
 	pace_until(&p, 40 * S);
-	CU_ASSERT_EQUAL(p.fault_at, -1);	/* silence after the notes is right */
+	CU_ASSERT_EQUAL(p.fault_at, -1); /* silence after the notes is right */
 	pace_notes(&p, 40 * S + 50 * MS, INT64_MAX / 2);
 	pace_until(&p, 60 * S);
 	CU_ASSERT_EQUAL(p.first, SYNTH_HEALTH_RESTART_SERVER);
@@ -503,7 +504,7 @@ static void test_quiet_pace_own_stall(void)
 	struct pace p;
 	pace_init(&p, 10 * MS, 1 * S);
 	pace_until(&p, 20 * S);
-	p.now += 4 * S;	/* stopped: no runs, replies wait in the socket */
+	p.now += 4 * S; /* stopped: no runs, replies wait in the socket */
 	synth_health_resume(&p.h, p.now);
 	pace_run_once(&p);
 	pace_until(&p, 60 * S);
@@ -511,7 +512,7 @@ static void test_quiet_pace_own_stall(void)
 	int64_t back = p.now;
 	p.now += 4 * S;
 	synth_health_resume(&p.h, p.now);
-	p.meter_stop = back;	/* and the server hung meanwhile */
+	p.meter_stop = back; /* and the server hung meanwhile */
 	int64_t resumed = p.now;
 	pace_run_once(&p);
 	pace_until(&p, 80 * S);
@@ -519,20 +520,12 @@ static void test_quiet_pace_own_stall(void)
 	CU_ASSERT_TRUE(p.fault_at - resumed >= 2 * S && p.fault_at - resumed <= 2 * S + 1 * MS);
 }
 
-TEST_SUITE(synth_health, NULL, NULL,
-    TEST_CASE(test_sound_is_healthy),
-    TEST_CASE(test_musicians_silence_is_no_fault),
-    TEST_CASE(test_silent_output_restarts_scsynth),
-    TEST_CASE(test_short_silence_is_no_fault),
-    TEST_CASE(test_escalation_ladder),
-    TEST_CASE(test_recovery_starts_over),
-    TEST_CASE(test_new_fault_after_recovery),
-    TEST_CASE(test_meter_stops),
-    TEST_CASE(test_own_stall_is_no_fault),
-    TEST_CASE(test_link_down),
-    TEST_CASE(test_expected_window),
-    TEST_CASE(test_quiet_pace),
-    TEST_CASE(test_quiet_pace_finds_hung_server),
-    TEST_CASE(test_playing_pace),
-    TEST_CASE(test_notes_after_quiet),
-    TEST_CASE(test_quiet_pace_own_stall))
+TEST_SUITE(synth_health, NULL, NULL, TEST_CASE(test_sound_is_healthy),
+           TEST_CASE(test_musicians_silence_is_no_fault),
+           TEST_CASE(test_silent_output_restarts_scsynth),
+           TEST_CASE(test_short_silence_is_no_fault), TEST_CASE(test_escalation_ladder),
+           TEST_CASE(test_recovery_starts_over), TEST_CASE(test_new_fault_after_recovery),
+           TEST_CASE(test_meter_stops), TEST_CASE(test_own_stall_is_no_fault),
+           TEST_CASE(test_link_down), TEST_CASE(test_expected_window), TEST_CASE(test_quiet_pace),
+           TEST_CASE(test_quiet_pace_finds_hung_server), TEST_CASE(test_playing_pace),
+           TEST_CASE(test_notes_after_quiet), TEST_CASE(test_quiet_pace_own_stall))

@@ -350,12 +350,12 @@ static void test_project_defs(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(env);
 	CU_ASSERT_EQUAL(env->rate, SYNTHDEF_AUDIO);
 	CU_ASSERT_EQUAL(const_input(v, env, 4), (float)SYNTHDEF_DONE_FREE_SELF);
-	CU_ASSERT(input_is_param(v, env, 1, "amp"));   /* levelScale */
+	CU_ASSERT(input_is_param(v, env, 1, "amp")); /* levelScale */
 	/* a gate of 1 lets the envelope run; -1 - T forces a T s release */
 	CU_ASSERT(input_is_param(v, env, 0, "gate"));
 	CU_ASSERT_EQUAL(v->values[param_of(v, "gate")], 1.0f);
 	CU_ASSERT_EQUAL(const_input(v, env, 7), -99.0f); /* no release node */
-	CU_ASSERT_EQUAL(const_input(v, env, 6), 3.0f); /* three stages */
+	CU_ASSERT_EQUAL(const_input(v, env, 6), 3.0f);   /* three stages */
 	CU_ASSERT(input_is_param(v, env, 10, "atk"));
 	CU_ASSERT(input_is_param(v, env, 14, "dur"));
 	CU_ASSERT(input_is_param(v, env, 18, "rel"));
@@ -422,9 +422,9 @@ static void test_project_defs(void)
 	CU_ASSERT(input_is_param(fx, stop, 0, "gate"));
 	CU_ASSERT_EQUAL(fx->values[param_of(fx, "gate")], 1.0f);
 	CU_ASSERT_EQUAL(const_input(fx, stop, 4), (float)SYNTHDEF_DONE_FREE_SELF);
-	CU_ASSERT_EQUAL(const_input(fx, stop, 5), 1.0f);  /* starts at full level */
-	CU_ASSERT_EQUAL(const_input(fx, stop, 7), 1.0f);  /* holds at node 1 */
-	CU_ASSERT_EQUAL(const_input(fx, stop, 13), 0.0f); /* releases to 0 ... */
+	CU_ASSERT_EQUAL(const_input(fx, stop, 5), 1.0f);            /* starts at full level */
+	CU_ASSERT_EQUAL(const_input(fx, stop, 7), 1.0f);            /* holds at node 1 */
+	CU_ASSERT_EQUAL(const_input(fx, stop, 13), 0.0f);           /* releases to 0 ... */
 	CU_ASSERT_EQUAL(const_input(fx, stop, 14), SYNTHDEF_LAG_S); /* ... in lag */
 	for (int k = 0; k < 2; k++) {
 		const struct p_ugen *sc = find_ugen(fx, "UnaryOpUGen", k);

@@ -77,7 +77,8 @@ static void test_release_all(void)
 	(void)a;
 	int n = voice_release_all(&va, 200 * MS, out, 8);
 	CU_ASSERT_EQUAL(n, 2);
-	CU_ASSERT_TRUE((out[0].node == b && out[1].node == c) || (out[0].node == c && out[1].node == b));
+	CU_ASSERT_TRUE((out[0].node == b && out[1].node == c) ||
+	               (out[0].node == c && out[1].node == b));
 	CU_ASSERT_EQUAL(out[0].node == c ? out[0].start : out[1].start, 10 * MS);
 	CU_ASSERT_EQUAL(voice_in_use(&va, 300 * MS), 0);
 	/* All four voices are free again. */
@@ -184,16 +185,12 @@ static void test_fading_list_full(void)
 		voice_fade(&va, 1000 + i, 0, (1000 + i) * MS);
 	CU_ASSERT_EQUAL(va.n_fading, VOICE_FADING_MAX);
 	CU_ASSERT_EQUAL(voice_in_use(&va, (1000 + 3 * VOICE_FADING_MAX - 1) * MS - 1), 1);
-	CU_ASSERT_EQUAL(voice_in_use(&va, (1000 + 2 * VOICE_FADING_MAX) * MS), VOICE_FADING_MAX - 1);
+	CU_ASSERT_EQUAL(voice_in_use(&va, (1000 + 2 * VOICE_FADING_MAX) * MS),
+	                VOICE_FADING_MAX - 1);
 }
 
-TEST_SUITE(voice, NULL, NULL,
-    TEST_CASE(test_free_voices_first),
-    TEST_CASE(test_oldest_stolen_when_full),
-    TEST_CASE(test_ended_voice_is_reused),
-    TEST_CASE(test_future_note_is_taken),
-    TEST_CASE(test_release_all),
-    TEST_CASE(test_never_more_than_n),
-    TEST_CASE(test_node_ids_cycle),
-    TEST_CASE(test_fading_counted),
-    TEST_CASE(test_fading_list_full))
+TEST_SUITE(voice, NULL, NULL, TEST_CASE(test_free_voices_first),
+           TEST_CASE(test_oldest_stolen_when_full), TEST_CASE(test_ended_voice_is_reused),
+           TEST_CASE(test_future_note_is_taken), TEST_CASE(test_release_all),
+           TEST_CASE(test_never_more_than_n), TEST_CASE(test_node_ids_cycle),
+           TEST_CASE(test_fading_counted), TEST_CASE(test_fading_list_full))

@@ -152,7 +152,7 @@ static void test_seal(void)
 	struct buf b;
 	make_wav(&b, 1, 2, 48000, 16, stereo, 8, 0, 0);
 	b.b[4] = 8, b.b[5] = b.b[6] = b.b[7] = 0;
-	b.b[b.n++] = 0x11;	/* half a sample of a frame never finished */
+	b.b[b.n++] = 0x11; /* half a sample of a frame never finished */
 	char path[512], err[600];
 	snprintf(path, sizeof path, "%s/cut.wav", testlib_tmpdir());
 	FILE *f = fopen(path, "wb");
@@ -168,7 +168,7 @@ static void test_seal(void)
 	CU_ASSERT_FATAL(n >= 60);
 	uint32_t riff = h[4] | h[5] << 8 | h[6] << 16 | (uint32_t)h[7] << 24;
 	CU_ASSERT_EQUAL(riff, b.n - 8);
-	size_t d = b.n - 1 - sizeof stereo - 8;	/* the data chunk's header */
+	size_t d = b.n - 1 - sizeof stereo - 8; /* the data chunk's header */
 	CU_ASSERT_EQUAL(memcmp(h + d, "data", 4), 0);
 	uint32_t data = h[d + 4] | h[d + 5] << 8 | h[d + 6] << 16 | (uint32_t)h[d + 7] << 24;
 	CU_ASSERT_EQUAL(data, sizeof stereo);
@@ -278,5 +278,5 @@ static void test_levels(void)
 }
 
 TEST_SUITE(wav, NULL, NULL, TEST_CASE(test_parse), TEST_CASE(test_refused),
-           TEST_CASE(test_read_file), TEST_CASE(test_seal), TEST_CASE(test_isolated_notes), TEST_CASE(test_not_onsets),
-           TEST_CASE(test_levels))
+           TEST_CASE(test_read_file), TEST_CASE(test_seal), TEST_CASE(test_isolated_notes),
+           TEST_CASE(test_not_onsets), TEST_CASE(test_levels))

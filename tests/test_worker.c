@@ -65,8 +65,11 @@ static struct worker *start(struct engine **e, struct engine_config *cfg, struct
 	*e = engine_new(cfg, 42);
 	struct worker_options o = {.lookahead_ns = 50 * NS_PER_MS};
 	struct worker *w = worker_new(*e, cfg, q, &o);
-	struct worker_sink s = {.name = "capture", .events = cap_events, .fill = cap_fill,
-				.shutdown = cap_shutdown, .ctx = &cap};
+	struct worker_sink s = {.name = "capture",
+	                        .events = cap_events,
+	                        .fill = cap_fill,
+	                        .shutdown = cap_shutdown,
+	                        .ctx = &cap};
 	CU_ASSERT_EQUAL(worker_add_sink(w, &s), 0);
 	CU_ASSERT_EQUAL(worker_start(w), 0);
 	return w;
@@ -111,13 +114,15 @@ static void test_command_and_snapshot(void)
 	struct engine *e;
 	struct engine_config cfg;
 	struct worker *w = start(&e, &cfg, NULL);
-	struct command c = {.type = CMD_SET_PARAM, .source = SRC_KEY, .param = P_TEMPO, .value = 133};
+	struct command c = {
+	    .type = CMD_SET_PARAM, .source = SRC_KEY, .param = P_TEMPO, .value = 133};
 	CU_ASSERT(worker_command(w, WORKER_CMD_CONSOLE, &c));
 	/* polled (at most 5 s), not timed: a busy machine may not run the
 	 * worker within 100 ms */
 	struct snapshot s;
 	for (int i = 0; i < 500 && !(worker_snapshot(w, &s) && s.eng.value[P_TEMPO] == 133 &&
-	    atomic_load(&cap.fills) > 0); i++)
+	                             atomic_load(&cap.fills) > 0);
+	     i++)
 		sleep_ms(10);
 	CU_ASSERT(worker_snapshot(w, &s));
 	CU_ASSERT_DOUBLE_EQUAL(s.eng.value[P_TEMPO], 133, 1e-9);
@@ -148,7 +153,8 @@ static void test_midi_path(void)
 	CU_ASSERT(inq_push(q, &m, rtclock_mono_ns()));
 	worker_doorbell(w);
 	struct snapshot s;
-	for (int i = 0; i < 500 && !(worker_snapshot(w, &s) && s.eng.source[P_TEMPO] == SRC_MIDI); i++)
+	for (int i = 0; i < 500 && !(worker_snapshot(w, &s) && s.eng.source[P_TEMPO] == SRC_MIDI);
+	     i++)
 		sleep_ms(10);
 	CU_ASSERT(worker_snapshot(w, &s));
 	CU_ASSERT_EQUAL(s.eng.source[P_TEMPO], SRC_MIDI);
@@ -159,7 +165,7 @@ static void test_midi_path(void)
 	for (size_t i = 0; i < n; i++)
 		if (cap.ev[i].type == EV_PARAM && cap.ev[i].u.param.id == P_TEMPO &&
 		    cap.ev[i].u.param.source == SRC_MIDI)
-			found = cap.ev[i].u.param.value == 150;	/* the tempo knob's top */
+			found = cap.ev[i].u.param.value == 150; /* the tempo knob's top */
 	CU_ASSERT(found);
 	worker_free(w);
 	engine_free(e);
@@ -171,27 +177,29 @@ static void test_midi_path(void)
 static void test_next_wake(void)
 {
 	int64_t now = 1000 * NS_PER_SEC;
-	struct worker_wake ww = {.now = now, .engine_due = now + 125 * NS_PER_MS,
-				 .lookahead_ns = 50 * NS_PER_MS, .sink_due = INT64_MAX,
-				 .heartbeat_ns = NS_PER_SEC};
+	struct worker_wake ww = {.now = now,
+	                         .engine_due = now + 125 * NS_PER_MS,
+	                         .lookahead_ns = 50 * NS_PER_MS,
+	                         .sink_due = INT64_MAX,
+	                         .heartbeat_ns = NS_PER_SEC};
 	/* just after due - look-ahead, so the advance to now + look-ahead takes it */
 	CU_ASSERT_EQUAL(worker_next_wake(&ww), now + 75 * NS_PER_MS + 1);
-	ww.sink_due = now + 30 * NS_PER_MS;	/* an LED frame waiting */
+	ww.sink_due = now + 30 * NS_PER_MS; /* an LED frame waiting */
 	CU_ASSERT_EQUAL(worker_next_wake(&ww), now + 30 * NS_PER_MS);
 	ww.sink_due = INT64_MAX;
-	ww.engine_due = INT64_MAX;		/* paused: only the heartbeat */
+	ww.engine_due = INT64_MAX; /* paused: only the heartbeat */
 	CU_ASSERT_EQUAL(worker_next_wake(&ww), now + NS_PER_SEC);
-	ww.engine_due = now + 10 * NS_PER_MS;	/* inside the look-ahead: at once */
+	ww.engine_due = now + 10 * NS_PER_MS; /* inside the look-ahead: at once */
 	CU_ASSERT_EQUAL(worker_next_wake(&ww), now);
-	ww.engine_due = now - NS_PER_SEC;	/* events waiting */
+	ww.engine_due = now - NS_PER_SEC; /* events waiting */
 	CU_ASSERT_EQUAL(worker_next_wake(&ww), now);
 	ww.engine_due = INT64_MAX;
-	ww.heartbeat_ns = INT64_MAX;		/* no overflow */
+	ww.heartbeat_ns = INT64_MAX; /* no overflow */
 	CU_ASSERT_EQUAL(worker_next_wake(&ww), INT64_MAX);
 }
 
 static struct worker *start_slow(struct engine **e, struct engine_config *cfg, double bpm,
-				 int64_t heartbeat_ns, struct inq *q)
+                                 int64_t heartbeat_ns, struct inq *q)
 {
 	memset(&cap, 0, sizeof cap);
 	testlib_default_config(cfg);
@@ -204,8 +212,11 @@ static struct worker *start_slow(struct engine **e, struct engine_config *cfg, d
 	*e = engine_new(cfg, 42);
 	struct worker_options o = {.lookahead_ns = 50 * NS_PER_MS, .heartbeat_ns = heartbeat_ns};
 	struct worker *w = worker_new(*e, cfg, q, &o);
-	struct worker_sink s = {.name = "capture", .events = cap_events, .fill = cap_fill,
-				.shutdown = cap_shutdown, .ctx = &cap};
+	struct worker_sink s = {.name = "capture",
+	                        .events = cap_events,
+	                        .fill = cap_fill,
+	                        .shutdown = cap_shutdown,
+	                        .ctx = &cap};
 	CU_ASSERT_EQUAL(worker_add_sink(w, &s), 0);
 	CU_ASSERT_EQUAL(worker_start(w), 0);
 	return w;
@@ -238,8 +249,8 @@ static void test_sleeps_until_due(void)
 	sleep_ms(2000);
 	uint64_t loops = worker_heartbeat(w) - hb0;
 	worker_stop(w);
-	CU_ASSERT(loops >= 2);		/* the steps */
-	CU_ASSERT(loops <= 8);		/* a 10 ms period: 200 */
+	CU_ASSERT(loops >= 2); /* the steps */
+	CU_ASSERT(loops <= 8); /* a 10 ms period: 200 */
 	size_t n = atomic_load(&cap.n), steps = 0;
 	for (size_t i = 0; i < n; i++)
 		steps += cap.ev[i].type == EV_STEP;
@@ -260,11 +271,11 @@ static void test_input_wakes_a_long_sleep(void)
 	struct command c = {.type = CMD_PAUSE, .source = SRC_KEY};
 	CU_ASSERT(worker_command(w, WORKER_CMD_CONSOLE, &c));
 	CU_ASSERT(wait_event(EV_TRANSPORT, 0, 2000) >= 0);
-	sleep_ms(200);		/* asleep now, until the heartbeat 10 s away */
+	sleep_ms(200); /* asleep now, until the heartbeat 10 s away */
 	uint64_t hb = worker_heartbeat(w);
 	size_t from = atomic_load(&cap.n);
-	c = (struct command){.type = CMD_SET_PARAM, .source = SRC_KEY, .param = P_TEMPO,
-			     .value = 91};
+	c = (struct command){
+	    .type = CMD_SET_PARAM, .source = SRC_KEY, .param = P_TEMPO, .value = 91};
 	int64_t t0 = rtclock_mono_ns();
 	CU_ASSERT(worker_command(w, WORKER_CMD_CONSOLE, &c));
 	long k = wait_event(EV_PARAM, from, 2000);
@@ -302,11 +313,11 @@ static void test_tempo_change_shortens_sleep(void)
 	struct engine *e;
 	struct engine_config cfg;
 	struct worker *w = start_slow(&e, &cfg, 20, 10 * NS_PER_SEC, NULL);
-	CU_ASSERT(wait_event(EV_STEP, 0, 2000) >= 0);	/* the first step */
-	struct command c = {.type = CMD_SET_PARAM, .source = SRC_KEY, .param = P_TEMPO,
-			    .value = 150};
+	CU_ASSERT(wait_event(EV_STEP, 0, 2000) >= 0); /* the first step */
+	struct command c = {
+	    .type = CMD_SET_PARAM, .source = SRC_KEY, .param = P_TEMPO, .value = 150};
 	CU_ASSERT(worker_command(w, WORKER_CMD_CONSOLE, &c));
-	sleep_ms(5000);		/* 3 s for the step on its way, then 0.4 s apart */
+	sleep_ms(5000); /* 3 s for the step on its way, then 0.4 s apart */
 	worker_stop(w);
 	size_t n = atomic_load(&cap.n), steps = 0;
 	int64_t last = 0, gap_min = INT64_MAX;
@@ -317,7 +328,7 @@ static void test_tempo_change_shortens_sleep(void)
 			gap_min = cap.ev[i].t - last;
 		last = cap.ev[i].t;
 	}
-	CU_ASSERT(steps >= 5);		/* at 20 BPM: 2 */
+	CU_ASSERT(steps >= 5); /* at 20 BPM: 2 */
 	CU_ASSERT(gap_min < 500 * NS_PER_MS);
 	worker_free(w);
 	engine_free(e);
@@ -333,10 +344,10 @@ static void test_snapshot_on_request(void)
 	struct worker *w = start_slow(&e, &cfg, 20, 10 * NS_PER_SEC, NULL);
 	struct snapshot s;
 	CU_ASSERT(worker_snapshot(w, &s));
-	sleep_ms(300);		/* older than snapshot_period_ns (33 ms) */
+	sleep_ms(300); /* older than snapshot_period_ns (33 ms) */
 	int64_t asked = rtclock_mono_ns();
-	struct command c = {.type = CMD_SET_PARAM, .source = SRC_KEY, .param = P_REVERB_MIX,
-			    .value = 0.31};
+	struct command c = {
+	    .type = CMD_SET_PARAM, .source = SRC_KEY, .param = P_REVERB_MIX, .value = 0.31};
 	CU_ASSERT(worker_command(w, WORKER_CMD_CONSOLE, &c));
 	uint64_t seq = s.seq;
 	CU_ASSERT(worker_snapshot(w, &s));
@@ -366,8 +377,9 @@ static void test_reconfigure(void)
 	/* Applied, and the worker goes on beating (polled, not timed: on a
 	 * loaded machine or under an emulator 80 ms may hold few loops). */
 	struct snapshot s;
-	for (int i = 0; i < 500 && !(worker_snapshot(w, &s) && s.n_scales == 2 &&
-	    worker_heartbeat(w) > 10); i++)
+	for (int i = 0;
+	     i < 500 && !(worker_snapshot(w, &s) && s.n_scales == 2 && worker_heartbeat(w) > 10);
+	     i++)
 		sleep_ms(10);
 	CU_ASSERT(worker_snapshot(w, &s));
 	CU_ASSERT_EQUAL(s.n_scales, 2);
@@ -410,7 +422,7 @@ static void test_reconfigure_sinks(void)
 	CU_ASSERT_EQUAL(worker_start(w), 0);
 	next = cfg;
 	next.n_scales = 2;
-	int token;	/* stands for the program's whole configuration */
+	int token; /* stands for the program's whole configuration */
 	worker_reconfigure(w, &next, (const struct config *)(void *)&token);
 	/* applied when worker_reconfigure returns */
 	CU_ASSERT_EQUAL(atomic_load(&rc_seen.calls), 1);
@@ -428,14 +440,8 @@ static void test_reconfigure_sinks(void)
 	engine_free(e);
 }
 
-TEST_SUITE(worker, NULL, NULL,
-    TEST_CASE(test_plays_ahead),
-    TEST_CASE(test_command_and_snapshot),
-    TEST_CASE(test_midi_path),
-    TEST_CASE(test_reconfigure),
-    TEST_CASE(test_reconfigure_sinks),
-    TEST_CASE(test_next_wake),
-    TEST_CASE(test_sleeps_until_due),
-    TEST_CASE(test_input_wakes_a_long_sleep),
-    TEST_CASE(test_tempo_change_shortens_sleep),
-    TEST_CASE(test_snapshot_on_request))
+TEST_SUITE(worker, NULL, NULL, TEST_CASE(test_plays_ahead), TEST_CASE(test_command_and_snapshot),
+           TEST_CASE(test_midi_path), TEST_CASE(test_reconfigure),
+           TEST_CASE(test_reconfigure_sinks), TEST_CASE(test_next_wake),
+           TEST_CASE(test_sleeps_until_due), TEST_CASE(test_input_wakes_a_long_sleep),
+           TEST_CASE(test_tempo_change_shortens_sleep), TEST_CASE(test_snapshot_on_request))

@@ -26,15 +26,18 @@ struct test_suite {
 
 void testlib_add(struct test_suite *s);
 
-#define TEST_CASE(fn) {#fn, fn}
+#define TEST_CASE(fn)                                                                              \
+	{                                                                                          \
+#fn, fn                                                                            \
+	}
 
-#define TEST_SUITE(sname, init_fn, cleanup_fn, ...)                         \
-	static CU_TestInfo sname##_tests_[] = {__VA_ARGS__, CU_TEST_INFO_NULL}; \
-	static struct test_suite sname##_suite_ = {#sname, init_fn,           \
-	    cleanup_fn, sname##_tests_, NULL};                                \
-	__attribute__((constructor)) static void sname##_register_(void)      \
-	{                                                                     \
-		testlib_add(&sname##_suite_);                                 \
+#define TEST_SUITE(sname, init_fn, cleanup_fn, ...)                                                \
+	static CU_TestInfo sname##_tests_[] = {__VA_ARGS__, CU_TEST_INFO_NULL};                    \
+	static struct test_suite sname##_suite_ = {#sname, init_fn, cleanup_fn, sname##_tests_,    \
+	                                           NULL};                                          \
+	__attribute__((constructor)) static void sname##_register_(void)                           \
+	{                                                                                          \
+		testlib_add(&sname##_suite_);                                                      \
 	}
 
 struct engine_config;
@@ -60,8 +63,8 @@ const char *testlib_tmpdir(void);
  * a missing TCGETS2 is a failure like any other.
  */
 enum testlib_lack {
-	TESTLIB_LACK_TCGETS2,	/* ioctl(TCGETS2) on a pty answers ENOSYS (termios2, BOTHER) */
-	TESTLIB_LACK_RSS,	/* /proc/self/stat reports 0 resident pages */
+	TESTLIB_LACK_TCGETS2, /* ioctl(TCGETS2) on a pty answers ENOSYS (termios2, BOTHER) */
+	TESTLIB_LACK_RSS,     /* /proc/self/stat reports 0 resident pages */
 };
 bool testlib_emulator_lacks(enum testlib_lack what, const char *test);
 

@@ -88,11 +88,12 @@ bool testlib_emulator_lacks(enum testlib_lack what, const char *test)
 		const char *rule, *why;
 		bool (*probe)(void);
 	} lack[] = {
-		[TESTLIB_LACK_TCGETS2] = {"tcgets2",
-		    "ioctl(TCGETS2) answers ENOSYS: the emulator lacks termios2", lacks_tcgets2},
-		[TESTLIB_LACK_RSS] = {"rss",
-		    "/proc/self/stat shows 0 resident pages: the emulator does not report them",
-		    lacks_rss},
+	    [TESTLIB_LACK_TCGETS2] = {"tcgets2",
+	                              "ioctl(TCGETS2) answers ENOSYS: the emulator lacks termios2",
+	                              lacks_tcgets2},
+	    [TESTLIB_LACK_RSS] =
+	        {"rss", "/proc/self/stat shows 0 resident pages: the emulator does not report them",
+	         lacks_rss},
 	};
 	const char *emu = getenv("ME_EMULATOR");
 	if (!emu || !*emu || !lack[what].probe())

@@ -32,12 +32,12 @@
 #include <string.h>
 
 /* Cue types: the first byte of a decoded frame. */
-#define ME_CUE_NOTE 1		/* pitch, velocity */
-#define ME_CUE_PARAM 2		/* param id, value (float32 BE), position (u16 BE) */
-#define ME_CUE_MODE 3		/* mode index */
-#define ME_CUE_PALETTE 4	/* palette index */
-#define ME_CUE_IDLE 5		/* 1 = idle entered, 0 = idle left */
-#define ME_CUE_STEP 6		/* step edited: step, on, velocity, probability % */
+#define ME_CUE_NOTE 1    /* pitch, velocity */
+#define ME_CUE_PARAM 2   /* param id, value (float32 BE), position (u16 BE) */
+#define ME_CUE_MODE 3    /* mode index */
+#define ME_CUE_PALETTE 4 /* palette index */
+#define ME_CUE_IDLE 5    /* 1 = idle entered, 0 = idle left */
+#define ME_CUE_STEP 6    /* step edited: step, on, velocity, probability % */
 
 /* Parameter ids carried by ME_CUE_PARAM (the engine's parameter table order). */
 #define ME_CUE_PARAM_TEMPO 0
@@ -57,26 +57,26 @@
 #define ME_CUE_ENCODED_MAX 32
 
 struct me_cue {
-	uint8_t type;		/* ME_CUE_... */
-	uint8_t pitch, velocity;	/* NOTE: 0..127 each; STEP: velocity 0..127 */
-	uint8_t param;		/* PARAM: ME_CUE_PARAM_... */
-	float value;		/* PARAM: in the parameter's own units (BPM, Hz, ...) */
-	uint16_t position;	/* PARAM: 0..65535 along the control's range */
-	uint8_t index;		/* MODE, PALETTE */
-	uint8_t on;		/* IDLE, STEP: 0 or 1 */
-	uint8_t step;		/* STEP: the pattern's step, 0..63 */
-	uint8_t prob;		/* STEP: its gate probability, percent 0..100 */
+	uint8_t type;            /* ME_CUE_... */
+	uint8_t pitch, velocity; /* NOTE: 0..127 each; STEP: velocity 0..127 */
+	uint8_t param;           /* PARAM: ME_CUE_PARAM_... */
+	float value;             /* PARAM: in the parameter's own units (BPM, Hz, ...) */
+	uint16_t position;       /* PARAM: 0..65535 along the control's range */
+	uint8_t index;           /* MODE, PALETTE */
+	uint8_t on;              /* IDLE, STEP: 0 or 1 */
+	uint8_t step;            /* STEP: the pattern's step, 0..63 */
+	uint8_t prob;            /* STEP: its gate probability, percent 0..100 */
 };
 
 struct me_cue_decoder {
 	uint8_t buf[ME_CUE_ENCODED_MAX];
-	uint8_t len;		/* encoded bytes of the frame in progress */
-	uint8_t dropping;	/* frame in progress is overlong: skip to 0x00 */
-	uint32_t frames_ok;	/* cues handed out */
-	uint32_t crc_errors;	/* frames whose CRC-8 did not match */
-	uint32_t overlong;	/* frames longer than ME_CUE_ENCODED_MAX */
-	uint32_t framing_errors;	/* bad COBS, bad length or bad values */
-	uint32_t unknown_type;	/* intact frames of a type this decoder predates */
+	uint8_t len;             /* encoded bytes of the frame in progress */
+	uint8_t dropping;        /* frame in progress is overlong: skip to 0x00 */
+	uint32_t frames_ok;      /* cues handed out */
+	uint32_t crc_errors;     /* frames whose CRC-8 did not match */
+	uint32_t overlong;       /* frames longer than ME_CUE_ENCODED_MAX */
+	uint32_t framing_errors; /* bad COBS, bad length or bad values */
+	uint32_t unknown_type;   /* intact frames of a type this decoder predates */
 };
 
 static inline void me_cue_decoder_init(struct me_cue_decoder *d)
@@ -120,7 +120,7 @@ static inline int me_cue_cobs_decode(const uint8_t *enc, size_t n, uint8_t *raw)
 
 /* Checks and unpacks one decoded frame (type, payload, crc). */
 static inline int me_cue_unpack(struct me_cue_decoder *d, const uint8_t *raw, int n,
-    struct me_cue *out)
+                                struct me_cue *out)
 {
 	uint8_t want;
 	uint32_t bits;
@@ -135,10 +135,20 @@ static inline int me_cue_unpack(struct me_cue_decoder *d, const uint8_t *raw, in
 		return 0;
 	}
 	switch (raw[0]) {
-	case ME_CUE_NOTE: want = 3; break;
-	case ME_CUE_PARAM: want = 8; break;
-	case ME_CUE_MODE: case ME_CUE_PALETTE: case ME_CUE_IDLE: want = 2; break;
-	case ME_CUE_STEP: want = 5; break;
+	case ME_CUE_NOTE:
+		want = 3;
+		break;
+	case ME_CUE_PARAM:
+		want = 8;
+		break;
+	case ME_CUE_MODE:
+	case ME_CUE_PALETTE:
+	case ME_CUE_IDLE:
+		want = 2;
+		break;
+	case ME_CUE_STEP:
+		want = 5;
+		break;
 	default:
 		d->unknown_type++;
 		return 0;
@@ -157,10 +167,10 @@ static inline int me_cue_unpack(struct me_cue_decoder *d, const uint8_t *raw, in
 		out->velocity = raw[2];
 		break;
 	case ME_CUE_PARAM:
-		bits = (uint32_t)raw[2] << 24 | (uint32_t)raw[3] << 16 |
-		    (uint32_t)raw[4] << 8 | raw[5];
+		bits = (uint32_t)raw[2] << 24 | (uint32_t)raw[3] << 16 | (uint32_t)raw[4] << 8 |
+		       raw[5];
 		memcpy(&v, &bits, sizeof v);
-		if (v != v || v - v != 0)	/* NaN or infinite */
+		if (v != v || v - v != 0) /* NaN or infinite */
 			goto bad;
 		out->param = raw[1];
 		out->value = v;
@@ -191,8 +201,7 @@ bad:
 }
 
 /* Feeds one byte; returns 1 with *out filled when it completes a good frame. */
-static inline int me_cue_decoder_feed(struct me_cue_decoder *d, uint8_t byte,
-    struct me_cue *out)
+static inline int me_cue_decoder_feed(struct me_cue_decoder *d, uint8_t byte, struct me_cue *out)
 {
 	uint8_t raw[ME_CUE_ENCODED_MAX];
 	int n;
@@ -213,7 +222,7 @@ static inline int me_cue_decoder_feed(struct me_cue_decoder *d, uint8_t byte,
 		d->dropping = 0;
 		return 0;
 	}
-	if (d->len == 0)	/* back-to-back delimiters: nothing lost */
+	if (d->len == 0) /* back-to-back delimiters: nothing lost */
 		return 0;
 	n = me_cue_cobs_decode(d->buf, d->len, raw);
 	d->len = 0;

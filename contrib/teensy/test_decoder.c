@@ -74,7 +74,7 @@ static struct cue simple(int kind, int v)
 	if (kind == CUE_IDLE)
 		c.u.idle.on = (uint8_t)v;
 	else
-		c.u.mode.index = (uint8_t)v;	/* mode and palette share the layout */
+		c.u.mode.index = (uint8_t)v; /* mode and palette share the layout */
 	return c;
 }
 
@@ -100,14 +100,14 @@ static int same(const struct me_cue *m, const struct cue *c)
 		return m->pitch == c->u.note.pitch && m->velocity == c->u.note.velocity;
 	case CUE_PARAM:
 		return m->param == c->u.param.id && m->value == (float)c->u.param.value &&
-		    m->position == cue_param_position(c);
+		       m->position == cue_param_position(c);
 	case CUE_MODE:
 		return m->index == c->u.mode.index;
 	case CUE_PALETTE:
 		return m->index == c->u.palette.index;
 	case CUE_STEP:
 		return m->step == c->u.step.step && m->on == c->u.step.on &&
-		    m->velocity == c->u.step.velocity && m->prob == c->u.step.prob;
+		       m->velocity == c->u.step.velocity && m->prob == c->u.step.prob;
 	default:
 		return m->on == c->u.idle.on;
 	}
@@ -182,12 +182,25 @@ static void test_step_cues_from_events(void)
 static void test_documented_frames(void)
 {
 	static const uint8_t stream[] = {
-		0x00, 0x05, 0x01, 0x40, 0x64, 0x0B, 0x00,
-		0x00, 0x02, 0x02, 0x02, 0x43, 0x01, 0x01, 0x04, 0xAF, 0x7B, 0x96, 0x00,
-		0x00, 0x04, 0x03, 0x01, 0x38, 0x00,
-		0x00, 0x04, 0x04, 0x02, 0x5A, 0x00,
-		0x00, 0x04, 0x05, 0x01, 0x46, 0x00,
-		STEP_FRAME_BYTES,
+	    0x00, 0x05,
+	    0x01, 0x40,
+	    0x64, 0x0B,
+	    0x00, 0x00,
+	    0x02, 0x02,
+	    0x02, 0x43,
+	    0x01, 0x01,
+	    0x04, 0xAF,
+	    0x7B, 0x96,
+	    0x00, 0x00,
+	    0x04, 0x03,
+	    0x01, 0x38,
+	    0x00, 0x00,
+	    0x04, 0x04,
+	    0x02, 0x5A,
+	    0x00, 0x00,
+	    0x04, 0x05,
+	    0x01, 0x46,
+	    0x00, STEP_FRAME_BYTES,
 	};
 	struct me_cue_decoder d;
 	struct run r = {0};
@@ -344,7 +357,7 @@ static void test_overlong_and_odd_frames(void)
 	assert(d.overlong == 1 && d.framing_errors == 0 && d.crc_errors == 0);
 
 	/* an intact frame of a type from a newer engine */
-	raw[0] = 0x04;	/* COBS code: three bytes, no zero */
+	raw[0] = 0x04; /* COBS code: three bytes, no zero */
 	raw[1] = 0x09;
 	raw[2] = 0x01;
 	raw[3] = me_cue_crc8(raw + 1, 2);
@@ -398,9 +411,8 @@ static void test_param_ids(void)
 	assert(param_find("drift") == ME_CUE_PARAM_DRIFT);
 	assert(param_find("attack") == ME_CUE_PARAM_ATTACK);
 	assert(param_find("release") == ME_CUE_PARAM_RELEASE);
-	assert(CUE_NOTE == ME_CUE_NOTE && CUE_PARAM == ME_CUE_PARAM &&
-	    CUE_MODE == ME_CUE_MODE && CUE_PALETTE == ME_CUE_PALETTE &&
-	    CUE_IDLE == ME_CUE_IDLE && CUE_STEP == ME_CUE_STEP);
+	assert(CUE_NOTE == ME_CUE_NOTE && CUE_PARAM == ME_CUE_PARAM && CUE_MODE == ME_CUE_MODE &&
+	       CUE_PALETTE == ME_CUE_PALETTE && CUE_IDLE == ME_CUE_IDLE && CUE_STEP == ME_CUE_STEP);
 }
 
 int main(void)

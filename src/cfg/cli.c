@@ -49,96 +49,102 @@ enum {
 	OPT_JSON,
 };
 
-#define COMMON_OPTIONS                                                                  \
-	{"config", required_argument, NULL, 'c'}, {"set", required_argument, NULL, 's'},  \
-	    {"seed", required_argument, NULL, OPT_SEED},                                  \
-	    {"events", required_argument, NULL, OPT_EVENTS},                              \
-	    {"verbose", no_argument, NULL, 'v'}, {"quiet", no_argument, NULL, 'q'},       \
-	    {"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, OPT_VERSION}
+#define COMMON_OPTIONS                                                                             \
+	{"config", required_argument, NULL, 'c'}, {"set", required_argument, NULL, 's'},           \
+	    {"seed", required_argument, NULL, OPT_SEED},                                           \
+	    {"events", required_argument, NULL, OPT_EVENTS}, {"verbose", no_argument, NULL, 'v'},  \
+	    {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'},                   \
+	{                                                                                          \
+		"version", no_argument, NULL, OPT_VERSION                                          \
+	}
 
 static const struct option run_options[] = {
-	COMMON_OPTIONS,
-	{"daemon", no_argument, NULL, OPT_DAEMON},
-	{"check-config", no_argument, NULL, OPT_CHECK_CONFIG},
-	{"list-midi", no_argument, NULL, OPT_LIST_MIDI},
-	{"list-audio", no_argument, NULL, OPT_LIST_AUDIO},
-	{"synth", required_argument, NULL, OPT_SYNTH},
-	{"record", required_argument, NULL, OPT_RECORD},
-	{"midi-in", required_argument, NULL, OPT_MIDI_IN},
-	{"midi-out", required_argument, NULL, OPT_MIDI_OUT},
-	{"clock-in", required_argument, NULL, OPT_CLOCK_IN},
-	{"led", required_argument, NULL, OPT_LED},
-	{"http", required_argument, NULL, OPT_HTTP},
-	{"preset", required_argument, NULL, OPT_PRESET},
-	{"socket", required_argument, NULL, 'S'},
-	{NULL, 0, NULL, 0},
+    COMMON_OPTIONS,
+    {"daemon", no_argument, NULL, OPT_DAEMON},
+    {"check-config", no_argument, NULL, OPT_CHECK_CONFIG},
+    {"list-midi", no_argument, NULL, OPT_LIST_MIDI},
+    {"list-audio", no_argument, NULL, OPT_LIST_AUDIO},
+    {"synth", required_argument, NULL, OPT_SYNTH},
+    {"record", required_argument, NULL, OPT_RECORD},
+    {"midi-in", required_argument, NULL, OPT_MIDI_IN},
+    {"midi-out", required_argument, NULL, OPT_MIDI_OUT},
+    {"clock-in", required_argument, NULL, OPT_CLOCK_IN},
+    {"led", required_argument, NULL, OPT_LED},
+    {"http", required_argument, NULL, OPT_HTTP},
+    {"preset", required_argument, NULL, OPT_PRESET},
+    {"socket", required_argument, NULL, 'S'},
+    {NULL, 0, NULL, 0},
 };
 
 /* attach and ctl: the socket, and JSON answers for ctl */
 static const struct option client_options[] = {
-	COMMON_OPTIONS,
-	{"socket", required_argument, NULL, 'S'},
-	{"json", no_argument, NULL, OPT_JSON},
-	{NULL, 0, NULL, 0},
+    COMMON_OPTIONS,
+    {"socket", required_argument, NULL, 'S'},
+    {"json", no_argument, NULL, OPT_JSON},
+    {NULL, 0, NULL, 0},
 };
 
 static const struct option render_options[] = {
-	COMMON_OPTIONS,
-	{"seconds", required_argument, NULL, OPT_SECONDS},
-	{"input", required_argument, NULL, OPT_INPUT},
-	{"score", required_argument, NULL, OPT_SCORE},
-	{"wav", required_argument, NULL, OPT_WAV},
-	{"pause-at", required_argument, NULL, OPT_PAUSE_AT},
-	{NULL, 0, NULL, 0},
+    COMMON_OPTIONS,
+    {"seconds", required_argument, NULL, OPT_SECONDS},
+    {"input", required_argument, NULL, OPT_INPUT},
+    {"score", required_argument, NULL, OPT_SCORE},
+    {"wav", required_argument, NULL, OPT_WAV},
+    {"pause-at", required_argument, NULL, OPT_PAUSE_AT},
+    {NULL, 0, NULL, 0},
 };
 
 void cli_usage(FILE *out)
 {
-	fputs("usage: mystery-engine [OPTIONS]\n"
-	      "       mystery-engine render [RENDER-OPTIONS]\n"
-	      "       mystery-engine attach [-S SOCKET]\n"
-	      "       mystery-engine ctl [-S SOCKET] [--json] COMMAND [ARGS]\n"
-	      "\n"
-	      "Options:\n"
-	      "  -c, --config FILE      read FILE instead of searching for the configuration\n"
-	      "  -s, --set KEY=VALUE    override a configuration key (repeatable),\n"
-	      "                         e.g. --set sequencer.bpm=128\n"
-	      "      --seed N           random seed, 0..18446744073709551615 (default: from the time)\n"
-	      "      --events FILE      write every engine event as JSON lines ('-' = stdout)\n"
-	      "  -v, --verbose          log more (repeatable)\n"
-	      "  -q, --quiet            log less (repeatable)\n"
-	      "      --daemon           run as a service: JSON log lines, no console\n"
-	      "      --check-config     validate the configuration, print the effective one, exit\n"
-	      "      --list-midi        list the MIDI inputs and outputs and exit\n"
-	      "      --list-audio       list the sound cards, show synth.audio_device's choice, exit\n"
-	      "      --synth BACKEND    none | supercollider | supercollider:HOST:PORT | midi\n"
-	      "      --record FILE.wav  record the sound to FILE.wav\n"
-	      "      --midi-in SPEC     auto | none | portmidi:NAME | raw:PATH[@BAUD]\n"
-	      "      --midi-out SPEC    none | portmidi:NAME | raw:PATH[@BAUD]: MIDI clock and notes out\n"
-	      "      --clock-in SPEC    input | portmidi:NAME | raw:PATH[@BAUD]: where MIDI clock\n"
-	      "                         comes from (with sequencer.clock_source = \"midi\")\n"
-	      "      --led SPEC         none | serial:PATH[@BAUD] | udp:HOST:PORT\n"
-	      "      --http ADDR:PORT   where the HTTP API listens, or off\n"
-	      "      --preset NAME      load the preset NAME at start\n"
-	      "  -S, --socket PATH      the control socket (see control.socket)\n"
-	      "  -h, --help             show this help and exit\n"
-	      "      --version          show the version and exit\n"
-	      "\n"
-	      "Render options (besides -c, -s, --seed, --events, -v, -q):\n"
-	      "      --seconds N        length of the rendering in seconds (> 0)\n"
-	      "      --input FILE.mid   play the MIDI file into the engine\n"
-	      "      --score OUT.osc    write the OSC score for scsynth -N\n"
-	      "      --wav OUT.wav      render the sound to OUT.wav (needs scsynth)\n"
-	      "      --pause-at S       press pause (to pause or resume) at S seconds (repeatable)\n"
-	      "\n"
-	      "attach: the console of the running instrument (q or d detaches, Q stops it).\n"
-	      "ctl COMMAND: status | get PARAM | set PARAM VALUE | preset save|load NAME |\n"
-	      "             reload | pause | resume     (--json: answers as JSON)\n"
-	      "\n"
-	      "Exit status: 0 success, 1 failure, 2 wrong usage, 69 no running instance,\n"
-	      "77 permission denied, 78 configuration error.\n"
-	      "See mystery-engine(1).\n",
-	      out);
+	fputs(
+	    "usage: mystery-engine [OPTIONS]\n"
+	    "       mystery-engine render [RENDER-OPTIONS]\n"
+	    "       mystery-engine attach [-S SOCKET]\n"
+	    "       mystery-engine ctl [-S SOCKET] [--json] COMMAND [ARGS]\n"
+	    "\n"
+	    "Options:\n"
+	    "  -c, --config FILE      read FILE instead of searching for the configuration\n"
+	    "  -s, --set KEY=VALUE    override a configuration key (repeatable),\n"
+	    "                         e.g. --set sequencer.bpm=128\n"
+	    "      --seed N           random seed, 0..18446744073709551615 (default: from the "
+	    "time)\n"
+	    "      --events FILE      write every engine event as JSON lines ('-' = stdout)\n"
+	    "  -v, --verbose          log more (repeatable)\n"
+	    "  -q, --quiet            log less (repeatable)\n"
+	    "      --daemon           run as a service: JSON log lines, no console\n"
+	    "      --check-config     validate the configuration, print the effective one, exit\n"
+	    "      --list-midi        list the MIDI inputs and outputs and exit\n"
+	    "      --list-audio       list the sound cards, show synth.audio_device's choice, "
+	    "exit\n"
+	    "      --synth BACKEND    none | supercollider | supercollider:HOST:PORT | midi\n"
+	    "      --record FILE.wav  record the sound to FILE.wav\n"
+	    "      --midi-in SPEC     auto | none | portmidi:NAME | raw:PATH[@BAUD]\n"
+	    "      --midi-out SPEC    none | portmidi:NAME | raw:PATH[@BAUD]: MIDI clock and notes "
+	    "out\n"
+	    "      --clock-in SPEC    input | portmidi:NAME | raw:PATH[@BAUD]: where MIDI clock\n"
+	    "                         comes from (with sequencer.clock_source = \"midi\")\n"
+	    "      --led SPEC         none | serial:PATH[@BAUD] | udp:HOST:PORT\n"
+	    "      --http ADDR:PORT   where the HTTP API listens, or off\n"
+	    "      --preset NAME      load the preset NAME at start\n"
+	    "  -S, --socket PATH      the control socket (see control.socket)\n"
+	    "  -h, --help             show this help and exit\n"
+	    "      --version          show the version and exit\n"
+	    "\n"
+	    "Render options (besides -c, -s, --seed, --events, -v, -q):\n"
+	    "      --seconds N        length of the rendering in seconds (> 0)\n"
+	    "      --input FILE.mid   play the MIDI file into the engine\n"
+	    "      --score OUT.osc    write the OSC score for scsynth -N\n"
+	    "      --wav OUT.wav      render the sound to OUT.wav (needs scsynth)\n"
+	    "      --pause-at S       press pause (to pause or resume) at S seconds (repeatable)\n"
+	    "\n"
+	    "attach: the console of the running instrument (q or d detaches, Q stops it).\n"
+	    "ctl COMMAND: status | get PARAM | set PARAM VALUE | preset save|load NAME |\n"
+	    "             reload | pause | resume     (--json: answers as JSON)\n"
+	    "\n"
+	    "Exit status: 0 success, 1 failure, 2 wrong usage, 69 no running instance,\n"
+	    "77 permission denied, 78 configuration error.\n"
+	    "See mystery-engine(1).\n",
+	    out);
 }
 
 __attribute__((format(printf, 2, 3))) static int fail(FILE *err, const char *fmt, ...)
@@ -186,7 +192,7 @@ static bool valid_http(const char *s)
 	unsigned char a[16];
 	if (devspec_host_port(s, host, sizeof host, &port) != 0)
 		return false;
-	return s[0] == '[' || inet_pton(AF_INET, host, a) == 1;	/* [V6] is checked */
+	return s[0] == '[' || inet_pton(AF_INET, host, a) == 1; /* [V6] is checked */
 }
 
 /* Checks and stores one option's value; returns 0 or the usage status. */
@@ -208,7 +214,7 @@ static int take(struct cli_options *o, int c, const char *arg, FILE *err)
 	case OPT_SEED:
 		if (!parse_u64(arg, &o->seed))
 			return fail(err, "--seed: `%s` is not a number from 0 to %s", arg,
-				    "18446744073709551615");
+			            "18446744073709551615");
 		o->seed_set = true;
 		return 0;
 	case OPT_EVENTS:
@@ -228,7 +234,7 @@ static int take(struct cli_options *o, int c, const char *arg, FILE *err)
 	case OPT_SYNTH:
 		if (!valid_synth(arg))
 			return fail(err, "--synth: `%s` is not allowed (allowed: %s)", arg,
-				    "none, supercollider, supercollider:HOST:PORT, midi");
+			            "none, supercollider, supercollider:HOST:PORT, midi");
 		o->synth = arg;
 		return 0;
 	case OPT_RECORD:
@@ -239,36 +245,37 @@ static int take(struct cli_options *o, int c, const char *arg, FILE *err)
 	case OPT_MIDI_IN:
 		if (config_check_midi_spec(arg) != 0)
 			return fail(err, "--midi-in: `%s` is not allowed (allowed: %s)", arg,
-				    "auto, none, portmidi:NAME, raw:PATH[@BAUD]");
+			            "auto, none, portmidi:NAME, raw:PATH[@BAUD]");
 		o->midi_in = arg;
 		return 0;
 	case OPT_MIDI_OUT:
 		if (config_check_midi_out_spec(arg) != 0)
 			return fail(err, "--midi-out: `%s` is not allowed (allowed: %s)", arg,
-				    "none, portmidi:NAME, raw:PATH[@BAUD]");
+			            "none, portmidi:NAME, raw:PATH[@BAUD]");
 		o->midi_out = arg;
 		return 0;
 	case OPT_CLOCK_IN:
 		if (config_check_clock_in_spec(arg) != 0)
 			return fail(err, "--clock-in: `%s` is not allowed (allowed: %s)", arg,
-				    "input, portmidi:NAME, raw:PATH[@BAUD]");
+			            "input, portmidi:NAME, raw:PATH[@BAUD]");
 		o->clock_in = arg;
 		return 0;
 	case OPT_LED:
 		if (config_check_led_spec(arg) != 0)
 			return fail(err, "--led: `%s` is not allowed (allowed: %s)", arg,
-				    "none, serial:PATH[@BAUD], udp:HOST:PORT");
+			            "none, serial:PATH[@BAUD], udp:HOST:PORT");
 		o->led = arg;
 		return 0;
 	case OPT_HTTP:
 		if (!valid_http(arg))
 			return fail(err, "--http: `%s` is not allowed (allowed: %s)", arg,
-				    "ADDR:PORT with an IP address and a port 1..65535, or off");
+			            "ADDR:PORT with an IP address and a port 1..65535, or off");
 		o->http = arg;
 		return 0;
 	case 'S':
 		if (!*arg || strlen(arg) >= 108)
-			return fail(err, "--socket: `%s` is not a socket path (1 to 107 bytes)", arg);
+			return fail(err, "--socket: `%s` is not a socket path (1 to 107 bytes)",
+			            arg);
 		o->socket = arg;
 		return 0;
 	case OPT_JSON:
@@ -276,8 +283,10 @@ static int take(struct cli_options *o, int c, const char *arg, FILE *err)
 		return 0;
 	case OPT_PRESET:
 		if (!preset_name_ok(arg))
-			return fail(err, "--preset: `%s` is not allowed (allowed: 1 to %d "
-				    "letters, digits, _ or -)", arg, PRESET_NAME_MAX);
+			return fail(err,
+			            "--preset: `%s` is not allowed (allowed: 1 to %d "
+			            "letters, digits, _ or -)",
+			            arg, PRESET_NAME_MAX);
 		o->preset = arg;
 		return 0;
 	case OPT_SECONDS: {
@@ -285,10 +294,11 @@ static int take(struct cli_options *o, int c, const char *arg, FILE *err)
 		errno = 0;
 		double v = strtod(arg, &end);
 		if (!*arg || *end || errno || !isfinite(v) || v <= 0 || v > RENDER_MAX_SECONDS)
-			return fail(err,
-				    "--seconds: `%s` is not a number of seconds (allowed: more than 0, "
-				    "up to %.0f)",
-				    arg, RENDER_MAX_SECONDS);
+			return fail(
+			    err,
+			    "--seconds: `%s` is not a number of seconds (allowed: more than 0, "
+			    "up to %.0f)",
+			    arg, RENDER_MAX_SECONDS);
 		o->render_seconds = v;
 		return 0;
 	}
@@ -297,9 +307,9 @@ static int take(struct cli_options *o, int c, const char *arg, FILE *err)
 	case OPT_WAV:
 		if (!*arg)
 			return fail(err, "the file name is empty");
-		*(c == OPT_INPUT ? &o->render_input
+		*(c == OPT_INPUT   ? &o->render_input
 		  : c == OPT_SCORE ? &o->render_score
-				   : &o->render_wav) = arg;
+		                   : &o->render_wav) = arg;
 		return 0;
 	case OPT_PAUSE_AT: {
 		char *end;
@@ -308,8 +318,9 @@ static int take(struct cli_options *o, int c, const char *arg, FILE *err)
 		if (o->n_render_pauses == CLI_PAUSES_MAX)
 			return fail(err, "--pause-at given more than %d times", CLI_PAUSES_MAX);
 		if (!*arg || *end || errno || !isfinite(v) || v < 0 || v > RENDER_MAX_SECONDS)
-			return fail(err, "--pause-at '%s': expected a number of seconds from 0 to %.0f",
-				    arg, RENDER_MAX_SECONDS);
+			return fail(err,
+			            "--pause-at '%s': expected a number of seconds from 0 to %.0f",
+			            arg, RENDER_MAX_SECONDS);
 		/* kept in time order (insertion: there are few) */
 		int64_t t = (int64_t)llround(v * (double)NS_PER_SEC);
 		int i = o->n_render_pauses++;
@@ -330,7 +341,7 @@ int cli_parse(struct cli_options *o, int argc, char **argv, FILE *err)
 	if (!o->sets)
 		return fail(err, "out of memory");
 
-	int first = 1;	/* index of argv[0] of the parse */
+	int first = 1; /* index of argv[0] of the parse */
 	const struct option *table = run_options;
 	if (argc > 1 && strcmp(argv[1], "render") == 0) {
 		o->mode = CLI_RENDER;
@@ -349,7 +360,7 @@ int cli_parse(struct cli_options *o, int argc, char **argv, FILE *err)
 	int modes = 0;
 
 	opterr = 0;
-	optind = 0;	/* GNU: full re-initialisation */
+	optind = 0; /* GNU: full re-initialisation */
 	for (;;) {
 		int c = getopt_long(n, av, "+:c:s:S:vqh", table, NULL);
 		if (c == -1)
@@ -387,14 +398,15 @@ int cli_parse(struct cli_options *o, int argc, char **argv, FILE *err)
 		if (r)
 			return r;
 	}
-	if (o->mode == CLI_CTL) {	/* the command and its arguments */
+	if (o->mode == CLI_CTL) { /* the command and its arguments */
 		o->ctl_argv = av + optind;
 		o->ctl_argc = n - optind;
 		optind = n;
 	}
 	if (optind < n) {
 		if (strcmp(av[optind], "render") == 0)
-			return fail(err, "`render` must come first: mystery-engine render [OPTIONS]");
+			return fail(err,
+			            "`render` must come first: mystery-engine render [OPTIONS]");
 		return fail(err, "unexpected argument `%s`", av[optind]);
 	}
 	if (help) {

@@ -74,8 +74,8 @@ struct config_origin config_origin_of(struct config_loader *L, const config_sett
 	return o;
 }
 
-__attribute__((format(printf, 4, 5))) void config_errf(struct config_loader *L, struct config_origin o,
-						       const char *key, const char *fmt, ...)
+__attribute__((format(printf, 4, 5))) void
+config_errf(struct config_loader *L, struct config_origin o, const char *key, const char *fmt, ...)
 {
 	char msg[1024], line[2800];
 	va_list ap;
@@ -100,7 +100,8 @@ __attribute__((format(printf, 4, 5))) void config_errf(struct config_loader *L, 
 	int src = 0;
 	while (src < L->n_names && L->names[src] != o.src)
 		src++;
-	k[L->n_err_keys] = (struct config_err_key){src, o.line, L->n_err_keys, L->errs->msg[before]};
+	k[L->n_err_keys] =
+	    (struct config_err_key){src, o.line, L->n_err_keys, L->errs->msg[before]};
 	L->n_err_keys++;
 }
 
@@ -125,11 +126,11 @@ static void sort_errors(struct config_loader *L)
 		L->errs->msg[first + i] = L->err_keys[i].msg;
 }
 
-void config_err_at(struct config_loader *L, const config_setting_t *s, const char *key, const char *msg)
+void config_err_at(struct config_loader *L, const config_setting_t *s, const char *key,
+                   const char *msg)
 {
 	config_errf(L, config_origin_of(L, s), key, "%s", msg);
 }
-
 
 const struct config_key *config_schema_find(const char *path)
 {
@@ -172,7 +173,7 @@ bool config_schema_is_group(const char *path)
 }
 
 void config_unknown_key(struct config_loader *L, const config_setting_t *s, const char *full,
-			const struct suggest *c)
+                        const struct suggest *c)
 {
 	char dym[128], allowed[1024];
 	const char *leaf = strrchr(full, '.');
@@ -185,7 +186,7 @@ void config_unknown_key(struct config_loader *L, const config_setting_t *s, cons
 void config_join(char *out, const char *path, const char *name)
 {
 	int w = *path ? snprintf(out, CONFIG_KEY_MAX, "%s.%s", path, name)
-		      : snprintf(out, CONFIG_KEY_MAX, "%s", name);
+	              : snprintf(out, CONFIG_KEY_MAX, "%s", name);
 	if (w < 0)
 		out[0] = '\0';
 }
@@ -202,13 +203,13 @@ struct config_num config_num(double v)
 
 static void range_text(const struct config_key *k, char *buf, size_t n)
 {
-	snprintf(buf, n, "%s to %s%s%s", config_num(k->min).s, config_num(k->max).s, *k->unit ? " " : "",
-		 k->unit);
+	snprintf(buf, n, "%s to %s%s%s", config_num(k->min).s, config_num(k->max).s,
+	         *k->unit ? " " : "", k->unit);
 }
 
 /* Checks a number against a key's range; reports and returns false if bad. */
-bool config_number_ok(struct config_loader *L, const config_setting_t *s, const struct config_key *k,
-		      const char *full, double *out)
+bool config_number_ok(struct config_loader *L, const config_setting_t *s,
+                      const struct config_key *k, const char *full, double *out)
 {
 	double v;
 	bool integral;
@@ -216,29 +217,33 @@ bool config_number_ok(struct config_loader *L, const config_setting_t *s, const 
 	range_text(k, range, sizeof range);
 	bool want_int = k->type != CONFIG_T_FLOAT;
 	if (!config_read_number(s, &v, &integral) || (want_int && !integral)) {
-		config_errf(L, config_origin_of(L, s), full, "expected %s from %s", want_int ? "an integer" : "a number",
-		     range);
+		config_errf(L, config_origin_of(L, s), full, "expected %s from %s",
+		            want_int ? "an integer" : "a number", range);
 		return false;
 	}
 	if (!(v >= k->min && v <= k->max)) {
-		config_errf(L, config_origin_of(L, s), full, "%s is out of range (allowed: %s)", config_num(v).s, range);
+		config_errf(L, config_origin_of(L, s), full, "%s is out of range (allowed: %s)",
+		            config_num(v).s, range);
 		return false;
 	}
 	if (strcmp(k->path, "synth.jack_period") == 0 && ((long)v & ((long)v - 1)) != 0) {
 		config_errf(L, config_origin_of(L, s), full,
-		     "%s is not a power of two (allowed: 16, 32, 64, 128, 256, 512, 1024, 2048, 4096)",
-		     config_num(v).s);
+		            "%s is not a power of two (allowed: 16, 32, 64, 128, 256, 512, 1024, "
+		            "2048, 4096)",
+		            config_num(v).s);
 		return false;
 	}
 	if (strcmp(k->path, "sequencer.max_gap_ms") == 0 && v > 0 && v < 2000) {
 		config_errf(L, config_origin_of(L, s), full,
-		     "%s is too short (allowed: 0 = no limit, or 2000 to 600000 ms)", config_num(v).s);
+		            "%s is too short (allowed: 0 = no limit, or 2000 to 600000 ms)",
+		            config_num(v).s);
 		return false;
 	}
 	if (strcmp(k->path, "logging.max_size") == 0 && v > 0 && v < 4096) {
-		config_errf(L, config_origin_of(L, s), full,
-		     "%s is too small to rotate (allowed: 0 = never, or 4096 to 1073741824 bytes)",
-		     config_num(v).s);
+		config_errf(
+		    L, config_origin_of(L, s), full,
+		    "%s is too small to rotate (allowed: 0 = never, or 4096 to 1073741824 bytes)",
+		    config_num(v).s);
 		return false;
 	}
 	*out = v;
@@ -264,7 +269,7 @@ void config_choices_of(const struct config_key *k, struct suggest *c, char store
 
 /* Copies a string value into dst (size n); reports and returns false if it does not fit. */
 bool config_string_ok(struct config_loader *L, const config_setting_t *s, const char *full,
-		      const char *what, size_t n, const char **out)
+                      const char *what, size_t n, const char **out)
 {
 	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
 		config_errf(L, config_origin_of(L, s), full, "expected %s", what);
@@ -279,8 +284,8 @@ bool config_string_ok(struct config_loader *L, const config_setting_t *s, const 
 	return true;
 }
 
-static void apply_scalar(struct config_loader *L, const struct config_key *k, const config_setting_t *s,
-			 const char *full)
+static void apply_scalar(struct config_loader *L, const struct config_key *k,
+                         const config_setting_t *s, const char *full)
 {
 	char *base = (char *)L->cfg;
 	double v;
@@ -326,7 +331,8 @@ static void apply_scalar(struct config_loader *L, const struct config_key *k, co
 			}
 		}
 		suggest_did_you_mean(&c, str, true, dym, sizeof dym);
-		config_errf(L, config_origin_of(L, s), full, "\"%s\" is not allowed%s (allowed: %s)", str, dym, allowed);
+		config_errf(L, config_origin_of(L, s), full,
+		            "\"%s\" is not allowed%s (allowed: %s)", str, dym, allowed);
 		return;
 	}
 	case CONFIG_T_STRING: {
@@ -335,8 +341,8 @@ static void apply_scalar(struct config_loader *L, const struct config_key *k, co
 		if (!config_string_ok(L, s, full, what, CONFIG_STR_MAX, &str))
 			return;
 		if (k->check && k->check(str) != 0) {
-			config_errf(L, config_origin_of(L, s), full, "\"%s\" is not a valid value (allowed: %s)", str,
-			     k->choices);
+			config_errf(L, config_origin_of(L, s), full,
+			            "\"%s\" is not a valid value (allowed: %s)", str, k->choices);
 			return;
 		}
 		snprintf(base + k->offset, CONFIG_STR_MAX, "%s", str);
@@ -353,9 +359,8 @@ static void apply_scalar(struct config_loader *L, const struct config_key *k, co
 	L->key[k - config_schema] = config_origin_of(L, s);
 }
 
-
-static void apply_key(struct config_loader *L, const struct config_key *k, const config_setting_t *s,
-		      const char *full)
+static void apply_key(struct config_loader *L, const struct config_key *k,
+                      const config_setting_t *s, const char *full)
 {
 	switch (k->type) {
 	case CONFIG_T_NAMES:
@@ -366,7 +371,9 @@ static void apply_key(struct config_loader *L, const struct config_key *k, const
 		return;
 	case CONFIG_T_MUTATION:
 		if (!config_setting_is_group(s)) {
-			config_err_at(L, s, full, "expected a group { parameter = { min; max; weight; step; }; ... }");
+			config_err_at(
+			    L, s, full,
+			    "expected a group { parameter = { min; max; weight; step; }; ... }");
 			return;
 		}
 		config_apply_mutation(L, s, full);
@@ -376,12 +383,13 @@ static void apply_key(struct config_loader *L, const struct config_key *k, const
 	case CONFIG_T_BUTTONS:
 	case CONFIG_T_PROFILES:
 		if (!config_setting_is_group(s)) {
-			config_err_at(L, s, full,
-			       k->type == CONFIG_T_CCS
-				   ? "expected a group { parameter = CC number; ... }"
-			       : k->type == CONFIG_T_BUTTONS
-				   ? "expected a group { action = [first, last]; ... }"
-				   : "expected a group { name = { parameter = value; ... }; ... }");
+			config_err_at(
+			    L, s, full,
+			    k->type == CONFIG_T_CCS
+			        ? "expected a group { parameter = CC number; ... }"
+			    : k->type == CONFIG_T_BUTTONS
+			        ? "expected a group { action = [first, last]; ... }"
+			        : "expected a group { name = { parameter = value; ... }; ... }");
 			if (k->type == CONFIG_T_PROFILES)
 				L->bad_profiles = true;
 			return;
@@ -418,8 +426,9 @@ void config_walk_group(struct config_loader *L, const config_setting_t *g, const
 				char allowed[1024];
 				config_schema_children(full, &c, L->child);
 				suggest_list(&c, false, allowed, sizeof allowed);
-				config_errf(L, config_origin_of(L, m), full, "expected a group { ... } of keys (allowed: %s)",
-				     allowed);
+				config_errf(L, config_origin_of(L, m), full,
+				            "expected a group { ... } of keys (allowed: %s)",
+				            allowed);
 			}
 			continue;
 		}
@@ -430,7 +439,7 @@ void config_walk_group(struct config_loader *L, const config_setting_t *g, const
 
 /* Applies the libconfig text (or file, when text is NULL) as one layer. */
 enum config_status config_apply_source(struct config_loader *L, const char *file, const char *text,
-				       const char *name)
+                                       const char *name)
 {
 	config_t lc;
 	config_init(&lc);
@@ -443,7 +452,8 @@ enum config_status config_apply_source(struct config_loader *L, const char *file
 		if (config_error_file(&lc))
 			o.src = config_intern(L, config_error_file(&lc));
 		if (config_error_type(&lc) == CONFIG_ERR_FILE_IO) {
-			config_errf(L, o, NULL, "cannot read: %s", errno ? strerror(errno) : "I/O error");
+			config_errf(L, o, NULL, "cannot read: %s",
+			            errno ? strerror(errno) : "I/O error");
 			st = CONFIG_ERR_IO;
 		} else {
 			config_errf(L, o, NULL, "%s", config_error_text(&lc));
@@ -457,7 +467,7 @@ enum config_status config_apply_source(struct config_loader *L, const char *file
 }
 
 enum config_status config_load(struct config *out, const char *path, const char *const *sets,
-			       int n_sets, struct config_errors *errs)
+                               int n_sets, struct config_errors *errs)
 {
 	struct config_loader *L = calloc(1, sizeof *L);
 	struct config *cfg = calloc(1, sizeof *cfg);
@@ -486,7 +496,7 @@ enum config_status config_load(struct config *out, const char *path, const char 
 
 	char found[CONFIG_STR_MAX];
 	if (path && strcmp(path, CONFIG_BUILTIN) == 0)
-		path = NULL;	/* the built-in default alone */
+		path = NULL; /* the built-in default alone */
 	else if (!path && config_search(found, sizeof found))
 		path = found;
 	if (path && st == CONFIG_OK) {

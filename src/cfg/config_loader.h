@@ -17,8 +17,8 @@
 #include "cfg/config.h"
 #include "cfg/suggest.h"
 
-#define CONFIG_KEY_MAX 256		/* longest key path + 1 */
-#define CONFIG_KEYS_MAX 128		/* rows config_schema may have */
+#define CONFIG_KEY_MAX 256  /* longest key path + 1 */
+#define CONFIG_KEYS_MAX 128 /* rows config_schema may have */
 
 /* mapping.buttons' action names, by enum button_action */
 extern const char *const config_button_actions[];
@@ -41,10 +41,10 @@ struct config_err_key {
 struct config_loader {
 	struct config *cfg;
 	struct config_errors *errs;
-	const char *src;	/* the current layer's name */
-	bool is_set;		/* the current layer is a --set */
+	const char *src; /* the current layer's name */
+	bool is_set;     /* the current layer is a --set */
 	unsigned seq;
-	char **names;		/* interned source names */
+	char **names; /* interned source names */
 	int n_names;
 
 	struct config_origin key[CONFIG_KEYS_MAX];
@@ -57,14 +57,13 @@ struct config_loader {
 	char profile_scale[ENGINE_MAX_PROFILES][ENGINE_NAME_MAX];
 	struct config_origin profile_scale_at[ENGINE_MAX_PROFILES];
 	struct config_origin profile_param[ENGINE_MAX_PROFILES][P_COUNT];
-	struct config_origin mut_at[P_COUNT];		/* where a parameter's walk was last set */
-	struct config_origin range_at[128];		/* where a CC's range was last set */
+	struct config_origin mut_at[P_COUNT]; /* where a parameter's walk was last set */
+	struct config_origin range_at[128];   /* where a CC's range was last set */
 	bool bad_scales, bad_profiles;
-	char child[CONFIG_KEYS_MAX][CONFIG_KEY_MAX];	/* names listed by config_schema_children */
-	struct config_err_key *err_keys;	/* where each error of this load points */
+	char child[CONFIG_KEYS_MAX][CONFIG_KEY_MAX]; /* names listed by config_schema_children */
+	struct config_err_key *err_keys;             /* where each error of this load points */
 	int n_err_keys;
 };
-
 
 /* --- config_load.c ------------------------------------------------------- */
 
@@ -73,18 +72,17 @@ void config_errors_add(struct config_errors *e, const char *msg);
 const char *config_intern(struct config_loader *L, const char *s);
 struct config_origin config_origin_of(struct config_loader *L, const config_setting_t *s);
 /* Reports an error at o: "SOURCE:LINE: KEY: message". */
-__attribute__((format(printf, 4, 5))) void config_errf(struct config_loader *L,
-							struct config_origin o, const char *key,
-							const char *fmt, ...);
+__attribute__((format(printf, 4, 5))) void
+config_errf(struct config_loader *L, struct config_origin o, const char *key, const char *fmt, ...);
 void config_err_at(struct config_loader *L, const config_setting_t *s, const char *key,
-		   const char *msg);
+                   const char *msg);
 const struct config_key *config_schema_find(const char *path);
 /* Names allowed directly below the group at path ("" = top level). */
 void config_schema_children(const char *path, struct suggest *c, char store[][CONFIG_KEY_MAX]);
 /* Whether path is a group of the schema (a prefix of some key). */
 bool config_schema_is_group(const char *path);
 void config_unknown_key(struct config_loader *L, const config_setting_t *s, const char *full,
-			const struct suggest *c);
+                        const struct suggest *c);
 /* path.name into out (CONFIG_KEY_MAX bytes), cut short if too long. */
 void config_join(char *out, const char *path, const char *name);
 /* A number as people write it: 86400000, 0.5, 1e-05. */
@@ -94,16 +92,16 @@ struct config_num {
 struct config_num config_num(double v);
 /* Checks a number against a key's range; reports and returns false if bad. */
 bool config_number_ok(struct config_loader *L, const config_setting_t *s,
-		      const struct config_key *k, const char *full, double *out);
+                      const struct config_key *k, const char *full, double *out);
 /* The choices of a CHOICE key, as candidates (store holds their text). */
 void config_choices_of(const struct config_key *k, struct suggest *c, char store[][32]);
 /* A string value of at most n - 1 characters; reports and returns false if not. */
 bool config_string_ok(struct config_loader *L, const config_setting_t *s, const char *full,
-		      const char *what, size_t n, const char **out);
+                      const char *what, size_t n, const char **out);
 void config_walk_group(struct config_loader *L, const config_setting_t *g, const char *path);
 /* Applies the libconfig text (or file, when text is NULL) as one layer. */
-enum config_status config_apply_source(struct config_loader *L, const char *file,
-				       const char *text, const char *name);
+enum config_status config_apply_source(struct config_loader *L, const char *file, const char *text,
+                                       const char *name);
 
 /* --- config_tables.c ----------------------------------------------------- */
 
@@ -113,9 +111,9 @@ void config_apply_buttons(struct config_loader *L, const config_setting_t *g, co
 void config_apply_profiles(struct config_loader *L, const config_setting_t *g, const char *path);
 void config_apply_mutation(struct config_loader *L, const config_setting_t *g, const char *path);
 void config_apply_roots(struct config_loader *L, const struct config_key *k,
-			const config_setting_t *s, const char *full);
+                        const config_setting_t *s, const char *full);
 void config_apply_names(struct config_loader *L, const struct config_key *k,
-			const config_setting_t *s, const char *full);
+                        const config_setting_t *s, const char *full);
 /* Rules that span keys, once every layer is in; resolves names to indices. */
 void config_finalize(struct config_loader *L);
 

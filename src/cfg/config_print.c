@@ -58,8 +58,8 @@ static void print_comment(FILE *out, const struct config_key *k)
 	case CONFIG_T_INT:
 	case CONFIG_T_INT64:
 	case CONFIG_T_FLOAT:
-		fprintf(out, "; %s..%s%s%s", config_num(k->min).s, config_num(k->max).s, *k->unit ? " " : "",
-			k->unit);
+		fprintf(out, "; %s..%s%s%s", config_num(k->min).s, config_num(k->max).s,
+		        *k->unit ? " " : "", k->unit);
 		break;
 	case CONFIG_T_CHOICE:
 	case CONFIG_T_STRING:
@@ -74,14 +74,14 @@ static void print_comment(FILE *out, const struct config_key *k)
 static void print_names(FILE *out, const struct config *cfg, const struct config_key *k)
 {
 	const struct engine_config *e = &cfg->engine;
-	int n = strcmp(k->path, "scales") == 0 ? e->n_scales
-		: strcmp(k->path, "modes") == 0 ? e->n_modes
-						: e->n_palettes;
+	int n = strcmp(k->path, "scales") == 0  ? e->n_scales
+	        : strcmp(k->path, "modes") == 0 ? e->n_modes
+	                                        : e->n_palettes;
 	fputc('[', out);
 	for (int i = 0; i < n; i++) {
-		const char *s = strcmp(k->path, "scales") == 0 ? scale_name(e->scales[i])
-				: strcmp(k->path, "modes") == 0 ? e->profiles[e->modes[i]].name
-								: e->palettes[i];
+		const char *s = strcmp(k->path, "scales") == 0  ? scale_name(e->scales[i])
+		                : strcmp(k->path, "modes") == 0 ? e->profiles[e->modes[i]].name
+		                                                : e->palettes[i];
 		if (i)
 			fputs(", ", out);
 		print_string(out, s);
@@ -89,8 +89,7 @@ static void print_names(FILE *out, const struct config *cfg, const struct config
 	fputs("];", out);
 }
 
-static void print_table(FILE *out, const struct config *cfg, const struct config_key *k,
-			int depth)
+static void print_table(FILE *out, const struct config *cfg, const struct config_key *k, int depth)
 {
 	const struct engine_config *e = &cfg->engine;
 	fputs("{\n", out);
@@ -142,8 +141,9 @@ static void print_table(FILE *out, const struct config *cfg, const struct config
 	} else if (k->type == CONFIG_T_BUTTONS) {
 		for (int b = 0; b < e->n_buttons; b++) {
 			indent(out, depth + 1);
-			fprintf(out, "%s = [%d, %d];\n", config_button_actions[e->buttons[b].action],
-				e->buttons[b].first, e->buttons[b].last);
+			fprintf(out, "%s = [%d, %d];\n",
+			        config_button_actions[e->buttons[b].action], e->buttons[b].first,
+			        e->buttons[b].last);
 		}
 	} else {
 		for (int i = 0; i < e->n_profiles; i++) {
@@ -158,8 +158,8 @@ static void print_table(FILE *out, const struct config *cfg, const struct config
 					int idx = (int)pr->value[p];
 					fputs("scale = ", out);
 					print_string(out, idx >= 0 && idx < e->n_scales
-							      ? scale_name(e->scales[idx])
-							      : "");
+					                      ? scale_name(e->scales[idx])
+					                      : "");
 					fputs(";\n", out);
 					continue;
 				}
@@ -178,8 +178,7 @@ static void print_table(FILE *out, const struct config *cfg, const struct config
 	fputs("};", out);
 }
 
-static void print_value(FILE *out, const struct config *cfg, const struct config_key *k,
-			int depth)
+static void print_value(FILE *out, const struct config *cfg, const struct config_key *k, int depth)
 {
 	const char *base = (const char *)cfg;
 	switch (k->type) {
@@ -211,8 +210,8 @@ static void print_value(FILE *out, const struct config *cfg, const struct config
 		break;
 	case CONFIG_T_PROFILE_REF: {
 		int a = cfg->engine.ambient_profile;
-		print_string(out, a >= 0 && a < cfg->engine.n_profiles ? cfg->engine.profiles[a].name
-								      : "");
+		print_string(
+		    out, a >= 0 && a < cfg->engine.n_profiles ? cfg->engine.profiles[a].name : "");
 		fputc(';', out);
 		break;
 	}
@@ -290,4 +289,3 @@ void config_print(const struct config *cfg, FILE *out)
 		fputs("};\n", out);
 	}
 }
-

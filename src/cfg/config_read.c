@@ -45,10 +45,10 @@ const char *config_read_type_name(const config_setting_t *s)
 
 const char *config_read_file_kind(mode_t m)
 {
-	return S_ISREG(m)		      ? NULL
-	       : S_ISFIFO(m)		      ? "a FIFO"
-	       : S_ISDIR(m)		      ? "a directory"
+	return S_ISREG(m)                 ? NULL
+	       : S_ISFIFO(m)              ? "a FIFO"
+	       : S_ISDIR(m)               ? "a directory"
 	       : S_ISCHR(m) || S_ISBLK(m) ? "a device"
-	       : S_ISSOCK(m)		      ? "a socket"
-					      : "a special file";
+	       : S_ISSOCK(m)              ? "a socket"
+	                                  : "a special file";
 }

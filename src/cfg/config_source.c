@@ -25,7 +25,8 @@
 
 static bool key_char_ok(char c, bool first)
 {
-	return isalpha((unsigned char)c) || (!first && (isdigit((unsigned char)c) || c == '_' || c == '-'));
+	return isalpha((unsigned char)c) ||
+	       (!first && (isdigit((unsigned char)c) || c == '_' || c == '-'));
 }
 
 /* Whether the --set value of key is read as a string whatever it looks like. */
@@ -63,7 +64,7 @@ void config_quote_into(char *buf, size_t n, const char *s)
 
 /* Builds "a = { b = VALUE\n; };" for key a.b; false when key is not a key path. */
 static bool set_text(char *buf, size_t n, const char *key, size_t klen, const char *value,
-		     bool quote)
+                     bool quote)
 {
 	size_t u = 0;
 	int depth = 0;
@@ -157,7 +158,6 @@ out:
 	free(text);
 }
 
-
 /* ---- special files ----
  *
  * libconfig reads files (and the files they @include) with fopen(), which
@@ -167,7 +167,7 @@ out:
  * naming it (and the @include line), never a hang.
  */
 
-#define INCLUDE_DEPTH 10	/* libconfig's own limit */
+#define INCLUDE_DEPTH 10 /* libconfig's own limit */
 #define SCAN_MAX (4 * 1024 * 1024)
 
 /* NULL when path is a regular file, else why it cannot be read. */
@@ -194,9 +194,9 @@ const char *config_not_regular(const char *path, char *buf, size_t n)
  * them (relative paths from the working directory); false after an error. */
 bool config_check_includes(struct config_loader *L, const char *path, int depth)
 {
-	FILE *f = fopen(path, "re");	/* a regular file: checked before */
+	FILE *f = fopen(path, "re"); /* a regular file: checked before */
 	if (!f)
-		return true;			/* libconfig reports it */
+		return true; /* libconfig reports it */
 	char line[CONFIG_STR_MAX + 64];
 	bool ok = true;
 	long read = 0;
@@ -208,13 +208,13 @@ bool config_check_includes(struct config_loader *L, const char *path, int depth)
 		p += 8 + strspn(p + 8, " \t");
 		const char *end = *p == '"' ? strchr(p + 1, '"') : NULL;
 		if (!end)
-			continue;		/* libconfig reports the syntax */
+			continue; /* libconfig reports the syntax */
 		char inc[CONFIG_STR_MAX], why[128];
 		snprintf(inc, sizeof inc, "%.*s", (int)(end - p - 1), p + 1);
 		struct config_origin o = {config_intern(L, path), n, 0};
 		if (depth >= INCLUDE_DEPTH) {
 			config_errf(L, o, NULL, "@include \"%s\": included more than %d deep", inc,
-			     INCLUDE_DEPTH);
+			            INCLUDE_DEPTH);
 			ok = false;
 		} else if (config_not_regular(inc, why, sizeof why)) {
 			config_errf(L, o, NULL, "@include \"%s\": cannot read: %s", inc, why);
@@ -245,4 +245,3 @@ bool config_search(char *buf, size_t n)
 	snprintf(buf, n, "%s/%s", SYSCONFDIR, rel);
 	return stat(buf, &st) == 0;
 }
-

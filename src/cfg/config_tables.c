@@ -38,7 +38,8 @@ static void scale_candidates(struct suggest *c)
 }
 
 /* Binds CC number cc to what (a param id or CC_RESERVED), reporting a double mapping. */
-static void map_cc(struct config_loader *L, int cc, int what, const config_setting_t *s, const char *full)
+static void map_cc(struct config_loader *L, int cc, int what, const config_setting_t *s,
+                   const char *full)
 {
 	int *map = L->cfg->engine.cc_param;
 	if (map[cc] != CC_UNMAPPED) {
@@ -47,18 +48,20 @@ static void map_cc(struct config_loader *L, int cc, int what, const config_setti
 		struct config_origin f = L->cc[cc];
 		if (f.line > 0)
 			config_errf(L, config_origin_of(L, s), full,
-			     "CC %d mapped twice: `%s` and `%s` (first at %s:%d)", cc, a, b, f.src,
-			     f.line);
+			            "CC %d mapped twice: `%s` and `%s` (first at %s:%d)", cc, a, b,
+			            f.src, f.line);
 		else
-			config_errf(L, config_origin_of(L, s), full, "CC %d mapped twice: `%s` and `%s` (first in %s)",
-			     cc, a, b, f.src);
+			config_errf(L, config_origin_of(L, s), full,
+			            "CC %d mapped twice: `%s` and `%s` (first in %s)", cc, a, b,
+			            f.src);
 		return;
 	}
 	map[cc] = what;
 	L->cc[cc] = config_origin_of(L, s);
 }
 
-static bool cc_number(struct config_loader *L, const config_setting_t *s, const char *full, int *out)
+static bool cc_number(struct config_loader *L, const config_setting_t *s, const char *full,
+                      int *out)
 {
 	double v;
 	bool integral;
@@ -67,7 +70,8 @@ static bool cc_number(struct config_loader *L, const config_setting_t *s, const 
 		return false;
 	}
 	if (v < 0 || v > 127) {
-		config_errf(L, config_origin_of(L, s), full, "CC %s is out of range (allowed: 0 to 127)", config_num(v).s);
+		config_errf(L, config_origin_of(L, s), full,
+		            "CC %s is out of range (allowed: 0 to 127)", config_num(v).s);
 		return false;
 	}
 	*out = (int)v;
@@ -86,7 +90,7 @@ static void put_range(struct engine_cc_range *dst, const struct engine_cc_range 
 
 /* A knob's range fields: min and max in the parameter's range, curve linear or exp. */
 static bool knob_range(struct config_loader *L, const config_setting_t *m, const char *full, int p,
-		       struct engine_cc_range *r, bool *has_cc, int *cc)
+                       struct engine_cc_range *r, bool *has_cc, int *cc)
 {
 	const struct param_info *pi = &param_table[p];
 	bool ok = true, selector = p == P_SCALE_SELECT || p == P_MODE || p == P_PALETTE;
@@ -114,30 +118,38 @@ static bool knob_range(struct config_loader *L, const config_setting_t *m, const
 		}
 		if (selector) {
 			config_errf(L, config_origin_of(L, f), key,
-			     "`%s` divides its knob among its entries: no range or curve (allowed: cc)",
-			     pi->name);
+			            "`%s` divides its knob among its entries: no range or curve "
+			            "(allowed: cc)",
+			            pi->name);
 			ok = false;
 			continue;
 		}
 		if (is_curve) {
 			const char *str;
 			bool stepped = pi->curve == CURVE_STEPPED;
-			if (!config_string_ok(L, f, key, stepped ? "\"stepped\"" : "\"linear\" or \"exp\"", 16,
-				       &str)) {
+			if (!config_string_ok(L, f, key,
+			                      stepped ? "\"stepped\"" : "\"linear\" or \"exp\"", 16,
+			                      &str)) {
 				ok = false;
-			} else if (stepped ? strcmp(str, "stepped") == 0 : strcmp(str, "linear") == 0) {
+			} else if (stepped ? strcmp(str, "stepped") == 0
+			                   : strcmp(str, "linear") == 0) {
 				r->curve = stepped ? CURVE_STEPPED : CURVE_LINEAR;
 			} else if (!stepped && strcmp(str, "exp") == 0) {
 				r->curve = CURVE_EXP;
 			} else {
-				config_errf(L, config_origin_of(L, f), key, "\"%s\" is not allowed (allowed: %s)", str,
-				     stepped ? "\"stepped\"" : "\"linear\", \"exp\"");
+				config_errf(L, config_origin_of(L, f), key,
+				            "\"%s\" is not allowed (allowed: %s)", str,
+				            stepped ? "\"stepped\"" : "\"linear\", \"exp\"");
 				ok = false;
 			}
 			continue;
 		}
-		struct config_key k = {key, pi->curve == CURVE_STEPPED ? CONFIG_T_INT : CONFIG_T_FLOAT,
-				       pi->min, pi->max, NULL, pi->unit, "", 0, NULL};
+		struct config_key k = {
+		    key,     pi->curve == CURVE_STEPPED ? CONFIG_T_INT : CONFIG_T_FLOAT,
+		    pi->min, pi->max,
+		    NULL,    pi->unit,
+		    "",      0,
+		    NULL};
 		double v;
 		if (!config_number_ok(L, f, &k, key, &v))
 			ok = false;
@@ -147,13 +159,13 @@ static bool knob_range(struct config_loader *L, const config_setting_t *m, const
 			r->max = v;
 	}
 	if (ok && !selector && !(r->min < r->max)) {
-		config_errf(L, config_origin_of(L, m), full, "min %s is not below max %s", config_num(r->min).s,
-		     config_num(r->max).s);
+		config_errf(L, config_origin_of(L, m), full, "min %s is not below max %s",
+		            config_num(r->min).s, config_num(r->max).s);
 		ok = false;
 	}
 	if (ok && r->curve == CURVE_EXP && !(r->min > 0)) {
-		config_errf(L, config_origin_of(L, m), full, "an exp curve needs min above 0 (min is %s)",
-		     config_num(r->min).s);
+		config_errf(L, config_origin_of(L, m), full,
+		            "an exp curve needs min above 0 (min is %s)", config_num(r->min).s);
 		ok = false;
 	}
 	r->set = !selector;
@@ -189,7 +201,8 @@ void config_apply_ccs(struct config_loader *L, const config_setting_t *g, const 
 		int cc = -1;
 		if (config_setting_is_group(m)) {
 			if (p == CC_RESERVED) {
-				config_err_at(L, m, full, "expected a CC number or an array of CC numbers");
+				config_err_at(L, m, full,
+				              "expected a CC number or an array of CC numbers");
 				continue;
 			}
 			const struct param_info *pi = &param_table[p];
@@ -201,7 +214,8 @@ void config_apply_ccs(struct config_loader *L, const config_setting_t *g, const 
 			if (!knob_range(L, m, full, p, &r, &has_cc, &cc))
 				continue;
 			if (!has_cc && !(L->is_set && old_cc >= 0)) {
-				config_err_at(L, m, full, "expected cc = a MIDI CC number from 0 to 127");
+				config_err_at(L, m, full,
+				              "expected cc = a MIDI CC number from 0 to 127");
 				continue;
 			}
 			if (!has_cc) {
@@ -234,7 +248,8 @@ void config_apply_ccs(struct config_loader *L, const config_setting_t *g, const 
 			}
 		if (p == CC_RESERVED && config_is_seq(m)) {
 			for (int j = 0; j < config_setting_length(m); j++)
-				if (cc_number(L, config_setting_get_elem(m, (unsigned)j), full, &cc))
+				if (cc_number(L, config_setting_get_elem(m, (unsigned)j), full,
+				              &cc))
 					map_cc(L, cc, p, m, full);
 		} else if (cc_number(L, m, full, &cc)) {
 			if (kept.set && map[cc] == CC_UNMAPPED)
@@ -263,13 +278,16 @@ void config_apply_mutation(struct config_loader *L, const config_setting_t *g, c
 			continue;
 		}
 		if (p == P_SCALE_SELECT || p == P_MODE || p == P_PALETTE) {
-			config_errf(L, config_origin_of(L, m), full, "`%s` is not walked (%s)", name,
-			     p == P_SCALE_SELECT ? "scales move with mutation.moves_per_hour"
-						 : "only the performer chooses it");
+			config_errf(L, config_origin_of(L, m), full, "`%s` is not walked (%s)",
+			            name,
+			            p == P_SCALE_SELECT ? "scales move with mutation.moves_per_hour"
+			                                : "only the performer chooses it");
 			continue;
 		}
 		if (!config_setting_is_group(m)) {
-			config_err_at(L, m, full, "expected { min = ...; max = ...; weight = ...; step = ...; }");
+			config_err_at(
+			    L, m, full,
+			    "expected { min = ...; max = ...; weight = ...; step = ...; }");
 			continue;
 		}
 		const struct param_info *pi = &param_table[p];
@@ -280,10 +298,11 @@ void config_apply_mutation(struct config_loader *L, const config_setting_t *g, c
 			const char *fname = config_setting_name(f);
 			char key[CONFIG_KEY_MAX];
 			config_join(key, full, fname);
-			double *dst = strcmp(fname, "min") == 0 ? &w.min
-				      : strcmp(fname, "max") == 0 ? &w.max
-				      : strcmp(fname, "weight") == 0 ? &w.weight
-				      : strcmp(fname, "step") == 0 ? &w.step : NULL;
+			double *dst = strcmp(fname, "min") == 0      ? &w.min
+			              : strcmp(fname, "max") == 0    ? &w.max
+			              : strcmp(fname, "weight") == 0 ? &w.weight
+			              : strcmp(fname, "step") == 0   ? &w.step
+			                                             : NULL;
 			if (!dst) {
 				struct suggest c = {.n = 0};
 				suggest_add(&c, "min");
@@ -296,10 +315,17 @@ void config_apply_mutation(struct config_loader *L, const config_setting_t *g, c
 			}
 			bool bound = dst == &w.min || dst == &w.max;
 			struct config_key k = {key,
-					       bound && pi->curve == CURVE_STEPPED ? CONFIG_T_INT
-										   : CONFIG_T_FLOAT,
-					       bound ? pi->min : 0, bound ? pi->max : dst == &w.step ? 1 : 100,
-					       NULL, bound ? pi->unit : "", "", 0, NULL};
+			                       bound && pi->curve == CURVE_STEPPED ? CONFIG_T_INT
+			                                                           : CONFIG_T_FLOAT,
+			                       bound ? pi->min : 0,
+			                       bound            ? pi->max
+			                       : dst == &w.step ? 1
+			                                        : 100,
+			                       NULL,
+			                       bound ? pi->unit : "",
+			                       "",
+			                       0,
+			                       NULL};
 			ok &= config_number_ok(L, f, &k, key, dst);
 		}
 		if (!ok)
@@ -310,8 +336,8 @@ void config_apply_mutation(struct config_loader *L, const config_setting_t *g, c
 }
 
 /* mutation.roots: semitone offsets -12..12, no duplicates. */
-void config_apply_roots(struct config_loader *L, const struct config_key *k, const config_setting_t *s,
-			const char *full)
+void config_apply_roots(struct config_loader *L, const struct config_key *k,
+                        const config_setting_t *s, const char *full)
 {
 	struct engine_config *e = &L->cfg->engine;
 	if (!config_is_seq(s)) {
@@ -320,7 +346,8 @@ void config_apply_roots(struct config_loader *L, const struct config_key *k, con
 	}
 	int n = config_setting_length(s);
 	if (n > (int)k->max) {
-		config_errf(L, config_origin_of(L, s), full, "%d roots (allowed: 0 to %d)", n, (int)k->max);
+		config_errf(L, config_origin_of(L, s), full, "%d roots (allowed: 0 to %d)", n,
+		            (int)k->max);
 		return;
 	}
 	int roots[ENGINE_MAX_ROOTS];
@@ -336,7 +363,8 @@ void config_apply_roots(struct config_loader *L, const struct config_key *k, con
 		roots[i] = (int)v;
 		for (int j = 0; j < i; j++)
 			if (roots[j] == roots[i]) {
-				config_errf(L, config_origin_of(L, el), full, "%d is listed twice", roots[i]);
+				config_errf(L, config_origin_of(L, el), full, "%d is listed twice",
+				            roots[i]);
 				ok = false;
 			}
 	}
@@ -376,22 +404,24 @@ void config_apply_buttons(struct config_loader *L, const config_setting_t *g, co
 			const config_setting_t *el = config_setting_get_elem(m, (unsigned)j);
 			ok = config_read_number(el, &v, &integral) && integral;
 			if (ok && (v < 0 || v > 127)) {
-				config_errf(L, config_origin_of(L, m), full, "note %s is out of range (allowed: 0 to 127)",
-				     config_num(v).s);
+				config_errf(L, config_origin_of(L, m), full,
+				            "note %s is out of range (allowed: 0 to 127)",
+				            config_num(v).s);
 				in_range = false;
 				break;
 			}
 			note[j] = (int)v;
 		}
 		if (!ok) {
-			config_err_at(L, m, full, "expected [first, last], two MIDI notes from 0 to 127");
+			config_err_at(L, m, full,
+			              "expected [first, last], two MIDI notes from 0 to 127");
 			continue;
 		}
 		if (!in_range)
 			continue;
 		if (note[0] > note[1]) {
-			config_errf(L, config_origin_of(L, m), full, "first note %d is above last note %d", note[0],
-			     note[1]);
+			config_errf(L, config_origin_of(L, m), full,
+			            "first note %d is above last note %d", note[0], note[1]);
 			continue;
 		}
 		int slot = e->n_buttons;
@@ -399,11 +429,12 @@ void config_apply_buttons(struct config_loader *L, const config_setting_t *g, co
 			if (e->buttons[b].action == action)
 				slot = b;
 		if (slot >= ENGINE_MAX_BUTTONS) {
-			config_errf(L, config_origin_of(L, m), full, "more than %d buttons", ENGINE_MAX_BUTTONS);
+			config_errf(L, config_origin_of(L, m), full, "more than %d buttons",
+			            ENGINE_MAX_BUTTONS);
 			continue;
 		}
-		e->buttons[slot] = (struct engine_button){(uint8_t)action, (uint8_t)note[0],
-							  (uint8_t)note[1]};
+		e->buttons[slot] =
+		    (struct engine_button){(uint8_t)action, (uint8_t)note[0], (uint8_t)note[1]};
 		if (slot == e->n_buttons)
 			e->n_buttons++;
 		L->button[slot] = config_origin_of(L, m);
@@ -411,21 +442,22 @@ void config_apply_buttons(struct config_loader *L, const config_setting_t *g, co
 }
 
 static bool name_ok(struct config_loader *L, const config_setting_t *s, const char *full,
-		    const char *name)
+                    const char *name)
 {
 	if (!*name) {
 		config_err_at(L, s, full, "empty name");
 		return false;
 	}
 	if (strlen(name) >= ENGINE_NAME_MAX) {
-		config_errf(L, config_origin_of(L, s), full, "name \"%s\" is longer than %d characters", name,
-		     ENGINE_NAME_MAX - 1);
+		config_errf(L, config_origin_of(L, s), full,
+		            "name \"%s\" is longer than %d characters", name, ENGINE_NAME_MAX - 1);
 		return false;
 	}
 	return true;
 }
 
-static void apply_profile(struct config_loader *L, int idx, const config_setting_t *g, const char *path)
+static void apply_profile(struct config_loader *L, int idx, const config_setting_t *g,
+                          const char *path)
 {
 	struct engine_profile *pr = &L->cfg->engine.profiles[idx];
 	for (int i = 0; i < config_setting_length(g); i++) {
@@ -435,7 +467,8 @@ static void apply_profile(struct config_loader *L, int idx, const config_setting
 		config_join(full, path, name);
 		if (strcmp(name, "scale") == 0) {
 			const char *str;
-			if (config_string_ok(L, m, full, "a scale name from `scales`", ENGINE_NAME_MAX, &str)) {
+			if (config_string_ok(L, m, full, "a scale name from `scales`",
+			                     ENGINE_NAME_MAX, &str)) {
 				snprintf(L->profile_scale[idx], ENGINE_NAME_MAX, "%s", str);
 				L->profile_scale_at[idx] = config_origin_of(L, m);
 			} else {
@@ -451,8 +484,12 @@ static void apply_profile(struct config_loader *L, int idx, const config_setting
 			continue;
 		}
 		const struct param_info *pi = &param_table[p];
-		struct config_key k = {full, pi->curve == CURVE_STEPPED ? CONFIG_T_INT : CONFIG_T_FLOAT,
-				       pi->min, pi->max, NULL, pi->unit, "", 0, NULL};
+		struct config_key k = {
+		    full,    pi->curve == CURVE_STEPPED ? CONFIG_T_INT : CONFIG_T_FLOAT,
+		    pi->min, pi->max,
+		    NULL,    pi->unit,
+		    "",      0,
+		    NULL};
 		double v;
 		if (!config_number_ok(L, m, &k, full, &v))
 			continue;
@@ -489,7 +526,8 @@ void config_apply_profiles(struct config_loader *L, const config_setting_t *g, c
 			if (strcmp(e->profiles[p].name, name) == 0)
 				idx = p;
 		if (idx >= ENGINE_MAX_PROFILES) {
-			config_errf(L, config_origin_of(L, m), full, "more than %d profiles", ENGINE_MAX_PROFILES);
+			config_errf(L, config_origin_of(L, m), full, "more than %d profiles",
+			            ENGINE_MAX_PROFILES);
 			L->bad_profiles = true;
 			continue;
 		}
@@ -503,8 +541,8 @@ void config_apply_profiles(struct config_loader *L, const config_setting_t *g, c
 	}
 }
 
-void config_apply_names(struct config_loader *L, const struct config_key *k, const config_setting_t *s,
-			const char *full)
+void config_apply_names(struct config_loader *L, const struct config_key *k,
+                        const config_setting_t *s, const char *full)
 {
 	struct engine_config *e = &L->cfg->engine;
 	bool scales = strcmp(k->path, "scales") == 0, modes = strcmp(k->path, "modes") == 0;
@@ -514,8 +552,8 @@ void config_apply_names(struct config_loader *L, const struct config_key *k, con
 	}
 	int n = config_setting_length(s);
 	if (n < (int)k->min || n > (int)k->max) {
-		config_errf(L, config_origin_of(L, s), full, "%d names (allowed: %s to %s)", n, config_num(k->min).s,
-		     config_num(k->max).s);
+		config_errf(L, config_origin_of(L, s), full, "%d names (allowed: %s to %s)", n,
+		            config_num(k->min).s, config_num(k->max).s);
 		goto bad;
 	}
 	char seen[ENGINE_MAX_PROFILES][ENGINE_NAME_MAX];
@@ -524,8 +562,8 @@ void config_apply_names(struct config_loader *L, const struct config_key *k, con
 		const config_setting_t *el = config_setting_get_elem(s, (unsigned)i);
 		const char *name;
 		seen[i][0] = '\0';
-		if (!config_string_ok(L, el, full, "a list of names [\"a\", \"b\", ...]", ENGINE_NAME_MAX,
-			       &name) ||
+		if (!config_string_ok(L, el, full, "a list of names [\"a\", \"b\", ...]",
+		                      ENGINE_NAME_MAX, &name) ||
 		    !name_ok(L, el, full, name)) {
 			ok = false;
 			continue;
@@ -535,7 +573,8 @@ void config_apply_names(struct config_loader *L, const struct config_key *k, con
 			dup |= strcmp(seen[j], name) == 0;
 		snprintf(seen[i], ENGINE_NAME_MAX, "%s", name);
 		if (dup) {
-			config_errf(L, config_origin_of(L, el), full, "\"%s\" is listed twice", name);
+			config_errf(L, config_origin_of(L, el), full, "\"%s\" is listed twice",
+			            name);
 			ok = false;
 			continue;
 		}
@@ -547,8 +586,9 @@ void config_apply_names(struct config_loader *L, const struct config_key *k, con
 				scale_candidates(&c);
 				suggest_did_you_mean(&c, name, false, dym, sizeof dym);
 				suggest_list(&c, false, allowed, sizeof allowed);
-				config_errf(L, config_origin_of(L, el), full, "unknown scale `%s`%s (allowed: %s)", name,
-				     dym, allowed);
+				config_errf(L, config_origin_of(L, el), full,
+				            "unknown scale `%s`%s (allowed: %s)", name, dym,
+				            allowed);
 				ok = false;
 				continue;
 			}
@@ -579,7 +619,6 @@ bad:
 		e->n_modes = 0;
 }
 
-
 static struct config_origin later(struct config_origin a, struct config_origin b)
 {
 	return a.seq >= b.seq ? a : b;
@@ -593,7 +632,8 @@ static int profile_index(const struct engine_config *e, const char *name)
 	return -1;
 }
 
-static void profile_missing(struct config_loader *L, struct config_origin o, const char *key, const char *name)
+static void profile_missing(struct config_loader *L, struct config_origin o, const char *key,
+                            const char *name)
 {
 	const struct engine_config *e = &L->cfg->engine;
 	struct suggest c = {.n = 0};
@@ -618,9 +658,10 @@ void config_finalize(struct config_loader *L)
 		struct config_origin a = key_origin(L, "mutation.interval_min_s");
 		struct config_origin b = key_origin(L, "mutation.interval_max_s");
 		struct config_origin o = later(a, b);
-		config_errf(L, o, o.seq == a.seq ? "mutation.interval_min_s" : "mutation.interval_max_s",
-		     "interval_min_s %s is above interval_max_s %s", config_num(e->interval_min_s).s,
-		     config_num(e->interval_max_s).s);
+		config_errf(L, o,
+		            o.seq == a.seq ? "mutation.interval_min_s" : "mutation.interval_max_s",
+		            "interval_min_s %s is above interval_max_s %s",
+		            config_num(e->interval_min_s).s, config_num(e->interval_max_s).s);
 	}
 	for (int p = 0; p < P_COUNT; p++) {
 		const struct engine_mutation *w = &e->mut[p];
@@ -628,8 +669,8 @@ void config_finalize(struct config_loader *L)
 			continue;
 		char key[CONFIG_KEY_MAX];
 		snprintf(key, sizeof key, "mutation.params.%s", param_table[p].name);
-		config_errf(L, L->mut_at[p], key, "min %s is not below max %s", config_num(w->min).s,
-		     config_num(w->max).s);
+		config_errf(L, L->mut_at[p], key, "min %s is not below max %s",
+		            config_num(w->min).s, config_num(w->max).s);
 	}
 	const int sel_param[3] = {P_SCALE_SELECT, P_MODE, P_PALETTE};
 	const int sel_n[3] = {e->n_scales, e->n_modes, e->n_palettes};
@@ -640,10 +681,12 @@ void config_finalize(struct config_loader *L)
 		for (int j = 0; j < 3; j++) {
 			int p = sel_param[j];
 			if ((pr->mask & (1u << p)) && pr->value[p] >= sel_n[j] && sel_n[j] > 0) {
-				snprintf(key, sizeof key, "profiles.%s.%s", pr->name, param_table[p].name);
-				config_errf(L, L->profile_param[i][p], key,
-				     "%s is out of range (allowed: 0 to %d, an index into `%s`)",
-				     config_num(pr->value[p]).s, sel_n[j] - 1, sel_list[j]);
+				snprintf(key, sizeof key, "profiles.%s.%s", pr->name,
+				         param_table[p].name);
+				config_errf(
+				    L, L->profile_param[i][p], key,
+				    "%s is out of range (allowed: 0 to %d, an index into `%s`)",
+				    config_num(pr->value[p]).s, sel_n[j] - 1, sel_list[j]);
 			}
 		}
 		const char *sname = L->profile_scale[i];
@@ -665,7 +708,8 @@ void config_finalize(struct config_loader *L)
 			for (int j = 0; j < e->n_scales; j++)
 				suggest_add(&c, scale_name(e->scales[j]));
 			suggest_list(&c, false, allowed, sizeof allowed);
-			config_errf(L, o, key, "scale `%s` is not in `scales` (allowed: %s)", sname, allowed);
+			config_errf(L, o, key, "scale `%s` is not in `scales` (allowed: %s)", sname,
+			            allowed);
 			continue;
 		}
 		if (id < 0) {
@@ -673,7 +717,8 @@ void config_finalize(struct config_loader *L)
 				suggest_add(&c, scale_name(e->scales[j]));
 			suggest_did_you_mean(&c, sname, false, dym, sizeof dym);
 			suggest_list(&c, false, allowed, sizeof allowed);
-			config_errf(L, o, key, "unknown scale `%s`%s (allowed: %s)", sname, dym, allowed);
+			config_errf(L, o, key, "unknown scale `%s`%s (allowed: %s)", sname, dym,
+			            allowed);
 			continue;
 		}
 		pr->mask |= 1u << P_SCALE_SELECT;
@@ -692,7 +737,6 @@ void config_finalize(struct config_loader *L)
 		e->ambient_profile = profile_index(e, L->ambient);
 		if (e->ambient_profile < 0)
 			profile_missing(L, key_origin(L, "idle.ambient_profile"),
-					"idle.ambient_profile", L->ambient);
+			                "idle.ambient_profile", L->ambient);
 	}
 }
-

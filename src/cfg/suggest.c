@@ -20,7 +20,8 @@ static int edit_distance(const char *a, const char *b)
 		d[0][j] = (int)j;
 	for (size_t i = 1; i <= n; i++) {
 		for (size_t j = 1; j <= m; j++) {
-			int cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
+			int cost =
+			    tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
 			int v = d[i - 1][j] + 1;
 			if (d[i][j - 1] + 1 < v)
 				v = d[i][j - 1] + 1;
@@ -66,7 +67,7 @@ void suggest_list(const struct suggest *c, bool quote, char *buf, size_t n)
 	buf[0] = '\0';
 	for (int i = 0; i < c->n && used < n; i++) {
 		int w = snprintf(buf + used, n - used, "%s%s%s%s", i ? ", " : "", quote ? "\"" : "",
-				 c->name[i], quote ? "\"" : "");
+		                 c->name[i], quote ? "\"" : "");
 		if (w < 0)
 			break;
 		used += (size_t)w;
@@ -76,7 +77,7 @@ void suggest_list(const struct suggest *c, bool quote, char *buf, size_t n)
 }
 
 void suggest_did_you_mean(const struct suggest *c, const char *word, bool quote, char *buf,
-			 size_t n)
+                          size_t n)
 {
 	const char *s = suggest_best(c, word);
 	if (s)

@@ -27,6 +27,6 @@ const char *suggest_best(const struct suggest *c, const char *word);
 void suggest_list(const struct suggest *c, bool quote, char *buf, size_t n);
 /* ", did you mean `x`?" (or "\"x\"" when quote is set), or "". */
 void suggest_did_you_mean(const struct suggest *c, const char *word, bool quote, char *buf,
-			  size_t n);
+                          size_t n);
 
 #endif

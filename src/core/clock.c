@@ -86,6 +86,6 @@ double clock_drift_at(struct clock_drift *d, int64_t k)
 	if (k < d->k_a)
 		return d->a;
 	double x = (double)(k - d->k_a) / d->span;
-	double s = x * x * (3 - 2 * x);	/* smoothstep: no corner at the targets */
+	double s = x * x * (3 - 2 * x); /* smoothstep: no corner at the targets */
 	return d->a + (d->b - d->a) * s;
 }

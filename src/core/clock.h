@@ -17,10 +17,10 @@
 #include "core/rng.h"
 
 struct clock {
-	int64_t t0;		/* ns, unswung time of step k0 */
-	int64_t k0;		/* first step of the segment */
-	double bpm;		/* tempo of the segment (drift included) */
-	double step_ns;		/* length of one step in ns */
+	int64_t t0;     /* ns, unswung time of step k0 */
+	int64_t k0;     /* first step of the segment */
+	double bpm;     /* tempo of the segment (drift included) */
+	double step_ns; /* length of one step in ns */
 	int steps_per_beat;
 };
 
@@ -41,10 +41,10 @@ void clock_restart(struct clock *c, int64_t k_from, int64_t t);
 /* The drift curve: smooth moves between random targets, one every span steps. */
 struct clock_drift {
 	struct rng rng;
-	int64_t k_a;		/* step where the current move starts */
-	int span;		/* steps per move */
-	int span_next;		/* steps per move from the next move on */
-	double a, b;		/* values at the start and end of the move */
+	int64_t k_a;   /* step where the current move starts */
+	int span;      /* steps per move */
+	int span_next; /* steps per move from the next move on */
+	double a, b;   /* values at the start and end of the move */
 };
 
 void clock_drift_init(struct clock_drift *d, uint64_t seed, int span);

@@ -1,8 +1,8 @@
 /*
  * clock_follow: the least-squares line through the last pulses (see
  * clock_follow.h).  Each pulse refits the window (96 points and the 24 of
- * the change detector: about a thousand flops) relative to the newest pulse, so the doubles stay small
- * and nothing accumulates over hours.  Pure; any thread that owns it.
+ * the change detector: about a thousand flops) relative to the newest pulse, so the doubles stay
+ * small and nothing accumulates over hours.  Pure; any thread that owns it.
  */
 #include "core/clock_follow.h"
 
@@ -23,7 +23,7 @@ void clock_follow_restart(struct clock_follow *f)
 }
 
 struct line {
-	double a, b, rms, sxx;	/* t - t_newest = a + b (p - p_newest) */
+	double a, b, rms, sxx; /* t - t_newest = a + b (p - p_newest) */
 };
 
 /* Least squares through the newest m pulses, relative to the newest. */
@@ -64,12 +64,12 @@ static void refit(struct clock_follow *f)
 	struct line l = fit(f, f->n, t0, p0);
 	if (f->n > CLOCK_FOLLOW_SHORT + CLOCK_FOLLOW_SHORT / 2) {
 		struct line s = fit(f, CLOCK_FOLLOW_SHORT, t0, p0);
-		double sigma = s.rms > CLOCK_FOLLOW_JITTER_FLOOR_NS ? s.rms
-		    : CLOCK_FOLLOW_JITTER_FLOOR_NS;
+		double sigma =
+		    s.rms > CLOCK_FOLLOW_JITTER_FLOOR_NS ? s.rms : CLOCK_FOLLOW_JITTER_FLOOR_NS;
 		double d = fabs(s.b - l.b);
 		if (s.sxx > 0 && d > CLOCK_FOLLOW_SIGMAS * sigma / sqrt(s.sxx) &&
 		    d > CLOCK_FOLLOW_CHANGE_MIN * l.b) {
-			f->n = CLOCK_FOLLOW_SHORT;	/* the tempo changed: keep the new pulses */
+			f->n = CLOCK_FOLLOW_SHORT; /* the tempo changed: keep the new pulses */
 			f->changes++;
 			l = s;
 		}

@@ -28,28 +28,28 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define CLOCK_FOLLOW_WINDOW 96	/* pulses in the fit: four beats */
-#define CLOCK_FOLLOW_SHORT 24	/* pulses of the change detector's fit: one beat */
+#define CLOCK_FOLLOW_WINDOW 96 /* pulses in the fit: four beats */
+#define CLOCK_FOLLOW_SHORT 24  /* pulses of the change detector's fit: one beat */
 #define CLOCK_FOLLOW_SIGMAS 6.0
-#define CLOCK_FOLLOW_CHANGE_MIN 0.005	/* smaller changes are left to the long fit */
+#define CLOCK_FOLLOW_CHANGE_MIN 0.005 /* smaller changes are left to the long fit */
 #define CLOCK_FOLLOW_JITTER_FLOOR_NS 200000.0
-#define CLOCK_FOLLOW_MIN 3	/* pulses before the fit is used */
-#define CLOCK_FOLLOW_PPQN 24	/* MIDI clock pulses per quarter note */
+#define CLOCK_FOLLOW_MIN 3   /* pulses before the fit is used */
+#define CLOCK_FOLLOW_PPQN 24 /* MIDI clock pulses per quarter note */
 #define CLOCK_FOLLOW_BPM_MIN 20.0
 #define CLOCK_FOLLOW_BPM_MAX 300.0
 
 struct clock_follow {
-	int64_t t[CLOCK_FOLLOW_WINDOW];	/* arrival times, a ring */
-	int64_t p[CLOCK_FOLLOW_WINDOW];	/* their pulse indices */
-	int n, head;			/* pulses in the ring, next slot */
-	int64_t count;			/* index the next pulse gets */
-	int64_t last_t;			/* arrival of the latest pulse, INT64_MIN none */
+	int64_t t[CLOCK_FOLLOW_WINDOW]; /* arrival times, a ring */
+	int64_t p[CLOCK_FOLLOW_WINDOW]; /* their pulse indices */
+	int n, head;                    /* pulses in the ring, next slot */
+	int64_t count;                  /* index the next pulse gets */
+	int64_t last_t;                 /* arrival of the latest pulse, INT64_MIN none */
 	/* the fit: pulse index P falls at t_ref + a + period * (P - p_ref) */
 	int64_t t_ref, p_ref;
-	double a, period;		/* ns */
-	double jitter;			/* rms residual of the fit, ns */
-	bool valid;			/* at least CLOCK_FOLLOW_MIN pulses */
-	uint64_t changes;		/* tempo changes found (window cut short) */
+	double a, period; /* ns */
+	double jitter;    /* rms residual of the fit, ns */
+	bool valid;       /* at least CLOCK_FOLLOW_MIN pulses */
+	uint64_t changes; /* tempo changes found (window cut short) */
 };
 
 /* Forgets everything (the tempo too). */

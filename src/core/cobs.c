@@ -9,10 +9,10 @@
 #include "core/cobs.h"
 
 static const char *const errors[COBS_ERR_COUNT] = {
-	[COBS_OK] = "no error",
-	[COBS_ERR_SPACE] = "output buffer too small",
-	[COBS_ERR_ZERO] = "zero byte inside encoded data",
-	[COBS_ERR_OVERRUN] = "code byte points past the end of the frame",
+    [COBS_OK] = "no error",
+    [COBS_ERR_SPACE] = "output buffer too small",
+    [COBS_ERR_ZERO] = "zero byte inside encoded data",
+    [COBS_ERR_OVERRUN] = "code byte points past the end of the frame",
 };
 
 const char *cobs_strerror(enum cobs_err err)
@@ -54,8 +54,7 @@ size_t cobs_encode(const uint8_t *in, size_t n, uint8_t *out, size_t cap)
 	return o;
 }
 
-enum cobs_err cobs_decode(const uint8_t *in, size_t n, uint8_t *out, size_t cap,
-    size_t *outlen)
+enum cobs_err cobs_decode(const uint8_t *in, size_t n, uint8_t *out, size_t cap, size_t *outlen)
 {
 	size_t i = 0, o = 0;
 

@@ -15,9 +15,9 @@
 
 enum cobs_err {
 	COBS_OK,
-	COBS_ERR_SPACE,		/* output buffer too small */
-	COBS_ERR_ZERO,		/* a 0x00 inside encoded data */
-	COBS_ERR_OVERRUN,	/* a code byte points past the end */
+	COBS_ERR_SPACE,   /* output buffer too small */
+	COBS_ERR_ZERO,    /* a 0x00 inside encoded data */
+	COBS_ERR_OVERRUN, /* a code byte points past the end */
 	COBS_ERR_COUNT
 };
 
@@ -30,7 +30,6 @@ const char *cobs_strerror(enum cobs_err err);
 size_t cobs_encode(const uint8_t *in, size_t n, uint8_t *out, size_t cap);
 
 /* Decodes n encoded bytes (without the 0x00 delimiter); *outlen gets the length. */
-enum cobs_err cobs_decode(const uint8_t *in, size_t n, uint8_t *out, size_t cap,
-    size_t *outlen);
+enum cobs_err cobs_decode(const uint8_t *in, size_t n, uint8_t *out, size_t cap, size_t *outlen);
 
 #endif

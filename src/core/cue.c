@@ -24,9 +24,8 @@
 _Static_assert(sizeof(float) == 4, "param values go out as IEEE-754 binary32");
 
 static const char *const kind_names[CUE_KIND_COUNT] = {
-	[CUE_NONE] = "none", [CUE_NOTE] = "note", [CUE_PARAM] = "param",
-	[CUE_MODE] = "mode", [CUE_PALETTE] = "palette", [CUE_IDLE] = "idle",
-	[CUE_STEP] = "step",
+    [CUE_NONE] = "none",       [CUE_NOTE] = "note", [CUE_PARAM] = "param", [CUE_MODE] = "mode",
+    [CUE_PALETTE] = "palette", [CUE_IDLE] = "idle", [CUE_STEP] = "step",
 };
 
 const char *cue_kind_name(enum cue_kind k)
@@ -46,11 +45,10 @@ int cue_from_event(const struct event *ev, struct cue *out)
 		return 1;
 	case EV_PARAM:
 		if (ev->u.param.id >= P_COUNT || ev->u.param.id == P_MODE)
-			break;	/* a mode change comes as EV_MODE */
+			break; /* a mode change comes as EV_MODE */
 		if (ev->u.param.id == P_PALETTE) {
 			out->kind = CUE_PALETTE;
-			out->u.palette.index =
-			    (uint8_t)param_clamp(P_PALETTE, ev->u.param.value);
+			out->u.palette.index = (uint8_t)param_clamp(P_PALETTE, ev->u.param.value);
 			return 1;
 		}
 		out->kind = CUE_PARAM;
@@ -96,8 +94,7 @@ uint8_t cue_crc8(const uint8_t *p, size_t n)
 
 static bool param_ok(const struct cue *c)
 {
-	return c->u.param.id < P_COUNT && c->u.param.id != P_MODE &&
-	    c->u.param.id != P_PALETTE;
+	return c->u.param.id < P_COUNT && c->u.param.id != P_MODE && c->u.param.id != P_PALETTE;
 }
 
 uint16_t cue_param_position(const struct cue *c)
@@ -198,7 +195,7 @@ static void put_name(struct jw *o, const char *const *names, unsigned index)
 }
 
 size_t cue_format_json(const struct cue *c, const char *const *mode_names,
-    const char *const *palette_names, char *buf, size_t cap)
+                       const char *const *palette_names, char *buf, size_t cap)
 {
 	struct jw o = jw_init(buf, cap);
 

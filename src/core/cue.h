@@ -21,12 +21,12 @@
 /* The values are the frame's type byte: never renumber them. */
 enum cue_kind {
 	CUE_NONE = 0,
-	CUE_NOTE = 1,		/* payload: pitch, velocity */
-	CUE_PARAM = 2,		/* payload: id, value float32 BE, position u16 BE */
-	CUE_MODE = 3,		/* payload: mode index */
-	CUE_PALETTE = 4,	/* payload: palette index */
-	CUE_IDLE = 5,		/* payload: 1 = idle entered, 0 = left */
-	CUE_STEP = 6,		/* payload: step, on, velocity, probability % */
+	CUE_NOTE = 1,    /* payload: pitch, velocity */
+	CUE_PARAM = 2,   /* payload: id, value float32 BE, position u16 BE */
+	CUE_MODE = 3,    /* payload: mode index */
+	CUE_PALETTE = 4, /* payload: palette index */
+	CUE_IDLE = 5,    /* payload: 1 = idle entered, 0 = left */
+	CUE_STEP = 6,    /* payload: step, on, velocity, probability % */
 	CUE_KIND_COUNT
 };
 
@@ -37,15 +37,15 @@ enum cue_kind {
 #define CUE_JSON_MAX 256
 
 struct cue {
-	uint8_t kind;		/* enum cue_kind */
-	int64_t t;		/* ns, engine time of the event it came from */
+	uint8_t kind; /* enum cue_kind */
+	int64_t t;    /* ns, engine time of the event it came from */
 	union {
 		struct {
 			uint8_t pitch, velocity;
 		} note;
 		struct {
-			uint8_t id;	/* enum param_id */
-			double value;	/* in the parameter's units */
+			uint8_t id;   /* enum param_id */
+			double value; /* in the parameter's units */
 		} param;
 		struct {
 			uint8_t index;
@@ -54,10 +54,10 @@ struct cue {
 			uint8_t on;
 		} idle;
 		struct {
-			uint8_t step;		/* 0..63, the pattern's step */
+			uint8_t step; /* 0..63, the pattern's step */
 			uint8_t on;
-			uint8_t velocity;	/* 1..127 */
-			uint8_t prob;		/* gate probability, percent 0..100 */
+			uint8_t velocity; /* 1..127 */
+			uint8_t prob;     /* gate probability, percent 0..100 */
 		} step;
 	} u;
 };
@@ -87,6 +87,6 @@ size_t cue_encode_frame(const struct cue *c, uint8_t *buf, size_t cap);
  * without the NUL, or 0 when the cue is not valid or cap is too small.
  */
 size_t cue_format_json(const struct cue *c, const char *const *mode_names,
-    const char *const *palette_names, char *buf, size_t cap);
+                       const char *const *palette_names, char *buf, size_t cap);
 
 #endif

@@ -123,8 +123,7 @@ int engine_current_root(const struct engine *e)
  * Asks for a scale; it comes at the configured boundary, or at the next bar
  * line when at_bar (the mutation's moves), at once when paused.
  */
-void engine_request_scale(struct engine *e, int scale, int root, int64_t t, bool live,
-    bool at_bar)
+void engine_request_scale(struct engine *e, int scale, int root, int64_t t, bool live, bool at_bar)
 {
 	e->scale_want = scale;
 	e->root_want = root;
@@ -175,7 +174,6 @@ void engine_retempo(struct engine *e)
 	if (bpm != e->clock.bpm)
 		clock_set_tempo(&e->clock, e->k_next, bpm);
 }
-
 
 /* Emits the pattern as it now plays (the log's and the console's view). */
 void engine_emit_pattern(struct engine *e, int64_t t, int cause, int step, bool live)
@@ -235,7 +233,7 @@ void engine_set_param(struct engine *e, int id, double v, int src, int64_t t, bo
 		break;
 	case P_SCALE_SELECT:
 		engine_request_scale(e, e->cfg.scales[(int)v], engine_current_root(e), t, live,
-		    src == SRC_MUTATION);
+		                     src == SRC_MUTATION);
 		break;
 	case P_MODE:
 		apply_mode(e, (int)v, t, live);
@@ -258,8 +256,8 @@ static double interp(int id, double from, double to, double f)
  * Moves the parameters in mask towards to[] over dur: selectors and other
  * stepped parameters jump at once, the rest glide in ticks of 100 ms.
  */
-static void start_fade(struct engine *e, int64_t t, int64_t dur, uint32_t mask,
-    const double *to, bool live)
+static void start_fade(struct engine *e, int64_t t, int64_t dur, uint32_t mask, const double *to,
+                       bool live)
 {
 	struct fade *f = &e->fade;
 	f->active = false;
@@ -292,7 +290,7 @@ void engine_fade_tick(struct engine *e)
 	for (int k = 0; k < P_COUNT; k++)
 		if (f->mask & 1u << k)
 			engine_set_param(e, k, last ? f->to[k] : interp(k, f->from[k], f->to[k], x),
-			    SRC_IDLE, t, false);
+			                 SRC_IDLE, t, false);
 	if (last || !f->mask) {
 		f->active = false;
 		f->mask = 0;
@@ -361,7 +359,8 @@ void engine_action(struct engine *e, int64_t t, bool deliberate)
 static void reset_params(struct engine *e)
 {
 	for (int k = 0; k < P_COUNT; k++) {
-		e->value[k] = e->home[k] = engine_clamp_value(e, k, engine_config_value(&e->cfg, k));
+		e->value[k] = e->home[k] =
+		    engine_clamp_value(e, k, engine_config_value(&e->cfg, k));
 		e->source[k] = SRC_CONFIG;
 	}
 }
@@ -391,7 +390,7 @@ struct engine *engine_new(const struct engine_config *cfg, uint64_t seed)
 	e->root = e->root_prev = e->root_want = e->cfg.root;
 	e->scale_since = INT64_MIN;
 	seq_init(&e->seq, &e->rng_seq, e->cfg.steps, e->scale, e->cfg.octaves,
-	    e->cfg.steps_per_beat);
+	         e->cfg.steps_per_beat);
 	clock_init(&e->clock, 0, effective_tempo(e, 0), e->cfg.steps_per_beat);
 	e->last_step_t = INT64_MIN;
 	e->last_note_t = 0;
@@ -401,12 +400,12 @@ struct engine *engine_new(const struct engine_config *cfg, uint64_t seed)
 	e->play_step = -1;
 	for (int k = 0; k < ENGINE_MAX_STEPS; k++)
 		e->step_fired_t[k] = -1;
-	e->mut_next = e->cfg.mutation_enabled
-	    ? mutate_interval(&e->rng_mut, e->cfg.interval_min_s, e->cfg.interval_max_s)
-	    : INT64_MAX;
+	e->mut_next = e->cfg.mutation_enabled ? mutate_interval(&e->rng_mut, e->cfg.interval_min_s,
+	                                                        e->cfg.interval_max_s)
+	                                      : INT64_MAX;
 	e->move_next = mutate_poisson(&e->rng_struct, e->cfg.moves_per_hour);
 	idle_init(&e->idle, 0, e->cfg.idle_timeout_ms * NS_PER_MS,
-	    e->cfg.wake_activity_ms * NS_PER_MS);
+	          e->cfg.wake_activity_ms * NS_PER_MS);
 	e->chaos_prev = e->value[P_CHAOS_LOCK];
 	/* The log starts with the scale and the pattern in force. */
 	struct event *ev = engine_emit(e, EV_SCALE, 0, false);
@@ -478,8 +477,8 @@ void engine_get_state(const struct engine *e, struct engine_state *st)
 	st->n_steps = e->seq.len;
 	memcpy(st->steps, e->seq.step, sizeof st->steps);
 	for (int k = 0; k < ENGINE_MAX_STEPS; k++)
-		st->step_note[k] =
-		    (uint8_t)engine_degree_note(e, e->scale, e->root, e->seq.step[k].degree + e->shift);
+		st->step_note[k] = (uint8_t)engine_degree_note(e, e->scale, e->root,
+		                                               e->seq.step[k].degree + e->shift);
 	st->play_step = e->play_step;
 	memcpy(st->step_fired_t, e->step_fired_t, sizeof st->step_fired_t);
 	st->scale = (uint8_t)e->scale;
@@ -545,7 +544,8 @@ void engine_reconfigure(struct engine *e, const struct engine_config *cfg)
 	/* What the performer set stays; what came from the config follows it. */
 	for (int k = 0; k < P_COUNT; k++) {
 		if (e->source[k] == SRC_CONFIG)
-			engine_set_param(e, k, engine_config_value(&e->cfg, k), SRC_CONFIG, t, true);
+			engine_set_param(e, k, engine_config_value(&e->cfg, k), SRC_CONFIG, t,
+			                 true);
 		else if (param_is_choice(k) && engine_clamp_value(e, k, e->value[k]) != e->value[k])
 			engine_set_param(e, k, e->value[k], e->source[k], t, true);
 	}
@@ -564,14 +564,14 @@ void engine_reconfigure(struct engine *e, const struct engine_config *cfg)
 
 	struct idle was = e->idle;
 	idle_init(&e->idle, was.last_action, e->cfg.idle_timeout_ms * NS_PER_MS,
-	    e->cfg.wake_activity_ms * NS_PER_MS);
+	          e->cfg.wake_activity_ms * NS_PER_MS);
 	e->idle.on = was.on;
 	e->idle.wake_start = was.wake_start;
 	if (!e->cfg.mutation_enabled)
 		e->mut_next = INT64_MAX;
 	else if (!old.mutation_enabled || e->mut_next == INT64_MAX)
-		e->mut_next = t + mutate_interval(&e->rng_mut, e->cfg.interval_min_s,
-		    e->cfg.interval_max_s);
+		e->mut_next =
+		    t + mutate_interval(&e->rng_mut, e->cfg.interval_min_s, e->cfg.interval_max_s);
 	if (e->cfg.moves_per_hour != old.moves_per_hour || e->move_next == INT64_MAX ||
 	    (e->cfg.mutation_enabled && !old.mutation_enabled)) {
 		int64_t d = mutate_poisson(&e->rng_struct, e->cfg.moves_per_hour);

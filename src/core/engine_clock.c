@@ -50,7 +50,8 @@ static void map_nearest(struct engine *e, int64_t t)
 {
 	double pps = pulses_per_step(e);
 	double step = e->follow.period * pps;
-	double x = (double)(clock_base_time(&e->clock, e->k_next) - clock_follow_time(&e->follow, 0));
+	double x =
+	    (double)(clock_base_time(&e->clock, e->k_next) - clock_follow_time(&e->follow, 0));
 	int64_t m = llround(x / step);
 	while (clock_follow_time(&e->follow, (double)m * pps) <= t)
 		m++;
@@ -155,7 +156,7 @@ int64_t engine_pulse_time(struct engine *e)
 {
 	double pps = pulses_per_step(e);
 	int64_t k = (int64_t)floor((double)e->pulse_next / pps + 1e-9);
-	if (k < e->k_next - 1) {	/* behind the steps (a skip): catch up */
+	if (k < e->k_next - 1) { /* behind the steps (a skip): catch up */
 		engine_pulse_rewind(e);
 		k = e->k_next;
 	}

@@ -170,6 +170,6 @@ double engine_config_value(const struct engine_config *c, int id)
 	case P_RELEASE:
 		return c->release;
 	default:
-		return 0;	/* scale_select, mode, palette: the first entry */
+		return 0; /* scale_select, mode, palette: the first entry */
 	}
 }

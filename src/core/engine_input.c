@@ -65,8 +65,9 @@ static void trigger(struct engine *e, int k, int velocity, int64_t t)
 	default:
 		st->on = 1;
 		st->prob = 1;
-		st->velocity = (uint8_t)clampi(st->velocity + ACCENT_UP < ACCENT_MIN
-		    ? ACCENT_MIN : st->velocity + ACCENT_UP, 1, 127);
+		st->velocity = (uint8_t)clampi(
+		    st->velocity + ACCENT_UP < ACCENT_MIN ? ACCENT_MIN : st->velocity + ACCENT_UP,
+		    1, 127);
 		break;
 	}
 	edited(e, k, &was, SRC_MIDI, t);
@@ -110,7 +111,7 @@ static void midi_input(struct engine *e, const struct midi_msg *m, int64_t t)
 		engine_clock_input(e, m, t);
 		break;
 	default:
-		break;		/* release, reserved: nothing to do */
+		break; /* release, reserved: nothing to do */
 	}
 }
 
@@ -136,7 +137,7 @@ static void command(struct engine *e, const struct command *c, int64_t t)
 	if (c->type >= CMD_TYPE_COUNT ||
 	    ((c->type == CMD_SET_PARAM || c->type == CMD_NUDGE_PARAM) && !param_ok) ||
 	    ((c->type == CMD_SET_STEP || c->type == CMD_TOGGLE_STEP || c->type == CMD_STEP_ON) &&
-		!step_ok)) {
+	     !step_ok)) {
 		e->rejected++;
 		return;
 	}
@@ -176,21 +177,23 @@ static void command(struct engine *e, const struct command *c, int64_t t)
 			engine_set_paused(e, c->value != 0, t);
 		break;
 	case CMD_NEXT_SCALE:
-		engine_set_param(e, P_SCALE_SELECT, ((int)e->value[P_SCALE_SELECT] + 1) % e->cfg.n_scales,
-		    src, t, true);
+		engine_set_param(e, P_SCALE_SELECT,
+		                 ((int)e->value[P_SCALE_SELECT] + 1) % e->cfg.n_scales, src, t,
+		                 true);
 		break;
 	case CMD_NEXT_MODE:
 		if (e->cfg.n_modes > 0)
-			engine_set_param(e, P_MODE, ((int)e->value[P_MODE] + 1) % e->cfg.n_modes, src, t,
-			    true);
+			engine_set_param(e, P_MODE, ((int)e->value[P_MODE] + 1) % e->cfg.n_modes,
+			                 src, t, true);
 		break;
 	case CMD_CHAOS_TOGGLE:
 		if (e->value[P_CHAOS_LOCK] < 1) {
 			e->chaos_prev = e->value[P_CHAOS_LOCK];
 			engine_set_param(e, P_CHAOS_LOCK, 1, src, t, true);
 		} else {
-			double back = e->chaos_prev < 1 ? e->chaos_prev
-			    : e->cfg.chaos_lock < 1 ? e->cfg.chaos_lock : 0;
+			double back = e->chaos_prev < 1       ? e->chaos_prev
+			              : e->cfg.chaos_lock < 1 ? e->cfg.chaos_lock
+			                                      : 0;
 			engine_set_param(e, P_CHAOS_LOCK, back, src, t, true);
 		}
 		break;

@@ -54,7 +54,8 @@ static double rewrite_chance(const struct engine *e)
 	return e->cfg.rewrites_per_min * (free > 0 ? free : 0) * e->clock.step_ns / 60e9;
 }
 
-/* Degree shifts of idle phrases and their weights: mostly home, sometimes a step or a fifth away. */
+/* Degree shifts of idle phrases and their weights: mostly home, sometimes a step or a fifth away.
+ */
 static const int phrase_shift[] = {0, 1, -1, 2, -2, 4, -3};
 static const double phrase_w[] = {4, 1.5, 1.5, 1, 1, 1, 1};
 
@@ -107,7 +108,7 @@ static void run_step(struct engine *e)
 		int pos = e->seq.pos;
 		struct engine_step was = e->seq.step[pos];
 		seq_rewrite(&e->seq, &e->rng_struct, pos, e->scale, e->cfg.octaves,
-		    e->cfg.steps_per_beat);
+		            e->cfg.steps_per_beat);
 		e->rewrites++;
 		engine_emit_pattern(e, t, PATTERN_REWRITE, pos, false);
 		/* what the LEDs show of a step (its probability, its velocity) changed too */
@@ -118,7 +119,7 @@ static void run_step(struct engine *e)
 	bool force = gap_due(e, t);
 	struct seq_hit hit;
 	seq_play(&e->seq, &e->rng_seq, e->value[P_DENSITY], e->value[P_CHAOS_LOCK], e->scale,
-	    e->cfg.octaves, force, &hit);
+	         e->cfg.octaves, force, &hit);
 	struct event *ev = engine_emit(e, EV_STEP, t, false);
 	ev->u.step.step = (int16_t)hit.pos;
 	ev->u.step.fired = hit.fired;
@@ -129,7 +130,8 @@ static void run_step(struct engine *e)
 		if (e->idle.on)
 			velocity = clampi((int)lround(velocity * idle_loudness(e, k, t)), 1, 127);
 		ev = engine_emit(e, EV_NOTE, t, false);
-		ev->u.note.pitch = (uint8_t)engine_degree_note(e, e->scale, e->root, hit.degree + e->shift);
+		ev->u.note.pitch =
+		    (uint8_t)engine_degree_note(e, e->scale, e->root, hit.degree + e->shift);
 		ev->u.note.velocity = (uint8_t)velocity;
 		ev->u.note.step = (int16_t)hit.pos;
 		ev->u.note.dur = llround(hit.length * e->clock.step_ns);
@@ -146,13 +148,14 @@ static void run_step(struct engine *e)
 static void run_mutation(struct engine *e)
 {
 	int64_t t = e->mut_next;
-	e->mut_next = t + mutate_interval(&e->rng_mut, e->cfg.interval_min_s, e->cfg.interval_max_s);
+	e->mut_next =
+	    t + mutate_interval(&e->rng_mut, e->cfg.interval_min_s, e->cfg.interval_max_s);
 	bool eligible[P_COUNT];
 	for (int k = 0; k < P_COUNT; k++)
 		eligible[k] = e->source[k] != SRC_KEY && !(e->fade.mask & 1u << k);
 	struct event_change ch[EVENT_MUT_MAX];
 	int n = mutate_draw(&e->rng_mut, e->value, e->home, eligible, e->cfg.mut, e->cfg.pull,
-	    e->cfg.max_changes_per_cycle, ch);
+	                    e->cfg.max_changes_per_cycle, ch);
 	if (n == 0 || e->paused)
 		return;
 	e->mutations++;

@@ -5,27 +5,24 @@
 #include "core/event.h"
 
 static const char *const type_names[EV_TYPE_COUNT] = {
-	[EV_NOTE] = "note",
-	[EV_PARAM] = "param",
-	[EV_SCALE] = "scale",
-	[EV_MUTATION] = "mutation",
-	[EV_IDLE] = "idle",
-	[EV_MODE] = "mode",
-	[EV_INPUT] = "input",
-	[EV_STEP] = "step",
-	[EV_TRANSPORT] = "transport",
-	[EV_STEP_EDIT] = "step_edit",
-	[EV_PATTERN] = "pattern",
-	[EV_CLOCK] = "clock",
-	[EV_CLOCK_SYNC] = "clock_sync",
+    [EV_NOTE] = "note",
+    [EV_PARAM] = "param",
+    [EV_SCALE] = "scale",
+    [EV_MUTATION] = "mutation",
+    [EV_IDLE] = "idle",
+    [EV_MODE] = "mode",
+    [EV_INPUT] = "input",
+    [EV_STEP] = "step",
+    [EV_TRANSPORT] = "transport",
+    [EV_STEP_EDIT] = "step_edit",
+    [EV_PATTERN] = "pattern",
+    [EV_CLOCK] = "clock",
+    [EV_CLOCK_SYNC] = "clock_sync",
 };
 
 static const char *const cause_names[PATTERN_CAUSE_COUNT] = {
-	[PATTERN_START] = "start",
-	[PATTERN_REWRITE] = "rewrite",
-	[PATTERN_LENGTH] = "length",
-	[PATTERN_EDIT] = "edit",
-	[PATTERN_PHRASE] = "phrase",
+    [PATTERN_START] = "start", [PATTERN_REWRITE] = "rewrite", [PATTERN_LENGTH] = "length",
+    [PATTERN_EDIT] = "edit",   [PATTERN_PHRASE] = "phrase",
 };
 
 const char *event_type_name(enum event_type t)

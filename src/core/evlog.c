@@ -50,8 +50,8 @@ int evlog_logged(enum event_type t)
 	return t != EV_STEP && t != EV_CLOCK && (unsigned)t < EV_TYPE_COUNT;
 }
 
-size_t evlog_format(const struct event *ev, const struct engine_config *cfg, int64_t t0,
-    char *buf, size_t cap)
+size_t evlog_format(const struct event *ev, const struct engine_config *cfg, int64_t t0, char *buf,
+                    size_t cap)
 {
 	struct jw o = jw_init(buf, cap);
 	if (!evlog_logged((enum event_type)ev->type))

@@ -25,6 +25,6 @@ int evlog_logged(enum event_type t);
  * scale choices.  Returns the length without the NUL, or 0 when the type is
  * not logged or cap is too small.
  */
-size_t evlog_format(const struct event *ev, const struct engine_config *cfg, int64_t t0,
-    char *buf, size_t cap);
+size_t evlog_format(const struct event *ev, const struct engine_config *cfg, int64_t t0, char *buf,
+                    size_t cap);
 #endif

@@ -18,11 +18,11 @@
 enum idle_change { IDLE_NONE, IDLE_ENTER, IDLE_EXIT };
 
 struct idle {
-	int64_t timeout;	/* ns without action before idle, <= 0: never */
-	int64_t wake;		/* ns of activity needed to leave */
-	bool on;		/* idle now */
-	int64_t last_action;	/* ns */
-	int64_t wake_start;	/* first action of the current burst, -1 none */
+	int64_t timeout;     /* ns without action before idle, <= 0: never */
+	int64_t wake;        /* ns of activity needed to leave */
+	bool on;             /* idle now */
+	int64_t last_action; /* ns */
+	int64_t wake_start;  /* first action of the current burst, -1 none */
 };
 
 void idle_init(struct idle *d, int64_t t0, int64_t timeout_ns, int64_t wake_ns);

@@ -112,7 +112,7 @@ void jw_key(struct jw *w, const char *key)
 void jw_int(struct jw *w, long long v)
 {
 	char tmp[24];
-	int n = snprintf(tmp, sizeof tmp, "%lld", v);	/* integers ignore the locale */
+	int n = snprintf(tmp, sizeof tmp, "%lld", v); /* integers ignore the locale */
 	jw_raw(w, tmp, (size_t)n);
 }
 

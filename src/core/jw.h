@@ -18,7 +18,7 @@
 struct jw {
 	char *buf;
 	size_t cap, len;
-	bool ok;		/* false once something did not fit */
+	bool ok; /* false once something did not fit */
 };
 
 /* A writer into buf (cap bytes, kept NUL-terminated). */

@@ -22,9 +22,14 @@ void midi_parse_init(struct midi_parser *p)
 int midi_parse_data_len(uint8_t status)
 {
 	switch (status & 0xF0) {
-	case 0x80: case 0x90: case 0xA0: case 0xB0: case 0xE0:
+	case 0x80:
+	case 0x90:
+	case 0xA0:
+	case 0xB0:
+	case 0xE0:
 		return 2;
-	case 0xC0: case 0xD0:
+	case 0xC0:
+	case 0xD0:
 		return 1;
 	case 0xF0:
 		break;
@@ -32,7 +37,8 @@ int midi_parse_data_len(uint8_t status)
 		return 0;
 	}
 	switch (status) {
-	case 0xF1: case 0xF3:
+	case 0xF1:
+	case 0xF3:
 		return 1;
 	case 0xF2:
 		return 2;
@@ -42,7 +48,7 @@ int midi_parse_data_len(uint8_t status)
 }
 
 static int deliver(struct midi_parser *p, struct midi_msg *out, enum midi_kind kind,
-    uint8_t channel, uint8_t number, uint16_t value)
+                   uint8_t channel, uint8_t number, uint16_t value)
 {
 	out->kind = (uint8_t)kind;
 	out->channel = channel;
@@ -57,11 +63,21 @@ static int realtime(struct midi_parser *p, uint8_t b, struct midi_msg *out)
 {
 	enum midi_kind k;
 	switch (b) {
-	case 0xF8: k = MIDI_CLOCK; break;
-	case 0xFA: k = MIDI_START; break;
-	case 0xFB: k = MIDI_CONTINUE; break;
-	case 0xFC: k = MIDI_STOP; break;
-	default: k = MIDI_OTHER_REALTIME; break;
+	case 0xF8:
+		k = MIDI_CLOCK;
+		break;
+	case 0xFA:
+		k = MIDI_START;
+		break;
+	case 0xFB:
+		k = MIDI_CONTINUE;
+		break;
+	case 0xFC:
+		k = MIDI_STOP;
+		break;
+	default:
+		k = MIDI_OTHER_REALTIME;
+		break;
 	}
 	return deliver(p, out, k, 0, b, 0);
 }
@@ -104,7 +120,7 @@ static int data_byte(struct midi_parser *p, uint8_t b, struct midi_msg *out)
 		return 0;
 	p->have = 0;
 	if (p->status < 0xF0)
-		return voice(p, out);	/* status stays: running status */
+		return voice(p, out); /* status stays: running status */
 	p->common++;
 	p->status = 0;
 	return 0;
@@ -132,7 +148,9 @@ static void status_byte(struct midi_parser *p, uint8_t b)
 	case 0xF0:
 		p->in_sysex = 1;
 		break;
-	case 0xF1: case 0xF2: case 0xF3:
+	case 0xF1:
+	case 0xF2:
+	case 0xF3:
 		p->status = b;
 		p->need = (uint8_t)midi_parse_data_len(b);
 		break;
@@ -142,7 +160,7 @@ static void status_byte(struct midi_parser *p, uint8_t b)
 	case 0xF7:
 		p->stray_eox++;
 		break;
-	default:		/* F4, F5 */
+	default: /* F4, F5 */
 		p->undefined++;
 		break;
 	}
@@ -159,8 +177,8 @@ int midi_parse_byte(struct midi_parser *p, uint8_t b, struct midi_msg *out)
 	return data_byte(p, b, out);
 }
 
-size_t midi_parse_buf(struct midi_parser *p, const uint8_t *buf, size_t len,
-    struct midi_msg *out, size_t cap, size_t *used)
+size_t midi_parse_buf(struct midi_parser *p, const uint8_t *buf, size_t len, struct midi_msg *out,
+                      size_t cap, size_t *used)
 {
 	size_t i = 0, n = 0;
 	while (i < len && n < cap)

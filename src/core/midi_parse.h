@@ -22,22 +22,22 @@
 #include "core/midi.h"
 
 struct midi_parser {
-	uint8_t status;		/* status awaiting data (also the running status), 0 = none */
-	uint8_t need;		/* data bytes the message in progress needs */
-	uint8_t have;		/* data bytes collected so far */
+	uint8_t status; /* status awaiting data (also the running status), 0 = none */
+	uint8_t need;   /* data bytes the message in progress needs */
+	uint8_t have;   /* data bytes collected so far */
 	uint8_t data[2];
-	uint8_t in_sysex;	/* inside F0 ... F7 */
+	uint8_t in_sysex; /* inside F0 ... F7 */
 
 	/* counters, never reset by the parser itself */
-	uint32_t messages[MIDI_KIND_COUNT];	/* delivered, by kind */
-	uint32_t stray_data;	/* data bytes with no status to belong to */
-	uint32_t stray_eox;	/* F7 outside a SysEx */
-	uint32_t truncated;	/* messages cut short by another status byte */
-	uint32_t sysex;		/* SysEx messages skipped */
-	uint32_t sysex_unterminated;	/* of those, ended by a status other than F7 */
-	uint64_t sysex_bytes;	/* data bytes inside SysEx, all skipped */
-	uint32_t common;	/* system common messages (F1 F2 F3 F6) skipped */
-	uint32_t undefined;	/* undefined status bytes F4, F5 */
+	uint32_t messages[MIDI_KIND_COUNT]; /* delivered, by kind */
+	uint32_t stray_data;                /* data bytes with no status to belong to */
+	uint32_t stray_eox;                 /* F7 outside a SysEx */
+	uint32_t truncated;                 /* messages cut short by another status byte */
+	uint32_t sysex;                     /* SysEx messages skipped */
+	uint32_t sysex_unterminated;        /* of those, ended by a status other than F7 */
+	uint64_t sysex_bytes;               /* data bytes inside SysEx, all skipped */
+	uint32_t common;                    /* system common messages (F1 F2 F3 F6) skipped */
+	uint32_t undefined;                 /* undefined status bytes F4, F5 */
 };
 
 void midi_parse_init(struct midi_parser *p);
@@ -53,8 +53,8 @@ int midi_parse_byte(struct midi_parser *p, uint8_t b, struct midi_msg *out);
  * Feeds up to len bytes, stopping early when cap messages are out.  Returns
  * the number of messages written to out; *used gets the bytes consumed.
  */
-size_t midi_parse_buf(struct midi_parser *p, const uint8_t *buf, size_t len,
-    struct midi_msg *out, size_t cap, size_t *used);
+size_t midi_parse_buf(struct midi_parser *p, const uint8_t *buf, size_t len, struct midi_msg *out,
+                      size_t cap, size_t *used);
 
 /* Data bytes a channel voice or system common status takes (0..2). */
 int midi_parse_data_len(uint8_t status);

@@ -58,8 +58,8 @@ static double from_unit(enum param_id id, double u)
 	return p->min + u * (p->max - p->min);
 }
 
-double mutate_walk(struct rng *r, enum param_id id, const struct engine_mutation *m,
-    double pull, double home, double v)
+double mutate_walk(struct rng *r, enum param_id id, const struct engine_mutation *m, double pull,
+                   double home, double v)
 {
 	const struct param_info *p = &param_table[id];
 	double lo = unit(id, m->min), hi = unit(id, m->max);
@@ -94,8 +94,8 @@ double mutate_walk(struct rng *r, enum param_id id, const struct engine_mutation
 }
 
 int mutate_draw(struct rng *r, const double value[P_COUNT], const double home[P_COUNT],
-    const bool eligible[P_COUNT], const struct engine_mutation mut[P_COUNT], double pull,
-    int max_changes, struct event_change *out)
+                const bool eligible[P_COUNT], const struct engine_mutation mut[P_COUNT],
+                double pull, int max_changes, struct event_change *out)
 {
 	double w[P_COUNT];
 	int avail = 0;

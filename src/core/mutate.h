@@ -34,8 +34,8 @@ int mutate_in_range(const struct engine_mutation *m, double v);
  * at the nearest end of the range when outside it); returns the new value,
  * always within the range.
  */
-double mutate_walk(struct rng *r, enum param_id id, const struct engine_mutation *m,
-    double pull, double home, double v);
+double mutate_walk(struct rng *r, enum param_id id, const struct engine_mutation *m, double pull,
+                   double home, double v);
 /*
  * Draws one mutation of value[] (not changed here): up to max_changes
  * parameters among those with eligible[id], a positive weight and a value in
@@ -43,7 +43,7 @@ double mutate_walk(struct rng *r, enum param_id id, const struct engine_mutation
  * none can move).
  */
 int mutate_draw(struct rng *r, const double value[P_COUNT], const double home[P_COUNT],
-    const bool eligible[P_COUNT], const struct engine_mutation mut[P_COUNT], double pull,
-    int max_changes, struct event_change *out);
+                const bool eligible[P_COUNT], const struct engine_mutation mut[P_COUNT],
+                double pull, int max_changes, struct event_change *out);
 
 #endif

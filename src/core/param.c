@@ -11,26 +11,26 @@
 #include <string.h>
 
 const struct param_info param_table[P_COUNT] = {
-	[P_TEMPO] = {"tempo", 20, 300, 110, "BPM", CURVE_EXP},
-	[P_FILTER_CUTOFF] = {"filter_cutoff", 80, 12000, 2400, "Hz", CURVE_EXP},
-	[P_REVERB_MIX] = {"reverb_mix", 0, 1, 0.3, "", CURVE_LINEAR},
-	[P_SWING] = {"swing", 0, 0.5, 0.12, "", CURVE_LINEAR},
-	[P_DENSITY] = {"density", 0, 1, 0.85, "", CURVE_LINEAR},
-	[P_MASTER_VOLUME] = {"master_volume", 0, 1, 0.8, "", CURVE_LINEAR},
-	[P_SEQUENCE_LENGTH] = {"sequence_length", 1, 64, 8, "steps", CURVE_STEPPED},
-	[P_SCALE_SELECT] = {"scale_select", 0, 31, 0, "", CURVE_STEPPED},
-	[P_CHAOS_LOCK] = {"chaos_lock", 0, 1, 0.5, "", CURVE_LINEAR},
-	[P_MODE] = {"mode", 0, 31, 0, "", CURVE_STEPPED},
-	[P_PALETTE] = {"palette", 0, 31, 0, "", CURVE_STEPPED},
-	[P_DRIFT] = {"drift", 0, 20, 0, "%", CURVE_LINEAR},
-	[P_ATTACK] = {"attack", 0.001, 4, 0.001, "s", CURVE_EXP},
-	[P_RELEASE] = {"release", 0.01, 10, 0.3, "s", CURVE_EXP},
+    [P_TEMPO] = {"tempo", 20, 300, 110, "BPM", CURVE_EXP},
+    [P_FILTER_CUTOFF] = {"filter_cutoff", 80, 12000, 2400, "Hz", CURVE_EXP},
+    [P_REVERB_MIX] = {"reverb_mix", 0, 1, 0.3, "", CURVE_LINEAR},
+    [P_SWING] = {"swing", 0, 0.5, 0.12, "", CURVE_LINEAR},
+    [P_DENSITY] = {"density", 0, 1, 0.85, "", CURVE_LINEAR},
+    [P_MASTER_VOLUME] = {"master_volume", 0, 1, 0.8, "", CURVE_LINEAR},
+    [P_SEQUENCE_LENGTH] = {"sequence_length", 1, 64, 8, "steps", CURVE_STEPPED},
+    [P_SCALE_SELECT] = {"scale_select", 0, 31, 0, "", CURVE_STEPPED},
+    [P_CHAOS_LOCK] = {"chaos_lock", 0, 1, 0.5, "", CURVE_LINEAR},
+    [P_MODE] = {"mode", 0, 31, 0, "", CURVE_STEPPED},
+    [P_PALETTE] = {"palette", 0, 31, 0, "", CURVE_STEPPED},
+    [P_DRIFT] = {"drift", 0, 20, 0, "%", CURVE_LINEAR},
+    [P_ATTACK] = {"attack", 0.001, 4, 0.001, "s", CURVE_EXP},
+    [P_RELEASE] = {"release", 0.01, 10, 0.3, "s", CURVE_EXP},
 };
 
 static const char *const source_names[SRC_COUNT] = {
-	[SRC_CONFIG] = "config", [SRC_MIDI] = "midi", [SRC_KEY] = "key",
-	[SRC_MUTATION] = "mutation", [SRC_IDLE] = "idle", [SRC_PRESET] = "preset",
-	[SRC_API] = "api", [SRC_MODE] = "mode", [SRC_DRIFT] = "drift",
+    [SRC_CONFIG] = "config",     [SRC_MIDI] = "midi", [SRC_KEY] = "key",
+    [SRC_MUTATION] = "mutation", [SRC_IDLE] = "idle", [SRC_PRESET] = "preset",
+    [SRC_API] = "api",           [SRC_MODE] = "mode", [SRC_DRIFT] = "drift",
 };
 
 bool param_is_choice(int id)

@@ -26,28 +26,28 @@ enum param_id {
 	P_MODE,
 	P_PALETTE,
 	P_DRIFT,
-	P_ATTACK,	/* voice attack, s: profiles set it (the ambient pad) */
-	P_RELEASE,	/* voice release, s */
+	P_ATTACK,  /* voice attack, s: profiles set it (the ambient pad) */
+	P_RELEASE, /* voice release, s */
 	P_COUNT
 };
 
 /* How a 0..1 control position maps onto the range. */
 enum param_curve {
 	CURVE_LINEAR,
-	CURVE_EXP,	/* equal ratios per equal movement: tempo, cutoff */
-	CURVE_STEPPED	/* integer values: lengths and selectors */
+	CURVE_EXP,    /* equal ratios per equal movement: tempo, cutoff */
+	CURVE_STEPPED /* integer values: lengths and selectors */
 };
 
 /* Who changed a parameter. */
 enum param_source {
-	SRC_CONFIG,	/* initial value from the configuration */
+	SRC_CONFIG, /* initial value from the configuration */
 	SRC_MIDI,
 	SRC_KEY,
 	SRC_MUTATION,
 	SRC_IDLE,
 	SRC_PRESET,
 	SRC_API,
-	SRC_MODE,	/* a mode profile applied by the mode control */
+	SRC_MODE, /* a mode profile applied by the mode control */
 	SRC_DRIFT,
 	SRC_COUNT
 };
@@ -55,7 +55,7 @@ enum param_source {
 struct param_info {
 	const char *name;
 	double min, max, def;
-	const char *unit;	/* "BPM", "Hz", "" ... */
+	const char *unit; /* "BPM", "Hz", "" ... */
 	enum param_curve curve;
 };
 

@@ -11,10 +11,9 @@
 #include <math.h>
 
 static const char *const kind_names[ROUTE_KIND_COUNT] = {
-	[ROUTE_PARAM] = "param", [ROUTE_TRIGGER] = "trigger",
-	[ROUTE_RELEASE] = "release", [ROUTE_RESERVED] = "reserved",
-	[ROUTE_FILTERED] = "filtered", [ROUTE_REALTIME] = "realtime",
-	[ROUTE_UNMAPPED] = "unmapped",
+    [ROUTE_PARAM] = "param",       [ROUTE_TRIGGER] = "trigger",   [ROUTE_RELEASE] = "release",
+    [ROUTE_RESERVED] = "reserved", [ROUTE_FILTERED] = "filtered", [ROUTE_REALTIME] = "realtime",
+    [ROUTE_UNMAPPED] = "unmapped",
 };
 
 const char *router_kind_name(enum route_kind k)
@@ -53,7 +52,7 @@ double router_cc_value(const struct engine_config *cfg, int cc, int cc_value)
 	if (!r->set)
 		return param_from_unit((enum param_id)param, u);
 	double v = r->curve == CURVE_EXP && r->min > 0 ? r->min * pow(r->max / r->min, u)
-						     : r->min + u * (r->max - r->min);
+	                                               : r->min + u * (r->max - r->min);
 	return param_clamp((enum param_id)param, v);
 }
 

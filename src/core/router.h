@@ -15,21 +15,21 @@
 #include "core/engine.h"
 
 enum route_kind {
-	ROUTE_PARAM,		/* set param to value */
-	ROUTE_TRIGGER,		/* press a step button: sound and edit step */
-	ROUTE_RELEASE,		/* note off of a trigger note: nothing to do */
-	ROUTE_RESERVED,		/* a CC mapped on purpose to nothing */
-	ROUTE_FILTERED,		/* on another channel than midi.channel */
-	ROUTE_REALTIME,		/* clock, start, stop ...: the engine keeps its own time */
-	ROUTE_UNMAPPED,		/* nothing in the mapping: counted and ignored */
+	ROUTE_PARAM,    /* set param to value */
+	ROUTE_TRIGGER,  /* press a step button: sound and edit step */
+	ROUTE_RELEASE,  /* note off of a trigger note: nothing to do */
+	ROUTE_RESERVED, /* a CC mapped on purpose to nothing */
+	ROUTE_FILTERED, /* on another channel than midi.channel */
+	ROUTE_REALTIME, /* clock, start, stop ...: the engine keeps its own time */
+	ROUTE_UNMAPPED, /* nothing in the mapping: counted and ignored */
 	ROUTE_KIND_COUNT
 };
 
 struct route {
 	enum route_kind kind;
-	int param;		/* ROUTE_PARAM: enum param_id */
-	double value;		/* ROUTE_PARAM: value in the parameter's units */
-	int step;		/* ROUTE_TRIGGER: pattern step */
+	int param;    /* ROUTE_PARAM: enum param_id */
+	double value; /* ROUTE_PARAM: value in the parameter's units */
+	int step;     /* ROUTE_TRIGGER: pattern step */
 };
 
 /* Number of choices of a selector parameter under cfg (0 for other parameters). */

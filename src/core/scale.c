@@ -14,15 +14,15 @@
 #include <string.h>
 
 const struct scale_info scale_table[SCALE_COUNT] = {
-	[SCALE_MAJOR] = {"major", 7, {0, 2, 4, 5, 7, 9, 11}},
-	[SCALE_MINOR] = {"minor", 7, {0, 2, 3, 5, 7, 8, 10}},
-	[SCALE_PENTATONIC] = {"pentatonic", 5, {0, 2, 4, 7, 9}},
-	[SCALE_MINOR_PENTATONIC] = {"minor_pentatonic", 5, {0, 3, 5, 7, 10}},
-	[SCALE_DORIAN] = {"dorian", 7, {0, 2, 3, 5, 7, 9, 10}},
-	[SCALE_MIXOLYDIAN] = {"mixolydian", 7, {0, 2, 4, 5, 7, 9, 10}},
-	[SCALE_HARMONIC_MINOR] = {"harmonic_minor", 7, {0, 2, 3, 5, 7, 8, 11}},
-	[SCALE_WHOLE_TONE] = {"whole_tone", 6, {0, 2, 4, 6, 8, 10}},
-	[SCALE_CHROMATIC] = {"chromatic", 12, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}},
+    [SCALE_MAJOR] = {"major", 7, {0, 2, 4, 5, 7, 9, 11}},
+    [SCALE_MINOR] = {"minor", 7, {0, 2, 3, 5, 7, 8, 10}},
+    [SCALE_PENTATONIC] = {"pentatonic", 5, {0, 2, 4, 7, 9}},
+    [SCALE_MINOR_PENTATONIC] = {"minor_pentatonic", 5, {0, 3, 5, 7, 10}},
+    [SCALE_DORIAN] = {"dorian", 7, {0, 2, 3, 5, 7, 9, 10}},
+    [SCALE_MIXOLYDIAN] = {"mixolydian", 7, {0, 2, 4, 5, 7, 9, 10}},
+    [SCALE_HARMONIC_MINOR] = {"harmonic_minor", 7, {0, 2, 3, 5, 7, 8, 11}},
+    [SCALE_WHOLE_TONE] = {"whole_tone", 6, {0, 2, 4, 6, 8, 10}},
+    [SCALE_CHROMATIC] = {"chromatic", 12, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}},
 };
 
 static const struct scale_info *info(int id)
@@ -108,11 +108,12 @@ int scale_quantize(int id, int root, int pitch)
 	return pitch;
 }
 
-#define OCTAVE(o) "C" #o, "C#" #o, "D" #o, "D#" #o, "E" #o, "F" #o, \
-	"F#" #o, "G" #o, "G#" #o, "A" #o, "A#" #o, "B" #o
+#define OCTAVE(o)                                                                                  \
+	"C" #o, "C#" #o, "D" #o, "D#" #o, "E" #o, "F" #o, "F#" #o, "G" #o, "G#" #o, "A" #o,        \
+	    "A#" #o, "B" #o
 static const char *const note_names[132] = {
-	OCTAVE(-1), OCTAVE(0), OCTAVE(1), OCTAVE(2), OCTAVE(3), OCTAVE(4),
-	OCTAVE(5), OCTAVE(6), OCTAVE(7), OCTAVE(8), OCTAVE(9),
+    OCTAVE(-1), OCTAVE(0), OCTAVE(1), OCTAVE(2), OCTAVE(3), OCTAVE(4),
+    OCTAVE(5),  OCTAVE(6), OCTAVE(7), OCTAVE(8), OCTAVE(9),
 };
 
 const char *scale_root_name(int root)
@@ -126,7 +127,7 @@ const char *scale_root_name(int root)
  */
 int scale_root_parse(const char *s)
 {
-	static const int letter_pc[7] = {9, 11, 0, 2, 4, 5, 7};	/* A..G */
+	static const int letter_pc[7] = {9, 11, 0, 2, 4, 5, 7}; /* A..G */
 	if (!s || !*s)
 		return -1;
 	char *end;
@@ -168,7 +169,7 @@ int scale_root_parse(const char *s)
  * letter plus i, so every letter appears once (C# in D harmonic minor, Cb
  * in Eb minor).
  */
-static const int letter_pc[7] = {0, 2, 4, 5, 7, 9, 11};	/* C D E F G A B */
+static const int letter_pc[7] = {0, 2, 4, 5, 7, 9, 11}; /* C D E F G A B */
 
 static int parent_offset(int id)
 {
@@ -220,8 +221,9 @@ static int plain_letter(int pc, int flats)
 char *scale_spell(int id, int root, int pitch, int ascii, char *buf, size_t n)
 {
 	static const char letters[] = "CDEFGAB";
-	static const char *const acc_utf8[5] = {"\xf0\x9d\x84\xab", "\xe2\x99\xad", "",
-	    "\xe2\x99\xaf", "\xf0\x9d\x84\xaa"};	/* double flat, flat, -, sharp, double sharp */
+	static const char *const acc_utf8[5] = {
+	    "\xf0\x9d\x84\xab", "\xe2\x99\xad", "", "\xe2\x99\xaf",
+	    "\xf0\x9d\x84\xaa"}; /* double flat, flat, -, sharp, double sharp */
 	static const char *const acc_ascii[5] = {"bb", "b", "", "#", "##"};
 	if (!buf || n == 0)
 		return buf;
@@ -231,8 +233,8 @@ char *scale_spell(int id, int root, int pitch, int ascii, char *buf, size_t n)
 	}
 	int pc = mod(pitch, 12), rpc = mod(root, 12);
 	int parent = mod(rpc + parent_offset(id), 12);
-	int flats = parent == 1 || parent == 3 || parent == 5 || parent == 6 || parent == 8 ||
-	    parent == 10;
+	int flats =
+	    parent == 1 || parent == 3 || parent == 5 || parent == 6 || parent == 8 || parent == 10;
 	int letter = plain_letter(pc, flats);
 	int ls = letter_scale(id);
 	if (ls >= 0) {
@@ -244,12 +246,13 @@ char *scale_spell(int id, int root, int pitch, int ascii, char *buf, size_t n)
 			break;
 		}
 	}
-	int acc = mod(pc - letter_pc[letter] + 6, 12) - 6;	/* -2..2 in practice */
+	int acc = mod(pc - letter_pc[letter] + 6, 12) - 6; /* -2..2 in practice */
 	if (acc < -2 || acc > 2) {
 		letter = plain_letter(pc, flats);
 		acc = mod(pc - letter_pc[letter] + 6, 12) - 6;
 	}
 	int octave = (pitch - acc) / 12 - 1;
-	snprintf(buf, n, "%c%s%d", letters[letter], (ascii ? acc_ascii : acc_utf8)[acc + 2], octave);
+	snprintf(buf, n, "%c%s%d", letters[letter], (ascii ? acc_ascii : acc_utf8)[acc + 2],
+	         octave);
 	return buf;
 }

@@ -22,8 +22,8 @@ enum scale_id {
 
 struct scale_info {
 	const char *name;
-	int n;			/* notes per octave */
-	int steps[12];		/* semitones above the root, ascending */
+	int n;         /* notes per octave */
+	int steps[12]; /* semitones above the root, ascending */
 };
 
 extern const struct scale_info scale_table[SCALE_COUNT];

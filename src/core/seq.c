@@ -65,8 +65,7 @@ void seq_clamp_step(struct engine_step *st)
 	st->on = st->on ? 1 : 0;
 }
 
-void seq_init(struct seq *s, struct rng *r, int len, int scale_id, int octaves,
-    int steps_per_beat)
+void seq_init(struct seq *s, struct rng *r, int len, int scale_id, int octaves, int steps_per_beat)
 {
 	if (steps_per_beat < 1)
 		steps_per_beat = 1;
@@ -84,8 +83,8 @@ void seq_init(struct seq *s, struct rng *r, int len, int scale_id, int octaves,
 	s->pos = 0;
 }
 
-void seq_play(struct seq *s, struct rng *r, double density, double lock, int scale_id,
-    int octaves, bool force, struct seq_hit *hit)
+void seq_play(struct seq *s, struct rng *r, double density, double lock, int scale_id, int octaves,
+              bool force, struct seq_hit *hit)
 {
 	int k = s->pos;
 	struct seq_memory *m = &s->mem[k];
@@ -106,8 +105,7 @@ void seq_play(struct seq *s, struct rng *r, double density, double lock, int sca
 /* Share of rewrites that also draw a fresh gate probability and velocity. */
 #define REWRITE_GATE 0.25
 
-void seq_rewrite(struct seq *s, struct rng *r, int k, int scale_id, int octaves,
-    int steps_per_beat)
+void seq_rewrite(struct seq *s, struct rng *r, int k, int scale_id, int octaves, int steps_per_beat)
 {
 	if (k < 0 || k >= ENGINE_MAX_STEPS)
 		return;
@@ -120,7 +118,7 @@ void seq_rewrite(struct seq *s, struct rng *r, int k, int scale_id, int octaves,
 		int by = 1 + (int)rng_below(r, 2);
 		d = old + (rng_unit(r) < 0.5 ? -by : by);
 		if (d < 0 || d >= span)
-			d = old - (d - old);	/* bounce off the ends of the range */
+			d = old - (d - old); /* bounce off the ends of the range */
 	} else {
 		for (int i = 0; i < 8 && d == old; i++)
 			d = seq_draw_degree(r, scale_id, octaves);
@@ -128,7 +126,7 @@ void seq_rewrite(struct seq *s, struct rng *r, int k, int scale_id, int octaves,
 	if (d == old || d < 0 || d >= span)
 		d = old + 1 < span ? old + 1 : old - 1;
 	if (d < 0)
-		d = 0;	/* a one-note range: nothing else to play */
+		d = 0; /* a one-note range: nothing else to play */
 	st->degree = (int8_t)d;
 	if (rng_unit(r) < REWRITE_GATE) {
 		/* as seq_init draws them: so visitors' accents fade into the pattern */

@@ -24,26 +24,26 @@
 #define SEQ_VELOCITY_NUDGE 10
 
 struct seq_memory {
-	double gate;		/* the gate draw, 0..1 */
-	double vary;		/* < SEQ_VARY_SHARE: play alt instead of the degree */
-	int8_t alt;		/* the drawn alternative degree */
-	int8_t nudge;		/* velocity offset */
+	double gate;  /* the gate draw, 0..1 */
+	double vary;  /* < SEQ_VARY_SHARE: play alt instead of the degree */
+	int8_t alt;   /* the drawn alternative degree */
+	int8_t nudge; /* velocity offset */
 };
 
 struct seq {
 	struct engine_step step[ENGINE_MAX_STEPS];
 	struct seq_memory mem[ENGINE_MAX_STEPS];
-	int len;		/* active pattern length, 1..ENGINE_MAX_STEPS */
-	int pos;		/* the step the next visit plays */
+	int len; /* active pattern length, 1..ENGINE_MAX_STEPS */
+	int pos; /* the step the next visit plays */
 };
 
 /* What one visit of a step decided. */
 struct seq_hit {
-	int pos;		/* the step visited */
+	int pos; /* the step visited */
 	bool fired;
-	int degree;		/* degree to sound */
-	int velocity;		/* 1..127 */
-	double length;		/* fraction of a step */
+	int degree;    /* degree to sound */
+	int velocity;  /* 1..127 */
+	double length; /* fraction of a step */
 };
 
 /*
@@ -51,8 +51,7 @@ struct seq_hit {
  * probabilities, degrees favouring the root and the fifth, velocities with
  * accents on the beat, lengths.
  */
-void seq_init(struct seq *s, struct rng *r, int len, int scale_id, int octaves,
-    int steps_per_beat);
+void seq_init(struct seq *s, struct rng *r, int len, int scale_id, int octaves, int steps_per_beat);
 /* A degree over octaves octaves, weighted towards the root and the fifth. */
 int seq_draw_degree(struct rng *r, int scale_id, int octaves);
 /*
@@ -60,8 +59,8 @@ int seq_draw_degree(struct rng *r, int scale_id, int octaves);
  * force makes a step that is on sound whatever its gate draw (the longest
  * silence rule); the draws are made all the same.
  */
-void seq_play(struct seq *s, struct rng *r, double density, double lock, int scale_id,
-    int octaves, bool force, struct seq_hit *hit);
+void seq_play(struct seq *s, struct rng *r, double density, double lock, int scale_id, int octaves,
+              bool force, struct seq_hit *hit);
 /*
  * Rewrites step k the way a Turing Machine shift register flips a bit: a new
  * degree, most often a neighbour of the old one (one or two scale steps up
@@ -71,7 +70,7 @@ void seq_play(struct seq *s, struct rng *r, double density, double lock, int sca
  * changes; the step's switch never does.
  */
 void seq_rewrite(struct seq *s, struct rng *r, int k, int scale_id, int octaves,
-    int steps_per_beat);
+                 int steps_per_beat);
 /* Changes the pattern length (clamped); the playhead wraps if it falls off. */
 void seq_set_length(struct seq *s, int len);
 /* Replaces a step with clamped values. */

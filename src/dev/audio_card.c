@@ -35,16 +35,16 @@
 #include "rt/log.h"
 #include "rt/pub.h"
 
-#define FILE_MAX 65536		/* more than 32 cards' worth of text */
+#define FILE_MAX 65536 /* more than 32 cards' worth of text */
 
 const char *audio_card_kind_name(enum audio_card_kind k)
 {
 	static const char *const name[AUDIO_CARD_KIND_COUNT] = {
-		[AUDIO_CARD_USB] = "usb",
-		[AUDIO_CARD_HAT] = "hat",
-		[AUDIO_CARD_HEADPHONES] = "headphones",
-		[AUDIO_CARD_HDMI] = "hdmi",
-		[AUDIO_CARD_VIRTUAL] = "virtual",
+	    [AUDIO_CARD_USB] = "usb",
+	    [AUDIO_CARD_HAT] = "hat",
+	    [AUDIO_CARD_HEADPHONES] = "headphones",
+	    [AUDIO_CARD_HDMI] = "hdmi",
+	    [AUDIO_CARD_VIRTUAL] = "virtual",
 	};
 	return (unsigned)k < AUDIO_CARD_KIND_COUNT ? name[k] : "?";
 }
@@ -52,10 +52,10 @@ const char *audio_card_kind_name(enum audio_card_kind k)
 const char *audio_card_state_name(enum audio_card_state s)
 {
 	static const char *const name[AUDIO_CARD_STATE_COUNT] = {
-		[AUDIO_CARD_UNUSED] = "unused",
-		[AUDIO_CARD_CHOSEN] = "chosen",
-		[AUDIO_CARD_MISSING] = "missing",
-		[AUDIO_CARD_NO_CARD] = "no card",
+	    [AUDIO_CARD_UNUSED] = "unused",
+	    [AUDIO_CARD_CHOSEN] = "chosen",
+	    [AUDIO_CARD_MISSING] = "missing",
+	    [AUDIO_CARD_NO_CARD] = "no card",
 	};
 	return (unsigned)s < AUDIO_CARD_STATE_COUNT ? name[s] : "?";
 }
@@ -63,13 +63,13 @@ const char *audio_card_state_name(enum audio_card_state s)
 const char *audio_card_strerror(enum audio_card_err e)
 {
 	static const char *const msg[AUDIO_CARD_E_COUNT] = {
-		[AUDIO_CARD_OK] = "ok",
-		[AUDIO_CARD_E_SPEC] = "expected \"auto\", \"hw:N\", \"hw:CARD=ID\", a card's id or "
-				      "its name",
-		[AUDIO_CARD_E_READ] = "cannot read the list of sound cards",
-		[AUDIO_CARD_E_ABSENT] = "no such sound card now",
-		[AUDIO_CARD_E_NO_PLAYBACK] = "the sound card has no playback device",
-		[AUDIO_CARD_E_NONE] = "no sound card to play on (HDMI is taken only when named)",
+	    [AUDIO_CARD_OK] = "ok",
+	    [AUDIO_CARD_E_SPEC] = "expected \"auto\", \"hw:N\", \"hw:CARD=ID\", a card's id or "
+	                          "its name",
+	    [AUDIO_CARD_E_READ] = "cannot read the list of sound cards",
+	    [AUDIO_CARD_E_ABSENT] = "no such sound card now",
+	    [AUDIO_CARD_E_NO_PLAYBACK] = "the sound card has no playback device",
+	    [AUDIO_CARD_E_NONE] = "no sound card to play on (HDMI is taken only when named)",
 	};
 	return (unsigned)e < AUDIO_CARD_E_COUNT ? msg[e] : "unknown error";
 }
@@ -87,7 +87,8 @@ int audio_card_check_spec(const char *spec)
 	if (n == 0 || n >= AUDIO_CARD_SPEC_MAX || spec[0] == ' ' || spec[n - 1] == ' ')
 		return -1;
 	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)spec[i] < 0x20 || (unsigned char)spec[i] > 0x7e || spec[i] == '"')
+		if ((unsigned char)spec[i] < 0x20 || (unsigned char)spec[i] > 0x7e ||
+		    spec[i] == '"')
 			return -1;
 	if (strncmp(spec, "hw:", 3) != 0)
 		return 0;
@@ -295,8 +296,7 @@ static int match(const struct audio_card_list *l, const char *want, size_t offse
 	return -1;
 }
 
-enum audio_card_err audio_card_choose(const struct audio_card_list *l, const char *spec,
-    int *which)
+enum audio_card_err audio_card_choose(const struct audio_card_list *l, const char *spec, int *which)
 {
 	*which = -1;
 	if (audio_card_check_spec(spec) != 0)
@@ -306,8 +306,8 @@ enum audio_card_err audio_card_choose(const struct audio_card_list *l, const cha
 		for (int i = 0; i < l->n; i++) {
 			int r = auto_rank(&l->card[i]);
 			if (r >= 0 && (best < 0 || r < auto_rank(&l->card[best]) ||
-					  (r == auto_rank(&l->card[best]) &&
-					      l->card[i].index < l->card[best].index)))
+			               (r == auto_rank(&l->card[best]) &&
+			                l->card[i].index < l->card[best].index)))
 				best = i;
 		}
 		*which = best;
@@ -348,7 +348,7 @@ void audio_card_describe(const struct audio_card_list *l, char *buf, size_t cap)
 	for (int i = 0; i < l->n && n < cap; i++) {
 		const struct audio_card *c = &l->card[i];
 		int w = snprintf(buf + n, cap - n, "%s%d %s (%s%s)", i ? ", " : "", c->index, c->id,
-		    audio_card_kind_name(c->kind), c->playback ? "" : ", no playback");
+		                 audio_card_kind_name(c->kind), c->playback ? "" : ", no playback");
 		if (w < 0)
 			break;
 		n += (size_t)w;
@@ -358,7 +358,7 @@ void audio_card_describe(const struct audio_card_list *l, char *buf, size_t cap)
 /* --- the managed server's card ------------------------------------------------ */
 
 static pthread_mutex_t sel_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct audio_card_status sel_last;	/* the last published, under sel_lock */
+static struct audio_card_status sel_last; /* the last published, under sel_lock */
 static _Atomic(struct pub *) sel_pub;
 
 /* Publishes st when it differs from the last one; true when it did. */
@@ -401,15 +401,17 @@ enum audio_card_err audio_card_select(const char *dir, const char *spec, char *d
 	if (!publish(&st))
 		return e;
 	if (e == AUDIO_CARD_OK)
-		log_info("audio_card", "sound card %s: %s \"%s\" (%s), asked for \"%s\"; "
-		    "cards: %s", st.device, audio_card_kind_name(l.card[i].kind), l.card[i].name,
-		    l.card[i].longname, spec, st.seen);
+		log_info("audio_card",
+		         "sound card %s: %s \"%s\" (%s), asked for \"%s\"; "
+		         "cards: %s",
+		         st.device, audio_card_kind_name(l.card[i].kind), l.card[i].name,
+		         l.card[i].longname, spec, st.seen);
 	else if (e == AUDIO_CARD_E_READ)
 		log_error("audio_card", "sound card \"%s\": %s (%s/cards); retrying", spec,
-		    audio_card_strerror(e), asound_dir(dir));
+		          audio_card_strerror(e), asound_dir(dir));
 	else
 		log_error("audio_card", "sound card \"%s\": %s; cards: %s; retrying", spec,
-		    audio_card_strerror(e), st.seen);
+		          audio_card_strerror(e), st.seen);
 	return e;
 }
 
@@ -437,7 +439,8 @@ int audio_card_list_print(FILE *out, const char *dir, const char *spec)
 	struct audio_card_list l;
 	dir = asound_dir(dir);
 	if (audio_card_scan(dir, &l) != AUDIO_CARD_OK) {
-		fprintf(out, "no ALSA sound cards: cannot read %s/cards (%s)\n", dir, strerror(errno));
+		fprintf(out, "no ALSA sound cards: cannot read %s/cards (%s)\n", dir,
+		        strerror(errno));
 		return 1;
 	}
 	int chosen = -1, best = -1;
@@ -447,14 +450,17 @@ int audio_card_list_print(FILE *out, const char *dir, const char *spec)
 		fputs("no ALSA sound cards\n", out);
 	for (int i = 0; i < l.n; i++) {
 		const struct audio_card *c = &l.card[i];
-		fprintf(out, "%2d  %-15s  %-10s  %s%s%s\n", c->index, c->id, audio_card_kind_name(c->kind),
-		    c->name, c->playback ? "" : " (no playback)",
-		    i == best ? "  <- auto" : c->kind == AUDIO_CARD_HDMI ? "  (only when named)" : "");
+		fprintf(out, "%2d  %-15s  %-10s  %s%s%s\n", c->index, c->id,
+		        audio_card_kind_name(c->kind), c->name, c->playback ? "" : " (no playback)",
+		        i == best                    ? "  <- auto"
+		        : c->kind == AUDIO_CARD_HDMI ? "  (only when named)"
+		                                     : "");
 	}
 	if (e == AUDIO_CARD_OK) {
 		char dev[AUDIO_CARD_DEV_MAX];
 		audio_card_device(&l.card[chosen], dev, sizeof dev);
-		fprintf(out, "synth.audio_device \"%s\": %s (%s)\n", spec, dev, l.card[chosen].name);
+		fprintf(out, "synth.audio_device \"%s\": %s (%s)\n", spec, dev,
+		        l.card[chosen].name);
 		return 0;
 	}
 	fprintf(out, "synth.audio_device \"%s\": %s\n", spec, audio_card_strerror(e));

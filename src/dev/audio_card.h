@@ -25,28 +25,28 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define AUDIO_CARD_MAX 32		/* ALSA's SNDRV_CARDS limit */
+#define AUDIO_CARD_MAX 32 /* ALSA's SNDRV_CARDS limit */
 #define AUDIO_CARD_DIR "/proc/asound"
-#define AUDIO_CARD_ENV "MYSTERY_ENGINE_ASOUND"	/* another ASOUND directory (tests) */
-#define AUDIO_CARD_SPEC_MAX 80		/* longest setting + 1 */
-#define AUDIO_CARD_DEV_MAX 32		/* "hw:CARD=" + a 15-character id */
+#define AUDIO_CARD_ENV "MYSTERY_ENGINE_ASOUND" /* another ASOUND directory (tests) */
+#define AUDIO_CARD_SPEC_MAX 80                 /* longest setting + 1 */
+#define AUDIO_CARD_DEV_MAX 32                  /* "hw:CARD=" + a 15-character id */
 
 enum audio_card_kind {
-	AUDIO_CARD_USB,		/* snd-usb-audio: an audio interface (or a MIDI controller) */
-	AUDIO_CARD_HAT,		/* any other card: an I2S DAC HAT, a PC's codec */
-	AUDIO_CARD_HEADPHONES,	/* the Pi's 3.5 mm jack (bcm2835) */
-	AUDIO_CARD_HDMI,	/* an HDMI output: often no speaker there */
-	AUDIO_CARD_VIRTUAL,	/* snd-aloop, snd-dummy: no sound comes out */
+	AUDIO_CARD_USB,        /* snd-usb-audio: an audio interface (or a MIDI controller) */
+	AUDIO_CARD_HAT,        /* any other card: an I2S DAC HAT, a PC's codec */
+	AUDIO_CARD_HEADPHONES, /* the Pi's 3.5 mm jack (bcm2835) */
+	AUDIO_CARD_HDMI,       /* an HDMI output: often no speaker there */
+	AUDIO_CARD_VIRTUAL,    /* snd-aloop, snd-dummy: no sound comes out */
 	AUDIO_CARD_KIND_COUNT
 };
 
 struct audio_card {
-	int index;		/* ALSA card number */
-	char id[16];		/* ALSA id: at most 15 characters */
+	int index;   /* ALSA card number */
+	char id[16]; /* ALSA id: at most 15 characters */
 	char driver[32];
-	char name[64];		/* the short name */
+	char name[64]; /* the short name */
 	char longname[128];
-	bool playback;		/* has a playback PCM (or the pcm file was unreadable) */
+	bool playback; /* has a playback PCM (or the pcm file was unreadable) */
 	enum audio_card_kind kind;
 };
 
@@ -57,28 +57,28 @@ struct audio_card_list {
 
 enum audio_card_err {
 	AUDIO_CARD_OK = 0,
-	AUDIO_CARD_E_SPEC,	/* the setting is not a card description */
-	AUDIO_CARD_E_READ,	/* the card list cannot be read */
-	AUDIO_CARD_E_ABSENT,	/* the card asked for is not there (yet) */
-	AUDIO_CARD_E_NO_PLAYBACK,	/* the card asked for has no playback device */
-	AUDIO_CARD_E_NONE,	/* auto: no card but HDMI, virtual or capture-only ones */
+	AUDIO_CARD_E_SPEC,        /* the setting is not a card description */
+	AUDIO_CARD_E_READ,        /* the card list cannot be read */
+	AUDIO_CARD_E_ABSENT,      /* the card asked for is not there (yet) */
+	AUDIO_CARD_E_NO_PLAYBACK, /* the card asked for has no playback device */
+	AUDIO_CARD_E_NONE,        /* auto: no card but HDMI, virtual or capture-only ones */
 	AUDIO_CARD_E_COUNT
 };
 
 /* What the snapshot shows of the managed JACK server's card. */
 enum audio_card_state {
-	AUDIO_CARD_UNUSED,	/* no card of ours: dummy driver, a running JACK, no scsynth */
-	AUDIO_CARD_CHOSEN,	/* jackd plays on it */
-	AUDIO_CARD_MISSING,	/* the card asked for is absent or unusable; retried */
-	AUDIO_CARD_NO_CARD,	/* auto found nothing to play on; retried */
+	AUDIO_CARD_UNUSED,  /* no card of ours: dummy driver, a running JACK, no scsynth */
+	AUDIO_CARD_CHOSEN,  /* jackd plays on it */
+	AUDIO_CARD_MISSING, /* the card asked for is absent or unusable; retried */
+	AUDIO_CARD_NO_CARD, /* auto found nothing to play on; retried */
 	AUDIO_CARD_STATE_COUNT
 };
 
 struct audio_card_status {
-	uint8_t state;		/* enum audio_card_state */
-	char card[AUDIO_CARD_SPEC_MAX];		/* the card's id when chosen, else the setting */
-	char device[AUDIO_CARD_DEV_MAX];	/* "hw:CARD=ID" when chosen */
-	char seen[160];		/* the cards seen: "0 vc4hdmi0 (hdmi), 2 Headphones (headphones)" */
+	uint8_t state;                   /* enum audio_card_state */
+	char card[AUDIO_CARD_SPEC_MAX];  /* the card's id when chosen, else the setting */
+	char device[AUDIO_CARD_DEV_MAX]; /* "hw:CARD=ID" when chosen */
+	char seen[160]; /* the cards seen: "0 vc4hdmi0 (hdmi), 2 Headphones (headphones)" */
 };
 
 /* 0 when spec is "auto", "hw:N", "hw:CARD=ID", an id or a name; else -1. */
@@ -95,7 +95,7 @@ enum audio_card_kind audio_card_classify(const struct audio_card *c);
 enum audio_card_err audio_card_scan(const char *dir, struct audio_card_list *out);
 /* The card spec asks for in l (or auto's choice): its position in l->card in *which. */
 enum audio_card_err audio_card_choose(const struct audio_card_list *l, const char *spec,
-    int *which);
+                                      int *which);
 /* "hw:CARD=ID" for jackd. */
 void audio_card_device(const struct audio_card *c, char *buf, size_t cap);
 /* The cards in one line: "0 vc4hdmi0 (hdmi), 2 Headphones (headphones)". */

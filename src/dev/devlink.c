@@ -1,9 +1,9 @@
 /*
  * devlink: the reconnect backoff shared by the MIDI input, the LED cue bus
- * and the MIDI output (the last two through reopen.c).  The schedule is first, 2 x first, 4 x first ... capped
- * at max (default 50 ms doubling to 2 s): a replugged Teensy is found within
- * about 2 s, and a missing one costs one open() attempt every 2 s.  Pure
- * arithmetic; the thread that owns a struct devlink_backoff calls it.
+ * and the MIDI output (the last two through reopen.c).  The schedule is first, 2 x first, 4 x first
+ * ... capped at max (default 50 ms doubling to 2 s): a replugged Teensy is found within about 2 s,
+ * and a missing one costs one open() attempt every 2 s.  Pure arithmetic; the thread that owns a
+ * struct devlink_backoff calls it.
  */
 #include "dev/devlink.h"
 

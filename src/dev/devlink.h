@@ -10,13 +10,12 @@
 
 #include "rt/link.h"
 
-
-#define DEVLINK_BACKOFF_FIRST_NS INT64_C(50000000)	/* 50 ms */
-#define DEVLINK_BACKOFF_MAX_NS INT64_C(2000000000)	/* 2 s */
+#define DEVLINK_BACKOFF_FIRST_NS INT64_C(50000000) /* 50 ms */
+#define DEVLINK_BACKOFF_MAX_NS INT64_C(2000000000) /* 2 s */
 
 /* Delays between reconnect attempts: first, then doubling up to max. */
 struct devlink_backoff {
-	int64_t first_ns, max_ns;	/* 0: the defaults above */
+	int64_t first_ns, max_ns; /* 0: the defaults above */
 	int64_t next_ns;
 };
 

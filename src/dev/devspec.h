@@ -20,10 +20,10 @@
 enum devspec_kind {
 	DEVSPEC_NONE,
 	DEVSPEC_AUTO,
-	DEVSPEC_PORTMIDI,	/* path: the port's name */
-	DEVSPEC_RAW,		/* path, baud: a raw MIDI device */
-	DEVSPEC_SERIAL,		/* path, baud: a serial port */
-	DEVSPEC_UDP,		/* host, port */
+	DEVSPEC_PORTMIDI, /* path: the port's name */
+	DEVSPEC_RAW,      /* path, baud: a raw MIDI device */
+	DEVSPEC_SERIAL,   /* path, baud: a serial port */
+	DEVSPEC_UDP,      /* host, port */
 };
 
 #define DEVSPEC_PATH_MAX 1024
@@ -34,8 +34,8 @@ enum devspec_kind {
 struct devspec {
 	enum devspec_kind kind;
 	char path[DEVSPEC_PATH_MAX];
-	int baud;			/* 0: not given (the device's default) */
-	char host[DEVSPEC_HOST_MAX];	/* without brackets */
+	int baud;                    /* 0: not given (the device's default) */
+	char host[DEVSPEC_HOST_MAX]; /* without brackets */
 	int port;
 };
 

@@ -61,7 +61,7 @@ struct led_ops {
 	/* Reconnect thread: opens the port (ctx: the led's struct
 	 * reopen_serial); fd or -1 (why says why).  NULL: no reconnects. */
 	int (*connect)(void *ctx, char *why, size_t cap);
-	int stream;		/* 1: a byte stream (partial writes); 0: datagrams */
+	int stream; /* 1: a byte stream (partial writes); 0: datagrams */
 };
 
 struct led {
@@ -82,11 +82,11 @@ struct led {
 	uint8_t pend[OUT_MAX];
 	size_t pend_off, pend_len;
 	int64_t next_ok;
-	int64_t last_now;	/* now of the latest led_events() */
+	int64_t last_now; /* now of the latest led_events() */
 
 	/* the reconnect thread (serial), its link state and reconnects */
 	struct reopen rc;
-	struct reopen_serial dev;	/* path and baud, for the thread */
+	struct reopen_serial dev; /* path and baud, for the thread */
 	int rc_ready;
 
 	_Atomic uint64_t cues, frames, coalesced, dropped_param, dropped_note, dropped_offline,
@@ -97,14 +97,14 @@ struct led {
 const char *led_strerror(enum led_err e)
 {
 	static const char *const msg[LED_ERR_COUNT] = {
-		[LED_OK] = "no error",
-		[LED_ERR_SPEC] =
-		    "bad LED transport (expected none, serial:PATH[@BAUD] or udp:HOST:PORT)",
-		[LED_ERR_RATE] = "LED max_rate must be 1..10000 frames per second",
-		[LED_ERR_RESOLVE] = "the LED UDP host does not resolve",
-		[LED_ERR_SOCKET] = "cannot create the LED UDP socket",
-		[LED_ERR_NOMEM] = "out of memory",
-		[LED_ERR_THREAD] = "cannot start the LED reconnect thread",
+	    [LED_OK] = "no error",
+	    [LED_ERR_SPEC] =
+	        "bad LED transport (expected none, serial:PATH[@BAUD] or udp:HOST:PORT)",
+	    [LED_ERR_RATE] = "LED max_rate must be 1..10000 frames per second",
+	    [LED_ERR_RESOLVE] = "the LED UDP host does not resolve",
+	    [LED_ERR_SOCKET] = "cannot create the LED UDP socket",
+	    [LED_ERR_NOMEM] = "out of memory",
+	    [LED_ERR_THREAD] = "cannot start the LED reconnect thread",
 	};
 	return (unsigned)e < LED_ERR_COUNT ? msg[e] : "unknown LED error";
 }
@@ -134,32 +134,32 @@ static size_t udp_encode(const struct led *l, const struct cue *c, uint8_t *buf,
 static ssize_t udp_send(struct led *l, int fd, const uint8_t *buf, size_t n)
 {
 	return sendto(fd, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL, (const struct sockaddr *)&l->addr,
-		      l->addrlen);
+	              l->addrlen);
 }
 
 static const struct led_ops serial_ops = {
-	.name = "serial",
-	.encode = serial_encode,
-	.send = fd_send,
-	.connect = reopen_serial_open,
-	.stream = 1,
+    .name = "serial",
+    .encode = serial_encode,
+    .send = fd_send,
+    .connect = reopen_serial_open,
+    .stream = 1,
 };
 
 static const struct led_ops udp_ops = {
-	.name = "udp",
-	.encode = udp_encode,
-	.send = udp_send,
-	.connect = NULL,
-	.stream = 0,
+    .name = "udp",
+    .encode = udp_encode,
+    .send = udp_send,
+    .connect = NULL,
+    .stream = 0,
 };
 
 static const struct led_ops none_ops = {
-	.name = "none",
+    .name = "none",
 };
 
 /* Fills l's ops, path and baud, or host and port (devspec's grammar). */
-static enum led_err parse_spec(const char *spec, struct led *l, char *host, size_t hcap,
-			       char *port, size_t pcap)
+static enum led_err parse_spec(const char *spec, struct led *l, char *host, size_t hcap, char *port,
+                               size_t pcap)
 {
 	struct devspec *d = malloc(sizeof *d);
 	enum led_err e = LED_ERR_SPEC;
@@ -197,8 +197,7 @@ static void copy_names(struct led *l, int which, const char *const *names)
 	l->name_ptr[which][n] = NULL;
 }
 
-void led_set_names(struct led *l, const char *const *mode_names,
-		   const char *const *palette_names)
+void led_set_names(struct led *l, const char *const *mode_names, const char *const *palette_names)
 {
 	copy_names(l, 0, mode_names);
 	copy_names(l, 1, palette_names);
@@ -214,8 +213,7 @@ static void led_free(struct led *l)
 	free(l);
 }
 
-struct led *led_open(const char *spec, int max_rate, const struct led_options *o,
-		     enum led_err *err)
+struct led *led_open(const char *spec, int max_rate, const struct led_options *o, enum led_err *err)
 {
 	enum led_err dummy;
 	if (!err)
@@ -279,15 +277,15 @@ struct led *led_open(const char *spec, int max_rate, const struct led_options *o
 	snprintf(opened, sizeof opened, " at %d baud", l->baud);
 	l->dev = (struct reopen_serial){l->path, l->baud};
 	struct reopen_options ro = {
-		.open = l->ops->connect,
-		.ctx = &l->dev,
-		.event = "led",
-		.thread = "LED",
-		.name = name,
-		.opened = opened,
-		.backoff_first_ns = l->opt.backoff_first_ns,
-		.backoff_max_ns = l->opt.backoff_max_ns,
-		.settle_ns = -1,	/* a port that dies at once: no fast retry */
+	    .open = l->ops->connect,
+	    .ctx = &l->dev,
+	    .event = "led",
+	    .thread = "LED",
+	    .name = name,
+	    .opened = opened,
+	    .backoff_first_ns = l->opt.backoff_first_ns,
+	    .backoff_max_ns = l->opt.backoff_max_ns,
+	    .settle_ns = -1, /* a port that dies at once: no fast retry */
 	};
 	int rc = reopen_init(&l->rc, &ro);
 	l->rc_ready = 1;
@@ -334,7 +332,7 @@ void led_close(struct led *l)
 		int ok = 0;
 		if (l->pend_len > l->pend_off)
 			ok = write_all(l, l->fd, l->pend + l->pend_off, l->pend_len - l->pend_off,
-				       50 * NS_PER_MS);
+			               50 * NS_PER_MS);
 		struct cue idle = {.kind = CUE_IDLE, .u.idle.on = 1};
 		size_t n = l->ops->encode(l, &idle, buf, sizeof buf);
 		if (ok == 0 && n > 0 && write_all(l, l->fd, buf, n, 100 * NS_PER_MS) == 0)
@@ -439,7 +437,7 @@ static void pump(struct led *l, int64_t now)
 	while (l->qlen > 0 && now >= l->next_ok) {
 		uint8_t buf[OUT_MAX];
 		size_t n = l->ops->encode(l, &l->q[0], buf, sizeof buf);
-		if (n == 0) {	/* a cue the transport cannot express */
+		if (n == 0) { /* a cue the transport cannot express */
 			remove_at(l, 0);
 			continue;
 		}

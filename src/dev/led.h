@@ -27,12 +27,12 @@
 
 enum led_err {
 	LED_OK,
-	LED_ERR_SPEC,		/* not none | serial:PATH[@BAUD] | udp:HOST:PORT */
-	LED_ERR_RATE,		/* max_rate outside 1..10000 */
-	LED_ERR_RESOLVE,	/* the UDP host does not resolve */
-	LED_ERR_SOCKET,		/* no UDP socket */
+	LED_ERR_SPEC,    /* not none | serial:PATH[@BAUD] | udp:HOST:PORT */
+	LED_ERR_RATE,    /* max_rate outside 1..10000 */
+	LED_ERR_RESOLVE, /* the UDP host does not resolve */
+	LED_ERR_SOCKET,  /* no UDP socket */
 	LED_ERR_NOMEM,
-	LED_ERR_THREAD,		/* the reconnect thread could not start */
+	LED_ERR_THREAD, /* the reconnect thread could not start */
 	LED_ERR_COUNT
 };
 
@@ -45,25 +45,25 @@ const char *led_strerror(enum led_err e);
 #define LED_NAMES_MAX 16
 
 struct led_options {
-	int64_t backoff_first_ns;	/* first reopen delay; 0: 50 ms */
-	int64_t backoff_max_ns;		/* cap of the doubling delays; 0: 2 s */
-	size_t queue_cap;		/* cues waiting at most; 0: LED_QUEUE_DEFAULT */
+	int64_t backoff_first_ns; /* first reopen delay; 0: 50 ms */
+	int64_t backoff_max_ns;   /* cap of the doubling delays; 0: 2 s */
+	size_t queue_cap;         /* cues waiting at most; 0: LED_QUEUE_DEFAULT */
 	/* For JSON cues: NULL-terminated lists (or NULL), copied by led_open(). */
 	const char *const *mode_names;
 	const char *const *palette_names;
 };
 
 struct led_stats {
-	uint64_t cues;			/* cues made from events */
-	uint64_t frames;		/* frames (datagrams) written */
-	uint64_t coalesced;		/* state cues replaced by a newer one before going out */
-	uint64_t dropped_param;		/* state cues pushed out of a full queue */
-	uint64_t dropped_note;		/* note cues pushed out of a full queue */
-	uint64_t dropped_offline;	/* note cues made while the port was not open */
-	uint64_t port_full;		/* writes the port refused for now (EAGAIN) */
-	uint64_t send_errors;		/* UDP datagrams refused */
-	uint64_t reconnects;		/* serial port lost and reopened */
-	uint32_t queued;		/* cues waiting now */
+	uint64_t cues;            /* cues made from events */
+	uint64_t frames;          /* frames (datagrams) written */
+	uint64_t coalesced;       /* state cues replaced by a newer one before going out */
+	uint64_t dropped_param;   /* state cues pushed out of a full queue */
+	uint64_t dropped_note;    /* note cues pushed out of a full queue */
+	uint64_t dropped_offline; /* note cues made while the port was not open */
+	uint64_t port_full;       /* writes the port refused for now (EAGAIN) */
+	uint64_t send_errors;     /* UDP datagrams refused */
+	uint64_t reconnects;      /* serial port lost and reopened */
+	uint32_t queued;          /* cues waiting now */
 };
 
 struct led;
@@ -74,7 +74,7 @@ struct led;
  * NULL.  NULL on error with *err set.
  */
 struct led *led_open(const char *spec, int max_rate, const struct led_options *o,
-		     enum led_err *err);
+                     enum led_err *err);
 /*
  * Worker only; never blocks.  Queues the cues of n events, then writes what
  * the rate limit (one frame per 1/max_rate s) and the port allow at
@@ -84,8 +84,7 @@ struct led *led_open(const char *spec, int max_rate, const struct led_options *o
 void led_events(struct led *l, const struct event *ev, size_t n, int64_t now_mono_ns);
 /* Worker only, between two led_events(): the names JSON cues carry from now
  * on (NULL-terminated lists, copied), as led_options gave them at the open. */
-void led_set_names(struct led *l, const char *const *mode_names,
-		   const char *const *palette_names);
+void led_set_names(struct led *l, const char *const *mode_names, const char *const *palette_names);
 /* Worker only: when led_events() should be called again (n = 0) to write
  * what is still queued, in CLOCK_MONOTONIC ns; INT64_MAX when nothing is. */
 int64_t led_next_due(const struct led *l);

@@ -14,11 +14,11 @@
 
 struct midi_clock {
 	struct midi_out *mo;
-	bool want_on;		/* the configuration's clock_out, from the last reload */
+	bool want_on; /* the configuration's clock_out, from the last reload */
 	bool clock_on;
-	int64_t expect;		/* the pulse that continues the stream, -1: none */
-	uint64_t generation;	/* of the port when the stream was started */
-	int64_t last_t;		/* time of the last pulse scheduled */
+	int64_t expect;      /* the pulse that continues the stream, -1: none */
+	uint64_t generation; /* of the port when the stream was started */
+	int64_t last_t;      /* time of the last pulse scheduled */
 };
 
 struct midi_clock *midi_clock_new(struct midi_out *mo, bool clock_on)
@@ -55,14 +55,14 @@ static void pulse(struct midi_clock *mc, const struct event *ev)
 {
 	if (midi_out_generation(mc->mo) != mc->generation) {
 		mc->generation = midi_out_generation(mc->mo);
-		mc->expect = -1;	/* a newly opened port has not seen the start */
+		mc->expect = -1; /* a newly opened port has not seen the start */
 	}
 	int64_t p = ev->u.clock.pulse;
 	if (p != mc->expect) {
 		uint8_t spp[3];
 		midi_clock_spp(p, spp);
 		midi_out_send(mc->mo, ev->t, spp, 3);
-		send1(mc, ev->t, p == 0 ? 0xfa : 0xfb);	/* Start : Continue */
+		send1(mc, ev->t, p == 0 ? 0xfa : 0xfb); /* Start : Continue */
 	}
 	send1(mc, ev->t, 0xf8);
 	mc->expect = p + 1;
@@ -84,7 +84,7 @@ static void events(void *ctx, const struct event *ev, size_t n, int64_t now)
 		if (ev[i].type == EV_CLOCK) {
 			pulse(mc, &ev[i]);
 		} else if (ev[i].type == EV_TRANSPORT && !ev[i].u.transport.running &&
-			   mc->expect >= 0) {
+		           mc->expect >= 0) {
 			/* after the pulses already scheduled: a pause never cuts one */
 			send1(mc, ev[i].t > mc->last_t ? ev[i].t : mc->last_t, 0xfc);
 			mc->expect = -1;
@@ -131,8 +131,12 @@ static void reconfigure(void *ctx, const struct engine_config *eng, const struct
 
 struct worker_sink midi_clock_sink(struct midi_clock *mc)
 {
-	struct worker_sink s = {.name = "midi_out", .events = events, .fill = fill,
-				.shutdown = shutdown_, .next_due = next_due,
-				.reconfigure = reconfigure, .ctx = mc};
+	struct worker_sink s = {.name = "midi_out",
+	                        .events = events,
+	                        .fill = fill,
+	                        .shutdown = shutdown_,
+	                        .next_due = next_due,
+	                        .reconfigure = reconfigure,
+	                        .ctx = mc};
 	return s;
 }

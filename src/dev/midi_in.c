@@ -34,11 +34,11 @@
 const char *midi_in_strerror(enum midi_in_err e)
 {
 	static const char *const msg[MIDI_IN_ERR_COUNT] = {
-		[MIDI_IN_OK] = "no error",
-		[MIDI_IN_ERR_SPEC] =
-		    "bad MIDI input (expected auto, none, portmidi:NAME or raw:PATH[@BAUD])",
-		[MIDI_IN_ERR_NOMEM] = "out of memory",
-		[MIDI_IN_ERR_THREAD] = "cannot start the MIDI input thread",
+	    [MIDI_IN_OK] = "no error",
+	    [MIDI_IN_ERR_SPEC] =
+	        "bad MIDI input (expected auto, none, portmidi:NAME or raw:PATH[@BAUD])",
+	    [MIDI_IN_ERR_NOMEM] = "out of memory",
+	    [MIDI_IN_ERR_THREAD] = "cannot start the MIDI input thread",
 	};
 	return (unsigned)e < MIDI_IN_ERR_COUNT ? msg[e] : "unknown MIDI input error";
 }
@@ -58,10 +58,10 @@ static void close_none(struct midi_in *mi)
 }
 
 static const struct midi_in_ops none_ops = {
-	.name = "none",
-	.open = open_none,
-	.run = run_none,
-	.close = close_none,
+    .name = "none",
+    .open = open_none,
+    .run = run_none,
+    .close = close_none,
 };
 
 /* Fills mi's ops, target and baud from spec (devspec's grammar). */
@@ -136,7 +136,7 @@ bool midi_in_passes(enum midi_in_filter f, enum midi_kind k)
 static void add(_Atomic uint64_t *c, uint64_t n)
 {
 	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
-			      memory_order_relaxed);
+	                      memory_order_relaxed);
 }
 
 void midi_in_feed(struct midi_in *mi, const uint8_t *buf, size_t n, int64_t t)
@@ -219,7 +219,7 @@ static void *input_thread(void *arg)
 			add(&mi->connects, 1);
 			set_state(mi, LINK_CONNECTED);
 			log_info("midi_connected", "MIDI input %s: connected to %s", mi->ops->name,
-				 name);
+			         name);
 			devlink_backoff_reset(&b);
 			last_why[0] = '\0';
 			why[0] = '\0';
@@ -231,15 +231,14 @@ static void *input_thread(void *arg)
 			add(&mi->disconnects, 1);
 			set_state(mi, LINK_RECONNECTING);
 			log_warn("midi_lost", "MIDI input %s %s: lost (%s), reconnecting",
-				 mi->ops->name, what, why[0] ? why : "device gone");
-			continue;	/* first retry after the first backoff delay */
+			         mi->ops->name, what, why[0] ? why : "device gone");
+			continue; /* first retry after the first backoff delay */
 		}
 		/* one line per new reason, not one per attempt */
 		if (strcmp(why, last_why) != 0) {
 			log_warn("midi_waiting",
-				 "MIDI input %s %s: %s; retrying up to every %.3g s", mi->ops->name,
-				 what, why[0] ? why : "not available",
-				 (double)b.max_ns / 1e9);
+			         "MIDI input %s %s: %s; retrying up to every %.3g s", mi->ops->name,
+			         what, why[0] ? why : "not available", (double)b.max_ns / 1e9);
 			snprintf(last_why, sizeof last_why, "%s", why);
 		}
 		if (midi_in_wait(mi, devlink_backoff_next(&b)))
@@ -249,7 +248,7 @@ static void *input_thread(void *arg)
 }
 
 struct midi_in *midi_in_start(const char *spec, struct inq *q, const struct midi_in_options *o,
-			      enum midi_in_err *err)
+                              enum midi_in_err *err)
 {
 	enum midi_in_err dummy;
 	if (!err)
@@ -304,7 +303,7 @@ void midi_in_stop(struct midi_in *mi)
 		uint64_t one = 1;
 		if (write(mi->stop_fd, &one, sizeof one) < 0 && errno != EAGAIN)
 			log_warn("midi_stop", "cannot wake the MIDI input thread: %s",
-				 strerror(errno));
+			         strerror(errno));
 	}
 	if (mi->thread_started)
 		pthread_join(mi->thread, NULL);

@@ -31,9 +31,9 @@
 
 enum midi_in_err {
 	MIDI_IN_OK,
-	MIDI_IN_ERR_SPEC,	/* not auto | none | portmidi:NAME | raw:PATH[@BAUD] */
+	MIDI_IN_ERR_SPEC, /* not auto | none | portmidi:NAME | raw:PATH[@BAUD] */
 	MIDI_IN_ERR_NOMEM,
-	MIDI_IN_ERR_THREAD,	/* the input thread could not be started */
+	MIDI_IN_ERR_THREAD, /* the input thread could not be started */
 	MIDI_IN_ERR_COUNT
 };
 
@@ -46,28 +46,28 @@ const char *midi_in_strerror(enum midi_in_err e);
  * beside it then drops them (counted as ignored), so two clocks never
  * fight. */
 enum midi_in_filter {
-	MIDI_IN_ALL,		/* everything (the default) */
-	MIDI_IN_NO_CLOCK,	/* all but clock, Start, Continue, Stop */
-	MIDI_IN_CLOCK_ONLY,	/* clock, Start, Continue, Stop only */
+	MIDI_IN_ALL,        /* everything (the default) */
+	MIDI_IN_NO_CLOCK,   /* all but clock, Start, Continue, Stop */
+	MIDI_IN_CLOCK_ONLY, /* clock, Start, Continue, Stop only */
 };
 
 struct midi_in_options {
 	enum midi_in_filter filter;
-	int64_t backoff_first_ns;	/* first reconnect delay; 0: 50 ms */
-	int64_t backoff_max_ns;		/* cap of the doubling delays; 0: 2 s */
-	int64_t pm_poll_ns;		/* PortMidi has no wake-up: poll period; 0: 500 us */
+	int64_t backoff_first_ns; /* first reconnect delay; 0: 50 ms */
+	int64_t backoff_max_ns;   /* cap of the doubling delays; 0: 2 s */
+	int64_t pm_poll_ns;       /* PortMidi has no wake-up: poll period; 0: 500 us */
 };
 
 struct midi_in_stats {
-	uint64_t messages[MIDI_KIND_COUNT];	/* parsed, by kind (clock ticks included) */
-	uint64_t bytes;			/* raw bytes read (raw input only) */
-	uint64_t parse_errors;		/* stray data, truncated messages, undefined status */
-	uint64_t ignored;		/* active sensing, reset, SysEx, system common, and
-					   what the filter keeps out */
-	uint64_t dropped;		/* messages the queue had no room for */
-	uint64_t attempts;		/* connection attempts */
-	uint64_t connects;		/* successful ones */
-	uint64_t disconnects;		/* device lost while connected */
+	uint64_t messages[MIDI_KIND_COUNT]; /* parsed, by kind (clock ticks included) */
+	uint64_t bytes;                     /* raw bytes read (raw input only) */
+	uint64_t parse_errors;              /* stray data, truncated messages, undefined status */
+	uint64_t ignored;                   /* active sensing, reset, SysEx, system common, and
+	                                       what the filter keeps out */
+	uint64_t dropped;                   /* messages the queue had no room for */
+	uint64_t attempts;                  /* connection attempts */
+	uint64_t connects;                  /* successful ones */
+	uint64_t disconnects;               /* device lost while connected */
 };
 
 struct midi_in;
@@ -79,7 +79,7 @@ struct midi_in;
  * NULL for the defaults.  "none" starts no thread and stays LINK_OFF.
  */
 struct midi_in *midi_in_start(const char *spec, struct inq *q, const struct midi_in_options *o,
-			      enum midi_in_err *err);
+                              enum midi_in_err *err);
 /* Stops and joins the input thread, closes the device, frees mi. */
 void midi_in_stop(struct midi_in *mi);
 
@@ -89,7 +89,6 @@ enum link_state midi_in_state(const struct midi_in *mi);
 void midi_in_get_stats(const struct midi_in *mi, struct midi_in_stats *st);
 /* The name of the device connected now, or "" ; returns its length. */
 size_t midi_in_port_name(struct midi_in *mi, char *buf, size_t cap);
-
 
 /*
  * PortMidi input selection: true when a device called name fits pattern

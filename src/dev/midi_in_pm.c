@@ -71,8 +71,8 @@ static void pm_close(struct midi_in *mi)
 }
 
 const struct midi_in_ops midi_in_pm_ops = {
-	.name = "portmidi",
-	.open = pm_open,
-	.run = pm_run,
-	.close = pm_close,
+    .name = "portmidi",
+    .open = pm_open,
+    .run = pm_run,
+    .close = pm_close,
 };

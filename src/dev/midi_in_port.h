@@ -19,7 +19,7 @@ struct midi_pm_port;
 #define MIDI_IN_WHY_MAX 256
 
 struct midi_in_ops {
-	const char *name;	/* "portmidi", "raw", "none" */
+	const char *name; /* "portmidi", "raw", "none" */
 	/* Tries to connect once: 0 connected, -1 not (why says why). */
 	int (*open)(struct midi_in *mi, char *why, size_t cap);
 	/* Reads until the device is lost (0, why says how) or a stop is asked (1). */
@@ -32,25 +32,25 @@ extern const struct midi_in_ops midi_in_pm_ops;
 
 struct midi_in {
 	const struct midi_in_ops *ops;
-	char target[1024];		/* raw: path; portmidi: name pattern ("" = auto) */
-	int baud;			/* raw on a tty */
+	char target[1024]; /* raw: path; portmidi: name pattern ("" = auto) */
+	int baud;          /* raw on a tty */
 	struct midi_in_options opt;
 	struct inq *q;
 
 	pthread_t thread;
 	int thread_started;
-	int stop_fd;			/* eventfd: readable once a stop is asked */
+	int stop_fd; /* eventfd: readable once a stop is asked */
 	_Atomic int stop;
-	_Atomic int state;		/* enum link_state */
-	_Atomic int filter;		/* enum midi_in_filter */
+	_Atomic int state;  /* enum link_state */
+	_Atomic int filter; /* enum midi_in_filter */
 
 	/* the input thread's own */
 	struct midi_parser parser;
-	int fd;				/* raw */
-	struct midi_pm_port *pm_port;	/* portmidi: the port open (midi_pm.h) */
+	int fd;                       /* raw */
+	struct midi_pm_port *pm_port; /* portmidi: the port open (midi_pm.h) */
 
 	pthread_mutex_t name_lock;
-	char port_name[256];		/* connected device, under name_lock */
+	char port_name[256]; /* connected device, under name_lock */
 
 	_Atomic uint64_t messages[MIDI_KIND_COUNT];
 	_Atomic uint64_t bytes, parse_errors, ignored, dropped;

@@ -37,8 +37,8 @@ static int raw_run(struct midi_in *mi, char *why, size_t cap)
 {
 	uint8_t buf[512];
 	struct pollfd pfd[2] = {
-		{.fd = mi->fd, .events = POLLIN},
-		{.fd = mi->stop_fd, .events = POLLIN},
+	    {.fd = mi->fd, .events = POLLIN},
+	    {.fd = mi->stop_fd, .events = POLLIN},
 	};
 	for (;;) {
 		int r = poll(pfd, 2, -1);
@@ -61,7 +61,7 @@ static int raw_run(struct midi_in *mi, char *why, size_t cap)
 				atomic_store_explicit(
 				    &mi->bytes,
 				    atomic_load_explicit(&mi->bytes, memory_order_relaxed) +
-					(uint64_t)n,
+				        (uint64_t)n,
 				    memory_order_relaxed);
 				midi_in_feed(mi, buf, (size_t)n, t);
 				if ((size_t)n < sizeof buf)
@@ -95,8 +95,8 @@ static void raw_close(struct midi_in *mi)
 }
 
 const struct midi_in_ops midi_in_raw_ops = {
-	.name = "raw",
-	.open = raw_open,
-	.run = raw_run,
-	.close = raw_close,
+    .name = "raw",
+    .open = raw_open,
+    .run = raw_run,
+    .close = raw_close,
 };

@@ -52,7 +52,7 @@
 #include "dev/devspec.h"
 #include "dev/reopen.h"
 
-#define OUT_BUF 1024		/* bytes one pump writes at most */
+#define OUT_BUF 1024 /* bytes one pump writes at most */
 
 struct msg {
 	int64_t t;
@@ -62,7 +62,7 @@ struct msg {
 
 struct midi_out {
 	bool none;
-	bool pm;		/* portmidi:NAME (path holds NAME) */
+	bool pm; /* portmidi:NAME (path holds NAME) */
 	char path[1024];
 	int baud;
 	struct midi_out_options opt;
@@ -75,7 +75,7 @@ struct midi_out {
 	uint64_t generation;
 	uint8_t pend[OUT_BUF];
 	size_t pend_off, pend_len;
-	uint64_t opens_seen;	/* portmidi: the thread's openings adopted */
+	uint64_t opens_seen; /* portmidi: the thread's openings adopted */
 
 	/* portmidi: due messages from the worker to the port's thread */
 	struct ring *ring;
@@ -84,7 +84,7 @@ struct midi_out {
 	/* the reopen thread (or the portmidi port's), its link state, attempts
 	 * and reconnects */
 	struct reopen rc;
-	struct reopen_serial dev;	/* raw: path and baud, for the thread */
+	struct reopen_serial dev; /* raw: path and baud, for the thread */
 	int rc_ready;
 
 	_Atomic uint64_t messages, bytes, dropped_offline, dropped_full, port_full;
@@ -95,11 +95,11 @@ struct midi_out {
 const char *midi_out_strerror(enum midi_out_err e)
 {
 	static const char *const msg[MIDI_OUT_ERR_COUNT] = {
-		[MIDI_OUT_OK] = "no error",
-		[MIDI_OUT_ERR_SPEC] =
-		    "bad MIDI output (expected none, portmidi:NAME or raw:PATH[@BAUD])",
-		[MIDI_OUT_ERR_NOMEM] = "out of memory",
-		[MIDI_OUT_ERR_THREAD] = "cannot start the MIDI output thread",
+	    [MIDI_OUT_OK] = "no error",
+	    [MIDI_OUT_ERR_SPEC] =
+	        "bad MIDI output (expected none, portmidi:NAME or raw:PATH[@BAUD])",
+	    [MIDI_OUT_ERR_NOMEM] = "out of memory",
+	    [MIDI_OUT_ERR_THREAD] = "cannot start the MIDI output thread",
 	};
 	return (unsigned)e < MIDI_OUT_ERR_COUNT ? msg[e] : "unknown MIDI output error";
 }
@@ -184,14 +184,15 @@ static void *pm_thread(void *arg)
 				last_why[0] = '\0';
 				devlink_backoff_reset(&b);
 				atomic_store(&r->state, LINK_CONNECTED);
-				log_info("midi_out_connected", "MIDI output portmidi:%s: connected to %s",
-					 mo->path, name);
+				log_info("midi_out_connected",
+				         "MIDI output portmidi:%s: connected to %s", mo->path,
+				         name);
 				continue;
 			}
 			if (strcmp(why, last_why) != 0) {
 				log_warn("midi_out_waiting",
-					 "MIDI output portmidi:%s: %s; retrying up to every %.3g s",
-					 mo->path, why, (double)b.max_ns / 1e9);
+				         "MIDI output portmidi:%s: %s; retrying up to every %.3g s",
+				         mo->path, why, (double)b.max_ns / 1e9);
 				snprintf(last_why, sizeof last_why, "%s", why);
 			}
 			if (reopen_wait(r, devlink_backoff_next(&b)))
@@ -204,8 +205,9 @@ static void *pm_thread(void *arg)
 				midi_pm_close(port);
 				port = NULL;
 				atomic_store(&r->state, LINK_RECONNECTING);
-				log_warn("midi_out_lost", "MIDI output portmidi:%s lost (%s), reopening",
-					 mo->path, why);
+				log_warn("midi_out_lost",
+				         "MIDI output portmidi:%s lost (%s), reopening", mo->path,
+				         why);
 				break;
 			}
 			hist_add(&mo->lateness, rtclock_mono_ns() - m.t);
@@ -219,7 +221,7 @@ static void *pm_thread(void *arg)
 		}
 		if (atomic_load(&r->stop))
 			break;
-		reopen_wait(r, -1);	/* the worker's doorbell, or a stop */
+		reopen_wait(r, -1); /* the worker's doorbell, or a stop */
 	}
 	midi_pm_close(port);
 	return NULL;
@@ -239,7 +241,7 @@ static void mo_free(struct midi_out *mo)
 }
 
 struct midi_out *midi_out_open(const char *spec, const struct midi_out_options *o,
-			       enum midi_out_err *err)
+                               enum midi_out_err *err)
 {
 	enum midi_out_err dummy;
 	if (!err)
@@ -277,14 +279,14 @@ struct midi_out *midi_out_open(const char *spec, const struct midi_out_options *
 	snprintf(name, sizeof name, "MIDI output %s", mo->path);
 	mo->dev = (struct reopen_serial){mo->path, mo->baud};
 	struct reopen_options ro = {
-		.open = reopen_serial_open,
-		.ctx = &mo->dev,
-		.event = "midi_out",
-		.thread = "MIDI output",
-		.name = name,
-		.backoff_first_ns = mo->opt.backoff_first_ns,
-		.backoff_max_ns = mo->opt.backoff_max_ns,
-		.settle_ns = 0,	/* every loss retries first fast */
+	    .open = reopen_serial_open,
+	    .ctx = &mo->dev,
+	    .event = "midi_out",
+	    .thread = "MIDI output",
+	    .name = name,
+	    .backoff_first_ns = mo->opt.backoff_first_ns,
+	    .backoff_max_ns = mo->opt.backoff_max_ns,
+	    .settle_ns = 0, /* every loss retries first fast */
 	};
 	int rc = reopen_init(&mo->rc, &ro);
 	mo->rc_ready = 1;
@@ -347,7 +349,7 @@ bool midi_out_send(struct midi_out *mo, int64_t t_mono, const uint8_t *msg, size
 		return true;
 	bool ok = true;
 	if (mo->len == MIDI_OUT_QUEUE) {
-		pop(mo);	/* the earliest: it is the most overdue */
+		pop(mo); /* the earliest: it is the most overdue */
 		add(&mo->dropped_full, 1);
 		ok = false;
 	}
@@ -361,8 +363,7 @@ bool midi_out_send(struct midi_out *mo, int64_t t_mono, const uint8_t *msg, size
 	return ok;
 }
 
-size_t midi_out_cancel(struct midi_out *mo, uint8_t status, uint8_t mask, int data1,
-		       int64_t from)
+size_t midi_out_cancel(struct midi_out *mo, uint8_t status, uint8_t mask, int data1, int64_t from)
 {
 	size_t kept = 0, gone = 0;
 	for (size_t i = 0; i < mo->len; i++) {
@@ -375,7 +376,7 @@ size_t midi_out_cancel(struct midi_out *mo, uint8_t status, uint8_t mask, int da
 		mo->heap[kept++] = *m;
 	}
 	mo->len = kept;
-	if (gone)	/* make the heap again, bottom up */
+	if (gone) /* make the heap again, bottom up */
 		for (size_t i = kept / 2; i-- > 0;)
 			sift_down(mo->heap, kept, i);
 	atomic_store_explicit(&mo->queued, (uint32_t)mo->len, memory_order_relaxed);
@@ -441,7 +442,7 @@ static void pump_pm(struct midi_out *mo, int64_t now)
 		if (!up)
 			add(&mo->dropped_offline, 1);
 		else if (!ring_push(mo->ring, &m))
-			add(&mo->dropped_full, 1);	/* the port's thread is stuck */
+			add(&mo->dropped_full, 1); /* the port's thread is stuck */
 		else
 			n++;
 	}
@@ -546,7 +547,7 @@ void midi_out_close(struct midi_out *mo)
 			continue;
 		}
 		struct timespec ts = {.tv_sec = (until - now) / 1000000000,
-				      .tv_nsec = (until - now) % 1000000000};
+		                      .tv_nsec = (until - now) % 1000000000};
 		nanosleep(&ts, NULL);
 	}
 	mo_free(mo);

@@ -33,31 +33,31 @@
 
 enum midi_out_err {
 	MIDI_OUT_OK,
-	MIDI_OUT_ERR_SPEC,	/* not none | portmidi:NAME | raw:PATH[@BAUD] */
+	MIDI_OUT_ERR_SPEC, /* not none | portmidi:NAME | raw:PATH[@BAUD] */
 	MIDI_OUT_ERR_NOMEM,
-	MIDI_OUT_ERR_THREAD,	/* the reopen thread could not start */
+	MIDI_OUT_ERR_THREAD, /* the reopen thread could not start */
 	MIDI_OUT_ERR_COUNT
 };
 
 const char *midi_out_strerror(enum midi_out_err e);
 
 #define MIDI_OUT_RAW_BAUD 31250
-#define MIDI_OUT_QUEUE 2048	/* messages waiting at most */
+#define MIDI_OUT_QUEUE 2048 /* messages waiting at most */
 
 struct midi_out_options {
-	int64_t backoff_first_ns;	/* first reopen delay; 0: 50 ms */
-	int64_t backoff_max_ns;		/* cap of the doubling delays; 0: 2 s */
+	int64_t backoff_first_ns; /* first reopen delay; 0: 50 ms */
+	int64_t backoff_max_ns;   /* cap of the doubling delays; 0: 2 s */
 };
 
 struct midi_out_stats {
-	uint64_t messages;		/* messages written */
-	uint64_t bytes;			/* bytes written */
-	uint64_t dropped_offline;	/* due while the port was not open */
-	uint64_t dropped_full;		/* pushed out of a full schedule */
-	uint64_t port_full;		/* writes the port refused for now (EAGAIN) */
-	uint64_t reconnects;		/* port lost and reopened */
-	uint64_t attempts;		/* tries to open the port */
-	uint32_t queued;		/* messages waiting now */
+	uint64_t messages;        /* messages written */
+	uint64_t bytes;           /* bytes written */
+	uint64_t dropped_offline; /* due while the port was not open */
+	uint64_t dropped_full;    /* pushed out of a full schedule */
+	uint64_t port_full;       /* writes the port refused for now (EAGAIN) */
+	uint64_t reconnects;      /* port lost and reopened */
+	uint64_t attempts;        /* tries to open the port */
+	uint32_t queued;          /* messages waiting now */
 };
 
 struct midi_out;
@@ -65,7 +65,7 @@ struct midi_out;
 /* Checks spec and starts the reopen thread (a missing port is not an
  * error: the link waits for it).  NULL on error with *err set. */
 struct midi_out *midi_out_open(const char *spec, const struct midi_out_options *o,
-			       enum midi_out_err *err);
+                               enum midi_out_err *err);
 /* Writes what is due now and what waits within 100 ms (all-notes-off
  * messages sent last), then closes. */
 void midi_out_close(struct midi_out *mo);
@@ -85,8 +85,7 @@ bool midi_out_send(struct midi_out *mo, int64_t t_mono, const uint8_t *msg, size
  * retriggered note's old note-off, the notes after a pause); returns how
  * many.  A scan of the schedule: rare events only.
  */
-size_t midi_out_cancel(struct midi_out *mo, uint8_t status, uint8_t mask, int data1,
-		       int64_t from);
+size_t midi_out_cancel(struct midi_out *mo, uint8_t status, uint8_t mask, int data1, int64_t from);
 /* Worker only: writes every message due at the time of the write (the
  * clock read again, at least now), adopting a reopened port. */
 void midi_out_pump(struct midi_out *mo, int64_t now);

@@ -51,13 +51,14 @@ int midi_pm_pick(const struct midi_pm_device *devs, int n, bool output, const ch
 {
 	bool has = pattern && *pattern;
 	for (int i = 0; has && i < n; i++)
-		if ((output ? devs[i].output : devs[i].input) && strcasecmp(devs[i].name, pattern) == 0)
+		if ((output ? devs[i].output : devs[i].input) &&
+		    strcasecmp(devs[i].name, pattern) == 0)
 			return i;
 	for (int i = 0; i < n; i++) {
 		if (!(output ? devs[i].output : devs[i].input))
 			continue;
 		if (output && !has)
-			return -1;	/* an output is always named */
+			return -1; /* an output is always named */
 		if (midi_in_name_matches(devs[i].name, pattern))
 			return i;
 	}
@@ -76,7 +77,7 @@ static void append(char *buf, size_t cap, size_t *len, const char *str)
 }
 
 size_t midi_pm_describe_missing(char *buf, size_t cap, const struct midi_pm_device *devs, int n,
-				bool output, const char *pattern)
+                                bool output, const char *pattern)
 {
 	if (!cap)
 		return 0;
@@ -94,8 +95,11 @@ size_t midi_pm_describe_missing(char *buf, size_t cap, const struct midi_pm_devi
 	for (int i = 0; i < n; i++) {
 		if (!(output ? devs[i].output : devs[i].input))
 			continue;
-		snprintf(item, sizeof item, "%s\"%s\"", listed ? ", " : output ? "outputs: " : "inputs: ",
-			 devs[i].name);
+		snprintf(item, sizeof item, "%s\"%s\"",
+		         listed   ? ", "
+		         : output ? "outputs: "
+		                  : "inputs: ",
+		         devs[i].name);
 		if (len + strlen(item) + sizeof more > cap) {
 			append(buf, cap, &len, more);
 			return len;
@@ -112,20 +116,20 @@ size_t midi_pm_describe_missing(char *buf, size_t cap, const struct midi_pm_devi
 struct midi_pm_port {
 	bool output;
 	char pattern[MIDI_PM_NAME_MAX];
-	char name[MIDI_PM_NAME_MAX];	/* the device open */
-	PortMidiStream *stream;		/* NULL: lost at a scan */
-	char lost[160];			/* why, when lost */
+	char name[MIDI_PM_NAME_MAX]; /* the device open */
+	PortMidiStream *stream;      /* NULL: lost at a scan */
+	char lost[160];              /* why, when lost */
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static bool initialized;
 static struct midi_pm_device devices[MIDI_PM_DEVICES];
 static int n_devices;
-static int64_t scan_t;			/* mono ns of the last scan, 0: none */
-static struct timespec snd_mtime;	/* /dev/snd at that scan */
+static int64_t scan_t;            /* mono ns of the last scan, 0: none */
+static struct timespec snd_mtime; /* /dev/snd at that scan */
 static struct midi_pm_port *ports[MIDI_PM_PORTS];
-static char seq_path[128] = "/dev/snd/seq";	/* present: an ALSA sequencer */
-static char snd_path[128] = "/dev/snd";		/* its mtime moves when devices come */
+static char seq_path[128] = "/dev/snd/seq"; /* present: an ALSA sequencer */
+static char snd_path[128] = "/dev/snd";     /* its mtime moves when devices come */
 
 void midi_pm_set_paths(const char *seq, const char *snd_dir)
 {
@@ -136,10 +140,9 @@ void midi_pm_set_paths(const char *seq, const char *snd_dir)
 }
 
 typedef void (*alsa_error_handler)(const char *file, int line, const char *func, int err,
-				   const char *fmt, ...);
+                                   const char *fmt, ...);
 
-static void alsa_to_log(const char *file, int line, const char *func, int err, const char *fmt,
-			...)
+static void alsa_to_log(const char *file, int line, const char *func, int err, const char *fmt, ...)
 {
 	(void)err;
 	char msg[256];
@@ -185,7 +188,7 @@ static bool worth_scanning(char *why, size_t cap)
 	struct stat st;
 	if (stat(seq_path, &st) != 0) {
 		snprintf(why, cap, "no ALSA sequencer (%s: %s), so no PortMidi devices", seq_path,
-			 strerror(errno));
+		         strerror(errno));
 		return false;
 	}
 	if (!initialized)
@@ -197,13 +200,13 @@ static PortMidiStream *open_stream(bool output, int id, char *why, size_t cap)
 {
 	PortMidiStream *s = NULL;
 	PmError e = output ? Pm_OpenOutput(&s, id, NULL, 256, NULL, NULL, 0)
-			   : Pm_OpenInput(&s, id, NULL, 1024, NULL, NULL);
+	                   : Pm_OpenInput(&s, id, NULL, 1024, NULL, NULL);
 	if (e != pmNoError) {
 		char host[128] = "";
 		if (e == pmHostError)
 			Pm_GetHostErrorText(host, sizeof host);
 		snprintf(why, cap, "PortMidi: cannot open %s: %s %s", devices[id].name,
-			 Pm_GetErrorText(e), host);
+		         Pm_GetErrorText(e), host);
 		return NULL;
 	}
 	if (!output)
@@ -261,7 +264,7 @@ static bool scan(char *why, size_t cap)
 }
 
 struct midi_pm_port *midi_pm_open(bool output, const char *pattern, char *name, size_t name_cap,
-				  char *why, size_t why_cap)
+                                  char *why, size_t why_cap)
 {
 	pthread_mutex_lock(&lock);
 	quiet_alsa();
@@ -352,7 +355,7 @@ int midi_pm_write(struct midi_pm_port *p, const uint8_t *b, size_t n, char *why,
 		rc = -1;
 	} else {
 		PmError e = Pm_WriteShort(p->stream, 0,
-					  Pm_Message(b[0], n > 1 ? b[1] : 0, n > 2 ? b[2] : 0));
+		                          Pm_Message(b[0], n > 1 ? b[1] : 0, n > 2 ? b[2] : 0));
 		if (e < 0)
 			rc = lose(p, e, why, why_cap);
 	}

@@ -42,7 +42,7 @@ int midi_pm_pick(const struct midi_pm_device *devs, int n, bool output, const ch
  * Returns the length written (as snprintf, at most cap - 1).
  */
 size_t midi_pm_describe_missing(char *buf, size_t cap, const struct midi_pm_device *devs, int n,
-				bool output, const char *pattern);
+                                bool output, const char *pattern);
 
 struct midi_pm_port;
 
@@ -55,7 +55,7 @@ struct midi_pm_port;
  * the device opened in name otherwise.
  */
 struct midi_pm_port *midi_pm_open(bool output, const char *pattern, char *name, size_t name_cap,
-				  char *why, size_t why_cap);
+                                  char *why, size_t why_cap);
 /* Input ports: up to max messages waiting (0 when none); -1 when the
  * device is gone (why says how). */
 int midi_pm_read(struct midi_pm_port *p, uint32_t *msgs, int max, char *why, size_t why_cap);

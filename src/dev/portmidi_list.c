@@ -3,9 +3,9 @@
  * midi.input_port, midi.clock_input_port (portmidi:NAME, inputs) and
  * midi.output_port (portmidi:NAME, outputs) pick from.
  *
- * Pm_Initialize, one Pm_GetDeviceInfo per device, Pm_Terminate.  Machines without ALSA sequencer (no sound card, a
- * container) simply report no inputs.  Main thread, before any other
- * PortMidi user starts.
+ * Pm_Initialize, one Pm_GetDeviceInfo per device, Pm_Terminate.  Machines without ALSA sequencer
+ * (no sound card, a container) simply report no inputs.  Main thread, before any other PortMidi
+ * user starts.
  */
 #include "dev/portmidi_list.h"
 
@@ -25,7 +25,7 @@ int portmidi_list_inputs(FILE *out, FILE *err)
 			if (!info || !(dir ? info->output : info->input))
 				continue;
 			fprintf(out, "%d: %s (%s, %s)\n", i, info->name ? info->name : "?",
-				info->interf ? info->interf : "?", dir ? "output" : "input");
+			        info->interf ? info->interf : "?", dir ? "output" : "input");
 			*(dir ? &n_out : &n) += 1;
 		}
 	if (n == 0)

@@ -56,7 +56,7 @@ int reopen_init(struct reopen *r, const struct reopen_options *o)
 	r->opt = *o;
 	for (int i = 0; i < 4; i++)
 		snprintf(r->event[i], sizeof r->event[i], "%s%s", o->event ? o->event : "device",
-			 suffix[i]);
+		         suffix[i]);
 	snprintf(r->name, sizeof r->name, "%s", o->name ? o->name : "device");
 	snprintf(r->opened, sizeof r->opened, "%s", o->opened ? o->opened : "");
 	snprintf(r->thread, sizeof r->thread, "%s", o->thread ? o->thread : "device");
@@ -114,7 +114,7 @@ int64_t reopen_step(struct reopen *r)
 	}
 	if (strcmp(why, r->last_why) != 0) {
 		log_warn(r->event[EV_WAITING], "%s: %s; retrying up to every %.3g s", r->name, why,
-			 (double)r->backoff.max_ns / 1e9);
+		         (double)r->backoff.max_ns / 1e9);
 		snprintf(r->last_why, sizeof r->last_why, "%s", why);
 	}
 	return devlink_backoff_next(&r->backoff);
@@ -161,7 +161,7 @@ int reopen_stop(struct reopen *r, int fd)
 		atomic_store(&r->stop, 1);
 		if (reopen_wake(r) < 0)
 			log_warn(r->event[EV_STOP], "cannot wake the %s thread: %s", r->thread,
-				 strerror(errno));
+			         strerror(errno));
 		pthread_join(r->thread_id, NULL);
 		r->started = 0;
 	}

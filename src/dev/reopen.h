@@ -31,21 +31,21 @@ struct reopen_options {
 	 * saying why, without the device's name. */
 	int (*open)(void *ctx, char *why, size_t cap);
 	void *ctx;
-	const char *event;	/* log events EVENT_lost, _connected, _waiting, _stop */
-	const char *thread;	/* "LED": the log says "the LED thread" */
-	const char *name;	/* "LED port /dev/ttyACM0": what the log lines name */
-	const char *opened;	/* said after "NAME open" ("" or " at 115200 baud") */
-	int64_t backoff_first_ns, backoff_max_ns;	/* 0: devlink's defaults */
+	const char *event;  /* log events EVENT_lost, _connected, _waiting, _stop */
+	const char *thread; /* "LED": the log says "the LED thread" */
+	const char *name;   /* "LED port /dev/ttyACM0": what the log lines name */
+	const char *opened; /* said after "NAME open" ("" or " at 115200 baud") */
+	int64_t backoff_first_ns, backoff_max_ns; /* 0: devlink's defaults */
 	/* A link lost sooner than this after it opened does not earn the
 	 * first, fast retry again: the backoff goes on doubling.  0: every
 	 * loss retries first fast; < 0: the backoff's max. */
 	int64_t settle_ns;
-	int64_t (*clock)(void);	/* monotonic ns; NULL: rtclock_mono_ns */
+	int64_t (*clock)(void); /* monotonic ns; NULL: rtclock_mono_ns */
 };
 
 struct reopen {
 	struct reopen_options opt;
-	char event[4][48];	/* lost, connected, waiting, stop */
+	char event[4][48]; /* lost, connected, waiting, stop */
 	char name[REOPEN_NAME_MAX], opened[64], thread[32];
 
 	/* the reopen thread's own */
@@ -61,7 +61,7 @@ struct reopen {
 	pthread_t thread_id;
 	int started;
 
-	_Atomic int state;	/* enum link_state */
+	_Atomic int state; /* enum link_state */
 	_Atomic uint64_t attempts, reconnects;
 };
 

@@ -22,10 +22,10 @@
 const char *serial_strerror(enum serial_err e)
 {
 	static const char *const msg[SERIAL_ERR_COUNT] = {
-		[SERIAL_OK] = "no error",
-		[SERIAL_ERR_OPEN] = "cannot open the device",
-		[SERIAL_ERR_TERMIOS] = "cannot put the tty in raw mode",
-		[SERIAL_ERR_BAUD] = "the tty refused the baud rate",
+	    [SERIAL_OK] = "no error",
+	    [SERIAL_ERR_OPEN] = "cannot open the device",
+	    [SERIAL_ERR_TERMIOS] = "cannot put the tty in raw mode",
+	    [SERIAL_ERR_BAUD] = "the tty refused the baud rate",
 	};
 	return (unsigned)e < SERIAL_ERR_COUNT ? msg[e] : "unknown serial error";
 }
@@ -36,7 +36,7 @@ enum serial_err serial_configure(int fd, int baud)
 	if (ioctl(fd, TCGETS2, &t) < 0)
 		return SERIAL_ERR_TERMIOS;
 	t.c_iflag &= ~(tcflag_t)(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON |
-				 IXOFF | IXANY);
+	                         IXOFF | IXANY);
 	t.c_oflag &= ~(tcflag_t)OPOST;
 	t.c_lflag &= ~(tcflag_t)(ECHO | ECHONL | ICANON | ISIG | IEXTEN);
 	t.c_cflag &= ~(tcflag_t)(CSIZE | PARENB | CSTOPB | CRTSCTS | CBAUD | (CBAUD << IBSHIFT));
@@ -72,7 +72,7 @@ int serial_open(const char *path, int baud, enum serial_dir dir, enum serial_err
 	int flags = O_NOCTTY | O_NONBLOCK | O_CLOEXEC;
 	struct stat st;
 	if (stat(path, &st) == 0 && S_ISFIFO(st.st_mode))
-		flags |= O_RDWR;	/* a FIFO never hits EOF while we hold a writer */
+		flags |= O_RDWR; /* a FIFO never hits EOF while we hold a writer */
 	else
 		flags |= dir == SERIAL_READ ? O_RDONLY : O_WRONLY;
 	int fd = open(path, flags);

@@ -11,9 +11,9 @@
 
 enum serial_err {
 	SERIAL_OK,
-	SERIAL_ERR_OPEN,	/* open() failed (errno kept) */
-	SERIAL_ERR_TERMIOS,	/* the tty refused raw mode (errno kept) */
-	SERIAL_ERR_BAUD,	/* the tty refused the baud rate */
+	SERIAL_ERR_OPEN,    /* open() failed (errno kept) */
+	SERIAL_ERR_TERMIOS, /* the tty refused raw mode (errno kept) */
+	SERIAL_ERR_BAUD,    /* the tty refused the baud rate */
 	SERIAL_ERR_COUNT
 };
 

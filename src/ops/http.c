@@ -69,15 +69,15 @@
 
 static const int counted_codes[] = {200, 400, 403, 404, 405, 413, 422, 429, 500, 503};
 #define N_CODES (sizeof counted_codes / sizeof counted_codes[0])
-#define SWEEP_NS (250 * NS_PER_MS)	/* how often slow requests are looked for */
+#define SWEEP_NS (250 * NS_PER_MS) /* how often slow requests are looked for */
 
 /* One connection, from MHD's "started" to its "closed" notification. */
 struct conn {
 	struct conn *prev, *next;
 	int fd;
-	int64_t since;		/* began waiting for its request (mono ns) */
-	bool answering;		/* its request arrived whole: never closed early */
-	bool closing;		/* shut down here; MHD closes it next */
+	int64_t since;  /* began waiting for its request (mono ns) */
+	bool answering; /* its request arrived whole: never closed early */
+	bool closing;   /* shut down here; MHD closes it next */
 };
 
 struct req;
@@ -87,7 +87,7 @@ struct http {
 	struct http_link link;
 	int port;
 
-	pthread_mutex_t lock;		/* allow_control and bucket */
+	pthread_mutex_t lock; /* allow_control and bucket */
 	bool allow_control;
 	struct http_bucket bucket;
 
@@ -95,14 +95,14 @@ struct http {
 
 	/* connections, oldest wait first; the sweeper and the preset thread */
 	pthread_mutex_t conn_lock;
-	pthread_cond_t wake;		/* the sweeper's and the preset thread's */
+	pthread_cond_t wake; /* the sweeper's and the preset thread's */
 	struct conn *head, *tail;
 	int n_conn;
 	uint64_t timed_out, evicted;
 	bool stopping;
 	pthread_t sweeper, jobs;
 	bool threads;
-	struct MHD_Connection *job_c;	/* the suspended preset request, if any */
+	struct MHD_Connection *job_c; /* the suspended preset request, if any */
 	struct req *job_r;
 };
 
@@ -119,12 +119,12 @@ enum route {
 /* One request in progress. */
 struct req {
 	enum route route;
-	int param;				/* R_PARAM */
-	char preset[PRESET_NAME_MAX + 2];	/* R_PRESET_*; one more: too long */
+	int param;                        /* R_PARAM */
+	char preset[PRESET_NAME_MAX + 2]; /* R_PRESET_*; one more: too long */
 	char body[HTTP_BODY_MAX + 1];
 	size_t len;
 	bool too_large;
-	bool job_done;				/* the preset thread has run it */
+	bool job_done; /* the preset thread has run it */
 	int job_rc;
 	char job_err[512];
 };
@@ -166,7 +166,7 @@ static void conn_close(struct conn *k)
 }
 
 static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
-			  enum MHD_ConnectionNotificationCode code)
+                          enum MHD_ConnectionNotificationCode code)
 {
 	struct http *h = cls;
 	struct conn *k = *socket_context;
@@ -184,13 +184,14 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 	k = calloc(1, sizeof *k);
 	*socket_context = k;
 	if (!k)
-		return;		/* untracked: MHD's own limit and timeout still hold */
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+		return; /* untracked: MHD's own limit and timeout still hold */
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
 	k->fd = ci ? ci->connect_fd : -1;
 	k->since = rtclock_mono_ns();
 	pthread_mutex_lock(&h->conn_lock);
 	if (!h->head)
-		pthread_cond_broadcast(&h->wake);	/* the sweeper sleeps without one */
+		pthread_cond_broadcast(&h->wake); /* the sweeper sleeps without one */
 	conn_append(h, k);
 	h->n_conn++;
 	/* Room for the next one: the longest wait for a request goes. */
@@ -209,7 +210,8 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 
 static struct conn *conn_of(struct MHD_Connection *c)
 {
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	return ci ? ci->socket_context : NULL;
 }
 
@@ -250,7 +252,7 @@ static void *sweeper_main(void *arg)
 			}
 		if (h->head)
 			wait_ns(h, SWEEP_NS);
-		else	/* no connection, nothing to time out: until one comes */
+		else /* no connection, nothing to time out: until one comes */
 			pthread_cond_wait(&h->wake, &h->conn_lock);
 	}
 	pthread_mutex_unlock(&h->conn_lock);
@@ -270,7 +272,7 @@ static void count(struct http *h, int code)
 
 /* Sends text (which it frees) with the given type; MHD_NO if it cannot. */
 static enum MHD_Result send_owned(struct http *h, struct MHD_Connection *c, int code, char *text,
-				  size_t len, const char *type, const char *allow)
+                                  size_t len, const char *type, const char *allow)
 {
 	if (!text)
 		return MHD_NO;
@@ -292,7 +294,7 @@ static enum MHD_Result send_owned(struct http *h, struct MHD_Connection *c, int 
 }
 
 static enum MHD_Result send_json(struct http *h, struct MHD_Connection *c, int code, json_t *o,
-				 const char *allow)
+                                 const char *allow)
 {
 	char *text = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
 	json_decref(o);
@@ -310,12 +312,12 @@ static enum MHD_Result send_json(struct http *h, struct MHD_Connection *c, int c
 }
 
 static enum MHD_Result send_error(struct http *h, struct MHD_Connection *c, int code,
-				  const char *allow, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
+                                  const char *allow, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
 /* {"error": "...", "status": code} */
 static enum MHD_Result send_error(struct http *h, struct MHD_Connection *c, int code,
-				  const char *allow, const char *fmt, ...)
+                                  const char *allow, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -354,8 +356,9 @@ static int route(const char *url, struct req *r, char *why, size_t whylen)
 		size_t n = slash ? (size_t)(slash - name) : 0;
 		bool load = slash && strcmp(slash, "/load") == 0;
 		if (!load && !(slash && strcmp(slash, "/save") == 0)) {
-			snprintf(why, whylen, "no such resource (use /presets/NAME/load or "
-					      "/presets/NAME/save)");
+			snprintf(why, whylen,
+			         "no such resource (use /presets/NAME/load or "
+			         "/presets/NAME/save)");
 			return 404;
 		}
 		/* A name too long keeps one character too many: preset_name_ok says 400. */
@@ -365,8 +368,9 @@ static int route(const char *url, struct req *r, char *why, size_t whylen)
 		r->preset[n] = '\0';
 		r->route = load ? R_PRESET_LOAD : R_PRESET_SAVE;
 	} else {
-		snprintf(why, whylen, "no such resource (try /metrics, /state, /mutations, "
-				      "/params/NAME, /presets/NAME/load, /presets/NAME/save)");
+		snprintf(why, whylen,
+		         "no such resource (try /metrics, /state, /mutations, "
+		         "/params/NAME, /presets/NAME/load, /presets/NAME/save)");
 		return 404;
 	}
 	return 0;
@@ -395,21 +399,22 @@ static enum MHD_Result serve_get(struct http *h, struct MHD_Connection *c, enum 
 		conns.evicted = h->evicted;
 		pthread_mutex_unlock(&h->conn_lock);
 		struct metrics_input in = {
-			.snap = have ? s : NULL,
-			.latency = h->link.latency,
-			.lateness = h->link.lateness,
-			.proc = metrics_process_read(&proc) == 0 ? &proc : NULL,
-			.http = rows,
-			.n_http = N_CODES,
-			.conns = &conns,
+		    .snap = have ? s : NULL,
+		    .latency = h->link.latency,
+		    .lateness = h->link.lateness,
+		    .proc = metrics_process_read(&proc) == 0 ? &proc : NULL,
+		    .http = rows,
+		    .n_http = N_CODES,
+		    .conns = &conns,
 		};
 		text = metrics_prometheus(&in, &len);
 		ret = text ? send_owned(h, c, 200, text, len, METRICS_CONTENT_TYPE, NULL)
-			   : send_error(h, c, 500, NULL, "out of memory");
+		           : send_error(h, c, 500, NULL, "out of memory");
 	} else if (!have) {
 		ret = send_error(h, c, 503, NULL, "the engine has not published its state yet");
 	} else {
-		text = rt == R_STATE ? metrics_state_json(s, &len) : metrics_mutations_json(s, &len);
+		text =
+		    rt == R_STATE ? metrics_state_json(s, &len) : metrics_mutations_json(s, &len);
 		if (text) {
 			char *line = realloc(text, len + 2);
 			if (line) {
@@ -419,7 +424,7 @@ static enum MHD_Result serve_get(struct http *h, struct MHD_Connection *c, enum 
 			}
 		}
 		ret = text ? send_owned(h, c, 200, text, len, "application/json", NULL)
-			   : send_error(h, c, 500, NULL, "out of memory");
+		           : send_error(h, c, 500, NULL, "out of memory");
 	}
 	free(s);
 	return ret;
@@ -452,13 +457,13 @@ static enum MHD_Result serve_param(struct http *h, struct MHD_Connection *c, str
 		return send_error(h, c, 400, NULL, "%s: %s", pi->name, why);
 	if (v < pi->min || v > pi->max)
 		return send_error(h, c, 400, NULL, "%s: %g is out of range (allowed: %g..%g)",
-				  pi->name, v, pi->min, pi->max);
+		                  pi->name, v, pi->min, pi->max);
 	if (pi->curve == CURVE_STEPPED && v != floor(v))
 		return send_error(h, c, 400, NULL, "%s: %g is not a whole number", pi->name, v);
 	int rate;
 	if (!take_token(h, &rate))
-		return send_error(h, c, 429, NULL, "too many control requests (limit: %d per second)",
-				  rate);
+		return send_error(h, c, 429, NULL,
+		                  "too many control requests (limit: %d per second)", rate);
 	struct command cmd;
 	memset(&cmd, 0, sizeof cmd);
 	cmd.type = CMD_SET_PARAM;
@@ -469,9 +474,9 @@ static enum MHD_Result serve_param(struct http *h, struct MHD_Connection *c, str
 		return send_error(h, c, 503, NULL, "the engine's command queue is full");
 	log_info("api", "%s = %g", pi->name, v);
 	return send_json(h, c, 200,
-			 json_pack("{s:s, s:f, s:s}", "param", pi->name, "value", v, "source",
-				   param_source_name(SRC_API)),
-			 NULL);
+	                 json_pack("{s:s, s:f, s:s}", "param", pi->name, "value", v, "source",
+	                           param_source_name(SRC_API)),
+	                 NULL);
 }
 
 /* The answer to a preset request the preset thread has run. */
@@ -481,17 +486,17 @@ static enum MHD_Result preset_answer(struct http *h, struct MHD_Connection *c, s
 	int rc = r->job_rc;
 	if (rc == PRESET_OK) {
 		log_info("api", "preset %s %s", r->preset, save ? "saved" : "loaded");
-		return send_json(h, c, 200,
-				 json_pack("{s:s, s:b}", "preset", r->preset,
-					   save ? "saved" : "loaded", 1),
-				 NULL);
+		return send_json(
+		    h, c, 200,
+		    json_pack("{s:s, s:b}", "preset", r->preset, save ? "saved" : "loaded", 1),
+		    NULL);
 	}
-	int code = rc == PRESET_ERR_NOT_FOUND ? 404
-		   : rc == PRESET_ERR_NAME    ? 400
-		   : rc == PRESET_ERR_SYNTAX || rc == PRESET_ERR_INVALID ||
-			     rc == PRESET_ERR_NOT_REGULAR
-			 ? 422
-			 : 500;
+	int code =
+	    rc == PRESET_ERR_NOT_FOUND ? 404
+	    : rc == PRESET_ERR_NAME    ? 400
+	    : rc == PRESET_ERR_SYNTAX || rc == PRESET_ERR_INVALID || rc == PRESET_ERR_NOT_REGULAR
+	        ? 422
+	        : 500;
 	return send_error(h, c, code, NULL, "%s", r->job_err[0] ? r->job_err : preset_strerror(rc));
 }
 
@@ -507,8 +512,8 @@ static enum MHD_Result serve_preset(struct http *h, struct MHD_Connection *c, st
 		return send_error(h, c, 404, NULL, "presets are not available");
 	int rate;
 	if (!take_token(h, &rate))
-		return send_error(h, c, 429, NULL, "too many control requests (limit: %d per second)",
-				  rate);
+		return send_error(h, c, 429, NULL,
+		                  "too many control requests (limit: %d per second)", rate);
 	pthread_mutex_lock(&h->conn_lock);
 	bool free_slot = h->threads && !h->stopping && !h->job_r;
 	if (free_slot) {
@@ -524,7 +529,7 @@ static enum MHD_Result serve_preset(struct http *h, struct MHD_Connection *c, st
 	pthread_mutex_unlock(&h->conn_lock);
 	if (!free_slot)
 		return send_error(h, c, 503, NULL,
-				  "another preset is being loaded or saved: try again");
+		                  "another preset is being loaded or saved: try again");
 	pthread_cond_broadcast(&h->wake);
 	return MHD_YES;
 }
@@ -543,17 +548,17 @@ static void *jobs_main(void *arg)
 			break;
 		pthread_mutex_unlock(&h->conn_lock);
 		r->job_err[0] = '\0';
-		r->job_rc = r->route == R_PRESET_SAVE
-				? h->link.preset_save(h->link.ctx, r->preset, r->job_err,
-						      sizeof r->job_err)
-				: h->link.preset_load(h->link.ctx, r->preset, r->job_err,
-						      sizeof r->job_err);
+		r->job_rc =
+		    r->route == R_PRESET_SAVE
+		        ? h->link.preset_save(h->link.ctx, r->preset, r->job_err, sizeof r->job_err)
+		        : h->link.preset_load(h->link.ctx, r->preset, r->job_err,
+		                              sizeof r->job_err);
 		r->job_done = true;
 		pthread_mutex_lock(&h->conn_lock);
 		h->job_r = NULL;
 		h->job_c = NULL;
 		pthread_mutex_unlock(&h->conn_lock);
-		MHD_resume_connection(c);	/* r belongs to MHD's thread again */
+		MHD_resume_connection(c); /* r belongs to MHD's thread again */
 		pthread_mutex_lock(&h->conn_lock);
 	}
 	pthread_mutex_unlock(&h->conn_lock);
@@ -561,8 +566,8 @@ static void *jobs_main(void *arg)
 }
 
 static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
-			       const char *method, const char *version, const char *upload,
-			       size_t *upload_size, void **con_cls)
+                               const char *method, const char *version, const char *upload,
+                               size_t *upload_size, void **con_cls)
 {
 	struct http *h = cls;
 	struct req *r = *con_cls;
@@ -576,21 +581,22 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		int code = route(url, r, why, sizeof why);
 		if (code)
 			return send_error(h, c, code, NULL, "%s", why);
-		bool control = r->route == R_PARAM || r->route == R_PRESET_LOAD ||
-			       r->route == R_PRESET_SAVE;
+		bool control =
+		    r->route == R_PARAM || r->route == R_PRESET_LOAD || r->route == R_PRESET_SAVE;
 		if (!control) {
 			if (!is_get(method))
 				return send_error(h, c, 405, "GET, HEAD", "%s %s: use GET", method,
-						  url);
+				                  url);
 			return serve_get(h, c, r->route);
 		}
 		if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
 			return send_error(h, c, 405, "POST", "%s %s: use POST", method, url);
 		if (!control_allowed(h))
-			return send_error(h, c, 403, NULL,
-					  "control over HTTP is disabled (api.allow_control = false)");
-		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-							     MHD_HTTP_HEADER_CONTENT_LENGTH);
+			return send_error(
+			    h, c, 403, NULL,
+			    "control over HTTP is disabled (api.allow_control = false)");
+		const char *cl =
+		    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl && strtoull(cl, NULL, 10) > HTTP_BODY_MAX)
 			return send_error(h, c, 413, NULL, "body over %d bytes", HTTP_BODY_MAX);
 		return MHD_YES;
@@ -614,7 +620,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 }
 
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
-		      enum MHD_RequestTerminationCode toe)
+                      enum MHD_RequestTerminationCode toe)
 {
 	conn_answering(cls, c, false);
 	free(*con_cls);
@@ -629,13 +635,14 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 /* ---- life cycle ---- */
 
 struct http *http_start(const struct http_options *o, const struct http_link *link, char *err,
-			size_t errlen)
+                        size_t errlen)
 {
 	struct sockaddr_storage ss;
 	memset(&ss, 0, sizeof ss);
 	struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
-	unsigned flags = MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
+	unsigned flags =
+	    MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 	const char *addr = o->address && *o->address ? o->address : "127.0.0.1";
 	if (o->port < 0 || o->port > 65535) {
 		snprintf(err, errlen, "api.port %d is out of range (allowed: 0..65535)", o->port);
@@ -675,14 +682,13 @@ struct http *http_start(const struct http_options *o, const struct http_link *li
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	errno = 0;
-	h->d = MHD_start_daemon(flags, (uint16_t)o->port, NULL, NULL, handler, h,
-				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-				MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTIONS,
-				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_MEMORY_LIMIT,
-				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT_S,
-				MHD_OPTION_NOTIFY_COMPLETED, completed, h,
-				MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
-				MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h, MHD_OPTION_END);
+	h->d = MHD_start_daemon(
+	    flags, (uint16_t)o->port, NULL, NULL, handler, h, MHD_OPTION_SOCK_ADDR,
+	    (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTIONS,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_MEMORY_LIMIT,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT_S, MHD_OPTION_NOTIFY_COMPLETED,
+	    completed, h, MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h, MHD_OPTION_END);
 	int e = errno;
 	if (h->d && pthread_create(&h->sweeper, NULL, sweeper_main, h) == 0) {
 		pthread_setname_np(h->sweeper, "http-sweeper");
@@ -701,9 +707,9 @@ struct http *http_start(const struct http_options *o, const struct http_link *li
 	if (!h->d || !h->threads) {
 		/* short: the console's key bar shows it at 80 columns */
 		snprintf(err, errlen, "%s port %d: %s", addr, o->port,
-			 !h->d && e ? strerror(e)
-			 : h->d	    ? "cannot start a thread"
-				    : "libmicrohttpd refused to start");
+		         !h->d && e ? strerror(e)
+		         : h->d     ? "cannot start a thread"
+		                    : "libmicrohttpd refused to start");
 		if (h->d)
 			MHD_stop_daemon(h->d);
 		pthread_cond_destroy(&h->wake);

@@ -38,13 +38,14 @@
 #include "rt/hist.h"
 #include "rt/snapshot.h"
 
-#define HTTP_BODY_MAX 1024		/* bytes of a request body */
-#define HTTP_MEMORY_LIMIT (32 * 1024)	/* per connection: headers and buffers */
-#define HTTP_CONNECTIONS 256		/* open at once, whatever their address */
-#define HTTP_SPARE 16			/* kept free for new connections by closing
-					   the longest-waiting incomplete requests */
-#define HTTP_REQUEST_S 2		/* a whole request must arrive within this */
-#define HTTP_TIMEOUT_S 5		/* idle connection timeout (answers too) */
+#define HTTP_BODY_MAX 1024            /* bytes of a request body */
+#define HTTP_MEMORY_LIMIT (32 * 1024) /* per connection: headers and buffers */
+#define HTTP_CONNECTIONS 256          /* open at once, whatever their address */
+#define HTTP_SPARE                                                                                 \
+	16               /* kept free for new connections by closing                               \
+	                    the longest-waiting incomplete requests */
+#define HTTP_REQUEST_S 2 /* a whole request must arrive within this */
+#define HTTP_TIMEOUT_S 5 /* idle connection timeout (answers too) */
 
 /* How the server reaches the instrument (the worker, or a test's fake). */
 struct http_link {
@@ -52,7 +53,7 @@ struct http_link {
 	bool (*snapshot)(void *ctx, struct snapshot *out);
 	/* Queues a command for the engine; false when the queue is full. */
 	bool (*command)(void *ctx, const struct command *c);
-	struct hist *latency, *lateness;	/* may be NULL */
+	struct hist *latency, *lateness; /* may be NULL */
 	/* Loads and applies a preset: 0 or a negative preset_err, with err set.
 	 * Called on the server's preset thread, one call at a time. */
 	int (*preset_load)(void *ctx, const char *name, char *err, size_t errlen);
@@ -62,17 +63,17 @@ struct http_link {
 };
 
 struct http_options {
-	const char *address;	/* IPv4 or IPv6 literal */
-	int port;		/* 0: any free port (see http_port) */
+	const char *address; /* IPv4 or IPv6 literal */
+	int port;            /* 0: any free port (see http_port) */
 	bool allow_control;
-	int max_writes_per_s;	/* >= 1 */
+	int max_writes_per_s; /* >= 1 */
 };
 
 struct http;
 
 /* Starts serving; NULL with the reason in err (e.g. the port is taken). */
 struct http *http_start(const struct http_options *o, const struct http_link *link, char *err,
-			size_t errlen);
+                        size_t errlen);
 /* Stops serving and frees h (waits for requests in progress); NULL is fine. */
 void http_stop(struct http *h);
 /* The port it listens on. */

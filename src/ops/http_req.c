@@ -49,7 +49,8 @@ static int parse_plain(const char *s, double *out, char *err, size_t errlen)
 		return perr(err, errlen, "empty body: expected a number or {\"value\": N}");
 	for (const char *p = s; *p; p++)
 		if (!strchr("0123456789+-.eE", *p))
-			return perr(err, errlen, "not a number: expected a number or {\"value\": N}");
+			return perr(err, errlen,
+			            "not a number: expected a number or {\"value\": N}");
 	char *end;
 	errno = 0;
 	double v = strtod(s, &end);
@@ -84,7 +85,8 @@ int http_parse_value(const char *body, size_t len, double *out, char *err, size_
 	json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
 	if (!root) {
 		if (err && errlen)
-			snprintf(err, errlen, "malformed JSON at column %d: %s", je.column, je.text);
+			snprintf(err, errlen, "malformed JSON at column %d: %s", je.column,
+			         je.text);
 		return -1;
 	}
 	json_t *v = json_object_get(root, "value");

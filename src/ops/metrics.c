@@ -60,7 +60,7 @@ int metrics_process_read(struct metrics_process *p)
 		return -1;
 	s++;
 	unsigned long long field[64] = {0};
-	int k = 3;	/* the field after ")" is state, number 3 */
+	int k = 3; /* the field after ")" is state, number 3 */
 	char *save = NULL;
 	for (char *tok = strtok_r(s, " ", &save); tok && k < 64;
 	     tok = strtok_r(NULL, " ", &save), k++)
@@ -83,7 +83,7 @@ int metrics_process_read(struct metrics_process *p)
 			if (de->d_name[0] != '.')
 				p->open_fds++;
 		closedir(d);
-		p->open_fds--;	/* the one opendir() holds */
+		p->open_fds--; /* the one opendir() holds */
 	}
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
@@ -114,22 +114,22 @@ static void fmt_value(char *buf, size_t n, double v)
 
 static void family(FILE *f, const char *name, const char *type, const char *help)
 {
-	fprintf(f, "# HELP %s%s %s\n# TYPE %s%s %s\n", METRICS_PREFIX, name, help,
-		METRICS_PREFIX, name, type);
+	fprintf(f, "# HELP %s%s %s\n# TYPE %s%s %s\n", METRICS_PREFIX, name, help, METRICS_PREFIX,
+	        name, type);
 }
 
 static void sample(FILE *f, const char *name, const char *labels, double v)
 {
 	char b[64];
 	fmt_value(b, sizeof b, v);
-	fprintf(f, "%s%s%s%s%s %s\n", METRICS_PREFIX, name, labels ? "{" : "",
-		labels ? labels : "", labels ? "}" : "", b);
+	fprintf(f, "%s%s%s%s%s %s\n", METRICS_PREFIX, name, labels ? "{" : "", labels ? labels : "",
+	        labels ? "}" : "", b);
 }
 
 static void sample_u64(FILE *f, const char *name, const char *labels, uint64_t v)
 {
 	fprintf(f, "%s%s%s%s%s %" PRIu64 "\n", METRICS_PREFIX, name, labels ? "{" : "",
-		labels ? labels : "", labels ? "}" : "", v);
+	        labels ? labels : "", labels ? "}" : "", v);
 }
 
 static void counter(FILE *f, const char *name, const char *help, uint64_t v)
@@ -176,7 +176,7 @@ static void histogram(FILE *f, const char *name, const char *help, const struct 
 		fmt_value(v, sizeof v, b[i].le_s);
 		label(lab, sizeof lab, "le", v);
 		fprintf(f, "%s%s_bucket{%s} %" PRIu64 "\n", METRICS_PREFIX, name, lab,
-			b[i].cumulative);
+		        b[i].cumulative);
 	}
 	uint64_t count = n ? b[n - 1].cumulative : 0;
 	snprintf(le, sizeof le, "le=\"+Inf\"");
@@ -199,7 +199,7 @@ static void sound_metrics(FILE *f, const struct snapshot *s)
 	gauge(f, "output_meter_age_seconds", "Time since the server's output meter last replied.",
 	      s->out_meter_age_ns < 0 ? NAN : (double)s->out_meter_age_ns / 1e9);
 	counter(f, "output_meter_replies_total", "Replies of the server's output meter.",
-		s->meter_replies);
+	        s->meter_replies);
 	family(f, "sound_state", "gauge",
 	       "What the sound check says: 1 for the current state, 0 for the others.");
 	for (int st = 0; st < SYNTH_SOUND_COUNT; st++) {
@@ -207,10 +207,11 @@ static void sound_metrics(FILE *f, const struct snapshot *s)
 		sample(f, "sound_state", lab, s->sound == st ? 1 : 0);
 	}
 	counter(f, "sound_faults_total",
-		"Faults the sound check acted on (silent output, stopped audio, a server that "
-		"does not come back).",
-		s->sound_faults);
-	family(f, "sound_restarts_total", "counter", "Restarts the sound check asked for, by what.");
+	        "Faults the sound check acted on (silent output, stopped audio, a server that "
+	        "does not come back).",
+	        s->sound_faults);
+	family(f, "sound_restarts_total", "counter",
+	       "Restarts the sound check asked for, by what.");
 	label(lab, sizeof lab, "what", "server");
 	sample_u64(f, "sound_restarts_total", lab, s->health_restarts);
 	label(lab, sizeof lab, "what", "stack");
@@ -218,10 +219,10 @@ static void sound_metrics(FILE *f, const struct snapshot *s)
 	gauge(f, "watchdog_fed", "1 while systemd's watchdog is fed (the sound path is healthy).",
 	      s->watchdog_ok ? 1 : 0);
 	counter(f, "bundles_sent_late_total", "Bundles the worker sent after their time.",
-		s->late_sent);
+	        s->late_sent);
 	counter(f, "synth_dropped_events_total",
-		"Notes and changes not sent to the synth server (not ready, or the send failed).",
-		s->synth_dropped);
+	        "Notes and changes not sent to the synth server (not ready, or the send failed).",
+	        s->synth_dropped);
 }
 
 static void engine_metrics(FILE *f, const struct snapshot *s)
@@ -234,55 +235,53 @@ static void engine_metrics(FILE *f, const struct snapshot *s)
 		sample_u64(f, "midi_messages_total", lab, s->midi_in[k]);
 	}
 	counter(f, "midi_parse_errors_total", "Malformed MIDI bytes or messages discarded.",
-		s->midi_parse_errors);
+	        s->midi_parse_errors);
 	counter(f, "midi_coalesced_messages_total",
-		"MIDI controller messages merged into a newer one of the same control.",
-		s->midi_coalesced);
+	        "MIDI controller messages merged into a newer one of the same control.",
+	        s->midi_coalesced);
 	counter(f, "midi_reconnects_total", "Times the MIDI input was reopened.",
-		s->midi_reconnects);
+	        s->midi_reconnects);
 
-	family(f, "dropped_messages_total", "counter",
-	       "Messages lost to a full queue, by queue.");
-	static const char *const queues[] = {"midi_in", "engine", "events", "commands", "log",
-					     "led"};
-	const uint64_t dropped[] = {s->midi_dropped, s->eng.dropped, s->events_dropped,
-				    s->commands_dropped, s->log_dropped, s->led_dropped};
+	family(f, "dropped_messages_total", "counter", "Messages lost to a full queue, by queue.");
+	static const char *const queues[] = {"midi_in",  "engine", "events",
+	                                     "commands", "log",    "led"};
+	const uint64_t dropped[] = {s->midi_dropped,     s->eng.dropped, s->events_dropped,
+	                            s->commands_dropped, s->log_dropped, s->led_dropped};
 	for (size_t i = 0; i < sizeof queues / sizeof queues[0]; i++) {
 		label(lab, sizeof lab, "queue", queues[i]);
 		sample_u64(f, "dropped_messages_total", lab, dropped[i]);
 	}
 
 	gauge(f, "input_queue_depth", "MIDI messages waiting for the worker.", s->inq_depth);
-	gauge(f, "input_queue_max_depth", "Highest MIDI input queue depth seen.",
-	      s->inq_max_depth);
+	gauge(f, "input_queue_max_depth", "Highest MIDI input queue depth seen.", s->inq_max_depth);
 	gauge(f, "input_queue_capacity", "MIDI input queue size.", s->inq_cap);
 	gauge(f, "worker_cpu_ratio", "CPU used by the real-time worker over the last second.",
 	      s->worker_cpu);
 
 	counter(f, "inputs_total", "Inputs (MIDI and commands) the engine took.", s->eng.inputs);
 	counter(f, "unmapped_messages_total", "MIDI messages no mapping used.", s->eng.unmapped);
-	counter(f, "filtered_messages_total", "MIDI messages on another channel.",
-		s->eng.filtered);
+	counter(f, "filtered_messages_total", "MIDI messages on another channel.", s->eng.filtered);
 	counter(f, "rejected_inputs_total", "Malformed commands or inputs the engine refused.",
-		s->eng.rejected);
+	        s->eng.rejected);
 	counter(f, "engine_notes_total", "Notes the sequencer emitted.", s->eng.notes);
 	counter(f, "notes_played_total", "Notes the synth backend played.", s->notes_played);
-	counter(f, "bundles_sent_total", "OSC bundles sent to the synth server.",
-		s->bundles_sent);
+	counter(f, "bundles_sent_total", "OSC bundles sent to the synth server.", s->bundles_sent);
 	counter(f, "late_bundles_total", "Bundles that reached the server after their time.",
-		s->late_bundles);
+	        s->late_bundles);
 	counter(f, "backend_restarts_total", "Restarts of the synth server or its link.",
-		s->backend_restarts);
+	        s->backend_restarts);
 	counter(f, "stalls_total",
-		"Times the worker resumed after a stall longer than synth.late_drop_ms.", s->stalls);
+	        "Times the worker resumed after a stall longer than synth.late_drop_ms.",
+	        s->stalls);
 	counter(f, "skipped_steps_total", "Sequencer steps skipped after stalls.",
-		s->steps_skipped);
+	        s->steps_skipped);
 	counter(f, "late_notes_dropped_total",
-		"Notes dropped because their time had passed by more than synth.late_drop_ms.",
-		s->late_notes_dropped);
+	        "Notes dropped because their time had passed by more than synth.late_drop_ms.",
+	        s->late_notes_dropped);
 	counter(f, "event_log_lost_total",
-		"Events not written to the event log because writing failed (a closed pipe, a "
-		"full disk).", s->events_lost);
+	        "Events not written to the event log because writing failed (a closed pipe, a "
+	        "full disk).",
+	        s->events_lost);
 	gauge(f, "voices_active", "Voices sounding now.", s->voices_active);
 	gauge(f, "voices_max", "Voices the synth may sound at once.", s->voices_max);
 	gauge(f, "synth_server_cpu_ratio", "Synth server CPU load, average.",
@@ -293,10 +292,9 @@ static void engine_metrics(FILE *f, const struct snapshot *s)
 
 	sound_metrics(f, s);
 
-	counter(f, "mutations_total", "Mutations of the pattern and parameters.",
-		s->eng.mutations);
+	counter(f, "mutations_total", "Mutations of the pattern and parameters.", s->eng.mutations);
 	counter(f, "idle_transitions_total", "Entries into and exits from the idle mode.",
-		s->eng.idle_transitions);
+	        s->eng.idle_transitions);
 	gauge(f, "idle", "1 while the instrument is in its idle (ambient) mode.",
 	      s->eng.idle ? 1 : 0);
 	gauge(f, "paused", "1 while the sequencer is paused.", s->eng.paused ? 1 : 0);
@@ -307,7 +305,7 @@ static void engine_metrics(FILE *f, const struct snapshot *s)
 	       "state, 0 for the others.");
 	static const char *const links[] = {"midi", "synth", "led", "midi_out", "clock_in"};
 	const uint8_t state[] = {s->link_midi, s->link_synth, s->link_led, s->link_midi_out,
-				 s->link_clock_in};
+	                         s->link_clock_in};
 	for (size_t i = 0; i < sizeof state; i++)
 		for (int st = 0; st < LINK_STATE_COUNT; st++) {
 			label(lab, sizeof lab, "link", links[i]);
@@ -332,19 +330,19 @@ static void engine_metrics(FILE *f, const struct snapshot *s)
 	      s->eng.clock_jitter_ns / 1e9);
 	counter(f, "midi_clock_pulses_total", "MIDI clock pulses received.", s->eng.clock_pulses);
 	counter(f, "midi_clock_gaps_total",
-		"Times the MIDI clock stopped and the internal clock took over.", s->eng.clock_gaps);
+	        "Times the MIDI clock stopped and the internal clock took over.",
+	        s->eng.clock_gaps);
 	counter(f, "midi_clock_in_reconnects_total",
-		"Times the MIDI clock port of its own (midi.clock_input_port) was reopened.",
-		s->clock_in_reconnects);
+	        "Times the MIDI clock port of its own (midi.clock_input_port) was reopened.",
+	        s->clock_in_reconnects);
 	counter(f, "midi_out_messages_total", "MIDI messages written to the MIDI output.",
-		s->midi_out_messages);
+	        s->midi_out_messages);
 	counter(f, "midi_out_dropped_total",
-		"MIDI messages not written (port away, schedule full).", s->midi_out_dropped);
+	        "MIDI messages not written (port away, schedule full).", s->midi_out_dropped);
 	gauge(f, "midi_out_late_p99_seconds",
 	      "99th percentile of the MIDI output's write time after the due time.",
 	      (double)s->midi_out_late_p99 / 1e9);
-	gauge(f, "uptime_seconds", "Time since the worker started.",
-	      (double)s->uptime_ns / 1e9);
+	gauge(f, "uptime_seconds", "Time since the worker started.", (double)s->uptime_ns / 1e9);
 }
 
 static void process_metrics(FILE *f, const struct metrics_process *p)
@@ -353,19 +351,20 @@ static void process_metrics(FILE *f, const struct metrics_process *p)
 		const char *name, *type, *help;
 		size_t off;
 	} rows[] = {
-		{"process_resident_memory_bytes", "gauge", "Resident memory size in bytes.",
-		    offsetof(struct metrics_process, resident_bytes)},
-		{"process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.",
-		    offsetof(struct metrics_process, virtual_bytes)},
-		{"process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.",
-		    offsetof(struct metrics_process, cpu_seconds)},
-		{"process_start_time_seconds", "gauge",
-		    "Start time of the process since unix epoch in seconds.",
-		    offsetof(struct metrics_process, start_time_seconds)},
-		{"process_open_fds", "gauge", "Number of open file descriptors.",
-		    offsetof(struct metrics_process, open_fds)},
-		{"process_max_fds", "gauge", "Maximum number of open file descriptors.",
-		    offsetof(struct metrics_process, max_fds)},
+	    {"process_resident_memory_bytes", "gauge", "Resident memory size in bytes.",
+	     offsetof(struct metrics_process, resident_bytes)},
+	    {"process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.",
+	     offsetof(struct metrics_process, virtual_bytes)},
+	    {"process_cpu_seconds_total", "counter",
+	     "Total user and system CPU time spent in seconds.",
+	     offsetof(struct metrics_process, cpu_seconds)},
+	    {"process_start_time_seconds", "gauge",
+	     "Start time of the process since unix epoch in seconds.",
+	     offsetof(struct metrics_process, start_time_seconds)},
+	    {"process_open_fds", "gauge", "Number of open file descriptors.",
+	     offsetof(struct metrics_process, open_fds)},
+	    {"process_max_fds", "gauge", "Maximum number of open file descriptors.",
+	     offsetof(struct metrics_process, max_fds)},
 	};
 	char v[64];
 	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
@@ -373,7 +372,7 @@ static void process_metrics(FILE *f, const struct metrics_process *p)
 		memcpy(&x, (const char *)p + rows[i].off, sizeof x);
 		fmt_value(v, sizeof v, x);
 		fprintf(f, "# HELP %s %s\n# TYPE %s %s\n%s %s\n", rows[i].name, rows[i].help,
-			rows[i].name, rows[i].type, rows[i].name, v);
+		        rows[i].name, rows[i].type, rows[i].name, v);
 	}
 }
 
@@ -390,11 +389,11 @@ char *metrics_prometheus(const struct metrics_input *in, size_t *len)
 		engine_metrics(f, in->snap);
 	if (in->latency)
 		histogram(f, "midi_to_send_latency_seconds",
-			  "Time from a MIDI message's arrival to the hand-off of what it caused.",
-			  in->latency);
+		          "Time from a MIDI message's arrival to the hand-off of what it caused.",
+		          in->latency);
 	if (in->lateness)
 		histogram(f, "worker_lateness_seconds",
-			  "How late the real-time worker woke after its deadline.", in->lateness);
+		          "How late the real-time worker woke after its deadline.", in->lateness);
 	if (in->n_http) {
 		char lab[32];
 		family(f, "http_responses_total", "counter", "HTTP API responses, by status code.");
@@ -409,9 +408,9 @@ char *metrics_prometheus(const struct metrics_input *in, size_t *len)
 		       "HTTP API connections the server closed before their request arrived whole: "
 		       "too slow (timeout) or to make room for a new one (evicted).");
 		sample_u64(f, "http_connections_closed_total", "reason=\"timeout\"",
-			   in->conns->timed_out);
+		           in->conns->timed_out);
 		sample_u64(f, "http_connections_closed_total", "reason=\"evicted\"",
-			   in->conns->evicted);
+		           in->conns->evicted);
 	}
 	if (in->proc)
 		process_metrics(f, in->proc);
@@ -469,10 +468,10 @@ static json_t *params_json(const struct snapshot *s)
 		const struct param_info *pi = &param_table[i];
 		json_t *p = json_object();
 		bool ok = put(p, "value", jnum(s->eng.value[i])) && put(p, "min", jnum(pi->min)) &&
-			  put(p, "max", jnum(pi->max)) && put(p, "default", jnum(pi->def)) &&
-			  put(p, "unit", json_string(pi->unit)) &&
-			  put(p, "source", json_string(param_source_name(
-						   (enum param_source)s->eng.source[i])));
+		          put(p, "max", jnum(pi->max)) && put(p, "default", jnum(pi->def)) &&
+		          put(p, "unit", json_string(pi->unit)) &&
+		          put(p, "source",
+		              json_string(param_source_name((enum param_source)s->eng.source[i])));
 		if (!ok || !put(o, pi->name, p)) {
 			if (!ok)
 				json_decref(p);
@@ -492,13 +491,13 @@ static json_t *steps_json(const struct snapshot *s)
 		const struct engine_step *st = &e->steps[k];
 		json_t *o = json_object();
 		bool ok = put(o, "on", json_boolean(st->on)) && put(o, "prob", jnum(st->prob)) &&
-			  put(o, "degree", json_integer(st->degree)) &&
-			  put(o, "velocity", json_integer(st->velocity)) &&
-			  put(o, "length", jnum(st->length)) &&
-			  put(o, "note", json_integer(e->step_note[k])) &&
-			  put(o, "last_fired_s", e->step_fired_t[k] < 0
-							 ? json_null()
-							 : jnum((double)e->step_fired_t[k] / 1e9));
+		          put(o, "degree", json_integer(st->degree)) &&
+		          put(o, "velocity", json_integer(st->velocity)) &&
+		          put(o, "length", jnum(st->length)) &&
+		          put(o, "note", json_integer(e->step_note[k])) &&
+		          put(o, "last_fired_s",
+		              e->step_fired_t[k] < 0 ? json_null()
+		                                     : jnum((double)e->step_fired_t[k] / 1e9));
 		if (!ok || json_array_append_new(grid, o) != 0) {
 			if (!ok)
 				json_decref(o);
@@ -546,12 +545,12 @@ char *metrics_state_json(const struct snapshot *s, size_t *len)
 
 	json_t *root = json_object();
 	bool ok = put(root, "seq", json_integer((json_int_t)s->seq)) &&
-		  put(root, "uptime_s", jnum((double)s->uptime_ns / 1e9)) &&
-		  put(root, "time_s", jnum((double)e->t / 1e9)) &&
-		  put(root, "tempo_bpm", jnum(e->tempo_now)) &&
-		  put(root, "params", params_json(s)) && put(root, "steps", steps_json(s)) &&
-		  put(root, "idle", json_boolean(e->idle)) &&
-		  put(root, "paused", json_boolean(e->paused));
+	          put(root, "uptime_s", jnum((double)s->uptime_ns / 1e9)) &&
+	          put(root, "time_s", jnum((double)e->t / 1e9)) &&
+	          put(root, "tempo_bpm", jnum(e->tempo_now)) &&
+	          put(root, "params", params_json(s)) && put(root, "steps", steps_json(s)) &&
+	          put(root, "idle", json_boolean(e->idle)) &&
+	          put(root, "paused", json_boolean(e->paused));
 
 	json_t *scale = child(root, "scale");
 	ok = ok && put(scale, "id", json_integer(e->scale)) &&
@@ -560,7 +559,7 @@ char *metrics_state_json(const struct snapshot *s, size_t *len)
 	     put(scale, "root_name", jname(scale_root_name(e->root))) &&
 	     put(scale, "select", json_integer((json_int_t)e->value[P_SCALE_SELECT])) &&
 	     put(scale, "pending",
-		 e->pending_scale < 0 ? json_null() : jname(scale_name(e->pending_scale)));
+	         e->pending_scale < 0 ? json_null() : jname(scale_name(e->pending_scale)));
 
 	json_t *mode = child(root, "mode"), *palette = child(root, "palette");
 	ok = ok && put(mode, "index", json_integer(e->mode)) &&
@@ -581,9 +580,8 @@ char *metrics_state_json(const struct snapshot *s, size_t *len)
 	ok = ok && put(sound, "state", json_string(synth_sound_name((enum synth_sound)s->sound))) &&
 	     put(sound, "fault", jname(s->synth_fault)) && put(sound, "peak", jnum(s->out_peak)) &&
 	     put(sound, "rms", jnum(s->out_rms)) &&
-	     put(sound, "meter_age_s", s->out_meter_age_ns < 0
-					   ? json_null()
-					   : jnum((double)s->out_meter_age_ns / 1e9)) &&
+	     put(sound, "meter_age_s",
+	         s->out_meter_age_ns < 0 ? json_null() : jnum((double)s->out_meter_age_ns / 1e9)) &&
 	     put(sound, "watchdog_fed", json_boolean(s->watchdog_ok));
 
 	json_t *voices = child(root, "voices");
@@ -624,9 +622,10 @@ char *metrics_mutations_json(const struct snapshot *s, size_t *len)
 		const struct snap_mutation *m = &s->mut[i];
 		json_t *o = json_object();
 		bool ok = put(o, "t_s", jnum((double)m->t / 1e9)) &&
-			  put(o, "param", m->param < P_COUNT ? json_string(param_table[m->param].name)
-							     : json_null()) &&
-			  put(o, "from", jnum(m->from)) && put(o, "to", jnum(m->to));
+		          put(o, "param",
+		              m->param < P_COUNT ? json_string(param_table[m->param].name)
+		                                 : json_null()) &&
+		          put(o, "from", jnum(m->from)) && put(o, "to", jnum(m->to));
 		if (!ok || json_array_append_new(list, o) != 0) {
 			if (!ok)
 				json_decref(o);

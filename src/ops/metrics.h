@@ -28,8 +28,8 @@
 struct metrics_process {
 	double resident_bytes;
 	double virtual_bytes;
-	double cpu_seconds;		/* user + system */
-	double start_time_seconds;	/* since the Unix epoch */
+	double cpu_seconds;        /* user + system */
+	double start_time_seconds; /* since the Unix epoch */
 	double open_fds, max_fds;
 };
 
@@ -44,18 +44,18 @@ struct metrics_http_count {
 
 /* The HTTP API's connections. */
 struct metrics_http_conns {
-	uint64_t open;			/* now */
-	uint64_t timed_out;		/* closed: the request did not arrive in time */
-	uint64_t evicted;		/* closed to make room for a new connection */
+	uint64_t open;      /* now */
+	uint64_t timed_out; /* closed: the request did not arrive in time */
+	uint64_t evicted;   /* closed to make room for a new connection */
 };
 
 struct metrics_input {
-	const struct snapshot *snap;		/* NULL: none published yet */
-	const struct hist *latency, *lateness;	/* NULL: left out */
-	const struct metrics_process *proc;	/* NULL: left out */
-	const struct metrics_http_count *http;	/* n_http rows */
+	const struct snapshot *snap;           /* NULL: none published yet */
+	const struct hist *latency, *lateness; /* NULL: left out */
+	const struct metrics_process *proc;    /* NULL: left out */
+	const struct metrics_http_count *http; /* n_http rows */
 	size_t n_http;
-	const struct metrics_http_conns *conns;	/* NULL: left out */
+	const struct metrics_http_conns *conns; /* NULL: left out */
 };
 
 /*

@@ -50,10 +50,10 @@
 #include "ops/preset.h"
 #include "rt/rtclock.h"
 
-#define ECHO_FORCE_NS (150 * NS_PER_MS)	/* a set parameter is echoed again after this */
-#define PACKETS_PER_ROUND 64		/* datagrams read before the echo gets a turn */
-#define BUNDLE_DEPTH 4			/* nested bundles opened */
-#define LOG_EVERY_NS (10 * NS_PER_SEC)	/* refusals and limits are logged this often */
+#define ECHO_FORCE_NS (150 * NS_PER_MS) /* a set parameter is echoed again after this */
+#define PACKETS_PER_ROUND 64            /* datagrams read before the echo gets a turn */
+#define BUNDLE_DEPTH 4                  /* nested bundles opened */
+#define LOG_EVERY_NS (10 * NS_PER_SEC)  /* refusals and limits are logged this often */
 
 /* Echoed items: the parameters, then the pause, then the steps. */
 #define ITEM_PAUSE P_COUNT
@@ -61,10 +61,10 @@
 #define N_ITEMS (ITEM_STEP0 + ENGINE_MAX_STEPS)
 
 struct peer {
-	struct sockaddr_storage addr;	/* where its echo goes */
+	struct sockaddr_storage addr; /* where its echo goes */
 	socklen_t len;
-	int64_t seen;			/* mono ns of its last message, 0: free */
-	bool full;			/* send it the whole state at the next echo */
+	int64_t seen; /* mono ns of its last message, 0: free */
+	bool full;    /* send it the whole state at the next echo */
 };
 
 struct osc_ctl {
@@ -78,9 +78,9 @@ struct osc_ctl {
 	atomic_bool stop;
 
 	struct peer peers[OSC_CTL_PEERS];
-	double sent[N_ITEMS];		/* last value echoed, NaN: none yet */
-	int64_t force[N_ITEMS];		/* echo again at this time, 0: no */
-	double wanted[P_COUNT];		/* coalesced sets over the limit */
+	double sent[N_ITEMS];   /* last value echoed, NaN: none yet */
+	int64_t force[N_ITEMS]; /* echo again at this time, 0: no */
+	double wanted[P_COUNT]; /* coalesced sets over the limit */
 	bool pending[P_COUNT];
 	int64_t next_echo;
 	struct snapshot *snap;
@@ -97,8 +97,7 @@ struct osc_ctl {
 
 /* ---- allowed hosts ---- */
 
-int osc_ctl_hosts_parse(const char *s, struct osc_ctl_host *out, int max, char *err,
-			size_t errlen)
+int osc_ctl_hosts_parse(const char *s, struct osc_ctl_host *out, int max, char *err, size_t errlen)
 {
 	int n = 0;
 	const char *p = s;
@@ -140,7 +139,7 @@ int osc_ctl_hosts_parse(const char *s, struct osc_ctl_host *out, int max, char *
 			long b = strtol(slash + 1, &end, 10);
 			if (slash[1] == '\0' || *end || b < 0 || b > h->prefix) {
 				snprintf(err, errlen, "\"%s/%s\": the prefix must be 0..%d", item,
-					 slash + 1, h->prefix);
+				         slash + 1, h->prefix);
 				return -1;
 			}
 			h->prefix = (int)b;
@@ -148,7 +147,8 @@ int osc_ctl_hosts_parse(const char *s, struct osc_ctl_host *out, int max, char *
 		n++;
 	}
 	if (n == 0) {
-		snprintf(err, errlen, "no address: list at least one (\"127.0.0.1\" for this host)");
+		snprintf(err, errlen,
+		         "no address: list at least one (\"127.0.0.1\" for this host)");
 		return -1;
 	}
 	return n;
@@ -212,7 +212,7 @@ static void send_to(struct osc_ctl *s, const struct peer *p, const char *path, l
 }
 
 static void reply_error(struct osc_ctl *s, const struct peer *p, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void reply_error(struct osc_ctl *s, const struct peer *p, const char *fmt, ...)
 {
@@ -265,7 +265,7 @@ static void send_item(struct osc_ctl *s, const struct peer *p, int i, double v)
 
 /* The peer a datagram from ss is echoed to (taking a slot if new). */
 static struct peer *peer_of(struct osc_ctl *s, const struct sockaddr_storage *ss, socklen_t len,
-			    int64_t now)
+                            int64_t now)
 {
 	struct sockaddr_storage to = *ss;
 	if (s->reply_port) {
@@ -299,13 +299,26 @@ static struct peer *peer_of(struct osc_ctl *s, const struct sockaddr_storage *ss
 static bool arg_number(const char *types, lo_arg **argv, int i, double *out)
 {
 	switch (types[i]) {
-	case LO_FLOAT: *out = argv[i]->f; return isfinite(*out);
-	case LO_DOUBLE: *out = argv[i]->d; return isfinite(*out);
-	case LO_INT32: *out = argv[i]->i; return true;
-	case LO_INT64: *out = (double)argv[i]->h; return true;
-	case LO_TRUE: *out = 1; return true;
-	case LO_FALSE: *out = 0; return true;
-	default: return false;
+	case LO_FLOAT:
+		*out = argv[i]->f;
+		return isfinite(*out);
+	case LO_DOUBLE:
+		*out = argv[i]->d;
+		return isfinite(*out);
+	case LO_INT32:
+		*out = argv[i]->i;
+		return true;
+	case LO_INT64:
+		*out = (double)argv[i]->h;
+		return true;
+	case LO_TRUE:
+		*out = 1;
+		return true;
+	case LO_FALSE:
+		*out = 0;
+		return true;
+	default:
+		return false;
 	}
 }
 
@@ -320,7 +333,7 @@ static void note_limited(struct osc_ctl *s, int64_t now)
 	s->limited_unlogged++;
 	if (now - s->limited_logged >= LOG_EVERY_NS) {
 		log_warn("osc", "%llu control messages over the limit of %d a second dropped",
-			 (unsigned long long)s->limited_unlogged, s->bucket.rate);
+		         (unsigned long long)s->limited_unlogged, s->bucket.rate);
 		s->limited_logged = now;
 		s->limited_unlogged = 0;
 	}
@@ -364,7 +377,7 @@ static void set_param(struct osc_ctl *s, const struct peer *p, int id, double v,
 
 /* A parameter in its own units (unit: from 0..1 along its curve). */
 static void param_msg(struct osc_ctl *s, const struct peer *p, const char *name, bool unit,
-		      const char *types, lo_arg **argv, int argc, int64_t now)
+                      const char *types, lo_arg **argv, int argc, int64_t now)
 {
 	int id = param_find(name);
 	double v;
@@ -388,7 +401,7 @@ static void param_msg(struct osc_ctl *s, const struct peer *p, const char *name,
 	}
 	if (v < pi->min || v > pi->max) {
 		reply_error(s, p, "%s: %g is out of range (allowed: %g..%g)", name, v, pi->min,
-			    pi->max);
+		            pi->max);
 		return;
 	}
 	if (pi->curve == CURVE_STEPPED && v != floor(v)) {
@@ -399,7 +412,7 @@ static void param_msg(struct osc_ctl *s, const struct peer *p, const char *name,
 }
 
 static void simple_command(struct osc_ctl *s, const struct peer *p, struct command *c, int item,
-			   int64_t now)
+                           int64_t now)
 {
 	if (!take_token(s, now)) {
 		note_limited(s, now);
@@ -411,7 +424,7 @@ static void simple_command(struct osc_ctl *s, const struct peer *p, struct comma
 }
 
 static void preset_msg(struct osc_ctl *s, struct peer *p, const char *types, lo_arg **argv,
-		       int argc, int64_t now)
+                       int argc, int64_t now)
 {
 	if (argc < 1 || types[0] != LO_STRING) {
 		reply_error(s, p, "/mystery/preset/load: want a preset name (s)");
@@ -438,7 +451,7 @@ static void preset_msg(struct osc_ctl *s, struct peer *p, const char *types, lo_
 	}
 	atomic_fetch_add(&s->accepted, 1);
 	log_info("osc", "preset %s loaded", name);
-	p->full = true;		/* everything may have moved */
+	p->full = true; /* everything may have moved */
 }
 
 static void handle_message(struct osc_ctl *s, struct peer *p, void *data, size_t len, int64_t now)
@@ -449,7 +462,7 @@ static void handle_message(struct osc_ctl *s, struct peer *p, void *data, size_t
 		reply_error(s, p, "not an OSC message (liblo error %d)", res);
 		return;
 	}
-	const char *path = data;	/* checked by lo_message_deserialise */
+	const char *path = data; /* checked by lo_message_deserialise */
 	const char *types = lo_message_get_types(m);
 	lo_arg **argv = lo_message_get_argv(m);
 	int argc = lo_message_get_argc(m);
@@ -503,8 +516,8 @@ static uint32_t be32(const uint8_t *b)
 }
 
 /* A message or a bundle of them. */
-static void handle_element(struct osc_ctl *s, struct peer *p, uint8_t *data, size_t len,
-			   int depth, int64_t now)
+static void handle_element(struct osc_ctl *s, struct peer *p, uint8_t *data, size_t len, int depth,
+                           int64_t now)
 {
 	if (len >= 8 && memcmp(data, "#bundle", 8) == 0) {
 		if (depth >= BUNDLE_DEPTH || len < 16) {
@@ -536,8 +549,9 @@ static void note_refused(struct osc_ctl *s, const struct sockaddr_storage *ss, i
 	s->refused_unlogged++;
 	if (now - s->refused_logged >= LOG_EVERY_NS) {
 		char a[INET6_ADDRSTRLEN];
-		log_warn("osc", "refused %llu packet(s), the last from %s: not in osc.allowed_hosts",
-			 (unsigned long long)s->refused_unlogged, addr_text(ss, a, sizeof a));
+		log_warn("osc",
+		         "refused %llu packet(s), the last from %s: not in osc.allowed_hosts",
+		         (unsigned long long)s->refused_unlogged, addr_text(ss, a, sizeof a));
 		s->refused_logged = now;
 		s->refused_unlogged = 0;
 	}
@@ -549,8 +563,8 @@ static void read_packets(struct osc_ctl *s)
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof ss;
 		ssize_t n = recvfrom(s->fd, s->in, sizeof s->in, MSG_DONTWAIT | MSG_TRUNC,
-				     (struct sockaddr *)&ss, &sl);
-		if (n <= 0)	/* nothing, or the socket shut down by osc_ctl_stop() */
+		                     (struct sockaddr *)&ss, &sl);
+		if (n <= 0) /* nothing, or the socket shut down by osc_ctl_stop() */
 			return;
 		int64_t now = rtclock_mono_ns();
 		if (!host_allowed(s, &ss)) {
@@ -603,7 +617,8 @@ static void echo(struct osc_ctl *s, int64_t now)
 			v = e->steps[i - ITEM_STEP0].on != 0;
 		else
 			continue;
-		bool changed = !((float)s->sent[i] == (float)v) || (s->force[i] && now >= s->force[i]);
+		bool changed =
+		    !((float)s->sent[i] == (float)v) || (s->force[i] && now >= s->force[i]);
 		for (int k = 0; k < OSC_CTL_PEERS; k++) {
 			struct peer *p = &s->peers[k];
 			if (p->seen && (changed || p->full))
@@ -626,7 +641,7 @@ static void *osc_main(void *arg)
 		if (wait_ms < 0)
 			wait_ms = 0;
 		if (atomic_load(&s->n_peers) == 0)
-			wait_ms = -1;	/* nobody to echo to: until a packet (or the stop) */
+			wait_ms = -1; /* nobody to echo to: until a packet (or the stop) */
 		struct pollfd pfd = {.fd = s->fd, .events = POLLIN};
 		if (poll(&pfd, 1, wait_ms) > 0)
 			read_packets(s);
@@ -643,7 +658,7 @@ static void *osc_main(void *arg)
 /* ---- life ---- */
 
 struct osc_ctl *osc_ctl_start(const struct osc_ctl_options *o, const struct osc_ctl_link *link,
-			      char *err, size_t errlen)
+                              char *err, size_t errlen)
 {
 	struct osc_ctl *s = calloc(1, sizeof *s);
 	if (!s || !(s->snap = malloc(sizeof *s->snap))) {
@@ -656,7 +671,7 @@ struct osc_ctl *osc_ctl_start(const struct osc_ctl_options *o, const struct osc_
 	s->link = *link;
 	s->reply_port = o->reply_port;
 	s->n_hosts = osc_ctl_hosts_parse(o->allowed_hosts ? o->allowed_hosts : "", s->hosts,
-					 OSC_CTL_HOSTS_MAX, err, errlen);
+	                                 OSC_CTL_HOSTS_MAX, err, errlen);
 	if (s->n_hosts < 0)
 		goto fail;
 	for (int i = 0; i < N_ITEMS; i++)
@@ -686,11 +701,12 @@ struct osc_ctl *osc_ctl_start(const struct osc_ctl_options *o, const struct osc_
 		goto fail;
 	}
 	if (ss.ss_family == AF_INET6) {
-		int off = 0;	/* "::" takes IPv4 senders too */
+		int off = 0; /* "::" takes IPv4 senders too */
 		setsockopt(s->fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
 	}
 	if (bind(s->fd, (struct sockaddr *)&ss, sl) != 0) {
-		snprintf(err, errlen, "UDP port %d on %s: %s", o->port, o->address, strerror(errno));
+		snprintf(err, errlen, "UDP port %d on %s: %s", o->port, o->address,
+		         strerror(errno));
 		goto fail;
 	}
 	sl = sizeof ss;
@@ -720,15 +736,15 @@ void osc_ctl_stop(struct osc_ctl *s)
 	if (!s)
 		return;
 	atomic_store(&s->stop, true);
-	shutdown(s->fd, SHUT_RDWR);	/* wakes a poll that waits without a timeout */
+	shutdown(s->fd, SHUT_RDWR); /* wakes a poll that waits without a timeout */
 	pthread_join(s->thread, NULL);
 	close(s->fd);
 	struct osc_ctl_stats st;
 	osc_ctl_get_stats(s, &st);
 	log_info("osc_stats", "accepted %llu refused %llu malformed %llu limited %llu echoed %llu",
-		 (unsigned long long)st.accepted, (unsigned long long)st.refused,
-		 (unsigned long long)st.malformed, (unsigned long long)st.limited,
-		 (unsigned long long)st.echoed);
+	         (unsigned long long)st.accepted, (unsigned long long)st.refused,
+	         (unsigned long long)st.malformed, (unsigned long long)st.limited,
+	         (unsigned long long)st.echoed);
 	free(s->snap);
 	free(s);
 }

@@ -35,23 +35,22 @@
 #include "core/engine.h"
 #include "rt/snapshot.h"
 
-#define OSC_CTL_PACKET_MAX 4096		/* bytes of a datagram read */
-#define OSC_CTL_PEERS 8			/* senders echoed to at once */
-#define OSC_CTL_PEER_KEEP_S 600		/* a sender is echoed to this long after its last message */
-#define OSC_CTL_ECHO_MS 40		/* changes are looked for this often */
-#define OSC_CTL_HOSTS_MAX 16		/* entries of osc.allowed_hosts */
+#define OSC_CTL_PACKET_MAX 4096 /* bytes of a datagram read */
+#define OSC_CTL_PEERS 8         /* senders echoed to at once */
+#define OSC_CTL_PEER_KEEP_S 600 /* a sender is echoed to this long after its last message */
+#define OSC_CTL_ECHO_MS 40      /* changes are looked for this often */
+#define OSC_CTL_HOSTS_MAX 16    /* entries of osc.allowed_hosts */
 
 /* An allowed address or network: ADDR or ADDR/PREFIX, IPv4 or IPv6. */
 struct osc_ctl_host {
-	int family;		/* AF_INET or AF_INET6 */
+	int family; /* AF_INET or AF_INET6 */
 	uint8_t addr[16];
-	int prefix;		/* leading bits that must match */
+	int prefix; /* leading bits that must match */
 };
 
 /* Parses "127.0.0.1, ::1, 192.168.1.0/24" (comma or space separated, at
  * least one entry); the count, or -1 with the reason in err. */
-int osc_ctl_hosts_parse(const char *s, struct osc_ctl_host *out, int max, char *err,
-			size_t errlen);
+int osc_ctl_hosts_parse(const char *s, struct osc_ctl_host *out, int max, char *err, size_t errlen);
 
 /* How the surface reaches the instrument (the app, or a test's fake). */
 struct osc_ctl_link {
@@ -64,27 +63,27 @@ struct osc_ctl_link {
 };
 
 struct osc_ctl_options {
-	const char *address;		/* IPv4 or IPv6 literal */
-	int port;			/* 0: any free port (see osc_ctl_port) */
-	const char *allowed_hosts;	/* see osc_ctl_hosts_parse */
-	int reply_port;			/* 0: echo to the sender's own port */
-	int max_writes_per_s;		/* >= 1 */
+	const char *address;       /* IPv4 or IPv6 literal */
+	int port;                  /* 0: any free port (see osc_ctl_port) */
+	const char *allowed_hosts; /* see osc_ctl_hosts_parse */
+	int reply_port;            /* 0: echo to the sender's own port */
+	int max_writes_per_s;      /* >= 1 */
 };
 
 struct osc_ctl_stats {
-	uint64_t accepted;	/* control messages handed to the engine */
-	uint64_t refused;	/* packets from an address not allowed */
-	uint64_t malformed;	/* not OSC, unknown address, bad argument */
-	uint64_t limited;	/* over the rate limit */
-	uint64_t echoed;	/* messages sent back */
-	int peers;		/* senders echoed to now */
+	uint64_t accepted;  /* control messages handed to the engine */
+	uint64_t refused;   /* packets from an address not allowed */
+	uint64_t malformed; /* not OSC, unknown address, bad argument */
+	uint64_t limited;   /* over the rate limit */
+	uint64_t echoed;    /* messages sent back */
+	int peers;          /* senders echoed to now */
 };
 
 struct osc_ctl;
 
 /* Binds and starts the thread; NULL with the reason in err. */
 struct osc_ctl *osc_ctl_start(const struct osc_ctl_options *o, const struct osc_ctl_link *link,
-			      char *err, size_t errlen);
+                              char *err, size_t errlen);
 /* Stops the thread and frees s; NULL is fine. */
 void osc_ctl_stop(struct osc_ctl *s);
 int osc_ctl_port(const struct osc_ctl *s);

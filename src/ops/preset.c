@@ -39,14 +39,14 @@
 #define PRESET_FILE_MAX (256 * 1024)
 
 static const char *const err_names[] = {
-	[0] = "success",
-	[1] = "invalid preset name (allowed: 1 to 64 of A-Z a-z 0-9 _ -)",
-	[2] = "no such preset",
-	[3] = "input/output error",
-	[4] = "damaged preset file (syntax)",
-	[5] = "invalid preset value",
-	[6] = "out of memory",
-	[7] = "not a regular file",
+    [0] = "success",
+    [1] = "invalid preset name (allowed: 1 to 64 of A-Z a-z 0-9 _ -)",
+    [2] = "no such preset",
+    [3] = "input/output error",
+    [4] = "damaged preset file (syntax)",
+    [5] = "invalid preset value",
+    [6] = "out of memory",
+    [7] = "not a regular file",
 };
 
 const char *preset_strerror(int err)
@@ -58,7 +58,7 @@ const char *preset_strerror(int err)
 }
 
 static int fail(int code, char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 static int fail(int code, char *err, size_t errlen, const char *fmt, ...)
 {
@@ -79,7 +79,7 @@ bool preset_name_ok(const char *name)
 	for (; name[n]; n++) {
 		char c = name[n];
 		bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-			  (c >= '0' && c <= '9') || c == '_' || c == '-';
+		          (c >= '0' && c <= '9') || c == '_' || c == '-';
 		if (!ok || n >= PRESET_NAME_MAX)
 			return false;
 	}
@@ -100,7 +100,7 @@ int preset_dir_ensure(const char *dir, char *err, size_t errlen)
 		path[i] = '\0';
 		if (mkdir(path, 0755) != 0 && errno != EEXIST)
 			return fail(PRESET_ERR_IO, err, errlen, "%s: cannot create: %s", path,
-				    strerror(errno));
+			            strerror(errno));
 		path[i] = c;
 	}
 	struct stat sb;
@@ -136,8 +136,9 @@ char *preset_format(const struct engine_state *st)
 	if (!f)
 		return NULL;
 	char a[64], b[64];
-	int n_steps = st->n_steps < 1 ? 1 : st->n_steps > ENGINE_MAX_STEPS ? ENGINE_MAX_STEPS
-									      : st->n_steps;
+	int n_steps = st->n_steps < 1                  ? 1
+	              : st->n_steps > ENGINE_MAX_STEPS ? ENGINE_MAX_STEPS
+	                                               : st->n_steps;
 	fprintf(f, "# mystery-engine preset (libconfig syntax), written by preset_save\n");
 	fprintf(f, "version = %d;\n", PRESET_VERSION);
 	fprintf(f, "n_steps = %d;\n", n_steps);
@@ -148,8 +149,8 @@ char *preset_format(const struct engine_state *st)
 		fmt_double(a, sizeof a, s->prob);
 		fmt_double(b, sizeof b, s->length);
 		fprintf(f, "\t{ prob = %s; degree = %d; velocity = %d; length = %s; on = %s; }%s\n",
-			a, s->degree, s->velocity, b, s->on ? "true" : "false",
-			k + 1 < ENGINE_MAX_STEPS ? "," : "");
+		        a, s->degree, s->velocity, b, s->on ? "true" : "false",
+		        k + 1 < ENGINE_MAX_STEPS ? "," : "");
 	}
 	fprintf(f, ");\n");
 	fprintf(f, "params = {\n");
@@ -214,11 +215,11 @@ static int write_all(int fd, const char *p, size_t n)
 }
 
 int preset_save(const char *dir, const char *name, const struct engine_state *st, char *err,
-		size_t errlen)
+                size_t errlen)
 {
 	if (!preset_name_ok(name))
 		return fail(PRESET_ERR_NAME, err, errlen, "preset `%.80s`: %s", name ? name : "",
-			    preset_strerror(PRESET_ERR_NAME));
+		            preset_strerror(PRESET_ERR_NAME));
 	char file[PRESET_NAME_MAX + 16];
 	snprintf(file, sizeof file, "%s%s", name, PRESET_SUFFIX);
 	char *text = preset_format(st);
@@ -231,11 +232,11 @@ int preset_save(const char *dir, const char *name, const struct engine_state *st
 }
 
 int preset_write_atomic(const char *dir, const char *stem, const char *file, const char *text,
-			char *err, size_t errlen)
+                        char *err, size_t errlen)
 {
 	char tmp[4096], dst[4096];
 	if (snprintf(tmp, sizeof tmp, "%s/.%s.tmp.%ld", dir, stem, (long)getpid()) >=
-		(int)sizeof tmp ||
+	        (int)sizeof tmp ||
 	    snprintf(dst, sizeof dst, "%s/%s", dir, file) >= (int)sizeof dst)
 		return fail(PRESET_ERR_IO, err, errlen, "%s: path too long", dir);
 
@@ -265,7 +266,8 @@ int preset_write_atomic(const char *dir, const char *stem, const char *file, con
 	}
 	if (rc != 0) {
 		unlink(tmp);
-		return fail(PRESET_ERR_IO, err, errlen, "%s: %s failed: %s", dst, what, strerror(e));
+		return fail(PRESET_ERR_IO, err, errlen, "%s: %s failed: %s", dst, what,
+		            strerror(e));
 	}
 	/* The rename is durable only once the directory itself is. */
 	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -274,7 +276,7 @@ int preset_write_atomic(const char *dir, const char *stem, const char *file, con
 		if (dfd >= 0)
 			close(dfd);
 		return fail(PRESET_ERR_IO, err, errlen, "%s: fsync of the directory failed: %s",
-			    dir, strerror(e));
+		            dir, strerror(e));
 	}
 	close(dfd);
 	return PRESET_OK;
@@ -286,15 +288,15 @@ struct ctx {
 	const char *file;
 	char *err;
 	size_t errlen;
-	int last_line;		/* where a missing key is reported */
+	int last_line; /* where a missing key is reported */
 };
 
 static int bad(const struct ctx *c, const config_setting_t *s, const char *key, const char *fmt,
-	       ...) __attribute__((format(printf, 4, 5)));
+               ...) __attribute__((format(printf, 4, 5)));
 
 /* An INVALID error "FILE:LINE: KEY: problem". */
 static int bad(const struct ctx *c, const config_setting_t *s, const char *key, const char *fmt,
-	       ...)
+               ...)
 {
 	if (c->err && c->errlen) {
 		char msg[256];
@@ -312,7 +314,7 @@ static int bad(const struct ctx *c, const config_setting_t *s, const char *key, 
 
 /* A number in [lo, hi] (integral when integral is set). */
 static int get_number(const struct ctx *c, const config_setting_t *s, const char *key, double lo,
-		      double hi, bool integral, double *out)
+                      double hi, bool integral, double *out)
 {
 	double v;
 	bool whole;
@@ -330,7 +332,7 @@ static int load_params(const struct ctx *c, const config_setting_t *g, struct pr
 {
 	if (config_setting_type(g) != CONFIG_TYPE_GROUP)
 		return bad(c, g, "params", "expected a group { name = value; ... }, found %s",
-			   config_read_type_name(g));
+		           config_read_type_name(g));
 	int n = config_setting_length(g);
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
@@ -342,7 +344,7 @@ static int load_params(const struct ctx *c, const config_setting_t *g, struct pr
 			return bad(c, s, key, "unknown parameter");
 		const struct param_info *pi = &param_table[id];
 		int rc = get_number(c, s, key, pi->min, pi->max, pi->curve == CURVE_STEPPED,
-				    &p->value[id]);
+		                    &p->value[id]);
 		if (rc)
 			return rc;
 		p->mask |= 1u << id;
@@ -353,14 +355,13 @@ static int load_params(const struct ctx *c, const config_setting_t *g, struct pr
 static const char *const step_keys[] = {"prob", "degree", "velocity", "length", "on"};
 #define N_STEP_KEYS (sizeof step_keys / sizeof step_keys[0])
 
-static int load_step(const struct ctx *c, const config_setting_t *g, int k,
-		     struct engine_step *st)
+static int load_step(const struct ctx *c, const config_setting_t *g, int k, struct engine_step *st)
 {
 	char key[64];
 	snprintf(key, sizeof key, "steps[%d]", k);
 	if (config_setting_type(g) != CONFIG_TYPE_GROUP)
 		return bad(c, g, key, "expected a group { prob = ...; ... }, found %s",
-			   config_read_type_name(g));
+		           config_read_type_name(g));
 	int n = config_setting_length(g);
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
@@ -370,8 +371,9 @@ static int load_step(const struct ctx *c, const config_setting_t *g, int k,
 			known = known || (name && strcmp(name, step_keys[j]) == 0);
 		if (!known) {
 			snprintf(key, sizeof key, "steps[%d].%s", k, name ? name : "?");
-			return bad(c, s, key, "unknown key (allowed: prob, degree, velocity, "
-					      "length, on)");
+			return bad(c, s, key,
+			           "unknown key (allowed: prob, degree, velocity, "
+			           "length, on)");
 		}
 	}
 	double v;
@@ -388,8 +390,8 @@ static int load_step(const struct ctx *c, const config_setting_t *g, int k,
 			st->prob = v;
 			break;
 		case 1:
-			if ((rc = get_number(c, s, key, STEP_DEGREE_MIN, STEP_DEGREE_MAX, true,
-					     &v)))
+			if ((rc =
+			         get_number(c, s, key, STEP_DEGREE_MIN, STEP_DEGREE_MAX, true, &v)))
 				return rc;
 			st->degree = (int8_t)v;
 			break;
@@ -421,7 +423,7 @@ static int load_steps(const struct ctx *c, const config_setting_t *l, struct pre
 	int t = config_setting_type(l);
 	if (t != CONFIG_TYPE_LIST && !(t == CONFIG_TYPE_ARRAY && config_setting_length(l) == 0))
 		return bad(c, l, "steps", "expected a list ( { ... }, ... ), found %s",
-			   config_read_type_name(l));
+		           config_read_type_name(l));
 	int n = config_setting_length(l);
 	if (n > ENGINE_MAX_STEPS)
 		return bad(c, l, "steps", "%d steps (at most %d)", n, ENGINE_MAX_STEPS);
@@ -442,9 +444,9 @@ static int load_root(const struct ctx *c, const config_t *cfg, struct preset *p)
 		const config_setting_t *s = config_setting_get_elem(root, (unsigned)i);
 		const char *name = config_setting_name(s);
 		if (!name || (strcmp(name, "version") && strcmp(name, "n_steps") &&
-			      strcmp(name, "steps") && strcmp(name, "params")))
+		              strcmp(name, "steps") && strcmp(name, "params")))
 			return bad(c, s, name ? name : "?",
-				   "unknown key (allowed: version, n_steps, steps, params)");
+			           "unknown key (allowed: version, n_steps, steps, params)");
 	}
 	const config_setting_t *ver = config_setting_get_member(root, "version");
 	const config_setting_t *ns = config_setting_get_member(root, "n_steps");
@@ -467,11 +469,11 @@ static int load_root(const struct ctx *c, const config_t *cfg, struct preset *p)
 			return rc;
 		if (!steps || p->n_steps < (int)v)
 			return bad(c, ns, "n_steps",
-				   "%d steps play but only %d are listed (the file is incomplete)",
-				   (int)v, p->n_steps);
+			           "%d steps play but only %d are listed (the file is incomplete)",
+			           (int)v, p->n_steps);
 		if ((p->mask & 1u << P_SEQUENCE_LENGTH) && p->value[P_SEQUENCE_LENGTH] != v)
 			return bad(c, ns, "n_steps", "%d disagrees with params.sequence_length %g",
-				   (int)v, p->value[P_SEQUENCE_LENGTH]);
+			           (int)v, p->value[P_SEQUENCE_LENGTH]);
 		p->value[P_SEQUENCE_LENGTH] = v;
 		p->mask |= 1u << P_SEQUENCE_LENGTH;
 	}
@@ -490,10 +492,11 @@ static int slurp(const char *path, char **text, size_t *len, char *err, size_t e
 		int e = errno;
 		if (e == ELOOP)
 			return fail(PRESET_ERR_NOT_REGULAR, err, errlen,
-				    "%s: a symbolic link: presets are read only from regular files "
-				    "in the presets folder", path);
+			            "%s: a symbolic link: presets are read only from regular files "
+			            "in the presets folder",
+			            path);
 		return fail(e == ENOENT ? PRESET_ERR_NOT_FOUND : PRESET_ERR_IO, err, errlen,
-			    "%s: %s", path, e == ENOENT ? "no such preset" : strerror(e));
+		            "%s: %s", path, e == ENOENT ? "no such preset" : strerror(e));
 	}
 	struct stat sb;
 	if (fstat(fd, &sb) != 0) {
@@ -505,12 +508,12 @@ static int slurp(const char *path, char **text, size_t *len, char *err, size_t e
 	if (why) {
 		close(fd);
 		return fail(PRESET_ERR_NOT_REGULAR, err, errlen,
-			    "%s: %s, not a regular file: refused", path, why);
+		            "%s: %s, not a regular file: refused", path, why);
 	}
 	if (sb.st_size > PRESET_FILE_MAX) {
 		close(fd);
 		return fail(PRESET_ERR_SYNTAX, err, errlen, "%s:1: damaged preset: over %d bytes",
-			    path, PRESET_FILE_MAX);
+		            path, PRESET_FILE_MAX);
 	}
 	char *buf = malloc(PRESET_FILE_MAX + 1);
 	if (!buf) {
@@ -532,12 +535,13 @@ static int slurp(const char *path, char **text, size_t *len, char *err, size_t e
 	close(fd);
 	if (e) {
 		free(buf);
-		return fail(PRESET_ERR_IO, err, errlen, "%s: cannot be read: %s", path, strerror(e));
+		return fail(PRESET_ERR_IO, err, errlen, "%s: cannot be read: %s", path,
+		            strerror(e));
 	}
-	if (n > PRESET_FILE_MAX) {	/* it grew while being read */
+	if (n > PRESET_FILE_MAX) { /* it grew while being read */
 		free(buf);
 		return fail(PRESET_ERR_SYNTAX, err, errlen, "%s:1: damaged preset: over %d bytes",
-			    path, PRESET_FILE_MAX);
+		            path, PRESET_FILE_MAX);
 	}
 	buf[n] = '\0';
 	*text = buf;
@@ -568,7 +572,7 @@ int preset_load_file(const char *path, struct preset *out, char *err, size_t err
 	const char *nul = memchr(text, '\0', len);
 	if (nul) {
 		rc = fail(PRESET_ERR_SYNTAX, err, errlen, "%s:%d: damaged preset: NUL byte", path,
-			  line_of(text, (size_t)(nul - text)));
+		          line_of(text, (size_t)(nul - text)));
 		free(text);
 		return rc;
 	}
@@ -576,12 +580,13 @@ int preset_load_file(const char *path, struct preset *out, char *err, size_t err
 	config_init(&cfg);
 	if (config_read_string(&cfg, text) != CONFIG_TRUE) {
 		rc = fail(PRESET_ERR_SYNTAX, err, errlen, "%s:%d: damaged preset: %s", path,
-			  config_error_line(&cfg),
-			  config_error_text(&cfg) ? config_error_text(&cfg) : "syntax error");
+		          config_error_line(&cfg),
+		          config_error_text(&cfg) ? config_error_text(&cfg) : "syntax error");
 	} else {
 		struct preset *p = calloc(1, sizeof *p);
 		/* Something missing was expected by the end of the file. */
-		struct ctx c = {path, err, errlen, line_of(text, len) - (len && text[len - 1] == '\n')};
+		struct ctx c = {path, err, errlen,
+		                line_of(text, len) - (len && text[len - 1] == '\n')};
 		if (!p)
 			rc = fail(PRESET_ERR_NOMEM, err, errlen, "%s: out of memory", path);
 		else if ((rc = load_root(&c, &cfg, p)) == PRESET_OK)
@@ -597,7 +602,7 @@ int preset_load(const char *dir, const char *name, struct preset *out, char *err
 {
 	if (!preset_name_ok(name))
 		return fail(PRESET_ERR_NAME, err, errlen, "preset `%.80s`: %s", name ? name : "",
-			    preset_strerror(PRESET_ERR_NAME));
+		            preset_strerror(PRESET_ERR_NAME));
 	char path[4096];
 	if (snprintf(path, sizeof path, "%s/%s%s", dir, name, PRESET_SUFFIX) >= (int)sizeof path)
 		return fail(PRESET_ERR_IO, err, errlen, "%s: path too long", dir);
@@ -611,11 +616,15 @@ size_t preset_commands(const struct preset *p, struct command *out, size_t cap)
 	for (int pass = 0; pass < 2; pass++)
 		for (int i = 0; i < P_COUNT && n < cap; i++)
 			if ((p->mask & 1u << i) && (pass == 0) == (i == P_MODE))
-				out[n++] = (struct command){.type = CMD_SET_PARAM, .source = SRC_PRESET,
-							    .param = (uint8_t)i, .value = p->value[i]};
+				out[n++] = (struct command){.type = CMD_SET_PARAM,
+				                            .source = SRC_PRESET,
+				                            .param = (uint8_t)i,
+				                            .value = p->value[i]};
 	for (int k = 0; k < p->n_steps && k < ENGINE_MAX_STEPS && n < cap; k++)
-		out[n++] = (struct command){.type = CMD_SET_STEP, .source = SRC_PRESET,
-					    .step = (int16_t)k, .step_data = p->steps[k]};
+		out[n++] = (struct command){.type = CMD_SET_STEP,
+		                            .source = SRC_PRESET,
+		                            .step = (int16_t)k,
+		                            .step_data = p->steps[k]};
 	return n;
 }
 

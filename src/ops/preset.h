@@ -24,7 +24,7 @@
 
 #include "core/engine.h"
 
-#define PRESET_NAME_MAX 64		/* characters of a name, without the NUL */
+#define PRESET_NAME_MAX 64 /* characters of a name, without the NUL */
 #define PRESET_SUFFIX ".preset"
 #define PRESET_VERSION 1
 /* Commands one preset turns into, at most: every parameter and every step. */
@@ -32,20 +32,20 @@
 
 enum preset_err {
 	PRESET_OK = 0,
-	PRESET_ERR_NAME = -1,		/* not [A-Za-z0-9_-]{1,64} */
-	PRESET_ERR_NOT_FOUND = -2,	/* no such preset */
-	PRESET_ERR_IO = -3,		/* the directory or a file cannot be read or written */
-	PRESET_ERR_SYNTAX = -4,		/* not libconfig text (damaged, truncated) */
-	PRESET_ERR_INVALID = -5,	/* a key is unknown, mistyped or out of range */
+	PRESET_ERR_NAME = -1,      /* not [A-Za-z0-9_-]{1,64} */
+	PRESET_ERR_NOT_FOUND = -2, /* no such preset */
+	PRESET_ERR_IO = -3,        /* the directory or a file cannot be read or written */
+	PRESET_ERR_SYNTAX = -4,    /* not libconfig text (damaged, truncated) */
+	PRESET_ERR_INVALID = -5,   /* a key is unknown, mistyped or out of range */
 	PRESET_ERR_NOMEM = -6,
-	PRESET_ERR_NOT_REGULAR = -7,	/* a FIFO, device, directory or symbolic link */
+	PRESET_ERR_NOT_REGULAR = -7, /* a FIFO, device, directory or symbolic link */
 };
 
 /* A parsed preset: only what the file lists is applied. */
 struct preset {
-	uint32_t mask;			/* bit (1u << param_id) for each listed parameter */
+	uint32_t mask; /* bit (1u << param_id) for each listed parameter */
 	double value[P_COUNT];
-	int n_steps;			/* entries of steps[] listed; 0: the pattern is kept */
+	int n_steps; /* entries of steps[] listed; 0: the pattern is kept */
 	struct engine_step steps[ENGINE_MAX_STEPS];
 };
 
@@ -63,7 +63,7 @@ int preset_dir_ensure(const char *dir, char *err, size_t errlen);
  * behind are removed.  0 or a preset_err with the reason in err.
  */
 int preset_save(const char *dir, const char *name, const struct engine_state *st, char *err,
-		size_t errlen);
+                size_t errlen);
 
 /* The libconfig text preset_save() writes for st; malloc'ed, NULL on ENOMEM. */
 char *preset_format(const struct engine_state *st);
@@ -79,7 +79,7 @@ int preset_load(const char *dir, const char *name, struct preset *out, char *err
  * the folder fsync'ed.  0 or PRESET_ERR_IO with the reason in err.
  */
 int preset_write_atomic(const char *dir, const char *stem, const char *file, const char *text,
-			char *err, size_t errlen);
+                        char *err, size_t errlen);
 /* The careful read presets use (regular files only, no link followed, never
  * waits on a FIFO, at most PRESET_FILE_MAX bytes): 0 with a malloc'ed
  * NUL-terminated text, or a preset_err with the reason in err. */

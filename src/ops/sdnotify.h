@@ -36,7 +36,7 @@ int64_t sdnotify_watchdog_period_ns(void);
 
 struct sdnotify_watchdog {
 	uint64_t last_beat;
-	bool primed;		/* last_beat holds a real reading */
+	bool primed; /* last_beat holds a real reading */
 };
 
 /*

@@ -9,8 +9,8 @@
  * (evlog_format(), the same lines the live --events writes) and the scsynth
  * score (osc_score), whose messages come from the sound plan (sc_plan) the
  * live backend uses too.  --pause-at presses the pause key at given times.
- * Nothing grows with the rendered length, so memory stays constant.  render_main parses the subcommand's options, opens the input
- * and the sinks, runs, and reports.  Main thread only.
+ * Nothing grows with the rendered length, so memory stays constant.  render_main parses the
+ * subcommand's options, opens the input and the sinks, runs, and reports.  Main thread only.
  */
 #include "render/render.h"
 
@@ -36,9 +36,9 @@
 extern char **environ;
 
 static const char *const error_text[RENDER_E_COUNT] = {
-	[RENDER_OK] = "no error",
-	[RENDER_E_NOMEM] = "out of memory",
-	[RENDER_E_SINK] = "an output failed",
+    [RENDER_OK] = "no error",
+    [RENDER_E_NOMEM] = "out of memory",
+    [RENDER_E_SINK] = "an output failed",
 };
 
 const char *render_strerror(enum render_error err)
@@ -88,13 +88,11 @@ static int play(struct run *r)
 	size_t pause = 0;
 
 	while (t < p->duration) {
-		int64_t next = p->duration - t > RENDER_CHUNK_NS ?
-		    t + RENDER_CHUNK_NS : p->duration;
+		int64_t next =
+		    p->duration - t > RENDER_CHUNK_NS ? t + RENDER_CHUNK_NS : p->duration;
 		for (;;) {
-			int64_t tm = p->input != NULL ?
-			    smf_input_peek_time(p->input) : INT64_MAX;
-			int64_t tp = pause < p->n_pauses ?
-			    p->pauses[pause] : INT64_MAX;
+			int64_t tm = p->input != NULL ? smf_input_peek_time(p->input) : INT64_MAX;
+			int64_t tp = pause < p->n_pauses ? p->pauses[pause] : INT64_MAX;
 			struct engine_input in;
 			memset(&in, 0, sizeof(in));
 			if (tp < tm && tp < next) {
@@ -125,8 +123,8 @@ static int play(struct run *r)
 	return 0;
 }
 
-enum render_error render_run(const struct engine_config *cfg,
-    const struct render_params *p, struct render_stats *st, size_t *failed)
+enum render_error render_run(const struct engine_config *cfg, const struct render_params *p,
+                             struct render_stats *st, size_t *failed)
 {
 	enum render_error err = RENDER_OK;
 	struct run *r;
@@ -148,8 +146,7 @@ enum render_error render_run(const struct engine_config *cfg,
 	}
 	for (size_t k = 0; k < p->n_sinks; k++) {
 		const struct render_sink *s = &p->sinks[k];
-		if (s->ops->finish(s->ctx, p->duration) < 0 &&
-		    err == RENDER_OK) {
+		if (s->ops->finish(s->ctx, p->duration) < 0 && err == RENDER_OK) {
 			err = RENDER_E_SINK;
 			if (failed != NULL)
 				*failed = k;
@@ -183,13 +180,14 @@ static int evlog_sink_event(void *ctx, const struct event *ev)
 		return 0;
 	n = evlog_format(ev, s->cfg, 0, s->line, sizeof(s->line));
 	if (n == 0 || n >= sizeof(s->line)) {
-		snprintf(s->err, sizeof(s->err), "%s: a %s event does not fit "
-		    "a log line", s->name, event_type_name(ev->type));
+		snprintf(s->err, sizeof(s->err),
+		         "%s: a %s event does not fit "
+		         "a log line",
+		         s->name, event_type_name(ev->type));
 		return -1;
 	}
 	if (fwrite(s->line, 1, n, s->out) != n) {
-		snprintf(s->err, sizeof(s->err), "%s: %s", s->name,
-		    strerror(errno));
+		snprintf(s->err, sizeof(s->err), "%s: %s", s->name, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -201,8 +199,7 @@ static int evlog_sink_finish(void *ctx, int64_t end)
 
 	(void)end;
 	if (fflush(s->out) != 0 || ferror(s->out)) {
-		snprintf(s->err, sizeof(s->err), "%s: %s", s->name,
-		    strerror(errno ? errno : EIO));
+		snprintf(s->err, sizeof(s->err), "%s: %s", s->name, strerror(errno ? errno : EIO));
 		return -1;
 	}
 	return 0;
@@ -215,14 +212,13 @@ static const char *evlog_sink_error(void *ctx)
 }
 
 static const struct render_sink_ops evlog_sink_ops = {
-	.name = "events",
-	.event = evlog_sink_event,
-	.finish = evlog_sink_finish,
-	.error = evlog_sink_error,
+    .name = "events",
+    .event = evlog_sink_event,
+    .finish = evlog_sink_finish,
+    .error = evlog_sink_error,
 };
 
-struct render_sink *render_evlog_new(FILE *out, const char *name,
-    const struct engine_config *cfg)
+struct render_sink *render_evlog_new(FILE *out, const char *name, const struct engine_config *cfg)
 {
 	struct evlog_sink *s = calloc(1, sizeof(*s));
 
@@ -266,8 +262,8 @@ struct score_sink {
 
 static int score_fail(struct score_sink *s, enum osc_score_err e)
 {
-	snprintf(s->err, sizeof(s->err), "%s: %s: %s", s->name,
-	    osc_score_strerror(e), osc_score_error(s->score));
+	snprintf(s->err, sizeof(s->err), "%s: %s: %s", s->name, osc_score_strerror(e),
+	         osc_score_error(s->score));
 	return -1;
 }
 
@@ -275,8 +271,8 @@ static int score_write(struct score_sink *s, const struct sc_cmd *c)
 {
 	uint8_t msg[SC_PLAN_MSG_MAX];
 	size_t len = sc_plan_message(c, msg, sizeof(msg));
-	enum osc_score_err e = osc_score_message(s->score,
-	    (double)c->t / (double)NS_PER_SEC, msg, len);
+	enum osc_score_err e =
+	    osc_score_message(s->score, (double)c->t / (double)NS_PER_SEC, msg, len);
 	return e == OSC_SCORE_OK ? 0 : score_fail(s, e);
 }
 
@@ -302,8 +298,7 @@ static int score_queue(struct score_sink *s, const struct sc_cmd *c)
 	size_t i = s->queued;
 	while (i > 0 && s->queue[i - 1].t > c->t)
 		i--;
-	memmove(s->queue + i + 1, s->queue + i,
-	    (s->queued - i) * sizeof(s->queue[0]));
+	memmove(s->queue + i + 1, s->queue + i, (s->queued - i) * sizeof(s->queue[0]));
 	s->queue[i] = *c;
 	s->queued++;
 	return 0;
@@ -335,8 +330,7 @@ static int score_sink_finish(void *ctx, int64_t end)
 	e = osc_score_close(s->score, (double)end / (double)NS_PER_SEC + 2.0);
 	s->score = NULL;
 	if (e != OSC_SCORE_OK) {
-		snprintf(s->err, sizeof(s->err), "%s: %s", s->name,
-		    osc_score_strerror(e));
+		snprintf(s->err, sizeof(s->err), "%s: %s", s->name, osc_score_strerror(e));
 		return -1;
 	}
 	return 0;
@@ -349,14 +343,14 @@ static const char *score_sink_error(void *ctx)
 }
 
 static const struct render_sink_ops score_sink_ops = {
-	.name = "score",
-	.event = score_sink_event,
-	.finish = score_sink_finish,
-	.error = score_sink_error,
+    .name = "score",
+    .event = score_sink_event,
+    .finish = score_sink_finish,
+    .error = score_sink_error,
 };
 
 struct render_sink *render_score_new(const char *path, int sample_rate,
-    const struct sc_plan_settings *ps, enum osc_score_err *err)
+                                     const struct sc_plan_settings *ps, enum osc_score_err *err)
 {
 	struct render_sink *rs = calloc(1, sizeof(*rs));
 	struct score_sink *s = calloc(1, sizeof(*s));
@@ -364,8 +358,7 @@ struct render_sink *render_score_new(const char *path, int sample_rate,
 	if (rs != NULL && s != NULL) {
 		sc_plan_init(&s->plan, ps);
 		s->name = path;
-		s->score = osc_score_open(path, sample_rate, ps->mix, ps->volume,
-		    err);
+		s->score = osc_score_open(path, sample_rate, ps->mix, ps->volume, err);
 	}
 	if (s == NULL || s->score == NULL) {
 		free(s);
@@ -393,8 +386,7 @@ void render_score_free(struct render_sink *rs)
 #define PROG "mystery-engine"
 
 /* Renders the score into a WAV file with scsynth's non-realtime mode. */
-static int run_scsynth(const char *score, const char *wav, int rate,
-    bool quiet)
+static int run_scsynth(const char *score, const char *wav, int rate, bool quiet)
 {
 	char rate_s[16];
 	posix_spawn_file_actions_t fa;
@@ -402,8 +394,8 @@ static int run_scsynth(const char *score, const char *wav, int rate,
 	int status, rc;
 
 	snprintf(rate_s, sizeof(rate_s), "%d", rate);
-	char *args[] = {"scsynth", "-N", (char *)score, "_", (char *)wav,
-	    rate_s, "WAV", "int16", "-o", "2", NULL};
+	char *args[] = {"scsynth", "-N",    (char *)score, "_", (char *)wav, rate_s,
+	                "WAV",     "int16", "-o",          "2", NULL};
 	posix_spawn_file_actions_init(&fa);
 	if (quiet)
 		posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
@@ -412,20 +404,20 @@ static int run_scsynth(const char *score, const char *wav, int rate,
 	rc = posix_spawnp(&pid, "scsynth", &fa, NULL, args, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	if (rc != 0) {
-		fprintf(stderr, PROG ": render: cannot run scsynth: %s\n",
-		    strerror(rc));
+		fprintf(stderr, PROG ": render: cannot run scsynth: %s\n", strerror(rc));
 		return -1;
 	}
 	while (waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR) {
-			fprintf(stderr, PROG ": render: scsynth: %s\n",
-			    strerror(errno));
+			fprintf(stderr, PROG ": render: scsynth: %s\n", strerror(errno));
 			return -1;
 		}
 	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		fprintf(stderr, PROG ": render: scsynth -N failed to render "
-		    "%s (status %d)\n", wav, status);
+		fprintf(stderr,
+		        PROG ": render: scsynth -N failed to render "
+		             "%s (status %d)\n",
+		        wav, status);
 		return -1;
 	}
 	return 0;
@@ -460,9 +452,12 @@ int render_main(const struct config *cfg0, const struct cli_options *opts)
 		double seconds;
 		uint64_t seed;
 		const char *input, *events, *score, *wav;
-	} o = {opts->render_seconds, opts->seed_set ? opts->seed
-				      : (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32,
-	       opts->render_input, opts->events_path, opts->render_score, opts->render_wav};
+	} o = {opts->render_seconds,
+	       opts->seed_set ? opts->seed : (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32,
+	       opts->render_input,
+	       opts->events_path,
+	       opts->render_score,
+	       opts->render_wav};
 
 	cfg = malloc(sizeof(*cfg));
 	if (cfg == NULL) {
@@ -477,7 +472,7 @@ int render_main(const struct config *cfg0, const struct cli_options *opts)
 		input = smf_input_open(o.input, &err, detail, sizeof(detail));
 		if (input == NULL) {
 			fprintf(stderr, PROG ": render: %s: %s: %s\n", o.input,
-			    smf_input_strerror(err), detail);
+			        smf_input_strerror(err), detail);
 			goto out;
 		}
 	}
@@ -488,8 +483,10 @@ int render_main(const struct config *cfg0, const struct cli_options *opts)
 		} else {
 			events = fopen(o.events, "w");
 			if (events == NULL) {
-				fprintf(stderr, PROG ": render: cannot write "
-				    "%s: %s\n", o.events, strerror(errno));
+				fprintf(stderr,
+				        PROG ": render: cannot write "
+				             "%s: %s\n",
+				        o.events, strerror(errno));
 				goto out;
 			}
 		}
@@ -505,16 +502,17 @@ int render_main(const struct config *cfg0, const struct cli_options *opts)
 	if (score_path == NULL && o.wav != NULL) {
 		int fd = mkstemp(score_tmp);
 		if (fd < 0) {
-			fprintf(stderr, PROG ": render: cannot create a "
-			    "temporary score: %s\n", strerror(errno));
+			fprintf(stderr,
+			        PROG ": render: cannot create a "
+			             "temporary score: %s\n",
+			        strerror(errno));
 			goto out;
 		}
 		close(fd);
 		score_path = score_tmp;
 		score_is_tmp = true;
 	}
-	int rate = cfg->synth.sample_rate >= 8000 ? cfg->synth.sample_rate :
-	    48000;
+	int rate = cfg->synth.sample_rate >= 8000 ? cfg->synth.sample_rate : 48000;
 	if (score_path != NULL) {
 		enum osc_score_err e;
 		struct sc_plan_settings ps;
@@ -524,8 +522,8 @@ int render_main(const struct config *cfg0, const struct cli_options *opts)
 		synth_plan_settings(&set, &ps);
 		score = render_score_new(score_path, rate, &ps, &e);
 		if (score == NULL) {
-			fprintf(stderr, PROG ": render: cannot write %s: %s\n",
-			    score_path, osc_score_strerror(e));
+			fprintf(stderr, PROG ": render: cannot write %s: %s\n", score_path,
+			        osc_score_strerror(e));
 			goto out;
 		}
 		sinks[p.n_sinks++] = *score;
@@ -543,32 +541,28 @@ int render_main(const struct config *cfg0, const struct cli_options *opts)
 	double cpu = cpu_seconds() - cpu0;
 	if (err == RENDER_E_SINK) {
 		const struct render_sink *s = &sinks[failed];
-		fprintf(stderr, PROG ": render: cannot write %s\n",
-		    s->ops->error(s->ctx));
+		fprintf(stderr, PROG ": render: cannot write %s\n", s->ops->error(s->ctx));
 		goto out;
 	} else if (err != RENDER_OK) {
 		fprintf(stderr, PROG ": render: %s\n", render_strerror(err));
 		goto out;
 	}
 	if (opts->verbosity >= 0)
-		fprintf(stderr, PROG ": render: %.3f s of music in %.3f s of "
-		    "CPU: %llu events, %llu notes, %llu MIDI inputs, seed "
-		    "%llu\n", o.seconds, cpu, (unsigned long long)st.events,
-		    (unsigned long long)st.notes,
-		    (unsigned long long)st.inputs,
-		    (unsigned long long)o.seed);
-	if (o.wav != NULL &&
-	    run_scsynth(score_path, o.wav, rate, opts->verbosity <= 0) < 0)
+		fprintf(stderr,
+		        PROG ": render: %.3f s of music in %.3f s of "
+		             "CPU: %llu events, %llu notes, %llu MIDI inputs, seed "
+		             "%llu\n",
+		        o.seconds, cpu, (unsigned long long)st.events, (unsigned long long)st.notes,
+		        (unsigned long long)st.inputs, (unsigned long long)o.seed);
+	if (o.wav != NULL && run_scsynth(score_path, o.wav, rate, opts->verbosity <= 0) < 0)
 		goto out;
 	rc = 0;
 out:
 	render_score_free(score);
 	if (score_is_tmp)
 		unlink(score_tmp);
-	if (events != NULL && events != stdout && fclose(events) != 0 &&
-	    rc == 0) {
-		fprintf(stderr, PROG ": render: cannot write %s: %s\n",
-		    o.events, strerror(errno));
+	if (events != NULL && events != stdout && fclose(events) != 0 && rc == 0) {
+		fprintf(stderr, PROG ": render: cannot write %s: %s\n", o.events, strerror(errno));
 		rc = 1;
 	}
 	render_evlog_free(evsink);

@@ -48,25 +48,25 @@ struct render_sink {
 };
 
 struct render_params {
-	int64_t duration;		/* ns of virtual time to render */
+	int64_t duration; /* ns of virtual time to render */
 	uint64_t seed;
-	struct smf_input *input;	/* NULL: no controller input */
+	struct smf_input *input; /* NULL: no controller input */
 	struct render_sink *sinks;
 	size_t n_sinks;
-	const int64_t *pauses;		/* ns, ascending: each presses pause (toggles) */
+	const int64_t *pauses; /* ns, ascending: each presses pause (toggles) */
 	size_t n_pauses;
 };
 
 struct render_stats {
-	uint64_t events;	/* every event the core returned */
+	uint64_t events; /* every event the core returned */
 	uint64_t notes;
-	uint64_t inputs;	/* MIDI messages fed to the core */
+	uint64_t inputs; /* MIDI messages fed to the core */
 };
 
 enum render_error {
 	RENDER_OK,
-	RENDER_E_NOMEM,		/* engine_new() failed */
-	RENDER_E_SINK,		/* a sink failed; see the sink's error() */
+	RENDER_E_NOMEM, /* engine_new() failed */
+	RENDER_E_SINK,  /* a sink failed; see the sink's error() */
 	RENDER_E_COUNT
 };
 
@@ -77,16 +77,15 @@ const char *render_strerror(enum render_error err);
  * *failed (if not NULL) is the index of the failing sink.  Every sink's
  * finish() is called once, whatever the result.
  */
-enum render_error render_run(const struct engine_config *cfg,
-    const struct render_params *p, struct render_stats *st, size_t *failed);
+enum render_error render_run(const struct engine_config *cfg, const struct render_params *p,
+                             struct render_stats *st, size_t *failed);
 
 /*
  * The JSON-lines event log sink writing to out (not closed: the caller owns
  * it; finish() flushes it).  name is used in error messages.  Returns NULL
  * when out of memory; free with render_evlog_free().
  */
-struct render_sink *render_evlog_new(FILE *out, const char *name,
-    const struct engine_config *cfg);
+struct render_sink *render_evlog_new(FILE *out, const char *name, const struct engine_config *cfg);
 void render_evlog_free(struct render_sink *s);
 
 /*
@@ -98,7 +97,7 @@ void render_evlog_free(struct render_sink *s);
  * *err set when the score cannot be written; free with render_score_free().
  */
 struct render_sink *render_score_new(const char *path, int sample_rate,
-    const struct sc_plan_settings *ps, enum osc_score_err *err);
+                                     const struct sc_plan_settings *ps, enum osc_score_err *err);
 void render_score_free(struct render_sink *s);
 
 /*

@@ -53,13 +53,13 @@ struct reader {
 };
 
 static const char *const error_text[SMF_INPUT_E_COUNT] = {
-	[SMF_INPUT_OK] = "no error",
-	[SMF_INPUT_E_OPEN] = "cannot read the file",
-	[SMF_INPUT_E_TOO_BIG] = "file too large",
-	[SMF_INPUT_E_NOT_MIDI] = "not a Standard MIDI File",
-	[SMF_INPUT_E_UNSUPPORTED] = "unsupported MIDI file",
-	[SMF_INPUT_E_DAMAGED] = "damaged MIDI file",
-	[SMF_INPUT_E_NOMEM] = "out of memory",
+    [SMF_INPUT_OK] = "no error",
+    [SMF_INPUT_E_OPEN] = "cannot read the file",
+    [SMF_INPUT_E_TOO_BIG] = "file too large",
+    [SMF_INPUT_E_NOT_MIDI] = "not a Standard MIDI File",
+    [SMF_INPUT_E_UNSUPPORTED] = "unsupported MIDI file",
+    [SMF_INPUT_E_DAMAGED] = "damaged MIDI file",
+    [SMF_INPUT_E_NOMEM] = "out of memory",
 };
 
 const char *smf_input_strerror(enum smf_input_error err)
@@ -69,8 +69,8 @@ const char *smf_input_strerror(enum smf_input_error err)
 	return error_text[err];
 }
 
-__attribute__((format(printf, 3, 4)))
-static int fail(struct reader *r, enum smf_input_error err, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int fail(struct reader *r, enum smf_input_error err,
+                                                      const char *fmt, ...)
 {
 	va_list ap;
 
@@ -85,8 +85,7 @@ static int fail(struct reader *r, enum smf_input_error err, const char *fmt, ...
 
 static uint32_t be32(const uint8_t *p)
 {
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
 static unsigned be16(const uint8_t *p)
@@ -143,18 +142,18 @@ static void put_vlq(struct bytes *b, uint32_t v)
 }
 
 /* Reads a variable-length quantity of at most 4 bytes at *i (< end). */
-static int get_vlq(struct reader *r, size_t *i, size_t end, int track,
-    uint32_t *out)
+static int get_vlq(struct reader *r, size_t *i, size_t end, int track, uint32_t *out)
 {
 	uint32_t v = 0;
 	size_t start = *i;
 
-	*out = 0;	/* defined even on failure: keeps -O3's flow analysis quiet */
+	*out = 0; /* defined even on failure: keeps -O3's flow analysis quiet */
 	for (int n = 0; n < 4; n++) {
 		if (*i >= end)
 			return fail(r, SMF_INPUT_E_DAMAGED,
-			    "track %d ends inside a number at byte %zu "
-			    "(truncated file?)", track, start);
+			            "track %d ends inside a number at byte %zu "
+			            "(truncated file?)",
+			            track, start);
 		uint8_t c = r->p[(*i)++];
 		v = v << 7 | (c & 0x7F);
 		if (!(c & 0x80)) {
@@ -162,8 +161,8 @@ static int get_vlq(struct reader *r, size_t *i, size_t end, int track,
 			return 0;
 		}
 	}
-	return fail(r, SMF_INPUT_E_DAMAGED,
-	    "track %d, byte %zu: number longer than 4 bytes", track, start);
+	return fail(r, SMF_INPUT_E_DAMAGED, "track %d, byte %zu: number longer than 4 bytes", track,
+	            start);
 }
 
 /* Data bytes that follow a channel status. */
@@ -177,8 +176,8 @@ static int channel_data_len(uint8_t status)
  * Checks the track whose body is r->p[begin, end) and appends its plain copy
  * to out.  Counts the channel messages into *count.
  */
-static int check_track(struct reader *r, size_t begin, size_t end, int track,
-    struct bytes *out, size_t *count)
+static int check_track(struct reader *r, size_t begin, size_t end, int track, struct bytes *out,
+                       size_t *count)
 {
 	size_t i = begin;
 	uint32_t tick = 0, pending = 0;
@@ -194,23 +193,24 @@ static int check_track(struct reader *r, size_t begin, size_t end, int track,
 		if (get_vlq(r, &i, end, track, &delta) < 0)
 			return -1;
 		if (delta > MAX_TICKS - tick)
-			return fail(r, SMF_INPUT_E_DAMAGED,
-			    "track %d lasts more than %u ticks", track,
-			    MAX_TICKS);
+			return fail(r, SMF_INPUT_E_DAMAGED, "track %d lasts more than %u ticks",
+			            track, MAX_TICKS);
 		tick += delta;
 		pending += delta;
 		if (i >= end)
 			return fail(r, SMF_INPUT_E_DAMAGED,
-			    "track %d ends inside an event at byte %zu "
-			    "(truncated file?)", track, i);
+			            "track %d ends inside an event at byte %zu "
+			            "(truncated file?)",
+			            track, i);
 
 		size_t at = i;
 		uint8_t status = r->p[i];
 		if (status < 0x80) {
 			if (running == 0)
 				return fail(r, SMF_INPUT_E_DAMAGED,
-				    "track %d, byte %zu: data byte 0x%02X "
-				    "without a status byte", track, at, status);
+				            "track %d, byte %zu: data byte 0x%02X "
+				            "without a status byte",
+				            track, at, status);
 			status = running;
 		} else {
 			i++;
@@ -220,14 +220,15 @@ static int check_track(struct reader *r, size_t begin, size_t end, int track,
 			int n = channel_data_len(status);
 			if (end - i < (size_t)n)
 				return fail(r, SMF_INPUT_E_DAMAGED,
-				    "track %d ends inside a message at byte "
-				    "%zu (truncated file?)", track, at);
+				            "track %d ends inside a message at byte "
+				            "%zu (truncated file?)",
+				            track, at);
 			for (int k = 0; k < n; k++)
 				if (r->p[i + k] & 0x80)
 					return fail(r, SMF_INPUT_E_DAMAGED,
-					    "track %d, byte %zu: status byte "
-					    "0x%02X inside a message", track,
-					    i + k, r->p[i + k]);
+					            "track %d, byte %zu: status byte "
+					            "0x%02X inside a message",
+					            track, i + k, r->p[i + k]);
 			put_vlq(out, pending);
 			put_byte(out, status);
 			put(out, r->p + i, (size_t)n);
@@ -241,43 +242,45 @@ static int check_track(struct reader *r, size_t begin, size_t end, int track,
 				return -1;
 			if (len > end - i)
 				return fail(r, SMF_INPUT_E_DAMAGED,
-				    "track %d, byte %zu: sysex of %u bytes "
-				    "runs past the end of the track", track,
-				    at, len);
+				            "track %d, byte %zu: sysex of %u bytes "
+				            "runs past the end of the track",
+				            track, at, len);
 			i += len;
 		} else if (status == 0xFF) {
 			uint32_t len;
 			if (i >= end)
 				return fail(r, SMF_INPUT_E_DAMAGED,
-				    "track %d ends inside a meta event at byte "
-				    "%zu (truncated file?)", track, at);
+				            "track %d ends inside a meta event at byte "
+				            "%zu (truncated file?)",
+				            track, at);
 			uint8_t type = r->p[i++];
 			if (type & 0x80)
 				return fail(r, SMF_INPUT_E_DAMAGED,
-				    "track %d, byte %zu: bad meta event type "
-				    "0x%02X", track, at, type);
+				            "track %d, byte %zu: bad meta event type "
+				            "0x%02X",
+				            track, at, type);
 			if (get_vlq(r, &i, end, track, &len) < 0)
 				return -1;
 			if (len > end - i)
 				return fail(r, SMF_INPUT_E_DAMAGED,
-				    "track %d, byte %zu: meta event of %u "
-				    "bytes runs past the end of the track",
-				    track, at, len);
+				            "track %d, byte %zu: meta event of %u "
+				            "bytes runs past the end of the track",
+				            track, at, len);
 			if (type == 0x2F) {
 				eot = true;
 			} else if (type == 0x51) {
 				if (len != 3)
 					return fail(r, SMF_INPUT_E_DAMAGED,
-					    "track %d, byte %zu: tempo event "
-					    "of %u bytes, expected 3", track,
-					    at, len);
-				uint32_t us = (uint32_t)r->p[i] << 16 |
-				    (uint32_t)r->p[i + 1] << 8 | r->p[i + 2];
+					            "track %d, byte %zu: tempo event "
+					            "of %u bytes, expected 3",
+					            track, at, len);
+				uint32_t us = (uint32_t)r->p[i] << 16 | (uint32_t)r->p[i + 1] << 8 |
+				              r->p[i + 2];
 				if (us == 0)
 					return fail(r, SMF_INPUT_E_DAMAGED,
-					    "track %d, byte %zu: tempo of 0 "
-					    "microseconds per quarter note",
-					    track, at);
+					            "track %d, byte %zu: tempo of 0 "
+					            "microseconds per quarter note",
+					            track, at);
 				put_vlq(out, pending);
 				put(out, "\xFF\x51\x03", 3);
 				put(out, r->p + i, 3);
@@ -286,14 +289,16 @@ static int check_track(struct reader *r, size_t begin, size_t end, int track,
 			i += len;
 		} else {
 			return fail(r, SMF_INPUT_E_DAMAGED,
-			    "track %d, byte %zu: status 0x%02X does not belong "
-			    "in a MIDI file", track, at, status);
+			            "track %d, byte %zu: status 0x%02X does not belong "
+			            "in a MIDI file",
+			            track, at, status);
 		}
 	}
 	if (!eot)
 		return fail(r, SMF_INPUT_E_DAMAGED,
-		    "track %d ends without an End of Track event "
-		    "(truncated file?)", track);
+		            "track %d ends without an End of Track event "
+		            "(truncated file?)",
+		            track);
 	put_vlq(out, pending);
 	put(out, "\xFF\x2F\x00", 3);
 	if (!out->oom)
@@ -307,19 +312,18 @@ static int check_file(struct reader *r, struct bytes *out, size_t *count)
 	const uint8_t *p = r->p;
 
 	if (r->len < 4 || memcmp(p, "MThd", 4) != 0)
-		return fail(r, SMF_INPUT_E_NOT_MIDI,
-		    "no MThd header: not a Standard MIDI File");
+		return fail(r, SMF_INPUT_E_NOT_MIDI, "no MThd header: not a Standard MIDI File");
 	if (r->len < 14)
 		return fail(r, SMF_INPUT_E_DAMAGED,
-		    "file ends inside the header after %zu bytes "
-		    "(truncated file?)", r->len);
+		            "file ends inside the header after %zu bytes "
+		            "(truncated file?)",
+		            r->len);
 	uint32_t hlen = be32(p + 4);
 	if (hlen < 6)
-		return fail(r, SMF_INPUT_E_DAMAGED,
-		    "header of %u bytes, expected 6", hlen);
+		return fail(r, SMF_INPUT_E_DAMAGED, "header of %u bytes, expected 6", hlen);
 	if (hlen > r->len - 8)
 		return fail(r, SMF_INPUT_E_DAMAGED,
-		    "header of %u bytes runs past the end of the file", hlen);
+		            "header of %u bytes runs past the end of the file", hlen);
 	unsigned format = be16(p + 8);
 	unsigned ntracks = be16(p + 10);
 	unsigned division = be16(p + 12);
@@ -327,22 +331,31 @@ static int check_file(struct reader *r, struct bytes *out, size_t *count)
 		return fail(r, SMF_INPUT_E_DAMAGED, "unknown format %u", format);
 	if (format == 2)
 		return fail(r, SMF_INPUT_E_UNSUPPORTED,
-		    "format 2 (independent sequences) is not supported; "
-		    "use format 0 or 1");
+		            "format 2 (independent sequences) is not supported; "
+		            "use format 0 or 1");
 	if (ntracks == 0)
-		return fail(r, SMF_INPUT_E_DAMAGED,
-		    "the header declares no tracks");
+		return fail(r, SMF_INPUT_E_DAMAGED, "the header declares no tracks");
 	if (division & 0x8000)
 		return fail(r, SMF_INPUT_E_UNSUPPORTED,
-		    "SMPTE time division is not supported; use ticks per "
-		    "quarter note");
+		            "SMPTE time division is not supported; use ticks per "
+		            "quarter note");
 	if (division == 0)
-		return fail(r, SMF_INPUT_E_DAMAGED,
-		    "time division of 0 ticks per quarter note");
+		return fail(r, SMF_INPUT_E_DAMAGED, "time division of 0 ticks per quarter note");
 
-	uint8_t head[14] = {'M', 'T', 'h', 'd', 0, 0, 0, 6,
-	    0, ntracks > 1 ? 1 : 0, (uint8_t)(ntracks >> 8),
-	    (uint8_t)ntracks, (uint8_t)(division >> 8), (uint8_t)division};
+	uint8_t head[14] = {'M',
+	                    'T',
+	                    'h',
+	                    'd',
+	                    0,
+	                    0,
+	                    0,
+	                    6,
+	                    0,
+	                    ntracks > 1 ? 1 : 0,
+	                    (uint8_t)(ntracks >> 8),
+	                    (uint8_t)ntracks,
+	                    (uint8_t)(division >> 8),
+	                    (uint8_t)division};
 	put(out, head, sizeof(head));
 
 	size_t pos = 8 + (size_t)hlen;
@@ -350,25 +363,25 @@ static int check_file(struct reader *r, struct bytes *out, size_t *count)
 	while (found < ntracks) {
 		if (pos == r->len)
 			return fail(r, SMF_INPUT_E_DAMAGED,
-			    "the header declares %u tracks but the file holds "
-			    "%u (truncated file?)", ntracks, found);
+			            "the header declares %u tracks but the file holds "
+			            "%u (truncated file?)",
+			            ntracks, found);
 		if (r->len - pos < 8)
 			return fail(r, SMF_INPUT_E_DAMAGED,
-			    "file ends inside a chunk header at byte %zu "
-			    "(truncated file?)", pos);
+			            "file ends inside a chunk header at byte %zu "
+			            "(truncated file?)",
+			            pos);
 		uint32_t clen = be32(p + pos + 4);
 		bool is_track = memcmp(p + pos, "MTrk", 4) == 0;
 		if (clen > r->len - pos - 8)
 			return fail(r, SMF_INPUT_E_DAMAGED,
-			    "%s at byte %zu claims %u bytes but only %zu "
-			    "remain (truncated file?)",
-			    is_track ? "track" : "chunk", pos, clen,
-			    r->len - pos - 8);
+			            "%s at byte %zu claims %u bytes but only %zu "
+			            "remain (truncated file?)",
+			            is_track ? "track" : "chunk", pos, clen, r->len - pos - 8);
 		/* Chunks of unknown type are skipped, as the format asks. */
 		if (is_track) {
 			found++;
-			if (check_track(r, pos + 8, pos + 8 + clen, (int)found,
-			    out, count) < 0)
+			if (check_track(r, pos + 8, pos + 8 + clen, (int)found, out, count) < 0)
 				return -1;
 		}
 		pos += 8 + (size_t)clen;
@@ -378,15 +391,14 @@ static int check_file(struct reader *r, struct bytes *out, size_t *count)
 	return 0;
 }
 
-static void catch_log(const gchar *domain, GLogLevelFlags level,
-    const gchar *message, gpointer data)
+static void catch_log(const gchar *domain, GLogLevelFlags level, const gchar *message,
+                      gpointer data)
 {
 	struct smf_input *in = data;
 
 	(void)domain;
 	if (in->log_msg[0] == '\0' &&
-	    (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL |
-	    G_LOG_LEVEL_WARNING)))
+	    (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING)))
 		snprintf(in->log_msg, sizeof(in->log_msg), "%s", message);
 }
 
@@ -450,8 +462,8 @@ static void fetch(struct smf_input *in)
 	}
 }
 
-struct smf_input *smf_input_open_memory(const void *data, size_t len,
-    enum smf_input_error *err, char *detail, size_t cap)
+struct smf_input *smf_input_open_memory(const void *data, size_t len, enum smf_input_error *err,
+                                        char *detail, size_t cap)
 {
 	struct reader r = {data, len, detail, cap, SMF_INPUT_OK};
 	struct bytes plain = {0};
@@ -461,8 +473,10 @@ struct smf_input *smf_input_open_memory(const void *data, size_t len,
 	if (cap > 0)
 		detail[0] = '\0';
 	if (len > SMF_INPUT_MAX_BYTES) {
-		fail(&r, SMF_INPUT_E_TOO_BIG, "%zu bytes, more than the %u "
-		    "a MIDI file may have here", len, SMF_INPUT_MAX_BYTES);
+		fail(&r, SMF_INPUT_E_TOO_BIG,
+		     "%zu bytes, more than the %u "
+		     "a MIDI file may have here",
+		     len, SMF_INPUT_MAX_BYTES);
 		*err = r.err;
 		return NULL;
 	}
@@ -479,13 +493,13 @@ struct smf_input *smf_input_open_memory(const void *data, size_t len,
 		return NULL;
 	}
 	in->count = count;
-	in->log_handler = g_log_set_handler("libsmf", G_LOG_LEVEL_MASK |
-	    G_LOG_FLAG_FATAL | G_LOG_FLAG_RECURSION, catch_log, in);
+	in->log_handler = g_log_set_handler(
+	    "libsmf", G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL | G_LOG_FLAG_RECURSION, catch_log, in);
 	in->smf = smf_load_from_memory(plain.p, (int)plain.len);
 	free(plain.p);
 	if (in->smf == NULL) {
 		fail(&r, SMF_INPUT_E_DAMAGED, "libsmf cannot read it: %s",
-		    in->log_msg[0] ? in->log_msg : "no reason given");
+		     in->log_msg[0] ? in->log_msg : "no reason given");
 		smf_input_close(in);
 		*err = r.err;
 		return NULL;
@@ -497,8 +511,8 @@ struct smf_input *smf_input_open_memory(const void *data, size_t len,
 	return in;
 }
 
-struct smf_input *smf_input_open(const char *path, enum smf_input_error *err,
-    char *detail, size_t cap)
+struct smf_input *smf_input_open(const char *path, enum smf_input_error *err, char *detail,
+                                 size_t cap)
 {
 	struct reader r = {NULL, 0, detail, cap, SMF_INPUT_OK};
 	struct smf_input *in = NULL;
@@ -526,16 +540,16 @@ struct smf_input *smf_input_open(const char *path, enum smf_input_error *err,
 		len += got;
 		if (got < room) {
 			if (ferror(f)) {
-				fail(&r, SMF_INPUT_E_OPEN, "read error: %s",
-				    strerror(errno));
+				fail(&r, SMF_INPUT_E_OPEN, "read error: %s", strerror(errno));
 				goto out;
 			}
 			break;
 		}
 		if (len > SMF_INPUT_MAX_BYTES) {
-			fail(&r, SMF_INPUT_E_TOO_BIG, "more than %u bytes, "
-			    "too large for a MIDI file here",
-			    SMF_INPUT_MAX_BYTES);
+			fail(&r, SMF_INPUT_E_TOO_BIG,
+			     "more than %u bytes, "
+			     "too large for a MIDI file here",
+			     SMF_INPUT_MAX_BYTES);
 			goto out;
 		}
 	}

@@ -21,18 +21,18 @@
 
 enum smf_input_error {
 	SMF_INPUT_OK,
-	SMF_INPUT_E_OPEN,		/* cannot open or read the file */
-	SMF_INPUT_E_TOO_BIG,		/* larger than SMF_INPUT_MAX_BYTES */
-	SMF_INPUT_E_NOT_MIDI,		/* no MThd header: not a MIDI file */
-	SMF_INPUT_E_UNSUPPORTED,	/* format 2 or SMPTE time division */
-	SMF_INPUT_E_DAMAGED,		/* truncated or malformed contents */
+	SMF_INPUT_E_OPEN,        /* cannot open or read the file */
+	SMF_INPUT_E_TOO_BIG,     /* larger than SMF_INPUT_MAX_BYTES */
+	SMF_INPUT_E_NOT_MIDI,    /* no MThd header: not a MIDI file */
+	SMF_INPUT_E_UNSUPPORTED, /* format 2 or SMPTE time division */
+	SMF_INPUT_E_DAMAGED,     /* truncated or malformed contents */
 	SMF_INPUT_E_NOMEM,
 	SMF_INPUT_E_COUNT
 };
 
 /* One message of the file at its time from the start of the file. */
 struct smf_input_event {
-	int64_t t;			/* ns */
+	int64_t t; /* ns */
 	struct midi_msg msg;
 };
 
@@ -43,11 +43,11 @@ struct smf_input;
  * into detail (cap bytes) what is wrong, e.g. "track 2 ends without an End
  * of Track event (truncated file?)"; the caller adds the file name.
  */
-struct smf_input *smf_input_open(const char *path, enum smf_input_error *err,
-    char *detail, size_t cap);
+struct smf_input *smf_input_open(const char *path, enum smf_input_error *err, char *detail,
+                                 size_t cap);
 /* The same from bytes in memory (tests, fuzzing); data is not kept. */
-struct smf_input *smf_input_open_memory(const void *data, size_t len,
-    enum smf_input_error *err, char *detail, size_t cap);
+struct smf_input *smf_input_open_memory(const void *data, size_t len, enum smf_input_error *err,
+                                        char *detail, size_t cap);
 /* Time of the next message in ns, or INT64_MAX when none is left. */
 int64_t smf_input_peek_time(const struct smf_input *in);
 /* Takes the next message; returns 0 when none is left. */

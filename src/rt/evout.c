@@ -45,26 +45,26 @@ struct evout_cfg {
 struct evout {
 	FILE *f;
 	bool own;
-	char name[256];			/* for messages: the path or "standard output" */
+	char name[256]; /* for messages: the path or "standard output" */
 	struct ring *ring;
-	struct ring *cfgs;		/* struct evout_cfg, worker -> writer */
+	struct ring *cfgs; /* struct evout_cfg, worker -> writer */
 	int64_t base;
 	/* worker side */
-	uint64_t pushed;		/* events in the ring so far */
-	struct evout_cfg waiting;	/* a configuration cfgs had no room for */
+	uint64_t pushed;          /* events in the ring so far */
+	struct evout_cfg waiting; /* a configuration cfgs had no room for */
 	bool has_waiting;
 	/* writer side */
-	struct engine_config cfg;	/* the names of the events being written */
+	struct engine_config cfg; /* the names of the events being written */
 	uint64_t popped;
-	struct evout_cfg waiting_w;	/* scratch for take_configs */
+	struct evout_cfg waiting_w; /* scratch for take_configs */
 	pthread_t thread;
 	atomic_bool running;
 	atomic_uint_fast64_t dropped;
-	atomic_uint_fast64_t lost;	/* events a failed write took with it */
-	bool failing;			/* writer thread: the last write failed */
-	char buf[EVOUT_BUF];		/* writer thread: lines not yet written */
+	atomic_uint_fast64_t lost; /* events a failed write took with it */
+	bool failing;              /* writer thread: the last write failed */
+	char buf[EVOUT_BUF];       /* writer thread: lines not yet written */
 	size_t used;
-	uint64_t in_buf;		/* events in buf */
+	uint64_t in_buf; /* events in buf */
 };
 
 static void evout_events(void *ctx, const struct event *ev, size_t n, int64_t now)
@@ -83,12 +83,11 @@ static void evout_events(void *ctx, const struct event *ev, size_t n, int64_t no
 	}
 }
 
-static void evout_reconfigure(void *ctx, const struct engine_config *eng,
-			      const struct config *cfg)
+static void evout_reconfigure(void *ctx, const struct engine_config *eng, const struct config *cfg)
 {
 	struct evout *o = ctx;
 	(void)cfg;
-	if (o->has_waiting) {	/* the older one never reached the writer */
+	if (o->has_waiting) { /* the older one never reached the writer */
 		o->waiting.cfg = *eng;
 		return;
 	}
@@ -133,13 +132,14 @@ static void flush_buf(struct evout *o)
 	if (e) {
 		atomic_fetch_add(&o->lost, o->in_buf);
 		if (!o->failing)
-			log_error("events_write", "cannot write the event log to %s: %s; its events "
-				  "are lost (and counted) until it can be written again",
-				  o->name, strerror(e));
+			log_error("events_write",
+			          "cannot write the event log to %s: %s; its events "
+			          "are lost (and counted) until it can be written again",
+			          o->name, strerror(e));
 		o->failing = true;
 	} else if (o->failing && o->used) {
 		log_info("events_write", "the event log is written to %s again (%llu events lost)",
-			 o->name, (unsigned long long)atomic_load(&o->lost));
+		         o->name, (unsigned long long)atomic_load(&o->lost));
 		o->failing = false;
 	}
 	o->used = 0;
@@ -182,7 +182,7 @@ struct evout *evout_open(const char *path, const struct engine_config *cfg, int6
 		return NULL;
 	if (strcmp(path, "-") == 0) {
 		o->f = stdout;
-		fflush(stdout);		/* from now on written with write(2) */
+		fflush(stdout); /* from now on written with write(2) */
 		snprintf(o->name, sizeof o->name, "standard output");
 	} else {
 		o->f = fopen(path, "w");
@@ -212,8 +212,11 @@ struct evout *evout_open(const char *path, const struct engine_config *cfg, int6
 struct worker_sink evout_sink(struct evout *o)
 {
 	struct worker_sink s = {
-		.name = "events", .events = evout_events, .fill = evout_fill,
-		.reconfigure = evout_reconfigure, .ctx = o,
+	    .name = "events",
+	    .events = evout_events,
+	    .fill = evout_fill,
+	    .reconfigure = evout_reconfigure,
+	    .ctx = o,
 	};
 	return s;
 }
@@ -235,8 +238,9 @@ void evout_close(struct evout *o)
 	atomic_store(&o->running, false);
 	pthread_join(o->thread, NULL);
 	if (atomic_load(&o->lost))
-		log_warn("events_lost", "%llu events not written to the event log %s (writing failed)",
-			 (unsigned long long)atomic_load(&o->lost), o->name);
+		log_warn("events_lost",
+		         "%llu events not written to the event log %s (writing failed)",
+		         (unsigned long long)atomic_load(&o->lost), o->name);
 	if (o->own)
 		fclose(o->f);
 	ring_free(o->ring);

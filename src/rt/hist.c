@@ -22,7 +22,10 @@
 
 /* 2^(k/4) for k = 0..3. */
 static const double quarter_octave[HIST_PER_OCTAVE] = {
-	1.0, 1.189207115002721, 1.414213562373095, 1.681792830507429,
+    1.0,
+    1.189207115002721,
+    1.414213562373095,
+    1.681792830507429,
 };
 
 int64_t hist_bound_ns(int i)
@@ -30,7 +33,7 @@ int64_t hist_bound_ns(int i)
 	if (i < 0 || i >= HIST_BOUNDS)
 		return -1;
 	double b = (double)HIST_MIN_NS * (double)(UINT64_C(1) << (i / HIST_PER_OCTAVE)) *
-		   quarter_octave[i % HIST_PER_OCTAVE];
+	           quarter_octave[i % HIST_PER_OCTAVE];
 	return (int64_t)(b + 0.5);
 }
 
@@ -108,7 +111,7 @@ int64_t hist_quantile(const struct hist *h, double q)
 	}
 	if (total == 0)
 		return 0;
-	if (!(q > 0))		/* also NaN */
+	if (!(q > 0)) /* also NaN */
 		q = 0;
 	if (q > 1)
 		q = 1;

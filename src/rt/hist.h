@@ -34,8 +34,8 @@ struct hist {
 
 /* One cumulative bucket, as Prometheus writes it: _bucket{le="le_s"} count. */
 struct hist_bucket {
-	double le_s;		/* upper bound in seconds; INFINITY for the last */
-	uint64_t cumulative;	/* observations <= le_s */
+	double le_s;         /* upper bound in seconds; INFINITY for the last */
+	uint64_t cumulative; /* observations <= le_s */
 };
 
 /* Zero a histogram (e.g. a static one); not concurrently with hist_add(). */

@@ -44,37 +44,37 @@
 
 #include "rt/inq.h"
 
-#define KEY_CC 0			/* (ch - 1) * 128 + cc, cc < 120 */
-#define KEY_POLY 2048			/* (ch - 1) * 128 + note */
-#define KEY_CHANPRESS 4096		/* ch - 1 */
-#define KEY_BEND 4112			/* ch - 1 */
+#define KEY_CC 0           /* (ch - 1) * 128 + cc, cc < 120 */
+#define KEY_POLY 2048      /* (ch - 1) * 128 + note */
+#define KEY_CHANPRESS 4096 /* ch - 1 */
+#define KEY_BEND 4112      /* ch - 1 */
 #define KEY_COUNT 4128
 #define KEY_NONE 0xFFFF
 #define BITMAP_WORDS ((KEY_COUNT + 63) / 64)
 
-#define TAKEN UINT64_MAX		/* slot word: the consumer has it */
-#define EMPTY UINT64_MAX		/* park word: nothing parked */
-#define DELTA_MAX ((UINT64_C(1) << 48) - 2)	/* ns; about 78 hours */
+#define TAKEN UINT64_MAX                    /* slot word: the consumer has it */
+#define EMPTY UINT64_MAX                    /* park word: nothing parked */
+#define DELTA_MAX ((UINT64_C(1) << 48) - 2) /* ns; about 78 hours */
 #define LOW48 ((UINT64_C(1) << 48) - 1)
 
 struct slot {
-	int64_t t;			/* arrival of the first value */
+	int64_t t; /* arrival of the first value */
 	struct midi_msg msg;
-	uint16_t key;			/* KEY_NONE: not a controller */
-	_Atomic uint64_t word;		/* controller: delta_ns << 16 | value, or TAKEN */
+	uint16_t key;          /* KEY_NONE: not a controller */
+	_Atomic uint64_t word; /* controller: delta_ns << 16 | value, or TAKEN */
 };
 
 /* Producer-private: where the latest waiting value of a key sits. */
 struct last {
-	uint64_t pos;			/* ring position + 1; 0 = none */
-	uint64_t word;			/* what the producer last wrote there */
-	uint64_t epoch;			/* barrier epoch when queued */
+	uint64_t pos;   /* ring position + 1; 0 = none */
+	uint64_t word;  /* what the producer last wrote there */
+	uint64_t epoch; /* barrier epoch when queued */
 };
 
 struct inq {
 	/* written by the producer */
 	_Alignas(64) _Atomic uint64_t head;
-	uint64_t epoch;			/* counts non-controller messages queued */
+	uint64_t epoch; /* counts non-controller messages queued */
 	_Atomic uint64_t pushed, coalesced, deferred, dropped_notes, dropped_other;
 	_Atomic uint32_t max_depth;
 	/* written by the consumer */
@@ -84,9 +84,9 @@ struct inq {
 	int wake_fd;
 	/* shared */
 	_Alignas(64) _Atomic uint64_t dirty[BITMAP_WORDS];
-	_Atomic uint64_t park[KEY_COUNT];	/* low 48 bits of t << 16 | value */
+	_Atomic uint64_t park[KEY_COUNT]; /* low 48 bits of t << 16 | value */
 	uint64_t cap, mask, ctl_limit;
-	_Atomic int64_t latest_t;	/* time of the latest parked value */
+	_Atomic int64_t latest_t; /* time of the latest parked value */
 	struct last *last;
 	struct slot *slots;
 };
@@ -179,7 +179,7 @@ static void note_depth(struct inq *q, uint64_t depth)
 static void count(_Atomic uint64_t *c)
 {
 	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
-			      memory_order_relaxed);
+	                      memory_order_relaxed);
 }
 
 static uint64_t pack_slot(const struct slot *s, int64_t t, uint16_t value)
@@ -200,8 +200,8 @@ static bool replace(struct inq *q, struct last *l, uint64_t head, int64_t t, uin
 	uint64_t want = pack_slot(s, t, value);
 	uint64_t expect = l->word;
 	if (!atomic_compare_exchange_strong_explicit(&s->word, &expect, want, memory_order_acq_rel,
-						     memory_order_relaxed)) {
-		l->pos = 0;	/* the consumer took it */
+	                                             memory_order_relaxed)) {
+		l->pos = 0; /* the consumer took it */
 		return false;
 	}
 	l->word = want;
@@ -224,12 +224,12 @@ static void park(struct inq *q, uint16_t key, int64_t t, uint16_t value)
 {
 	uint64_t low = (uint64_t)t & LOW48;
 	atomic_store_explicit(&q->latest_t, t, memory_order_relaxed);
-	uint64_t old = atomic_exchange_explicit(&q->park[key], low << 16 | value,
-						memory_order_acq_rel);
+	uint64_t old =
+	    atomic_exchange_explicit(&q->park[key], low << 16 | value, memory_order_acq_rel);
 	if (old != EMPTY)
-		count(&q->coalesced);	/* the consumer never saw the older one */
+		count(&q->coalesced); /* the consumer never saw the older one */
 	atomic_fetch_or_explicit(&q->dirty[key / 64], UINT64_C(1) << (key % 64),
-				 memory_order_seq_cst);
+	                         memory_order_seq_cst);
 	wake(q);
 }
 
@@ -315,10 +315,10 @@ static size_t drain_parked(struct inq *q, struct engine_input *out, size_t cap)
 			unsigned b = (unsigned)__builtin_ctzll(bits);
 			bits &= bits - 1;
 			uint16_t key = (uint16_t)(w * 64 + b);
-			uint64_t p = atomic_exchange_explicit(&q->park[key], EMPTY,
-							      memory_order_acq_rel);
+			uint64_t p =
+			    atomic_exchange_explicit(&q->park[key], EMPTY, memory_order_acq_rel);
 			if (p == EMPTY)
-				continue;	/* superseded by a queued value */
+				continue; /* superseded by a queued value */
 			struct midi_msg m;
 			msg_of_key(key, (uint16_t)(p & 0xFFFF), &m);
 			/* full time: the latest parked time minus the 48-bit distance */

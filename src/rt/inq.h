@@ -20,15 +20,15 @@
 struct inq;
 
 struct inq_stats {
-	uint64_t pushed;		/* messages offered by the input thread */
-	uint64_t delivered;		/* engine inputs handed to the worker */
-	uint64_t coalesced;		/* controller values replaced by a newer one */
-	uint64_t deferred;		/* controller values parked while the queue was full */
-	uint64_t dropped_notes;		/* note on/off lost because the queue was full */
-	uint64_t dropped_other;		/* other messages lost because the queue was full */
-	uint32_t depth;			/* entries waiting now */
-	uint32_t max_depth;		/* most entries ever waiting */
-	uint32_t cap;			/* entries the queue holds */
+	uint64_t pushed;        /* messages offered by the input thread */
+	uint64_t delivered;     /* engine inputs handed to the worker */
+	uint64_t coalesced;     /* controller values replaced by a newer one */
+	uint64_t deferred;      /* controller values parked while the queue was full */
+	uint64_t dropped_notes; /* note on/off lost because the queue was full */
+	uint64_t dropped_other; /* other messages lost because the queue was full */
+	uint32_t depth;         /* entries waiting now */
+	uint32_t max_depth;     /* most entries ever waiting */
+	uint32_t cap;           /* entries the queue holds */
 };
 
 /*

@@ -8,11 +8,11 @@
 #define ME_RT_LINK_H
 
 enum link_state {
-	LINK_OFF,		/* nothing configured ("none") */
-	LINK_WAITING,		/* configured, not yet connected (a server starting up) */
+	LINK_OFF,     /* nothing configured ("none") */
+	LINK_WAITING, /* configured, not yet connected (a server starting up) */
 	LINK_CONNECTED,
-	LINK_RECONNECTING,	/* was connected, lost it, retrying */
-	LINK_ERROR,		/* repeated failures; still retrying, slowly */
+	LINK_RECONNECTING, /* was connected, lost it, retrying */
+	LINK_ERROR,        /* repeated failures; still retrying, slowly */
 	LINK_STATE_COUNT
 };
 

@@ -42,24 +42,24 @@
 #include "rt/ring.h"
 #include "rt/rtclock.h"
 
-#define IDLE_WAKE_NS (1000 * INT64_C(1000000))	/* a safety net: pushes post the semaphore */
+#define IDLE_WAKE_NS (1000 * INT64_C(1000000)) /* a safety net: pushes post the semaphore */
 #define HOLD_POLL_NS (10 * INT64_C(1000000))
 
 /* Where the logger writes; owned by the logger thread once started. */
 struct sink {
 	bool json;
 	bool to_stderr;
-	char *file;		/* NULL: no file */
+	char *file; /* NULL: no file */
 	long max_size;
 	int keep;
 	FILE *fp;
-	long size;		/* bytes in the current file */
-	bool write_failed;	/* reported once, until it succeeds again */
+	long size;         /* bytes in the current file */
+	bool write_failed; /* reported once, until it succeeds again */
 };
 
 static _Atomic int log_level_now = LOG_INFO;
-static _Atomic bool log_accepting;	/* records go to the ring */
-static _Atomic unsigned log_in_flight;	/* log_write() calls past the level test */
+static _Atomic bool log_accepting;     /* records go to the ring */
+static _Atomic unsigned log_in_flight; /* log_write() calls past the level test */
 static _Atomic uint64_t log_drops;
 static _Atomic bool log_stopping;
 static _Atomic bool log_holding;
@@ -68,9 +68,9 @@ static _Atomic bool log_held;
 static struct ring_mpmc *log_ring;
 static sem_t log_wake;
 static pthread_t log_thread;
-static bool log_running;		/* under log_api_lock */
-static struct sink log_sink;		/* the logger thread's */
-static uint64_t log_drops_reported;	/* the logger thread's */
+static bool log_running;            /* under log_api_lock */
+static struct sink log_sink;        /* the logger thread's */
+static uint64_t log_drops_reported; /* the logger thread's */
 
 /* Serialises log_open/log_reopen/log_close among control threads. */
 static pthread_mutex_t log_api_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -147,7 +147,7 @@ static void write_stderr_now(const struct log_record *r)
 
 /* A record from this module about itself, written synchronously. */
 static void say_now(enum log_level l, const char *event, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static void say_now(enum log_level l, const char *event, const char *fmt, ...)
 {
 	struct log_record r;
@@ -229,18 +229,18 @@ static void rotate(struct sink *s)
 	if (s->keep == 0) {
 		if (unlink(s->file) < 0 && errno != ENOENT)
 			say_now(LOG_ERROR, "log_rotate_failed", "cannot remove %s: %s", s->file,
-				strerror(errno));
+			        strerror(errno));
 	}
 	for (int i = s->keep; i > 0; i--) {
 		rotated_name(s, i - 1, from, sizeof from);
 		rotated_name(s, i, to, sizeof to);
 		if (rename(from, to) < 0 && errno != ENOENT)
 			say_now(LOG_ERROR, "log_rotate_failed", "cannot rename %s to %s: %s", from,
-				to, strerror(errno));
+			        to, strerror(errno));
 	}
 	if (open_file(s) < 0)
 		say_now(LOG_ERROR, "log_file_failed", "cannot open %s: %s; file logging stops",
-			s->file, strerror(errno));
+		        s->file, strerror(errno));
 }
 
 static void write_file(struct sink *s, const char *line, size_t n)
@@ -252,7 +252,7 @@ static void write_file(struct sink *s, const char *line, size_t n)
 	if (fwrite(line, 1, n, s->fp) != n) {
 		if (!s->write_failed)
 			say_now(LOG_ERROR, "log_write_failed", "cannot write %s: %s", s->file,
-				strerror(errno));
+			        strerror(errno));
 		s->write_failed = true;
 		clearerr(s->fp);
 		return;
@@ -316,7 +316,7 @@ static void report_drops(struct sink *s)
 	r.truncated = 0;
 	snprintf(r.event, sizeof r.event, "log_dropped");
 	snprintf(r.msg, sizeof r.msg, "%llu log records dropped: the log ring was full",
-		 (unsigned long long)(d - log_drops_reported));
+	         (unsigned long long)(d - log_drops_reported));
 	log_drops_reported = d;
 	emit(s, &r);
 }
@@ -330,7 +330,7 @@ static void drain(struct sink *s)
 	if (s->fp && fflush(s->fp) != 0) {
 		if (!s->write_failed)
 			say_now(LOG_ERROR, "log_write_failed", "cannot write %s: %s", s->file,
-				strerror(errno));
+			        strerror(errno));
 		s->write_failed = true;
 		clearerr(s->fp);
 	}
@@ -364,7 +364,7 @@ static void *logger_main(void *arg)
 		bool stop = atomic_load(&log_stopping);
 		if (!stop && atomic_load(&log_holding)) {
 			atomic_store(&log_held, true);
-			take_pending();	/* a reload is not held up */
+			take_pending(); /* a reload is not held up */
 			wait_wake(HOLD_POLL_NS);
 			continue;
 		}
@@ -391,28 +391,32 @@ static int check_options(const struct log_options *o)
 		return LOG_ERR_OPTIONS;
 	}
 	if ((unsigned)o->level > LOG_DEBUG) {
-		say_now(LOG_ERROR, "log_options", "log level %d is not one of error, warn, info, "
-			"debug", (int)o->level);
+		say_now(LOG_ERROR, "log_options",
+		        "log level %d is not one of error, warn, info, "
+		        "debug",
+		        (int)o->level);
 		return LOG_ERR_OPTIONS;
 	}
 	if (o->file && (!*o->file || strlen(o->file) > PATH_MAX - 16)) {
 		say_now(LOG_ERROR, "log_options", "log file name is %s",
-			*o->file ? "too long" : "empty");
+		        *o->file ? "too long" : "empty");
 		return LOG_ERR_OPTIONS;
 	}
 	if (o->max_size < 0) {
-		say_now(LOG_ERROR, "log_options", "log max_size %ld is negative (0 turns "
-			"rotation off)", o->max_size);
+		say_now(LOG_ERROR, "log_options",
+		        "log max_size %ld is negative (0 turns "
+		        "rotation off)",
+		        o->max_size);
 		return LOG_ERR_OPTIONS;
 	}
 	if (o->keep < 0 || o->keep > LOG_MAX_KEEP) {
 		say_now(LOG_ERROR, "log_options", "log keep %d is outside 0..%d", o->keep,
-			LOG_MAX_KEEP);
+		        LOG_MAX_KEEP);
 		return LOG_ERR_OPTIONS;
 	}
 	if (o->ring_records > RING_MAX_CAPACITY) {
 		say_now(LOG_ERROR, "log_options", "log ring_records %zu is above %zu",
-			o->ring_records, (size_t)RING_MAX_CAPACITY);
+		        o->ring_records, (size_t)RING_MAX_CAPACITY);
 		return LOG_ERR_OPTIONS;
 	}
 	return LOG_OK;
@@ -433,7 +437,7 @@ static int make_sink(const struct log_options *o, struct sink *s)
 		return LOG_ERR_NOMEM;
 	if (open_file(s) < 0) {
 		say_now(LOG_ERROR, "log_file_failed", "cannot open log file %s: %s", o->file,
-			strerror(errno));
+		        strerror(errno));
 		free(s->file);
 		s->file = NULL;
 		return LOG_ERR_FILE;
@@ -450,7 +454,7 @@ static int open_locked(const struct log_options *o)
 	if ((err = make_sink(o, &s)))
 		return err;
 	log_ring = ring_mpmc_new(o->ring_records ? o->ring_records : LOG_RING_DEFAULT,
-				 sizeof(struct log_record));
+	                         sizeof(struct log_record));
 	if (!log_ring || sem_init(&log_wake, 0, 0) < 0) {
 		close_sink(&s);
 		ring_mpmc_free(log_ring);

@@ -27,35 +27,35 @@ enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
 struct log_options {
 	enum log_level level;
-	const char *file;	/* JSON lines here; NULL: no file */
-	long max_size;		/* rotate before the file would exceed this; 0: never */
-	int keep;		/* rotated files kept: file.1 .. file.keep (0..LOG_MAX_KEEP) */
-	bool json;		/* stderr gets JSON lines instead of human lines */
-	bool to_stderr;		/* write records to stderr at all */
-	size_t ring_records;	/* records the ring holds; 0: LOG_RING_DEFAULT */
+	const char *file;    /* JSON lines here; NULL: no file */
+	long max_size;       /* rotate before the file would exceed this; 0: never */
+	int keep;            /* rotated files kept: file.1 .. file.keep (0..LOG_MAX_KEEP) */
+	bool json;           /* stderr gets JSON lines instead of human lines */
+	bool to_stderr;      /* write records to stderr at all */
+	size_t ring_records; /* records the ring holds; 0: LOG_RING_DEFAULT */
 };
 
 /* Return values of log_open()/log_reopen(): 0 or a negative log_err. */
 enum log_err {
 	LOG_OK = 0,
-	LOG_ERR_OPTIONS = -1,	/* an option is out of range */
-	LOG_ERR_FILE = -2,	/* the log file cannot be opened */
+	LOG_ERR_OPTIONS = -1, /* an option is out of range */
+	LOG_ERR_FILE = -2,    /* the log file cannot be opened */
 	LOG_ERR_NOMEM = -3,
-	LOG_ERR_THREAD = -4,	/* the logger thread cannot be started */
-	LOG_ERR_STATE = -5,	/* log_open() while already open */
+	LOG_ERR_THREAD = -4, /* the logger thread cannot be started */
+	LOG_ERR_STATE = -5,  /* log_open() while already open */
 };
 
-#define LOG_EVENT_MAX 40	/* event name, with its NUL */
-#define LOG_MSG_MAX 408		/* message, with its NUL */
-#define LOG_LINE_MAX 4096	/* enough for any formatted record */
+#define LOG_EVENT_MAX 40  /* event name, with its NUL */
+#define LOG_MSG_MAX 408   /* message, with its NUL */
+#define LOG_LINE_MAX 4096 /* enough for any formatted record */
 #define LOG_RING_DEFAULT 1024
 #define LOG_MAX_KEEP 100
 
 /* One record as it travels through the ring. */
 struct log_record {
-	int64_t ts_ns;		/* CLOCK_REALTIME at the log_write() call */
-	int32_t level;		/* enum log_level */
-	uint32_t truncated;	/* 1 when the message was cut to fit */
+	int64_t ts_ns;      /* CLOCK_REALTIME at the log_write() call */
+	int32_t level;      /* enum log_level */
+	uint32_t truncated; /* 1 when the message was cut to fit */
 	char event[LOG_EVENT_MAX];
 	char msg[LOG_MSG_MAX];
 };
@@ -83,9 +83,9 @@ const char *log_level_name(enum log_level l);
 const char *log_strerror(int err);
 
 void log_write(enum log_level l, const char *event, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 void log_vwrite(enum log_level l, const char *event, const char *fmt, va_list ap)
-	__attribute__((format(printf, 3, 0)));
+    __attribute__((format(printf, 3, 0)));
 
 #define log_error(ev, ...) log_write(LOG_ERROR, ev, __VA_ARGS__)
 #define log_warn(ev, ...) log_write(LOG_WARN, ev, __VA_ARGS__)
@@ -105,8 +105,8 @@ uint64_t log_dropped(void);
 void log_hold(bool hold);
 
 /* Fill a record as log_write() would (time now); no I/O. */
-void log_record_set(struct log_record *r, enum log_level l, const char *event,
-		    const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
+void log_record_set(struct log_record *r, enum log_level l, const char *event, const char *fmt,
+                    va_list ap) __attribute__((format(printf, 4, 0)));
 /* One JSON line (with its '\n') for a record into buf; returns its length.
  * With size >= LOG_LINE_MAX it always fits; a smaller buffer gets a cut,
  * still NUL-terminated prefix. */

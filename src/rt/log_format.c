@@ -75,8 +75,8 @@ size_t log_format_json(const struct log_record *r, char *buf, size_t size)
 	struct tm tm;
 	int ms = record_time(r, true, &tm);
 	snprintf(head, sizeof head, "{\"ts\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03dZ\",\"level\":\"",
-		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		 ms);
+	         tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+	         ms);
 	jw_text(&o, head);
 	jw_text(&o, log_level_name(log_level_clamp(r->level)));
 	jw_text(&o, "\",\"event\":\"");
@@ -94,7 +94,7 @@ size_t log_format_human(const struct log_record *r, char *buf, size_t size)
 	struct tm tm;
 	int ms = record_time(r, false, &tm);
 	snprintf(head, sizeof head, "%02d:%02d:%02d.%03d %-5s ", tm.tm_hour, tm.tm_min, tm.tm_sec,
-		 ms, level_upper[log_level_clamp(r->level)]);
+	         ms, level_upper[log_level_clamp(r->level)]);
 	jw_text(&o, head);
 	put_human_string(&o, r->event);
 	jw_text(&o, ": ");
@@ -120,8 +120,8 @@ static void trim_partial_utf8(char *s, size_t len)
 		s[i - 1] = '\0';
 }
 
-void log_record_set(struct log_record *r, enum log_level l, const char *event,
-		    const char *fmt, va_list ap)
+void log_record_set(struct log_record *r, enum log_level l, const char *event, const char *fmt,
+                    va_list ap)
 {
 	r->ts_ns = rtclock_real_ns();
 	r->level = log_level_clamp((int)l);
@@ -146,4 +146,3 @@ void log_record_set(struct log_record *r, enum log_level l, const char *event,
 		trim_partial_utf8(r->msg, sizeof r->msg - 1);
 	}
 }
-

@@ -30,17 +30,17 @@
 #define INDEX 3u
 
 struct pub {
-	alignas(CACHE_LINE) _Atomic unsigned middle;	/* index | FRESH */
-	alignas(CACHE_LINE) unsigned back;		/* writer's */
-	uint64_t gen;					/* writer's */
-	alignas(CACHE_LINE) unsigned front;		/* readers', under lock */
+	alignas(CACHE_LINE) _Atomic unsigned middle; /* index | FRESH */
+	alignas(CACHE_LINE) unsigned back;           /* writer's */
+	uint64_t gen;                                /* writer's */
+	alignas(CACHE_LINE) unsigned front;          /* readers', under lock */
 	pthread_mutex_t lock;
 	size_t size;
 	size_t stride;
-	unsigned char *buf;	/* 3 x stride: generation, then the snapshot */
+	unsigned char *buf; /* 3 x stride: generation, then the snapshot */
 };
 
-#define HDR 16	/* room for the generation, keeping the snapshot aligned */
+#define HDR 16 /* room for the generation, keeping the snapshot aligned */
 
 static unsigned char *buffer(struct pub *p, unsigned i)
 {
@@ -53,8 +53,8 @@ struct pub *pub_new(size_t size)
 		errno = EINVAL;
 		return NULL;
 	}
-	struct pub *p = aligned_alloc(CACHE_LINE, (sizeof *p + CACHE_LINE - 1) / CACHE_LINE *
-							  CACHE_LINE);
+	struct pub *p =
+	    aligned_alloc(CACHE_LINE, (sizeof *p + CACHE_LINE - 1) / CACHE_LINE * CACHE_LINE);
 	if (!p) {
 		errno = ENOMEM;
 		return NULL;

@@ -33,11 +33,11 @@
 #define CACHE_LINE 64
 
 struct ring {
-	alignas(CACHE_LINE) _Atomic size_t head;	/* next ticket to write */
-	size_t tail_cache;				/* producer's copy of tail */
+	alignas(CACHE_LINE) _Atomic size_t head; /* next ticket to write */
+	size_t tail_cache;                       /* producer's copy of tail */
 	_Atomic size_t high_water;
-	alignas(CACHE_LINE) _Atomic size_t tail;	/* next ticket to read */
-	size_t head_cache;				/* consumer's copy of head */
+	alignas(CACHE_LINE) _Atomic size_t tail; /* next ticket to read */
+	size_t head_cache;                       /* consumer's copy of head */
 	alignas(CACHE_LINE) size_t mask;
 	size_t record_size;
 	unsigned char *data;
@@ -49,13 +49,14 @@ struct ring_mpmc {
 	alignas(CACHE_LINE) _Atomic size_t high_water;
 	size_t mask;
 	size_t record_size;
-	size_t stride;		/* bytes from one slot to the next */
-	unsigned char *slots;	/* per slot: sequence, then the record at SLOT_DATA */
+	size_t stride;        /* bytes from one slot to the next */
+	unsigned char *slots; /* per slot: sequence, then the record at SLOT_DATA */
 };
 
 /* A slot's record starts here, so records keep max_align_t alignment. */
-#define SLOT_DATA (sizeof(_Atomic size_t) > alignof(max_align_t) ? \
-		   sizeof(_Atomic size_t) : alignof(max_align_t))
+#define SLOT_DATA                                                                                  \
+	(sizeof(_Atomic size_t) > alignof(max_align_t) ? sizeof(_Atomic size_t)                    \
+	                                               : alignof(max_align_t))
 
 static size_t round_pow2(size_t n)
 {
@@ -88,9 +89,8 @@ static void *alloc_aligned(size_t size)
 static void raise_high_water(_Atomic size_t *hw, size_t depth)
 {
 	size_t cur = atomic_load_explicit(hw, memory_order_relaxed);
-	while (cur < depth &&
-	       !atomic_compare_exchange_weak_explicit(hw, &cur, depth, memory_order_relaxed,
-						      memory_order_relaxed))
+	while (cur < depth && !atomic_compare_exchange_weak_explicit(
+	                          hw, &cur, depth, memory_order_relaxed, memory_order_relaxed))
 		;
 }
 
@@ -143,7 +143,7 @@ bool ring_push(struct ring *r, const void *record)
 		r->tail_cache = atomic_load_explicit(&r->tail, memory_order_acquire);
 		if (head + 1 - r->tail_cache > hw)
 			atomic_store_explicit(&r->high_water, head + 1 - r->tail_cache,
-					      memory_order_relaxed);
+			                      memory_order_relaxed);
 	}
 	return true;
 }
@@ -265,12 +265,11 @@ bool ring_mpmc_push(struct ring_mpmc *r, const void *record)
 		size_t seq = atomic_load_explicit(slot_seq(r, pos), memory_order_acquire);
 		intptr_t diff = (intptr_t)(seq - pos);
 		if (diff == 0) {
-			if (atomic_compare_exchange_weak_explicit(&r->enq, &pos, pos + 1,
-								  memory_order_relaxed,
-								  memory_order_relaxed))
+			if (atomic_compare_exchange_weak_explicit(
+			        &r->enq, &pos, pos + 1, memory_order_relaxed, memory_order_relaxed))
 				break;
 		} else if (diff < 0) {
-			return false;	/* the slot still holds a lap-old record */
+			return false; /* the slot still holds a lap-old record */
 		} else {
 			pos = atomic_load_explicit(&r->enq, memory_order_relaxed);
 		}
@@ -291,12 +290,11 @@ bool ring_mpmc_pop(struct ring_mpmc *r, void *record)
 		size_t seq = atomic_load_explicit(slot_seq(r, pos), memory_order_acquire);
 		intptr_t diff = (intptr_t)(seq - (pos + 1));
 		if (diff == 0) {
-			if (atomic_compare_exchange_weak_explicit(&r->deq, &pos, pos + 1,
-								  memory_order_relaxed,
-								  memory_order_relaxed))
+			if (atomic_compare_exchange_weak_explicit(
+			        &r->deq, &pos, pos + 1, memory_order_relaxed, memory_order_relaxed))
 				break;
 		} else if (diff < 0) {
-			return false;	/* not yet written */
+			return false; /* not yet written */
 		} else {
 			pos = atomic_load_explicit(&r->deq, memory_order_relaxed);
 		}

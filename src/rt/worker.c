@@ -80,17 +80,17 @@
 #endif
 #endif
 
-#define WORKER_EV_CAP 256	/* events per engine_advance call */
-#define WORKER_IN_CAP 256	/* MIDI inputs per drain */
-#define WORKER_CMD_CAP 64	/* commands per ring per loop */
-#define WORKER_CMD_RING 256	/* command ring capacity */
-#define WORKER_START_MARGIN_NS (10 * NS_PER_MS)	/* first step after start + look-ahead */
+#define WORKER_EV_CAP 256                       /* events per engine_advance call */
+#define WORKER_IN_CAP 256                       /* MIDI inputs per drain */
+#define WORKER_CMD_CAP 64                       /* commands per ring per loop */
+#define WORKER_CMD_RING 256                     /* command ring capacity */
+#define WORKER_START_MARGIN_NS (10 * NS_PER_MS) /* first step after start + look-ahead */
 
 struct worker {
 	struct engine *engine;
-	struct engine_config cfg;		/* the active one, for names */
+	struct engine_config cfg; /* the active one, for names */
 	struct inq *inq;
-	struct inq *clock_inq;			/* a clock input port of its own, or NULL */
+	struct inq *clock_inq; /* a clock input port of its own, or NULL */
 	struct worker_options opt;
 
 	struct worker_sink sinks[WORKER_MAX_SINKS];
@@ -100,30 +100,30 @@ struct worker {
 	pthread_t thread;
 	atomic_bool started, running;
 	atomic_int bell;
-	int bell_fd;				/* eventfd written by command producers */
-	int timer_fd;				/* the absolute deadline */
-	int64_t armed;				/* the deadline timer_fd holds, 0: none */
-	atomic_int snap_wanted;			/* a reader asks for a fresh snapshot */
-	atomic_llong snap_at;			/* mono ns of the latest publication */
-	int snap_fd;				/* eventfd: written after each publication */
+	int bell_fd;            /* eventfd written by command producers */
+	int timer_fd;           /* the absolute deadline */
+	int64_t armed;          /* the deadline timer_fd holds, 0: none */
+	atomic_int snap_wanted; /* a reader asks for a fresh snapshot */
+	atomic_llong snap_at;   /* mono ns of the latest publication */
+	int snap_fd;            /* eventfd: written after each publication */
 	atomic_uint_fast64_t heartbeat;
 	bool realtime;
 
-	int64_t base;				/* mono ns of engine time 0 */
-	int64_t last_input_t;			/* engine time, non-decreasing */
+	int64_t base;         /* mono ns of engine time 0 */
+	int64_t last_input_t; /* engine time, non-decreasing */
 	struct pub *pub;
-	struct snapshot snap;			/* the worker's working copy */
-	pthread_mutex_t read_lock;		/* readers only: never the worker */
+	struct snapshot snap;      /* the worker's working copy */
+	pthread_mutex_t read_lock; /* readers only: never the worker */
 
 	/* hand-over of a new configuration (worker_reconfigure) */
 	_Atomic(const struct engine_config *) pending_cfg;
-	const struct config *pending_whole;	/* written before pending_cfg */
-	sem_t cfg_applied;			/* posted by the worker once applied */
-	pthread_mutex_t cfg_lock;		/* control thread only */
+	const struct config *pending_whole; /* written before pending_cfg */
+	sem_t cfg_applied;                  /* posted by the worker once applied */
+	pthread_mutex_t cfg_lock;           /* control thread only */
 
 	struct hist latency, lateness;
 	int64_t cpu_t0, cpu_wall0;
-	int64_t last_tick;			/* mono ns of the previous loop */
+	int64_t last_tick; /* mono ns of the previous loop */
 	uint64_t stalls, steps_skipped, late_notes_dropped;
 
 	/* preallocated work space */
@@ -137,8 +137,8 @@ static struct timespec ns_to_ts(int64_t ns)
 	return rtclock_timespec(ns);
 }
 
-struct worker *worker_new(struct engine *e, const struct engine_config *cfg,
-			  struct inq *inq, const struct worker_options *o)
+struct worker *worker_new(struct engine *e, const struct engine_config *cfg, struct inq *inq,
+                          const struct worker_options *o)
 {
 	struct worker *w = calloc(1, sizeof *w);
 	if (!w)
@@ -278,7 +278,7 @@ static void snapshot_names(struct worker *w);
 /* Engine, names and sinks take eng and cfg: the worker's thread, or the
  * caller's while the worker is not running. */
 static void apply_config(struct worker *w, const struct engine_config *eng,
-			 const struct config *cfg)
+                         const struct config *cfg)
 {
 	engine_reconfigure(w->engine, eng);
 	w->cfg = *eng;
@@ -288,8 +288,7 @@ static void apply_config(struct worker *w, const struct engine_config *eng,
 			w->sinks[i].reconfigure(w->sinks[i].ctx, &w->cfg, cfg);
 }
 
-void worker_reconfigure(struct worker *w, const struct engine_config *eng,
-			const struct config *cfg)
+void worker_reconfigure(struct worker *w, const struct engine_config *eng, const struct config *cfg)
 {
 	pthread_mutex_lock(&w->cfg_lock);
 	if (!atomic_load(&w->running)) {
@@ -464,8 +463,10 @@ static void resync(struct worker *w, int64_t now, int64_t to)
 		return;
 	w->stalls++;
 	w->steps_skipped += (uint64_t)skipped;
-	log_warn("stall", "the engine could not run for %.0f ms: %lld steps skipped, playing "
-		 "resumes on the step grid", (double)gap / 1e6, (long long)skipped);
+	log_warn("stall",
+	         "the engine could not run for %.0f ms: %lld steps skipped, playing "
+	         "resumes on the step grid",
+	         (double)gap / 1e6, (long long)skipped);
 }
 
 /* Takes notes older than the tolerance out of ev[0..n); returns the new n. */
@@ -485,8 +486,10 @@ static size_t drop_late(struct worker *w, size_t n, int64_t now)
 	}
 	if (dropped) {
 		w->late_notes_dropped += dropped;
-		log_warn("late_notes", "%zu notes dropped: their time had passed by more than "
-			 "%lld ms", dropped, (long long)(w->opt.late_drop_ns / NS_PER_MS));
+		log_warn("late_notes",
+		         "%zu notes dropped: their time had passed by more than "
+		         "%lld ms",
+		         dropped, (long long)(w->opt.late_drop_ns / NS_PER_MS));
 	}
 	return m;
 }
@@ -534,12 +537,13 @@ static void become_realtime(struct worker *w)
 	int rc = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
 	if (rc == 0) {
 		w->realtime = true;
-		log_info("worker_realtime", "worker runs SCHED_FIFO priority %d", sp.sched_priority);
+		log_info("worker_realtime", "worker runs SCHED_FIFO priority %d",
+		         sp.sched_priority);
 	} else {
 		log_warn("worker_realtime",
-			 "SCHED_FIFO not allowed (%s): the worker runs at normal priority; "
-			 "grant rtprio to the service's user (audio group) for tighter timing",
-			 strerror(rc));
+		         "SCHED_FIFO not allowed (%s): the worker runs at normal priority; "
+		         "grant rtprio to the service's user (audio group) for tighter timing",
+		         strerror(rc));
 	}
 }
 
@@ -549,22 +553,22 @@ static void sleep_until(struct worker *w, int64_t deadline)
 	if (atomic_load(&w->bell))
 		return;
 	if (w->inq && !inq_arm(w->inq))
-		return;			/* messages are already waiting */
+		return; /* messages are already waiting */
 	if (w->clock_inq && !inq_arm(w->clock_inq)) {
 		if (w->inq)
 			inq_disarm(w->inq);
 		return;
 	}
-	if (deadline != w->armed) {	/* after a doorbell it often still holds it */
+	if (deadline != w->armed) { /* after a doorbell it often still holds it */
 		struct itimerspec its = {.it_value = ns_to_ts(deadline)};
 		timerfd_settime(w->timer_fd, TFD_TIMER_ABSTIME, &its, NULL);
 		w->armed = deadline;
 	}
 	struct pollfd pf[4] = {
-		{.fd = w->timer_fd, .events = POLLIN},
-		{.fd = w->bell_fd, .events = POLLIN},
-		{.fd = w->inq ? inq_wake_fd(w->inq) : -1, .events = POLLIN},
-		{.fd = w->clock_inq ? inq_wake_fd(w->clock_inq) : -1, .events = POLLIN},
+	    {.fd = w->timer_fd, .events = POLLIN},
+	    {.fd = w->bell_fd, .events = POLLIN},
+	    {.fd = w->inq ? inq_wake_fd(w->inq) : -1, .events = POLLIN},
+	    {.fd = w->clock_inq ? inq_wake_fd(w->clock_inq) : -1, .events = POLLIN},
 	};
 	while (ppoll(pf, 4, NULL, NULL) < 0 && errno == EINTR)
 		;
@@ -597,11 +601,11 @@ static int64_t next_deadline(struct worker *w, int64_t now)
 {
 	int64_t due = engine_next_due(w->engine);
 	struct worker_wake ww = {
-		.now = now,
-		.engine_due = due == INT64_MAX ? INT64_MAX : due + w->base,
-		.lookahead_ns = w->opt.lookahead_ns,
-		.sink_due = INT64_MAX,
-		.heartbeat_ns = w->opt.heartbeat_ns,
+	    .now = now,
+	    .engine_due = due == INT64_MAX ? INT64_MAX : due + w->base,
+	    .lookahead_ns = w->opt.lookahead_ns,
+	    .sink_due = INT64_MAX,
+	    .heartbeat_ns = w->opt.heartbeat_ns,
 	};
 	for (int s = 0; s < w->n_sinks; s++) {
 		if (!w->sinks[s].next_due)
@@ -662,7 +666,7 @@ int worker_start(struct worker *w)
 #endif
 		if (mlockall(flags) != 0)
 			log_warn("worker_mlock", "mlockall not allowed (%s): memory may page",
-				 strerror(errno));
+			         strerror(errno));
 		else
 			log_info("worker_mlock", "memory locked");
 #endif
@@ -672,7 +676,7 @@ int worker_start(struct worker *w)
 	 * start) from now, so that it is handed out in time like every later
 	 * one. */
 	engine_start(w->engine,
-		     rtclock_mono_ns() - w->base + w->opt.lookahead_ns + WORKER_START_MARGIN_NS);
+	             rtclock_mono_ns() - w->base + w->opt.lookahead_ns + WORKER_START_MARGIN_NS);
 	atomic_store(&w->running, true);
 	if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
 		atomic_store(&w->running, false);

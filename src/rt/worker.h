@@ -52,24 +52,24 @@ struct worker_sink {
 };
 
 enum worker_producer {
-	WORKER_CMD_CONTROL,	/* signals, reload, presets from the main thread */
+	WORKER_CMD_CONTROL, /* signals, reload, presets from the main thread */
 	WORKER_CMD_CONSOLE,
 	WORKER_CMD_HTTP,
-	WORKER_CMD_HTTP_PRESET,	/* presets loaded over HTTP (the server's preset thread) */
-	WORKER_CMD_OSC,		/* the OSC surface's thread (its commands and presets) */
-	WORKER_CMD_SOCKET,	/* the control socket's thread (attached consoles, ctl) */
+	WORKER_CMD_HTTP_PRESET, /* presets loaded over HTTP (the server's preset thread) */
+	WORKER_CMD_OSC,         /* the OSC surface's thread (its commands and presets) */
+	WORKER_CMD_SOCKET,      /* the control socket's thread (attached consoles, ctl) */
 	WORKER_CMD_COUNT
 };
 
 struct worker_options {
-	int64_t lookahead_ns;		/* sequenced events are handed out this early */
+	int64_t lookahead_ns; /* sequenced events are handed out this early */
 	/* the oldest snapshot worker_snapshot() hands a reader (default 33 ms);
 	 * an older one is refreshed on the reader's request */
 	int64_t snapshot_period_ns;
 	/* the longest sleep (default 1 s): the heartbeat's spacing, which the
 	 * systemd watchdog's feeder needs */
 	int64_t heartbeat_ns;
-	bool realtime;			/* try SCHED_FIFO and mlockall */
+	bool realtime; /* try SCHED_FIFO and mlockall */
 	/* After a stall: a note whose time passed by more than this is
 	 * dropped and counted, and the sequencer skips to the first step on
 	 * its grid at or after now + look-ahead; 0: never (catch up). */
@@ -80,8 +80,8 @@ struct worker_options {
 
 struct worker;
 
-struct worker *worker_new(struct engine *e, const struct engine_config *cfg,
-			  struct inq *inq, const struct worker_options *o);
+struct worker *worker_new(struct engine *e, const struct engine_config *cfg, struct inq *inq,
+                          const struct worker_options *o);
 int worker_add_sink(struct worker *w, const struct worker_sink *s);
 /* Before worker_start(), beside the inq given to worker_new(): the queue of
  * a MIDI clock port of its own; its messages reach the engine in arrival
@@ -113,7 +113,7 @@ bool worker_snapshot(struct worker *w, struct snapshot *out);
  * until the next reload returns (the worker does not read it).
  */
 void worker_reconfigure(struct worker *w, const struct engine_config *eng,
-			const struct config *cfg);
+                        const struct config *cfg);
 
 /* Engine time 0 in CLOCK_MONOTONIC ns. */
 int64_t worker_base(const struct worker *w);
@@ -129,10 +129,10 @@ void worker_wait_loops(struct worker *w, unsigned n);
  * for "nothing"); worker_next_wake() is the decision, kept pure for tests. */
 struct worker_wake {
 	int64_t now;
-	int64_t engine_due;	/* engine_next_due() in monotonic time */
+	int64_t engine_due; /* engine_next_due() in monotonic time */
 	int64_t lookahead_ns;
-	int64_t sink_due;	/* the earliest sink's next_due() */
-	int64_t heartbeat_ns;	/* the longest sleep */
+	int64_t sink_due;     /* the earliest sink's next_due() */
+	int64_t heartbeat_ns; /* the longest sleep */
 };
 /* The absolute time to wake: one look-ahead before the engine's next unit
  * (just after, so that it is inside the advance), a sink's wish, or the

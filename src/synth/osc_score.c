@@ -30,7 +30,7 @@
 struct osc_score {
 	FILE *f;
 	int rate;
-	uint8_t *cur;       /* the open bundle, serialised; NULL when none */
+	uint8_t *cur; /* the open bundle, serialised; NULL when none */
 	size_t cur_len, cur_cap;
 	int64_t cur_frame;  /* its time in frames */
 	int64_t last_frame; /* time of the latest event accepted */
@@ -290,8 +290,8 @@ enum osc_score_err osc_score_cutoff(struct osc_score *s, double t, double cutoff
 enum osc_score_err osc_score_message(struct osc_score *s, double t, const void *msg, size_t len)
 {
 	if (!msg || len < 8 || len % 4 != 0 || ((const char *)msg)[0] != '/')
-		return set_error(s, OSC_SCORE_E_ARG, "message at %g s: not a serialised OSC message",
-		                 t);
+		return set_error(s, OSC_SCORE_E_ARG,
+		                 "message at %g s: not a serialised OSC message", t);
 	enum osc_score_err e = at(s, t);
 	if (e)
 		return e;

@@ -54,8 +54,8 @@ struct sc_link {
 	lo_address addr;
 	struct matcher *m; /* the wait in progress, NULL when none */
 	struct sc_status status;
-	uint64_t status_replies;	/* /status.reply received, waited for or not */
-	int64_t status_ns;		/* when the last one arrived */
+	uint64_t status_replies; /* /status.reply received, waited for or not */
+	int64_t status_ns;       /* when the last one arrived */
 	char last_fail[256];
 	struct go_times *go; /* /n_go arrival times being collected, NULL when none */
 	char reply_path[64]; /* node replies handed to on_node_reply */
@@ -367,14 +367,12 @@ void sc_link_on_go(struct sc_link *l, sc_link_go_fn fn, void *ud)
 	l->go_ud = ud;
 }
 
-void sc_link_on_node_reply(struct sc_link *l, const char *path, sc_link_node_reply_fn fn,
-                           void *ud)
+void sc_link_on_node_reply(struct sc_link *l, const char *path, sc_link_node_reply_fn fn, void *ud)
 {
 	snprintf(l->reply_path, sizeof l->reply_path, "%s", path ? path : "");
 	l->on_node_reply = path && *path ? fn : NULL;
 	l->reply_ud = ud;
 }
-
 
 enum sc_link_err sc_link_send_args_(struct sc_link *l, const char *path, const char *types, ...)
 {
@@ -395,8 +393,11 @@ enum sc_link_err sc_link_notify(struct sc_link *l, int on, int timeout_ms)
 	/* Asking twice for the same state is not an error: a server that was
 	 * stopped and continued still knows this client ("notify: already
 	 * registered"), and one that restarted does not ("not registered"). */
-	struct matcher m = {.path = "/done", .key = "/notify", .fail_cmd = "/notify", .ikey = -1,
-	    .ok_fail = on ? "already registered" : "not registered"};
+	struct matcher m = {.path = "/done",
+	                    .key = "/notify",
+	                    .fail_cmd = "/notify",
+	                    .ikey = -1,
+	                    .ok_fail = on ? "already registered" : "not registered"};
 	enum sc_link_err e = sc_link_send_args(l, "/notify", "i", on ? 1 : 0);
 	return e ? e : wait_for(l, &m, timeout_ms);
 }
@@ -475,7 +476,8 @@ enum sc_link_err sc_link_lead(struct sc_link *l, const char *def, int32_t first_
 		target[i] = base + (int64_t)i * 700000;
 		static const char *const path[] = {"/s_new"};
 		lo_message m = lo_message_new();
-		if (m && lo_message_add(m, "siiisf", def, first_node + i, 0, group, "amp", 0.0f) < 0) {
+		if (m &&
+		    lo_message_add(m, "siiisf", def, first_node + i, 0, group, "amp", 0.0f) < 0) {
 			lo_message_free(m);
 			m = NULL;
 		}

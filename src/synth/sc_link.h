@@ -69,8 +69,7 @@ int sc_link_poll(struct sc_link *l, int timeout_ms);
 #define SC_LINK_REPLY_MAX 16
 typedef void (*sc_link_node_reply_fn)(void *ud, int32_t node, int32_t id, const float *v, int n,
                                       int64_t arrived);
-void sc_link_on_node_reply(struct sc_link *l, const char *path, sc_link_node_reply_fn fn,
-                           void *ud);
+void sc_link_on_node_reply(struct sc_link *l, const char *path, sc_link_node_reply_fn fn, void *ud);
 
 /* Every /n_go (a node started; needs /notify 1) goes to fn with the node
  * and its arrival time (CLOCK_MONOTONIC ns, when the kernel received it),
@@ -109,10 +108,10 @@ enum sc_link_err sc_link_trial(struct sc_link *l, const char *def, int32_t node,
  */
 #define SC_LINK_LEAD_PROBES 16
 struct sc_lead {
-	int64_t lead_ns;	/* latest_ns + rtt_ns: the lead a bundle needs */
-	int64_t earliest_ns;	/* smallest timetag - /n_go arrival: where on-time notes start */
-	int64_t latest_ns;	/* largest timetag - /n_go arrival */
-	int64_t rtt_ns;		/* the best round trip of /status */
+	int64_t lead_ns;     /* latest_ns + rtt_ns: the lead a bundle needs */
+	int64_t earliest_ns; /* smallest timetag - /n_go arrival: where on-time notes start */
+	int64_t latest_ns;   /* largest timetag - /n_go arrival */
+	int64_t rtt_ns;      /* the best round trip of /status */
 };
 enum sc_link_err sc_link_lead(struct sc_link *l, const char *def, int32_t first_node, int32_t group,
                               struct sc_lead *out, int timeout_ms);

@@ -13,8 +13,8 @@
  * and fades under it, counted by the allocator until it is gone.  A pause
  * releases the whole group along the release time, and each note already
  * sent for later at its own start; the reverb rings on in me_fx.  Nothing
- * is ever freed while it sounds: every end is a release.  The OSC writer serialises by hand into a caller buffer: no
- * allocation, usable on the real-time path.
+ * is ever freed while it sounds: every end is a release.  The OSC writer serialises by hand into a
+ * caller buffer: no allocation, usable on the real-time path.
  *
  * Threads: one owner per plan (see sc_plan.h); the writer functions are
  * pure and may be called from any thread.
@@ -71,7 +71,7 @@ static int64_t max64(int64_t a, int64_t b)
 }
 
 static struct sc_cmd *push(struct sc_cmd *out, size_t cap, size_t *n, enum sc_cmd_type type,
-    int64_t t, int32_t node)
+                           int64_t t, int32_t node)
 {
 	if (*n >= cap)
 		return NULL;
@@ -97,7 +97,7 @@ static int64_t steal_lead(const struct sc_plan *p, bool live)
 }
 
 static size_t note(struct sc_plan *p, const struct event *ev, int64_t t, struct sc_cmd *out,
-    size_t cap)
+                   size_t cap)
 {
 	size_t n = 0;
 	if (ev->u.note.velocity == 0 || ev->u.note.dur <= 0)
@@ -112,7 +112,7 @@ static size_t note(struct sc_plan *p, const struct event *ev, int64_t t, struct 
 			c->value = (float)(SC_PLAN_STEAL_FADE_NS / NS_PER_S);
 		/* the forced release runs its full time from wherever it starts */
 		voice_fade(&p->va, victim.node, victim.start,
-		    at + SC_PLAN_STEAL_FADE_NS + SC_PLAN_MARGIN_NS);
+		           at + SC_PLAN_STEAL_FADE_NS + SC_PLAN_MARGIN_NS);
 		p->steals++;
 	}
 	struct sc_cmd *c = push(out, cap, &n, SC_CMD_NOTE, t, node);
@@ -129,7 +129,7 @@ static size_t note(struct sc_plan *p, const struct event *ev, int64_t t, struct 
 }
 
 static size_t param(struct sc_plan *p, const struct event *ev, int64_t t, struct sc_cmd *out,
-    size_t cap)
+                    size_t cap)
 {
 	size_t n = 0;
 	double v = ev->u.param.value;
@@ -152,10 +152,10 @@ static size_t param(struct sc_plan *p, const struct event *ev, int64_t t, struct
 		name = "volume";
 		break;
 	case P_ATTACK:
-		p->attack = v > 0 ? v : 0;	/* notes from now on */
+		p->attack = v > 0 ? v : 0; /* notes from now on */
 		return 0;
 	case P_RELEASE:
-		p->release = v > 0 ? v : 0;	/* notes from now on, and a pause */
+		p->release = v > 0 ? v : 0; /* notes from now on, and a pause */
 		return 0;
 	default:
 		return 0;
@@ -169,7 +169,7 @@ static size_t param(struct sc_plan *p, const struct event *ev, int64_t t, struct
 }
 
 size_t sc_plan_release_all(struct sc_plan *p, int64_t t, double fade_s, struct sc_cmd *out,
-    size_t cap)
+                           size_t cap)
 {
 	size_t n = 0;
 	struct voice_slot held[VOICE_MAX];
@@ -195,7 +195,7 @@ size_t sc_plan_release_all(struct sc_plan *p, int64_t t, double fade_s, struct s
 				c->value = (float)fade_s;
 		}
 		voice_fade(&p->va, held[i].node, held[i].start,
-		    at + ns_of(fade_s) + SC_PLAN_MARGIN_NS);
+		           at + ns_of(fade_s) + SC_PLAN_MARGIN_NS);
 	}
 	return n;
 }
@@ -276,8 +276,8 @@ static void w_message(struct oscw *w, const struct sc_cmd *c)
 		w_str(w, ",siiisfsfsfsfsfsf");
 		w_str(w, synthdef_names[0]);
 		w_i32(w, c->node);
-		w_i32(w, 0);			/* add to the head of ... */
-		w_i32(w, SYNTHDEF_GROUP_VOICES);	/* ... the voices' group */
+		w_i32(w, 0);                     /* add to the head of ... */
+		w_i32(w, SYNTHDEF_GROUP_VOICES); /* ... the voices' group */
 		w_named(w, "freq", c->note.freq);
 		w_named(w, "amp", c->note.amp);
 		w_named(w, "dur", c->note.dur);
@@ -299,16 +299,16 @@ static void w_message(struct oscw *w, const struct sc_cmd *c)
 		w_str(w, "/g_new");
 		w_str(w, ",iii");
 		w_i32(w, c->node);
-		w_i32(w, 0);			/* add to the head of ... */
-		w_i32(w, 0);			/* ... the root node */
+		w_i32(w, 0); /* add to the head of ... */
+		w_i32(w, 0); /* ... the root node */
 		break;
 	case SC_CMD_FX:
 		w_str(w, "/s_new");
 		w_str(w, ",siiisisfsfsi");
 		w_str(w, synthdef_names[1]);
 		w_i32(w, c->node);
-		w_i32(w, 3);			/* add after ... */
-		w_i32(w, SYNTHDEF_GROUP_VOICES);	/* ... the voices' group */
+		w_i32(w, 3);                     /* add after ... */
+		w_i32(w, SYNTHDEF_GROUP_VOICES); /* ... the voices' group */
 		w_str(w, "in");
 		w_i32(w, SYNTHDEF_FX_BUS);
 		w_named(w, "mix", c->value);
@@ -324,8 +324,10 @@ static void w_message(struct oscw *w, const struct sc_cmd *c)
 size_t sc_plan_layout(double mix, double volume, struct sc_cmd *out)
 {
 	out[0] = (struct sc_cmd){.type = SC_CMD_GROUP, .node = SYNTHDEF_GROUP_VOICES};
-	out[1] = (struct sc_cmd){.type = SC_CMD_FX, .node = SYNTHDEF_NODE_FX, .value = (float)mix,
-				 .note.amp = (float)volume};
+	out[1] = (struct sc_cmd){.type = SC_CMD_FX,
+	                         .node = SYNTHDEF_NODE_FX,
+	                         .value = (float)mix,
+	                         .note.amp = (float)volume};
 	return SC_PLAN_LAYOUT;
 }
 

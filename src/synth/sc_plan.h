@@ -40,43 +40,43 @@
 #define SC_PLAN_MSG_MAX 192
 
 /* Node ids the plan addresses (shared by the live server and the score). */
-#define SC_PLAN_FIRST_VOICE 1000	/* voice node ids cycle from here */
+#define SC_PLAN_FIRST_VOICE 1000 /* voice node ids cycle from here */
 #define SC_PLAN_LAST_VOICE 999999
 
 enum sc_cmd_type {
-	SC_CMD_NOTE,	/* /s_new me_voice node, head of the voices' group */
-	SC_CMD_SET,	/* /n_set node name value */
-	SC_CMD_RELEASE,	/* /n_set node gate -1-fade: a voice, or the group (every voice) */
-	SC_CMD_GROUP,	/* /g_new node, head of the root: the voices' group */
-	SC_CMD_FX	/* /s_new me_fx node after the group, reading the voices' bus;
-			   value: the reverb mix, note.amp: the volume */
+	SC_CMD_NOTE,    /* /s_new me_voice node, head of the voices' group */
+	SC_CMD_SET,     /* /n_set node name value */
+	SC_CMD_RELEASE, /* /n_set node gate -1-fade: a voice, or the group (every voice) */
+	SC_CMD_GROUP,   /* /g_new node, head of the root: the voices' group */
+	SC_CMD_FX       /* /s_new me_fx node after the group, reading the voices' bus;
+	                   value: the reverb mix, note.amp: the volume */
 };
 
 struct sc_note {
-	float freq, amp, dur, cutoff, atk, rel;	/* Hz, 0..1, s, Hz, s, s */
+	float freq, amp, dur, cutoff, atk, rel; /* Hz, 0..1, s, Hz, s, s */
 };
 
 struct sc_cmd {
-	uint8_t type;		/* enum sc_cmd_type */
-	int64_t t;		/* engine ns at which the server does it */
-	int32_t node;		/* a voice, SYNTHDEF_GROUP_VOICES or SYNTHDEF_NODE_FX */
-	const char *name;	/* SC_CMD_SET: the control, a string literal */
-	float value;		/* SC_CMD_SET: its value; SC_CMD_RELEASE: fade seconds */
-	struct sc_note note;	/* SC_CMD_NOTE */
+	uint8_t type;        /* enum sc_cmd_type */
+	int64_t t;           /* engine ns at which the server does it */
+	int32_t node;        /* a voice, SYNTHDEF_GROUP_VOICES or SYNTHDEF_NODE_FX */
+	const char *name;    /* SC_CMD_SET: the control, a string literal */
+	float value;         /* SC_CMD_SET: its value; SC_CMD_RELEASE: fade seconds */
+	struct sc_note note; /* SC_CMD_NOTE */
 };
 
 struct sc_plan_settings {
-	int voices;			/* 1..VOICE_MAX */
-	int64_t lookahead_ns;		/* how far ahead sequenced notes are sent */
-	int64_t latency_ns;		/* added to the time of live events */
-	double cutoff, mix, volume;	/* starting values of the sound parameters */
-	double attack, release;		/* voice attack and release, seconds */
+	int voices;                 /* 1..VOICE_MAX */
+	int64_t lookahead_ns;       /* how far ahead sequenced notes are sent */
+	int64_t latency_ns;         /* added to the time of live events */
+	double cutoff, mix, volume; /* starting values of the sound parameters */
+	double attack, release;     /* voice attack and release, seconds */
 };
 
 struct sc_plan {
 	struct sc_plan_settings set;
 	struct voice_alloc va;
-	double cutoff, mix, volume, attack, release;	/* latest values */
+	double cutoff, mix, volume, attack, release; /* latest values */
 	uint64_t notes, steals;
 };
 
@@ -95,7 +95,7 @@ size_t sc_plan_event(struct sc_plan *p, const struct event *ev, struct sc_cmd *o
  * start (it stays silent).
  */
 size_t sc_plan_release_all(struct sc_plan *p, int64_t t, double fade_s, struct sc_cmd *out,
-    size_t cap);
+                           size_t cap);
 /*
  * The node layout a server needs before the first note, the same live (at
  * every server start) and in the score (at time 0): the voices' group at

@@ -46,15 +46,15 @@ struct line_buf {
 struct supervise {
 	struct supervise_spec spec;
 	char *name, *prefix, *cleanup;
-	char *path;			/* argv[0] resolved on PATH */
+	char *path; /* argv[0] resolved on PATH */
 	char **argv, **envp;
 	pthread_t thread;
-	pthread_mutex_t lock;		/* guards st */
+	pthread_mutex_t lock; /* guards st */
 	struct supervise_stats st;
 	int wake[2];
 	atomic_int stopping;
 	atomic_int kicked;
-	atomic_int child;		/* pid of the running child, 0 when none */
+	atomic_int child; /* pid of the running child, 0 when none */
 	struct line_buf out, err;
 };
 
@@ -68,11 +68,16 @@ static int64_t mono_ns(void)
 const char *supervise_state_name(enum supervise_state st)
 {
 	switch (st) {
-	case SUPERVISE_STARTING: return "starting";
-	case SUPERVISE_RUNNING: return "running";
-	case SUPERVISE_BACKOFF: return "backoff";
-	case SUPERVISE_ERROR: return "error";
-	case SUPERVISE_STOPPED: return "stopped";
+	case SUPERVISE_STARTING:
+		return "starting";
+	case SUPERVISE_RUNNING:
+		return "running";
+	case SUPERVISE_BACKOFF:
+		return "backoff";
+	case SUPERVISE_ERROR:
+		return "error";
+	case SUPERVISE_STOPPED:
+		return "stopped";
 	}
 	return "?";
 }
@@ -80,12 +85,18 @@ const char *supervise_state_name(enum supervise_state st)
 const char *supervise_strerror(enum supervise_err e)
 {
 	switch (e) {
-	case SUPERVISE_OK: return "no error";
-	case SUPERVISE_E_ARGS: return "no program given, or too many arguments or variables";
-	case SUPERVISE_E_NOTFOUND: return "program not found on PATH";
-	case SUPERVISE_E_NOMEM: return "out of memory";
-	case SUPERVISE_E_THREAD: return "could not start the supervisor thread";
-	case SUPERVISE_E_SPAWN: return "could not start the program";
+	case SUPERVISE_OK:
+		return "no error";
+	case SUPERVISE_E_ARGS:
+		return "no program given, or too many arguments or variables";
+	case SUPERVISE_E_NOTFOUND:
+		return "program not found on PATH";
+	case SUPERVISE_E_NOMEM:
+		return "out of memory";
+	case SUPERVISE_E_THREAD:
+		return "could not start the supervisor thread";
+	case SUPERVISE_E_SPAWN:
+		return "could not start the program";
 	}
 	return "unknown error";
 }
@@ -182,7 +193,7 @@ fail:
  * asks for SIGTERM when the supervisor thread goes away.
  */
 static void exec_child(const char *path, char **argv, char **envp, int in_fd, int out_fd,
-    int err_fd, pid_t parent)
+                       int err_fd, pid_t parent)
 {
 	sigset_t none;
 	sigemptyset(&none);
@@ -260,7 +271,7 @@ static int drain(struct supervise *sv, struct line_buf *lb, enum supervise_strea
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
-			return 1;	/* EAGAIN: nothing more now */
+			return 1; /* EAGAIN: nothing more now */
 		if (r == 0) {
 			if (lb->len) {
 				lb->buf[lb->len] = '\0';
@@ -320,7 +331,7 @@ static int reap_within(struct supervise *sv, pid_t pid, int64_t grace_ns, int *s
 		if (waitpid(pid, status, WNOHANG) == pid)
 			return 1;
 		struct pollfd p[2] = {{.fd = sv->out.fd, .events = POLLIN},
-		    {.fd = sv->err.fd, .events = POLLIN}};
+		                      {.fd = sv->err.fd, .events = POLLIN}};
 		poll(p, 2, 10);
 		drain(sv, &sv->out, SUPERVISE_STDOUT);
 		drain(sv, &sv->err, SUPERVISE_STDERR);
@@ -350,7 +361,8 @@ static int watch(struct supervise *sv, pid_t pid, int64_t started)
 			break;
 		}
 		struct pollfd p[3] = {{.fd = sv->out.fd, .events = POLLIN},
-		    {.fd = sv->err.fd, .events = POLLIN}, {.fd = sv->wake[0], .events = POLLIN}};
+		                      {.fd = sv->err.fd, .events = POLLIN},
+		                      {.fd = sv->wake[0], .events = POLLIN}};
 		if (poll(p, 3, POLL_MS) > 0 && (p[2].revents & POLLIN)) {
 			char b[16];
 			while (read(sv->wake[0], b, sizeof b) > 0)
@@ -382,7 +394,8 @@ static int watch(struct supervise *sv, pid_t pid, int64_t started)
 		}
 		if (lb->len) {
 			lb->buf[lb->len] = '\0';
-			emit_line(sv, lb == &sv->out ? SUPERVISE_STDOUT : SUPERVISE_STDERR, lb->buf);
+			emit_line(sv, lb == &sv->out ? SUPERVISE_STDOUT : SUPERVISE_STDERR,
+			          lb->buf);
 		}
 		lb->fd = -1;
 		lb->len = 0;
@@ -463,7 +476,7 @@ static void *supervise_thread(void *arg)
 		sv->st.failures = failed ? sv->st.failures + 1 : 0;
 		unsigned f = sv->st.failures;
 		if (kicked || f == 0)
-			delay = 0;	/* asked for, or it had run stably: at once */
+			delay = 0; /* asked for, or it had run stably: at once */
 		else if ((int)f >= sp->error_after)
 			delay = sp->error_retry_ns;
 		else
@@ -628,7 +641,7 @@ void supervise_get_stats(struct supervise *sv, struct supervise_stats *out)
 }
 
 int supervise_run(const char *const *argv, const char *const *env, char *out, size_t cap,
-    int64_t timeout_ns)
+                  int64_t timeout_ns)
 {
 	char *path = NULL, **av = NULL, **envp = NULL;
 	int fd = -1, status = 0, rc = -1;

@@ -25,20 +25,20 @@
 #define SUPERVISE_LINE_MAX 512
 
 enum supervise_state {
-	SUPERVISE_STARTING,	/* spawned, not yet stable */
-	SUPERVISE_RUNNING,	/* has run at least stable_ns */
-	SUPERVISE_BACKOFF,	/* died; waiting to start it again */
-	SUPERVISE_ERROR,	/* failed error_after times in a row; slow retries */
+	SUPERVISE_STARTING, /* spawned, not yet stable */
+	SUPERVISE_RUNNING,  /* has run at least stable_ns */
+	SUPERVISE_BACKOFF,  /* died; waiting to start it again */
+	SUPERVISE_ERROR,    /* failed error_after times in a row; slow retries */
 	SUPERVISE_STOPPED
 };
 
 enum supervise_err {
 	SUPERVISE_OK = 0,
-	SUPERVISE_E_ARGS,	/* no program, or too many arguments or variables */
-	SUPERVISE_E_NOTFOUND,	/* the program is not on PATH */
+	SUPERVISE_E_ARGS,     /* no program, or too many arguments or variables */
+	SUPERVISE_E_NOTFOUND, /* the program is not on PATH */
 	SUPERVISE_E_NOMEM,
-	SUPERVISE_E_THREAD,	/* the supervisor thread could not start */
-	SUPERVISE_E_SPAWN	/* fork or exec failed (see errno) */
+	SUPERVISE_E_THREAD, /* the supervisor thread could not start */
+	SUPERVISE_E_SPAWN   /* fork or exec failed (see errno) */
 };
 
 enum supervise_stream { SUPERVISE_STDOUT, SUPERVISE_STDERR };
@@ -46,19 +46,19 @@ enum supervise_stream { SUPERVISE_STDOUT, SUPERVISE_STDERR };
 struct supervise;
 
 struct supervise_spec {
-	const char *name;			/* for logs: "scsynth" */
-	const char *const *argv;		/* NULL-terminated; argv[0] looked up on PATH */
-	const char *const *env;			/* "NAME=value" added to the environment */
-	const char *count_prefix;		/* lines starting with it are counted, or NULL */
-	const char *cleanup_path;		/* removed after each death and at stop, or NULL */
-	int64_t backoff_min_ns;			/* after a quick failure; 0: 100 ms (a
-						 * process that ran stable_ns is
-						 * restarted at once) */
-	int64_t backoff_max_ns;			/* 0: 5 s */
-	int64_t stable_ns;			/* a run this long resets the failures; 0: 2 s */
-	int error_after;			/* 0: 5 consecutive failures */
-	int64_t error_retry_ns;			/* 0: 10 s */
-	int64_t stop_grace_ns;			/* SIGTERM to SIGKILL; 0: 2 s */
+	const char *name;         /* for logs: "scsynth" */
+	const char *const *argv;  /* NULL-terminated; argv[0] looked up on PATH */
+	const char *const *env;   /* "NAME=value" added to the environment */
+	const char *count_prefix; /* lines starting with it are counted, or NULL */
+	const char *cleanup_path; /* removed after each death and at stop, or NULL */
+	int64_t backoff_min_ns;   /* after a quick failure; 0: 100 ms (a
+	                           * process that ran stable_ns is
+	                           * restarted at once) */
+	int64_t backoff_max_ns;   /* 0: 5 s */
+	int64_t stable_ns;        /* a run this long resets the failures; 0: 2 s */
+	int error_after;          /* 0: 5 consecutive failures */
+	int64_t error_retry_ns;   /* 0: 10 s */
+	int64_t stop_grace_ns;    /* SIGTERM to SIGKILL; 0: 2 s */
 	/* A program not on PATH: 0 fails supervise_start() (SUPERVISE_E_NOTFOUND);
 	 * otherwise the supervisor looks for it again this often (each look a
 	 * failed attempt, stats.missing set) and starts it once it appears. */
@@ -76,15 +76,15 @@ struct supervise_spec {
 
 struct supervise_stats {
 	enum supervise_state state;
-	pid_t pid;			/* 0 when not running */
-	unsigned starts;		/* successful spawns */
-	unsigned restarts;		/* starts after the first */
-	unsigned failures;		/* consecutive failures now */
-	uint64_t lines;			/* lines read */
-	uint64_t counted;		/* lines starting with count_prefix */
-	int last_status;		/* waitpid() status of the last death */
-	int64_t next_start_ns;		/* CLOCK_MONOTONIC of the next attempt when waiting */
-	int missing;			/* the program was not on PATH at the last look */
+	pid_t pid;             /* 0 when not running */
+	unsigned starts;       /* successful spawns */
+	unsigned restarts;     /* starts after the first */
+	unsigned failures;     /* consecutive failures now */
+	uint64_t lines;        /* lines read */
+	uint64_t counted;      /* lines starting with count_prefix */
+	int last_status;       /* waitpid() status of the last death */
+	int64_t next_start_ns; /* CLOCK_MONOTONIC of the next attempt when waiting */
+	int missing;           /* the program was not on PATH at the last look */
 };
 
 struct supervise *supervise_start(const struct supervise_spec *spec, enum supervise_err *err);
@@ -103,6 +103,6 @@ const char *supervise_strerror(enum supervise_err e);
  * such as `jack_wait -c`; blocks, so not for the real-time thread.
  */
 int supervise_run(const char *const *argv, const char *const *env, char *out, size_t cap,
-    int64_t timeout_ns);
+                  int64_t timeout_ns);
 
 #endif

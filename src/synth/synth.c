@@ -22,20 +22,29 @@
 const char *synth_fault_text(enum synth_fault f)
 {
 	switch (f) {
-	case SYNTH_FAULT_NONE: return "";
+	case SYNTH_FAULT_NONE:
+		return "";
 	case SYNTH_FAULT_NO_SCSYNTH:
 		return "scsynth is not installed (Debian package supercollider-server): "
 		       "checking again every second";
 	case SYNTH_FAULT_NO_JACKD:
 		return "no JACK server runs and jackd is not installed (Debian package jackd2)";
-	case SYNTH_FAULT_JACK_DOWN: return "the JACK server does not run";
-	case SYNTH_FAULT_PORT_TAKEN: return "another program holds the server's UDP port";
-	case SYNTH_FAULT_SERVER_EXITS: return "scsynth keeps exiting (see its lines in the log)";
-	case SYNTH_FAULT_NO_ANSWER: return "the server does not answer";
-	case SYNTH_FAULT_DEFS: return "the server refuses the synth defs";
-	case SYNTH_FAULT_SILENT: return "notes should sound but the output is silent";
-	case SYNTH_FAULT_NO_METER: return "the server answers but its audio does not run";
-	case SYNTH_FAULT_COUNT: break;
+	case SYNTH_FAULT_JACK_DOWN:
+		return "the JACK server does not run";
+	case SYNTH_FAULT_PORT_TAKEN:
+		return "another program holds the server's UDP port";
+	case SYNTH_FAULT_SERVER_EXITS:
+		return "scsynth keeps exiting (see its lines in the log)";
+	case SYNTH_FAULT_NO_ANSWER:
+		return "the server does not answer";
+	case SYNTH_FAULT_DEFS:
+		return "the server refuses the synth defs";
+	case SYNTH_FAULT_SILENT:
+		return "notes should sound but the output is silent";
+	case SYNTH_FAULT_NO_METER:
+		return "the server answers but its audio does not run";
+	case SYNTH_FAULT_COUNT:
+		break;
 	}
 	return "?";
 }
@@ -43,17 +52,28 @@ const char *synth_fault_text(enum synth_fault f)
 const char *synth_fault_name(enum synth_fault f)
 {
 	switch (f) {
-	case SYNTH_FAULT_NONE: return "";
-	case SYNTH_FAULT_NO_SCSYNTH: return "no scsynth";
-	case SYNTH_FAULT_NO_JACKD: return "no jackd";
-	case SYNTH_FAULT_JACK_DOWN: return "JACK down";
-	case SYNTH_FAULT_PORT_TAKEN: return "port taken";
-	case SYNTH_FAULT_SERVER_EXITS: return "scsynth exits";
-	case SYNTH_FAULT_NO_ANSWER: return "no answer";
-	case SYNTH_FAULT_DEFS: return "defs refused";
-	case SYNTH_FAULT_SILENT: return "silent";
-	case SYNTH_FAULT_NO_METER: return "audio stopped";
-	case SYNTH_FAULT_COUNT: break;
+	case SYNTH_FAULT_NONE:
+		return "";
+	case SYNTH_FAULT_NO_SCSYNTH:
+		return "no scsynth";
+	case SYNTH_FAULT_NO_JACKD:
+		return "no jackd";
+	case SYNTH_FAULT_JACK_DOWN:
+		return "JACK down";
+	case SYNTH_FAULT_PORT_TAKEN:
+		return "port taken";
+	case SYNTH_FAULT_SERVER_EXITS:
+		return "scsynth exits";
+	case SYNTH_FAULT_NO_ANSWER:
+		return "no answer";
+	case SYNTH_FAULT_DEFS:
+		return "defs refused";
+	case SYNTH_FAULT_SILENT:
+		return "silent";
+	case SYNTH_FAULT_NO_METER:
+		return "audio stopped";
+	case SYNTH_FAULT_COUNT:
+		break;
 	}
 	return "?";
 }
@@ -61,16 +81,23 @@ const char *synth_fault_name(enum synth_fault f)
 const char *synth_strerror(enum synth_err e)
 {
 	switch (e) {
-	case SYNTH_OK: return "no error";
-	case SYNTH_E_BACKEND: return "synth: unknown backend (expected \"supercollider\" or \"none\")";
-	case SYNTH_E_SETTINGS: return "synth: a setting is out of range or malformed";
-	case SYNTH_E_ADDRESS: return "synth: the server address does not resolve (expected HOST:PORT)";
-	case SYNTH_E_SOCKET: return "synth: cannot open a UDP socket";
+	case SYNTH_OK:
+		return "no error";
+	case SYNTH_E_BACKEND:
+		return "synth: unknown backend (expected \"supercollider\" or \"none\")";
+	case SYNTH_E_SETTINGS:
+		return "synth: a setting is out of range or malformed";
+	case SYNTH_E_ADDRESS:
+		return "synth: the server address does not resolve (expected HOST:PORT)";
+	case SYNTH_E_SOCKET:
+		return "synth: cannot open a UDP socket";
 	case SYNTH_E_PROGRAM:
 		return "synth: jackd or scsynth not found (install the Debian packages jackd2 and "
 		       "supercollider-server)";
-	case SYNTH_E_THREAD: return "synth: cannot start a thread";
-	case SYNTH_E_NOMEM: return "synth: out of memory";
+	case SYNTH_E_THREAD:
+		return "synth: cannot start a thread";
+	case SYNTH_E_NOMEM:
+		return "synth: out of memory";
 	}
 	return "synth: unknown error";
 }
@@ -122,19 +149,18 @@ static void none_close(struct synth *s)
 }
 
 const struct synth_ops synth_none_ops = {
-	.name = "none",
-	.open = none_open,
-	.wait_ready = none_wait_ready,
-	.events = none_events,
-	.release_all = none_release_all,
-	.status = none_status,
-	.close = none_close,
+    .name = "none",
+    .open = none_open,
+    .wait_ready = none_wait_ready,
+    .events = none_events,
+    .release_all = none_release_all,
+    .status = none_status,
+    .close = none_close,
 };
 
 /* --- table and settings --------------------------------------------------- */
 
-static const struct synth_ops *const backends[] = {&synth_sc_ops, &synth_none_ops,
-						   &synth_midi_ops};
+static const struct synth_ops *const backends[] = {&synth_sc_ops, &synth_none_ops, &synth_midi_ops};
 
 const struct synth_ops *synth_find(const char *name)
 {
@@ -157,8 +183,8 @@ void synth_settings_from_config(struct synth_settings *set, const struct config 
 	set->sample_rate = cfg->synth.sample_rate;
 	set->jack_period = cfg->synth.jack_period;
 	set->jack_driver = cfg->synth.jack_driver == CONFIG_JACK_ALSA    ? SYNTH_JACK_ALSA
-			   : cfg->synth.jack_driver == CONFIG_JACK_DUMMY ? SYNTH_JACK_DUMMY
-									 : SYNTH_JACK_AUTO;
+	                   : cfg->synth.jack_driver == CONFIG_JACK_DUMMY ? SYNTH_JACK_DUMMY
+	                                                                 : SYNTH_JACK_AUTO;
 	snprintf(set->jack_name, sizeof set->jack_name, "%.63s", cfg->synth.jack_name);
 	snprintf(set->audio_device, sizeof set->audio_device, "%.79s", cfg->synth.audio_device);
 	set->cutoff = cfg->engine.filter_cutoff;
@@ -209,7 +235,7 @@ const struct synth_ops *synth_parse_spec(const char *spec, struct synth_settings
 }
 
 struct synth *synth_open(const struct synth_ops *ops, const struct synth_settings *set,
-    enum synth_err *err)
+                         enum synth_err *err)
 {
 	enum synth_err e = SYNTH_OK;
 	struct synth *s = NULL;

@@ -83,9 +83,9 @@ static enum synth_health_action escalate(struct synth_health *h, int64_t now, bo
 		a = SYNTH_HEALTH_RESTART_STACK;
 	} else {
 		h->step++;
-		a = h->step == 1 ? SYNTH_HEALTH_RESTART_SERVER
+		a = h->step == 1   ? SYNTH_HEALTH_RESTART_SERVER
 		    : h->step == 2 ? SYNTH_HEALTH_RESTART_STACK
-				   : SYNTH_HEALTH_WITHHOLD_WATCHDOG;
+		                   : SYNTH_HEALTH_WITHHOLD_WATCHDOG;
 	}
 	h->step_at = now;
 	h->recovered = false;
@@ -98,7 +98,7 @@ static enum synth_health_action escalate(struct synth_health *h, int64_t now, bo
 }
 
 enum synth_health_action synth_health_tick(struct synth_health *h, int64_t now, bool ready,
-    int64_t ready_ns, int64_t meter_ns, bool curable)
+                                           int64_t ready_ns, int64_t meter_ns, bool curable)
 {
 	bool fault = false;
 	if (!ready) {
@@ -150,7 +150,7 @@ void synth_health_resume(struct synth_health *h, int64_t now)
 }
 
 int64_t synth_health_next_tick(const struct synth_health *h, int64_t now, int64_t span_end,
-    int64_t ready_ns, int64_t meter_ns)
+                               int64_t ready_ns, int64_t meter_ns)
 {
 	int64_t tick = now + SYNTH_HEALTH_TICK_NS;
 	if (!h->was_ready || h->sound != SYNTH_SOUND_OK || h->silent || h->step > 0 ||
@@ -171,12 +171,18 @@ bool synth_health_watchdog_ok(const struct synth_health *h)
 const char *synth_sound_name(enum synth_sound s)
 {
 	switch (s) {
-	case SYNTH_SOUND_UNKNOWN: return "unknown";
-	case SYNTH_SOUND_OK: return "ok";
-	case SYNTH_SOUND_SILENT: return "silent";
-	case SYNTH_SOUND_NO_METER: return "no_meter";
-	case SYNTH_SOUND_DOWN: return "down";
-	case SYNTH_SOUND_COUNT: break;
+	case SYNTH_SOUND_UNKNOWN:
+		return "unknown";
+	case SYNTH_SOUND_OK:
+		return "ok";
+	case SYNTH_SOUND_SILENT:
+		return "silent";
+	case SYNTH_SOUND_NO_METER:
+		return "no_meter";
+	case SYNTH_SOUND_DOWN:
+		return "down";
+	case SYNTH_SOUND_COUNT:
+		break;
 	}
 	return "?";
 }
@@ -184,10 +190,14 @@ const char *synth_sound_name(enum synth_sound s)
 const char *synth_health_action_name(enum synth_health_action a)
 {
 	switch (a) {
-	case SYNTH_HEALTH_NONE: return "none";
-	case SYNTH_HEALTH_RESTART_SERVER: return "restart_server";
-	case SYNTH_HEALTH_RESTART_STACK: return "restart_stack";
-	case SYNTH_HEALTH_WITHHOLD_WATCHDOG: return "withhold_watchdog";
+	case SYNTH_HEALTH_NONE:
+		return "none";
+	case SYNTH_HEALTH_RESTART_SERVER:
+		return "restart_server";
+	case SYNTH_HEALTH_RESTART_STACK:
+		return "restart_stack";
+	case SYNTH_HEALTH_WITHHOLD_WATCHDOG:
+		return "withhold_watchdog";
 	}
 	return "?";
 }

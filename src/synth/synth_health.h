@@ -29,46 +29,46 @@
 
 /* What the detector says about the sound, as the snapshot shows it. */
 enum synth_sound {
-	SYNTH_SOUND_UNKNOWN,	/* no reading yet */
-	SYNTH_SOUND_OK,		/* the output sounds (or nothing should) and the meter runs */
-	SYNTH_SOUND_SILENT,	/* notes should sound, the output stays below the floor */
-	SYNTH_SOUND_NO_METER,	/* the server answers but its output meter does not */
-	SYNTH_SOUND_DOWN,	/* the server is not ready */
+	SYNTH_SOUND_UNKNOWN,  /* no reading yet */
+	SYNTH_SOUND_OK,       /* the output sounds (or nothing should) and the meter runs */
+	SYNTH_SOUND_SILENT,   /* notes should sound, the output stays below the floor */
+	SYNTH_SOUND_NO_METER, /* the server answers but its output meter does not */
+	SYNTH_SOUND_DOWN,     /* the server is not ready */
 	SYNTH_SOUND_COUNT
 };
 
 enum synth_health_action {
 	SYNTH_HEALTH_NONE,
-	SYNTH_HEALTH_RESTART_SERVER,	/* restart scsynth (or set up an external one again) */
-	SYNTH_HEALTH_RESTART_STACK,	/* restart jackd and scsynth */
-	SYNTH_HEALTH_WITHHOLD_WATCHDOG	/* stop feeding systemd's watchdog */
+	SYNTH_HEALTH_RESTART_SERVER,   /* restart scsynth (or set up an external one again) */
+	SYNTH_HEALTH_RESTART_STACK,    /* restart jackd and scsynth */
+	SYNTH_HEALTH_WITHHOLD_WATCHDOG /* stop feeding systemd's watchdog */
 };
 
 struct synth_health_config {
-	float floor;		/* peak below this is silence (full scale 1) */
-	int64_t window_ns;	/* what one meter reply covers */
-	int64_t silent_ns;	/* expected-but-silent time that makes a fault */
-	int64_t stale_ns;	/* no meter reply this long while ready: a fault */
-	int64_t down_ns;	/* not ready this long: a fault */
-	int64_t grace_ns;	/* a step's time to work before the next */
-	int64_t retry_ns;	/* with the watchdog withheld: stack restarts this often */
-	int64_t reset_ns;	/* healthy this long after a step: start over */
+	float floor;       /* peak below this is silence (full scale 1) */
+	int64_t window_ns; /* what one meter reply covers */
+	int64_t silent_ns; /* expected-but-silent time that makes a fault */
+	int64_t stale_ns;  /* no meter reply this long while ready: a fault */
+	int64_t down_ns;   /* not ready this long: a fault */
+	int64_t grace_ns;  /* a step's time to work before the next */
+	int64_t retry_ns;  /* with the watchdog withheld: stack restarts this often */
+	int64_t reset_ns;  /* healthy this long after a step: start over */
 };
 
 struct synth_health {
 	struct synth_health_config cfg;
 	enum synth_sound sound;
-	int step;			/* steps taken: 0 none .. 3 watchdog withheld */
-	int64_t step_at;		/* when the last step was taken */
-	int64_t silent_run;		/* expected-but-silent time so far */
-	int64_t down_since;		/* when the link was last seen not ready, -1 while ready */
-	int64_t healthy_since;		/* start of the current healthy stretch, -1 none */
-	uint64_t faults;		/* faults found (each may cause a step) */
-	bool silent;			/* silent-by-fault until the output sounds again */
-	bool recovered;			/* the path was healthy since the last step */
+	int step;              /* steps taken: 0 none .. 3 watchdog withheld */
+	int64_t step_at;       /* when the last step was taken */
+	int64_t silent_run;    /* expected-but-silent time so far */
+	int64_t down_since;    /* when the link was last seen not ready, -1 while ready */
+	int64_t healthy_since; /* start of the current healthy stretch, -1 none */
+	uint64_t faults;       /* faults found (each may cause a step) */
+	bool silent;           /* silent-by-fault until the output sounds again */
+	bool recovered;        /* the path was healthy since the last step */
 	bool was_ready;
-	int64_t ready_at;		/* ready_ns of the readiness seen last */
-	int64_t resumed_at;		/* the caller ran again after a stall of its own, 0 never */
+	int64_t ready_at;   /* ready_ns of the readiness seen last */
+	int64_t resumed_at; /* the caller ran again after a stall of its own, 0 never */
 };
 
 /* Defaults: floor 1e-5 (-100 dBFS), window 200 ms, silent 3 s, stale 2 s,
@@ -99,7 +99,7 @@ void synth_health_meter(struct synth_health *h, int64_t now, float peak, bool ex
  * Returns the step to take now, if any.
  */
 enum synth_health_action synth_health_tick(struct synth_health *h, int64_t now, bool ready,
-    int64_t ready_ns, int64_t meter_ns, bool curable);
+                                           int64_t ready_ns, int64_t meter_ns, bool curable);
 
 /*
  * The caller itself did not run for a while (its process was stopped, or
@@ -127,7 +127,7 @@ void synth_health_resume(struct synth_health *h, int64_t now);
 #define SYNTH_HEALTH_TICK_NS INT64_C(250000000)
 #define SYNTH_HEALTH_HOLD_NS INT64_C(2000000000)
 int64_t synth_health_next_tick(const struct synth_health *h, int64_t now, int64_t span_end,
-    int64_t ready_ns, int64_t meter_ns);
+                               int64_t ready_ns, int64_t meter_ns);
 
 /* Whether systemd's watchdog may be fed (false once the last step is taken). */
 bool synth_health_watchdog_ok(const struct synth_health *h);

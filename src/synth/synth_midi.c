@@ -28,10 +28,10 @@
 
 struct midi_state {
 	struct midi_out *mo;
-	uint8_t ch;			/* 0..15 */
-	int64_t off_at[128];		/* pending note off of each pitch, 0 none */
-	int cc7, cc74;			/* last values sent, -1 none */
-	bool primed;			/* starting controllers sent */
+	uint8_t ch;          /* 0..15 */
+	int64_t off_at[128]; /* pending note off of each pitch, 0 none */
+	int cc7, cc74;       /* last values sent, -1 none */
+	bool primed;         /* starting controllers sent */
 	atomic_uint_fast64_t notes, messages;
 };
 
@@ -169,11 +169,11 @@ static void midi_close(struct synth *s)
 }
 
 const struct synth_ops synth_midi_ops = {
-	.name = "midi",
-	.open = midi_open,
-	.wait_ready = midi_wait_ready,
-	.events = midi_events,
-	.release_all = midi_release_all,
-	.status = midi_status,
-	.close = midi_close,
+    .name = "midi",
+    .open = midi_open,
+    .wait_ready = midi_wait_ready,
+    .events = midi_events,
+    .release_all = midi_release_all,
+    .status = midi_status,
+    .close = midi_close,
 };

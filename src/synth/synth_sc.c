@@ -46,14 +46,15 @@
 #include "synth/synthdef.h"
 
 #define NTP_UNIX_OFFSET INT64_C(2208988800)
-#define TT_NOW UINT64_C(1)		/* the OSC timetag "immediately" */
+#define TT_NOW UINT64_C(1) /* the OSC timetag "immediately" */
 /* A note counts as audible when amp x volume x its filter's attenuation
  * reaches -60 dBFS: 40 dB above the detector's floor. */
 #define AUDIBLE_LEVEL 1e-3
 
 _Static_assert(SYNTH_SC_GROUP == SYNTHDEF_GROUP_VOICES && SYNTH_SC_FX_NODE == SYNTHDEF_NODE_FX &&
-    SYNTH_SC_REC_NODE == SYNTHDEF_NODE_REC && SYNTH_SC_FIRST_VOICE == SC_PLAN_FIRST_VOICE,
-    "the live node layout is the score's");
+                   SYNTH_SC_REC_NODE == SYNTHDEF_NODE_REC &&
+                   SYNTH_SC_FIRST_VOICE == SC_PLAN_FIRST_VOICE,
+               "the live node layout is the score's");
 
 uint64_t synth_sc_timetag(int64_t t, int64_t mono_now, int64_t real_now)
 {
@@ -116,12 +117,13 @@ static void expect_sound(struct sc *sc, int64_t t, const struct sc_note *nt)
 
 /* Sends each command as a bundle timetagged at its time (now_tt: at once). */
 static void send_cmds(struct sc *sc, const struct sc_cmd *c, size_t n, int64_t mono, int64_t real,
-    bool now_tt)
+                      bool now_tt)
 {
 	bool noted = false;
 	for (size_t i = 0; i < n; i++) {
 		const struct sc_cmd *ci = &c[i];
-		uint64_t tt = now_tt && ci->t <= mono ? TT_NOW : synth_sc_timetag(ci->t, mono, real);
+		uint64_t tt =
+		    now_tt && ci->t <= mono ? TT_NOW : synth_sc_timetag(ci->t, mono, real);
 		send_pkt(sc, sc_plan_bundle(ci, tt, sc->pkt, sizeof sc->pkt));
 		if (ci->t > atomic_load_explicit(&sc->last_t, memory_order_relaxed))
 			atomic_store_explicit(&sc->last_t, ci->t, memory_order_relaxed);
@@ -198,7 +200,7 @@ static void sc_events(struct synth *s, const struct event *ev, size_t n, int64_t
 	atomic_fetch_add(&sc->steals, sc->plan.steals - steals);
 	keep_params(sc);
 	atomic_store_explicit(&sc->voices_in_use, sc_plan_in_use(&sc->plan, mono),
-	    memory_order_relaxed);
+	                      memory_order_relaxed);
 }
 
 static void sc_release_all(struct synth *s)
@@ -208,8 +210,8 @@ static void sc_release_all(struct synth *s)
 	int64_t real = rtclock_real_ns() + atomic_load(&sc->out_latency_ns);
 	if (atomic_load_explicit(&sc->link, memory_order_acquire) == LINK_CONNECTED) {
 		struct sc_cmd cmd[SC_PLAN_CMD_MAX];
-		size_t k = sc_plan_release_all(&sc->plan, mono, SC_PLAN_STOP_FADE_S, cmd,
-		    SC_PLAN_CMD_MAX);
+		size_t k =
+		    sc_plan_release_all(&sc->plan, mono, SC_PLAN_STOP_FADE_S, cmd, SC_PLAN_CMD_MAX);
 		send_cmds(sc, cmd, k, mono, real, true);
 	} else {
 		sc_plan_reset(&sc->plan);
@@ -238,7 +240,7 @@ static enum synth_err open_socket(struct sc *sc)
 	enum synth_err e = SYNTH_E_SOCKET;
 	for (struct addrinfo *a = res; a; a = a->ai_next) {
 		int fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
-		    a->ai_protocol);
+		                a->ai_protocol);
 		if (fd < 0)
 			continue;
 		if (connect(fd, a->ai_addr, a->ai_addrlen) == 0) {
@@ -281,7 +283,7 @@ static enum synth_err sc_open(struct synth *s)
 	synth_plan_settings(set, &ps);
 	sc_plan_init(&sc->plan, &ps);
 	snprintf(sc->jack_name, sizeof sc->jack_name, "%s",
-	    set->jack_name[0] ? set->jack_name : "default");
+	         set->jack_name[0] ? set->jack_name : "default");
 
 	enum synth_err e = SYNTH_OK;
 	if (strcmp(set->server, "managed") == 0) {
@@ -290,7 +292,7 @@ static enum synth_err sc_open(struct synth *s)
 		sc->port = set->port;
 	} else if (devspec_host_port(set->server, sc->host, sizeof sc->host, &sc->port) != 0) {
 		log_error("synth.server", "synth.server \"%s\": expected \"managed\" or HOST:PORT",
-		    set->server);
+		          set->server);
 		e = SYNTH_E_SETTINGS;
 		goto fail;
 	}
@@ -405,11 +407,11 @@ static void sc_close(struct synth *s)
 }
 
 const struct synth_ops synth_sc_ops = {
-	.name = "supercollider",
-	.open = sc_open,
-	.wait_ready = sc_wait_ready,
-	.events = sc_events,
-	.release_all = sc_release_all,
-	.status = sc_status,
-	.close = sc_close,
+    .name = "supercollider",
+    .open = sc_open,
+    .wait_ready = sc_wait_ready,
+    .events = sc_events,
+    .release_all = sc_release_all,
+    .status = sc_status,
+    .close = sc_close,
 };

@@ -16,11 +16,11 @@
 #include "synth/synth.h"
 
 /* Node and buffer numbers the backend uses on the server. */
-#define SYNTH_SC_GROUP 900		/* the voices' group */
+#define SYNTH_SC_GROUP 900 /* the voices' group */
 #define SYNTH_SC_FX_NODE 901
 #define SYNTH_SC_REC_NODE 902
 #define SYNTH_SC_TRIAL_NODE 903
-#define SYNTH_SC_FIRST_VOICE 1000	/* voice node ids cycle from here */
+#define SYNTH_SC_FIRST_VOICE 1000 /* voice node ids cycle from here */
 #define SYNTH_SC_LAST_VOICE 999999
 #define SYNTH_SC_REC_BUF 1000
 

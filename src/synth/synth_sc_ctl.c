@@ -49,17 +49,16 @@
  * before the voices are freed: stopping is a fade, not a click.  Its /n_end
  * is awaited this long at most. */
 #define EXIT_FADE_WAIT_MS 1000
-#define HEARTBEAT_MISSES 3		/* unanswered /status before the server counts as lost */
-#define CTL_NAP_MAX_MS 2000		/* the control thread's longest sleep while all is well */
+#define HEARTBEAT_MISSES 3  /* unanswered /status before the server counts as lost */
+#define CTL_NAP_MAX_MS 2000 /* the control thread's longest sleep while all is well */
 #define DEFS_RETRY_NS (10000 * MS)
 #define REC_FRAMES 65536
 /* A pass of the control loop that starts this much later than the nap
  * before it was to end (no pass waits: the heartbeat does not) means this
  * process did not run, not that it meant to sleep. */
 #define SELF_STALL_NS (700 * MS)
-_Static_assert(SYNTH_HEALTH_TICK_NS <= CTL_NAP_MAX_MS * MS,
-    "the nap ends at the health tick");
-#define LATE_MARGIN_NS (5 * MS)		/* /n_go later than an on-time note's: late */
+_Static_assert(SYNTH_HEALTH_TICK_NS <= CTL_NAP_MAX_MS * MS, "the nap ends at the health tick");
+#define LATE_MARGIN_NS (5 * MS) /* /n_go later than an on-time note's: late */
 /* Trial and probe nodes of the set-up (silent). */
 #define PROBE_FIRST_NODE (SYNTH_SC_TRIAL_NODE + 1)
 
@@ -118,27 +117,29 @@ static void start_recording(struct sc *sc, unsigned part)
 		record_file(sc, part - 1, file, sizeof file);
 		int r = wav_seal(file, err, sizeof err);
 		if (r > 0)
-			log_info("synth.record", "%s: sealed (its server ended without closing it)", file);
+			log_info("synth.record", "%s: sealed (its server ended without closing it)",
+			         file);
 		else if (r < 0)
 			log_warn("synth.record", "cannot seal the recording cut short: %s", err);
 	}
 	record_file(sc, part, file, sizeof file);
-	enum sc_link_err e = sc_link_send_args(sc->l, "/b_alloc", "iii", SYNTH_SC_REC_BUF, REC_FRAMES, 2);
+	enum sc_link_err e =
+	    sc_link_send_args(sc->l, "/b_alloc", "iii", SYNTH_SC_REC_BUF, REC_FRAMES, 2);
 	if (!e)
 		e = sc_link_wait(sc->l, "/done", "/b_alloc", -1, "/b_alloc", 2000);
 	if (!e)
-		e = sc_link_send_args(sc->l, "/b_write", "isssiii", SYNTH_SC_REC_BUF, file, "wav", "int16",
-		    0, 0, 1);
+		e = sc_link_send_args(sc->l, "/b_write", "isssiii", SYNTH_SC_REC_BUF, file, "wav",
+		                      "int16", 0, 0, 1);
 	if (!e)
 		e = sc_link_wait(sc->l, "/done", "/b_write", -1, "/b_write", 2000);
 	if (e) {
 		log_error("synth.record", "cannot record to %s: %s %s", file, sc_link_strerror(e),
-		    sc_link_last_fail(sc->l));
+		          sc_link_last_fail(sc->l));
 		sc_link_send_args(sc->l, "/b_free", "i", SYNTH_SC_REC_BUF);
 		return;
 	}
-	sc_link_send_args(sc->l, "/s_new", "siiisisi", synthdef_names[2], SYNTH_SC_REC_NODE, 1, 0, "buf",
-	    SYNTH_SC_REC_BUF, "in", 0);
+	sc_link_send_args(sc->l, "/s_new", "siiisisi", synthdef_names[2], SYNTH_SC_REC_NODE, 1, 0,
+	                  "buf", SYNTH_SC_REC_BUF, "in", 0);
 	sc->recording = true;
 	atomic_store(&sc->record_part, part);
 	log_info("synth.record", "recording the master output to %s", file);
@@ -218,8 +219,10 @@ static enum sc_link_err learn_lead(struct sc *sc)
 	if (sc->managed && out >= 0 && set->server_latency_ms == 0) {
 		/* Known without probing: no time lost coming back after a restart. */
 		lead = out + period;
-		log_info("synth.lead", "timetags move %.1f ms ahead: the output latency scsynth "
-		    "printed plus one JACK period", (double)lead / 1e6);
+		log_info("synth.lead",
+		         "timetags move %.1f ms ahead: the output latency scsynth "
+		         "printed plus one JACK period",
+		         (double)lead / 1e6);
 		atomic_store(&sc->out_latency_ns, lead);
 		return SC_LINK_OK;
 	}
@@ -229,8 +232,8 @@ static enum sc_link_err learn_lead(struct sc *sc)
 	 * server only ever grows while the engine runs. */
 	int rounds = sc->probed_lead_ns ? 1 : 3;
 	for (int i = 0; i < rounds; i++) {
-		enum sc_link_err e = sc_link_lead(sc->l, synthdef_names[0], PROBE_FIRST_NODE, 0, &m,
-		    1000);
+		enum sc_link_err e =
+		    sc_link_lead(sc->l, synthdef_names[0], PROBE_FIRST_NODE, 0, &m, 1000);
 		if (e)
 			return e;
 		if (m.lead_ns > sc->probed_lead_ns) {
@@ -238,11 +241,14 @@ static enum sc_link_err learn_lead(struct sc *sc)
 			sc->earliest_ns = m.earliest_ns;
 		}
 	}
-	lead = set->server_latency_ms > 0 ? (int64_t)set->server_latency_ms * MS : sc->probed_lead_ns;
-	log_info("synth.lead", "timetags move %.1f ms ahead: %s (probe notes: timetag - /n_go "
-	    "%.1f .. %.1f ms, /status round trip %.1f ms)", (double)lead / 1e6,
-	    set->server_latency_ms > 0 ? "synth.server_latency_ms" : "measured",
-	    (double)m.earliest_ns / 1e6, (double)m.latest_ns / 1e6, (double)m.rtt_ns / 1e6);
+	lead =
+	    set->server_latency_ms > 0 ? (int64_t)set->server_latency_ms * MS : sc->probed_lead_ns;
+	log_info("synth.lead",
+	         "timetags move %.1f ms ahead: %s (probe notes: timetag - /n_go "
+	         "%.1f .. %.1f ms, /status round trip %.1f ms)",
+	         (double)lead / 1e6,
+	         set->server_latency_ms > 0 ? "synth.server_latency_ms" : "measured",
+	         (double)m.earliest_ns / 1e6, (double)m.latest_ns / 1e6, (double)m.rtt_ns / 1e6);
 	atomic_store(&sc->out_latency_ns, lead);
 	return SC_LINK_OK;
 }
@@ -257,7 +263,8 @@ static enum setup_result setup(struct sc *sc)
 	/* Asked often at first (a restarted server answers within a few
 	 * hundred ms), then every 100 ms, for 3 s. */
 	int64_t until = rtclock_mono_ns() + 3000 * MS;
-	for (int i = 0; rtclock_mono_ns() < until && !sc_stopping(sc) && server_process_up(sc); i++) {
+	for (int i = 0; rtclock_mono_ns() < until && !sc_stopping(sc) && server_process_up(sc);
+	     i++) {
 		if (!sc->managed && sc->lost_once) {
 			/* Bundles the server still holds from before (it was stopped,
 			 * say) play at once when it goes on: cut them short, in the
@@ -280,7 +287,7 @@ static enum setup_result setup(struct sc *sc)
 		return SETUP_NO_ANSWER;
 	if (e) {
 		log_error("synth.defs", "loading the synth defs failed: %s %s", sc_link_strerror(e),
-		    sc_link_last_fail(sc->l));
+		          sc_link_last_fail(sc->l));
 		sc->setup_fault = SYNTH_FAULT_DEFS;
 		return SETUP_FAILED;
 	}
@@ -291,7 +298,7 @@ static enum setup_result setup(struct sc *sc)
 		return SETUP_NO_ANSWER;
 	if (e) {
 		log_error("synth.defs", "the server does not play %s: %s", synthdef_names[0],
-		    sc_link_last_fail(sc->l));
+		          sc_link_last_fail(sc->l));
 		sc->setup_fault = SYNTH_FAULT_DEFS;
 		return SETUP_FAILED;
 	}
@@ -306,7 +313,7 @@ static enum setup_result setup(struct sc *sc)
 	e = sc_link_wait(sc->l, "/n_go", NULL, SYNTH_SC_FX_NODE, "/s_new", 1000);
 	if (e == SC_LINK_E_FAIL) {
 		log_error("synth.fx", "the server refused the effects synth: %s",
-		    sc_link_last_fail(sc->l));
+		          sc_link_last_fail(sc->l));
 		return SETUP_NO_ANSWER;
 	}
 	if (e)
@@ -325,9 +332,9 @@ static enum synth_fault current_fault(struct sc *sc, int link)
 {
 	if (link == LINK_CONNECTED) {
 		int snd = atomic_load(&sc->sound);
-		return snd == SYNTH_SOUND_SILENT    ? SYNTH_FAULT_SILENT
+		return snd == SYNTH_SOUND_SILENT     ? SYNTH_FAULT_SILENT
 		       : snd == SYNTH_SOUND_NO_METER ? SYNTH_FAULT_NO_METER
-						     : SYNTH_FAULT_NONE;
+		                                     : SYNTH_FAULT_NONE;
 	}
 	struct supervise_stats st;
 	if (sc->jack_sv) {
@@ -443,7 +450,7 @@ static void on_meter(void *ud, int32_t node, int32_t id, const float *v, int n, 
 	struct sc *sc = ud;
 	if (node != SYNTH_SC_FX_NODE || id != SYNTHDEF_METER_ID || n < 4)
 		return;
-	int64_t now = arrived;	/* replies may be read in a batch after it */
+	int64_t now = arrived; /* replies may be read in a batch after it */
 	float peak = fmaxf(v[0], v[2]), rms = fmaxf(v[1], v[3]);
 	atomic_store(&sc->out_peak, peak);
 	atomic_store(&sc->out_rms, rms);
@@ -477,7 +484,7 @@ static void on_go(void *ud, int32_t node, int64_t arrived)
 	if (over > LATE_MARGIN_NS) {
 		atomic_fetch_add(&sc->late_go, 1);
 		log_debug("synth.late", "note %d started %.1f ms after an on-time note would have",
-		    (int)node, (double)over / 1e6);
+		          (int)node, (double)over / 1e6);
 	}
 }
 
@@ -489,11 +496,12 @@ static void health_step(struct sc *sc, int64_t now, int link);
  * the detector's runs, about every 2 s, so there may be none such. */
 static const char *meter_why(const struct sc *sc)
 {
-	int64_t due = atomic_load(&sc->meter_ns) + INT64_C(1000000000) / SYNTHDEF_METER_HZ + 50 * MS;
+	int64_t due =
+	    atomic_load(&sc->meter_ns) + INT64_C(1000000000) / SYNTHDEF_METER_HZ + 50 * MS;
 	if (!sc->status_out || sc->status_sent_ns <= due)
 		return "stopped metering its output";
 	return sc->status_seen > sc->status_asked ? "answers but its audio does not run"
-						   : "stopped answering";
+	                                          : "stopped answering";
 }
 
 /* Runs the detector and takes the step it asks for: at every pass of the
@@ -509,8 +517,8 @@ static void health_tick(struct sc *sc, int64_t now)
 	sc->next_tick = now + SYNTH_HEALTH_TICK_NS;
 	health_step(sc, now, link);
 	if (atomic_load(&sc->link) == LINK_CONNECTED) {
-		sc->next_tick = synth_health_next_tick(&sc->health, now,
-		    atomic_load_explicit(&sc->exp_end, memory_order_acquire),
+		sc->next_tick = synth_health_next_tick(
+		    &sc->health, now, atomic_load_explicit(&sc->exp_end, memory_order_acquire),
 		    atomic_load(&sc->ready_ns), atomic_load(&sc->meter_ns));
 		bool quiet = sc->next_tick > now + SYNTH_HEALTH_TICK_NS;
 		atomic_store(&sc->ctl_quiet, quiet);
@@ -527,8 +535,9 @@ static void health_step(struct sc *sc, int64_t now, int link)
 	bool ready = link == LINK_CONNECTED;
 	enum synth_fault f = (enum synth_fault)atomic_load(&sc->fault);
 	int step = sc->health.step;
-	enum synth_health_action a = synth_health_tick(&sc->health, now, ready,
-	    atomic_load(&sc->ready_ns), atomic_load(&sc->meter_ns), curable(f));
+	enum synth_health_action a =
+	    synth_health_tick(&sc->health, now, ready, atomic_load(&sc->ready_ns),
+	                      atomic_load(&sc->meter_ns), curable(f));
 	atomic_store(&sc->sound, sc->health.sound);
 	if (step > 0 && sc->health.step == 0)
 		log_info("synth.health", "the sound path is healthy again");
@@ -538,8 +547,9 @@ static void health_step(struct sc *sc, int64_t now, int link)
 	}
 	atomic_fetch_add(&sc->health_faults, 1);
 	const char *why = !ready ? "does not come back"
-			  : sc->health.sound == SYNTH_SOUND_SILENT ? "is silent while notes should sound"
-								   : meter_why(sc);
+	                  : sc->health.sound == SYNTH_SOUND_SILENT
+	                      ? "is silent while notes should sound"
+	                      : meter_why(sc);
 	switch (a) {
 	case SYNTH_HEALTH_RESTART_SERVER:
 		log_error("synth.health", "the server %s: restarting scsynth", why);
@@ -554,8 +564,10 @@ static void health_step(struct sc *sc, int64_t now, int link)
 		replace_server(sc, "restarted with the audio stack by the sound check");
 		break;
 	case SYNTH_HEALTH_WITHHOLD_WATCHDOG:
-		log_error("synth.health", "the server %s after restarts of scsynth and the audio "
-		    "stack: no longer feeding systemd's watchdog", why);
+		log_error("synth.health",
+		          "the server %s after restarts of scsynth and the audio "
+		          "stack: no longer feeding systemd's watchdog",
+		          why);
 		break;
 	case SYNTH_HEALTH_NONE:
 		break;
@@ -588,7 +600,7 @@ void *sc_ctl_main(void *arg)
 {
 	struct sc *sc = arg;
 	int64_t retry_at = 0, next_hb = 0, due = 0;
-	bool prev_quick = false;	/* the previous pass neither set up nor replaced a server */
+	bool prev_quick = false; /* the previous pass neither set up nor replaced a server */
 	int misses = 0;
 
 	sc_link_on_node_reply(sc->l, SYNTHDEF_METER_PATH, on_meter, sc);
@@ -598,14 +610,16 @@ void *sc_ctl_main(void *arg)
 		if (prev_quick && now - due > SELF_STALL_NS) {
 			/* This process was stopped or starved, not the server: what
 			 * it could not read meanwhile is no sign of a hung server. */
-			log_warn("synth.stall", "the control thread ran %.1f s later than it meant to: "
-			    "the server's health is judged afresh from now", (double)(now - due) / 1e9);
+			log_warn("synth.stall",
+			         "the control thread ran %.1f s later than it meant to: "
+			         "the server's health is judged afresh from now",
+			         (double)(now - due) / 1e9);
 			synth_health_resume(&sc->health, now);
 			misses = 0;
 			next_hb = 0;
 			sc->status_out = false;
 		}
-		due = now;	/* a pass that does not sleep means to run again at once */
+		due = now; /* a pass that does not sleep means to run again at once */
 		prev_quick = true;
 		update_stats(sc);
 		health_tick(sc, now);
@@ -621,8 +635,9 @@ void *sc_ctl_main(void *arg)
 			}
 			enum setup_result r = setup(sc);
 			prev_quick = false;
-			if (r == SETUP_OK && sc->managed && atomic_load(&sc->died_pid) == sc->setup_pid)
-				r = SETUP_NO_ANSWER;	/* it died during the set-up */
+			if (r == SETUP_OK && sc->managed &&
+			    atomic_load(&sc->died_pid) == sc->setup_pid)
+				r = SETUP_NO_ANSWER; /* it died during the set-up */
 			if (r == SETUP_OK) {
 				sc->setup_fault = SYNTH_FAULT_NONE;
 				atomic_store(&sc->first_note_ns, 0);
@@ -631,9 +646,10 @@ void *sc_ctl_main(void *arg)
 				atomic_fetch_add(&sc->gen, 1);
 				if (sc->lost_once)
 					atomic_fetch_add(&sc->restarts, 1);
-				atomic_store_explicit(&sc->link, LINK_CONNECTED, memory_order_release);
-				log_info("synth.ready", "scsynth at %s:%d ready (%u restarts)", sc->host,
-				    sc->port, atomic_load(&sc->restarts));
+				atomic_store_explicit(&sc->link, LINK_CONNECTED,
+				                      memory_order_release);
+				log_info("synth.ready", "scsynth at %s:%d ready (%u restarts)",
+				         sc->host, sc->port, atomic_load(&sc->restarts));
 				misses = 0;
 				next_hb = 0;
 				sc->status_out = false;
@@ -669,7 +685,7 @@ void *sc_ctl_main(void *arg)
 		 * each. */
 		int64_t until = sc->next_tick;
 		if (next_hb < until && !atomic_load(&sc->ctl_quiet))
-			until = next_hb;	/* quiet: the heartbeat goes along with the tick */
+			until = next_hb; /* quiet: the heartbeat goes along with the tick */
 		due = ctl_nap(sc, until);
 		sc_link_poll(sc->l, 0);
 		take_status(sc);
@@ -683,10 +699,10 @@ void *sc_ctl_main(void *arg)
 	if (atomic_load(&sc->link) == LINK_CONNECTED) {
 		sc_link_send_args(sc->l, "/n_set", "isf", SYNTH_SC_FX_NODE, "gate", 0.0f);
 		bool faded = sc_link_wait(sc->l, "/n_end", NULL, SYNTH_SC_FX_NODE, NULL,
-		    EXIT_FADE_WAIT_MS) == SC_LINK_OK;
+		                          EXIT_FADE_WAIT_MS) == SC_LINK_OK;
 		if (!faded)
 			log_warn("synth.stop", "the server did not end the fade-out within %d ms",
-			    EXIT_FADE_WAIT_MS);
+			         EXIT_FADE_WAIT_MS);
 		sc_link_send_args(sc->l, "/g_freeAll", "i", SYNTH_SC_GROUP);
 		stop_recording(sc);
 		free_nodes_after_sent(sc, !faded);

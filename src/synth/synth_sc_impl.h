@@ -24,7 +24,7 @@ struct supervise;
 
 #define MS INT64_C(1000000)
 #define PKT_MAX 512
-#define NOTE_RING 256			/* recent notes' times, by node, for lateness */
+#define NOTE_RING 256 /* recent notes' times, by node, for lateness */
 
 struct sc {
 	struct synth *s;
@@ -40,24 +40,24 @@ struct sc {
 	uint8_t pkt[PKT_MAX];
 
 	/* shared, lock-free */
-	atomic_int link;		/* enum link_state */
-	atomic_uint gen;		/* bumped on every (re)set-up of the server */
+	atomic_int link; /* enum link_state */
+	atomic_uint gen; /* bumped on every (re)set-up of the server */
 	_Atomic double cutoff, mix, volume;
 	atomic_uint_fast64_t notes, bundles, dropped, steals, late;
 	atomic_int voices_in_use, synths, synths_peak, server_pid, jack_pid;
 	_Atomic float cpu_avg, cpu_peak;
 	atomic_uint restarts, record_part;
 	atomic_llong ready_ns, down_ns, first_note_ns;
-	atomic_llong out_latency_ns;	/* the output latency scsynth compensates (its log) */
+	atomic_llong out_latency_ns; /* the output latency scsynth compensates (its log) */
 	atomic_int server_died, jack_restarted, stopping;
-	atomic_int died_pid;		/* the scsynth whose death server_died reports */
-	atomic_int warned_rt;		/* said that the audio runs without real-time priority */
-	atomic_int jack_ok_pid;		/* our jackd when jack_lsp last found it running */
+	atomic_int died_pid;    /* the scsynth whose death server_died reports */
+	atomic_int warned_rt;   /* said that the audio runs without real-time priority */
+	atomic_int jack_ok_pid; /* our jackd when jack_lsp last found it running */
 
 	/* sound health */
-	atomic_llong exp_start, exp_end;	/* span of audible notes scheduled (worker) */
-	atomic_llong last_t;			/* latest event time sent (worker) */
-	atomic_llong note_t[NOTE_RING];		/* time of recent notes, by node (worker) */
+	atomic_llong exp_start, exp_end; /* span of audible notes scheduled (worker) */
+	atomic_llong last_t;             /* latest event time sent (worker) */
+	atomic_llong note_t[NOTE_RING];  /* time of recent notes, by node (worker) */
 	atomic_int note_node[NOTE_RING];
 	_Atomic float out_peak, out_rms;
 	atomic_llong meter_ns;
@@ -65,32 +65,32 @@ struct sc {
 	atomic_uint health_restarts, stack_restarts;
 	atomic_int sound, fault, start_fault;
 	atomic_bool watchdog_ok;
-	atomic_llong stdout_latency_ns;		/* "max output latency" scsynth printed, -1 none */
-	atomic_bool ctl_quiet;			/* the control thread sleeps long: ring it for notes */
+	atomic_llong stdout_latency_ns; /* "max output latency" scsynth printed, -1 none */
+	atomic_bool ctl_quiet;          /* the control thread sleeps long: ring it for notes */
 
 	/* control side */
-	int wake_fd;			/* eventfd: news for the control thread */
+	int wake_fd; /* eventfd: news for the control thread */
 	pthread_t ctl;
 	bool ctl_started;
 	struct sc_link *l;
 	struct supervise *sc_sv;
-	_Atomic(struct supervise *) jack_sv;	/* started late when the card was absent */
-	bool jack_wait_card;		/* jackd waits for its sound card (audio_card.c) */
-	char jack_card[AUDIO_CARD_DEV_MAX];	/* "hw:CARD=ID" jackd plays on */
+	_Atomic(struct supervise *) jack_sv; /* started late when the card was absent */
+	bool jack_wait_card;                 /* jackd waits for its sound card (audio_card.c) */
+	char jack_card[AUDIO_CARD_DEV_MAX];  /* "hw:CARD=ID" jackd plays on */
 	bool recording;
 	bool lost_once;
-	pid_t setup_pid;		/* the managed scsynth the link was set up with */
-	pid_t gone_pid;			/* a managed scsynth known dead or being killed */
-	int setup_fault;		/* enum synth_fault of the last failed set-up */
-	int64_t earliest_ns;		/* an on-time note's /n_go comes this long before its tag */
-	int64_t probed_lead_ns;		/* the largest lead the probes measured, 0 none yet */
+	pid_t setup_pid;        /* the managed scsynth the link was set up with */
+	pid_t gone_pid;         /* a managed scsynth known dead or being killed */
+	int setup_fault;        /* enum synth_fault of the last failed set-up */
+	int64_t earliest_ns;    /* an on-time note's /n_go comes this long before its tag */
+	int64_t probed_lead_ns; /* the largest lead the probes measured, 0 none yet */
 	struct synth_health health;
 	int64_t next_tick;
-	int64_t answered_ns;		/* when /status was last answered */
-	uint64_t status_seen;		/* /status.reply count at the last look */
-	uint64_t status_asked;		/* that count when the last /status went out */
-	bool status_out;		/* a heartbeat's /status went out */
-	int64_t status_sent_ns;		/* when */
+	int64_t answered_ns;    /* when /status was last answered */
+	uint64_t status_seen;   /* /status.reply count at the last look */
+	uint64_t status_asked;  /* that count when the last /status went out */
+	bool status_out;        /* a heartbeat's /status went out */
+	int64_t status_sent_ns; /* when */
 };
 
 static inline bool sc_stopping(struct sc *sc)

@@ -24,7 +24,7 @@
 #include "synth/synth_health.h"
 #include "synth/synth_sc_impl.h"
 
-#define MISSING_RETRY_NS (1000 * MS)	/* how often a missing jackd/scsynth is looked for */
+#define MISSING_RETRY_NS (1000 * MS) /* how often a missing jackd/scsynth is looked for */
 
 static const char *const no_autostart[] = {"JACK_NO_START_SERVER=1", NULL};
 
@@ -72,9 +72,12 @@ static int sc_before_start(void *ud)
 	if (sc->jack_wait_card && (start_jackd(sc) != SYNTH_OK || sc->jack_wait_card))
 		return -1;
 	if (!port_free(sc->port)) {
-		if (atomic_exchange(&sc->start_fault, SYNTH_FAULT_PORT_TAKEN) != SYNTH_FAULT_PORT_TAKEN)
-			log_error("synth.port", "UDP port %d is taken: another scsynth runs there? "
-			    "(set synth.port)", sc->port);
+		if (atomic_exchange(&sc->start_fault, SYNTH_FAULT_PORT_TAKEN) !=
+		    SYNTH_FAULT_PORT_TAKEN)
+			log_error("synth.port",
+			          "UDP port %d is taken: another scsynth runs there? "
+			          "(set synth.port)",
+			          sc->port);
 		return -1;
 	}
 	/* Our jackd, still the process that answered last time: no need to ask
@@ -115,8 +118,8 @@ static void sc_on_exit(void *ud, pid_t pid, int status)
 	sc_ctl_ring(sc);
 	if (!sc_stopping(sc))
 		log_warn("synth.exit", "scsynth (pid %d) ended: %s %d", (int)pid,
-		    WIFSIGNALED(status) ? "signal" : "status",
-		    WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+		         WIFSIGNALED(status) ? "signal" : "status",
+		         WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
 }
 
 /* The audio without real-time priority cannot keep time on a busy
@@ -124,9 +127,11 @@ static void sc_on_exit(void *ud, pid_t pid, int status)
 static void warn_no_realtime(struct sc *sc, const char *who, const char *line)
 {
 	if (strstr(line, "Cannot use real-time scheduling") && !atomic_exchange(&sc->warned_rt, 1))
-		log_warn("synth.realtime", "%s runs without real-time priority: on a busy machine "
-		    "expect xruns and late notes (the service's user needs LimitRTPRIO, see "
-		    "contrib/systemd)", who);
+		log_warn("synth.realtime",
+		         "%s runs without real-time priority: on a busy machine "
+		         "expect xruns and late notes (the service's user needs LimitRTPRIO, see "
+		         "contrib/systemd)",
+		         who);
 }
 
 static void sc_on_line(void *ud, enum supervise_stream st, const char *line)
@@ -188,28 +193,29 @@ static enum synth_err start_jackd(struct sc *sc)
 	snprintf(rate, sizeof rate, "%d", set->sample_rate);
 	snprintf(period, sizeof period, "%d", set->jack_period);
 	bool alsa = set->jack_driver == SYNTH_JACK_ALSA ||
-		    (set->jack_driver == SYNTH_JACK_AUTO && synth_sc_sound_card());
-	sc->jack_wait_card = alsa && audio_card_select(NULL,
-	    set->audio_device[0] ? set->audio_device : "auto", sc->jack_card,
-	    sizeof sc->jack_card) != AUDIO_CARD_OK;
+	            (set->jack_driver == SYNTH_JACK_AUTO && synth_sc_sound_card());
+	sc->jack_wait_card =
+	    alsa && audio_card_select(NULL, set->audio_device[0] ? set->audio_device : "auto",
+	                              sc->jack_card, sizeof sc->jack_card) != AUDIO_CARD_OK;
 	if (sc->jack_wait_card)
 		return SYNTH_OK;
 	if (!alsa)
 		audio_card_unused();
-	const char *alsa_argv[] = {"jackd", "-n", sc->jack_name, "-d", "alsa", "-d", sc->jack_card,
-	    "-r", rate, "-p", period, "-n", "3", NULL};
-	const char *dummy_argv[] = {"jackd", "-n", sc->jack_name, "-d", "dummy", "-r", rate,
-	    "-p", period, NULL};
+	const char *alsa_argv[] = {"jackd", "-n",          sc->jack_name, "-d", "alsa",
+	                           "-d",    sc->jack_card, "-r",          rate, "-p",
+	                           period,  "-n",          "3",           NULL};
+	const char *dummy_argv[] = {"jackd", "-n", sc->jack_name, "-d",   "dummy",
+	                            "-r",    rate, "-p",          period, NULL};
 	struct supervise_spec js = {
-		.name = "jackd",
-		.argv = alsa ? alsa_argv : dummy_argv,
-		.env = no_autostart,
-		.before_start = alsa ? jack_before_start : NULL,
-		.on_start = jack_on_start,
-		.on_exit = jack_on_exit,
-		.on_line = jack_on_line,
-		.missing_retry_ns = MISSING_RETRY_NS,
-		.ud = sc,
+	    .name = "jackd",
+	    .argv = alsa ? alsa_argv : dummy_argv,
+	    .env = no_autostart,
+	    .before_start = alsa ? jack_before_start : NULL,
+	    .on_start = jack_on_start,
+	    .on_exit = jack_on_exit,
+	    .on_line = jack_on_line,
+	    .missing_retry_ns = MISSING_RETRY_NS,
+	    .ud = sc,
 	};
 	struct supervise *sv = supervise_start(&js, &e);
 	if (!sv) {
@@ -218,7 +224,7 @@ static enum synth_err start_jackd(struct sc *sc)
 	}
 	sc->jack_sv = sv;
 	log_info("synth.jack", "started jackd '%s' with the %s driver%s%s", sc->jack_name,
-	    alsa ? "ALSA" : "dummy", alsa ? " on " : "", alsa ? sc->jack_card : "");
+	         alsa ? "ALSA" : "dummy", alsa ? " on " : "", alsa ? sc->jack_card : "");
 	return SYNTH_OK;
 }
 
@@ -241,21 +247,22 @@ enum synth_err sc_start_stack(struct sc *sc)
 	char env_server[96], shm[64];
 	snprintf(env_server, sizeof env_server, "JACK_DEFAULT_SERVER=%s", sc->jack_name);
 	snprintf(shm, sizeof shm, "/dev/shm/SuperColliderServer_%d", sc->port);
-	const char *sc_argv[] = {"scsynth", "-u", port, "-i", "0", "-o", "2", "-R", "0", "-l", "8",
-	    NULL};
+	const char *sc_argv[] = {"scsynth", "-u", port, "-i", "0", "-o",
+	                         "2",       "-R", "0",  "-l", "8", NULL};
 	const char *sc_env[] = {env_server, "JACK_NO_START_SERVER=1",
-	    "SC_JACK_DEFAULT_OUTPUTS=system:playback_1,system:playback_2", NULL};
+	                        "SC_JACK_DEFAULT_OUTPUTS=system:playback_1,system:playback_2",
+	                        NULL};
 	struct supervise_spec ss = {
-		.name = "scsynth",
-		.argv = sc_argv,
-		.env = sc_env,
-		.count_prefix = "late ",
-		.cleanup_path = shm,
-		.before_start = sc_before_start,
-		.on_exit = sc_on_exit,
-		.on_line = sc_on_line,
-		.missing_retry_ns = MISSING_RETRY_NS,
-		.ud = sc,
+	    .name = "scsynth",
+	    .argv = sc_argv,
+	    .env = sc_env,
+	    .count_prefix = "late ",
+	    .cleanup_path = shm,
+	    .before_start = sc_before_start,
+	    .on_exit = sc_on_exit,
+	    .on_line = sc_on_line,
+	    .missing_retry_ns = MISSING_RETRY_NS,
+	    .ud = sc,
 	};
 	sc->sc_sv = supervise_start(&ss, &e);
 	if (!sc->sc_sv) {

@@ -418,18 +418,19 @@ enum synthdef_err synthdef_build_fx(struct synthdef *d)
 	int env = synthdef_ugen(d, "EnvGen", SYNTHDEF_CONTROL, 0, 1,
 	                        (int)(sizeof in_env / sizeof in_env[0]), in_env);
 	struct synthdef_in in_gain[] = {synthdef_out(vol_lag, 0), synthdef_out(env, 0)};
-	int vol = synthdef_ugen(d, "BinaryOpUGen", SYNTHDEF_CONTROL, SYNTHDEF_OP_MUL, 1, 2, in_gain);
+	int vol =
+	    synthdef_ugen(d, "BinaryOpUGen", SYNTHDEF_CONTROL, SYNTHDEF_OP_MUL, 1, 2, in_gain);
 	int ch[2];
 	for (int k = 0; k < 2; k++) {
 		struct synthdef_in in_diff[] = {synthdef_out(rev, k), synthdef_out(bus, k)};
 		int diff = synthdef_ugen(d, "BinaryOpUGen", SYNTHDEF_AUDIO, SYNTHDEF_OP_SUB, 1, 2,
 		                         in_diff);
 		struct synthdef_in in_wet[] = {synthdef_out(diff, 0), synthdef_out(mix, 0)};
-		int wet = synthdef_ugen(d, "BinaryOpUGen", SYNTHDEF_AUDIO, SYNTHDEF_OP_MUL, 1, 2,
-		                        in_wet);
+		int wet =
+		    synthdef_ugen(d, "BinaryOpUGen", SYNTHDEF_AUDIO, SYNTHDEF_OP_MUL, 1, 2, in_wet);
 		struct synthdef_in in_sum[] = {synthdef_out(wet, 0), synthdef_out(bus, k)};
-		int sum = synthdef_ugen(d, "BinaryOpUGen", SYNTHDEF_AUDIO, SYNTHDEF_OP_ADD, 1, 2,
-		                        in_sum);
+		int sum =
+		    synthdef_ugen(d, "BinaryOpUGen", SYNTHDEF_AUDIO, SYNTHDEF_OP_ADD, 1, 2, in_sum);
 		struct synthdef_in in_mul[] = {synthdef_out(sum, 0), synthdef_out(vol, 0)};
 		int m =
 		    synthdef_ugen(d, "BinaryOpUGen", SYNTHDEF_AUDIO, SYNTHDEF_OP_MUL, 1, 2, in_mul);

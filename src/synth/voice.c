@@ -76,8 +76,7 @@ static void prune_fading(struct voice_alloc *va, int64_t t)
 	va->n_fading = k;
 }
 
-int32_t voice_alloc(struct voice_alloc *va, int64_t start, int64_t end,
-    struct voice_slot *stolen)
+int32_t voice_alloc(struct voice_alloc *va, int64_t start, int64_t end, struct voice_slot *stolen)
 {
 	int pick = -1;
 	int oldest = 0;

@@ -20,17 +20,17 @@
 #define VOICE_FADING_MAX (2 * VOICE_MAX)
 
 struct voice_slot {
-	int32_t node;		/* server node id, 0 when never used */
-	int64_t start, end;	/* ns: when it sounds and when it is over */
+	int32_t node;       /* server node id, 0 when never used */
+	int64_t start, end; /* ns: when it sounds and when it is over */
 };
 
 struct voice_alloc {
-	int n;			/* voices, 1..VOICE_MAX */
-	int32_t first_node, last_node;	/* node ids cycle in [first, last] */
+	int n;                         /* voices, 1..VOICE_MAX */
+	int32_t first_node, last_node; /* node ids cycle in [first, last] */
 	int32_t next_node;
 	uint64_t allocs, steals;
 	struct voice_slot v[VOICE_MAX];
-	struct voice_slot fading[VOICE_FADING_MAX];	/* released, still sounding */
+	struct voice_slot fading[VOICE_FADING_MAX]; /* released, still sounding */
 	int n_fading;
 };
 
@@ -42,8 +42,7 @@ void voice_init(struct voice_alloc *va, int n, int32_t first_node, int32_t last_
  * (node 0 when a free voice was found): the caller releases it and reports
  * with voice_fade() until when it sounds.
  */
-int32_t voice_alloc(struct voice_alloc *va, int64_t start, int64_t end,
-    struct voice_slot *stolen);
+int32_t voice_alloc(struct voice_alloc *va, int64_t start, int64_t end, struct voice_slot *stolen);
 /*
  * A released node that sounded from start goes on sounding until `until`
  * (its fade): it is counted by voice_in_use() and its id is not given out

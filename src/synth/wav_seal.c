@@ -58,7 +58,7 @@ int wav_seal(const char *path, char *err, size_t errlen)
 		const uint8_t *ck = h + pos;
 		size_t size = le32(ck + 4), body = pos + 8;
 		if (memcmp(ck, "fmt ", 4) == 0 && body + 16 <= (size_t)got) {
-			frame = le16(ck + 8 + 12);	/* block align */
+			frame = le16(ck + 8 + 12); /* block align */
 		} else if (memcmp(ck, "data", 4) == 0) {
 			if (frame == 0 || body > len) {
 				snprintf(err, errlen, "%s: no format before the samples", path);

@@ -214,7 +214,7 @@ void fmt_level(char *buf, size_t n, double peak, bool measured)
 		snprintf(buf, n, "--");
 	else if (peak < 1e-5)
 		snprintf(buf, n, "-inf");
-	else	/* + 0.0: no "-0dB" just under full scale */
+	else /* + 0.0: no "-0dB" just under full scale */
 		snprintf(buf, n, "%.0fdB", round(20 * log10(peak)) + 0.0);
 }
 
@@ -327,27 +327,27 @@ bool fmt_step_beyond(const struct fmt_action *a, int n_steps, char *buf, size_t 
 	if (a->act != FMT_ACT_COMMAND || a->cmd.type != CMD_TOGGLE_STEP || a->cmd.step < n_steps)
 		return false;
 	snprintf(buf, n, "step %d is past the pattern's %d steps: not changed", a->cmd.step + 1,
-		 n_steps);
+	         n_steps);
 	return true;
 }
 
 const struct fmt_help fmt_help[] = {
-	{"Up/Down j/k", "select a parameter"},
-	{"Left/Right -/+", "adjust it (fine)"},
-	{"PgUp/PgDn", "adjust it (coarse, 10 steps)"},
-	{"Space", "pause / resume (releases all voices)"},
-	{"1-9", "toggle step 1-9"},
-	{"s", "next scale"},
-	{"m", "next mode"},
-	{"l", "chaos lock on / off"},
-	{"i", "enter / leave idle"},
-	{"r", "reload the configuration"},
-	{"p", "save a preset"},
-	{"c", "learn: the next knob moved drives it"},
-	{"Ctrl-L", "repaint the screen"},
-	{"F1 ?", "this help (any key closes it)"},
-	{"q", "quit (attached: detach, it plays on)"},
-	{"d", "detach an attached console"},
-	{"Q", "stop the instrument (asks first)"},
-	{NULL, NULL},
+    {"Up/Down j/k", "select a parameter"},
+    {"Left/Right -/+", "adjust it (fine)"},
+    {"PgUp/PgDn", "adjust it (coarse, 10 steps)"},
+    {"Space", "pause / resume (releases all voices)"},
+    {"1-9", "toggle step 1-9"},
+    {"s", "next scale"},
+    {"m", "next mode"},
+    {"l", "chaos lock on / off"},
+    {"i", "enter / leave idle"},
+    {"r", "reload the configuration"},
+    {"p", "save a preset"},
+    {"c", "learn: the next knob moved drives it"},
+    {"Ctrl-L", "repaint the screen"},
+    {"F1 ?", "this help (any key closes it)"},
+    {"q", "quit (attached: detach, it plays on)"},
+    {"d", "detach an attached console"},
+    {"Q", "stop the instrument (asks first)"},
+    {NULL, NULL},
 };

@@ -65,22 +65,22 @@ enum fmt_key {
 
 enum fmt_act {
 	FMT_ACT_NONE,
-	FMT_ACT_SELECT,		/* move the selection by delta */
-	FMT_ACT_COMMAND,	/* send cmd to the engine */
-	FMT_ACT_HELP,		/* open or close the help overlay */
+	FMT_ACT_SELECT,  /* move the selection by delta */
+	FMT_ACT_COMMAND, /* send cmd to the engine */
+	FMT_ACT_HELP,    /* open or close the help overlay */
 	FMT_ACT_RELOAD,
 	FMT_ACT_PRESET,
 	FMT_ACT_QUIT,
-	FMT_ACT_REDRAW,		/* repaint the whole screen (Ctrl-L) */
-	FMT_ACT_DETACH,		/* leave an attached console */
-	FMT_ACT_STOP,		/* stop the instrument (asks first) */
-	FMT_ACT_LEARN,		/* MIDI learn for the selected parameter */
+	FMT_ACT_REDRAW, /* repaint the whole screen (Ctrl-L) */
+	FMT_ACT_DETACH, /* leave an attached console */
+	FMT_ACT_STOP,   /* stop the instrument (asks first) */
+	FMT_ACT_LEARN,  /* MIDI learn for the selected parameter */
 };
 
 struct fmt_action {
 	enum fmt_act act;
 	int delta;
-	struct command cmd;	/* source SRC_KEY */
+	struct command cmd; /* source SRC_KEY */
 };
 
 #define FMT_FINE_STEPS 1

@@ -8,25 +8,37 @@
 #include <stddef.h>
 
 static const struct glyphs glyphs_unicode = {
-	.unicode = true,
-	.h = "\u2500", .v = "\u2502",
-	.tl = "\u250c", .tr = "\u2510", .bl = "\u2514", .br = "\u2518",
-	.bar_full = "\u2588", .bar_empty = " ",
-	.bar_part = {" ", "\u258f", "\u258e", "\u258d", "\u258c", "\u258b", "\u258a", "\u2589"},
-	.play = "\u25b6",
-	.on = "\u25cf", .off = "\u25cb",
-	.sel = "\u25b8",
+    .unicode = true,
+    .h = "\u2500",
+    .v = "\u2502",
+    .tl = "\u250c",
+    .tr = "\u2510",
+    .bl = "\u2514",
+    .br = "\u2518",
+    .bar_full = "\u2588",
+    .bar_empty = " ",
+    .bar_part = {" ", "\u258f", "\u258e", "\u258d", "\u258c", "\u258b", "\u258a", "\u2589"},
+    .play = "\u25b6",
+    .on = "\u25cf",
+    .off = "\u25cb",
+    .sel = "\u25b8",
 };
 
 static const struct glyphs glyphs_ascii = {
-	.unicode = false,
-	.h = "-", .v = "|",
-	.tl = "+", .tr = "+", .bl = "+", .br = "+",
-	.bar_full = "#", .bar_empty = ".",
-	.bar_part = {".", ".", ".", ".", "=", "=", "=", "="},
-	.play = ">",
-	.on = "*", .off = ".",
-	.sel = ">",
+    .unicode = false,
+    .h = "-",
+    .v = "|",
+    .tl = "+",
+    .tr = "+",
+    .bl = "+",
+    .br = "+",
+    .bar_full = "#",
+    .bar_empty = ".",
+    .bar_part = {".", ".", ".", ".", "=", "=", "=", "="},
+    .play = ">",
+    .on = "*",
+    .off = ".",
+    .sel = ">",
 };
 
 const struct glyphs *glyphs_get(bool unicode)

@@ -18,9 +18,9 @@ struct glyphs {
 	/* bars: a full cell, an empty cell, partial cells by eighths (1..7) */
 	const char *bar_full, *bar_empty;
 	const char *bar_part[8];
-	const char *play;	/* the playing step */
-	const char *on, *off;	/* a step that is on / off */
-	const char *sel;	/* the selected parameter */
+	const char *play;     /* the playing step */
+	const char *on, *off; /* a step that is on / off */
+	const char *sel;      /* the selected parameter */
 };
 
 const struct glyphs *glyphs_get(bool unicode);

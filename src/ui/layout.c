@@ -25,7 +25,7 @@ static struct rect mk(int y, int x, int h, int w)
 {
 	struct rect r = {y, x, max_i(h, 0), max_i(w, 0)};
 	if (r.h == 0 || r.w == 0)
-		r = (struct rect){0, 0, 0, 0};	/* not shown */
+		r = (struct rect){0, 0, 0, 0}; /* not shown */
 	return r;
 }
 
@@ -57,7 +57,7 @@ void layout_compute(struct layout *l, int cols, int rows, int n_steps)
 	int low_h = mid - grid_h;
 	int left_w = cols >= 120 ? cols * 55 / 100 : max_i(44, cols - 36);
 	left_w = min_i(left_w, cols);
-	int right_w = cols - left_w - 1;	/* one column of gap */
+	int right_w = cols - left_w - 1; /* one column of gap */
 	l->panel[LP_PARAMS] = mk(low_y, 0, low_h, left_w);
 	int meters_h = min_i(LAYOUT_METER_ROWS, low_h);
 	l->panel[LP_MUTATIONS] = mk(low_y, left_w + 1, low_h - meters_h, right_w);
@@ -72,8 +72,7 @@ int layout_grid_first(const struct layout *l, int n_steps, int play_step)
 	return play_step / per_page * per_page;
 }
 
-bool layout_grid_cell(const struct layout *l, int first, int n_steps, int step,
-		      int *y, int *x)
+bool layout_grid_cell(const struct layout *l, int first, int n_steps, int step, int *y, int *x)
 {
 	int per_page = l->cells_per_row * l->grid_blocks;
 	int k = step - first;

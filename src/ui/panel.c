@@ -98,10 +98,11 @@ static void draw_header(struct pen *p)
 	const struct engine_state *e = &s->eng;
 	fmt_tempo(buf, sizeof buf, e->value[P_TEMPO], e->tempo_now);
 	x = pen_put(p, 0, x, R_NORMAL, buf) + 2;
-	if (e->clock_source == CLOCK_SOURCE_MIDI)	/* the external clock and its jitter */
+	if (e->clock_source == CLOCK_SOURCE_MIDI) /* the external clock and its jitter */
 		x = pen_printf(p, 0, x, e->clock_following ? R_GOOD : R_WARN,
-			       e->clock_following ? "midi clock %.1f +-%.2fms" : "midi clock lost",
-			       e->clock_bpm, e->clock_jitter_ns / 1e6) + 2;
+		               e->clock_following ? "midi clock %.1f +-%.2fms" : "midi clock lost",
+		               e->clock_bpm, e->clock_jitter_ns / 1e6) +
+		    2;
 	fmt_note(name, sizeof name, e->scale, e->root, e->root, c->g);
 	x = pen_printf(p, 0, x, R_NORMAL, "%s %s", name, scale_name(e->scale));
 	if (e->pending_scale >= 0)
@@ -120,24 +121,31 @@ static void draw_header(struct pen *p)
 	x = pen_put(p, 1, x, link_role(s->link_synth), link_state_name(s->link_synth)) + 2;
 	if (s->synth_fault_short[0])
 		x = pen_printf(p, 1, x - 1, R_WARN, "(%.*s)", (int)sizeof s->synth_fault_short,
-			       s->synth_fault_short) + 2;
+		               s->synth_fault_short) +
+		    2;
 	if (s->audio_state != AUDIO_CARD_UNUSED) {
 		bool ok = s->audio_state == AUDIO_CARD_CHOSEN;
 		x = pen_put(p, 1, x, R_DIM, "card ");
 		x = pen_printf(p, 1, x, ok ? R_GOOD : R_WARN, "%.*s%s", (int)sizeof s->audio_card,
-			       s->audio_card, ok ? "" : s->audio_state == AUDIO_CARD_NO_CARD ?
-			       ": none to play on" : " missing") + 2;
+		               s->audio_card,
+		               ok                                     ? ""
+		               : s->audio_state == AUDIO_CARD_NO_CARD ? ": none to play on"
+		                                                      : " missing") +
+		    2;
 	}
 	x = pen_put(p, 1, x, R_DIM, "leds ");
 	x = pen_put(p, 1, x, link_role(s->link_led), link_state_name(s->link_led)) + 2;
 	if (s->link_clock_in != LINK_OFF) {
 		x = pen_put(p, 1, x, R_DIM, "clock in ");
 		x = pen_put(p, 1, x, link_role(s->link_clock_in),
-			    link_state_name(s->link_clock_in)) + 2;
+		            link_state_name(s->link_clock_in)) +
+		    2;
 	}
-	if (s->audio_dummy)	/* JACK's dummy driver: nothing reaches a speaker */
+	if (s->audio_dummy) /* JACK's dummy driver: nothing reaches a speaker */
 		x = pen_put(p, 1, x, R_WARN,
-			    s->recording ? "no sound card: recording" : "no sound card: --record F.wav") + 2;
+		            s->recording ? "no sound card: recording"
+		                         : "no sound card: --record F.wav") +
+		    2;
 	fmt_percent(buf, sizeof buf, s->worker_cpu);
 	x = pen_put(p, 1, x, R_DIM, "cpu ");
 	x = pen_put(p, 1, x, R_NORMAL, buf) + 2;
@@ -166,7 +174,7 @@ static void draw_grid(struct pen *p)
 	x = pen_printf(p, 0, x + 1, R_DIM, "%d-%d of %d", first + 1, last, n);
 	if (per_page < n)
 		pen_printf(p, 0, x + 1, R_DIM, "page %d/%d (follows the playhead)",
-			   first / per_page + 1, (n + per_page - 1) / per_page);
+		           first / per_page + 1, (n + per_page - 1) / per_page);
 	for (int b = 0; b < l->grid_blocks; b++) {
 		int y = 1 + b * LAYOUT_GRID_BLOCK_ROWS;
 		pen_put(p, y, 0, R_DIM, "step");
@@ -185,7 +193,7 @@ static void draw_grid(struct pen *p)
 		enum role r2 = flash ? R_FLASH : st->on ? R_NORMAL : R_DIM;
 		char gate[16], note[24], cell[48];
 		pen_printf(p, y, cx, r, "%s%2d%s", playing ? g->play : " ", i + 1,
-			   st->on ? g->on : g->off);
+		           st->on ? g->on : g->off);
 		fmt_note(note, sizeof note, e->scale, e->root, e->step_note[i], g);
 		fmt_fit(cell, sizeof cell, note, 4);
 		pen_put(p, y + 1, cx, r2, cell);
@@ -243,7 +251,7 @@ static void draw_mutations(struct pen *p)
 	if (!c->have_snap)
 		return;
 	pen_printf(p, 0, x + 1, R_DIM, "newest first, %llu so far",
-		   (unsigned long long)s->eng.mutations);
+	           (unsigned long long)s->eng.mutations);
 	int n = s->n_mut < SNAP_MUT_MAX ? s->n_mut : SNAP_MUT_MAX;
 	if (n <= 0)
 		pen_put(p, 1, 0, R_DIM, "none yet");
@@ -268,15 +276,16 @@ static void draw_meters(struct pen *p)
 	fmt_duration(a, sizeof a, s->lateness_p50);
 	fmt_duration(b, sizeof b, s->lateness_p99);
 	pen_printf(p, 2, 0, R_NORMAL, "lateness p50 %-7s p99 %s", a, b);
-	int xl = pen_printf(p, 3, 0, s->late_bundles ? R_WARN : R_NORMAL, "late bundles %llu of %llu",
-			    (unsigned long long)s->late_bundles, (unsigned long long)s->bundles_sent);
+	int xl =
+	    pen_printf(p, 3, 0, s->late_bundles ? R_WARN : R_NORMAL, "late bundles %llu of %llu",
+	               (unsigned long long)s->late_bundles, (unsigned long long)s->bundles_sent);
 	fmt_level(a, sizeof a, s->out_peak, s->out_meter_age_ns >= 0);
 	xl = pen_printf(p, 3, xl + 2, s->synth_fault_short[0] ? R_WARN : R_NORMAL, "out %s", a);
-	if (s->stalls)	/* the engine could not run for a while (see synth.late_drop_ms) */
+	if (s->stalls) /* the engine could not run for a while (see synth.late_drop_ms) */
 		pen_printf(p, 3, xl + 2, R_WARN, "stalls %llu", (unsigned long long)s->stalls);
 	int vmax = s->voices_max > 0 ? s->voices_max : c->opt.voices_max;
 	int x = pen_printf(p, 4, 0, vmax > 0 && s->voices_active >= vmax ? R_WARN : R_NORMAL,
-			   "voices %d/%d", s->voices_active, vmax);
+	                   "voices %d/%d", s->voices_active, vmax);
 	if (vmax > 0 && p->wd - x > 8) {
 		char bar[PANEL_LINE_MAX / 2];
 		int w = p->wd - x - 1 < 22 ? p->wd - x - 1 : 22;
@@ -285,14 +294,14 @@ static void draw_meters(struct pen *p)
 	}
 	uint64_t ev = s->events_dropped, cmd = s->commands_dropped, midi = s->midi_dropped;
 	int dx = pen_printf(p, 5, 0, ev || cmd || midi ? R_WARN : R_NORMAL,
-			    "dropped events %llu cmds %llu midi %llu", (unsigned long long)ev,
-			    (unsigned long long)cmd, (unsigned long long)midi);
+	                    "dropped events %llu cmds %llu midi %llu", (unsigned long long)ev,
+	                    (unsigned long long)cmd, (unsigned long long)midi);
 	if (s->late_notes_dropped)
 		pen_printf(p, 5, dx + 1, R_WARN, "late %llu",
-			   (unsigned long long)s->late_notes_dropped);
+		           (unsigned long long)s->late_notes_dropped);
 }
 
-#define PROBLEM_NS (30 * NS_PER_SEC)	/* a warning stays in the key bar this long */
+#define PROBLEM_NS (30 * NS_PER_SEC) /* a warning stays in the key bar this long */
 
 /* The last problem logged is shown while a link is failing, and an error
  * for a while after it was logged. */
@@ -310,7 +319,7 @@ static bool problem_shown(const struct console *c)
 	return rtclock_real_ns() - s->problem_at_ns < PROBLEM_NS;
 }
 
-#define LEARNED_NS (10 * NS_PER_SEC)	/* what a MIDI learn did stays this long */
+#define LEARNED_NS (10 * NS_PER_SEC) /* what a MIDI learn did stays this long */
 
 static bool learned_shown(const struct console *c)
 {
@@ -322,20 +331,19 @@ static bool learned_shown(const struct console *c)
 static void draw_footer(struct pen *p)
 {
 	static const char *const keys[][2] = {
-	    {"F1", "Help"}, {"Spc", "Pause"}, {"+-", "Adjust"}, {"s", "Scale"},
-	    {"m", "Mode"}, {"l", "Lock"}, {"i", "Idle"}, {"r", "Reload"},
-	    {"p", "Preset"}, {"q", "Quit"},
+	    {"F1", "Help"}, {"Spc", "Pause"}, {"+-", "Adjust"}, {"s", "Scale"},  {"m", "Mode"},
+	    {"l", "Lock"},  {"i", "Idle"},    {"r", "Reload"},  {"p", "Preset"}, {"q", "Quit"},
 	};
 	static const char *const attached_keys[][2] = {
-	    {"F1", "Help"}, {"Spc", "Pause"}, {"+-", "Adjust"}, {"s", "Scale"},
-	    {"m", "Mode"}, {"l", "Lock"}, {"r", "Reload"}, {"p", "Preset"},
-	    {"q", "Detach"}, {"Q", "Stop"},
+	    {"F1", "Help"}, {"Spc", "Pause"}, {"+-", "Adjust"}, {"s", "Scale"},  {"m", "Mode"},
+	    {"l", "Lock"},  {"r", "Reload"},  {"p", "Preset"},  {"q", "Detach"}, {"Q", "Stop"},
 	};
 	struct console *c = p->c;
 	if (c->confirm_stop) {
 		pen_put(p, 0, 0, R_WARN,
-			c->opt.attached ? "Stop the instrument for everyone? y = stop, any other key = no"
-					: "Stop the instrument? y = stop, any other key = no");
+		        c->opt.attached
+		            ? "Stop the instrument for everyone? y = stop, any other key = no"
+		            : "Stop the instrument? y = stop, any other key = no");
 		return;
 	}
 	if (c->status[0]) {
@@ -344,7 +352,7 @@ static void draw_footer(struct pen *p)
 	}
 	if (c->have_snap && c->snap->learning > 0 && c->snap->learning <= P_COUNT) {
 		pen_printf(p, 0, 0, R_WARN, "Learning %s: move a controller (Esc cancels)",
-			   param_table[c->snap->learning - 1].name);
+		           param_table[c->snap->learning - 1].name);
 		return;
 	}
 	if (learned_shown(c)) {
@@ -352,11 +360,11 @@ static void draw_footer(struct pen *p)
 		return;
 	}
 	if (c->lay.too_small) {
-		pen_printf(p, 0, 0, R_WARN, "terminal %dx%d: the console needs 80x24",
-			   c->lay.cols, c->lay.rows);
+		pen_printf(p, 0, 0, R_WARN, "terminal %dx%d: the console needs 80x24", c->lay.cols,
+		           c->lay.rows);
 		return;
 	}
-	if (problem_shown(c)) {	/* its reason, not only "error" in the header */
+	if (problem_shown(c)) { /* its reason, not only "error" in the header */
 		int x = pen_put(p, 0, 0, R_NORMAL, "F1");
 		x = pen_put(p, 0, x, R_HOTKEY, "Help") + 1;
 		pen_printf(p, 0, x, R_WARN, "! %s", c->snap->problem);
@@ -428,14 +436,13 @@ void panel_draw_help(struct pen *p)
 
 int panel_help_lines(void)
 {
-	int n = 2 + 2;	/* the box, and two lines for the sound cards */
+	int n = 2 + 2; /* the box, and two lines for the sound cards */
 	for (const struct fmt_help *h = fmt_help; h->keys; h++)
 		n++;
 	return n;
 }
 
 const panel_draw_fn panel_draw[LP_COUNT] = {
-	[LP_HEADER] = draw_header, [LP_GRID] = draw_grid, [LP_PARAMS] = draw_params,
-	[LP_MUTATIONS] = draw_mutations, [LP_METERS] = draw_meters, [LP_FOOTER] = draw_footer,
+    [LP_HEADER] = draw_header,       [LP_GRID] = draw_grid,     [LP_PARAMS] = draw_params,
+    [LP_MUTATIONS] = draw_mutations, [LP_METERS] = draw_meters, [LP_FOOTER] = draw_footer,
 };
-

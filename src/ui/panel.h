@@ -22,8 +22,8 @@
 #include "ui/layout.h"
 #include "ui/tui.h"
 
-#define PANEL_FLASH_NS (150 * NS_PER_MS)	/* a fired step stays lit this long */
-#define PANEL_LINE_MAX 1024			/* bytes of one drawn line */
+#define PANEL_FLASH_NS (150 * NS_PER_MS) /* a fired step stays lit this long */
+#define PANEL_LINE_MAX 1024              /* bytes of one drawn line */
 
 /* What a piece of text means; each maps to colour or to plain attributes. */
 enum role {
@@ -49,7 +49,7 @@ struct console {
 	int wake[2];
 	atomic_bool stop;
 
-	pthread_mutex_t lock;	/* start-up handshake only */
+	pthread_mutex_t lock; /* start-up handshake only */
 	pthread_cond_t cond;
 	bool ready;
 	int err;
@@ -69,7 +69,7 @@ struct console {
 	bool have_snap;
 	int selected, param_first;
 	bool help, force;
-	bool confirm_stop;	/* Q was pressed: the next key answers */
+	bool confirm_stop; /* Q was pressed: the next key answers */
 	char status[160];
 	int64_t status_until;
 };

@@ -47,9 +47,9 @@
 #include "ui/layout.h"
 #include "ui/panel.h"
 
-#include <term.h>	/* after curses.h: tigetstr() */
+#include <term.h> /* after curses.h: tigetstr() */
 
-#define STATUS_NS (4 * NS_PER_SEC)	/* a message in the key bar */
+#define STATUS_NS (4 * NS_PER_SEC) /* a message in the key bar */
 
 const char *console_strerror(int err)
 {
@@ -133,8 +133,12 @@ static void frame(struct console *c)
 	for (int i = 0; i < LP_COUNT; i++) {
 		if (!c->win[i])
 			continue;
-		struct pen p = {c, c->win[i], c->lay.panel[i].h, c->lay.panel[i].w, false,
-				UINT64_C(14695981039346656037)};
+		struct pen p = {c,
+		                c->win[i],
+		                c->lay.panel[i].h,
+		                c->lay.panel[i].w,
+		                false,
+		                UINT64_C(14695981039346656037)};
 		panel_draw[i](&p);
 		if (!c->force && p.hash == c->hash[i])
 			continue;
@@ -201,7 +205,7 @@ static void close_help(struct console *c)
 static void on_key(struct console *c, int key)
 {
 	if (c->help) {
-		close_help(c);	/* any key closes the help */
+		close_help(c); /* any key closes the help */
 		return;
 	}
 	if (key == FMT_KEY_ESC && c->have_snap && c->snap->learning > 0) {
@@ -226,7 +230,9 @@ static void on_key(struct console *c, int key)
 		break;
 	case FMT_ACT_SELECT:
 		c->selected += a.delta;
-		c->selected = c->selected < 0 ? 0 : c->selected >= P_COUNT ? P_COUNT - 1 : c->selected;
+		c->selected = c->selected < 0          ? 0
+		              : c->selected >= P_COUNT ? P_COUNT - 1
+		                                       : c->selected;
 		break;
 	case FMT_ACT_COMMAND:
 		if (c->have_snap &&
@@ -257,10 +263,10 @@ static void on_key(struct console *c, int key)
 			char err[512];
 			if (c->link.save_preset(c->link.ctx, name, err, sizeof err) == 0) {
 				set_status(c, "preset %s saved", name);
-			} else {	/* the reason, without the path before it */
+			} else { /* the reason, without the path before it */
 				const char *why = strrchr(err, ':');
 				set_status(c, "preset %s NOT saved: %s (see the log)", name,
-					   why && why[1] == ' ' ? why + 2 : err);
+				           why && why[1] == ' ' ? why + 2 : err);
 			}
 			break;
 		}
@@ -349,10 +355,16 @@ static void read_keys(struct console *c)
 static void init_attrs(struct console *c)
 {
 	static const attr_t mono[R_COUNT] = {
-		[R_NORMAL] = A_NORMAL, [R_TITLE] = A_BOLD, [R_DIM] = A_DIM,
-		[R_SEL] = A_REVERSE, [R_PLAY] = A_BOLD | A_UNDERLINE,
-		[R_FLASH] = A_REVERSE | A_BOLD, [R_KEY] = A_BOLD, [R_WARN] = A_BOLD,
-		[R_GOOD] = A_NORMAL, [R_HOTKEY] = A_REVERSE,
+	    [R_NORMAL] = A_NORMAL,
+	    [R_TITLE] = A_BOLD,
+	    [R_DIM] = A_DIM,
+	    [R_SEL] = A_REVERSE,
+	    [R_PLAY] = A_BOLD | A_UNDERLINE,
+	    [R_FLASH] = A_REVERSE | A_BOLD,
+	    [R_KEY] = A_BOLD,
+	    [R_WARN] = A_BOLD,
+	    [R_GOOD] = A_NORMAL,
+	    [R_HOTKEY] = A_REVERSE,
 	};
 	memcpy(c->attr, mono, sizeof mono);
 	const char *no_colour = getenv("NO_COLOR");
@@ -431,7 +443,7 @@ static int tui_init(struct console *c)
 	c->keys = newwin(1, 1, 0, 0);
 	keypad(c->keys, TRUE);
 	nodelay(c->keys, TRUE);
-	wnoutrefresh(c->keys);	/* untouched from now on: wget_wch never repaints it */
+	wnoutrefresh(c->keys); /* untouched from now on: wget_wch never repaints it */
 	relayout(c, 8);
 	return CONSOLE_OK;
 }
@@ -472,8 +484,10 @@ static void *console_main(void *arg)
 	int64_t next_frame = rtclock_mono_ns();
 	while (!atomic_load(&c->stop)) {
 		int64_t now = rtclock_mono_ns();
-		int timeout = next_frame > now ? (int)((next_frame - now + NS_PER_MS - 1) / NS_PER_MS) : 0;
-		struct pollfd pf[2] = {{.fd = c->in_fd, .events = POLLIN}, {.fd = c->wake[0], .events = POLLIN}};
+		int timeout =
+		    next_frame > now ? (int)((next_frame - now + NS_PER_MS - 1) / NS_PER_MS) : 0;
+		struct pollfd pf[2] = {{.fd = c->in_fd, .events = POLLIN},
+		                       {.fd = c->wake[0], .events = POLLIN}};
 		if (poll(pf, 2, timeout) < 0 && errno != EINTR)
 			break;
 		if (pf[1].revents) {
@@ -517,8 +531,8 @@ static void console_free(struct console *c)
 	free(c);
 }
 
-struct console *console_start(const struct console_link *link,
-			      const struct console_options *o, int *err)
+struct console *console_start(const struct console_link *link, const struct console_options *o,
+                              int *err)
 {
 	int dummy;
 	if (!err)
@@ -590,4 +604,3 @@ void console_stop(struct console *c)
 	pthread_join(c->thread, NULL);
 	console_free(c);
 }
-

@@ -90,10 +90,11 @@ int main(int argc, char **argv)
 		ssize_t n = read(fd, buf, sizeof buf);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 && errno == EIO)	/* a pty whose other side closed */
+		if (n < 0 && errno == EIO) /* a pty whose other side closed */
 			break;
 		if (n < 0) {
-			fprintf(stderr, "cue_dump: %s: %s\n", path ? path : "stdin", strerror(errno));
+			fprintf(stderr, "cue_dump: %s: %s\n", path ? path : "stdin",
+			        strerror(errno));
 			rc = 1;
 			break;
 		}

@@ -137,7 +137,7 @@ int main(int argc, char **argv)
 			o.port = atoi(argv[++i]);
 		else {
 			fprintf(stderr, "usage: http_fake [--control] [--rate N] [--presets DIR] "
-					"[--port P]\n");
+			                "[--port P]\n");
 			return 2;
 		}
 	}

@@ -50,7 +50,6 @@ static int check(struct sc_link *l, enum sc_link_err e, const char *what)
 	return e == SC_LINK_E_FAIL ? 1 : 2;
 }
 
-
 static int cmd_status(struct sc_link *l)
 {
 	struct sc_status st;
@@ -129,30 +128,33 @@ static int cmd_record(struct sc_link *l, const char *path, int n, int interval_m
 	if (!rc)
 		rc = check(l, sc_link_load_defs(l, timeout_ms), "/d_recv");
 	if (!rc)
-		rc = check(l, sc_link_send_args(l, "/g_new", "iii", SYNTHDEF_GROUP_VOICES, 0, 0), "/g_new");
+		rc = check(l, sc_link_send_args(l, "/g_new", "iii", SYNTHDEF_GROUP_VOICES, 0, 0),
+		           "/g_new");
 	/* reverb off: isolated notes end in exact silence */
 	if (!rc)
 		rc = check(l,
-		           sc_link_send_args(l, "/s_new", "siiisisfsf", synthdef_names[1], SYNTHDEF_NODE_FX,
-		                    3, SYNTHDEF_GROUP_VOICES, "in", SYNTHDEF_FX_BUS, "mix", 0.0f,
-		                    "volume", 1.0f),
+		           sc_link_send_args(l, "/s_new", "siiisisfsf", synthdef_names[1],
+		                             SYNTHDEF_NODE_FX, 3, SYNTHDEF_GROUP_VOICES, "in",
+		                             SYNTHDEF_FX_BUS, "mix", 0.0f, "volume", 1.0f),
 		           "/s_new me_fx");
 	if (!rc)
-		rc = check(l, sc_link_send_args(l, "/b_alloc", "iii", REC_BUF, 65536, 2), "/b_alloc");
+		rc = check(l, sc_link_send_args(l, "/b_alloc", "iii", REC_BUF, 65536, 2),
+		           "/b_alloc");
 	if (!rc)
 		rc = check(l, sc_link_wait(l, "/done", "/b_alloc", -1, "/b_alloc", timeout_ms),
 		           "/b_alloc");
 	if (!rc)
-		rc = check(
-		    l, sc_link_send_args(l, "/b_write", "isssiii", REC_BUF, path, "wav", "int16", 0, 0, 1),
-		    "/b_write");
+		rc = check(l,
+		           sc_link_send_args(l, "/b_write", "isssiii", REC_BUF, path, "wav",
+		                             "int16", 0, 0, 1),
+		           "/b_write");
 	if (!rc)
 		rc = check(l, sc_link_wait(l, "/done", "/b_write", -1, "/b_write", timeout_ms),
 		           "/b_write");
 	if (!rc)
 		rc = check(l,
-		           sc_link_send_args(l, "/s_new", "siiisi", synthdef_names[2], SYNTHDEF_NODE_REC, 1,
-		                    0, "buf", REC_BUF),
+		           sc_link_send_args(l, "/s_new", "siiisi", synthdef_names[2],
+		                             SYNTHDEF_NODE_REC, 1, 0, "buf", REC_BUF),
 		           "/s_new me_rec");
 	if (!rc)
 		rc = check(l,
@@ -182,7 +184,8 @@ static int cmd_record(struct sc_link *l, const char *path, int n, int interval_m
 			               (float)synthdef_freq_of(60 + k % 12), "amp", 0.3f, "dur",
 			               0.05f, "cutoff", 16000.0f, "rel", 0.05f);
 		/* a NULL message (out of memory) fails the send */
-		rc = check(l, sc_link_send_timed(l, sc_link_timetag(target), 1, &s_new, &m), "bundle");
+		rc = check(l, sc_link_send_timed(l, sc_link_timetag(target), 1, &s_new, &m),
+		           "bundle");
 	}
 	/* scsynth's estimate of the device's rate against the wall clock maps
 	 * the timetags to samples: report it with the spacing */

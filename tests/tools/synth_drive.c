@@ -368,7 +368,8 @@ int main(int argc, char **argv)
 	int ready = synth_wait_ready(s, 15000) == 0;
 	printf("ready_after_ms %.1f\n", (double)(rtclock_mono_ns() - t_open) / MS);
 	if (do_check)
-		check(ready, "(a) server up, defs loaded and playable", "ready after %.0f ms, want <= 15000",
+		check(ready, "(a) server up, defs loaded and playable",
+		      "ready after %.0f ms, want <= 15000",
 		      (double)(rtclock_mono_ns() - t_open) / MS);
 	if (!ready) {
 		synth_close(s);
@@ -500,7 +501,8 @@ int main(int argc, char **argv)
 	}
 
 	/* The recording, part by part. */
-	int measured_all = 0, within_all = 0, near_all = 0, missing_all = 0, audible_all = 1, parts = 0;
+	int measured_all = 0, within_all = 0, near_all = 0, missing_all = 0, audible_all = 1,
+	    parts = 0;
 	double worst = 0, sq_all = 0;
 	if (set.record_path[0]) {
 		for (int p = 0; p <= n_kills && p < MAX_PARTS; p++) {
@@ -508,8 +510,9 @@ int main(int argc, char **argv)
 			int within = 0, near = 0, missing = 0, audible = 0;
 			double mn = 0, mx = 0, rms = 0, level = 0, fitted = 0, wander = 0;
 			part_file(set.record_path, p, file, sizeof file);
-			int m = measure_part(file, notes, n, p, set.sample_rate, &within, &near, &missing,
-			                     &mn, &mx, &rms, &level, &audible, &fitted, &wander);
+			int m = measure_part(file, notes, n, p, set.sample_rate, &within, &near,
+			                     &missing, &mn, &mx, &rms, &level, &audible, &fitted,
+			                     &wander);
 			if (m < 0 && p < n_kills)
 				continue; /* cut short by the kill: the file is not finished */
 			printf(
@@ -545,7 +548,8 @@ int main(int argc, char **argv)
 		check(measured_all > 0 && near_all * 10 >= measured_all * 9,
 		      "(b) onsets on the grid (+-16 samples)",
 		      "%d of %d within +-%d samples, want >= 90 %%; %d within +-1 sample; largest "
-		      "error %.2f samples", near_all, measured_all, ONSET_TOL, within_all, worst);
+		      "error %.2f samples",
+		      near_all, measured_all, ONSET_TOL, within_all, worst);
 		check(missing_all <= 2 * n_kills, "(b) every note sent was heard",
 		      "%d missing, want <= %d (2 per kill)", missing_all, 2 * n_kills);
 	}

@@ -79,7 +79,7 @@ static void demo_request(void *ctx, enum console_request r, const char *arg)
 {
 	struct demo *d = ctx;
 	static const char *const names[] = {"reload", "preset", "quit",  "detach",
-					     "stop",   "hangup", "learn", "learn_cancel"};
+	                                    "stop",   "hangup", "learn", "learn_cancel"};
 	if (d->log) {
 		fprintf(d->log, "request %s%s%s\n", names[r], arg ? " " : "", arg ? arg : "");
 		fflush(d->log);
