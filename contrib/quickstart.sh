@@ -20,7 +20,7 @@ packages=(
   libncurses-dev libportmidi-dev liblo-dev libconfig-dev libcunit1-dev
   libjansson-dev libmicrohttpd-dev libsmf-dev libsystemd-dev
   supercollider-server jackd2 sox liblo-tools tmux valgrind curl python3
-  clang libclang-rt-14-dev systemd
+  clang libclang-rt-14-dev clang-format systemd
 )
 
 usage() {
