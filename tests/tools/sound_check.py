@@ -135,7 +135,10 @@ def cycle(a, k):
     detected = None
     back = None
     restarted = None
-    end = t0 + (a.stop or 0) + a.bound + 10
+    # a muted output is judged silent only once the meter has heard 3 s of
+    # silence where notes sounded (4..10 s in these runs, while the instrument plays
+    # its sparse pattern), a hung server within about 2 s
+    end = t0 + (a.stop or 0) + a.bound + (20 if a.mute is not None else 10)
     while time.monotonic() < end:
         now = time.monotonic()
         if a.stop and t_cont is None and now - t0 >= a.stop:
