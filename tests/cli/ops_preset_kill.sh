@@ -24,6 +24,7 @@ seen_a=0 seen_b=0
 # loads the preset once the saver is gone (a fork per round rather than two
 # program starts).
 coproc HAMMER { exec "$hammer" serve "$dir" evening; }
+hammer_pid=$HAMMER_PID # bash unsets HAMMER_PID once the coprocess has ended
 for i in $(seq 1 200); do
 	# Kill at a random moment after the saving has begun.
 	echo save >&"${HAMMER[1]}"
@@ -42,7 +43,7 @@ for i in $(seq 1 200); do
 	esac
 done
 eval "exec ${HAMMER[1]}>&-"
-wait "$HAMMER_PID" 2>/dev/null || true
+wait "$hammer_pid" 2>/dev/null || true
 # Both contents must have been caught: the kills landed during saving.
 [ "$seen_a" -gt 0 ] && [ "$seen_b" -gt 0 ] ||
 	fail "kills never interrupted the alternation (A $seen_a, B $seen_b)"
