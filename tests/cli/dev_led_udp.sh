@@ -22,23 +22,8 @@ stop_listener() {
 }
 trap 'stop_listener; dev_cleanup' EXIT
 
-# The listener binds an ephemeral port, writes it to port.txt, then writes
-# each datagram as one line of hex until it is stopped.
-python3 - "$tmp/port.txt" "$tmp/udp.txt" <<'EOF' &
-import signal, socket, sys
-signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", 0))
-with open(sys.argv[2], "w") as out:
-    with open(sys.argv[1] + ".new", "w") as f:
-        f.write("%d\n" % s.getsockname()[1])
-    import os
-    os.replace(sys.argv[1] + ".new", sys.argv[1])
-    while True:
-        data = s.recv(65536)
-        out.write(data.hex() + "\n")
-        out.flush()
-EOF
+# A UDP listener: its port in port.txt, each datagram a line of hex in udp.txt.
+python3 "${top_srcdir:-.}/tests/tools/udp_listen.py" "$tmp/port.txt" "$tmp/udp.txt" --hex &
 lpid=$!
 dev_wait_line "$tmp/port.txt" '^[0-9]+$' 5 || dev_fail "the UDP listener did not start"
 port=$(cat "$tmp/port.txt")

@@ -20,21 +20,8 @@ stop_listener() {
 }
 trap 'stop_listener; ops_cleanup' EXIT
 
-# The listener binds an ephemeral port, writes it to port.txt, then each
-# datagram as one line until it is stopped.
-/usr/bin/python3 - "$OPS_WORK/port.txt" "$OPS_WORK/udp.txt" <<'EOF' &
-import os, signal, socket, sys
-signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", 0))
-with open(sys.argv[2], "w") as out:
-    with open(sys.argv[1] + ".new", "w") as f:
-        f.write("%d\n" % s.getsockname()[1])
-    os.replace(sys.argv[1] + ".new", sys.argv[1])
-    while True:
-        out.write(s.recv(65536).decode("utf-8", "replace") + "\n")
-        out.flush()
-EOF
+# A UDP listener: its port in port.txt, each datagram a line of udp.txt.
+/usr/bin/python3 "${top_srcdir:-.}/tests/tools/udp_listen.py" "$OPS_WORK/port.txt" "$OPS_WORK/udp.txt" &
 lpid=$!
 for _ in $(seq 100); do [ -s "$OPS_WORK/port.txt" ] && break; sleep 0.05; done
 [ -s "$OPS_WORK/port.txt" ] || ops_fail "the UDP listener did not start"
