@@ -511,6 +511,69 @@ static void test_reopen(void)
 	log_set_level(LOG_INFO);
 }
 
+/* Lines in a file (-1 when it cannot be read). */
+static long count_lines(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	long n = 0;
+	int c;
+	while ((c = getc(f)) != EOF)
+		n += c == '\n';
+	fclose(f);
+	return n;
+}
+
+/* A stop, a hold and a reload that come while the logger is busy writing
+ * a burst are answered at once, not after its idle wake-up (a minute): the
+ * logger once emptied its semaphore after reading "not stopping", took the
+ * stop's post with the records' and slept; the program then took that long
+ * to exit.  Many cycles, each racing the request against a burst being
+ * written, and every record still arrives.  The bound is generous: a lost
+ * post costs the whole idle wake-up. */
+static void test_requests_while_busy(void)
+{
+	const char *path = tmp_path("busy.log");
+	unlink(path);
+	const int cycles = 200, burst = 100;
+	const int64_t bound = 5 * INT64_C(1000000000);
+	int64_t worst = 0;
+	int slow = 0, done = 0;
+	for (int c = 0; c < cycles && !slow; c++, done++) {
+		struct log_options o = file_opts(path, LOG_INFO);
+		CU_ASSERT_EQUAL_FATAL(log_open(&o), 0);
+		for (int i = 0; i < burst; i++)
+			log_info("busy", "cycle %d record %d", c, i);
+		int64_t t0 = rtclock_mono_ns();
+		log_hold(true); /* returns once the logger holds */
+		int64_t t1 = rtclock_mono_ns();
+		log_hold(false);
+		for (int i = 0; i < burst; i++)
+			log_info("busy", "cycle %d record %d", c, burst + i);
+		int64_t t2 = rtclock_mono_ns();
+		CU_ASSERT_EQUAL(log_reopen(&o), 0); /* returns once the logger took it */
+		int64_t t3 = rtclock_mono_ns();
+		for (int i = 0; i < burst; i++)
+			log_info("busy", "cycle %d record %d", c, 2 * burst + i);
+		int64_t t4 = rtclock_mono_ns();
+		log_close(); /* returns once the logger ended */
+		int64_t t5 = rtclock_mono_ns();
+		int64_t d[3] = {t1 - t0, t3 - t2, t5 - t4};
+		for (int k = 0; k < 3; k++) {
+			if (d[k] > worst)
+				worst = d[k];
+			slow += d[k] > bound;
+		}
+	}
+	if (slow)
+		fprintf(stderr, "\nlog: a request took %.1f s in cycle %d\n", (double)worst / 1e9,
+		        done);
+	CU_ASSERT_EQUAL(slow, 0);
+	CU_ASSERT_EQUAL(log_dropped(), 0);
+	CU_ASSERT_EQUAL(count_lines(path), (long)done * 3 * burst);
+}
+
 static void test_bad_options(void)
 {
 	struct log_options o = file_opts("/nonexistent-dir/x.log", LOG_INFO);
@@ -608,9 +671,9 @@ TEST_SUITE(log, NULL, NULL, TEST_CASE(test_levels), TEST_CASE(test_json_escaping
            TEST_CASE(test_rotation_keeps_everything), TEST_CASE(test_rotation_drops_oldest),
            TEST_CASE(test_append_existing), TEST_CASE(test_drops_counted),
            TEST_CASE(test_close_drains), TEST_CASE(test_reopen),
-           TEST_CASE(test_logger_blocks_signals), TEST_CASE(test_bad_options),
-           TEST_CASE(test_stderr_before_open), TEST_CASE(test_stderr_formats),
-           TEST_CASE(test_format_small_buffer))
+           TEST_CASE(test_requests_while_busy), TEST_CASE(test_logger_blocks_signals),
+           TEST_CASE(test_bad_options), TEST_CASE(test_stderr_before_open),
+           TEST_CASE(test_stderr_formats), TEST_CASE(test_format_small_buffer))
 
 static void test_mono_advances(void)
 {

@@ -14,6 +14,13 @@
  * split across files.  log_reopen() hands a new, already opened destination
  * to the logger, which first writes out everything queued to the old one.
  *
+ * The logger sleeps on that semaphore.  The control calls (stop, hold,
+ * reopen) post it too, each after setting its request.  Before
+ * sleeping the logger empties the semaphore and then looks at every request
+ * and at the ring once more, so an idle logger wakes only when asked (and
+ * once a minute as a net), never because a post was taken by its own
+ * emptying.
+ *
  * Shutdown without losing records: a caller marks itself in flight (an
  * atomic counter) before checking that the log is open; log_close() first
  * marks the log closed, then waits for the in-flight count to reach zero, so
@@ -42,7 +49,10 @@
 #include "rt/ring.h"
 #include "rt/rtclock.h"
 
-#define IDLE_WAKE_NS (1000 * INT64_C(1000000)) /* a safety net: pushes post the semaphore */
+/* Every producer posts the semaphore after what it announces is set, and
+ * the logger looks at all of it again once the semaphore is empty (see
+ * logger_main), so no post is lost; the timed wake is only a last net. */
+#define IDLE_WAKE_NS (60 * INT64_C(1000000000))
 #define HOLD_POLL_NS (10 * INT64_C(1000000))
 
 /* Where the logger writes; owned by the logger thread once started. */
@@ -357,6 +367,17 @@ static void take_pending(void)
 	pthread_mutex_unlock(&log_ctl_lock);
 }
 
+/* Something a post announces: a stop, a hold, a reopen or records. */
+static bool work_announced(void)
+{
+	if (atomic_load(&log_stopping) || atomic_load(&log_holding))
+		return true;
+	pthread_mutex_lock(&log_ctl_lock);
+	bool pending = log_pending_set;
+	pthread_mutex_unlock(&log_ctl_lock);
+	return pending || ring_mpmc_depth(log_ring) != 0;
+}
+
 static void *logger_main(void *arg)
 {
 	(void)arg;
@@ -375,7 +396,12 @@ static void *logger_main(void *arg)
 			break;
 		while (sem_trywait(&log_wake) == 0)
 			;
-		if (ring_mpmc_depth(log_ring) == 0)
+		/* The posts just taken may have announced more than records: a
+		 * stop, a hold or a reopen set before its post.  Everything a
+		 * post announces is looked at again after the semaphore is
+		 * empty, so a post that came in the meantime is not slept
+		 * through; one after this look is still on the semaphore. */
+		if (!work_announced())
 			wait_wake(IDLE_WAKE_NS);
 	}
 	drain(&log_sink);
