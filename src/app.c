@@ -503,12 +503,15 @@ static void reload(struct app *a)
 /*
  * The worker's longest sleep: the main thread feeds systemd's watchdog
  * every wait_ns when the heartbeat moved, so the worker loops at least
- * twice as often; 1 s without a watchdog.  Everything else wakes it when it
- * is due (doc/performance.md).
+ * twice as often.  Without a watchdog nobody needs a loop on a clock: the
+ * engine's next step, a sink's wish, an input, a command and a reader's
+ * snapshot request each wake it when due, so it sleeps up to a minute
+ * (doc/performance.md, "Idle with the scsynth link").
  */
+#define APP_IDLE_HEARTBEAT_NS (60 * NS_PER_SEC)
 static int64_t worker_heartbeat_ns(int64_t wd_period, int64_t wait_ns)
 {
-	return wd_period > 0 && wait_ns / 2 < NS_PER_SEC ? wait_ns / 2 : NS_PER_SEC;
+	return wd_period > 0 ? wait_ns / 2 : APP_IDLE_HEARTBEAT_NS;
 }
 
 /* The run's timing and queue figures in log lines (benches read them). */

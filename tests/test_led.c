@@ -366,6 +366,11 @@ static void test_serial_reconnect(void)
 	struct led_stats st;
 	led_get_stats(l, &st);
 	CU_ASSERT_TRUE(st.dropped_offline >= 1);
+	/* the state waits for the port: a worker that sleeps until next_due
+	 * looks again within a second, or nothing would carry it out after
+	 * the replug until the next event (minutes on a silent instrument) */
+	int64_t due = led_next_due(l);
+	CU_ASSERT(due > now && due <= now + NS_PER_SEC);
 
 	m = new_pty_at(path);
 	CU_ASSERT_FATAL(m >= 0);

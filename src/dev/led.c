@@ -49,6 +49,7 @@
 #include "dev/reopen.h"
 
 #define OUT_MAX (CUE_JSON_MAX > CUE_FRAME_MAX ? CUE_JSON_MAX : CUE_FRAME_MAX)
+#define LED_CLOSED_POLL_NS NS_PER_SEC /* cues wait for a closed port: look again */
 
 struct led;
 
@@ -495,9 +496,11 @@ int64_t led_next_due(const struct led *l)
 	if (l->ops == &none_ops || (l->qlen == 0 && l->pend_off >= l->pend_len))
 		return INT64_MAX;
 	/* a closed port: what waits leaves with the first call after it
-	 * reopens (the next event list, at the latest the worker's heartbeat) */
+	 * reopens; the reopen thread does not wake the worker, so it looks
+	 * again every second while cues wait (a silent instrument's worker
+	 * may otherwise sleep for a minute) */
 	if (l->fd < 0 && atomic_load(&((struct led *)l)->rc.fresh_fd) < 0)
-		return INT64_MAX;
+		return l->last_now + LED_CLOSED_POLL_NS;
 	/* a frame waits for the rate limit, or for a full port: try again at
 	 * the frame spacing */
 	return l->next_ok > l->last_now ? l->next_ok : l->last_now + l->period_ns;

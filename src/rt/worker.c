@@ -20,12 +20,13 @@
  * the idle timeout) one look-ahead before its time, so every sequenced
  * event is handed out exactly one look-ahead early; a sink's own wish
  * (next_due(): the LED port's next frame, a MIDI out byte due at its exact
- * time); and the heartbeat (heartbeat_ns, the longest
- * sleep, which the systemd watchdog's feeder reads).  Inputs, commands, a
- * reload and a snapshot request ring the doorbell, and the deadline is
- * computed again after every loop, so a tempo change or a press that makes
- * something due earlier shortens the sleep.  At 120 BPM in sixteenths this
- * is about 8 loops a second instead of 100; paused or silent, one a
+ * time); and the heartbeat (heartbeat_ns, the longest sleep: what the
+ * systemd watchdog's feeder reads, half its feeding period; a minute
+ * without a watchdog, as no reader needs a loop on a clock).  Inputs,
+ * commands, a reload and a snapshot request ring the doorbell, and the
+ * deadline is computed again after every loop, so a tempo change or a press
+ * that makes something due earlier shortens the sleep.  At 120 BPM in
+ * sixteenths this is about 8 loops a second instead of 100; paused, one a
  * heartbeat.
  *
  * Snapshots.  Readers (console, HTTP, presets) call worker_snapshot(): when
@@ -682,6 +683,7 @@ int worker_start(struct worker *w)
 		atomic_store(&w->running, false);
 		return -1;
 	}
+	pthread_setname_np(w->thread, "worker");
 	atomic_store(&w->started, true);
 	return 0;
 }

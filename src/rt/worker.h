@@ -67,7 +67,8 @@ struct worker_options {
 	 * an older one is refreshed on the reader's request */
 	int64_t snapshot_period_ns;
 	/* the longest sleep (default 1 s): the heartbeat's spacing, which the
-	 * systemd watchdog's feeder needs */
+	 * systemd watchdog's feeder needs; without one the program sets a
+	 * minute, as everything else rings or is due */
 	int64_t heartbeat_ns;
 	bool realtime; /* try SCHED_FIFO and mlockall */
 	/* After a stall: a note whose time passed by more than this is
