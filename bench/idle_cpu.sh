@@ -12,6 +12,8 @@
 # server and scsynth, tests/lib/audio.sh; --synth supercollider:HOST:PORT):
 # the same silence with the link's control thread, the output meter's
 # replies and the /status heartbeat (what bench/peers.sh calls me-still).
+# Threads show by name (worker, synth-ctl, logger ...); a thread that did
+# not wake is not listed.
 # Usage: bench/idle_cpu.sh [SECONDS] [ROUNDS] [--set ...]   (ME_BIN = the program)
 set -euo pipefail
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}

@@ -320,6 +320,7 @@ static enum synth_err sc_open(struct synth *s)
 		e = SYNTH_E_THREAD;
 		goto fail;
 	}
+	pthread_setname_np(sc->ctl, "synth-ctl");
 	sc->ctl_started = true;
 	return SYNTH_OK;
 fail:
