@@ -62,7 +62,7 @@ PY
 	pid=
 	local stats
 	stats=$(grep '"event":"worker_stats"' "$log" | sed 's/.*"msg":"\(.*\)"}/\1/')
-	printf '%s: %s; worker %s\n' "$(basename "$(dirname "$1")")/$(basename "$1")" \
+	printf '%s: %s; worker %s\n' "$1" \
 		"$(cat "$tmp/ages")" "$(cut -d' ' -f1-8 <<<"$stats")"
 }
 
