@@ -205,6 +205,14 @@ audio_jack_forget() {
 # cannot keep the lock.
 audio_exclusive() {
 	local lock="${top_builddir:-.}/tests/.audio.lock" t0
+	# make check runs AUDIO_TESTS one after the other (tests/tests.am); a
+	# test outside that list would hold one of its slots only waiting here.
+	if [ -n "${AUDIO_TESTS+set}" ]; then
+		case " $AUDIO_TESTS " in
+		*"/${0##*/} "*) ;;
+		*) audio_fail "${0##*/} takes the audio lock but is not in AUDIO_TESTS (tests/*.am)" ;;
+		esac
+	fi
 	command -v flock >/dev/null 2>&1 || audio_fail "flock not found: install the Debian package util-linux"
 	exec 9>>"$lock" || audio_fail "cannot open $lock"
 	t0=$(date +%s)
