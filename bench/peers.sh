@@ -50,6 +50,11 @@
 #               messages passed to the bench's scsynth through a relay (it
 #               wants to boot its own: a stand-in answers for that one)
 # Prints every run and, per system, the medians and the ratios to "me";
+# PEERS_AWAKE=1 keeps every CPU busy with a spinning process under
+# SCHED_IDLE (chrt --idle 0), which runs only when nothing else wants the
+# CPU: on a virtual machine an idle vCPU halts, and waking it costs far
+# more than the sender's own work; it also makes the JACK dummy driver
+# step its clock (doc/performance.md, "Side by side", runs 3 and 4).
 # PEERS_DOC=FILE also writes those tables into FILE between the lines
 # "<!-- peers.sh begin -->" and "<!-- peers.sh end -->".  Run as root,
 # mystery-engine and Pd take SCHED_FIFO (as with rtprio at the
@@ -138,11 +143,20 @@ cleanup() {
 }
 trap cleanup EXIT
 audio_require
+awake=
+if [ -n "${PEERS_AWAKE:-}" ]; then
+	command -v chrt >/dev/null || fail "chrt missing (Debian package util-linux)"
+	for _ in $(seq 1 "$(nproc)"); do
+		setsid chrt --idle 0 sh -c 'while :; do :; done' &
+		pgids+=($!)
+	done
+	awake=", every CPU held awake (PEERS_AWAKE=1: $(nproc) spinners under SCHED_IDLE)"
+fi
 audio_start "$tmp"
 osc() { python3 "$bench/peers_osc.py" "$AUDIO_PORT" "$@"; }
 load_avg() { cut -d' ' -f1-3 /proc/loadavg; }
 load_before=$(load_avg)
-say "scsynth on UDP $AUDIO_PORT, JACK server $AUDIO_JACK; ${secs} s per run, $repeats rounds: $systems"
+say "scsynth on UDP $AUDIO_PORT, JACK server $AUDIO_JACK; ${secs} s per run, $repeats rounds: $systems$awake"
 
 # --- measuring a process tree ------------------------------------------------
 tree() {	# tree PID: PID and its descendants
@@ -401,8 +415,8 @@ col() {	# col SYSTEM FIELD: the field of that system's good runs
 }
 table=$tmp/table.md
 {
-	echo "$(date -u +%Y-%m-%d), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), load average $load_before before, $load_after after; ${secs} s per run, $repeats interleaved rounds, medians."
-	echo "Command: \`top_builddir=BUILD bench/peers.sh $secs $repeats\`"
+	echo "$(date -u +%Y-%m-%d), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), load average $load_before before, $load_after after; ${secs} s per run, $repeats interleaved rounds, medians$awake."
+	echo "Command: \`${PEERS_AWAKE:+PEERS_AWAKE=1 }top_builddir=BUILD bench/peers.sh $secs $repeats\`"
 	echo
 	echo "| system | onset error rms / max (samples) | within +-1 sample | of its neighbours | without a clock step: rms / max, within +-1 (jumps) | late | clock steps (late clients) | sender CPU (% of a core) | peak RSS |"
 	echo "|---|---|---|---|---|---|---|---|---|"
