@@ -34,21 +34,23 @@ state() {
 metric() {
 	curl -s --max-time 2 "http://127.0.0.1:$http/metrics" | awk -v k="mystery_engine_$1" '$1 == k { print $2 }'
 }
-wait_sound() {
+wait_sound() {	# wait_sound LOG
 	local i s
 	for i in $(seq 1 100); do
 		s=$(state "d['sound']['state'], d['sound']['peak'] > 1e-5" 2>/dev/null) || true
 		[ "$s" = "ok True" ] && return 0
 		sleep 0.1
 	done
-	e2e_fail "no sound by the engine's meter ($s)"
+	# what the engine said about its HTTP API and its sound, for the reader
+	grep -E '"event":"(http|synth[^"]*)"' "$1" | tail -5 >&2 || true
+	e2e_fail "no sound by the engine's meter (/state: '$s')"
 }
 
 # 1. killed, then started again
 http=$(audio_free_tcp_port) || e2e_fail "no free TCP port"
 e2e_start "$E2E_TMP/run1.log" --http "127.0.0.1:$http" "${ext[@]}" --set sound.reverb_mix=0.5
 e2e_wait_log "$E2E_TMP/run1.log" '"event":"started"' 20
-wait_sound
+wait_sound "$E2E_TMP/run1.log"
 kill -9 "$E2E_PID"
 wait "$E2E_PID" 2>/dev/null || true
 E2E_PID=
@@ -56,7 +58,7 @@ echo "killed the first engine: server $("$E2E_TOOLS/sc_probe" -p "$AUDIO_PORT" -
 http=$(audio_free_tcp_port) || e2e_fail "no free TCP port"
 e2e_start "$E2E_TMP/run2.log" --http "127.0.0.1:$http" "${ext[@]}" --set sound.reverb_mix=0.125
 e2e_wait_log "$E2E_TMP/run2.log" '"event":"started"' 20
-wait_sound
+wait_sound "$E2E_TMP/run2.log"
 mix=$(python3 "$ask" "$AUDIO_PORT" /s_get is 901 mix | awk '$1 == "/n_set" { print $4 }')
 echo "the effects synth after the restart: mix $mix"
 [ "$mix" = 0.125 ] || e2e_fail "the effects synth has mix '$mix', not the new engine's 0.125"
