@@ -218,6 +218,28 @@ audio_exclusive() {
 	t0=$(date +%s)
 	flock -w 1200 9 || audio_fail "another audio test held $lock for 20 minutes"
 	[ $(($(date +%s) - t0)) -lt 2 ] || echo "audio_exclusive: waited $(($(date +%s) - t0)) s for $lock"
+	audio_hold_awake
+}
+
+# An idle virtual CPU halts, and JACK's dummy driver, woken late by it,
+# steps its clock (11 to 68 times a minute on a quiet 2-vCPU VM, once in
+# four minutes with the CPUs held awake: doc/performance.md, "Side by
+# side", runs 3 and 4), which moves every later onset by many samples:
+# the machine, not the engine.  So while an audio test runs, one spinner
+# per CPU under SCHED_IDLE keeps the CPUs awake; SCHED_IDLE gets a CPU
+# only when nothing else wants it, so it takes no time from the test, the
+# engine, scsynth or JACK.  Each spinner ends with the test's shell.  Only
+# under make check (which sets AUDIO_TESTS): a bench that measures CPU
+# keeps the machine as it is.  AUDIO_AWAKE=0 leaves the CPUs alone.
+audio_hold_awake() {
+	local i owner=$$
+	[ -n "${AUDIO_TESTS+set}" ] && [ "${AUDIO_AWAKE:-1}" = 1 ] || return 0
+	command -v chrt >/dev/null 2>&1 || audio_fail "chrt not found: install the Debian package util-linux"
+	for i in $(seq 1 "$(nproc)"); do
+		# in a subshell: not a job of the test's shell (a bare `wait`)
+		(chrt --idle 0 sh -c 'while kill -0 "$1" 2>/dev/null; do :; done' sh "$owner" \
+			</dev/null >/dev/null 2>&1 9>&- &)
+	done
 }
 
 # Number of "late" lines scsynth printed (bundles that arrived too late).
