@@ -226,14 +226,16 @@ audio_exclusive() {
 # four minutes with the CPUs held awake: doc/performance.md, "Side by
 # side", runs 3 and 4), which moves every later onset by many samples:
 # the machine, not the engine.  So while an audio test runs, one spinner
-# per CPU under SCHED_IDLE keeps the CPUs awake; SCHED_IDLE gets a CPU
+# per CPU under SCHED_IDLE can keep the CPUs awake; SCHED_IDLE gets a CPU
 # only when nothing else wants it, so it takes no time from the test, the
-# engine, scsynth or JACK.  Each spinner ends with the test's shell.  Only
-# under make check (which sets AUDIO_TESTS): a bench that measures CPU
-# keeps the machine as it is.  AUDIO_AWAKE=0 leaves the CPUs alone.
+# engine, scsynth or JACK.  Each spinner ends with the test's shell.
+# Asked for with AUDIO_AWAKE=1, and only under make check (which sets
+# AUDIO_TESTS): a bench that measures CPU keeps the machine as it is.  Not
+# the default: with the other chain of make check running, spinning vCPUs
+# did worse in one run (doc/performance.md, "The test suite's time").
 audio_hold_awake() {
 	local i owner=$$
-	[ -n "${AUDIO_TESTS+set}" ] && [ "${AUDIO_AWAKE:-1}" = 1 ] || return 0
+	[ -n "${AUDIO_TESTS+set}" ] && [ "${AUDIO_AWAKE:-0}" = 1 ] || return 0
 	command -v chrt >/dev/null 2>&1 || audio_fail "chrt not found: install the Debian package util-linux"
 	for i in $(seq 1 "$(nproc)"); do
 		# in a subshell: not a job of the test's shell (a bare `wait`)
