@@ -67,12 +67,19 @@ audio_require() {
 	[ -x "$AUDIO_PROBE" ] || audio_fail "$AUDIO_PROBE not built (run make check)"
 }
 
-# A UDP port on 127.0.0.1 that nothing listens on now.
-audio_free_port() {
-	local p i
+# A port for a test to bind: below the kernel's ephemeral range, where
+# outgoing connections take their local ports (a port there that nothing
+# listens on may still be taken by a connection, or its TIME_WAIT, by the
+# time the program binds it: "Address already in use" in a CI run), and
+# not used by any socket of the protocol now, in any state.
+audio_pick_port() {	# audio_pick_port udp|tcp
+	local p i lo flag=-Hanu
+	[ "$1" = tcp ] && flag=-Hant
+	lo=$(awk '{ print $1 }' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null) || lo=
+	[ -n "$lo" ] && [ "$lo" -gt 12000 ] || lo=61000
 	for i in $(seq 1 50); do
-		p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
-		if ! ss -Hlun 2>/dev/null | awk '{print $4}' | grep -q ":$p\$"; then
+		p=$((10000 + (RANDOM * 32768 + RANDOM) % (lo - 10000)))
+		if ! ss "$flag" 2>/dev/null | awk '{ print $4 }' | grep -q ":$p\$"; then
 			echo "$p"
 			return 0
 		fi
@@ -80,18 +87,11 @@ audio_free_port() {
 	return 1
 }
 
-# A TCP port on 127.0.0.1 that nothing listens on now (for --http).
-audio_free_tcp_port() {
-	local p i
-	for i in $(seq 1 50); do
-		p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
-		if ! ss -Hltn 2>/dev/null | awk '{print $4}' | grep -q ":$p\$"; then
-			echo "$p"
-			return 0
-		fi
-	done
-	return 1
-}
+# A UDP port on 127.0.0.1 that nothing uses now.
+audio_free_port() { audio_pick_port udp; }
+
+# A TCP port on 127.0.0.1 that nothing uses now (for --http).
+audio_free_tcp_port() { audio_pick_port tcp; }
 
 audio_start() {
 	local dir=$1 i try
