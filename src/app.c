@@ -73,6 +73,8 @@ static void synth_sink_shutdown(void *ctx)
 static void synth_sink_fill(void *ctx, struct snapshot *s)
 {
 	struct synth_status st;
+	int64_t now = rtclock_mono_ns();
+	synth_watch(ctx, now);
 	synth_status(ctx, &st);
 	s->link_synth = (uint8_t)st.link;
 	s->notes_played = st.notes;
@@ -86,7 +88,7 @@ static void synth_sink_fill(void *ctx, struct snapshot *s)
 	s->server_synths = st.synths;
 	s->out_peak = st.out_peak;
 	s->out_rms = st.out_rms;
-	s->out_meter_age_ns = st.meter_ns > 0 ? rtclock_mono_ns() - st.meter_ns : -1;
+	s->out_meter_age_ns = st.meter_ns > 0 ? now - st.meter_ns : -1;
 	s->meter_replies = st.meter_replies;
 	s->sound_faults = st.health_faults;
 	s->late_sent = st.late_sent;

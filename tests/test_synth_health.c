@@ -335,8 +335,10 @@ struct pace {
 	struct synth_health h;
 	int64_t now, hb_ns, next_tick, next_hb;
 	int64_t next_reply, meter_stop, meter_ns;
+	int64_t dead_at; /* replies from then on measure silence */
 	int64_t span_start, span_end;
 	float peak;
+	bool watched; /* a reader looks at the figures (synth_watch()) */
 	int runs;
 	int64_t last_run, longest_gap; /* between runs, since pace_gaps() */
 	int64_t fault_at;
@@ -351,16 +353,19 @@ static void pace_init(struct pace *p, int64_t phase, int64_t hb_ns)
 	p->next_hb = hb_ns ? 0 : INT64_MAX;
 	p->next_reply = phase;
 	p->meter_stop = INT64_MAX;
+	p->dead_at = INT64_MAX;
 	p->span_end = -1;
 	p->peak = 0.0f;
 	p->fault_at = -1;
+	p->watched = true;
 }
 
 static void pace_run_once(struct pace *p)
 {
 	while (p->next_reply <= p->now && p->next_reply < p->meter_stop) {
 		bool exp = synth_health_expected(&p->h, p->span_start, p->span_end, p->next_reply);
-		synth_health_meter(&p->h, p->next_reply, p->peak, exp);
+		float peak = p->next_reply >= p->dead_at ? 0.0f : p->peak;
+		synth_health_meter(&p->h, p->next_reply, peak, exp);
 		p->meter_ns = p->next_reply;
 		p->next_reply += 200 * MS;
 	}
@@ -369,7 +374,8 @@ static void pace_run_once(struct pace *p)
 		p->fault_at = p->now;
 		p->first = a;
 	}
-	p->next_tick = synth_health_next_tick(&p->h, p->now, p->span_end, 0, p->meter_ns);
+	p->next_tick =
+	    synth_health_next_tick(&p->h, p->now, p->span_end, 0, p->meter_ns, p->watched);
 	CU_ASSERT_TRUE(p->next_tick > p->now);
 	if (p->now >= p->next_hb)
 		p->next_hb = p->now + p->hb_ns;
@@ -520,6 +526,70 @@ static void test_quiet_pace_own_stall(void)
 	CU_ASSERT_TRUE(p.fault_at - resumed >= 2 * S && p.fault_at - resumed <= 2 * S + 1 * MS);
 }
 
+/* Notes sound from 5 s; the output goes dead at `dead` or the server hangs
+ * at `hang` (0: never); returns when the first fault was found (-1 none),
+ * with the pace's runs and longest gap between 6 and 66 s in *p. */
+static int64_t pace_playing(struct pace *p, int k, bool watched, int64_t dead, int64_t hang)
+{
+	pace_init(p, (k * 7 % 20) * 10 * MS, 1 * S);
+	p->watched = watched;
+	pace_until(p, 5 * S);
+	pace_notes(p, 5 * S + 50 * MS, INT64_MAX / 2);
+	p->peak = 0.2f;
+	pace_until(p, 6 * S);
+	pace_gaps(p);
+	int runs = p->runs;
+	pace_until(p, 66 * S);
+	runs = p->runs - runs;
+	int64_t gap = p->longest_gap;
+	if (dead)
+		p->dead_at = dead;
+	if (hang)
+		p->meter_stop = hang;
+	pace_until(p, 100 * S);
+	p->runs = runs;
+	p->longest_gap = gap;
+	return p->fault_at;
+}
+
+/* Notes sound and nobody looks: the detector runs once a second (with the
+ * heartbeat), not four times; a reader brings the 250 ms pace back at its
+ * next run; a dead output is found at most one 250 ms tick later than
+ * when somebody looks (3 s of silence), a hung server as soon (2 s after
+ * its last reply). */
+static void test_playing_unwatched_pace(void)
+{
+	for (int k = 0; k < 40; k++) {
+		struct pace p, w;
+		CU_ASSERT_EQUAL(pace_playing(&p, k, false, 0, 0), -1);
+		CU_ASSERT_TRUE(p.runs <= 61 && p.runs >= 59);
+		CU_ASSERT_TRUE(p.longest_gap <= 1 * S);
+		CU_ASSERT_EQUAL(pace_playing(&w, k, true, 0, 0), -1);
+		CU_ASSERT_TRUE(w.runs >= 4 * 59);
+		CU_ASSERT_TRUE(w.longest_gap <= 250 * MS);
+
+		p.watched = true; /* a reader comes (and rings: a run now) */
+		pace_run_once(&p);
+		CU_ASSERT_EQUAL(p.next_tick, p.now + 250 * MS);
+
+		int64_t dead = 70 * S + k * 37 * MS;
+		int64_t found = pace_playing(&p, k, false, dead, 0);
+		int64_t found_w = pace_playing(&w, k, true, dead, 0);
+		CU_ASSERT_EQUAL(p.first, SYNTH_HEALTH_RESTART_SERVER);
+		CU_ASSERT_EQUAL(p.h.sound, SYNTH_SOUND_SILENT);
+		CU_ASSERT_TRUE(found - dead >= 2800 * MS && found - dead <= 3400 * MS);
+		CU_ASSERT_TRUE(found >= found_w && found - found_w <= 250 * MS);
+
+		int64_t hang = 70 * S + k * 37 * MS;
+		found = pace_playing(&p, k, false, 0, hang);
+		found_w = pace_playing(&w, k, true, 0, hang);
+		CU_ASSERT_EQUAL(p.first, SYNTH_HEALTH_RESTART_SERVER);
+		CU_ASSERT_EQUAL(p.h.sound, SYNTH_SOUND_NO_METER);
+		CU_ASSERT_TRUE(found - hang <= 2 * S && found - hang >= 1800 * MS);
+		CU_ASSERT_TRUE(found <= found_w);
+	}
+}
+
 TEST_SUITE(synth_health, NULL, NULL, TEST_CASE(test_sound_is_healthy),
            TEST_CASE(test_musicians_silence_is_no_fault),
            TEST_CASE(test_silent_output_restarts_scsynth),
@@ -528,4 +598,5 @@ TEST_SUITE(synth_health, NULL, NULL, TEST_CASE(test_sound_is_healthy),
            TEST_CASE(test_meter_stops), TEST_CASE(test_own_stall_is_no_fault),
            TEST_CASE(test_link_down), TEST_CASE(test_expected_window), TEST_CASE(test_quiet_pace),
            TEST_CASE(test_quiet_pace_finds_hung_server), TEST_CASE(test_playing_pace),
-           TEST_CASE(test_notes_after_quiet), TEST_CASE(test_quiet_pace_own_stall))
+           TEST_CASE(test_notes_after_quiet), TEST_CASE(test_quiet_pace_own_stall),
+           TEST_CASE(test_playing_unwatched_pace))

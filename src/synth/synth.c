@@ -290,6 +290,12 @@ void synth_status(struct synth *s, struct synth_status *out)
 	s->ops->status(s, out);
 }
 
+void synth_watch(struct synth *s, int64_t now_ns)
+{
+	if (s->ops->watch)
+		s->ops->watch(s, now_ns);
+}
+
 void synth_close(struct synth *s)
 {
 	if (!s)

@@ -117,6 +117,8 @@ struct synth_ops {
 	void (*events)(struct synth *s, const struct event *ev, size_t n, int64_t now_ns);
 	void (*release_all)(struct synth *s);
 	void (*status)(struct synth *s, struct synth_status *out);
+	/* A reader looks at the figures now (optional; real-time worker). */
+	void (*watch)(struct synth *s, int64_t now_ns);
 	void (*close)(struct synth *s);
 };
 
@@ -158,6 +160,13 @@ void synth_events(struct synth *s, const struct event *ev, size_t n, int64_t now
 /* Real-time worker: silences every voice now. */
 void synth_release_all(struct synth *s);
 void synth_status(struct synth *s, struct synth_status *out);
+/*
+ * Real-time worker, when it fills a snapshot for a reader (console, HTTP):
+ * someone looks at the figures, so keep them fresh (the output meter is
+ * read every 250 ms while notes sound; with nobody looking for 3 s, once a
+ * second, faults found as soon as ever).
+ */
+void synth_watch(struct synth *s, int64_t now_ns);
 /* Releases the voices, stops the audio stack it started and frees s. */
 void synth_close(struct synth *s);
 

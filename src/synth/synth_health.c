@@ -150,17 +150,25 @@ void synth_health_resume(struct synth_health *h, int64_t now)
 }
 
 int64_t synth_health_next_tick(const struct synth_health *h, int64_t now, int64_t span_end,
-                               int64_t ready_ns, int64_t meter_ns)
+                               int64_t ready_ns, int64_t meter_ns, bool watched)
 {
 	int64_t tick = now + SYNTH_HEALTH_TICK_NS;
-	if (!h->was_ready || h->sound != SYNTH_SOUND_OK || h->silent || h->step > 0 ||
-	    span_end > now - SYNTH_HEALTH_HOLD_NS)
+	if (!h->was_ready || h->sound != SYNTH_SOUND_OK || h->silent || h->step > 0)
 		return tick;
 	int64_t last = meter_ns > ready_ns ? meter_ns : ready_ns;
 	if (h->resumed_at > last)
 		last = h->resumed_at;
 	int64_t stale = last + h->cfg.stale_ns;
-	return stale > now ? stale : tick;
+	if (stale <= now)
+		return tick;
+	if (span_end > now - SYNTH_HEALTH_HOLD_NS) {
+		/* notes sound, or did lately */
+		if (watched || h->silent_run > 0)
+			return tick;
+		int64_t slow = now + SYNTH_HEALTH_UNWATCHED_TICK_NS;
+		return stale < slow ? stale : slow;
+	}
+	return stale;
 }
 
 bool synth_health_watchdog_ok(const struct synth_health *h)

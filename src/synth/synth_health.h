@@ -116,7 +116,8 @@ void synth_health_resume(struct synth_health *h, int64_t now);
  * next, given that it ran it at now?  Every SYNTH_HEALTH_TICK_NS while
  * notes should sound or did so less than SYNTH_HEALTH_HOLD_NS ago (span_end:
  * the end of the span of audible notes scheduled; the meter's figures stay
- * fresh for the console, silence is found as soon as it counts), while the
+ * fresh for the console, silence is found as soon as it counts) and a
+ * reader looks (below), while the
  * sound is not ok or a step is still being judged, and while the link is
  * not ready.  Otherwise nothing can go wrong before the meter goes stale:
  * the next run is due when it would (its last reply, the readiness or the
@@ -126,8 +127,18 @@ void synth_health_resume(struct synth_health *h, int64_t now);
  */
 #define SYNTH_HEALTH_TICK_NS INT64_C(250000000)
 #define SYNTH_HEALTH_HOLD_NS INT64_C(2000000000)
+/*
+ * While notes sound and no reader looks at the figures (watched false: no
+ * console, no HTTP client asked for them lately), the meter's freshness
+ * serves nobody: the pace is then SYNTH_HEALTH_UNWATCHED_TICK_NS, and
+ * faults are found as soon as at the 250 ms pace all the same: the next
+ * run is due when the meter would go stale, if sooner, and the 250 ms pace
+ * comes back with the first quiet reply while notes should sound (so 3 s
+ * of silence are found within a tick of the 3 s).
+ */
+#define SYNTH_HEALTH_UNWATCHED_TICK_NS INT64_C(1000000000)
 int64_t synth_health_next_tick(const struct synth_health *h, int64_t now, int64_t span_end,
-                               int64_t ready_ns, int64_t meter_ns);
+                               int64_t ready_ns, int64_t meter_ns, bool watched);
 
 /* Whether systemd's watchdog may be fed (false once the last step is taken). */
 bool synth_health_watchdog_ok(const struct synth_health *h);

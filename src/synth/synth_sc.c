@@ -386,6 +386,19 @@ static void sc_status(struct synth *s, struct synth_status *out)
 		out->late = atomic_load(&sc->late_go);
 }
 
+/* The snapshot's fill (the worker, when a reader asks): a reader that
+ * comes while notes sound and nobody looked has the control thread read
+ * the meter at once and every 250 ms from then on. */
+static void sc_watch(struct synth *s, int64_t now_ns)
+{
+	struct sc *sc = s->priv;
+	int64_t was = atomic_exchange_explicit(&sc->watched_ns, now_ns, memory_order_relaxed);
+	if (now_ns - was >= SC_WATCH_HOLD_NS &&
+	    atomic_load_explicit(&sc->link, memory_order_relaxed) == LINK_CONNECTED &&
+	    !atomic_load_explicit(&sc->ctl_quiet, memory_order_relaxed))
+		sc_ctl_ring(sc);
+}
+
 static void sc_close(struct synth *s)
 {
 	struct sc *sc = s->priv;
@@ -414,5 +427,6 @@ const struct synth_ops synth_sc_ops = {
     .events = sc_events,
     .release_all = sc_release_all,
     .status = sc_status,
+    .watch = sc_watch,
     .close = sc_close,
 };

@@ -517,10 +517,15 @@ static void health_tick(struct sc *sc, int64_t now)
 	sc->next_tick = now + SYNTH_HEALTH_TICK_NS;
 	health_step(sc, now, link);
 	if (atomic_load(&sc->link) == LINK_CONNECTED) {
-		sc->next_tick = synth_health_next_tick(
-		    &sc->health, now, atomic_load_explicit(&sc->exp_end, memory_order_acquire),
-		    atomic_load(&sc->ready_ns), atomic_load(&sc->meter_ns));
-		bool quiet = sc->next_tick > now + SYNTH_HEALTH_TICK_NS;
+		int64_t span_end = atomic_load_explicit(&sc->exp_end, memory_order_acquire);
+		bool watched = now - atomic_load(&sc->watched_ns) < SC_WATCH_HOLD_NS;
+		sc->next_tick =
+		    synth_health_next_tick(&sc->health, now, span_end, atomic_load(&sc->ready_ns),
+		                           atomic_load(&sc->meter_ns), watched);
+		/* quiet: nothing sounds, the pace waits for the meter to go stale
+		 * (playing while nobody looks is slow too, but not quiet) */
+		bool quiet = span_end <= now - SYNTH_HEALTH_HOLD_NS &&
+		             sc->next_tick > now + SYNTH_HEALTH_TICK_NS;
 		atomic_store(&sc->ctl_quiet, quiet);
 		if (quiet && atomic_load(&sc->exp_end) > now - SYNTH_HEALTH_HOLD_NS) {
 			/* a note came between the look and the flag: not quiet */

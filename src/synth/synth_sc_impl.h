@@ -25,6 +25,9 @@ struct supervise;
 #define MS INT64_C(1000000)
 #define PKT_MAX 512
 #define NOTE_RING 256 /* recent notes' times, by node, for lateness */
+/* A reader that looked less than this ago still looks (synth_watch()):
+ * the meter is read at the 250 ms pace while notes sound. */
+#define SC_WATCH_HOLD_NS (3000 * MS)
 
 struct sc {
 	struct synth *s;
@@ -67,6 +70,7 @@ struct sc {
 	atomic_bool watchdog_ok;
 	atomic_llong stdout_latency_ns; /* "max output latency" scsynth printed, -1 none */
 	atomic_bool ctl_quiet;          /* the control thread sleeps long: ring it for notes */
+	atomic_llong watched_ns;        /* when a reader last looked (synth_watch()) */
 
 	/* control side */
 	int wake_fd; /* eventfd: news for the control thread */

@@ -5,7 +5,9 @@
 #  1. A JACK server of that user already runs: the engine finds it (libjack
 #     prints "Cannot lock down ..." for such a user, which once read as "not
 #     running"), uses it instead of starting another, and sounds: its meter
-#     reads sound in /state, the recording is audible (sox).
+#     reads sound in /state, the recording is audible (sox); with nobody
+#     looking the synth's control thread wakes once a second, and a reader
+#     sees the meter fresh again at once.
 #  2. No JACK server runs: the engine starts its own, as that user, plays,
 #     and SIGTERM leaves no jackd, no scsynth and no /dev/shm segment.
 set -euo pipefail
@@ -59,7 +61,41 @@ grep -q "using the running JACK server '$E2E_JACK'" "$log" ||
 grep -q '"event":"synth.ready"' "$log" || e2e_fail "scsynth not ready at the start"
 [ "$(pgrep -cf "^jackd -n $E2E_JACK " || true)" -eq 1 ] || e2e_fail "a second jackd was started"
 wait_sound "$http"
-sleep 1
+# While it plays and nobody looks (no console, no HTTP client for 3 s),
+# the synth's control thread reads the meter once a second with the
+# /status heartbeat (its sleeps are its voluntary context switches; the
+# 250 ms pace gives 4..5 a second); a reader brings the 250 ms pace back
+# at once: every meter reading /state gives after its first half second
+# is fresh (< 0.6 s old; replies come every 200 ms).
+ctl_sleeps() {
+	local t
+	for t in /proc/"$E2E_PID"/task/*; do
+		[ "$(cat "$t/comm" 2>/dev/null)" = synth-ctl ] || continue
+		awk '$1 == "voluntary_ctxt_switches:" { print $2 }' "$t/status"
+		return 0
+	done
+	e2e_fail "no thread named synth-ctl in $E2E_PID"
+}
+sleep 3.2
+s0=$(ctl_sleeps)
+sleep 5
+s1=$(ctl_sleeps)
+echo "playing, nobody looking for 5 s: the synth's control thread slept $((s1 - s0)) times"
+[ $((s1 - s0)) -le 9 ] || e2e_fail "the synth's control thread woke $((s1 - s0)) times in 5 s with nobody looking (want once a second)"
+python3 - "$http" <<'PY' || e2e_fail "a reader saw a stale meter (above)"
+import json, sys, time, urllib.request
+url = "http://127.0.0.1:%s/state" % sys.argv[1]
+t0 = time.monotonic()
+ages = []
+while time.monotonic() - t0 < 2.5:
+    with urllib.request.urlopen(url, timeout=2) as r:
+        age = json.load(r)["sound"]["meter_age_s"]
+    if time.monotonic() - t0 > 0.5:
+        ages.append(age if age is not None else 99)
+    time.sleep(0.1)
+print("a reader polling /state: %d meter readings after 0.5 s, oldest %.3f s" % (len(ages), max(ages)))
+sys.exit(0 if ages and max(ages) < 0.6 else 1)
+PY
 e2e_stop
 [ "$E2E_RC" -eq 0 ] || e2e_fail "exit status $E2E_RC after SIGTERM"
 rms=$(e2e_rms "$E2E_TMP/take.wav")
