@@ -7,43 +7,38 @@
 # every 20 ms until its synth link or its sound is no longer ok; the time
 # from the stop is printed, then the server continues.  With ME_BIN_BEFORE
 # (another build) the two binaries alternate, ROUNDS (default 3) times each.
+# HUNG_PLAYING=1: the same while the instrument plays (16ths at 120 BPM)
+# and nobody looks: /state is not read from 6 s before the stop (a reader
+# keeps the control thread at its 250 ms pace for 3 s), and the time is
+# that of the first synth.health or synth.lost line of the engine's log
+# (wall clock, ms) after the stop.
 # Usage: bench/hung_silent.sh [ROUNDS]   (ME_BIN = the program)
 set -euo pipefail
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
-top_builddir=${top_builddir:-.}
+. "$(dirname "$0")/lib.sh"
 rounds=${1:-3}
-bins=("${ME_BIN:-$top_builddir/mystery-engine}")
-[ -n "${ME_BIN_BEFORE:-}" ] && bins+=("$ME_BIN_BEFORE")
-for b in "${bins[@]}"; do
-	[ -x "$b" ] || { echo "FAIL: $b is not built" >&2; exit 1; }
-done
-command -v python3 >/dev/null || { echo "FAIL: python3 missing (apt-get install python3)" >&2; exit 1; }
-export top_builddir
-AUDIO_SC_LOGINS=64
-AUDIO_JACK_PREFIX=hung-silent
-. "$top_srcdir/tests/lib/audio.sh"
-tmp=$(mktemp -d)
-chmod 755 "$tmp"
-pid=
-trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; [ -n "$AUDIO_SC_PID" ] && kill -CONT "$AUDIO_SC_PID" 2>/dev/null; audio_stop; rm -rf "$tmp"' EXIT
-audio_require
-audio_start "$tmp"
-export HOME=$tmp XDG_CONFIG_HOME=$tmp XDG_STATE_HOME=$tmp/xdg XDG_RUNTIME_DIR=$tmp/run
-mkdir -m 700 "$tmp/run"
-: >"$tmp/empty.conf"
+bench_bins
+bench_home
+bench_audio hung-silent
+
+playing=${HUNG_PLAYING:-0}
+if [ "$playing" = 1 ]; then
+	sets=(--set sequencer.density=1 --set sequencer.bpm=120 --set sequencer.steps=1
+		--set sequencer.steps_per_beat=4)
+else
+	sets=(--set sequencer.density=0 --set sequencer.bpm=20 --set sequencer.steps_per_beat=1)
+fi
 
 one() {	# one BINARY
 	local port
-	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	port=$(bench_port)
 	"$1" --daemon -c "$tmp/empty.conf" --synth "supercollider:127.0.0.1:$AUDIO_PORT" \
 		--midi-in none --led none --http "127.0.0.1:$port" --set state.dir="$tmp/state" \
-		--seed 5 --set sequencer.density=0 --set sequencer.bpm=20 \
-		--set sequencer.steps_per_beat=1 --set mutation.enabled=false \
+		--seed 5 "${sets[@]}" --set mutation.enabled=false \
 		--set idle.timeout_ms=86400000 >/dev/null 2>"$tmp/log" </dev/null &
 	pid=$!
-	python3 - "$port" "$AUDIO_SC_PID" <<'PY' || { cat "$tmp/log" >&2; exit 1; }
-import json, os, signal, sys, time, urllib.request
-port, sc = int(sys.argv[1]), int(sys.argv[2])
+	python3 - "$port" "$AUDIO_SC_PID" "$playing" "$tmp/log" <<'PY' || { cat "$tmp/log" >&2; exit 1; }
+import calendar, json, os, signal, sys, time, urllib.request
+port, sc, playing, logf = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "1", sys.argv[4]
 url = "http://127.0.0.1:%d/state" % port
 def state():
     try:
@@ -57,6 +52,28 @@ while state() != ("connected", "ok"):
         sys.exit("FAIL: the link and the sound were not ok within 30 s")
     time.sleep(0.1)
 time.sleep(6)
+if playing:
+    w0 = time.time()
+    os.kill(sc, signal.SIGSTOP)
+    time.sleep(6)
+    found = None
+    for line in open(logf):
+        try:
+            r = json.loads(line)
+        except ValueError:
+            continue
+        if r.get("event") not in ("synth.health", "synth.lost"):
+            continue
+        ts, frac = r["ts"].rstrip("Z").split(".")
+        t = calendar.timegm(time.strptime(ts, "%Y-%m-%dT%H:%M:%S")) + int(frac) / 1000
+        if t >= w0 - 0.001:
+            found = (t, r["event"])
+            break
+    os.kill(sc, signal.SIGCONT)
+    if not found:
+        sys.exit("FAIL: no synth.health or synth.lost line within 6 s of the stop")
+    print("detected_ms %.0f (log %s, playing, nobody looking)" % ((found[0] - w0) * 1000, found[1]), end="")
+    sys.exit(0)
 t0 = time.monotonic()
 os.kill(sc, signal.SIGSTOP)
 while time.monotonic() - t0 < 10 and state() == ("connected", "ok"):
@@ -73,7 +90,7 @@ PY
 	sleep 1
 }
 
-echo "hung silent: $(date -u +%Y-%m-%d), $(nproc) cores, $rounds rounds"
+echo "hung $([ "$playing" = 1 ] && echo playing || echo silent): $(date -u +%Y-%m-%d), $(nproc) cores, $rounds rounds"
 for r in $(seq 1 "$rounds"); do
 	for b in "${bins[@]}"; do
 		one "$b"

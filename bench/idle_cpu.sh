@@ -16,38 +16,17 @@
 # not wake is not listed.
 # Usage: bench/idle_cpu.sh [SECONDS] [ROUNDS] [--set ...]   (ME_BIN = the program)
 set -euo pipefail
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
-top_builddir=${top_builddir:-.}
+. "$(dirname "$0")/lib.sh"
 secs=${1:-30}
 rounds=${2:-2}
 shift $(($# < 2 ? $# : 2))
-bins=("${ME_BIN:-$top_builddir/mystery-engine}")
-[ -n "${ME_BIN_BEFORE:-}" ] && bins+=("$ME_BIN_BEFORE")
-for b in "${bins[@]}"; do
-	[ -x "$b" ] || { echo "FAIL: $b is not built" >&2; exit 1; }
-done
-command -v python3 >/dev/null || { echo "FAIL: python3 missing (apt-get install python3)" >&2; exit 1; }
-tmp=$(mktemp -d)
-pid=
+bench_bins
+bench_home
 synth=(--synth none)
 if [ "${IDLE_SYNTH:-none}" = sc ]; then
-	export top_builddir
-	# a client killed before it unregisters keeps its login: room for all runs
-	AUDIO_SC_LOGINS=64
-	AUDIO_JACK_PREFIX=idle-cpu
-	. "$top_srcdir/tests/lib/audio.sh"
-	chmod 755 "$tmp"
-	trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; audio_stop; rm -rf "$tmp"' EXIT
-	audio_require
-	audio_start "$tmp"
+	bench_audio idle-cpu
 	synth=(--synth "supercollider:127.0.0.1:$AUDIO_PORT")
-else
-	trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
 fi
-# the control socket too is the run's own (another instance may hold the default one)
-export HOME=$tmp XDG_CONFIG_HOME=$tmp XDG_STATE_HOME=$tmp/xdg XDG_RUNTIME_DIR=$tmp/run
-mkdir -m 700 "$tmp/run"
-: >"$tmp/empty.conf"
 
 threads() {	# TID:NAME RUN_NS SWITCHES, one line per thread of $pid
 	local t
@@ -59,7 +38,7 @@ threads() {	# TID:NAME RUN_NS SWITCHES, one line per thread of $pid
 one() {	# one BINARY [ARGS]
 	local bin=$1 port
 	shift
-	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	port=$(bench_port)
 	"$bin" --daemon -c "$tmp/empty.conf" "${synth[@]}" --midi-in none --led none \
 		--http "127.0.0.1:$port" --set state.dir="$tmp/state" --seed 5 \
 		--set sequencer.density=0 --set sequencer.bpm=20 --set sequencer.steps_per_beat=1 \

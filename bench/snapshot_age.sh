@@ -11,24 +11,15 @@
 # other, ROUNDS (default 2) times each.
 # Usage: bench/snapshot_age.sh [SECONDS] [ROUNDS]   (ME_BIN = the program)
 set -euo pipefail
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
-top_builddir=${top_builddir:-.}
+. "$(dirname "$0")/lib.sh"
 secs=${1:-20}
 rounds=${2:-2}
-bins=("${ME_BIN:-$top_builddir/mystery-engine}")
-[ -n "${ME_BIN_BEFORE:-}" ] && bins+=("$ME_BIN_BEFORE")
-for b in "${bins[@]}"; do
-	[ -x "$b" ] || { echo "FAIL: $b is not built" >&2; exit 1; }
-done
-command -v python3 >/dev/null || { echo "FAIL: python3 missing (apt-get install python3)" >&2; exit 1; }
-tmp=$(mktemp -d)
-pid=
-trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
-export HOME=$tmp XDG_CONFIG_HOME=$tmp XDG_STATE_HOME=$tmp/xdg
+bench_bins
+bench_home
 
 one() {	# one BINARY
 	local port log=$tmp/log
-	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	port=$(bench_port)
 	"$1" --daemon -c "$top_srcdir/conf/mystery-engine.conf" --synth none --midi-in none \
 		--led none --http "127.0.0.1:$port" --set state.dir="$tmp/state" --seed 5 \
 		--set sequencer.bpm=120 >/dev/null 2>"$log" </dev/null &
