@@ -357,7 +357,7 @@ static void pace_init(struct pace *p, int64_t phase, int64_t hb_ns)
 	p->span_end = -1;
 	p->peak = 0.0f;
 	p->fault_at = -1;
-	p->watched = true;
+	p->watched = false;
 }
 
 static void pace_run_once(struct pace *p)
@@ -454,13 +454,14 @@ static void test_quiet_pace_finds_hung_server(void)
 	CU_ASSERT_TRUE(best >= 1800 * MS);
 }
 
-/* While notes sound the detector runs every 250 ms (the meter's figures
+/* While a reader looks the detector runs every 250 ms (the meter's figures
  * fresh for the console) and a dead output is found as at the fixed pace:
  * 3 s of silence, 3.0 .. 3.4 s after it went dead. */
 static void test_playing_pace(void)
 {
 	struct pace p;
 	pace_init(&p, 30 * MS, 1 * S);
+	p.watched = true; /* the console is attached */
 	pace_until(&p, 5 * S);
 	pace_notes(&p, 5 * S + 50 * MS, INT64_MAX / 2);
 	p.peak = 0.2f;
@@ -476,9 +477,10 @@ static void test_playing_pace(void)
 	CU_ASSERT_TRUE(p.fault_at >= 13 * S && p.fault_at <= 13400 * MS);
 }
 
-/* Notes after a quiet spell: the ring brings the 250 ms pace at once; it
- * lasts while they sound and 2 s after, then the pace is quiet again.  A
- * dead output in a later spell is found as soon as in a long one. */
+/* Notes after a quiet spell, nobody looking: the ring brings a run at
+ * once and the playing pace (a run a second); it lasts while they sound
+ * and 2 s after, then the pace is quiet again.  A dead output in a later
+ * spell is found as soon as in a long one. */
 static void test_notes_after_quiet(void)
 {
 	struct pace p;
@@ -487,10 +489,10 @@ static void test_notes_after_quiet(void)
 	CU_ASSERT_TRUE(p.next_tick - p.now > 1 * S); /* quiet */
 	pace_notes(&p, 10350 * MS, 11300 * MS);
 	p.peak = 0.2f;
-	CU_ASSERT_EQUAL(p.next_tick, 10300 * MS + 250 * MS);
+	CU_ASSERT_EQUAL(p.next_tick, 10300 * MS + 1 * S);
 	pace_gaps(&p);
 	pace_until(&p, 13300 * MS);
-	CU_ASSERT_TRUE(p.longest_gap <= 250 * MS);
+	CU_ASSERT_TRUE(p.longest_gap <= 1 * S);
 	p.peak = 0.0f;
 	pace_until(&p, 14 * S);
 	CU_ASSERT_TRUE(p.next_tick - p.last_run > 1 * S); /* quiet again */
@@ -590,6 +592,31 @@ static void test_playing_unwatched_pace(void)
 	}
 }
 
+/* A reader looks while nothing sounds (the console attached to a silent
+ * instrument): the meter is read every 250 ms for it; when it leaves, the
+ * quiet pace comes back (a run about every 2 s). */
+static void test_watched_quiet_pace(void)
+{
+	struct pace p;
+	pace_init(&p, 70 * MS, 1 * S);
+	pace_until(&p, 20 * S);
+	CU_ASSERT_TRUE(p.next_tick - p.last_run > 1 * S);
+	p.watched = true;
+	pace_run_once(&p); /* the reader's ring */
+	pace_gaps(&p);
+	int runs = p.runs;
+	pace_until(&p, 40 * S);
+	CU_ASSERT_TRUE(p.longest_gap <= 250 * MS);
+	CU_ASSERT_TRUE(p.runs - runs >= 4 * 19);
+	CU_ASSERT_TRUE(p.h.sound == SYNTH_SOUND_OK && p.fault_at == -1);
+	p.watched = false;
+	pace_until(&p, 41 * S);
+	runs = p.runs;
+	pace_until(&p, 81 * S);
+	CU_ASSERT_TRUE(p.runs - runs <= 40); /* the heartbeat's, a second */
+	CU_ASSERT_EQUAL(p.fault_at, -1);
+}
+
 TEST_SUITE(synth_health, NULL, NULL, TEST_CASE(test_sound_is_healthy),
            TEST_CASE(test_musicians_silence_is_no_fault),
            TEST_CASE(test_silent_output_restarts_scsynth),
@@ -599,4 +626,4 @@ TEST_SUITE(synth_health, NULL, NULL, TEST_CASE(test_sound_is_healthy),
            TEST_CASE(test_link_down), TEST_CASE(test_expected_window), TEST_CASE(test_quiet_pace),
            TEST_CASE(test_quiet_pace_finds_hung_server), TEST_CASE(test_playing_pace),
            TEST_CASE(test_notes_after_quiet), TEST_CASE(test_quiet_pace_own_stall),
-           TEST_CASE(test_playing_unwatched_pace))
+           TEST_CASE(test_playing_unwatched_pace), TEST_CASE(test_watched_quiet_pace))

@@ -163,8 +163,8 @@ void synth_status(struct synth *s, struct synth_status *out);
 /*
  * Real-time worker, when it fills a snapshot for a reader (console, HTTP):
  * someone looks at the figures, so keep them fresh (the output meter is
- * read every 250 ms while notes sound; with nobody looking for 3 s, once a
- * second, faults found as soon as ever).
+ * read every 250 ms; with nobody looking for 3 s, once a second while
+ * notes sound and every 2 s while none do, faults found as soon as ever).
  */
 void synth_watch(struct synth *s, int64_t now_ns);
 /* Releases the voices, stops the audio stack it started and frees s. */

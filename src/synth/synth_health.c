@@ -159,11 +159,11 @@ int64_t synth_health_next_tick(const struct synth_health *h, int64_t now, int64_
 	if (h->resumed_at > last)
 		last = h->resumed_at;
 	int64_t stale = last + h->cfg.stale_ns;
-	if (stale <= now)
+	if (stale <= now || watched)
 		return tick;
 	if (span_end > now - SYNTH_HEALTH_HOLD_NS) {
 		/* notes sound, or did lately */
-		if (watched || h->silent_run > 0)
+		if (h->silent_run > 0)
 			return tick;
 		int64_t slow = now + SYNTH_HEALTH_UNWATCHED_TICK_NS;
 		return stale < slow ? stale : slow;

@@ -113,29 +113,26 @@ void synth_health_resume(struct synth_health *h, int64_t now);
 /*
  * The pace of the caller (the synth backend's control thread, which reads
  * the meter's replies when it runs): when should it run the detector
- * next, given that it ran it at now?  Every SYNTH_HEALTH_TICK_NS while
- * notes should sound or did so less than SYNTH_HEALTH_HOLD_NS ago (span_end:
- * the end of the span of audible notes scheduled; the meter's figures stay
- * fresh for the console, silence is found as soon as it counts) and a
- * reader looks (below), while the
- * sound is not ok or a step is still being judged, and while the link is
- * not ready.  Otherwise nothing can go wrong before the meter goes stale:
- * the next run is due when it would (its last reply, the readiness or the
- * resume, whichever is latest, plus stale_ns), so a hung server is found
- * as soon as before, and a silent instrument costs next to no wake-ups.
- * The caller runs it sooner when notes are scheduled meanwhile.
+ * next, given that it ran it at now?  Every SYNTH_HEALTH_TICK_NS while a
+ * reader looks at the figures (watched: a console, an HTTP client asked
+ * for them lately; the meter's figures stay fresh for it), while the sound
+ * is not ok or a step is still being judged, and while the link is not
+ * ready.  Otherwise:
+ *  - notes should sound or did so less than SYNTH_HEALTH_HOLD_NS ago
+ *    (span_end: the end of the span of audible notes scheduled): once every
+ *    SYNTH_HEALTH_UNWATCHED_TICK_NS, or when the meter would go stale if
+ *    that is sooner, and every SYNTH_HEALTH_TICK_NS again from the first
+ *    quiet reply while notes should sound, so a hung server and 3 s of
+ *    silence are found as soon as at the 250 ms pace (within a tick);
+ *  - nothing sounds: nothing can go wrong before the meter goes stale, so
+ *    the next run is due when it would (its last reply, the readiness or
+ *    the resume, whichever is latest, plus stale_ns): a hung server is
+ *    found as soon as before, and a silent instrument costs next to no
+ *    wake-ups.  The caller runs it sooner when audible notes are
+ *    scheduled meanwhile.
  */
 #define SYNTH_HEALTH_TICK_NS INT64_C(250000000)
 #define SYNTH_HEALTH_HOLD_NS INT64_C(2000000000)
-/*
- * While notes sound and no reader looks at the figures (watched false: no
- * console, no HTTP client asked for them lately), the meter's freshness
- * serves nobody: the pace is then SYNTH_HEALTH_UNWATCHED_TICK_NS, and
- * faults are found as soon as at the 250 ms pace all the same: the next
- * run is due when the meter would go stale, if sooner, and the 250 ms pace
- * comes back with the first quiet reply while notes should sound (so 3 s
- * of silence are found within a tick of the 3 s).
- */
 #define SYNTH_HEALTH_UNWATCHED_TICK_NS INT64_C(1000000000)
 int64_t synth_health_next_tick(const struct synth_health *h, int64_t now, int64_t span_end,
                                int64_t ready_ns, int64_t meter_ns, bool watched);

@@ -92,13 +92,14 @@ static void keep_params(struct sc *sc)
 }
 
 /* Keeps the span of audible notes the detector compares with the meter:
- * a note that starts within SYNTH_HEALTH_GAP_NS of the span's end extends it. */
-static void expect_sound(struct sc *sc, int64_t t, const struct sc_note *nt)
+ * a note that starts within SYNTH_HEALTH_GAP_NS of the span's end extends
+ * it.  False for a note too soft to count. */
+static bool expect_sound(struct sc *sc, int64_t t, const struct sc_note *nt)
 {
 	double freq = nt->freq, cutoff = nt->cutoff;
 	double filt = cutoff >= freq ? 1.0 : (cutoff / freq) * (cutoff / freq);
 	if (nt->amp * sc->plan.volume * filt < AUDIBLE_LEVEL)
-		return;
+		return false;
 	int64_t end = t + (int64_t)((double)nt->dur * 1e9);
 	int64_t s0 = atomic_load_explicit(&sc->exp_start, memory_order_relaxed);
 	int64_t e0 = atomic_load_explicit(&sc->exp_end, memory_order_relaxed);
@@ -107,12 +108,13 @@ static void expect_sound(struct sc *sc, int64_t t, const struct sc_note *nt)
 			atomic_store_explicit(&sc->exp_start, t, memory_order_relaxed);
 		if (end > e0)
 			atomic_store_explicit(&sc->exp_end, end, memory_order_release);
-		return;
+		return true;
 	}
 	/* a new span: end first, so a reader never sees the old start with the new end */
 	atomic_store_explicit(&sc->exp_end, INT64_MIN, memory_order_release);
 	atomic_store_explicit(&sc->exp_start, t, memory_order_release);
 	atomic_store_explicit(&sc->exp_end, end, memory_order_release);
+	return true;
 }
 
 /* Sends each command as a bundle timetagged at its time (now_tt: at once). */
@@ -137,8 +139,8 @@ static void send_cmds(struct sc *sc, const struct sc_cmd *c, size_t n, int64_t m
 		atomic_fetch_add(&sc->notes, 1);
 		if (atomic_load(&sc->first_note_ns) == 0)
 			atomic_store(&sc->first_note_ns, ci->t);
-		expect_sound(sc, ci->t, &ci->note);
-		noted = true;
+		if (expect_sound(sc, ci->t, &ci->note))
+			noted = true;
 		unsigned k = (unsigned)ci->node % NOTE_RING;
 		atomic_store_explicit(&sc->note_node[k], 0, memory_order_relaxed);
 		atomic_store_explicit(&sc->note_t[k], ci->t, memory_order_release);
@@ -146,8 +148,9 @@ static void send_cmds(struct sc *sc, const struct sc_cmd *c, size_t n, int64_t m
 		if (ci->t < mono)
 			atomic_fetch_add_explicit(&sc->late_sent, 1, memory_order_relaxed);
 	}
-	/* Notes after a quiet spell: the control thread reads the meter often
-	 * again (one ring a spell; the fence pairs the span written above with
+	/* Audible notes after a quiet spell: the control thread reads the meter
+	 * often again (one ring a spell; notes too soft to count expect no
+	 * sound, so they do not ring; the fence pairs the span written above with
 	 * the flag, as the control thread sets the flag, then reads the span). */
 	if (noted) {
 		atomic_thread_fence(memory_order_seq_cst);
@@ -387,15 +390,14 @@ static void sc_status(struct synth *s, struct synth_status *out)
 }
 
 /* The snapshot's fill (the worker, when a reader asks): a reader that
- * comes while notes sound and nobody looked has the control thread read
- * the meter at once and every 250 ms from then on. */
+ * comes after nobody looked for a while has the control thread read the
+ * meter at once and every 250 ms from then on. */
 static void sc_watch(struct synth *s, int64_t now_ns)
 {
 	struct sc *sc = s->priv;
 	int64_t was = atomic_exchange_explicit(&sc->watched_ns, now_ns, memory_order_relaxed);
 	if (now_ns - was >= SC_WATCH_HOLD_NS &&
-	    atomic_load_explicit(&sc->link, memory_order_relaxed) == LINK_CONNECTED &&
-	    !atomic_load_explicit(&sc->ctl_quiet, memory_order_relaxed))
+	    atomic_load_explicit(&sc->link, memory_order_relaxed) == LINK_CONNECTED)
 		sc_ctl_ring(sc);
 }
 

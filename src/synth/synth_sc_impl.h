@@ -26,7 +26,7 @@ struct supervise;
 #define PKT_MAX 512
 #define NOTE_RING 256 /* recent notes' times, by node, for lateness */
 /* A reader that looked less than this ago still looks (synth_watch()):
- * the meter is read at the 250 ms pace while notes sound. */
+ * the meter is read at the 250 ms pace. */
 #define SC_WATCH_HOLD_NS (3000 * MS)
 
 struct sc {

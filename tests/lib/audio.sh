@@ -173,16 +173,24 @@ audio_stop() {
 # a few such leftovers and no JACK server starts anywhere on the machine
 # ("Too many servers already active").  So when the registry still holds
 # NAME and no jackd of that name runs: start one under that name, which
-# reclaims the entry, and stop it properly.
+# reclaims the entry, and stop it properly.  The entry says whose server
+# it was ("jack-UID:NAME:"): the one started runs as that user (the test
+# user's servers; root may, another user cannot).
 audio_jack_forget() {
-	local name=$1 pid i
+	local name=$1 pid i uid as=()
 	[ -n "$name" ] || return 0
-	grep -qaF ":$name:" /dev/shm/jack-shm-registry 2>/dev/null || return 0
+	uid=$(tr '\0' '\n' 2>/dev/null </dev/shm/jack-shm-registry | grep -aF ":$name:" | head -1 |
+		sed -n 's/^jack-\([0-9]*\):.*/\1/p') || true
+	[ -n "$uid" ] || return 0
 	! pgrep -f "^jackd -n $name " >/dev/null || return 0
-	jackd -n "$name" -d dummy -r "$AUDIO_RATE" -p "$AUDIO_PERIOD" >/dev/null 2>&1 </dev/null 9>&- &
+	if [ "$uid" != "$(id -u)" ]; then
+		[ "$(id -u)" -eq 0 ] || return 0
+		as=(setpriv --reuid="$uid" --regid="$(id -g "$uid")" --init-groups env HOME=/tmp)
+	fi
+	"${as[@]}" jackd -n "$name" -d dummy -r "$AUDIO_RATE" -p "$AUDIO_PERIOD" >/dev/null 2>&1 </dev/null 9>&- &
 	pid=$!
 	for i in $(seq 1 50); do
-		JACK_DEFAULT_SERVER=$name JACK_NO_START_SERVER=1 jack_lsp >/dev/null 2>&1 && break
+		JACK_DEFAULT_SERVER=$name JACK_NO_START_SERVER=1 "${as[@]}" jack_lsp >/dev/null 2>&1 && break
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
