@@ -66,8 +66,8 @@ wait_sound "$http"
 # the synth's control thread reads the meter once a second with the
 # /status heartbeat (its sleeps are its voluntary context switches; the
 # 250 ms pace gives 4..5 a second); a reader brings the 250 ms pace back
-# at once: every meter reading /state gives after its first half second
-# is fresh (< 0.6 s old; replies come every 200 ms).
+# at once: the meter readings /state gives after its first half second
+# are fresh (median under 0.45 s, none 1 s old; replies come every 200 ms).
 ctl_sleeps() {
 	local t
 	for t in /proc/"$E2E_PID"/task/*; do
@@ -99,8 +99,14 @@ while time.monotonic() - t0 < 2.5:
     if time.monotonic() - t0 > 0.5:
         ages.append(age if age is not None else 99)
     time.sleep(0.1)
-print("a reader polling /state: %d meter readings after 0.5 s, oldest %.3f s" % (len(ages), max(ages)))
-sys.exit(0 if ages and max(ages) < 0.6 else 1)
+ages.sort()
+med = ages[len(ages) // 2] if ages else 99
+print("a reader polling /state: %d meter readings after 0.5 s, median age %.3f s, oldest %.3f s"
+      % (len(ages), med, ages[-1] if ages else 99))
+# the 250 ms pace with replies every 200 ms: about 0.25 s typical, 0.45 s at
+# most on a quiet machine (0.76 s seen under a sanitizer build's load); once
+# a second: about 0.6 s typical, up to 1.2 s
+sys.exit(0 if ages and med < 0.45 and ages[-1] < 1.0 else 1)
 PY
 e2e_stop
 [ "$E2E_RC" -eq 0 ] || e2e_fail "exit status $E2E_RC after SIGTERM"
