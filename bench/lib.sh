@@ -11,12 +11,14 @@
 #                       file $tmp/empty.conf
 #   bench_audio PREFIX  a private JACK dummy server and scsynth
 #                       (tests/lib/audio.sh audio_start) for this run
-#   bench_port          a free TCP port on 127.0.0.1
+#   bench_port          a free TCP port on 127.0.0.1 (tests/lib/audio.sh's
+#                       pick: below the ephemeral range, free in every state)
 #   bench_trap          (re)sets the EXIT trap: kill $pid, continue a
 #                       stopped scsynth, stop the private audio, remove $tmp
 top_srcdir=${top_srcdir:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 top_builddir=${top_builddir:-.}
 export top_srcdir top_builddir
+. "$top_srcdir/tests/lib/audio.sh"
 pid=
 tmp=
 bench_audio_on=
@@ -63,12 +65,11 @@ bench_audio() {	# bench_audio PREFIX (after bench_home)
 	# a client killed before it unregisters keeps its login: room for all runs
 	AUDIO_SC_LOGINS=64
 	AUDIO_JACK_PREFIX=$1
-	. "$top_srcdir/tests/lib/audio.sh"
 	audio_require
 	bench_audio_on=1
 	audio_start "$tmp"
 }
 
 bench_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+	audio_free_tcp_port || bench_fail "no free TCP port"
 }
