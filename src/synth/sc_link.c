@@ -472,8 +472,10 @@ enum sc_link_err sc_link_lead(struct sc_link *l, const char *def, int32_t first_
 		return e;
 	int64_t base = rtclock_mono_ns() + 60 * 1000000;
 	for (int i = 0; i < go.n && !e; i++) {
-		/* phases spread over 11 ms: more than a period of 256 frames at 48 kHz */
-		target[i] = base + (int64_t)i * 700000;
+		/* phases spread over 46.5 ms: more than a period of 2048 frames
+		 * at 48 kHz, so the earliest on-time start is seen for any period up to
+		 * that; the step is no divisor of a usual period's length */
+		target[i] = base + (int64_t)i * SC_LINK_LEAD_STEP_NS;
 		static const char *const path[] = {"/s_new"};
 		lo_message m = lo_message_new();
 		if (m &&
@@ -484,7 +486,8 @@ enum sc_link_err sc_link_lead(struct sc_link *l, const char *def, int32_t first_
 		e = sc_link_send_timed(l, sc_link_timetag(target[i]), 1, path, &m);
 	}
 	l->go = &go;
-	int64_t deadline = base + (int64_t)go.n * 700000 + (int64_t)timeout_ms * 1000000;
+	int64_t deadline =
+	    base + (int64_t)go.n * SC_LINK_LEAD_STEP_NS + (int64_t)timeout_ms * 1000000;
 	while (!e && go.got < go.n) {
 		int64_t left = (deadline - rtclock_mono_ns()) / 1000000;
 		if (left < 0)

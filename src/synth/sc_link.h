@@ -103,10 +103,12 @@ enum sc_link_err sc_link_trial(struct sc_link *l, const char *def, int32_t node,
  * How far ahead of its timetag a bundle must reach the server: sends
  * SC_LINK_LEAD_PROBES silent trial notes of def (amp 0, nodes first_node
  * and up, head of group; needs /notify 1) timetagged 60 ms ahead at phases
- * spread over 11 ms, and times each /n_go.  The server acts on a bundle its
+ * SC_LINK_LEAD_STEP_NS apart (46.5 ms in all: more than a JACK period of
+ * 2048 frames), and times each /n_go.  The server acts on a bundle its
  * output latency plus up to one period before the timetag.
  */
 #define SC_LINK_LEAD_PROBES 16
+#define SC_LINK_LEAD_STEP_NS INT64_C(3100000)
 struct sc_lead {
 	int64_t lead_ns;     /* latest_ns + rtt_ns: the lead a bundle needs */
 	int64_t earliest_ns; /* smallest timetag - /n_go arrival: where on-time notes start */

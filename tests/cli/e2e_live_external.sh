@@ -13,10 +13,12 @@
 #     Up to three runs (e2e_attempts): a busy machine can make a bundle of
 #     an unprivileged engine late once; a fault makes each run fail.
 #  3. Told a lead far too short (synth.server_latency_ms=1, 10 ms of
-#     look-ahead) for a server with JACK periods of 1024 frames (it needs
-#     bundles some 40 ms ahead): the server prints "late" lines and the
+#     look-ahead) for a server with JACK periods of 2048 frames (it needs
+#     bundles more than a period, 43 ms, ahead): the server prints "late" lines and the
 #     engine counts them too, at least half as many (notes late by less
-#     than a period and the margin go unseen) and not many more.
+#     than the margin go unseen) and not more (on-time notes counted late:
+#     the probe notes that measure where on-time notes start missed part
+#     of the period).
 set -euo pipefail
 . "${top_srcdir:-.}/tests/lib/audio.sh"
 . "${top_srcdir:-.}/tests/cli/e2e_live_lib.sh"
@@ -108,7 +110,7 @@ e2e_attempts 3 live_run || e2e_fail "live notes on an external server, 3 runs of
 
 # 3. a lead far too short: counted as the server sees it
 audio_stop
-AUDIO_PERIOD=1024 audio_start "$E2E_TMP"
+AUDIO_PERIOD=2048 audio_start "$E2E_TMP"
 ext=(--synth "supercollider:127.0.0.1:$AUDIO_PORT")
 late0=$(audio_late_count)
 http=$(audio_free_tcp_port) || e2e_fail "no free TCP port"
@@ -124,10 +126,15 @@ sleep 0.5
 counted=$(metric late_bundles_total)
 e2e_stop
 printed=$(($(audio_late_count) - late0))
-echo "lead 1 ms, JACK period 1024: the server printed $printed late, the engine counted $counted"
+grep '"event":"synth.lead"' "$E2E_TMP/run4.log" | sed 's/.*"msg":"\(.*\)"}/lead: \1/'
+echo "lead 1 ms, JACK period 2048: the server printed $printed late, the engine counted $counted"
 [ "$printed" -ge 5 ] || e2e_fail "the server printed only $printed late lines with a 1 ms lead"
-# A /n_go tells lateness only beyond the spread of on-time starts (about a
-# period) plus the 5 ms margin: some notes late by less go unseen.
-awk -v c="$counted" -v p="$printed" 'BEGIN { exit !(c >= 0.5 * p && c <= 1.2 * p + 2) }' ||
-	e2e_fail "the engine counted $counted late bundles, the server printed $printed (want 0.5x .. 1.2x + 2)"
+# A late note starts a period after an on-time one with its timetag would,
+# less its phase in the period; a /n_go tells lateness beyond the 5 ms
+# margin: of notes late by up to a period less the 11 ms given (the
+# worker's own delays add a few) some 80 % are seen (with periods of 1024
+# frames, as this part used to run, 57 % in a sanitizer build: doc/live.md
+# "External servers").
+awk -v c="$counted" -v p="$printed" 'BEGIN { exit !(c >= 0.5 * p && c <= 1.1 * p + 2) }' ||
+	e2e_fail "the engine counted $counted late bundles, the server printed $printed (want 0.5x .. 1.1x + 2)"
 echo "e2e_live_external: ok"
