@@ -367,6 +367,7 @@ int main(int argc, char **argv)
 	}
 	int ready = synth_wait_ready(s, 15000) == 0;
 	printf("ready_after_ms %.1f\n", (double)(rtclock_mono_ns() - t_open) / MS);
+	fflush(stdout); /* a script waits for this line */
 	if (do_check)
 		check(ready, "(a) server up, defs loaded and playable",
 		      "ready after %.0f ms, want <= 15000",
