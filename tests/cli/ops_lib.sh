@@ -11,6 +11,7 @@
 #                               OPS_WORK) until /state answers; OPS_PID
 #   ops_stop                    SIGTERM; fails unless it exits 0 within 2 s
 #   ops_fail MSG                print FAIL: MSG (and the log's tail), exit 1
+#   ops_until MS CMD...         runs CMD until it succeeds, for at most MS ms
 #
 # A missing tool fails the test (CI must not skip silently).
 
@@ -100,4 +101,21 @@ ops_stop() {
 	OPS_PID=
 	[ "$rc" -eq 0 ] || ops_fail "exit status $rc after SIGTERM"
 	[ "$ms" -lt 2000 ] || ops_fail "SIGTERM took $ms ms (at most 2000)"
+}
+
+# ops_until MS CMD...: runs CMD every 50 ms until it succeeds or MS
+# milliseconds have passed (then status 1).  A test waiting for
+# a condition polls it with MS the longest it would wait, then checks the
+# condition as before: a quick machine goes on at once, a slow one waits
+# as long as ever, and a condition never met still fails the check.
+ops_until() {
+	local now end
+	now=${EPOCHREALTIME//[!0-9]/}
+	end=$((now + $1 * 1000))
+	shift
+	until "$@"; do
+		now=${EPOCHREALTIME//[!0-9]/}
+		[ "$now" -lt "$end" ] || return 1
+		sleep 0.05
+	done
 }

@@ -2,13 +2,14 @@
 """http_slow: slow HTTP clients against 127.0.0.1:PORT, and an operator's
 requests timed while they are connected.
 
-    http_slow.py PORT N SECONDS [--interval S] [--probe PATH] [--probes K]
+    http_slow.py PORT N SECONDS [--interval S] [--probe PATH]... [--probes K]
 
 Keeps N connections open for SECONDS, each sending a request one byte every
 S seconds (default 2) and never finishing it; a connection the server closes
 is opened again at once, as an attacker would.  Meanwhile, once all N are
 connected, it sends K (default 20) complete GET PATH requests (default
-/state) on fresh connections, one every SECONDS / (K + 2), and times each.
+/state) on fresh connections, one every SECONDS / (K + 2), and times each;
+with --probe given more than once, the probes take the paths in turn.
 Prints one line of figures:
 
     slow N held H reconnects R answered A probes K ok O p50_ms X p95_ms Y max_ms Z
@@ -32,9 +33,10 @@ def main():
     ap.add_argument('n', type=int)
     ap.add_argument('seconds', type=float)
     ap.add_argument('--interval', type=float, default=2.0)
-    ap.add_argument('--probe', default='/state')
+    ap.add_argument('--probe', action='append')
     ap.add_argument('--probes', type=int, default=20)
     a = ap.parse_args()
+    paths = a.probe or ['/state']
     sel = selectors.DefaultSelector()
     conns = {}          # socket -> [bytes sent, next send time]
     reconnects = answered = 0
@@ -85,13 +87,14 @@ def main():
             reconnects += 1
             open_one()
         if now >= next_probe and len(times) < a.probes:
-            next_probe = now + probe_every
+            next_probe = max(next_probe + probe_every, now)  # a fixed cadence: all K fit
+            path = paths[len(times) % len(paths)]
             t0 = time.monotonic()
-            code = probe(a.port, a.probe)
+            code = probe(a.port, path)
             times.append((time.monotonic() - t0) * 1000)
             ok += code == 200
             if code != 200:
-                print(f"probe {len(times)}: {a.probe} answered {code}", file=sys.stderr)
+                print(f"probe {len(times)}: {path} answered {code}", file=sys.stderr)
     held = len(conns)
     for s in list(conns):
         drop(s)
