@@ -10,6 +10,7 @@
 # within 2 s.
 set -euo pipefail
 : "${ME_BIN:?}"
+. "${top_srcdir:-.}/tests/cli/ops_lib.sh"	# ops_until
 tools=${top_srcdir:-.}/tests/tools
 hammer=${top_builddir:-.}/tests/tools/preset_hammer
 prom="python3 $tools/prom_check.py"
@@ -73,11 +74,22 @@ metric() {	# metric SERIES: scrape, check the whole exposition, print the value
 	$prom --value "$1" "$work/m" || fail "bad /metrics or no $1"
 }
 notes() { grep -c '"type":"note"' "$work/events" || true; }
+more_notes() { [ "$(notes)" -gt "$1" ]; }
 still_playing() {	# still_playing WHY: notes keep appearing in the event log
 	local n0
 	n0=$(notes)
-	sleep 0.6
+	ops_until 600 more_notes "$n0" || true	# 0.6 s at most
 	[ "$(notes)" -gt "$n0" ] || fail "$1: no new notes in the event log"
+}
+# A control request once the rate allows: tried again while it is refused
+# with 429 (a refusal takes no token), for up to 1.1 s (the bucket's time
+# to refill, the wait before it); status in $code.
+unlimited() {	# unlimited METHOD PATH [BODY]
+	code=$(status "$@")
+	[ "$code" != 429 ]
+}
+state_is() {	# state_is EXPR VALUE: /state's EXPR (as in json) is VALUE
+	status GET /state >/dev/null && [ "$(json "$1")" = "$2" ]
 }
 # The engine's tempo as the event log last reported it (the config's 110 before).
 log_tempo() {
@@ -98,8 +110,8 @@ PY
 # --- defaults: reading works, control is refused ---
 start
 on1=$(metric 'mystery_engine_midi_messages_total{kind="note_on"}')
-sleep 0.5
-on2=$(metric 'mystery_engine_midi_messages_total{kind="note_on"}')
+on_moved() { on2=$(metric 'mystery_engine_midi_messages_total{kind="note_on"}') && [ "$on2" -gt "$on1" ]; }
+ops_until 500 on_moved || true	# 0.5 s at most
 [ "$on2" -gt "$on1" ] || fail "note_on did not move with MIDI arriving ($on1 -> $on2)"
 [ "$(metric 'mystery_engine_link_state{link="midi",state="connected"}')" = 1 ] ||
 	fail "the MIDI link is not reported connected"
@@ -135,9 +147,13 @@ start --preset evening --set api.allow_control=true --set api.max_writes_per_s=2
 status GET /state >/dev/null
 [ "$(json "j['params']['tempo']['value']")" = 90.0 ] || fail "--preset evening did not set its tempo"
 [ "$(json "j['params']['tempo']['source']")" = preset ] || fail "--preset: source is not preset"
-sleep 1
 [ "$(status POST /params/tempo 150)" = 200 ] || fail "an allowed write: $(cat "$work/body")"
-sleep 0.3
+# The write goes through the worker: 0.3 s at most for it to show.
+api_write_shown() {
+	state_is "j['params']['tempo']['value']" 150.0 &&
+		grep -q '"type":"param","name":"tempo","value":150[.0-9]*,"source":"api"' "$work/events"
+}
+ops_until 300 api_write_shown || true
 status GET /state >/dev/null
 [ "$(json "j['params']['tempo']['value']")" = 150.0 ] || fail "the write did not reach the engine"
 [ "$(json "j['params']['tempo']['source']")" = api ] || fail "the write's source is not api"
@@ -148,14 +164,14 @@ quick=()
 for _ in $(seq 10); do quick+=(-o /dev/null "$base/params/density"); done
 limited=$(curl -s -w '%{http_code}\n' -X POST --data-binary 0.5 "${quick[@]}" | grep -c '^429$' || true)
 [ "$limited" -ge 5 ] || fail "10 quick writes at 2/s: only $limited refused with 429"
-sleep 1.1
-[ "$(status POST /presets/broken/load)" = 422 ] || fail "a damaged preset over HTTP: $(cat "$work/body")"
+ops_until 1100 unlimited POST /presets/broken/load || true
+[ "$code" = 422 ] || fail "a damaged preset over HTTP: $(cat "$work/body")"
 grep -q 'broken.preset:[0-9]' "$work/body" || fail "the refusal names no file and line"
 status GET /state >/dev/null
 [ "$(json "j['params']['tempo']['value']")" = 150.0 ] || fail "a damaged preset changed the tempo"
-sleep 1.1
-[ "$(status POST /presets/evening/load)" = 200 ] || fail "preset load over HTTP: $(cat "$work/body")"
-sleep 0.3
+ops_until 1100 unlimited POST /presets/evening/load || true
+[ "$code" = 200 ] || fail "preset load over HTTP: $(cat "$work/body")"
+ops_until 300 state_is "j['params']['tempo']['value']" 90.0 || true	# through the worker
 status GET /state >/dev/null
 [ "$(json "j['params']['tempo']['value']")" = 90.0 ] || fail "the preset over HTTP did not apply"
 stop
