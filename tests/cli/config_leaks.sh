@@ -5,7 +5,8 @@
 set -euo pipefail
 : "${ME_BIN:?}" "${top_srcdir:?}" "${top_builddir:?}"
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null || true; wait; rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 export HOME="$work" XDG_CONFIG_HOME="$work"
 conf="$top_srcdir/conf/mystery-engine.conf"
@@ -19,20 +20,38 @@ else
 	leak_rc=1
 fi
 
+# Each check runs in the background with its own output files (the
+# checker's start-up is most of a run, and the runs share nothing); check_all
+# waits for every one and fails on the first wrong status.
+n=0
+wants=()
 check() {	# check STATUS ARGS...
-	local want=$1 rc=0
+	local want=$1
 	shift
-	"${checker[@]}" "$ME_BIN" "$@" >"$work/out" 2>"$work/err" || rc=$?
-	[ "$rc" -eq "$want" ] || fail "$* exited $rc (leaks give $leak_rc), expected $want: $(tail -n 20 "$work/err")"
+	n=$((n + 1))
+	printf '%s\n' "$*" >"$work/args.$n"
+	"${checker[@]}" "$ME_BIN" "$@" >"$work/out.$n" 2>"$work/err.$n" &
+	pids[n]=$!
+	wants[n]=$want
+}
+check_all() {
+	local i rc
+	for ((i = 1; i <= n; i++)); do
+		rc=0
+		wait "${pids[i]}" || rc=$?
+		[ "$rc" -eq "${wants[i]}" ] ||
+			fail "$(cat "$work/args.$i") exited $rc (leaks give $leak_rc), expected ${wants[i]}: $(tail -n 20 "$work/err.$i")"
+	done
 }
 
+printf 'sequencer = { bmp = 1; bpm = "x"; };\nmodes = ["nope"];\nfoo = 1;\n' >"$work/bad.conf"
+printf 'sequencer = {\n' >"$work/syntax.conf"
 check 0 --check-config -c "$conf"
 check 0 --check-config -c "$conf" --set sequencer.bpm=128 --set 'scales=["minor"]' \
 	--set profiles.mystic.scale=minor --set profiles.ambient.scale=minor
-printf 'sequencer = { bmp = 1; bpm = "x"; };\nmodes = ["nope"];\nfoo = 1;\n' >"$work/bad.conf"
 check 78 --check-config -c "$work/bad.conf" --set synth.voices=abc
-printf 'sequencer = {\n' >"$work/syntax.conf"
 check 78 --check-config -c "$work/syntax.conf"
 check 78 --check-config -c "$work/missing.conf"
 check 2 --check-config --bogus
+check_all
 echo "config_leaks: ok"
