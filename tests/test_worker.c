@@ -305,30 +305,37 @@ static void test_input_wakes_a_long_sleep(void)
 	inq_free(q);
 }
 
-/* A faster tempo shortens the sleep: at 20 BPM (3 s a step) the tempo
+/* A faster tempo shortens the sleep: at 30 BPM (2 s a step) the tempo
  * knob's top (150 BPM, 0.4 s) makes the steps after the one already on its
- * way come every 0.4 s, not 3 s. */
+ * way come every 0.4 s, not 2 s: five steps within 5 s of the first (3.2 s
+ * after it; at 30 BPM three). */
 static void test_tempo_change_shortens_sleep(void)
 {
 	struct engine *e;
 	struct engine_config cfg;
-	struct worker *w = start_slow(&e, &cfg, 20, 10 * NS_PER_SEC, NULL);
-	CU_ASSERT(wait_event(EV_STEP, 0, 2000) >= 0); /* the first step */
+	struct worker *w = start_slow(&e, &cfg, 30, 10 * NS_PER_SEC, NULL);
+	long k = wait_event(EV_STEP, 0, 2000); /* the first step */
+	CU_ASSERT(k >= 0);
 	struct command c = {
 	    .type = CMD_SET_PARAM, .source = SRC_KEY, .param = P_TEMPO, .value = 150};
 	CU_ASSERT(worker_command(w, WORKER_CMD_CONSOLE, &c));
-	sleep_ms(5000); /* 3 s for the step on its way, then 0.4 s apart */
+	/* the step on its way, then 0.4 s apart */
+	for (int i = 0; i < 4 && k >= 0; i++)
+		k = wait_event(EV_STEP, (size_t)k + 1, 5000);
 	worker_stop(w);
 	size_t n = atomic_load(&cap.n), steps = 0;
-	int64_t last = 0, gap_min = INT64_MAX;
+	int64_t first = 0, last = 0, gap_min = INT64_MAX;
 	for (size_t i = 0; i < n; i++) {
 		if (cap.ev[i].type != EV_STEP)
 			continue;
+		if (!steps)
+			first = cap.ev[i].t;
 		if (steps++ && cap.ev[i].t - last < gap_min)
 			gap_min = cap.ev[i].t - last;
 		last = cap.ev[i].t;
 	}
-	CU_ASSERT(steps >= 5); /* at 20 BPM: 2 */
+	CU_ASSERT(steps >= 5);
+	CU_ASSERT(last - first < 5 * NS_PER_SEC); /* at 30 BPM: 8 s */
 	CU_ASSERT(gap_min < 500 * NS_PER_MS);
 	worker_free(w);
 	engine_free(e);

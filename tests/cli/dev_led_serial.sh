@@ -25,13 +25,19 @@ dev_wait_line "$tmp/engine.err" '"event":"led_connected"' 3 || dev_fail "the LED
 
 teensy_do 2 '^sent' cc 1 20 127 >/dev/null	# 150 BPM, the knob's top: more notes, more frames
 sleep 3	# enough frames that the damage below rarely hits two neighbours
+# (the capture's length matters: the sleeps below add to it too)
 teensy_do 2 '^sent' cc 1 22 100 >/dev/null	# reverb_mix = 0.9 x 100/127 (the knob spans 0..0.9)
 sleep 0.5
 teensy_do 2 '^sent' on 1 62 90 >/dev/null	# the button of step 3
 sleep 1
 engine_alive || dev_fail "the engine died"
 engine_stop
-sleep 0.2	# the helper's reader copies the last bytes
+# the helper's reader copies the last bytes (it flushes each read): up to
+# 0.2 s for the idle cue sent at shutdown, which the checks below look for
+for _ in $(seq 1 10); do
+	"$dump" "$tmp/led.bin" 2>/dev/null | grep -q '^idle 1' && break
+	sleep 0.02
+done
 "$dump" --offsets "$tmp/led.bin" >"$tmp/cues.txt" || dev_fail "cue_dump could not read the capture"
 
 python3 - "$tmp/ev.jsonl" "$tmp/cues.txt" <<'EOF' || dev_fail "cue checks failed"

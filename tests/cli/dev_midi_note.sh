@@ -6,9 +6,11 @@
 # plays synth.latency_ms later; the press velocity, step 0).  The default
 # press accents the step: it stays on, at probability 1, and then sounds at
 # every pass; a second press keeps it so (a visitor never silences a note).
-# Then the instrument goes idle (idle.timeout_ms 4000): one knob message
-# does not wake it (knob jitter), but one press does, at once: the "idle"
-# exit line has the press's time, and so has its note.  The presses' times
+# Then the instrument goes idle (idle.timeout_ms 3000: longer than the
+# time to the first press and between the presses, with a margin for a
+# loaded machine; shorter only saves waiting): one knob message does not
+# wake it (knob jitter), but one press does, at once: the "idle" exit line
+# has the press's time, and so has its note.  The presses' times
 # in the log are spaced as they were sent (arrival timestamps, not worker
 # ticks).
 set -euo pipefail
@@ -16,18 +18,32 @@ set -euo pipefail
 dev_setup
 
 teensy_start --midi "$tmp/midi"
-engine_start --midi-in "raw:$tmp/midi" --led none --set idle.timeout_ms=4000
+engine_start --midi-in "raw:$tmp/midi" --led none --set idle.timeout_ms=3000
 teensy_do 6 '^(connected|timeout)' wait_connected 5 | grep -q '^connected' ||
 	dev_fail "the engine never opened the MIDI pty"
+# the input thread reads the pty from this line on
+dev_wait_line "$tmp/engine.err" '"event":"midi_connected"' 2 || dev_fail "no midi_connected log line"
 
-sleep 0.3
 s1=$(teensy_do 2 '^sent' on 1 60 101)
 dev_wait_line "$tmp/ev.jsonl" '"type":"step_edit","step":0' 2 || dev_fail "note 60 did not edit step 0"
-sleep 1.4
+# Until the sequencer has played what the checks below look for between the
+# presses (4 notes, one of them step 0, from 0.1 s after the first press),
+# at most 1.4 s (more than a pass of the pattern).  The event log runs one
+# look-ahead (synth.lookahead_ms, 50) early: 0.1 s more puts the second
+# press after the last of these notes.
+p1=$(grep -m1 '"kind":"note_on"' "$tmp/ev.jsonl" | sed 's/^{"t":\([0-9.]*\),.*/\1/')
+for _ in $(seq 1 70); do
+	awk -v t0="$p1" 'index($0, "\"type\":\"note\"") {
+		split($0, f, /[:,]/)
+		if (f[2] > t0 + 0.1) { n++; if (index($0, "\"step\":0}")) s0++ }
+	} END { exit !(n >= 4 && s0 >= 1) }' "$tmp/ev.jsonl" && break
+	sleep 0.02
+done
+sleep 0.1
 s2=$(teensy_do 2 '^sent' on 1 60 57)
-# idle comes 4 s after the last action
+# idle comes 3 s after the last action
 dev_wait_line "$tmp/ev.jsonl" '"type":"idle","state":"enter"' 8 || dev_fail "the engine did not go idle"
-sleep 1
+sleep 0.2	# the line came one look-ahead early: the knob comes after the idle time
 teensy_do 2 '^sent' cc 1 22 90 >/dev/null	# one knob message: jitter, not a wake-up
 sleep 1
 s3=$(teensy_do 2 '^sent' on 1 65 88)

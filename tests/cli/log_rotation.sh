@@ -24,18 +24,32 @@ CONF
 "$ME_BIN" -c "$work/me.conf" --synth none --midi-in none --led none --http off --daemon \
 	</dev/null >/dev/null 2>"$work/err" &
 pid=$!
-for _ in $(seq 100); do
+for _ in $(seq 500); do
 	grep -q '"started"' "$work/me.log" 2>/dev/null && break
-	sleep 0.1
+	sleep 0.02
 done
 grep -q '"started"' "$work/me.log" || fail "the instrument did not start: $(cat "$work/err")"
 
-# every reload logs a few lines; 60 reloads write well over 3 x 4096 bytes
-for i in $(seq 60); do
-	kill -HUP "$pid"
-	sleep 0.05
-done
-sleep 0.5
+# every reload logs a few lines; 60 reloads write well over 3 x 4096 bytes.
+# After each SIGHUP, until me.log has changed (the reload's lines are in,
+# so the next signal is not merged with this one), at most 0.05 s; so the
+# last reload is in before the SIGTERM below.
+python3 - "$pid" "$work/me.log" <<'PY'
+import os, signal, sys, time
+pid, log = int(sys.argv[1]), sys.argv[2]
+def stamp():
+    try:
+        st = os.stat(log)
+        return st.st_ino, st.st_size
+    except FileNotFoundError:
+        return None
+for _ in range(60):
+    before = stamp()
+    os.kill(pid, signal.SIGHUP)
+    end = time.monotonic() + 0.05
+    while stamp() == before and time.monotonic() < end:
+        time.sleep(0.001)
+PY
 kill -TERM "$pid"
 status=0
 wait "$pid" || status=$?

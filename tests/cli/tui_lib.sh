@@ -9,6 +9,8 @@
 #   tui_gone RE [SECS]  wait until it no longer matches
 #   tui_keys KEY...     send keys (tmux key names: Up, PageUp, F1, Space ...)
 #   tui_size COLS ROWS  resize the window
+#   tui_param_row NAME  the row of the parameter NAME now (tui_row_of NAME:
+#                       in the screen text on stdin)
 #   tui_quit            press q; wait for the exit; fail unless status 0
 #                       and the terminal is back in its normal modes
 # $work is a private temp dir removed on exit, $demo the console driver.
@@ -88,9 +90,13 @@ tui_quit() {
 	tmux -L "$sock" kill-server 2>/dev/null || true
 }
 
-# The text of the parameter row NAME (first match).
+# The text of the parameter row NAME (first match): on the screen now, or
+# (tui_row_of) in the screen text on stdin.
+tui_row_of() {
+	grep -E "^[^a-z]* $1 +[0-9?-]" | head -n 1
+}
 tui_param_row() {
-	tui_screen | grep -E "^[^a-z]* $1 +[0-9?-]" | head -n 1
+	tui_screen | tui_row_of "$1"
 }
 
 # Lines of stdin wider than COLS columns (characters, not bytes).

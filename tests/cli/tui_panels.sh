@@ -19,7 +19,7 @@ for want in 'PLAYING' 'C[0-9] major' 'mode default' 'midi off' 'scsynth off' 'le
 done
 for p in tempo filter_cutoff reverb_mix swing density master_volume sequence_length \
 	scale_select chaos_lock mode palette drift attack release; do
-	tui_param_row "$p" | grep -Eq '\[.*\]' || fail "80x24: parameter $p has no value and bar"
+	tui_row_of "$p" <<<"$s" | grep -Eq '\[.*\]' || fail "80x24: parameter $p has no value and bar"
 done
 # (on the first screen: the demo's seeded mutations move the tempo at 00:10,
 # which a loaded machine reaches before the checks above are done)
@@ -32,7 +32,8 @@ grep -E '^[^a-z]* tempo +[0-9]' <<<"$s" | head -n 1 | grep -q '110.0 BPM' ||
 # mutations arrive and are logged with time, parameter, from -> to
 tui_wait '[0-9]{2}:[0-9]{2} [a-z_]+ [0-9.]+ -> [0-9.]+' 8
 
-# the playhead moves, and a step that fires flashes (reverse video)
+# the playhead moves, and a step that fires flashes (reverse video): looked
+# at every 50 ms until both are seen, for at most 1.5 s
 declare -A seen=()
 flash=0
 for ((i = 0; i < 30; i++)); do
@@ -40,6 +41,7 @@ for ((i = 0; i < 30; i++)); do
 	pos=$(sed 's/\x1b\[[0-9;]*m//g' <<<"$line" | grep -o '▶ *[0-9]*' || true)
 	[ -n "$pos" ] && seen[$pos]=1
 	grep -q $'\x1b\\[[0-9;]*7m' <<<"$line" && flash=1
+	[ "${#seen[@]}" -ge 3 ] && [ "$flash" = 1 ] && break
 	sleep 0.05
 done
 [ "${#seen[@]}" -ge 3 ] || fail "the playhead did not move (saw: ${!seen[*]})"
@@ -48,8 +50,14 @@ done
 # larger: more bar, the log and meters spread over 40 rows, key bar at the bottom
 tui_size 120 40
 tui_wait '^F1Help' 5
-sleep 0.3
-big=$(tui_screen)
+# the redraw: until the key bar is on row 40 and the meters above it, at
+# most 0.3 s; the checks below look at that screen
+for ((i = 0; i < 6; i++)); do
+	big=$(tui_screen)
+	sed -n 40p <<<"$big" | grep -q F1Help && sed -n 39p <<<"$big" | grep -q 'dropped events' &&
+		break
+	sleep 0.05
+done
 [ "$(sed -n 40p <<<"$big" | grep -c F1Help)" = 1 ] || fail "120x40: key bar not on row 40"
 [ "$(sed -n 39p <<<"$big" | grep -c 'dropped events')" = 1 ] ||
 	fail "120x40: meters not at the bottom"
@@ -60,8 +68,14 @@ wbig=$(grep -m1 -E '^[^a-z]* tempo ' <<<"$big" | sed 's/.*\[//; s/\].*//' | wc -
 
 # back to 80x24: whole again, nothing of the larger layout left
 tui_size 80 24
-sleep 0.5
-small=$(tui_screen)
+# the redraw: until the key bar is on row 24 and the panels are back, at
+# most 0.5 s; the checks below look at that screen
+for ((i = 0; i < 10; i++)); do
+	small=$(tui_screen)
+	sed -n 24p <<<"$small" | grep -q F1Help && grep -q 'mutations newest first' <<<"$small" &&
+		grep -q 'steps 1-' <<<"$small" && break
+	sleep 0.05
+done
 [ "$(wc -l <<<"$small")" -le 24 ] || fail "back at 80x24: more than 24 lines"
 grep -q 'F1Help' <<<"$(sed -n 24p <<<"$small")" || fail "back at 80x24: key bar not on row 24"
 for want in 'parameters' 'mutations newest first' 'latency' 'steps 1-'; do
