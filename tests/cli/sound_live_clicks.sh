@@ -50,7 +50,7 @@ tmux -L "$sock" -f "$E2E_TMP/tmux.conf" new-session -d -s t -x 100 -y 30 \
 	--set synth.voices=2 --set sequencer.bpm=180 --set sequencer.density=1 \
 	--set mutation.enabled=false --set idle.timeout_ms=86400000 \
 	2>'$E2E_TMP/run.log'; echo \$? >'$E2E_TMP/status'"
-# playing: wait for the first note, then 7 s of knobs and steals
+# playing: wait for the first note, then 5 s of knobs (3.7 s) and steals
 for _ in $(seq 1 150); do grep -q '"note"' "$ev" 2>/dev/null && break; sleep 0.1; done
 grep -q '"note"' "$ev" 2>/dev/null || e2e_fail "no note within 15 s: $(tail -5 "$E2E_TMP/run.log")"
 cat >&3 <<'EOF'
@@ -70,7 +70,7 @@ sleep 0.4
 b0 19 6e
 EOF
 exec 3>&-
-sleep 7
+sleep 5
 tmux -L "$sock" send-keys -t t Space
 sleep 1.5
 tmux -L "$sock" send-keys -t t Space
