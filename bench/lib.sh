@@ -1,6 +1,7 @@
 #!/bin/bash
 # bench/lib.sh: what the benches that measure one build against another
-# share (idle_cpu.sh, snapshot_age.sh, hung_silent.sh).  Sourced after
+# share (idle_cpu.sh, snapshot_age.sh, hung_silent.sh; bench_median also
+# peers.sh, render_bench.sh and suite_time.sh).  Sourced after
 # `set -euo pipefail`; top_srcdir and top_builddir are set (and exported)
 # here when the caller did not.
 #   bench_bins          the builds to measure in $bins: ME_BIN (default the
@@ -15,6 +16,8 @@
 #                       pick: below the ephemeral range, free in every state)
 #   bench_trap          (re)sets the EXIT trap: kill $pid, continue a
 #                       stopped scsynth, stop the private audio, remove $tmp
+#   bench_median        the median of the numbers on stdin, one a line (of
+#                       an even count the lower middle one; "-" for none)
 top_srcdir=${top_srcdir:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 top_builddir=${top_builddir:-.}
 export top_srcdir top_builddir
@@ -22,6 +25,10 @@ export top_srcdir top_builddir
 pid=
 tmp=
 bench_audio_on=
+
+bench_median() {
+	sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print "-" }'
+}
 
 bench_fail() {
 	echo "FAIL: $*" >&2

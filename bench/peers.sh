@@ -125,7 +125,7 @@ AUDIO_JACK_PREFIX=${AUDIO_JACK_PREFIX:-peers}
 # a client killed before it unregisters (/notify 0) keeps its login for the
 # server's life: room for every run of the bench
 AUDIO_SC_LOGINS=64
-. "$top_srcdir/tests/lib/audio.sh"
+. "$bench/lib.sh"	# tests/lib/audio.sh, bench_median
 tmp=$(mktemp -d)
 chmod 755 "$tmp"
 pgids=()
@@ -409,7 +409,6 @@ done
 load_after=$(load_avg)
 
 # --- the tables ---------------------------------------------------------------
-median() { sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print "-" }'; }
 col() {	# col SYSTEM FIELD: the field of that system's good runs
 	awk -F'|' -v s="$1" -v f="$2" '$1 == s && $3 != "failed" && $f != "-" && $f != "" { print $f }' "$results"
 }
@@ -423,17 +422,17 @@ table=$tmp/table.md
 	for s in $systems; do
 		[ -n "$(col "$s" 9)" ] || { echo "| $s | did not run | | | | | | | |"; continue; }
 		if [ -n "$(col "$s" 6)" ]; then
-			printf '| %s | %s / %s | %s/%s | %s/%s | %s / %s, %s/%s (%s) |' "$s" "$(col "$s" 6 | median)" \
-				"$(col "$s" 7 | median)" "$(col "$s" 8 | median)" "$(col "$s" 4 | median)" \
-				"$(col "$s" 14 | median)" "$(col "$s" 15 | median)" "$(col "$s" 16 | median)" \
-				"$(col "$s" 17 | median)" "$(col "$s" 18 | median)" "$(col "$s" 19 | median)" \
-				"$(col "$s" 20 | median)"
+			printf '| %s | %s / %s | %s/%s | %s/%s | %s / %s, %s/%s (%s) |' "$s" "$(col "$s" 6 | bench_median)" \
+				"$(col "$s" 7 | bench_median)" "$(col "$s" 8 | bench_median)" "$(col "$s" 4 | bench_median)" \
+				"$(col "$s" 14 | bench_median)" "$(col "$s" 15 | bench_median)" "$(col "$s" 16 | bench_median)" \
+				"$(col "$s" 17 | bench_median)" "$(col "$s" 18 | bench_median)" "$(col "$s" 19 | bench_median)" \
+				"$(col "$s" 20 | bench_median)"
 		else
 			printf '| %s | no notes | - | - | - |' "$s"
 		fi
-		printf ' %s | %s (%s) | %s | %s MB |\n' "$(col "$s" 11 | median)" \
-			"$(col "$s" 12 | median)" "$(col "$s" 13 | median)" "$(col "$s" 9 | median)" \
-			"$(col "$s" 10 | median)"
+		printf ' %s | %s (%s) | %s | %s MB |\n' "$(col "$s" 11 | bench_median)" \
+			"$(col "$s" 12 | bench_median)" "$(col "$s" 13 | bench_median)" "$(col "$s" 9 | bench_median)" \
+			"$(col "$s" 10 | bench_median)"
 	done
 	echo
 	echo "Ratios to mystery-engine (me), medians of the per-round ratios:"

@@ -43,7 +43,7 @@ measure() {
 	rm -f "$log"
 }
 
-median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+. "$(dirname "$0")/lib.sh"	# bench_median
 
 : >"$work/long"
 for _ in $(seq "$runs"); do
@@ -54,14 +54,14 @@ for _ in $(seq "$runs"); do
 	measure "$short" >>"$work/short"
 done
 
-cpu_long=$(awk '{ print $1 + $2 }' "$work/long" | median)
-loop_long=$(awk '{ print $5 }' "$work/long" | median)
-loop_short=$(awk '{ print $5 }' "$work/short" | median)
-rss_long=$(awk '{ print $3 }' "$work/long" | median)
-events_long=$(awk '{ print $4 }' "$work/long" | median)
-cpu_short=$(awk '{ print $1 + $2 }' "$work/short" | median)
-rss_short=$(awk '{ print $3 }' "$work/short" | median)
-events_short=$(awk '{ print $4 }' "$work/short" | median)
+cpu_long=$(awk '{ print $1 + $2 }' "$work/long" | bench_median)
+loop_long=$(awk '{ print $5 }' "$work/long" | bench_median)
+loop_short=$(awk '{ print $5 }' "$work/short" | bench_median)
+rss_long=$(awk '{ print $3 }' "$work/long" | bench_median)
+events_long=$(awk '{ print $4 }' "$work/long" | bench_median)
+cpu_short=$(awk '{ print $1 + $2 }' "$work/short" | bench_median)
+rss_short=$(awk '{ print $3 }' "$work/short" | bench_median)
+events_short=$(awk '{ print $4 }' "$work/short" | bench_median)
 
 echo "render_bench: $bin, seed $seed, median of $runs runs, $(nproc) cores"
 awk -v ll="$loop_long" -v ls="$loop_short" -v cl="$cpu_long" -v cs="$cpu_short" -v rl="$rss_long" -v rs="$rss_short" \

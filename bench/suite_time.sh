@@ -13,6 +13,8 @@ set -euo pipefail
 base=${1:?usage: suite_time.sh BASE_BUILD [ROUNDS]}
 rounds=${2:-2}
 here=${top_builddir:-build}
+top_builddir=$here
+. "$(dirname "$0")/lib.sh"	# bench_median
 [ -f "$base/Makefile" ] || { echo "suite_time: $base/Makefile: no configured tree" >&2; exit 1; }
 [ -f "$here/Makefile" ] || { echo "suite_time: $here/Makefile: no configured tree" >&2; exit 1; }
 mk=$(mktemp)
@@ -52,7 +54,6 @@ for r in $(seq 1 "$rounds"); do
 		[ "$which" = base ] && walls_base="$walls_base $wall" || walls_here="$walls_here $wall"
 	done
 done
-median() { tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-mb=$(echo "$walls_base" | median)
-mh=$(echo "$walls_here" | median)
-awk -v b="$mb" -v h="$mh" 'BEGIN { printf "median wall: base %.1f s, here %.1f s: %.0f %% less\n", b, h, 100 * (1 - h / b) }'
+mb=$(tr ' ' '\n' <<<"$walls_base" | grep . | bench_median)
+mh=$(tr ' ' '\n' <<<"$walls_here" | grep . | bench_median)
+awk -v b="$mb" -v h="$mh" 'BEGIN { printf "median wall (of an even count the lower): base %.1f s, here %.1f s: %.0f %% less\n", b, h, 100 * (1 - h / b) }'

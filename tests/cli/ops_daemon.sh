@@ -10,7 +10,7 @@
 # within 2 s.
 set -euo pipefail
 : "${ME_BIN:?}"
-. "${top_srcdir:-.}/tests/cli/ops_lib.sh"	# ops_until
+. "${top_srcdir:-.}/tests/cli/ops_lib.sh"	# ops_until, ops_unrefused
 tools=${top_srcdir:-.}/tests/tools
 hammer=${top_builddir:-.}/tests/tools/preset_hammer
 prom="python3 $tools/prom_check.py"
@@ -80,13 +80,6 @@ still_playing() {	# still_playing WHY: notes keep appearing in the event log
 	n0=$(notes)
 	ops_until 600 more_notes "$n0" || true	# 0.6 s at most
 	[ "$(notes)" -gt "$n0" ] || fail "$1: no new notes in the event log"
-}
-# A control request once the rate allows: tried again while it is refused
-# with 429 (a refusal takes no token), for up to 1.1 s (the bucket's time
-# to refill, the wait before it); status in $code.
-unlimited() {	# unlimited METHOD PATH [BODY]
-	code=$(status "$@")
-	[ "$code" != 429 ]
 }
 state_is() {	# state_is EXPR VALUE: /state's EXPR (as in json) is VALUE
 	status GET /state >/dev/null && [ "$(json "$1")" = "$2" ]
@@ -164,12 +157,13 @@ quick=()
 for _ in $(seq 10); do quick+=(-o /dev/null "$base/params/density"); done
 limited=$(curl -s -w '%{http_code}\n' -X POST --data-binary 0.5 "${quick[@]}" | grep -c '^429$' || true)
 [ "$limited" -ge 5 ] || fail "10 quick writes at 2/s: only $limited refused with 429"
-ops_until 1100 unlimited POST /presets/broken/load || true
+# tried again while refused with 429: 1.1 s at most, the bucket's refill
+ops_until 1100 ops_unrefused status POST /presets/broken/load || true
 [ "$code" = 422 ] || fail "a damaged preset over HTTP: $(cat "$work/body")"
 grep -q 'broken.preset:[0-9]' "$work/body" || fail "the refusal names no file and line"
 status GET /state >/dev/null
 [ "$(json "j['params']['tempo']['value']")" = 150.0 ] || fail "a damaged preset changed the tempo"
-ops_until 1100 unlimited POST /presets/evening/load || true
+ops_until 1100 ops_unrefused status POST /presets/evening/load || true
 [ "$code" = 200 ] || fail "preset load over HTTP: $(cat "$work/body")"
 ops_until 300 state_is "j['params']['tempo']['value']" 90.0 || true	# through the worker
 status GET /state >/dev/null

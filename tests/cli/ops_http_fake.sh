@@ -8,7 +8,7 @@
 # stops it with status 0.  The parser itself is checked against broken
 # expositions first, so a lax parser cannot pass.
 set -euo pipefail
-. "${top_srcdir:-.}/tests/cli/ops_lib.sh"	# ops_until
+. "${top_srcdir:-.}/tests/cli/ops_lib.sh"	# ops_until, ops_unrefused
 tools=${top_builddir:-.}/tests/tools
 src=${top_srcdir:-.}/tests/tools
 prom="python3 $src/prom_check.py"
@@ -86,13 +86,6 @@ note_ons() {
 	curl -sf "$base/metrics" >"$work/m"
 	$prom --value 'mystery_engine_midi_messages_total{kind="note_on"}' "$work/m"
 }
-# A control request once the rate allows: tried again while it is refused
-# with 429 (a refusal takes no token), for up to 1.1 s (the bucket's time
-# to refill, the wait before the three preset requests); status in $code.
-unlimited() {	# unlimited METHOD PATH [BODY]
-	code=$(status "$@")
-	[ "$code" != 429 ]
-}
 
 start
 curl -sf -D "$work/head" "$base/metrics" >"$work/m1" || fail "GET /metrics failed"
@@ -161,16 +154,17 @@ quick=()
 for _ in $(seq 20); do quick+=(-o /dev/null "$base/params/density"); done
 limited=$(curl -s -w '%{http_code}\n' -X POST --data-binary 0.5 "${quick[@]}" | grep -c '^429$' || true)
 [ "$limited" -ge 10 ] || fail "20 quick writes at 5/s: only $limited refused with 429"
-ops_until 1100 unlimited POST /presets/evening/load || true
+# tried again while refused with 429: 1.1 s at most, the bucket's refill
+ops_until 1100 ops_unrefused status POST /presets/evening/load || true
 [ "$code" = 200 ] || fail "preset load: $(cat "$work/body")"
 status GET /state >/dev/null
 [ "$(json "j['params']['tempo']['value']")" = 90.0 ] || fail "the preset's tempo did not apply"
 [ "$(json "j['params']['tempo']['source']")" = preset ] || fail "the preset's source"
 head -c 500 "$presets/evening.preset" >"$presets/broken.preset"
-ops_until 1100 unlimited POST /presets/broken/load || true
+ops_until 1100 ops_unrefused status POST /presets/broken/load || true
 [ "$code" = 422 ] || fail "a damaged preset was not refused"
 grep -q 'broken.preset:[0-9]' "$work/body" || fail "the refusal names no file and line"
-ops_until 1100 unlimited POST /presets/missing/load || true
+ops_until 1100 ops_unrefused status POST /presets/missing/load || true
 [ "$code" = 404 ] || fail "a missing preset"
 # No wait: the fake applies a preset before it answers (the good one's
 # tempo is read at once above), so whatever a damaged one changed shows.

@@ -12,6 +12,9 @@
 #   ops_stop                    SIGTERM; fails unless it exits 0 within 2 s
 #   ops_fail MSG                print FAIL: MSG (and the log's tail), exit 1
 #   ops_until MS CMD...         runs CMD until it succeeds, for at most MS ms
+#   ops_unrefused CMD...        runs CMD, which prints an HTTP status, into
+#                               $code; fails while that is 429 (the rate
+#                               limit; a refusal takes no token)
 #
 # A missing tool fails the test (CI must not skip silently).
 
@@ -118,4 +121,9 @@ ops_until() {
 		[ "$now" -lt "$end" ] || return 1
 		sleep 0.05
 	done
+}
+
+ops_unrefused() {
+	code=$("$@")
+	[ "$code" != 429 ]
 }
