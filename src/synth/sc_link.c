@@ -516,6 +516,14 @@ enum sc_link_err sc_link_lead(struct sc_link *l, const char *def, int32_t first_
 	return SC_LINK_OK;
 }
 
+int64_t sc_link_late_ns(const struct sc_lead *m, int64_t due_ns, int64_t sent_ns,
+                        int64_t arrived_ns)
+{
+	int64_t over = arrived_ns - (due_ns - m->earliest_ns);
+	int64_t at_once = m->rtt_ns + (m->latest_ns - m->earliest_ns) + SC_LINK_LATE_MARGIN_NS;
+	return over > SC_LINK_LATE_MARGIN_NS && arrived_ns - sent_ns <= at_once ? over : 0;
+}
+
 const char *sc_link_last_fail(const struct sc_link *l)
 {
 	return l->last_fail;

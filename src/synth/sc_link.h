@@ -118,6 +118,24 @@ struct sc_lead {
 enum sc_link_err sc_link_lead(struct sc_link *l, const char *def, int32_t first_node, int32_t group,
                               struct sc_lead *out, int timeout_ms);
 
+/*
+ * How late a note started on a server measured as m, told by its /n_go
+ * alone (an external server prints its "late" lines only on its own
+ * output): due_ns is its timetag (CLOCK_MONOTONIC), sent_ns when its
+ * bundle was sent, arrived_ns when its /n_go arrived.  An on-time note's
+ * /n_go comes at least m->earliest_ns before its timetag; a later one by
+ * more than SC_LINK_LATE_MARGIN_NS is late, if the server can have started
+ * it at once: a bundle that came late starts in the first period after it
+ * arrives, so its /n_go comes within the round trip, a period and the
+ * margin of the send.  One that came later than that was held for its
+ * timetag, that is on time: the reply came late (the server's reply
+ * thread starved), or the server's clock moved (a JACK clock step).
+ * Returns how late the note started (ns), 0 when on time.
+ */
+#define SC_LINK_LATE_MARGIN_NS INT64_C(5000000)
+int64_t sc_link_late_ns(const struct sc_lead *m, int64_t due_ns, int64_t sent_ns,
+                        int64_t arrived_ns);
+
 /* Text of the last /fail received ("" when none). */
 const char *sc_link_last_fail(const struct sc_link *l);
 

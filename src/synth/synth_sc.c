@@ -144,6 +144,7 @@ static void send_cmds(struct sc *sc, const struct sc_cmd *c, size_t n, int64_t m
 		unsigned k = (unsigned)ci->node % NOTE_RING;
 		atomic_store_explicit(&sc->note_node[k], 0, memory_order_relaxed);
 		atomic_store_explicit(&sc->note_t[k], ci->t, memory_order_release);
+		atomic_store_explicit(&sc->note_sent[k], mono, memory_order_release);
 		atomic_store_explicit(&sc->note_node[k], ci->node, memory_order_release);
 		if (ci->t < mono)
 			atomic_fetch_add_explicit(&sc->late_sent, 1, memory_order_relaxed);

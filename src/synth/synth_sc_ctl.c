@@ -58,7 +58,6 @@
  * process did not run, not that it meant to sleep. */
 #define SELF_STALL_NS (700 * MS)
 _Static_assert(SYNTH_HEALTH_TICK_NS <= CTL_NAP_MAX_MS * MS, "the nap ends at the health tick");
-#define LATE_MARGIN_NS (5 * MS) /* /n_go later than an on-time note's: late */
 /* Trial and probe nodes of the set-up (silent). */
 #define PROBE_FIRST_NODE (SYNTH_SC_TRIAL_NODE + 1)
 
@@ -230,25 +229,23 @@ static enum sc_link_err learn_lead(struct sc *sc)
 	 * a busy machine) makes the lead look shorter, never longer: so the
 	 * first set-up takes the largest of three rounds, and the lead of a
 	 * server only ever grows while the engine runs. */
-	int rounds = sc->probed_lead_ns ? 1 : 3;
+	int rounds = sc->probe.lead_ns ? 1 : 3;
 	for (int i = 0; i < rounds; i++) {
 		enum sc_link_err e =
 		    sc_link_lead(sc->l, synthdef_names[0], PROBE_FIRST_NODE, 0, &m, 1000);
 		if (e)
 			return e;
-		if (m.lead_ns > sc->probed_lead_ns) {
-			sc->probed_lead_ns = m.lead_ns;
-			sc->earliest_ns = m.earliest_ns;
-		}
+		if (m.lead_ns > sc->probe.lead_ns)
+			sc->probe = m;
 	}
-	lead =
-	    set->server_latency_ms > 0 ? (int64_t)set->server_latency_ms * MS : sc->probed_lead_ns;
+	const struct sc_lead *p = &sc->probe;
+	lead = set->server_latency_ms > 0 ? (int64_t)set->server_latency_ms * MS : p->lead_ns;
 	log_info("synth.lead",
 	         "timetags move %.1f ms ahead: %s (probe notes: timetag - /n_go "
 	         "%.1f .. %.1f ms, /status round trip %.1f ms)",
 	         (double)lead / 1e6,
 	         set->server_latency_ms > 0 ? "synth.server_latency_ms" : "measured",
-	         (double)m.earliest_ns / 1e6, (double)m.latest_ns / 1e6, (double)m.rtt_ns / 1e6);
+	         (double)p->earliest_ns / 1e6, (double)p->latest_ns / 1e6, (double)p->rtt_ns / 1e6);
 	atomic_store(&sc->out_latency_ns, lead);
 	return SC_LINK_OK;
 }
@@ -477,11 +474,12 @@ static void on_go(void *ud, int32_t node, int64_t arrived)
 	if (atomic_load_explicit(&sc->note_node[k], memory_order_acquire) != node)
 		return;
 	int64_t t = atomic_load_explicit(&sc->note_t[k], memory_order_acquire);
+	int64_t sent = atomic_load_explicit(&sc->note_sent[k], memory_order_acquire);
 	if (atomic_load_explicit(&sc->note_node[k], memory_order_acquire) != node)
 		return;
-	int64_t lead = atomic_load(&sc->out_latency_ns);
-	int64_t over = arrived - (t + lead - sc->earliest_ns);
-	if (over > LATE_MARGIN_NS) {
+	int64_t over =
+	    sc_link_late_ns(&sc->probe, t + atomic_load(&sc->out_latency_ns), sent, arrived);
+	if (over > 0) {
 		atomic_fetch_add(&sc->late_go, 1);
 		log_debug("synth.late", "note %d started %.1f ms after an on-time note would have",
 		          (int)node, (double)over / 1e6);

@@ -15,11 +15,11 @@
 #include <sys/types.h>
 
 #include "dev/audio_card.h"
+#include "synth/sc_link.h"
 #include "synth/sc_plan.h"
 #include "synth/synth_health.h"
 #include "synth/synth_sc.h"
 
-struct sc_link;
 struct supervise;
 
 #define MS INT64_C(1000000)
@@ -58,9 +58,10 @@ struct sc {
 	atomic_int jack_ok_pid; /* our jackd when jack_lsp last found it running */
 
 	/* sound health */
-	atomic_llong exp_start, exp_end; /* span of audible notes scheduled (worker) */
-	atomic_llong last_t;             /* latest event time sent (worker) */
-	atomic_llong note_t[NOTE_RING];  /* time of recent notes, by node (worker) */
+	atomic_llong exp_start, exp_end;   /* span of audible notes scheduled (worker) */
+	atomic_llong last_t;               /* latest event time sent (worker) */
+	atomic_llong note_t[NOTE_RING];    /* time of recent notes, by node (worker) */
+	atomic_llong note_sent[NOTE_RING]; /* when their bundles were sent (worker) */
 	atomic_int note_node[NOTE_RING];
 	_Atomic float out_peak, out_rms;
 	atomic_llong meter_ns;
@@ -83,11 +84,10 @@ struct sc {
 	char jack_card[AUDIO_CARD_DEV_MAX];  /* "hw:CARD=ID" jackd plays on */
 	bool recording;
 	bool lost_once;
-	pid_t setup_pid;        /* the managed scsynth the link was set up with */
-	pid_t gone_pid;         /* a managed scsynth known dead or being killed */
-	int setup_fault;        /* enum synth_fault of the last failed set-up */
-	int64_t earliest_ns;    /* an on-time note's /n_go comes this long before its tag */
-	int64_t probed_lead_ns; /* the largest lead the probes measured, 0 none yet */
+	pid_t setup_pid;      /* the managed scsynth the link was set up with */
+	pid_t gone_pid;       /* a managed scsynth known dead or being killed */
+	int setup_fault;      /* enum synth_fault of the last failed set-up */
+	struct sc_lead probe; /* the probe round with the largest lead (lead_ns 0: none yet) */
 	struct synth_health health;
 	int64_t next_tick;
 	int64_t answered_ns;    /* when /status was last answered */

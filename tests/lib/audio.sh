@@ -17,8 +17,10 @@
 #   audio_jack_forget NAME      free the JACK registry entry a killed server
 #                               NAME left (below)
 # After audio_start: AUDIO_PORT (scsynth's UDP port), AUDIO_JACK (the JACK
-# server name), AUDIO_SC_LOG (scsynth's stdout and stderr), AUDIO_PROBE
-# (the sc_probe tool).  Typical use:
+# server name), AUDIO_SC_LOG (scsynth's stdout and stderr), AUDIO_JACK_LOG
+# (jackd's), AUDIO_PROBE (the sc_probe tool); audio_late_count and
+# audio_clock_steps count scsynth's "late" lines and the dummy driver's
+# clock steps so far.  Typical use:
 #   tmp=$(mktemp -d); trap 'audio_stop; rm -rf "$tmp"' EXIT
 #   audio_require; audio_start "$tmp"
 # A missing tool or a stack that does not come up fails the test: CI must
@@ -46,6 +48,7 @@ AUDIO_PORT=
 AUDIO_JACK_PID=
 AUDIO_SC_PID=
 AUDIO_SC_LOG=
+AUDIO_JACK_LOG=
 AUDIO_PROBE="${top_builddir:-.}/tests/tools/sc_probe"
 AUDIO_USER=
 AUDIO_NICE=
@@ -100,6 +103,7 @@ audio_start() {
 	jackd -n "$AUDIO_JACK" -d dummy -r "$AUDIO_RATE" -p "$AUDIO_PERIOD" \
 		>"$dir/jackd.log" 2>&1 9>&- &
 	AUDIO_JACK_PID=$!
+	AUDIO_JACK_LOG="$dir/jackd.log"
 	if ! JACK_DEFAULT_SERVER="$AUDIO_JACK" timeout 15 jack_wait -w -t 10 >/dev/null 2>&1; then
 		cat "$dir/jackd.log" >&2
 		audio_fail "jackd ($AUDIO_JACK) did not start"
@@ -255,6 +259,13 @@ audio_hold_awake() {
 # Number of "late" lines scsynth printed (bundles that arrived too late).
 audio_late_count() {
 	grep -c '^late ' "$AUDIO_SC_LOG" 2>/dev/null || true
+}
+
+# Number of steps the JACK dummy driver's clock made so far (its
+# "JackTimedDriver::Process XRun" lines): the driver caught up with time
+# lost while its CPU was not running, and scsynth's time moved with it.
+audio_clock_steps() {
+	grep -c 'JackTimedDriver::Process XRun' "$AUDIO_JACK_LOG" 2>/dev/null || true
 }
 
 audio_user() {
