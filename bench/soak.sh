@@ -10,6 +10,10 @@
 # the output meter's peak, the sound check's state and restarts, scsynth's
 # CPU, and the machine's load average) and prints a table, then the drift
 # of each figure from the first sample after warm-up to the last.
+# SOAK_EXTERNAL=1: the engine plays on a scsynth it did not start (a private
+# JACK dummy + scsynth of tests/lib/audio.sh, run by the caller), so the
+# late bundles it counts come from each note's /n_go; at the end the
+# server's own "late" lines and the JACK clock's steps are printed beside.
 # Usage: bench/soak.sh [SECONDS]   (top_builddir = a build tree)
 set -euo pipefail
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -21,6 +25,12 @@ secs=${1:-3600}
 every=${SOAK_EVERY:-30}
 [ "${SOAK_AS_ROOT:-0}" = 1 ] && E2E_AS_ROOT=1
 e2e_init soak
+ext=()
+if [ "${SOAK_EXTERNAL:-0}" = 1 ]; then
+	audio_require
+	audio_start "$E2E_TMP"
+	ext=(--synth "supercollider:127.0.0.1:$AUDIO_PORT")
+fi
 http=$(audio_free_tcp_port) || e2e_fail "no free TCP port"
 log="$E2E_TMP/run.log"
 pty="$E2E_TMP/midi"
@@ -32,7 +42,7 @@ vpid=$!
 for _ in $(seq 1 100); do [ -L "$pty" ] && break; sleep 0.05; done
 [ -L "$pty" ] || e2e_fail "the visitor's pty did not appear"
 # The log at info level (warn, plus e2e_start's -v): no debug line per scsynth line.
-e2e_start "$log" --http "127.0.0.1:$http" --midi-in "raw:$pty" --set logging.level=warn
+e2e_start "$log" --http "127.0.0.1:$http" --midi-in "raw:$pty" --set logging.level=warn "${ext[@]}"
 e2e_wait_log "$log" '"event":"started"' 30
 pid=$E2E_PID
 echo "soak: $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg)," \
@@ -86,4 +96,6 @@ awk 'NR > 2 { if (!s) { s = 1; r0 = $2; f0 = $3; t0 = $4 } r1 = $2; f1 = $3; t1 
 	END { printf "drift from the second sample to the last: rss %+d kB (%d -> %d), fds %d -> %d (max %d), threads %d -> %d (max %d)\n", r1 - r0, r0, r1, f0, f1, fmax, t0, t1, tmax
 	      printf "engine cpu mean %.2f %%, late bundles %s, events not sent %s, sound ok in %d of %d samples, load average mean %.1f\n", cpu / k, late, drop, ok, k, ld / k }' \
 	"$E2E_TMP/table.txt"
+[ ${#ext[@]} -eq 0 ] ||
+	echo "external server: it printed $(audio_late_count) late lines, its JACK clock stepped $(audio_clock_steps) times"
 grep -E '"event":"(synth\.(health|lost|fault|exit)|stall|events_dropped)"' "$log" | head -20 || true
