@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -357,6 +359,105 @@ static void test_append_existing(void)
 	lines_free(&ls);
 }
 
+/* A disk that takes no more (here a file size limit of 1000 bytes): the
+ * file keeps whole lines only; the failure is said once on stderr; the
+ * next file of the rotation, which has room, first gets the line that made
+ * it and then how many are missing before it; closing says the count of
+ * lines lost since.  Runs in a child process (the limit is the process's). */
+static void log_to_full_file(const char *path, const char *err_path)
+{
+	int fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0 || dup2(fd, 2) < 0)
+		_exit(2);
+	close(fd);
+	signal(SIGXFSZ, SIG_IGN);
+	struct rlimit rl;
+	getrlimit(RLIMIT_FSIZE, &rl);
+	rl.rlim_cur = 1000;
+	if (setrlimit(RLIMIT_FSIZE, &rl) < 0)
+		_exit(3);
+	struct log_options o = file_opts(path, LOG_INFO);
+	o.max_size = 1100; /* a long line rotates, short ones fail first */
+	o.keep = 1;
+	if (log_open(&o) != 0)
+		_exit(4);
+	for (int i = 0; i < 30; i++)
+		log_info("step", "record %d padding padding padding", i);
+	char pad[400];
+	memset(pad, 'x', sizeof pad - 1);
+	pad[sizeof pad - 1] = '\0';
+	log_info("long", "%s", pad);
+	for (int i = 0; i < 10; i++)
+		log_info("late", "record %d padding padding padding padding padding", i);
+	log_close();
+	_exit(0);
+}
+
+static void test_full_disk(void)
+{
+	const char *path = tmp_path("full.log"), *err_path = tmp_path("full.err");
+	unlink(path);
+	unlink(tmp_path("full.log.1"));
+	pid_t pid = fork();
+	CU_ASSERT_FATAL(pid >= 0);
+	if (pid == 0)
+		log_to_full_file(path, err_path);
+	int st = 0;
+	waitpid(pid, &st, 0);
+	CU_ASSERT_FATAL(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	/* the first file: records 0 .. k-1, every line whole */
+	struct lines ls;
+	read_lines(tmp_path("full.log.1"), &ls);
+	int k = ls.n;
+	CU_ASSERT(k >= 3 && k < 30);
+	for (int i = 0; i < ls.n; i++) {
+		json_t *j = parse_record(ls.l[i]);
+		char want[64];
+		snprintf(want, sizeof want, "record %d padding", i);
+		CU_ASSERT_PTR_NOT_NULL(j ? strstr(jstr(j, "msg"), want) : NULL);
+		json_decref(j);
+	}
+	CU_ASSERT(file_size(tmp_path("full.log.1")) <= 1000);
+	lines_free(&ls);
+	/* the second: the long line, how many are missing before it, then as
+	 * many of the rest as fit */
+	read_lines(path, &ls);
+	CU_ASSERT_FATAL(ls.n >= 3);
+	json_t *j = parse_record(ls.l[0]);
+	CU_ASSERT_STRING_EQUAL(j ? jstr(j, "event") : "", "long");
+	json_decref(j);
+	j = parse_record(ls.l[1]);
+	char want[160];
+	snprintf(want, sizeof want, "%d log lines are missing before this one: writing %s failed",
+	         30 - k, path);
+	CU_ASSERT_STRING_EQUAL(j ? jstr(j, "event") : "", "log_lost");
+	CU_ASSERT_PTR_NOT_NULL(j ? strstr(jstr(j, "msg"), want) : NULL);
+	json_decref(j);
+	int late = 0;
+	for (int i = 2; i < ls.n; i++) {
+		j = parse_record(ls.l[i]);
+		late += j && strcmp(jstr(j, "event"), "late") == 0;
+		json_decref(j);
+	}
+	CU_ASSERT(late >= 1 && late < 10);
+	lines_free(&ls);
+	/* stderr: the failure each time it begins, at the end the lines lost since */
+	read_lines(err_path, &ls);
+	int failed = 0, lost = 0;
+	for (int i = 0; i < ls.n; i++) {
+		failed += strstr(ls.l[i], "log_write_failed") != NULL;
+		if (strstr(ls.l[i], "log_lost")) {
+			lost++;
+			snprintf(want, sizeof want, "%d log lines were not written to %s",
+			         10 - late, path);
+			CU_ASSERT_PTR_NOT_NULL(strstr(ls.l[i], want));
+		}
+	}
+	CU_ASSERT_EQUAL(failed, 2); /* once in each file */
+	CU_ASSERT_EQUAL(lost, 1);
+	lines_free(&ls);
+}
+
 /* A full ring drops and counts; the operator later reads how many. */
 static void test_drops_counted(void)
 {
@@ -667,7 +768,7 @@ static void test_format_small_buffer(void)
 }
 
 TEST_SUITE(log, NULL, NULL, TEST_CASE(test_levels), TEST_CASE(test_json_escaping),
-           TEST_CASE(test_truncation), TEST_CASE(test_level_filter),
+           TEST_CASE(test_full_disk), TEST_CASE(test_truncation), TEST_CASE(test_level_filter),
            TEST_CASE(test_rotation_keeps_everything), TEST_CASE(test_rotation_drops_oldest),
            TEST_CASE(test_append_existing), TEST_CASE(test_drops_counted),
            TEST_CASE(test_close_drains), TEST_CASE(test_reopen),

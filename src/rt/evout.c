@@ -5,9 +5,10 @@
  * into an SPSC ring.  The writer thread pops, formats with evlog_format()
  * into a buffer and write()s it whenever the ring runs dry or the buffer is
  * full, so a `tail -f` sees lines within a few milliseconds.  A write that
- * fails (a closed pipe, a full disk) loses exactly the events in the
- * buffer: they are counted, the failure is logged once, and so is the
- * recovery when a later write succeeds.
+ * fails (a closed pipe, a full disk) loses exactly the events of the
+ * buffer whose lines did not reach the file whole (linefile cuts a torn
+ * line off again): they are counted, the failure is logged once, and so is
+ * the recovery when a later write succeeds.
  *
  * Names (scales, modes, palettes) come from the configuration in force when
  * the event was made.  A reload reaches the sink on the worker, between two
@@ -29,6 +30,7 @@
 #include <unistd.h>
 
 #include "core/evlog.h"
+#include "rt/linefile.h"
 #include "rt/log.h"
 #include "rt/ring.h"
 
@@ -112,25 +114,14 @@ static void evout_fill(void *ctx, struct snapshot *s)
 	s->events_lost = atomic_load(&o->lost);
 }
 
-/* Writes the buffer out; on failure its events are lost and counted. */
+/* Writes the buffer out; on failure the events whose lines did not make it
+ * whole are lost and counted (linefile: no torn line stays in a file). */
 static void flush_buf(struct evout *o)
 {
-	const char *p = o->buf;
-	size_t n = o->used;
-	int e = 0;
-	while (n > 0) {
-		ssize_t w = write(fileno(o->f), p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			e = w < 0 ? errno : EIO;
-			break;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
+	size_t lines;
+	int e = linefile_write(fileno(o->f), o->buf, o->used, &lines);
 	if (e) {
-		atomic_fetch_add(&o->lost, o->in_buf);
+		atomic_fetch_add(&o->lost, o->in_buf - lines);
 		if (!o->failing)
 			log_error("events_write",
 			          "cannot write the event log to %s: %s; its events "

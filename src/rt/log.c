@@ -8,8 +8,10 @@
  * logger sleeps on it), so the caller never waits, locks or allocates.
  *
  * The logger thread drains the ring, formats each record and writes it to
- * stderr (human or JSON lines) and to the file (JSON lines), flushes after
- * each batch, reports new drops in one line, and rotates the file by size
+ * stderr (human or JSON lines) and to the file (JSON lines, each line one
+ * write, whole or not at all: linefile; lines a full disk refused are
+ * counted and the count written once the file takes lines again), reports
+ * new drops in one line, and rotates the file by size
  * between lines (file -> file.1 -> ... -> file.keep), so no line is ever
  * split across files.  log_reopen() hands a new, already opened destination
  * to the logger, which first writes out everything queued to the old one.
@@ -45,6 +47,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rt/linefile.h"
 #include "rt/log.h"
 #include "rt/ring.h"
 #include "rt/rtclock.h"
@@ -62,9 +65,11 @@ struct sink {
 	char *file; /* NULL: no file */
 	long max_size;
 	int keep;
-	FILE *fp;
+	int fd;            /* the file, -1 none */
 	long size;         /* bytes in the current file */
 	bool write_failed; /* reported once, until it succeeds again */
+	uint64_t lost;     /* lines not written since it failed */
+	int lost_errno;    /* why */
 };
 
 static _Atomic int log_level_now = LOG_INFO;
@@ -78,16 +83,16 @@ static _Atomic bool log_held;
 static struct ring_mpmc *log_ring;
 static sem_t log_wake;
 static pthread_t log_thread;
-static bool log_running;            /* under log_api_lock */
-static struct sink log_sink;        /* the logger thread's */
-static uint64_t log_drops_reported; /* the logger thread's */
+static bool log_running;                  /* under log_api_lock */
+static struct sink log_sink = {.fd = -1}; /* the logger thread's */
+static uint64_t log_drops_reported;       /* the logger thread's */
 
 /* Serialises log_open/log_reopen/log_close among control threads. */
 static pthread_mutex_t log_api_lock = PTHREAD_MUTEX_INITIALIZER;
 /* A reopen request handed to the logger thread. */
 static pthread_mutex_t log_ctl_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t log_ctl_done = PTHREAD_COND_INITIALIZER;
-static struct sink log_pending;
+static struct sink log_pending = {.fd = -1};
 static bool log_pending_set;
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
@@ -147,25 +152,27 @@ uint64_t log_dropped(void)
 	return atomic_load_explicit(&log_drops, memory_order_relaxed);
 }
 
-/* The synchronous path: one write of one human line to stderr. */
-static void write_stderr_now(const struct log_record *r)
+/* The synchronous path: one write of one line (human or JSON) to stderr. */
+static void write_stderr_now(const struct log_record *r, bool json)
 {
 	char line[LOG_LINE_MAX];
-	size_t n = log_format_human(r, line, sizeof line);
+	size_t n =
+	    json ? log_format_json(r, line, sizeof line) : log_format_human(r, line, sizeof line);
 	fwrite(line, 1, n, stderr);
 }
 
-/* A record from this module about itself, written synchronously. */
-static void say_now(enum log_level l, const char *event, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void say_now(enum log_level l, const char *event, const char *fmt, ...)
+/* A record from this module about itself, written synchronously to stderr
+ * (as JSON when the log's stderr lines are: a daemon's journal). */
+static void say_now(bool json, enum log_level l, const char *event, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void say_now(bool json, enum log_level l, const char *event, const char *fmt, ...)
 {
 	struct log_record r;
 	va_list ap;
 	va_start(ap, fmt);
 	log_record_set(&r, l, event, fmt, ap);
 	va_end(ap);
-	write_stderr_now(&r);
+	write_stderr_now(&r, json);
 }
 
 void log_vwrite(enum log_level l, const char *event, const char *fmt, va_list ap)
@@ -181,7 +188,7 @@ void log_vwrite(enum log_level l, const char *event, const char *fmt, va_list ap
 		else
 			atomic_fetch_add_explicit(&log_drops, 1, memory_order_relaxed);
 	} else {
-		write_stderr_now(&r);
+		write_stderr_now(&r, false);
 	}
 	atomic_fetch_sub(&log_in_flight, 1);
 }
@@ -202,21 +209,26 @@ static int open_file(struct sink *s)
 	if (fd < 0)
 		return -1;
 	struct stat st;
-	if (fstat(fd, &st) < 0 || !(s->fp = fdopen(fd, "a"))) {
+	if (fstat(fd, &st) < 0) {
 		int e = errno;
 		close(fd);
 		errno = e;
 		return -1;
 	}
+	s->fd = fd;
 	s->size = (long)st.st_size;
 	return 0;
 }
 
 static void close_sink(struct sink *s)
 {
-	if (s->fp)
-		fclose(s->fp);
-	s->fp = NULL;
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+	if (s->lost)
+		say_now(s->json, LOG_WARN, "log_lost", "%llu log lines were not written to %s (%s)",
+		        (unsigned long long)s->lost, s->file, strerror(s->lost_errno));
+	s->lost = 0;
 	free(s->file);
 	s->file = NULL;
 }
@@ -234,41 +246,61 @@ static void rotated_name(const struct sink *s, int i, char *buf, size_t size)
 static void rotate(struct sink *s)
 {
 	char from[PATH_MAX], to[PATH_MAX];
-	fclose(s->fp);
-	s->fp = NULL;
+	close(s->fd);
+	s->fd = -1;
 	if (s->keep == 0) {
 		if (unlink(s->file) < 0 && errno != ENOENT)
-			say_now(LOG_ERROR, "log_rotate_failed", "cannot remove %s: %s", s->file,
-			        strerror(errno));
+			say_now(s->json, LOG_ERROR, "log_rotate_failed", "cannot remove %s: %s",
+			        s->file, strerror(errno));
 	}
 	for (int i = s->keep; i > 0; i--) {
 		rotated_name(s, i - 1, from, sizeof from);
 		rotated_name(s, i, to, sizeof to);
 		if (rename(from, to) < 0 && errno != ENOENT)
-			say_now(LOG_ERROR, "log_rotate_failed", "cannot rename %s to %s: %s", from,
-			        to, strerror(errno));
+			say_now(s->json, LOG_ERROR, "log_rotate_failed",
+			        "cannot rename %s to %s: %s", from, to, strerror(errno));
 	}
 	if (open_file(s) < 0)
-		say_now(LOG_ERROR, "log_file_failed", "cannot open %s: %s; file logging stops",
-		        s->file, strerror(errno));
+		say_now(s->json, LOG_ERROR, "log_file_failed",
+		        "cannot open %s: %s; file logging stops", s->file, strerror(errno));
 }
 
+static void emit(struct sink *s, const struct log_record *r);
+
+/* One line to the file, whole or not at all (linefile): while the file
+ * cannot be written (a full disk) its lines are counted, the failure is
+ * said once on stderr, and the count goes into the file with the first
+ * line that makes it again. */
 static void write_file(struct sink *s, const char *line, size_t n)
 {
 	if (s->max_size > 0 && s->size > 0 && s->size + (long)n > s->max_size)
 		rotate(s);
-	if (!s->fp)
+	if (s->fd < 0)
 		return;
-	if (fwrite(line, 1, n, s->fp) != n) {
+	size_t lines;
+	int e = linefile_write(s->fd, line, n, &lines);
+	if (e) {
+		s->lost++;
+		s->lost_errno = e;
 		if (!s->write_failed)
-			say_now(LOG_ERROR, "log_write_failed", "cannot write %s: %s", s->file,
-			        strerror(errno));
+			say_now(s->json, LOG_ERROR, "log_write_failed",
+			        "cannot write %s: %s; its lines are lost (and counted) until it "
+			        "can be written again",
+			        s->file, strerror(e));
 		s->write_failed = true;
-		clearerr(s->fp);
 		return;
 	}
-	s->write_failed = false;
 	s->size += (long)n;
+	if (s->write_failed) {
+		s->write_failed = false;
+		struct log_record r = {.ts_ns = rtclock_real_ns(), .level = LOG_WARN};
+		snprintf(r.event, sizeof r.event, "log_lost");
+		snprintf(r.msg, sizeof r.msg,
+		         "%llu log lines are missing before this one: writing %s failed (%s)",
+		         (unsigned long long)s->lost, s->file, strerror(s->lost_errno));
+		s->lost = 0;
+		emit(s, &r);
+	}
 }
 
 /* The last warning or error, for the console (logger thread writes,
@@ -337,13 +369,6 @@ static void drain(struct sink *s)
 	while (ring_mpmc_pop(log_ring, &r))
 		emit(s, &r);
 	report_drops(s);
-	if (s->fp && fflush(s->fp) != 0) {
-		if (!s->write_failed)
-			say_now(LOG_ERROR, "log_write_failed", "cannot write %s: %s", s->file,
-			        strerror(errno));
-		s->write_failed = true;
-		clearerr(s->fp);
-	}
 }
 
 static void wait_wake(int64_t ns)
@@ -413,35 +438,35 @@ static void *logger_main(void *arg)
 static int check_options(const struct log_options *o)
 {
 	if (!o) {
-		say_now(LOG_ERROR, "log_options", "no log options given");
+		say_now(false, LOG_ERROR, "log_options", "no log options given");
 		return LOG_ERR_OPTIONS;
 	}
 	if ((unsigned)o->level > LOG_DEBUG) {
-		say_now(LOG_ERROR, "log_options",
+		say_now(o && o->json, LOG_ERROR, "log_options",
 		        "log level %d is not one of error, warn, info, "
 		        "debug",
 		        (int)o->level);
 		return LOG_ERR_OPTIONS;
 	}
 	if (o->file && (!*o->file || strlen(o->file) > PATH_MAX - 16)) {
-		say_now(LOG_ERROR, "log_options", "log file name is %s",
+		say_now(o && o->json, LOG_ERROR, "log_options", "log file name is %s",
 		        *o->file ? "too long" : "empty");
 		return LOG_ERR_OPTIONS;
 	}
 	if (o->max_size < 0) {
-		say_now(LOG_ERROR, "log_options",
+		say_now(o && o->json, LOG_ERROR, "log_options",
 		        "log max_size %ld is negative (0 turns "
 		        "rotation off)",
 		        o->max_size);
 		return LOG_ERR_OPTIONS;
 	}
 	if (o->keep < 0 || o->keep > LOG_MAX_KEEP) {
-		say_now(LOG_ERROR, "log_options", "log keep %d is outside 0..%d", o->keep,
-		        LOG_MAX_KEEP);
+		say_now(o && o->json, LOG_ERROR, "log_options", "log keep %d is outside 0..%d",
+		        o->keep, LOG_MAX_KEEP);
 		return LOG_ERR_OPTIONS;
 	}
 	if (o->ring_records > RING_MAX_CAPACITY) {
-		say_now(LOG_ERROR, "log_options", "log ring_records %zu is above %zu",
+		say_now(o && o->json, LOG_ERROR, "log_options", "log ring_records %zu is above %zu",
 		        o->ring_records, (size_t)RING_MAX_CAPACITY);
 		return LOG_ERR_OPTIONS;
 	}
@@ -452,6 +477,7 @@ static int check_options(const struct log_options *o)
 static int make_sink(const struct log_options *o, struct sink *s)
 {
 	memset(s, 0, sizeof *s);
+	s->fd = -1;
 	s->json = o->json;
 	s->to_stderr = o->to_stderr;
 	s->max_size = o->max_size;
@@ -462,8 +488,8 @@ static int make_sink(const struct log_options *o, struct sink *s)
 	if (!s->file)
 		return LOG_ERR_NOMEM;
 	if (open_file(s) < 0) {
-		say_now(LOG_ERROR, "log_file_failed", "cannot open log file %s: %s", o->file,
-		        strerror(errno));
+		say_now(s->json, LOG_ERROR, "log_file_failed", "cannot open log file %s: %s",
+		        o->file, strerror(errno));
 		free(s->file);
 		s->file = NULL;
 		return LOG_ERR_FILE;
@@ -505,7 +531,7 @@ static int open_locked(const struct log_options *o)
 	if (trc == 0)
 		pthread_setname_np(log_thread, "logger");
 	if (trc != 0) {
-		say_now(LOG_ERROR, "log_thread_failed", "cannot start the logger thread");
+		say_now(o->json, LOG_ERROR, "log_thread_failed", "cannot start the logger thread");
 		close_sink(&log_sink);
 		sem_destroy(&log_wake);
 		ring_mpmc_free(log_ring);
