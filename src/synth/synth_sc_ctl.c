@@ -260,17 +260,23 @@ static enum setup_result setup(struct sc *sc)
 	/* Asked often at first (a restarted server answers within a few
 	 * hundred ms), then every 100 ms, for 3 s. */
 	int64_t until = rtclock_mono_ns() + 3000 * MS;
+	if (sc->cut_pending) {
+		/* Bundles the server still holds from before (it was stopped,
+		 * say) play at once when it goes on: cut them short, in the same
+		 * control block, before the output hears them (volume 0 would
+		 * glide down over SYNTHDEF_LAG_S, a burst fading out); the set-up
+		 * makes a new effect synth.  Once a loss: the worker sends
+		 * nothing more until the link is ready, so the cut, queued behind
+		 * all of it, stays the last word. */
+		send_now_bundle(sc, "/n_free", "i", SYNTH_SC_FX_NODE);
+		send_now_bundle(sc, "/g_freeAll", "i", SYNTH_SC_GROUP);
+		sc->cut_pending = false;
+		log_info("synth.cut",
+		         "cut what the server held from before: 2 bundles timetagged now "
+		         "(its log calls them late)");
+	}
 	for (int i = 0; rtclock_mono_ns() < until && !sc_stopping(sc) && server_process_up(sc);
 	     i++) {
-		if (!sc->managed && sc->lost_once) {
-			/* Bundles the server still holds from before (it was stopped,
-			 * say) play at once when it goes on: cut them short, in the
-			 * same control block, before the output hears them (volume
-			 * 0 would glide down over SYNTHDEF_LAG_S, a burst fading
-			 * out); the set-up makes a new effect synth. */
-			send_now_bundle(sc, "/n_free", "i", SYNTH_SC_FX_NODE);
-			send_now_bundle(sc, "/g_freeAll", "i", SYNTH_SC_GROUP);
-		}
 		e = sc_link_notify(sc->l, 1, i < 25 ? 20 : 100);
 		if (e == SC_LINK_OK)
 			break;
@@ -426,6 +432,7 @@ static void lost(struct sc *sc, const char *why)
 	if (atomic_load(&sc->down_ns) < atomic_load(&sc->ready_ns))
 		atomic_store(&sc->down_ns, rtclock_mono_ns());
 	sc->lost_once = true;
+	sc->cut_pending = !sc->managed;
 	sc->recording = false;
 	log_warn("synth.lost", "scsynth %s; bringing it back", why);
 }

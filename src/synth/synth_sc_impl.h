@@ -84,6 +84,7 @@ struct sc {
 	char jack_card[AUDIO_CARD_DEV_MAX];  /* "hw:CARD=ID" jackd plays on */
 	bool recording;
 	bool lost_once;
+	bool cut_pending;     /* an external server lost: cut what it holds (setup) */
 	pid_t setup_pid;      /* the managed scsynth the link was set up with */
 	pid_t gone_pid;       /* a managed scsynth known dead or being killed */
 	int setup_fault;      /* enum synth_fault of the last failed set-up */

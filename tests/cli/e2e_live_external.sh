@@ -8,13 +8,15 @@
 #     new mix (/s_get), and it sounds (its meter, /state).
 #  2. Visitors press buttons (live notes, tests/tools/visitor.py on a pty;
 #     the engine as root, with real-time priority, as the unit gives it):
-#     the server prints no "late" line, and the engine's count of late
+#     the server prints no "late" line (but for the two bundles timetagged
+#     now with which the engine, having lost the server on a busy machine,
+#     cuts what it held: synth.cut), and the engine's count of late
 #     bundles, which for such a server comes from each note's /n_go, is 0
 #     (a /n_go that comes late although the server held its note for its
-#     timetag is no late note: sc_link_late_ns).  Up to four runs
-#     (e2e_attempts): on this machine a step of the JACK dummy driver's
-#     clock (printed with each run) can make a bundle late though the
-#     worker sent it in time; a fault makes each run fail.
+#     timetag is no late note: sc_link_late_ns).  Up to three runs
+#     (e2e_attempts): a busy machine can make a bundle of an unprivileged
+#     engine late once; a fault makes each run fail.  Each run prints the
+#     JACK dummy driver's clock steps, for the reader.
 #  3. Told a lead far too short (synth.server_latency_ms=1, 10 ms of
 #     look-ahead) for a server with JACK periods of 2048 frames (it needs
 #     bundles more than a period, 43 ms, ahead): the server prints "late" lines and the
@@ -77,7 +79,7 @@ e2e_stop
 # installation's unit grants it (doc/live.md).
 live_run() {
 	local n=$E2E_TRY pty="$E2E_TMP/midi$E2E_TRY" owner=() vpid late0 live counted sent_late printed
-	local steps0 steps
+	local steps0 steps cuts
 	E2E_AS=()
 	[ "$(id -u)" -eq 0 ] && owner=(--owner "$AUDIO_USER")
 	python3 "${top_srcdir:-.}/tests/tools/visitor.py" "$pty" 16 --seed 3 --idle-max 2 --presses 0.9 \
@@ -104,15 +106,24 @@ print(sum(1 for e in ev if e["type"] == "note" and e["t"] in ins))' "$E2E_TMP/ev
 	e2e_stop
 	printed=$(($(audio_late_count) - late0))
 	steps=$(($(audio_clock_steps) - steps0))
+	# after a loss of the server the engine cuts what it held with 2 bundles
+	# timetagged now, which the server calls late (synth.cut)
+	cuts=$(grep -c '"event":"synth\.cut"' "$E2E_TMP/run3-$n.log" || true)
+	printed=$((printed - 2 * cuts))
 	grep '"event":"synth.lead"' "$E2E_TMP/run3-$n.log" | sed 's/.*"msg":"\(.*\)"}/lead: \1/'
 	grep '"event":"synth.late"' "$E2E_TMP/run3-$n.log" | sed 's/.*"msg":"\(.*\)"}/late: \1/' || true
-	echo "live notes $live; late: the server printed $printed, the engine counted $counted" \
-		"($sent_late bundles sent after their time by the worker); JACK clock steps $steps"
+	if [ "$printed" -ne 0 ] || [ "$cuts" -ne 0 ]; then	# for the reader
+		grep '^late ' "$AUDIO_SC_LOG" | tail -n "$((printed + 2 * cuts))" | sed 's/^/server: /'
+		grep '"event":"synth\.' "$E2E_TMP/run3-$n.log" | grep -v '"synth\.late"' | cut -c1-300
+	fi
+	echo "live notes $live; late: the server printed $printed (besides $cuts cuts)," \
+		"the engine counted $counted ($sent_late bundles sent after their time by the" \
+		"worker); JACK clock steps $steps"
 	[ "$live" -ge 3 ] || e2e_fail "only $live live notes were played"
 	[ "$printed" -eq 0 ] || e2e_fail "$printed bundles reached the server late ($steps clock steps)"
 	[ "$counted" = 0 ] || e2e_fail "the engine counted $counted late bundles, the server printed 0"
 }
-e2e_attempts 4 live_run || e2e_fail "live notes on an external server, 4 runs of 4: $E2E_FAILS"
+e2e_attempts 3 live_run || e2e_fail "live notes on an external server, 3 runs of 3: $E2E_FAILS"
 
 # 3. a lead far too short: counted as the server sees it
 audio_stop
