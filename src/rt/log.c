@@ -442,31 +442,31 @@ static int check_options(const struct log_options *o)
 		return LOG_ERR_OPTIONS;
 	}
 	if ((unsigned)o->level > LOG_DEBUG) {
-		say_now(o && o->json, LOG_ERROR, "log_options",
+		say_now(o->json, LOG_ERROR, "log_options",
 		        "log level %d is not one of error, warn, info, "
 		        "debug",
 		        (int)o->level);
 		return LOG_ERR_OPTIONS;
 	}
 	if (o->file && (!*o->file || strlen(o->file) > PATH_MAX - 16)) {
-		say_now(o && o->json, LOG_ERROR, "log_options", "log file name is %s",
+		say_now(o->json, LOG_ERROR, "log_options", "log file name is %s",
 		        *o->file ? "too long" : "empty");
 		return LOG_ERR_OPTIONS;
 	}
 	if (o->max_size < 0) {
-		say_now(o && o->json, LOG_ERROR, "log_options",
+		say_now(o->json, LOG_ERROR, "log_options",
 		        "log max_size %ld is negative (0 turns "
 		        "rotation off)",
 		        o->max_size);
 		return LOG_ERR_OPTIONS;
 	}
 	if (o->keep < 0 || o->keep > LOG_MAX_KEEP) {
-		say_now(o && o->json, LOG_ERROR, "log_options", "log keep %d is outside 0..%d",
-		        o->keep, LOG_MAX_KEEP);
+		say_now(o->json, LOG_ERROR, "log_options", "log keep %d is outside 0..%d", o->keep,
+		        LOG_MAX_KEEP);
 		return LOG_ERR_OPTIONS;
 	}
 	if (o->ring_records > RING_MAX_CAPACITY) {
-		say_now(o && o->json, LOG_ERROR, "log_options", "log ring_records %zu is above %zu",
+		say_now(o->json, LOG_ERROR, "log_options", "log ring_records %zu is above %zu",
 		        o->ring_records, (size_t)RING_MAX_CAPACITY);
 		return LOG_ERR_OPTIONS;
 	}
