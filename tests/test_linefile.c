@@ -40,6 +40,7 @@ static void run_limited(const char *path, int flags, long limit, const char *con
 			_exit(2);
 		for (int i = 0; i < n; i++) {
 			struct result r;
+			memset(&r, 0, sizeof r); /* no uninitialised padding down the pipe */
 			r.e = linefile_write(fd, bufs[i], strlen(bufs[i]), &r.lines);
 			if (write(p[1], &r, sizeof r) != (ssize_t)sizeof r)
 				_exit(3);
