@@ -107,9 +107,9 @@ print(sum(1 for e in ev if e["type"] == "note" and e["t"] in ins))' "$E2E_TMP/ev
 	printed=$(($(audio_late_count) - late0))
 	steps=$(($(audio_clock_steps) - steps0))
 	# after a loss of the server the engine cuts what it held with 2 bundles
-	# timetagged now, which the server calls late (synth.cut)
+	# timetagged now, which the server calls late (synth.cut; up to 2 each)
 	cuts=$(grep -c '"event":"synth\.cut"' "$E2E_TMP/run3-$n.log" || true)
-	printed=$((printed - 2 * cuts))
+	printed=$((printed > 2 * cuts ? printed - 2 * cuts : 0))
 	grep '"event":"synth.lead"' "$E2E_TMP/run3-$n.log" | sed 's/.*"msg":"\(.*\)"}/lead: \1/'
 	grep '"event":"synth.late"' "$E2E_TMP/run3-$n.log" | sed 's/.*"msg":"\(.*\)"}/late: \1/' || true
 	if [ "$printed" -ne 0 ] || [ "$cuts" -ne 0 ]; then	# for the reader
