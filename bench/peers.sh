@@ -364,8 +364,8 @@ run_one() {	# run_one SYSTEM ROUND
 	fi
 	sleep 2
 	local l0 s0 x0 c0 t0 c1 t1 hwm
-	l0=$(count '^late ' "$AUDIO_SC_LOG")
-	s0=$(count 'JackTimedDriver::Process XRun' "$tmp/jackd.log")
+	l0=$(audio_late_count)
+	s0=$(audio_clock_steps)
 	x0=$(count 'JackEngine::XRun' "$tmp/jackd.log")
 	c0=$(cpu_ns "$pid")
 	t0=$(date +%s%N)
@@ -374,8 +374,8 @@ run_one() {	# run_one SYSTEM ROUND
 	t1=$(date +%s%N)
 	hwm=$(hwm_kb "$pid")
 	local late steps xr
-	late=$(($(count '^late ' "$AUDIO_SC_LOG") - l0))
-	steps=$(($(count 'JackTimedDriver::Process XRun' "$tmp/jackd.log") - s0))
+	late=$(($(audio_late_count) - l0))
+	steps=$(($(audio_clock_steps) - s0))
 	xr=$(($(count 'JackEngine::XRun' "$tmp/jackd.log") - x0))
 	stop_tree "$pid"
 	[ -n "$RELAY_PID" ] && stop_tree "$RELAY_PID"
