@@ -267,6 +267,19 @@ static void rotate(struct sink *s)
 
 static void emit(struct sink *s, const struct log_record *r);
 
+/* A warning of the logger's own, into the sink like any record. */
+static void emit_own(struct sink *s, const char *event, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void emit_own(struct sink *s, const char *event, const char *fmt, ...)
+{
+	struct log_record r;
+	va_list ap;
+	va_start(ap, fmt);
+	log_record_set(&r, LOG_WARN, event, fmt, ap);
+	va_end(ap);
+	emit(s, &r);
+}
+
 /* One line to the file, whole or not at all (linefile): while the file
  * cannot be written (a full disk) its lines are counted, the failure is
  * said once on stderr, and the count goes into the file with the first
@@ -293,13 +306,11 @@ static void write_file(struct sink *s, const char *line, size_t n)
 	s->size += (long)n;
 	if (s->write_failed) {
 		s->write_failed = false;
-		struct log_record r = {.ts_ns = rtclock_real_ns(), .level = LOG_WARN};
-		snprintf(r.event, sizeof r.event, "log_lost");
-		snprintf(r.msg, sizeof r.msg,
-		         "%llu log lines are missing before this one: writing %s failed (%s)",
-		         (unsigned long long)s->lost, s->file, strerror(s->lost_errno));
+		uint64_t lost = s->lost;
 		s->lost = 0;
-		emit(s, &r);
+		emit_own(s, "log_lost",
+		         "%llu log lines are missing before this one: writing %s failed (%s)",
+		         (unsigned long long)lost, s->file, strerror(s->lost_errno));
 	}
 }
 
@@ -352,15 +363,10 @@ static void report_drops(struct sink *s)
 	uint64_t d = atomic_load_explicit(&log_drops, memory_order_relaxed);
 	if (d == log_drops_reported)
 		return;
-	struct log_record r;
-	r.ts_ns = rtclock_real_ns();
-	r.level = LOG_WARN;
-	r.truncated = 0;
-	snprintf(r.event, sizeof r.event, "log_dropped");
-	snprintf(r.msg, sizeof r.msg, "%llu log records dropped: the log ring was full",
-	         (unsigned long long)(d - log_drops_reported));
+	uint64_t n = d - log_drops_reported;
 	log_drops_reported = d;
-	emit(s, &r);
+	emit_own(s, "log_dropped", "%llu log records dropped: the log ring was full",
+	         (unsigned long long)n);
 }
 
 static void drain(struct sink *s)
