@@ -38,9 +38,7 @@ E2E_SETS=(--set sequencer.density=1 --set idle.timeout_ms=86400000)
 state() {
 	curl -s --max-time 2 "http://127.0.0.1:$http/state" | python3 -c "import json, sys; d = json.load(sys.stdin); print($1)"
 }
-metric() {
-	curl -s --max-time 2 "http://127.0.0.1:$http/metrics" | awk -v k="mystery_engine_$1" '$1 == k { print $2 }'
-}
+metric() { audio_metric "$http" "$1"; }
 wait_sound() {	# wait_sound LOG
 	local i s
 	for i in $(seq 1 100); do

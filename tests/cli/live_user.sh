@@ -77,10 +77,6 @@ ctl_sleeps() {
 	done
 	e2e_fail "no thread named synth-ctl in $E2E_PID"
 }
-meter_replies() {	# meter_replies HTTP-PORT: the replies of the server's meter so far
-	curl -s --max-time 2 "http://127.0.0.1:$1/metrics" |
-		awk '$1 == "mystery_engine_output_meter_replies_total" { print $2 }'
-}
 unwatched_sleeps() {	# unwatched_sleeps WHAT: 5 s after 3.2 s without a reader
 	# A machine too busy for the server starves its audio now and then
 	# (its meter, every 200 ms, falls behind), and the sound check rightly
@@ -94,13 +90,13 @@ unwatched_sleeps() {	# unwatched_sleeps WHAT: 5 s after 3.2 s without a reader
 	local s0 s1 try lines m0 m1 t0 t1 want judged=0
 	for try in 1 2 3 4 5 6 7 8; do
 		lines=$(wc -l <"$log")
-		m0=$(meter_replies "$http")
+		m0=$(audio_metric "$http" output_meter_replies_total)
 		t0=${EPOCHREALTIME//[!0-9]/}
 		sleep 3.2
 		s0=$(ctl_sleeps)
 		sleep 5
 		s1=$(ctl_sleeps)
-		m1=$(meter_replies "$http")
+		m1=$(audio_metric "$http" output_meter_replies_total)
 		t1=${EPOCHREALTIME//[!0-9]/}
 		want=$(((t1 - t0) * 5 / 1000000 - 5))
 		echo "$1, nobody looking for 5 s: the synth's control thread slept $((s1 - s0)) times" \

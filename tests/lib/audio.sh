@@ -20,7 +20,8 @@
 # server name), AUDIO_SC_LOG (scsynth's stdout and stderr), AUDIO_JACK_LOG
 # (jackd's), AUDIO_PROBE (the sc_probe tool); audio_late_count and
 # audio_clock_steps count scsynth's "late" lines and the dummy driver's
-# clock steps so far.  Typical use:
+# clock steps so far; audio_metric PORT NAME reads one of the engine's
+# metrics.  Typical use:
 #   tmp=$(mktemp -d); trap 'audio_stop; rm -rf "$tmp"' EXIT
 #   audio_require; audio_start "$tmp"
 # A missing tool or a stack that does not come up fails the test: CI must
@@ -259,6 +260,13 @@ audio_hold_awake() {
 # Number of "late" lines scsynth printed (bundles that arrived too late).
 audio_late_count() {
 	grep -c '^late ' "$AUDIO_SC_LOG" 2>/dev/null || true
+}
+
+# The value of the engine's metric mystery_engine_NAME, from its HTTP API on
+# 127.0.0.1:PORT (empty when it does not answer).
+audio_metric() {	# audio_metric PORT NAME
+	curl -s --max-time 2 "http://127.0.0.1:$1/metrics" |
+		awk -v k="mystery_engine_$2" '$1 == k { print $2; exit }'
 }
 
 # Number of steps the JACK dummy driver's clock made so far (its
