@@ -263,10 +263,12 @@ audio_late_count() {
 }
 
 # The value of the engine's metric mystery_engine_NAME, from its HTTP API on
-# 127.0.0.1:PORT (empty when it does not answer).
+# 127.0.0.1:PORT (empty when it does not answer).  awk reads the whole
+# answer: one that stopped early would make curl fail (exit 23) under
+# pipefail.
 audio_metric() {	# audio_metric PORT NAME
 	curl -s --max-time 2 "http://127.0.0.1:$1/metrics" |
-		awk -v k="mystery_engine_$2" '$1 == k { print $2; exit }'
+		awk -v k="mystery_engine_$2" '$1 == k { print $2 }'
 }
 
 # Number of steps the JACK dummy driver's clock made so far (its
